@@ -1,0 +1,112 @@
+//! Stable error codes. Clients match on these strings, so a code is never renamed.
+
+use serde::{Deserialize, Serialize};
+
+/// Every error a client can see, as a stable snake_case code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A parameter is missing, malformed or out of range; the message names the field.
+    InvalidParams,
+    /// The request itself is malformed (bad JSON, missing multipart part).
+    BadRequest,
+    /// The bytes are not a format this tool accepts (detected from content, not the name).
+    UnsupportedFormat,
+    /// The document is encrypted and no password was given.
+    EncryptedInput,
+    /// The password given does not open the document.
+    WrongPassword,
+    /// The PDF is corrupt or truncated beyond repair.
+    InvalidPdf,
+    /// The upload exceeds the configured size limit.
+    FileTooLarge,
+    /// The document exceeds a processing limit (pages, decompressed size, memory).
+    ResourceLimit,
+    /// The resource does not exist or belongs to someone else.
+    NotFound,
+    /// The request conflicts with the current state (e.g. an `Idempotency-Key` reused with another body).
+    Conflict,
+    /// A step ran longer than its deadline and was stopped.
+    StepTimeout,
+    /// An external engine did not answer in time.
+    EngineTimeout,
+    /// The job was cancelled.
+    Cancelled,
+    /// The job was delivered too many times without finishing (dead letter).
+    DeliveryLimit,
+    /// A dependency (database, queue, storage, engine) is down; retry later.
+    Unavailable,
+    /// The server is shutting down or overloaded; retry later.
+    Busy,
+    /// Too many requests from this client.
+    RateLimited,
+    /// Anything unexpected. Logged with its chain; never shown in detail.
+    InternalError,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidParams => "invalid_params",
+            Self::BadRequest => "bad_request",
+            Self::UnsupportedFormat => "unsupported_format",
+            Self::EncryptedInput => "encrypted_input",
+            Self::WrongPassword => "wrong_password",
+            Self::InvalidPdf => "invalid_pdf",
+            Self::FileTooLarge => "file_too_large",
+            Self::ResourceLimit => "resource_limit",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::StepTimeout => "step_timeout",
+            Self::EngineTimeout => "engine_timeout",
+            Self::Cancelled => "cancelled",
+            Self::DeliveryLimit => "delivery_limit",
+            Self::Unavailable => "unavailable",
+            Self::Busy => "busy",
+            Self::RateLimited => "rate_limited",
+            Self::InternalError => "internal_error",
+        }
+    }
+
+    /// Errors caused by the input or the request: retrying the same job cannot help.
+    pub fn is_client_error(self) -> bool {
+        !matches!(
+            self,
+            Self::InternalError | Self::Unavailable | Self::Busy | Self::EngineTimeout | Self::StepTimeout
+        )
+    }
+
+    /// Transient failures worth another attempt with backoff.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::Unavailable | Self::Busy | Self::EngineTimeout)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure of a tool on its input: a stable code plus a message meant for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ToolError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ToolError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// A parameter problem; `field` is named first so the user knows what to fix.
+    pub fn invalid_param(field: &str, problem: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::InvalidParams, format!("{field}: {problem}"))
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InternalError, message)
+    }
+}
