@@ -1,1 +1,22 @@
-//! placeholder
+//! Where ScanPro keeps things: metadata about files and jobs, and the bytes of the files.
+//!
+//! # Layout
+//! - [`meta`]: [`Meta`], the one handle over the metadata database. SQLite (`sqlite://…`, the
+//!   default) and PostgreSQL (`postgres://…`) run the same runtime queries through sqlx's `Any`
+//!   driver; each backend has its own migrations folder (`migrations/sqlite`, `migrations/postgres`).
+//!   The embedded queue's lease and retry bookkeeping lives on the `jobs` rows, so the row is always
+//!   the source of truth for a job's state.
+//! - [`records`]: [`FileRecord`], [`JobRecord`] and their row mappings.
+//! - [`blobs`]: [`Blobs`], the handle over blob storage; [`blobs::FsBlobs`] writes atomically
+//!   (temp file + rename), hashes with SHA-256 while streaming and serves byte ranges.
+//! - [`error`]: [`StoreError`] with a stable code per variant.
+
+pub mod blobs;
+pub mod error;
+pub mod meta;
+pub mod records;
+
+pub use blobs::{BlobStore, Blobs, Stored};
+pub use error::StoreError;
+pub use meta::{Meta, NewJob};
+pub use records::{FileRecord, JobRecord};

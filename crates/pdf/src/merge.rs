@@ -1,0 +1,189 @@
+//! Merge: the pages of several PDFs, one input after another, into one file.
+//!
+//! Each input is opened, its pages and what they reach are *moved* into the output (no copy of
+//! stream data), and the input is dropped before the next one is read, so memory holds the
+//! output plus one input. With any input carrying bookmarks, every input becomes one closed
+//! top-level bookmark (its title) that holds the input's own outline.
+
+use crate::copy::Copier;
+use crate::dests::{NamedDests, deref};
+use crate::guard::guarded;
+use crate::open::open_unguarded;
+use crate::output::{OutputDoc, sane_version};
+use crate::save::save_atomic;
+use lopdf::{Dictionary, Document, Object, ObjectId, text_string};
+use scanpro_core::ToolError;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What a merge produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MergeReport {
+    /// Pages in the output.
+    pub page_count: u32,
+    /// Pages each input contributed, in output order.
+    pub input_pages: Vec<u32>,
+    /// Whether the output has bookmarks (one per input, holding the input's own).
+    pub bookmarks: bool,
+}
+
+/// Merges `inputs` taken in `order` (0-based indices into `inputs`) into `out`. Bookmark titles
+/// are the inputs' file stems.
+pub fn merge(inputs: &[PathBuf], order: &[usize], out: &Path) -> Result<MergeReport, ToolError> {
+    let titles: Vec<String> = inputs
+        .iter()
+        .map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
+    merge_with_titles(inputs, &titles, order, out)
+}
+
+/// [`merge`] with the title of each input given (the user's file name, when the path is a
+/// storage key). Titles also prefix the error of an input that fails to open.
+pub fn merge_with_titles(
+    inputs: &[PathBuf],
+    titles: &[String],
+    order: &[usize],
+    out: &Path,
+) -> Result<MergeReport, ToolError> {
+    guarded("merge", || {
+        check_order(inputs.len(), titles.len(), order)?;
+        let mut output = OutputDoc::new("1.4");
+        let mut parts = Vec::with_capacity(order.len());
+        for &index in order {
+            let source = open_unguarded(&inputs[index]).map_err(|e| name_input(e, &titles[index]))?;
+            output.raise_version(sane_version(&source.version));
+            let keep_info = parts.is_empty();
+            parts.push(move_document(source, &mut output.doc, &titles[index], keep_info));
+        }
+        let kids: Vec<ObjectId> = parts.iter().flat_map(|p| p.pages.iter().copied()).collect();
+        let mut catalog = Dictionary::new();
+        let bookmarks = parts.iter().any(|p| p.outline.is_some());
+        if bookmarks {
+            let root = build_outline(&mut output.doc, &parts);
+            catalog.set("Outlines", Object::Reference(root));
+            catalog.set("PageMode", Object::Name(b"UseOutlines".to_vec()));
+        }
+        let info = parts.iter_mut().find_map(|p| p.info.take());
+        let mut doc = output.finish(&kids, catalog, info);
+        save_atomic(&mut doc, out)?;
+        Ok(MergeReport {
+            page_count: kids.len() as u32,
+            input_pages: parts.iter().map(|p| p.pages.len() as u32).collect(),
+            bookmarks,
+        })
+    })
+}
+
+fn check_order(inputs: usize, titles: usize, order: &[usize]) -> Result<(), ToolError> {
+    if titles != inputs {
+        return Err(ToolError::internal(format!("merge: {inputs} inputs but {titles} titles")));
+    }
+    if order.is_empty() {
+        return Err(ToolError::invalid_param("order", "at least one input is needed"));
+    }
+    match order.iter().find(|&&i| i >= inputs) {
+        Some(bad) => Err(ToolError::invalid_param("order", format!("index {bad} does not exist ({inputs} inputs)"))),
+        None => Ok(()),
+    }
+}
+
+fn name_input(error: ToolError, title: &str) -> ToolError {
+    ToolError::new(error.code, format!("{title}: {}", error.message))
+}
+
+/// One input's contribution, in target ids.
+struct Part {
+    title: String,
+    pages: Vec<ObjectId>,
+    /// The input's outline root, copied (it becomes this input's top-level bookmark).
+    outline: Option<ObjectId>,
+    info: Option<Object>,
+}
+
+/// Moves `source`'s pages, outline and (with `keep_info`) its `Info` into `target`.
+fn move_document(source: Document, target: &mut Document, title: &str, keep_info: bool) -> Part {
+    let names = NamedDests::collect(&source);
+    let page_ids: Vec<ObjectId> = source.page_iter().collect();
+    let outline_root = outline_root(&source);
+    let info = source.trailer.get(b"Info").ok().filter(|_| keep_info).cloned();
+    let mut copier = Copier::new(source, target, &names);
+    copier.register_pages(&page_ids);
+    let pages = page_ids.iter().map(|&page| copier.copy_page(page)).collect();
+    let outline = outline_root.and_then(|root| match copier.copy(Object::Reference(root)) {
+        Object::Reference(id) => Some(id),
+        _ => None,
+    });
+    let info = info.map(|info| copier.copy(info));
+    Part { title: title.to_owned(), pages, outline, info }
+}
+
+/// The id of the outline root, when the input has at least one bookmark.
+fn outline_root(doc: &Document) -> Option<ObjectId> {
+    let root = doc.catalog().ok()?.get(b"Outlines").ok()?.as_reference().ok()?;
+    let has_items = deref(doc, Some(&Object::Reference(root)))?.as_dict().ok()?.has(b"First");
+    has_items.then_some(root)
+}
+
+/// A new outline root with one closed item per input, each holding that input's outline.
+fn build_outline(doc: &mut Document, parts: &[Part]) -> ObjectId {
+    let root = doc.new_object_id();
+    let items: Vec<ObjectId> = parts.iter().map(|part| part.outline.unwrap_or_else(|| doc.new_object_id())).collect();
+    for (index, (part, &id)) in parts.iter().zip(&items).enumerate() {
+        let mut item = match doc.objects.remove(&id) {
+            Some(Object::Dictionary(old_root)) => input_item(doc, old_root),
+            _ => Dictionary::new(),
+        };
+        item.set("Title", text_string(&part.title));
+        item.set("Parent", Object::Reference(root));
+        let first_page = Object::Reference(part.pages[0]);
+        item.set("Dest", vec![first_page, Object::Name(b"Fit".to_vec())]);
+        link_sibling(&mut item, "Prev", index.checked_sub(1).map(|i| items[i]));
+        link_sibling(&mut item, "Next", items.get(index + 1).copied());
+        doc.objects.insert(id, Object::Dictionary(item));
+    }
+    let mut outlines = Dictionary::new();
+    outlines.set("Type", Object::Name(b"Outlines".to_vec()));
+    outlines.set("First", Object::Reference(items[0]));
+    outlines.set("Last", Object::Reference(items[items.len() - 1]));
+    outlines.set("Count", items.len() as i64);
+    doc.objects.insert(root, Object::Dictionary(outlines));
+    root
+}
+
+/// An input's outline root turned into an ordinary, closed item: it keeps `First`/`Last`, and
+/// its `Count` becomes negative: closed, with that many items showing once opened.
+fn input_item(doc: &Document, old_root: Dictionary) -> Dictionary {
+    let mut item = Dictionary::new();
+    for key in [&b"First"[..], b"Last"] {
+        if let Ok(value) = old_root.get(key) {
+            item.set(key, value.clone());
+        }
+    }
+    let visible = match old_root.get(b"Count").and_then(Object::as_i64) {
+        Ok(count) if count != 0 => count.abs(),
+        _ => count_children(doc, old_root.get(b"First").ok()),
+    };
+    if visible > 0 {
+        item.set("Count", -visible);
+    }
+    item
+}
+
+/// The items in a `/Next` chain, bounded so a cyclic chain ends.
+fn count_children(doc: &Document, first: Option<&Object>) -> i64 {
+    let mut count = 0;
+    let mut next = first.and_then(|o| o.as_reference().ok());
+    while let Some(id) = next
+        && count < 100_000
+    {
+        count += 1;
+        next = doc.get_dictionary(id).ok().and_then(|d| d.get(b"Next").ok()).and_then(|o| o.as_reference().ok());
+    }
+    count
+}
+
+fn link_sibling(item: &mut Dictionary, key: &str, sibling: Option<ObjectId>) {
+    if let Some(id) = sibling {
+        item.set(key, Object::Reference(id));
+    }
+}

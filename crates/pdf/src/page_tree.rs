@@ -1,0 +1,64 @@
+//! Page attributes a page may inherit from its ancestors. Outputs replace the source's page
+//! tree, so whatever a page inherited must be copied onto the page itself, or it would silently
+//! change size, rotation or fonts.
+
+use crate::dests::deref;
+use lopdf::{Dictionary, Document, Object};
+
+/// The attributes PDF lets a page inherit from its `/Pages` ancestors.
+pub(crate) const INHERITABLE: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];
+
+/// US Letter: what readers assume for a page without any `MediaBox`.
+pub(crate) const DEFAULT_MEDIA_BOX: [i64; 4] = [0, 0, 612, 792];
+
+/// Page trees deeper than this are cyclic or hostile.
+const MAX_DEPTH: usize = 256;
+
+/// The page's own value of `key`, or the nearest ancestor's.
+pub(crate) fn inherited<'a>(doc: &'a Document, page: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+    let mut node = page;
+    for _ in 0..MAX_DEPTH {
+        if let Ok(value) = node.get(key) {
+            return Some(value);
+        }
+        node = deref(doc, node.get(b"Parent").ok())?.as_dict().ok()?;
+    }
+    None
+}
+
+/// Copies every inherited attribute onto `page` (whose ancestors live in `doc`), and supplies
+/// the two a valid page must have: a `MediaBox` and `Resources`.
+pub(crate) fn materialise_inherited(doc: &Document, page: &mut Dictionary) {
+    for key in INHERITABLE {
+        if !page.has(key)
+            && let Some(value) = inherited(doc, page, key).cloned()
+        {
+            page.set(key, value);
+        }
+    }
+    if !page.has(b"MediaBox") {
+        page.set("MediaBox", DEFAULT_MEDIA_BOX.iter().map(|&n| Object::Integer(n)).collect::<Vec<_>>());
+    }
+    if !page.has(b"Resources") {
+        page.set("Resources", Dictionary::new());
+    }
+}
+
+/// A blank page standing in for a page object that is missing or not a dictionary.
+pub(crate) fn blank_page() -> Dictionary {
+    let mut page = Dictionary::new();
+    page.set("Type", Object::Name(b"Page".to_vec()));
+    materialise_inherited(&Document::new(), &mut page);
+    page
+}
+
+/// The page's rotation, inherited if need be, as 0, 90, 180 or 270. Values that are not a
+/// multiple of 90 are invalid and shown unrotated by readers, so they count as 0.
+pub(crate) fn rotation(doc: &Document, page: &Dictionary) -> i64 {
+    let degrees = match deref(doc, inherited(doc, page, b"Rotate")) {
+        Some(Object::Integer(n)) => *n,
+        Some(Object::Real(r)) if r.fract() == 0.0 => *r as i64,
+        _ => 0,
+    };
+    if degrees % 90 == 0 { degrees.rem_euclid(360) } else { 0 }
+}

@@ -1,0 +1,109 @@
+//! Split: one PDF per group of pages.
+//!
+//! The source is read once; each part is a fresh document holding clones of only the objects
+//! its pages reach (fonts and images shared by many pages are cloned into every part that uses
+//! them, as each part must stand alone). Cloning the whole document per part and deleting
+//! pages would cost pages × file size.
+
+use crate::copy::Copier;
+use crate::dests::NamedDests;
+use crate::guard::guarded;
+use crate::open::open_unguarded;
+use crate::output::{OutputDoc, sane_version};
+use crate::save::save_atomic;
+use lopdf::{Dictionary, Document, Object, ObjectId};
+use scanpro_core::ToolError;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Writes one PDF per group of 1-based page numbers into `out_dir`, named by
+/// [`split_file_names`]; returns their paths in group order.
+pub fn split(input: &Path, groups: Vec<Vec<u32>>, out_dir: &Path, stem: &str) -> Result<Vec<PathBuf>, ToolError> {
+    guarded("split", || {
+        let doc = open_unguarded(input)?;
+        let pages: Vec<ObjectId> = doc.page_iter().collect();
+        check_groups(&groups, pages.len() as u32)?;
+        let names = NamedDests::collect(&doc);
+        let file_names = split_file_names(stem, &groups, pages.len() as u32);
+        let mut outputs = Vec::with_capacity(groups.len());
+        for (group, file_name) in groups.iter().zip(file_names) {
+            let part_pages: Vec<ObjectId> = group.iter().map(|&n| pages[n as usize - 1]).collect();
+            let path = out_dir.join(file_name);
+            write_part(&doc, &names, &part_pages, &path)?;
+            outputs.push(path);
+        }
+        Ok(outputs)
+    })
+}
+
+fn check_groups(groups: &[Vec<u32>], page_count: u32) -> Result<(), ToolError> {
+    if groups.is_empty() || groups.iter().any(Vec::is_empty) {
+        return Err(ToolError::invalid_param("pages", "every part needs at least one page"));
+    }
+    match groups.iter().flatten().find(|&&n| n == 0 || n > page_count) {
+        Some(n) => Err(ToolError::invalid_param(
+            "pages",
+            format!("page {n} does not exist (the document has {page_count} pages)"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn write_part(doc: &Document, names: &NamedDests, pages: &[ObjectId], path: &Path) -> Result<(), ToolError> {
+    let mut output = OutputDoc::new(sane_version(&doc.version));
+    let mut copier = Copier::new(doc, &mut output.doc, names);
+    copier.register_pages(pages);
+    let kids: Vec<ObjectId> = pages.iter().map(|&page| copier.copy_page(page)).collect();
+    let info = doc.trailer.get(b"Info").ok().cloned().map(|info| copier.copy(info));
+    let mut part = output.finish(&kids, Dictionary::new(), info.filter(|i| !matches!(i, Object::Null)));
+    save_atomic(&mut part, path)
+}
+
+/// Output file names for `groups` of a `page_count`-page document: `{stem}_{page}.pdf` for one
+/// page, `{stem}_{first}-{last}.pdf` for several, page numbers zero-padded to the width of the
+/// page count so the names sort in page order (`book_0001.pdf` … `book_1321.pdf`). A repeated
+/// name gets `_2`, `_3`… appended.
+pub fn split_file_names(stem: &str, groups: &[Vec<u32>], page_count: u32) -> Vec<String> {
+    let width = page_count.max(1).to_string().len();
+    let mut used = HashSet::new();
+    groups
+        .iter()
+        .map(|group| {
+            let first = group.first().copied().unwrap_or(0);
+            let last = group.last().copied().unwrap_or(0);
+            let base = if group.len() == 1 {
+                format!("{stem}_{first:0width$}")
+            } else {
+                format!("{stem}_{first:0width$}-{last:0width$}")
+            };
+            let mut name = format!("{base}.pdf");
+            let mut copy = 1;
+            while !used.insert(name.clone()) {
+                copy += 1;
+                name = format!("{base}_{copy}.pdf");
+            }
+            name
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sort_in_page_order() {
+        let groups = vec![vec![1], vec![2, 3, 4], vec![1321]];
+        assert_eq!(
+            split_file_names("pgfmanual", &groups, 1321),
+            ["pgfmanual_0001.pdf", "pgfmanual_0002-0004.pdf", "pgfmanual_1321.pdf"]
+        );
+        assert_eq!(split_file_names("a", &[vec![3]], 9), ["a_3.pdf"]);
+    }
+
+    #[test]
+    fn repeated_names_get_a_suffix() {
+        let groups = vec![vec![1], vec![1], vec![1]];
+        assert_eq!(split_file_names("x", &groups, 10), ["x_01.pdf", "x_01_2.pdf", "x_01_3.pdf"]);
+    }
+}

@@ -1,0 +1,198 @@
+//! Blob storage: the bytes of uploads and outputs, addressed by key.
+//!
+//! Writes are atomic (a temp file renamed into place), so a reader never sees half a file and a
+//! crash leaves at most a temp file for the sweeper. Every put hashes the bytes with SHA-256 and
+//! keeps the first few KiB so the caller can detect the type from content.
+
+use crate::error::{Result, StoreError};
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use std::io::SeekFrom;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+/// How many leading bytes a put keeps for content detection.
+pub const HEAD_LEN: usize = 8192;
+
+/// What a put stored.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub size: u64,
+    pub sha256: String,
+    /// The first [`HEAD_LEN`] bytes (fewer for a small file).
+    pub head: Vec<u8>,
+}
+
+pub type ByteStream<'a> = BoxStream<'a, std::io::Result<Bytes>>;
+
+/// A blob backend. Keys are relative paths such as `files/0190…`.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Streams `body` into `key`, failing with `TooLarge` (and keeping nothing) past `limit` bytes.
+    async fn put_stream(&self, key: &str, body: ByteStream<'_>, limit: u64) -> Result<Stored>;
+    /// Stores a local file under `key` (worker outputs).
+    async fn put_file(&self, key: &str, path: &Path) -> Result<Stored>;
+    /// Copies the blob to a local path (worker inputs).
+    async fn fetch_to(&self, key: &str, dest: &Path) -> Result<()>;
+    /// Streams bytes `range` (inclusive start, exclusive end) of the blob.
+    async fn read_range(&self, key: &str, start: u64, end: u64) -> Result<ByteStream<'static>>;
+    async fn delete(&self, key: &str) -> Result<()>;
+    /// Readiness: the backend accepts a write.
+    async fn check(&self) -> Result<()>;
+}
+
+/// The blob handle the rest of ScanPro holds.
+pub type Blobs = Arc<dyn BlobStore>;
+
+/// Blobs as files under a root directory.
+pub struct FsBlobs {
+    root: PathBuf,
+}
+
+impl FsBlobs {
+    pub async fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        tokio::fs::create_dir_all(root.join("tmp")).await?;
+        Ok(Self { root })
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        // Keys are made by ScanPro, but refuse anything that could leave the root anyway.
+        if key.is_empty() || key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+            return Err(StoreError::Corrupt(format!("invalid blob key {key:?}")));
+        }
+        Ok(self.root.join(key))
+    }
+
+    fn temp_path(&self) -> PathBuf {
+        self.root.join("tmp").join(uuid::Uuid::new_v4().to_string())
+    }
+
+    async fn commit(&self, temp: &Path, key: &str) -> Result<()> {
+        let dest = self.path(key)?;
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::rename(temp, dest).await?;
+        Ok(())
+    }
+}
+
+/// Removes a temp file unless disarmed: a failed or abandoned put leaves nothing behind.
+struct TempGuard(Option<PathBuf>);
+
+impl TempGuard {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Digester {
+    hasher: Sha256,
+    size: u64,
+    head: Vec<u8>,
+}
+
+impl Digester {
+    fn update(&mut self, chunk: &[u8]) {
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        if self.head.len() < HEAD_LEN {
+            let take = (HEAD_LEN - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+    }
+
+    fn finish(self) -> Stored {
+        Stored { size: self.size, sha256: hex::encode(self.hasher.finalize()), head: self.head }
+    }
+}
+
+#[async_trait]
+impl BlobStore for FsBlobs {
+    async fn put_stream(&self, key: &str, mut body: ByteStream<'_>, limit: u64) -> Result<Stored> {
+        let temp = self.temp_path();
+        let guard = TempGuard(Some(temp.clone()));
+        let mut file = tokio::fs::File::create(&temp).await?;
+        let mut digest = Digester::default();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            digest.update(&chunk);
+            if digest.size > limit {
+                return Err(StoreError::TooLarge { limit });
+            }
+            file.write_all(&chunk).await?;
+        }
+        file.sync_all().await?;
+        drop(file);
+        self.commit(&temp, key).await?;
+        guard.disarm();
+        Ok(digest.finish())
+    }
+
+    async fn put_file(&self, key: &str, path: &Path) -> Result<Stored> {
+        let body = tokio_util_stream(tokio::fs::File::open(path).await?);
+        self.put_stream(key, body, u64::MAX).await
+    }
+
+    async fn fetch_to(&self, key: &str, dest: &Path) -> Result<()> {
+        let source = self.path(key)?;
+        // A hard link costs nothing when both sit on one filesystem; copy otherwise.
+        if tokio::fs::hard_link(&source, dest).await.is_err() {
+            tokio::fs::copy(&source, dest).await?;
+        }
+        Ok(())
+    }
+
+    async fn read_range(&self, key: &str, start: u64, end: u64) -> Result<ByteStream<'static>> {
+        let mut file = match tokio::fs::File::open(self.path(key)?).await {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound),
+            other => other?,
+        };
+        file.seek(SeekFrom::Start(start)).await?;
+        Ok(tokio_util_stream(file.take(end.saturating_sub(start))))
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    async fn check(&self) -> Result<()> {
+        let probe = self.temp_path();
+        tokio::fs::write(&probe, b"ok").await?;
+        tokio::fs::remove_file(&probe).await?;
+        Ok(())
+    }
+}
+
+/// Reads an `AsyncRead` as a stream of 64 KiB chunks.
+fn tokio_util_stream<R: tokio::io::AsyncRead + Send + Unpin + 'static>(reader: R) -> ByteStream<'static> {
+    futures::stream::unfold(reader, |mut reader| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        match reader.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), reader))
+            }
+            Err(e) => Some((Err(e), reader)),
+        }
+    })
+    .boxed()
+}

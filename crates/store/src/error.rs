@@ -1,0 +1,34 @@
+use scanpro_core::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("the upload is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("Idempotency-Key was already used with a different request")]
+    IdempotencyConflict,
+    #[error("the database is unavailable: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the database schema could not be migrated: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("blob storage failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound => ErrorCode::NotFound,
+            Self::TooLarge { .. } => ErrorCode::FileTooLarge,
+            Self::IdempotencyConflict => ErrorCode::Conflict,
+            Self::Database(sqlx::Error::RowNotFound) => ErrorCode::NotFound,
+            Self::Database(_) | Self::Io(_) => ErrorCode::Unavailable,
+            Self::Migrate(_) | Self::Corrupt(_) => ErrorCode::InternalError,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,502 @@
+//! The metadata handle. One set of runtime queries serves SQLite and PostgreSQL through sqlx's
+//! `Any` driver; only migrations differ per backend.
+
+use crate::error::{Result, StoreError};
+use crate::records::{millis, FileRecord, FileRow, JobRecord, JobRow};
+use chrono::{DateTime, Duration, Utc};
+use scanpro_core::job::{JobSpec, JobStatus, Progress, StepState, StepStatus};
+use scanpro_core::{ErrorCode, FileId, JobId, OwnerId, ToolError};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, AssertSqlSafe};
+use sqlx::{Executor, Row};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The one handle over the metadata database. Cheap to clone.
+#[derive(Clone)]
+pub struct Meta {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A job about to be created.
+pub struct NewJob {
+    pub owner: OwnerId,
+    pub spec: JobSpec,
+    pub class: String,
+    pub max_attempts: u32,
+    pub retention: Duration,
+    /// With the hash of the request body: a repeated key with the same body returns the first job.
+    pub idempotency: Option<(String, String)>,
+}
+
+/// What a worker learns when it renews its lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// False when the job was taken back (lease expired and re-queued): stop working on it.
+    pub still_held: bool,
+    pub cancel_requested: bool,
+}
+
+/// The columns of a [`JobRow`], spelled once; a macro so queries stay `&'static str`.
+macro_rules! job_columns {
+    () => {
+        "id, owner, status, class, spec, steps, progress, attempts, max_attempts, error_code, \
+         error_message, idempotency_key, request_hash, created_at, updated_at, started_at, \
+         finished_at, expires_at, lease_owner, lease_until, run_after, cancel_requested"
+    };
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("job fields serialize")
+}
+
+impl Meta {
+    /// Connects to `sqlite://…` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url_creating_dir(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(std::time::Duration::from_secs(10));
+        let options = match backend {
+            // WAL lets readers proceed during a write; busy_timeout makes writers wait, not fail.
+            Backend::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;")
+                        .await
+                        .map(drop)
+                })
+            }),
+            Backend::Postgres => options,
+        };
+        let pool = options.connect(&url).await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies this backend's migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ---- files -------------------------------------------------------------------------------
+
+    pub async fn insert_file(&self, f: &FileRecord) -> Result<()> {
+        insert_file(&self.pool, f).await
+    }
+
+    /// The file if it exists and belongs to `owner`; otherwise `NotFound` (no hint that it exists).
+    pub async fn file(&self, owner: &OwnerId, id: FileId) -> Result<FileRecord> {
+        let row: Option<FileRow> = sqlx::query_as("SELECT * FROM files WHERE id = $1 AND owner = $2")
+            .bind(id.to_string())
+            .bind(owner.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// The outputs of a job, in the order they were produced.
+    pub async fn job_outputs(&self, job: JobId) -> Result<Vec<FileRecord>> {
+        let rows: Vec<FileRow> = sqlx::query_as("SELECT * FROM files WHERE job_id = $1 ORDER BY filename, id")
+            .bind(job.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// Removes the row; the caller deletes the blob it names.
+    pub async fn delete_file(&self, owner: &OwnerId, id: FileId) -> Result<FileRecord> {
+        let row: Option<FileRow> = sqlx::query_as("DELETE FROM files WHERE id = $1 AND owner = $2 RETURNING *")
+            .bind(id.to_string())
+            .bind(owner.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    pub async fn expired_files(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<FileRecord>> {
+        let rows: Vec<FileRow> = sqlx::query_as("SELECT * FROM files WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2")
+            .bind(millis(now))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    pub async fn forget_file(&self, id: FileId) -> Result<()> {
+        sqlx::query("DELETE FROM files WHERE id = $1").bind(id.to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    // ---- jobs: clients -----------------------------------------------------------------------
+
+    /// Creates a queued job. With an idempotency key already used by this owner, returns the
+    /// existing job (`created = false`) or `IdempotencyConflict` when the request differs.
+    pub async fn create_job(&self, new: NewJob) -> Result<(JobRecord, bool)> {
+        if let Some((key, hash)) = &new.idempotency {
+            if let Some(existing) = self.job_by_idempotency_key(&new.owner, key).await? {
+                return reuse(existing, hash);
+            }
+        }
+        let now = Utc::now();
+        let steps: Vec<StepState> = new
+            .spec
+            .steps
+            .iter()
+            .map(|s| StepState { tool: s.tool.clone(), status: StepStatus::Pending, report: None })
+            .collect();
+        let (key, hash) = new.idempotency.clone().unzip();
+        let inserted = sqlx::query(concat!("INSERT INTO jobs (id, owner, status, class, spec, steps, progress, attempts, max_attempts, \
+             idempotency_key, request_hash, tag, created_at, updated_at, expires_at, run_after, cancel_requested) \
+             VALUES ($1, $2, 'queued', $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $11, $12, $11, 0) \
+             ON CONFLICT DO NOTHING RETURNING ", job_columns!(), ""))
+        .bind(JobId::new().to_string())
+        .bind(new.owner.as_str())
+        .bind(&new.class)
+        .bind(json(&new.spec))
+        .bind(json(&steps))
+        .bind(json(&Progress::default()))
+        .bind(i64::from(new.max_attempts))
+        .bind(key.clone())
+        .bind(hash.clone())
+        .bind(new.spec.tag.clone())
+        .bind(millis(now))
+        .bind(millis(now + new.retention))
+        .fetch_optional(&self.pool)
+        .await?;
+        match inserted {
+            Some(row) => Ok((job_from_row(&row)?, true)),
+            // Lost a race with the same key: the other request's job is the answer.
+            None => {
+                let (key, hash) = new.idempotency.ok_or(StoreError::NotFound)?;
+                let existing = self.job_by_idempotency_key(&new.owner, &key).await?.ok_or(StoreError::NotFound)?;
+                reuse(existing, &hash)
+            }
+        }
+    }
+
+    async fn job_by_idempotency_key(&self, owner: &OwnerId, key: &str) -> Result<Option<JobRecord>> {
+        let row: Option<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE owner = $1 AND idempotency_key = $2"))
+        .bind(owner.as_str())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// The job if it belongs to `owner`.
+    pub async fn job(&self, owner: &OwnerId, id: JobId) -> Result<JobRecord> {
+        let job = self.job_by_id(id).await?;
+        if &job.owner != owner {
+            return Err(StoreError::NotFound);
+        }
+        Ok(job)
+    }
+
+    /// Any job, whoever owns it: for workers.
+    pub async fn job_by_id(&self, id: JobId) -> Result<JobRecord> {
+        let row: Option<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// The owner's most recent jobs, newest first.
+    pub async fn list_jobs(&self, owner: &OwnerId, limit: i64) -> Result<Vec<JobRecord>> {
+        let rows: Vec<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE owner = $1 ORDER BY created_at DESC, id DESC LIMIT $2"))
+        .bind(owner.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// A queued job is cancelled at once; a running one is flagged and its worker stops it.
+    pub async fn request_cancel(&self, owner: &OwnerId, id: JobId) -> Result<JobRecord> {
+        let now = millis(Utc::now());
+        sqlx::query(
+            "UPDATE jobs SET status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, \
+             finished_at = CASE WHEN status = 'queued' THEN $3 ELSE finished_at END, \
+             error_code = CASE WHEN status = 'queued' THEN 'cancelled' ELSE error_code END, \
+             error_message = CASE WHEN status = 'queued' THEN 'cancelled before it started' ELSE error_message END, \
+             cancel_requested = 1, updated_at = $3 \
+             WHERE id = $1 AND owner = $2 AND status IN ('queued', 'running')",
+        )
+        .bind(id.to_string())
+        .bind(owner.as_str())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.job(owner, id).await
+    }
+
+    // ---- jobs: workers -----------------------------------------------------------------------
+
+    /// Takes the oldest runnable queued job of `class`, if any, leasing it to `worker`.
+    pub async fn claim_next(&self, class: &str, worker: &str, lease: Duration) -> Result<Option<JobRecord>> {
+        let now = Utc::now();
+        let row = sqlx::query(concat!("UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
+             started_at = COALESCE(started_at, $3), updated_at = $3 \
+             WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND class = $4 AND run_after <= $3 \
+                         ORDER BY run_after, created_at LIMIT 1) \
+               AND status = 'queued' RETURNING ", job_columns!(), ""))
+        .bind(worker)
+        .bind(millis(now + lease))
+        .bind(millis(now))
+        .bind(class)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| job_from_row(&r)).transpose()
+    }
+
+    /// Takes a specific job if it is still queued (a queue delivered its id).
+    pub async fn claim(&self, id: JobId, worker: &str, lease: Duration) -> Result<Option<JobRecord>> {
+        let now = Utc::now();
+        let row = sqlx::query(concat!("UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
+             started_at = COALESCE(started_at, $3), updated_at = $3 \
+             WHERE id = $4 AND status = 'queued' AND run_after <= $3 RETURNING ", job_columns!(), ""))
+        .bind(worker)
+        .bind(millis(now + lease))
+        .bind(millis(now))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| job_from_row(&r)).transpose()
+    }
+
+    /// Extends the lease; tells the worker whether it still holds the job and whether to cancel.
+    pub async fn heartbeat(&self, id: JobId, worker: &str, lease: Duration) -> Result<Heartbeat> {
+        let now = Utc::now();
+        let row = sqlx::query(
+            "UPDATE jobs SET lease_until = $1, updated_at = $2 \
+             WHERE id = $3 AND status = 'running' AND lease_owner = $4 RETURNING cancel_requested",
+        )
+        .bind(millis(now + lease))
+        .bind(millis(now))
+        .bind(id.to_string())
+        .bind(worker)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => Heartbeat { still_held: true, cancel_requested: row.try_get::<i64, _>(0)? != 0 },
+            None => Heartbeat { still_held: false, cancel_requested: false },
+        })
+    }
+
+    /// Records step states and progress while the worker holds the lease.
+    pub async fn save_progress(&self, id: JobId, worker: &str, steps: &[StepState], progress: Progress) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET steps = $1, progress = $2, updated_at = $3 \
+             WHERE id = $4 AND status = 'running' AND lease_owner = $5",
+        )
+        .bind(json(&steps))
+        .bind(json(&progress))
+        .bind(millis(Utc::now()))
+        .bind(id.to_string())
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Commits a success: the output rows and the final state, in one transaction, only if
+    /// `worker` still holds the lease. A stale worker's outputs are never committed (returns false).
+    pub async fn finish_succeeded(&self, id: JobId, worker: &str, steps: &[StepState], outputs: &[FileRecord]) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let now = Utc::now();
+        let progress = Progress { percent: 100, ..Default::default() };
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'succeeded', steps = $1, progress = $2, finished_at = $3, updated_at = $3, \
+             lease_owner = NULL, lease_until = NULL WHERE id = $4 AND status = 'running' AND lease_owner = $5",
+        )
+        .bind(json(&steps))
+        .bind(json(&progress))
+        .bind(millis(now))
+        .bind(id.to_string())
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for output in outputs {
+            insert_file(&mut *tx, output).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Ends the job as failed or cancelled (by error code) if `worker` still holds it.
+    pub async fn finish_failed(&self, id: JobId, worker: &str, steps: &[StepState], error: &ToolError) -> Result<bool> {
+        let status = if error.code == ErrorCode::Cancelled { JobStatus::Cancelled } else { JobStatus::Failed };
+        let now = millis(Utc::now());
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, steps = $2, error_code = $3, error_message = $4, finished_at = $5, \
+             updated_at = $5, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $6 AND status = 'running' AND lease_owner = $7",
+        )
+        .bind(status.as_str())
+        .bind(json(&steps))
+        .bind(error.code.as_str())
+        .bind(&error.message)
+        .bind(now)
+        .bind(id.to_string())
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Hands a job back to the queue after a transient failure, to run again after `delay`.
+    pub async fn retry_later(&self, id: JobId, worker: &str, error: &ToolError, delay: Duration) -> Result<bool> {
+        let now = Utc::now();
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'queued', error_code = $1, error_message = $2, run_after = $3, updated_at = $4, \
+             lease_owner = NULL, lease_until = NULL WHERE id = $5 AND status = 'running' AND lease_owner = $6",
+        )
+        .bind(error.code.as_str())
+        .bind(&error.message)
+        .bind(millis(now + delay))
+        .bind(millis(now))
+        .bind(id.to_string())
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes back running jobs whose lease ran out (their worker died or hung), or all running jobs
+    /// not held by `except_worker` when `all` is set (an embedded server restarting owns them all).
+    /// Jobs that used up their deliveries fail with `delivery_limit`; the others are queued again.
+    pub async fn release_abandoned(&self, all_but: Option<&str>) -> Result<u64> {
+        let filter = match all_but {
+            Some(_) => "status = 'running' AND lease_owner <> $2",
+            None => "status = 'running' AND lease_until < $1",
+        };
+        let dead = format!(
+            "UPDATE jobs SET status = 'failed', error_code = 'delivery_limit', \
+             error_message = 'the job was started ' || attempts || ' times and never finished; it may crash the engine', \
+             finished_at = $1, updated_at = $1, lease_owner = NULL, lease_until = NULL \
+             WHERE {filter} AND attempts >= max_attempts"
+        );
+        let requeue = format!(
+            "UPDATE jobs SET status = 'queued', updated_at = $1, run_after = $1, lease_owner = NULL, lease_until = NULL \
+             WHERE {filter}"
+        );
+        let now = millis(Utc::now());
+        let mut released = 0;
+        for sql in [dead, requeue] {
+            let query = sqlx::query(AssertSqlSafe(sql.as_str())).bind(now);
+            let query = match all_but {
+                Some(worker) => query.bind(worker),
+                None => query,
+            };
+            released += query.execute(&self.pool).await?.rows_affected();
+        }
+        Ok(released)
+    }
+
+    /// Finished or abandoned jobs past their expiry.
+    pub async fn expired_jobs(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<JobId>> {
+        let rows = sqlx::query("SELECT id FROM jobs WHERE expires_at <= $1 AND status IN ('succeeded', 'failed', 'cancelled') LIMIT $2")
+            .bind(millis(now))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("job id: {e}"))))
+            .collect()
+    }
+
+    pub async fn forget_job(&self, id: JobId) -> Result<()> {
+        sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Number of jobs per status, for readiness and metrics.
+    pub async fn count_by_status(&self, status: JobStatus) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE status = $1")
+            .bind(status.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+}
+
+fn reuse(existing: JobRecord, request_hash: &str) -> Result<(JobRecord, bool)> {
+    if existing.request_hash.as_deref() == Some(request_hash) {
+        Ok((existing, false))
+    } else {
+        Err(StoreError::IdempotencyConflict)
+    }
+}
+
+fn job_from_row(row: &sqlx::any::AnyRow) -> Result<JobRecord> {
+    use sqlx::FromRow;
+    JobRow::from_row(row)?.try_into()
+}
+
+async fn insert_file<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(executor: E, f: &FileRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO files (id, owner, filename, size, content_type, sha256, blob_key, job_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(f.id.to_string())
+    .bind(f.owner.as_str())
+    .bind(&f.filename)
+    .bind(f.size as i64)
+    .bind(&f.content_type)
+    .bind(&f.sha256)
+    .bind(&f.blob_key)
+    .bind(f.job_id.map(|j| j.to_string()))
+    .bind(millis(f.created_at))
+    .bind(millis(f.expires_at))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// `sqlite://path` with the parent directory created and `mode=rwc` so the file is created too.
+fn sqlite_url_creating_dir(url: &str) -> Result<String> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" {
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let query = if query.contains("mode=") { query.to_owned() } else if query.is_empty() { "mode=rwc".into() } else { format!("{query}&mode=rwc") };
+    Ok(format!("sqlite://{path}?{query}"))
+}

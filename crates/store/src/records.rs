@@ -1,0 +1,164 @@
+//! Records as the rest of ScanPro sees them, and the flat rows they are stored as.
+
+use crate::error::StoreError;
+use chrono::{DateTime, TimeZone, Utc};
+use scanpro_core::job::{JobSpec, JobStatus, Progress, StepState};
+use scanpro_core::{ErrorCode, FileId, JobId, OwnerId, ToolError};
+use serde::Serialize;
+
+/// A stored file: an upload, or an output of a job (`job_id` set).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileRecord {
+    pub id: FileId,
+    #[serde(skip)]
+    pub owner: OwnerId,
+    pub filename: String,
+    pub size: u64,
+    /// Detected from the bytes, never from the name.
+    pub content_type: String,
+    pub sha256: String,
+    #[serde(skip)]
+    pub blob_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<JobId>,
+    pub created_at: DateTime<Utc>,
+    /// The sweeper deletes the file (row and bytes) after this instant.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A job and everything the API reports about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    pub id: JobId,
+    pub owner: OwnerId,
+    pub status: JobStatus,
+    /// Queue class: which kind of worker runs it (`light` for the Rust-native tools).
+    pub class: String,
+    pub spec: JobSpec,
+    pub steps: Vec<StepState>,
+    pub progress: Progress,
+    /// Deliveries so far; a job that reaches `max_attempts` without finishing is dead-lettered.
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub error: Option<ToolError>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    /// The worker holding the job while `running`, until `lease_until` unless heartbeated.
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    /// A queued job is not handed out before this instant (retry backoff).
+    pub run_after: DateTime<Utc>,
+    pub cancel_requested: bool,
+}
+
+pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FileRow {
+    id: String,
+    owner: String,
+    filename: String,
+    size: i64,
+    content_type: String,
+    sha256: String,
+    blob_key: String,
+    job_id: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+impl TryFrom<FileRow> for FileRecord {
+    type Error = StoreError;
+    fn try_from(r: FileRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id.parse().map_err(|e| corrupt("file id", e))?,
+            owner: OwnerId(r.owner),
+            filename: r.filename,
+            size: r.size as u64,
+            content_type: r.content_type,
+            sha256: r.sha256,
+            blob_key: r.blob_key,
+            job_id: r.job_id.map(|j| j.parse()).transpose().map_err(|e| corrupt("job id", e))?,
+            created_at: from_millis(r.created_at),
+            expires_at: from_millis(r.expires_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobRow {
+    id: String,
+    owner: String,
+    status: String,
+    class: String,
+    spec: String,
+    steps: String,
+    progress: String,
+    attempts: i64,
+    max_attempts: i64,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    idempotency_key: Option<String>,
+    request_hash: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    expires_at: i64,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+    run_after: i64,
+    cancel_requested: i64,
+}
+
+impl TryFrom<JobRow> for JobRecord {
+    type Error = StoreError;
+    fn try_from(r: JobRow) -> Result<Self, StoreError> {
+        let error = match r.error_code {
+            Some(code) => {
+                let code: ErrorCode = serde_json::from_value(serde_json::Value::String(code))
+                    .unwrap_or(ErrorCode::InternalError);
+                Some(ToolError::new(code, r.error_message.unwrap_or_default()))
+            }
+            None => None,
+        };
+        Ok(Self {
+            id: r.id.parse().map_err(|e| corrupt("job id", e))?,
+            owner: OwnerId(r.owner),
+            status: r.status.parse().map_err(|e| corrupt("job status", e))?,
+            class: r.class,
+            spec: serde_json::from_str(&r.spec).map_err(|e| corrupt("job spec", e))?,
+            steps: serde_json::from_str(&r.steps).map_err(|e| corrupt("job steps", e))?,
+            progress: serde_json::from_str(&r.progress).map_err(|e| corrupt("job progress", e))?,
+            attempts: r.attempts as u32,
+            max_attempts: r.max_attempts as u32,
+            error,
+            idempotency_key: r.idempotency_key,
+            request_hash: r.request_hash,
+            created_at: from_millis(r.created_at),
+            updated_at: from_millis(r.updated_at),
+            started_at: r.started_at.map(from_millis),
+            finished_at: r.finished_at.map(from_millis),
+            expires_at: from_millis(r.expires_at),
+            lease_owner: r.lease_owner,
+            lease_until: r.lease_until.map(from_millis),
+            run_after: from_millis(r.run_after),
+            cancel_requested: r.cancel_requested != 0,
+        })
+    }
+}

@@ -1,0 +1,234 @@
+//! One conformance suite, run against every metadata backend (SQLite and PostgreSQL) and every
+//! blob backend. PostgreSQL comes from `SCANPRO_TEST_POSTGRES_URL` (default: the local server);
+//! each run creates and drops its own database. An unreachable server fails the run.
+
+use chrono::{Duration, Utc};
+use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
+use scanpro_core::{ErrorCode, FileId, JobId, OwnerId, ToolError};
+use scanpro_store::blobs::FsBlobs;
+use scanpro_store::meta::Backend;
+use scanpro_store::{BlobStore, FileRecord, Meta, NewJob, StoreError};
+use sqlx::Executor;
+
+struct TestDb {
+    meta: Meta,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = Meta::connect(&format!("sqlite://{}/meta.db", dir.path().display())).await.unwrap();
+    meta.migrate().await.unwrap();
+    TestDb { meta, _dir: Some(dir) }
+}
+
+async fn postgres() -> TestDb {
+    let admin_url = std::env::var("SCANPRO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required for the conformance suite: {e}"));
+    let name = format!("scanpro_test_{}", uuid::Uuid::new_v4().simple());
+    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+    let base = admin_url.rsplit_once('/').unwrap().0;
+    let meta = Meta::connect(&format!("{base}/{name}")).await.unwrap();
+    meta.migrate().await.unwrap();
+    assert_eq!(meta.backend(), Backend::Postgres);
+    TestDb { meta, _dir: None }
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend { $( #[tokio::test] async fn $name() { super::$name(&super::sqlite().await.meta).await } )* }
+        mod postgres_backend { $( #[tokio::test] async fn $name() { super::$name(&super::postgres().await.meta).await } )* }
+    };
+}
+
+conformance!(
+    files_are_private_to_their_owner,
+    idempotency_key_returns_the_first_job,
+    claim_heartbeat_and_finish,
+    stale_worker_cannot_commit,
+    abandoned_jobs_requeue_then_dead_letter,
+    cancel_queued_and_running,
+    expiry_lists_old_files_and_jobs,
+    retry_later_waits_for_backoff,
+);
+
+fn owner(name: &str) -> OwnerId {
+    OwnerId::guest(name)
+}
+
+fn file(owner: &OwnerId, job: Option<JobId>) -> FileRecord {
+    // The store keeps millisecond precision.
+    let now = chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
+    FileRecord {
+        id: FileId::new(),
+        owner: owner.clone(),
+        filename: "a.pdf".into(),
+        size: 3,
+        content_type: "application/pdf".into(),
+        sha256: "00".into(),
+        blob_key: "files/x".into(),
+        job_id: job,
+        created_at: now,
+        expires_at: now + Duration::hours(1),
+    }
+}
+
+fn new_job(owner: &OwnerId, key: Option<(&str, &str)>) -> NewJob {
+    NewJob {
+        owner: owner.clone(),
+        spec: JobSpec {
+            inputs: vec![FileId::new()],
+            steps: vec![StepSpec { tool: "rotate".into(), params: serde_json::json!({"angle": 90}) }],
+            webhook_url: None,
+            tag: Some("t".into()),
+        },
+        class: "light".into(),
+        max_attempts: 2,
+        retention: Duration::hours(1),
+        idempotency: key.map(|(k, h)| (k.to_owned(), h.to_owned())),
+    }
+}
+
+async fn files_are_private_to_their_owner(meta: &Meta) {
+    let (alice, bob) = (owner("alice"), owner("bob"));
+    let f = file(&alice, None);
+    meta.insert_file(&f).await.unwrap();
+    assert_eq!(meta.file(&alice, f.id).await.unwrap(), f);
+    assert!(matches!(meta.file(&bob, f.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(meta.delete_file(&bob, f.id).await, Err(StoreError::NotFound)));
+    assert_eq!(meta.delete_file(&alice, f.id).await.unwrap().id, f.id);
+    assert!(matches!(meta.file(&alice, f.id).await, Err(StoreError::NotFound)));
+}
+
+async fn idempotency_key_returns_the_first_job(meta: &Meta) {
+    let alice = owner("alice");
+    let (first, created) = meta.create_job(new_job(&alice, Some(("k1", "h1")))).await.unwrap();
+    assert!(created);
+    assert_eq!(first.status, JobStatus::Queued);
+    let (again, created) = meta.create_job(new_job(&alice, Some(("k1", "h1")))).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.id, first.id);
+    let conflict = meta.create_job(new_job(&alice, Some(("k1", "other body")))).await.unwrap_err();
+    assert_eq!(conflict.code(), ErrorCode::Conflict);
+    // Keys are per owner.
+    let (bobs, created) = meta.create_job(new_job(&owner("bob"), Some(("k1", "h1")))).await.unwrap();
+    assert!(created);
+    assert_ne!(bobs.id, first.id);
+    assert!(matches!(meta.job(&owner("bob"), first.id).await, Err(StoreError::NotFound)));
+    assert_eq!(meta.list_jobs(&alice, 10).await.unwrap().len(), 1);
+}
+
+async fn claim_heartbeat_and_finish(meta: &Meta) {
+    let alice = owner("alice");
+    let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    assert!(meta.claim_next("ocr", "w1", Duration::seconds(30)).await.unwrap().is_none(), "class filter");
+    let claimed = meta.claim_next("light", "w1", Duration::seconds(30)).await.unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.status, claimed.attempts), (job.id, JobStatus::Running, 1));
+    assert!(meta.claim_next("light", "w2", Duration::seconds(30)).await.unwrap().is_none(), "claimed once");
+    let beat = meta.heartbeat(job.id, "w1", Duration::seconds(30)).await.unwrap();
+    assert!(beat.still_held && !beat.cancel_requested);
+    assert!(!meta.heartbeat(job.id, "w2", Duration::seconds(30)).await.unwrap().still_held);
+    let output = file(&alice, Some(job.id));
+    assert!(meta.finish_succeeded(job.id, "w1", &claimed.steps, std::slice::from_ref(&output)).await.unwrap());
+    let done = meta.job(&alice, job.id).await.unwrap();
+    assert_eq!((done.status, done.progress.percent), (JobStatus::Succeeded, 100));
+    assert_eq!(meta.job_outputs(job.id).await.unwrap(), vec![output]);
+    assert!(!meta.finish_succeeded(job.id, "w1", &claimed.steps, &[]).await.unwrap(), "commits once");
+}
+
+async fn stale_worker_cannot_commit(meta: &Meta) {
+    let alice = owner("alice");
+    let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.claim_next("light", "dead", Duration::seconds(30)).await.unwrap().unwrap();
+    assert_eq!(meta.release_abandoned(Some("fresh")).await.unwrap(), 1);
+    let second = meta.claim_next("light", "fresh", Duration::seconds(30)).await.unwrap().unwrap();
+    assert_eq!(second.attempts, 2);
+    let output = file(&alice, Some(job.id));
+    assert!(!meta.finish_succeeded(job.id, "dead", &second.steps, std::slice::from_ref(&output)).await.unwrap());
+    assert!(meta.job_outputs(job.id).await.unwrap().is_empty(), "no outputs from the stale worker");
+    assert!(meta.finish_succeeded(job.id, "fresh", &second.steps, &[output]).await.unwrap());
+}
+
+async fn abandoned_jobs_requeue_then_dead_letter(meta: &Meta) {
+    let alice = owner("alice");
+    let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    // A lease that already ran out, twice: max_attempts = 2.
+    for attempt in 1..=2 {
+        let claimed = meta.claim_next("light", "w", Duration::milliseconds(-1)).await.unwrap().unwrap();
+        assert_eq!(claimed.attempts, attempt);
+        assert_eq!(meta.release_abandoned(None).await.unwrap(), 1);
+    }
+    let dead = meta.job(&alice, job.id).await.unwrap();
+    assert_eq!(dead.status, JobStatus::Failed);
+    assert_eq!(dead.error.unwrap().code, ErrorCode::DeliveryLimit);
+}
+
+async fn cancel_queued_and_running(meta: &Meta) {
+    let alice = owner("alice");
+    let (queued, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    let cancelled = meta.request_cancel(&alice, queued.id).await.unwrap();
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    let (running, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.claim_next("light", "w", Duration::seconds(30)).await.unwrap().unwrap();
+    assert_eq!(meta.request_cancel(&alice, running.id).await.unwrap().status, JobStatus::Running);
+    assert!(meta.heartbeat(running.id, "w", Duration::seconds(30)).await.unwrap().cancel_requested);
+    let error = ToolError::new(ErrorCode::Cancelled, "cancelled");
+    assert!(meta.finish_failed(running.id, "w", &[], &error).await.unwrap());
+    assert_eq!(meta.job(&alice, running.id).await.unwrap().status, JobStatus::Cancelled);
+    assert!(matches!(meta.request_cancel(&owner("bob"), running.id).await, Err(StoreError::NotFound)));
+}
+
+async fn expiry_lists_old_files_and_jobs(meta: &Meta) {
+    let alice = owner("alice");
+    let f = file(&alice, None);
+    meta.insert_file(&f).await.unwrap();
+    let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.request_cancel(&alice, job.id).await.unwrap();
+    let later = Utc::now() + Duration::hours(2);
+    assert!(meta.expired_files(Utc::now(), 10).await.unwrap().is_empty());
+    assert_eq!(meta.expired_files(later, 10).await.unwrap(), vec![f.clone()]);
+    assert_eq!(meta.expired_jobs(later, 10).await.unwrap(), vec![job.id]);
+    meta.forget_file(f.id).await.unwrap();
+    meta.forget_job(job.id).await.unwrap();
+    assert!(meta.expired_files(later, 10).await.unwrap().is_empty());
+    assert!(meta.expired_jobs(later, 10).await.unwrap().is_empty());
+}
+
+async fn retry_later_waits_for_backoff(meta: &Meta) {
+    let alice = owner("alice");
+    let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.claim_next("light", "w", Duration::seconds(30)).await.unwrap().unwrap();
+    let error = ToolError::new(ErrorCode::Unavailable, "engine down");
+    assert!(meta.retry_later(job.id, "w", &error, Duration::hours(1)).await.unwrap());
+    assert!(meta.claim_next("light", "w", Duration::seconds(30)).await.unwrap().is_none(), "still backing off");
+    assert_eq!(meta.job(&alice, job.id).await.unwrap().status, JobStatus::Queued);
+}
+
+#[tokio::test]
+async fn fs_blobs_put_range_delete() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = FsBlobs::open(dir.path()).await.unwrap();
+    let body = futures::stream::iter(vec![Ok(bytes::Bytes::from_static(b"hello ")), Ok(bytes::Bytes::from_static(b"world"))]).boxed();
+    let stored = blobs.put_stream("files/a", body, 100).await.unwrap();
+    assert_eq!(stored.size, 11);
+    assert_eq!(stored.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+    let mut range = blobs.read_range("files/a", 6, 11).await.unwrap();
+    let mut got = Vec::new();
+    while let Some(chunk) = range.next().await {
+        got.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(got, b"world");
+    // Over the limit: refused, and nothing is left behind.
+    let big = futures::stream::iter(vec![Ok(bytes::Bytes::from(vec![0u8; 200]))]).boxed();
+    assert!(matches!(blobs.put_stream("files/b", big, 100).await, Err(StoreError::TooLarge { limit: 100 })));
+    assert!(!dir.path().join("files/b").exists());
+    assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    assert!(blobs.put_stream("../escape", futures::stream::empty().boxed(), 1).await.is_err());
+    blobs.delete("files/a").await.unwrap();
+    assert!(matches!(blobs.read_range("files/a", 0, 1).await, Err(StoreError::NotFound)));
+}
