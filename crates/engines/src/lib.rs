@@ -1,1 +1,10 @@
-//! placeholder
+//! External programs ScanPro runs, and the one place that runs them.
+//!
+//! # Layout
+//! - [`process`]: the subprocess runner. Every child process of ScanPro starts here: no shell, its
+//!   own process group, a private temp dir removed with it, resource limits, a parent-death
+//!   signal, a deadline, a bounded stderr tail; timeout, cancel and drop kill the whole group.
+
+pub mod process;
+
+pub use process::{Limits, ProcessError, ProcessOutput, Subprocess};

@@ -1,0 +1,288 @@
+//! The subprocess runner.
+//!
+//! Wrappers describe *what* to run ([`Subprocess`]); this module owns *how*: the child gets its own
+//! process group (so helpers it forks die with it), `PR_SET_PDEATHSIG` (so it dies if ScanPro
+//! does), rlimits, a clean environment and a fresh temp dir as `HOME`/`TMPDIR`. The future returned
+//! by [`Subprocess::run`] owns the group: when it times out or is dropped (a cancelled job), the
+//! whole group is killed and the temp dir removed.
+
+use bytes::Bytes;
+use std::ffi::OsString;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+/// How much of stderr is kept: the end is where programs say what went wrong.
+const STDERR_TAIL: usize = 16 * 1024;
+
+/// Resource limits applied to the child with `setrlimit` before it starts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// Address space in bytes (`RLIMIT_AS`): a decompression bomb fails an allocation, not the host.
+    pub memory_bytes: Option<u64>,
+    /// CPU seconds (`RLIMIT_CPU`): a spinning child gets SIGXCPU even if nobody waits on it.
+    pub cpu_seconds: Option<u64>,
+    /// Largest file the child may write (`RLIMIT_FSIZE`).
+    pub file_bytes: Option<u64>,
+}
+
+/// A program to run: the program, its arguments, extra environment and stdin.
+#[derive(Debug, Clone)]
+pub struct Subprocess {
+    program: PathBuf,
+    args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    stdin: Option<Bytes>,
+    timeout: Duration,
+    limits: Limits,
+    max_stdout: usize,
+}
+
+/// What a finished child left.
+#[derive(Debug)]
+pub struct ProcessOutput {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    /// The last [`STDERR_TAIL`] bytes of stderr, lossily decoded.
+    pub stderr_tail: String,
+}
+
+impl ProcessOutput {
+    /// The signal that killed the child, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        self.status.signal()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("could not start {program}: {source}")]
+    Spawn { program: String, source: std::io::Error },
+    #[error("{program} did not finish within {after:?} and was stopped")]
+    Timeout { program: String, after: Duration },
+    #[error("{program} wrote more than {limit} bytes to stdout")]
+    OutputTooLarge { program: String, limit: usize },
+    #[error("i/o with {program} failed: {source}")]
+    Io { program: String, source: std::io::Error },
+}
+
+impl Subprocess {
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        Self {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+            timeout: Duration::from_secs(300),
+            limits: Limits::default(),
+            max_stdout: 64 * 1024 * 1024,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Bytes fed to the child's stdin: how secrets and requests reach it, never argv.
+    pub fn stdin(mut self, bytes: impl Into<Bytes>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    fn name(&self) -> String {
+        self.program.file_name().unwrap_or(self.program.as_os_str()).to_string_lossy().into_owned()
+    }
+
+    /// Runs the child to completion. Timeout and drop kill its whole process group.
+    pub async fn run(self) -> Result<ProcessOutput, ProcessError> {
+        let name = self.name();
+        let io_error = |source| ProcessError::Io { program: name.clone(), source };
+        let temp = tempfile::Builder::new().prefix("scanpro-proc-").tempdir().map_err(io_error)?;
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(&self.args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into()))
+            .env("LANG", "C.UTF-8")
+            .env("HOME", temp.path())
+            .env("TMPDIR", temp.path())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(temp.path())
+            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        let limits = self.limits;
+        // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
+        // system calls (prctl, setrlimit, getppid).
+        unsafe {
+            command.pre_exec(move || prepare_child(limits));
+        }
+        let mut child = command.spawn().map_err(|source| ProcessError::Spawn { program: name.clone(), source })?;
+        let group = GroupGuard(child.id().map(|pid| pid as i32));
+
+        let stdin = child.stdin.take();
+        let input = self.stdin.clone();
+        let feed = async move {
+            if let (Some(mut pipe), Some(bytes)) = (stdin, input) {
+                // A child that exits without reading its stdin is not an error of ours.
+                let _ = pipe.write_all(&bytes).await;
+            }
+        };
+        let stdout = read_bounded(child.stdout.take().expect("piped"), self.max_stdout);
+        let stderr = read_tail(child.stderr.take().expect("piped"));
+        let work = async {
+            let ((), stdout, stderr, status) = tokio::join!(feed, stdout, stderr, child.wait());
+            (stdout, stderr, status)
+        };
+        let (stdout, stderr_tail, status) = match tokio::time::timeout(self.timeout, work).await {
+            Ok(done) => done,
+            Err(_) => return Err(ProcessError::Timeout { program: name, after: self.timeout }),
+        };
+        drop(group);
+        drop(temp);
+        let status = status.map_err(io_error)?;
+        let stdout = stdout.map_err(io_error)?.ok_or(ProcessError::OutputTooLarge { program: name, limit: self.max_stdout })?;
+        Ok(ProcessOutput { status, stdout, stderr_tail })
+    }
+}
+
+/// Kills the child's whole process group when dropped: on success (stray grandchildren), on
+/// timeout and when the owning future is dropped.
+struct GroupGuard(Option<i32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
+fn prepare_child(limits: Limits) -> std::io::Result<()> {
+    // SAFETY: prctl with PR_SET_PDEATHSIG takes plain integers.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    use nix::sys::resource::{setrlimit, Resource};
+    let set = |resource, value: Option<u64>| match value {
+        Some(v) => setrlimit(resource, v, v).map_err(std::io::Error::from),
+        None => Ok(()),
+    };
+    set(Resource::RLIMIT_AS, limits.memory_bytes)?;
+    set(Resource::RLIMIT_CPU, limits.cpu_seconds)?;
+    set(Resource::RLIMIT_FSIZE, limits.file_bytes)?;
+    set(Resource::RLIMIT_CORE, Some(0))
+}
+
+/// Reads everything up to `limit` bytes; `None` when the child wrote more.
+async fn read_bounded(mut pipe: impl AsyncRead + Unpin, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = pipe.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(Some(out));
+        }
+        if out.len() + n > limit {
+            return Ok(None);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Reads everything, keeping only the last [`STDERR_TAIL`] bytes.
+async fn read_tail(mut pipe: impl AsyncRead + Unpin) -> String {
+    let mut tail = Vec::new();
+    let mut buf = vec![0u8; 8 * 1024];
+    while let Ok(n) = pipe.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        tail.extend_from_slice(&buf[..n]);
+        if tail.len() > 2 * STDERR_TAIL {
+            tail.drain(..tail.len() - STDERR_TAIL);
+        }
+    }
+    let start = tail.len().saturating_sub(STDERR_TAIL);
+    String::from_utf8_lossy(&tail[start..]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn captures_stdout_stdin_and_exit_status() {
+        let out = Subprocess::new("/bin/cat").stdin("hello").run().await.unwrap();
+        assert!(out.status.success());
+        assert_eq!(out.stdout, b"hello");
+        let out = Subprocess::new("/bin/ls").arg("/does-not-exist").run().await.unwrap();
+        assert!(!out.status.success());
+        assert!(out.stderr_tail.contains("does-not-exist"), "{}", out.stderr_tail);
+    }
+
+    #[tokio::test]
+    async fn timeout_kills_the_whole_group() {
+        // sh starts a grandchild sleep; both must be gone after the timeout.
+        let marker = format!("sleep 987.{}", std::process::id());
+        let started = std::time::Instant::now();
+        let err = Subprocess::new("/bin/sh")
+            .args(["-c", &format!("{marker} & wait")])
+            .timeout(Duration::from_millis(300))
+            .run()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let ps = std::process::Command::new("pgrep").args(["-f", &marker]).output().unwrap();
+        assert!(ps.stdout.is_empty(), "grandchild survived: {}", String::from_utf8_lossy(&ps.stdout));
+    }
+
+    #[tokio::test]
+    async fn memory_limit_stops_a_hungry_child() {
+        let out = Subprocess::new("/usr/bin/python3")
+            .args(["-c", "x = bytearray(2 * 1024 ** 3)"])
+            .limits(Limits { memory_bytes: Some(512 * 1024 * 1024), ..Default::default() })
+            .run()
+            .await
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(out.stderr_tail.contains("MemoryError"), "{}", out.stderr_tail);
+    }
+
+    #[tokio::test]
+    async fn environment_is_clean_and_home_is_private() {
+        // SAFETY: test-only; no other thread of this test reads the variable.
+        unsafe { std::env::set_var("SCANPRO_SECRET_FOR_TEST", "x") };
+        let out = Subprocess::new("/usr/bin/env").run().await.unwrap();
+        let env = String::from_utf8(out.stdout).unwrap();
+        assert!(!env.contains("SCANPRO_SECRET_FOR_TEST"));
+        assert!(env.contains("HOME=/tmp/scanpro-proc-") || env.contains("scanpro-proc-"), "{env}");
+    }
+}
