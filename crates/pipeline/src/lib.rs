@@ -1,1 +1,78 @@
-//! placeholder
+//! The use cases of ScanPro, in the order a document meets them.
+//!
+//! # Layout
+//! - [`Pipeline`]: the handle holding the store, blobs, queue and settings; its methods are the
+//!   use cases below, shared by every role (`serve`, `api`, `worker`).
+//! - [`ingest`]: upload → blob store + metadata; submit → validate → job row → dispatch.
+//! - [`execute`]: a leased job → fetch inputs → run each step (its outputs feed the next) →
+//!   store outputs → commit once, with heartbeats and cancellation meanwhile.
+//! - [`steps`]: how one step runs: in a child `scanpro step-exec` process under the subprocess
+//!   runner (timeout, memory limit, crash isolation), or in-process for the CLI.
+//! - [`cleanup`]: the sweeper: expired files and jobs, abandoned leases, stale work dirs.
+//! - [`events`]: in-process notifications that a job changed (Server-Sent Events listen here).
+//! - [`error`]: [`Error`], what a use case can fail with, with a stable code.
+
+pub mod cleanup;
+pub mod error;
+pub mod events;
+pub mod execute;
+pub mod ingest;
+pub mod steps;
+
+pub use error::Error;
+pub use events::Events;
+pub use steps::StepRunner;
+
+use scanpro_queue::Queue;
+use scanpro_store::{Blobs, Meta};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Knobs of the use cases; filled from the one configuration struct.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long uploads, outputs and jobs are kept.
+    pub retention: chrono::Duration,
+    pub max_upload_bytes: u64,
+    /// Deliveries of a job before it is dead-lettered.
+    pub max_attempts: u32,
+    /// A worker holds a job this long without a heartbeat.
+    pub lease: chrono::Duration,
+    /// Scratch space for running jobs; each attempt gets its own directory.
+    pub work_dir: PathBuf,
+    pub max_steps: usize,
+    pub max_inputs: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            retention: chrono::Duration::hours(24),
+            max_upload_bytes: 200 * 1024 * 1024,
+            max_attempts: 3,
+            lease: chrono::Duration::seconds(30),
+            work_dir: std::env::temp_dir().join("scanpro-work"),
+            max_steps: 20,
+            max_inputs: 200,
+        }
+    }
+}
+
+/// Everything a use case needs. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub meta: Meta,
+    pub blobs: Blobs,
+    pub queue: Arc<dyn Queue>,
+    pub events: Events,
+    pub steps: StepRunner,
+    pub settings: Arc<Settings>,
+}
+
+impl Pipeline {
+    /// How often a running job renews its lease: well inside the lease.
+    pub fn heartbeat_interval(&self) -> Duration {
+        (self.settings.lease / 3).to_std().unwrap_or(Duration::from_secs(10))
+    }
+}

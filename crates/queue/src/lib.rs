@@ -1,1 +1,90 @@
-//! placeholder
+//! Job dispatch: how a committed job reaches a worker.
+//!
+//! The database row is the source of truth; a queue only tells workers that there is work and
+//! hands each job to one of them. A job is dispatched after its metadata commit, so a worker never
+//! sees a job that does not exist yet.
+//!
+//! # Layout
+//! - [`Queue`]: the small trait every backend implements.
+//! - [`EmbeddedQueue`]: the durable queue of `scanpro serve`, made of the `jobs` rows themselves:
+//!   a job queued or running when the process died is still there after a restart.
+
+use async_trait::async_trait;
+use chrono::Duration;
+use scanpro_store::{JobRecord, Meta, StoreError};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Jobs of one class are run by workers of that class (LibreOffice, OCR and light jobs scale apart).
+pub const LIGHT_CLASS: &str = "light";
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Tells workers that `job` (already committed) is ready.
+    async fn dispatch(&self, job: &JobRecord) -> Result<(), StoreError>;
+
+    /// Waits up to `wait` for a job of `class` and claims it for `worker` with a lease.
+    async fn next(&self, class: &str, worker: &str, lease: Duration, wait: std::time::Duration)
+    -> Result<Option<JobRecord>, StoreError>;
+
+    /// Takes back jobs whose worker went silent (expired leases), so they run again.
+    async fn reclaim(&self) -> Result<u64, StoreError>;
+}
+
+/// The queue of `scanpro serve`: workers claim the oldest runnable `queued` row; dispatch only
+/// wakes them early (they also poll, which covers retries whose backoff has passed).
+pub struct EmbeddedQueue {
+    meta: Meta,
+    wake: Notify,
+    poll: std::time::Duration,
+}
+
+impl EmbeddedQueue {
+    /// Opens the queue for the process `instance`. Since the embedded queue belongs to one process,
+    /// every job still `running` under another instance was orphaned by a previous run and is
+    /// queued again at once (or dead-lettered past its delivery limit).
+    pub async fn open(meta: Meta, instance: &str) -> Result<Arc<Self>, StoreError> {
+        let orphans = meta.release_abandoned(Some(instance)).await?;
+        if orphans > 0 {
+            tracing::info!(orphans, "re-queued jobs left running by a previous process");
+        }
+        Ok(Arc::new(Self { meta, wake: Notify::new(), poll: std::time::Duration::from_millis(500) }))
+    }
+}
+
+#[async_trait]
+impl Queue for EmbeddedQueue {
+    async fn dispatch(&self, _job: &JobRecord) -> Result<(), StoreError> {
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    async fn next(
+        &self,
+        class: &str,
+        worker: &str,
+        lease: Duration,
+        wait: std::time::Duration,
+    ) -> Result<Option<JobRecord>, StoreError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let woken = self.wake.notified();
+            if let Some(job) = self.meta.claim_next(class, worker, lease).await? {
+                return Ok(Some(job));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let _ = tokio::time::timeout(self.poll.min(deadline - now), woken).await;
+        }
+    }
+
+    async fn reclaim(&self) -> Result<u64, StoreError> {
+        let released = self.meta.release_abandoned(None).await?;
+        if released > 0 {
+            self.wake.notify_waiters();
+        }
+        Ok(released)
+    }
+}

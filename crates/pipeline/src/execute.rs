@@ -1,0 +1,190 @@
+//! Execute: run a claimed job to the end.
+//!
+//! Inputs are fetched into a private work dir named after the job *and the attempt*, each step
+//! writes into its own dir, and the last step's outputs are stored and committed in one
+//! transaction that succeeds only while this worker still holds the lease. A worker that lost its
+//! lease (it was presumed dead and the job re-queued) therefore never commits a second set of
+//! outputs. Meanwhile a heartbeat renews the lease and picks up cancellation; stopping the steps
+//! drops the running step, which kills its process group.
+
+use crate::steps::{StepFile, StepRequest};
+use crate::Pipeline;
+use chrono::Utc;
+use scanpro_core::job::{Progress, StepState, StepStatus};
+use scanpro_core::{ErrorCode, FileId, ToolError};
+use scanpro_store::{FileRecord, JobRecord, StoreError};
+use std::path::{Path, PathBuf};
+
+/// How a job attempt ended, from this worker's point of view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Succeeded,
+    Failed(ToolError),
+    Cancelled,
+    /// A transient failure: the job is queued again after a backoff.
+    Retrying(ToolError),
+    /// The lease was lost (the job was handed to someone else) or the result could not be committed.
+    Abandoned,
+}
+
+impl Pipeline {
+    /// Runs a job this worker has claimed, until it succeeds, fails, is cancelled or is taken back.
+    pub async fn execute(&self, job: &JobRecord, worker: &str) -> Result<Outcome, StoreError> {
+        let work = WorkDir::create(&self.settings.work_dir, job)?;
+        let mut steps = job.steps.clone();
+        let mut run = Box::pin(self.run_steps(job, worker, work.path(), &mut steps));
+        let mut heartbeat = tokio::time::interval(self.heartbeat_interval());
+        heartbeat.tick().await;
+        let result = loop {
+            tokio::select! {
+                result = &mut run => break Some(result),
+                _ = heartbeat.tick() => match self.meta.heartbeat(job.id, worker, self.settings.lease).await {
+                    Ok(beat) if !beat.still_held => break None,
+                    Ok(beat) if beat.cancel_requested => break Some(Err(ToolError::new(ErrorCode::Cancelled, "cancelled while running"))),
+                    Ok(_) => {}
+                    // A database blip: keep working; the lease has room for a missed beat.
+                    Err(e) => tracing::warn!(job = %job.id, error = %e, "heartbeat failed"),
+                },
+            }
+        };
+        drop(run);
+        let outcome = match result {
+            None => Outcome::Abandoned,
+            Some(Ok(outputs)) => self.commit_outputs(job, worker, &steps, outputs).await?,
+            Some(Err(error)) => self.record_failure(job, worker, &mut steps, error).await?,
+        };
+        self.events.publish(job.id);
+        Ok(outcome)
+    }
+
+    async fn run_steps(
+        &self,
+        job: &JobRecord,
+        worker: &str,
+        work: &Path,
+        steps: &mut [StepState],
+    ) -> Result<Vec<StepFile>, ToolError> {
+        let mut files = self.fetch_inputs(job, work).await?;
+        let total = steps.len();
+        for (index, spec) in job.spec.steps.iter().enumerate() {
+            steps[index].status = StepStatus::Running;
+            let progress = Progress { percent: (index * 100 / total) as u8, ..Default::default() };
+            self.report_progress(job, worker, steps, progress).await;
+            let out_dir = work.join(format!("step-{index}"));
+            tokio::fs::create_dir_all(&out_dir).await.map_err(internal)?;
+            let request = StepRequest { tool: spec.tool.clone(), params: spec.params.clone(), inputs: files, out_dir };
+            let result = self.steps.run(request).await?;
+            if result.outputs.is_empty() {
+                return Err(ToolError::internal(format!("{} produced no output", spec.tool)));
+            }
+            steps[index].status = StepStatus::Succeeded;
+            steps[index].report = result.report;
+            files = result
+                .outputs
+                .into_iter()
+                .map(|o| StepFile { path: o.path, filename: o.filename, content_type: o.content_type })
+                .collect();
+        }
+        Ok(files)
+    }
+
+    async fn fetch_inputs(&self, job: &JobRecord, work: &Path) -> Result<Vec<StepFile>, ToolError> {
+        let dir = work.join("inputs");
+        tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
+        let mut files = Vec::with_capacity(job.spec.inputs.len());
+        for (index, id) in job.spec.inputs.iter().enumerate() {
+            let record = self.meta.file(&job.owner, *id).await.map_err(|e| match e.code() {
+                ErrorCode::NotFound => ToolError::new(ErrorCode::NotFound, format!("input file {id} was deleted before the job ran")),
+                _ => ToolError::new(ErrorCode::Unavailable, format!("could not read input {id}: {e}")),
+            })?;
+            let path = dir.join(index.to_string());
+            self.blobs.fetch_to(&record.blob_key, &path).await.map_err(|e| ToolError::new(ErrorCode::Unavailable, e.to_string()))?;
+            files.push(StepFile { path, filename: record.filename, content_type: record.content_type });
+        }
+        Ok(files)
+    }
+
+    async fn report_progress(&self, job: &JobRecord, worker: &str, steps: &[StepState], progress: Progress) {
+        if let Err(e) = self.meta.save_progress(job.id, worker, steps, progress).await {
+            tracing::warn!(job = %job.id, error = %e, "could not save progress");
+        }
+        self.events.publish(job.id);
+    }
+
+    /// Stores the outputs and commits them with the job's success, once.
+    async fn commit_outputs(&self, job: &JobRecord, worker: &str, steps: &[StepState], outputs: Vec<StepFile>) -> Result<Outcome, StoreError> {
+        let now = Utc::now();
+        let mut records = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            let id = FileId::new();
+            let blob_key = format!("files/{id}");
+            let stored = self.blobs.put_file(&blob_key, &output.path).await?;
+            records.push(FileRecord {
+                id,
+                owner: job.owner.clone(),
+                filename: output.filename,
+                size: stored.size,
+                content_type: output.content_type,
+                sha256: stored.sha256,
+                blob_key,
+                job_id: Some(job.id),
+                created_at: now,
+                expires_at: now + self.settings.retention,
+            });
+        }
+        if self.meta.finish_succeeded(job.id, worker, steps, &records).await? {
+            return Ok(Outcome::Succeeded);
+        }
+        for record in &records {
+            let _ = self.blobs.delete(&record.blob_key).await;
+        }
+        Ok(Outcome::Abandoned)
+    }
+
+    async fn record_failure(&self, job: &JobRecord, worker: &str, steps: &mut [StepState], error: ToolError) -> Result<Outcome, StoreError> {
+        for step in steps.iter_mut() {
+            step.status = match step.status {
+                StepStatus::Running => StepStatus::Failed,
+                StepStatus::Pending => StepStatus::Skipped,
+                done => done,
+            };
+        }
+        if error.code.is_retryable() && job.attempts < job.max_attempts {
+            let backoff = chrono::Duration::seconds(1 << job.attempts.min(8));
+            let held = self.meta.retry_later(job.id, worker, &error, backoff).await?;
+            return Ok(if held { Outcome::Retrying(error) } else { Outcome::Abandoned });
+        }
+        if !self.meta.finish_failed(job.id, worker, steps, &error).await? {
+            return Ok(Outcome::Abandoned);
+        }
+        Ok(if error.code == ErrorCode::Cancelled { Outcome::Cancelled } else { Outcome::Failed(error) })
+    }
+}
+
+fn internal(e: std::io::Error) -> ToolError {
+    ToolError::internal(format!("work directory: {e}"))
+}
+
+/// A job attempt's scratch directory, removed when the attempt ends however it ends.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn create(root: &Path, job: &JobRecord) -> Result<Self, StoreError> {
+        let path = root.join(format!("{}-{}", job.id, job.attempts));
+        if path.exists() {
+            std::fs::remove_dir_all(&path)?;
+        }
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

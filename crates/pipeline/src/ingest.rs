@@ -1,0 +1,119 @@
+//! Ingest: uploads into storage, and job requests into the queue.
+
+use crate::error::{Error, Result};
+use crate::Pipeline;
+use chrono::Utc;
+use scanpro_core::job::JobSpec;
+use scanpro_core::{ErrorCode, FileId, OwnerId};
+use scanpro_queue::LIGHT_CLASS;
+use scanpro_store::blobs::ByteStream;
+use scanpro_store::{FileRecord, JobRecord, NewJob};
+use sha2::{Digest, Sha256};
+
+impl Pipeline {
+    /// Streams an upload into the blob store and records it. Over the size limit nothing is kept.
+    pub async fn upload(&self, owner: &OwnerId, filename: &str, body: ByteStream<'_>) -> Result<FileRecord> {
+        let id = FileId::new();
+        let blob_key = format!("files/{id}");
+        let stored = self.blobs.put_stream(&blob_key, body, self.settings.max_upload_bytes).await?;
+        let now = Utc::now();
+        let record = FileRecord {
+            id,
+            owner: owner.clone(),
+            filename: safe_filename(filename),
+            size: stored.size,
+            content_type: scanpro_tools::detect_content_type(&stored.head).to_owned(),
+            sha256: stored.sha256,
+            blob_key,
+            job_id: None,
+            created_at: now,
+            expires_at: now + self.settings.retention,
+        };
+        if let Err(e) = self.meta.insert_file(&record).await {
+            let _ = self.blobs.delete(&record.blob_key).await;
+            return Err(e.into());
+        }
+        Ok(record)
+    }
+
+    /// Validates a job request and queues it. Returns the job and whether it was created now
+    /// (`false`: the same `Idempotency-Key` and body were seen before and the first job is returned).
+    pub async fn submit(&self, owner: &OwnerId, spec: JobSpec, idempotency_key: Option<String>) -> Result<(JobRecord, bool)> {
+        self.check_spec(owner, &spec).await?;
+        let idempotency = idempotency_key.map(|key| (key, request_hash(&spec)));
+        let (job, created) = self
+            .meta
+            .create_job(NewJob {
+                owner: owner.clone(),
+                spec,
+                class: LIGHT_CLASS.into(),
+                max_attempts: self.settings.max_attempts,
+                retention: self.settings.retention,
+                idempotency,
+            })
+            .await?;
+        if created {
+            self.queue.dispatch(&job).await?;
+            self.events.publish(job.id);
+        }
+        Ok((job, created))
+    }
+
+    /// Everything that can be checked before running: limits, input ownership, tools, parameters.
+    async fn check_spec(&self, owner: &OwnerId, spec: &JobSpec) -> Result<()> {
+        let invalid = |message: String| Error::rejected(ErrorCode::InvalidParams, message);
+        if spec.inputs.is_empty() {
+            return Err(invalid("inputs: give at least one file id".into()));
+        }
+        if spec.inputs.len() > self.settings.max_inputs {
+            return Err(invalid(format!("inputs: at most {} files per job", self.settings.max_inputs)));
+        }
+        if spec.steps.is_empty() {
+            return Err(invalid("steps: give at least one step, e.g. {\"tool\": \"merge\"}".into()));
+        }
+        if spec.steps.len() > self.settings.max_steps {
+            return Err(invalid(format!("steps: at most {} steps per job", self.settings.max_steps)));
+        }
+        for (index, id) in spec.inputs.iter().enumerate() {
+            self.meta.file(owner, *id).await.map_err(|e| match e.code() {
+                ErrorCode::NotFound => Error::rejected(ErrorCode::NotFound, format!("inputs[{index}]: file {id} not found")),
+                _ => e.into(),
+            })?;
+        }
+        for (index, step) in spec.steps.iter().enumerate() {
+            // Later steps take the previous step's outputs, whose number is known only at run time.
+            let input_count = if index == 0 { Some(spec.inputs.len()) } else { None };
+            scanpro_tools::validate(&step.tool, &step.params, input_count).map_err(|mut e| {
+                e.message = format!("steps[{index}] ({}): {}", step.tool, e.message);
+                Error::Rejected(e)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Same body, same hash: how a repeated `Idempotency-Key` is told apart from a misuse of it.
+fn request_hash(spec: &JobSpec) -> String {
+    let body = serde_json::to_vec(spec).expect("a job spec serializes");
+    hex::encode(Sha256::digest(body))
+}
+
+/// The last path component, without control characters, at most 200 characters.
+pub fn safe_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean = clean.trim().trim_start_matches('.');
+    if clean.is_empty() { "file".into() } else { clean.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn filenames_are_made_safe() {
+        assert_eq!(super::safe_filename("../../etc/passwd"), "passwd");
+        assert_eq!(super::safe_filename("C:\\Users\\me\\report.pdf"), "report.pdf");
+        assert_eq!(super::safe_filename("a\nb.pdf"), "ab.pdf");
+        assert_eq!(super::safe_filename(""), "file");
+        assert_eq!(super::safe_filename(".."), "file");
+    }
+}
