@@ -1,1 +1,84 @@
-//! placeholder
+//! The HTTP API v1.
+//!
+//! # Layout
+//! - [`router`]: every route, in one table; [`serve`] runs it on an already-bound listener until a
+//!   shutdown future resolves (tests bind port 0).
+//! - [`owner`]: who is asking: the guest of the `scanpro_guest` cookie (set when absent).
+//! - [`error`]: [`ApiError`], the one mapping from error codes to HTTP statuses and
+//!   `application/problem+json` bodies.
+//! - [`views`]: the JSON shapes of files, jobs and tools.
+//! - Handlers, one module per resource, each handler short: extract, call one pipeline use case,
+//!   map the result: [`files`], [`jobs`], [`tools`], [`health`]; [`download`] streams blobs and
+//!   zips; [`openapi`] documents it all at `/api/v1/openapi.json` and `/api/docs`.
+
+pub mod download;
+pub mod error;
+pub mod files;
+pub mod health;
+pub mod jobs;
+pub mod openapi;
+pub mod owner;
+pub mod tools;
+pub mod views;
+
+pub use error::ApiError;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use scanpro_pipeline::Pipeline;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub pipeline: Pipeline,
+    pub settings: Arc<ApiSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// How long `POST /api/v1/tools/{tool}` waits for the result before answering `202` + job.
+    pub oneshot_wait: Duration,
+    /// Mark the guest cookie `Secure` (behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self { oneshot_wait: Duration::from_secs(60), secure_cookies: false }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/files", post(files::upload))
+        .route("/files/{id}", get(files::metadata).delete(files::delete))
+        .route("/files/{id}/content", get(files::content))
+        .route("/tools", get(tools::list))
+        .route("/tools/{tool}", get(tools::describe).post(tools::one_shot))
+        .route("/jobs", post(jobs::create).get(jobs::list))
+        .route("/jobs/{id}", get(jobs::get))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/jobs/{id}/events", get(jobs::events))
+        .route("/jobs/{id}/outputs.zip", get(jobs::outputs_zip))
+        // Uploads are limited per file while streaming (`file_too_large`), not by buffering.
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), owner::guest_cookie));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .merge(openapi::docs())
+        .fallback(error::not_found)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then lets open requests finish.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -124,8 +124,8 @@ impl<'a, S: ObjectSource> Copier<'a, S> {
             Object::Array(items) => Object::Array(items.into_iter().map(|item| self.rewrite(item)).collect()),
             Object::Dictionary(dict) => Object::Dictionary(self.rewrite_dict(dict)),
             Object::Stream(mut stream) => {
-                // The writer sets /Length from the data; an indirect length would be left orphaned.
-                stream.dict.remove(b"Length");
+                // A direct length: an indirect one would be copied as an object of its own.
+                stream.dict.set("Length", stream.content.len() as i64);
                 stream.dict = self.rewrite_dict(stream.dict);
                 Object::Stream(stream)
             }

@@ -122,8 +122,8 @@ fn page_info(doc: &Document, page: Option<&Dictionary>) -> PageInfo {
     let visible = page_box(doc, page, b"CropBox").and_then(|crop| intersect(crop, media)).unwrap_or(media);
     let unit = deref(doc, page.get(b"UserUnit").ok()).and_then(number).filter(|u| *u > 0.0).unwrap_or(1.0);
     PageInfo {
-        width: round2((visible[2] - visible[0]) * unit),
-        height: round2((visible[3] - visible[1]) * unit),
+        width: round3((visible[2] - visible[0]) * unit),
+        height: round3((visible[3] - visible[1]) * unit),
         rotation: rotation(doc, page) as u32,
     }
 }
@@ -150,8 +150,8 @@ fn number(object: &Object) -> Option<f64> {
 }
 
 /// Sizes are stored as f32: 595.276 reads back as 595.2760009765625.
-fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]

@@ -32,9 +32,12 @@
 //! - `copy`: the object-graph copier that moves or clones the objects reachable from pages into
 //!   a new document, rewriting references and destinations.
 //! - `dests`: the table of a document's named destinations.
-//! - `page_tree`: inherited page attributes (`MediaBox`, `CropBox`, `Resources`, `Rotate`).
+//! - `page_tree`: inherited page attributes (`MediaBox`, `CropBox`, `Resources`, `Rotate`), and
+//!   flattening a damaged page tree in place.
 //! - `output`: a fresh output document: catalog, one flat page tree, `Info`.
 //! - `save`: atomic writes.
+//! - `streams`: re-encodes filters not every reader knows (Brotli, damaged LZW) and refuses
+//!   pages whose content does not decode, so every output passes `qpdf --check`.
 //! - [`merge`](mod@merge), [`split`](mod@split), [`rotate`](mod@rotate), [`info`](mod@info):
 //!   the operations.
 
@@ -50,6 +53,7 @@ mod page_tree;
 pub mod rotate;
 mod save;
 pub mod split;
+mod streams;
 
 pub use info::{DocInfo, Metadata, PageInfo, info};
 pub use lopdf;

@@ -5,6 +5,7 @@
 //! output plus one input. With any input carrying bookmarks, every input becomes one closed
 //! top-level bookmark (its title) that holds the input's own outline.
 
+use crate::streams::{prepare_page_contents, reencode_brotli};
 use crate::copy::Copier;
 use crate::dests::{NamedDests, deref};
 use crate::guard::guarded;
@@ -50,8 +51,11 @@ pub fn merge_with_titles(
         let mut output = OutputDoc::new("1.4");
         let mut parts = Vec::with_capacity(order.len());
         for &index in order {
-            let source = open_unguarded(&inputs[index]).map_err(|e| name_input(e, &titles[index]))?;
+            let mut source = open_unguarded(&inputs[index]).map_err(|e| name_input(e, &titles[index]))?;
+            reencode_brotli(&mut source);
             output.raise_version(sane_version(&source.version));
+            let pages: Vec<ObjectId> = source.page_iter().collect();
+            prepare_page_contents(&mut source, (1..).zip(pages)).map_err(|e| name_input(e, &titles[index]))?;
             let keep_info = parts.is_empty();
             parts.push(move_document(source, &mut output.doc, &titles[index], keep_info));
         }

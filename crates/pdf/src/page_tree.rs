@@ -3,7 +3,8 @@
 //! change size, rotation or fonts.
 
 use crate::dests::deref;
-use lopdf::{Dictionary, Document, Object};
+use lopdf::{Dictionary, Document, Object, ObjectId};
+use std::collections::HashSet;
 
 /// The attributes PDF lets a page inherit from its `/Pages` ancestors.
 pub(crate) const INHERITABLE: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];
@@ -61,4 +62,63 @@ pub(crate) fn rotation(doc: &Document, page: &Dictionary) -> i64 {
         _ => 0,
     };
     if degrees % 90 == 0 { degrees.rem_euclid(360) } else { 0 }
+}
+
+/// Replaces the document's page tree with one flat `/Pages` node over the pages it reads, in
+/// order, each page carrying what it inherited. Repairs trees that readers disagree on: cycles,
+/// a page listed twice (the repeat becomes a copy), kids that are missing or not dictionaries
+/// (blank pages, as readers show them). Returns the page ids in order.
+pub(crate) fn flatten(doc: &mut Document) -> Vec<ObjectId> {
+    let listed: Vec<ObjectId> = doc.page_iter().collect();
+    let pages: Vec<(ObjectId, Dictionary)> = listed.iter().map(|&id| (id, standalone_page(doc, id))).collect();
+    for node in page_tree_nodes(doc) {
+        doc.objects.remove(&node);
+    }
+    let root = doc.new_object_id();
+    let mut seen = HashSet::new();
+    let mut kids = Vec::with_capacity(pages.len());
+    for (id, mut page) in pages {
+        let id = if seen.insert(id) { id } else { doc.new_object_id() };
+        page.set("Parent", Object::Reference(root));
+        doc.objects.insert(id, Object::Dictionary(page));
+        kids.push(id);
+    }
+    let mut node = Dictionary::new();
+    node.set("Type", Object::Name(b"Pages".to_vec()));
+    node.set("Kids", kids.iter().map(|&id| Object::Reference(id)).collect::<Vec<_>>());
+    node.set("Count", kids.len() as i64);
+    doc.objects.insert(root, Object::Dictionary(node));
+    if let Ok(catalog) = doc.catalog_mut() {
+        catalog.set("Pages", Object::Reference(root));
+    }
+    kids
+}
+
+fn standalone_page(doc: &Document, id: ObjectId) -> Dictionary {
+    match doc.get_dictionary(id) {
+        Ok(page) if page.has_type(b"Page") => {
+            let mut page = page.clone();
+            materialise_inherited(doc, &mut page);
+            page
+        }
+        _ => blank_page(),
+    }
+}
+
+/// The ids of the `/Pages` nodes reachable from the catalog (each once, cycles cut).
+fn page_tree_nodes(doc: &Document) -> Vec<ObjectId> {
+    let mut nodes = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack: Vec<ObjectId> = doc.catalog().ok().and_then(|c| c.get(b"Pages").ok()).and_then(|p| p.as_reference().ok()).into_iter().collect();
+    while let Some(id) = stack.pop() {
+        let Ok(node) = doc.get_dictionary(id) else { continue };
+        if !node.has_type(b"Pages") || !seen.insert(id) {
+            continue;
+        }
+        nodes.push(id);
+        if let Some(kids) = deref(doc, node.get(b"Kids").ok()).and_then(|k| k.as_array().ok()) {
+            stack.extend(kids.iter().filter_map(|kid| kid.as_reference().ok()));
+        }
+    }
+    nodes
 }

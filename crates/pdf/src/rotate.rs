@@ -1,11 +1,14 @@
 //! Rotate: turn pages by quarter turns, on top of the rotation they already have.
 //!
-//! The document is otherwise saved as loaded (bookmarks, forms, links, tagging all stay); only
-//! the rotated pages get a `/Rotate` of their own, which overrides any inherited one.
+//! The document is otherwise saved as loaded (bookmarks, forms, links, tagging all stay), except
+//! that its page tree is rebuilt flat (see [`flatten`]): damaged trees are common and readers
+//! disagree on them, and a flat tree with each page's inherited attributes on the page is read
+//! the same way everywhere.
 
 use crate::guard::guarded;
 use crate::open::open_unguarded;
-use crate::page_tree::rotation;
+use crate::streams::{prepare_page_contents, reencode_brotli};
+use crate::page_tree::{flatten, rotation};
 use crate::save::save_atomic;
 use lopdf::{Document, Object, ObjectId};
 use scanpro_core::ToolError;
@@ -28,12 +31,18 @@ pub fn rotate(input: &Path, angle: i32, pages: &[u32], out: &Path) -> Result<Rot
             return Err(ToolError::invalid_param("angle", format!("{angle} is not a multiple of 90")));
         }
         let mut doc = open_unguarded(input)?;
-        let page_ids: Vec<ObjectId> = doc.page_iter().collect();
+        let page_ids = flatten(&mut doc);
         let selected = selected_pages(pages, page_ids.len() as u32)?;
+        reencode_brotli(&mut doc);
+        prepare_page_contents(&mut doc, (1..).zip(page_ids.iter().copied()))?;
         for &number in &selected {
             turn_page(&mut doc, page_ids[number as usize - 1], i64::from(angle));
         }
         keep_only_current_trailer(&mut doc);
+        if doc.objects.keys().next().is_some_and(|id| id.0 == 0) {
+            // Object number 0 is reserved; a damaged file that uses it needs new numbers.
+            doc.renumber_objects();
+        }
         save_atomic(&mut doc, out)?;
         Ok(RotateReport { page_count: page_ids.len() as u32, rotated: selected })
     })

@@ -5,6 +5,7 @@
 //! them, as each part must stand alone). Cloning the whole document per part and deleting
 //! pages would cost pages × file size.
 
+use crate::streams::{prepare_page_contents, reencode_brotli};
 use crate::copy::Copier;
 use crate::dests::NamedDests;
 use crate::guard::guarded;
@@ -20,19 +21,41 @@ use std::path::{Path, PathBuf};
 /// [`split_file_names`]; returns their paths in group order.
 pub fn split(input: &Path, groups: Vec<Vec<u32>>, out_dir: &Path, stem: &str) -> Result<Vec<PathBuf>, ToolError> {
     guarded("split", || {
-        let doc = open_unguarded(input)?;
+        let mut doc = open_unguarded(input)?;
         let pages: Vec<ObjectId> = doc.page_iter().collect();
         check_groups(&groups, pages.len() as u32)?;
+        let used: std::collections::BTreeSet<u32> = groups.iter().flatten().copied().collect();
+        reencode_brotli(&mut doc);
+        prepare_page_contents(&mut doc, used.into_iter().map(|n| (n, pages[n as usize - 1])))?;
         let names = NamedDests::collect(&doc);
-        let file_names = split_file_names(stem, &groups, pages.len() as u32);
-        let mut outputs = Vec::with_capacity(groups.len());
-        for (group, file_name) in groups.iter().zip(file_names) {
-            let part_pages: Vec<ObjectId> = group.iter().map(|&n| pages[n as usize - 1]).collect();
-            let path = out_dir.join(file_name);
-            write_part(&doc, &names, &part_pages, &path)?;
-            outputs.push(path);
-        }
-        Ok(outputs)
+        let parts: Vec<(Vec<ObjectId>, PathBuf)> = split_file_names(stem, &groups, pages.len() as u32)
+            .into_iter()
+            .zip(&groups)
+            .map(|(file_name, group)| (group.iter().map(|&n| pages[n as usize - 1]).collect(), out_dir.join(file_name)))
+            .collect();
+        write_parts(&doc, &names, &parts)?;
+        Ok(parts.into_iter().map(|(_, path)| path).collect())
+    })
+}
+
+/// Writes the parts on every core: parts are independent and only read the source.
+fn write_parts(doc: &Document, names: &NamedDests, parts: &[(Vec<ObjectId>, PathBuf)]) -> Result<(), ToolError> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(parts.len().div_ceil(8)).max(1);
+    if workers == 1 {
+        return parts.iter().try_for_each(|(pages, path)| write_part(doc, names, pages, path));
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
+                scope.spawn(move || {
+                    parts.iter().skip(worker).step_by(workers).try_for_each(|(pages, path)| {
+                        // Each worker guards itself: a panic must not cross the scope.
+                        guarded("split", || write_part(doc, names, pages, path))
+                    })
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(ToolError::internal("split worker failed")))).collect()
     })
 }
 

@@ -1,1 +1,82 @@
-fn main() {}
+//! `scanpro`: one binary, many roles.
+//!
+//! # Layout
+//! - [`config`]: the one configuration struct (defaults → file → env → flags).
+//! - [`serve`]: `scanpro serve`, the all-in-one server: API + workers + sweeper on embedded defaults.
+//! - [`cli`]: `scanpro run` (a tool on local files, no server), `scanpro tools`, and the hidden
+//!   `scanpro step-exec` that workers start for each step.
+
+mod cli;
+mod config;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "scanpro", version, about = "ScanPro: convert, compress, OCR and reshape documents")]
+struct Cli {
+    /// TOML configuration file (default: ./scanpro.toml when present).
+    #[arg(long, global = true, env = "SCANPRO_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags that override configuration; `None` leaves the lower layers alone.
+#[derive(clap::Args, Serialize, Default)]
+struct ServerFlags {
+    /// Address to listen on, e.g. 0.0.0.0:8080 (port 0 picks a free port).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<String>,
+    /// Directory for the database, files and scratch space.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    /// Number of in-process workers (default: one per core).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workers: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run everything in one process: API, workers and sweeper, on embedded defaults.
+    Serve(#[command(flatten)] ServerFlags),
+    /// Apply database migrations and exit.
+    Migrate(#[command(flatten)] ServerFlags),
+    /// Run a tool on local files without a server: scanpro run rotate --angle 90 in.pdf -o out.pdf
+    Run(cli::RunArgs),
+    /// List the tools and their parameters.
+    Tools,
+    /// Print the effective configuration, secrets hidden.
+    Config(#[command(flatten)] ServerFlags),
+    /// Run one step read as JSON from stdin (started by workers; not for direct use).
+    #[command(hide = true)]
+    StepExec,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve(flags) => load(cli.config, flags).and_then(serve::run),
+        Command::Migrate(flags) => load(cli.config, flags).and_then(serve::migrate),
+        Command::Config(flags) => load(cli.config, flags).map(|c| print!("{}", c.to_redacted_toml())),
+        Command::Run(args) => return cli::run(args),
+        Command::Tools => cli::list_tools(),
+        Command::StepExec => cli::step_exec(),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scanpro: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(file: Option<PathBuf>, flags: ServerFlags) -> anyhow::Result<config::Config> {
+    config::Config::load(file.as_deref(), flags)
+}

@@ -30,16 +30,21 @@ fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
 
 /// `qpdf --check`; panics unless it exits 0 (clean) or 3 (warnings only). Returns the exit code.
 pub fn qpdf_check(path: &Path) -> i32 {
+    qpdf_verdict(path).unwrap_or_else(|report| panic!("{report}"))
+}
+
+/// `qpdf --check`: the exit code when 0 or 3, else a report of what qpdf said.
+pub fn qpdf_verdict(path: &Path) -> Result<i32, String> {
     let out = run("qpdf", &["--check".as_ref(), path.as_os_str()]);
-    let code = out.status.code().unwrap_or(-1);
-    assert!(
-        code == 0 || code == 3,
-        "qpdf --check {} exited {code}:\n{}{}",
-        path.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    code
+    match out.status.code().unwrap_or(-1) {
+        code @ (0 | 3) => Ok(code),
+        code => Err(format!(
+            "qpdf --check {} exited {code}:\n{}{}",
+            path.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
 }
 
 fn pdfinfo(path: &Path, extra: &[&str]) -> String {

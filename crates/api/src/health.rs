@@ -1,0 +1,30 @@
+//! Liveness and readiness.
+
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Object)))]
+pub async fn live() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The process can serve: the database answers and blob storage accepts a write.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Object), (status = 503, body = Object)))]
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let database = state.pipeline.meta.ping().await.map_err(|e| e.to_string());
+    let storage = state.pipeline.blobs.check().await.map_err(|e| e.to_string());
+    let verdict = |r: &Result<(), String>| match r {
+        Ok(()) => json!("ok"),
+        Err(e) => json!(e),
+    };
+    let ok = database.is_ok() && storage.is_ok();
+    let body = json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "checks": {"database": verdict(&database), "storage": verdict(&storage), "queue": verdict(&database)},
+    });
+    (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
+}

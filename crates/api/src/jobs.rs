@@ -1,0 +1,155 @@
+//! `/api/v1/jobs`: create, read, list, cancel, follow (Server-Sent Events), download outputs.
+
+use crate::download::zip_response;
+use crate::error::ApiError;
+use crate::files::parse_id;
+use crate::owner::Owner;
+use crate::views::{JobList, JobRequest, JobView};
+use crate::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures::Stream;
+use scanpro_core::job::JobStatus;
+use scanpro_core::{ErrorCode, JobId};
+use scanpro_pipeline::Pipeline;
+use scanpro_store::JobRecord;
+use std::time::Duration;
+
+/// How often a follower re-reads the job even without a notice (another process may run it).
+const EVENT_POLL: Duration = Duration::from_millis(1000);
+
+/// The job as the API shows it, with its outputs once it succeeded.
+pub async fn view(pipeline: &Pipeline, job: &JobRecord) -> Result<JobView, ApiError> {
+    let outputs = if job.status == JobStatus::Succeeded { pipeline.meta.job_outputs(job.id).await? } else { Vec::new() };
+    Ok(JobView::new(job, &outputs))
+}
+
+/// Queue a job. An `Idempotency-Key` makes retries safe: the same key and body return the same job.
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", request_body = JobRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe creation")),
+    responses((status = 202, body = JobView), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn create(State(state): State<AppState>, Owner(owner): Owner, headers: HeaderMap, body: Result<Json<JobRequest>, JsonRejection>) -> Result<Response, ApiError> {
+    let Json(request) = body.map_err(|e| ApiError::bad_request(format!("job request: {}", e.body_text())))?;
+    let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_owned)).transpose()
+        .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?;
+    let (job, created) = state.pipeline.submit(&owner, request.into(), key).await?;
+    let mut response = (StatusCode::ACCEPTED, Json(view(&state.pipeline, &job).await?)).into_response();
+    let location = HeaderValue::from_str(&format!("/api/v1/jobs/{}", job.id)).expect("ascii");
+    response.headers_mut().insert(header::LOCATION, location);
+    if !created {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 200, body = JobView), (status = 404, body = crate::error::Problem)))]
+pub async fn get(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
+    let job = state.pipeline.meta.job(&owner, parse_id(&id)?).await?;
+    Ok(Json(view(&state.pipeline, &job).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// At most this many jobs (default 50, at most 500), newest first.
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(ListQuery), responses((status = 200, body = JobList)))]
+pub async fn list(State(state): State<AppState>, Owner(owner): Owner, Query(query): Query<ListQuery>) -> Result<Json<JobList>, ApiError> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let mut jobs = Vec::new();
+    for job in state.pipeline.meta.list_jobs(&owner, limit).await? {
+        jobs.push(view(&state.pipeline, &job).await?);
+    }
+    Ok(Json(JobList { jobs }))
+}
+
+/// Cancel: a queued job at once; a running one as soon as its worker hears (its engine is killed).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 202, body = JobView), (status = 404, body = crate::error::Problem)))]
+pub async fn cancel(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    let job = state.pipeline.meta.request_cancel(&owner, parse_id(&id)?).await?;
+    state.pipeline.events.publish(job.id);
+    Ok((StatusCode::ACCEPTED, Json(view(&state.pipeline, &job).await?)))
+}
+
+/// Server-Sent Events: an `event: job` with the job view at each change; the stream ends after
+/// the final state.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/events", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 200, content_type = "text/event-stream", description = "`job` events carrying the job view")))]
+pub async fn events(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+    let id: JobId = parse_id(&id)?;
+    let first = state.pipeline.meta.job(&owner, id).await?;
+    Ok(Sse::new(follow(state.pipeline, first)).keep_alive(KeepAlive::default()))
+}
+
+fn follow(pipeline: Pipeline, first: JobRecord) -> impl Stream<Item = Result<Event, std::convert::Infallible>> {
+    let mut notices = pipeline.events.subscribe();
+    async_stream(move |emit| async move {
+        let mut last = None;
+        let mut job = first;
+        loop {
+            let key = (job.status, job.progress, job.steps.clone(), job.updated_at);
+            if last.as_ref() != Some(&key) {
+                if let Ok(view) = view(&pipeline, &job).await {
+                    let event = Event::default().event("job").json_data(&view).expect("job view serializes");
+                    if emit.send(event).await.is_err() {
+                        return;
+                    }
+                }
+                last = Some(key);
+            }
+            if job.status.is_terminal() {
+                return;
+            }
+            wait_for_notice(&mut notices, job.id).await;
+            match pipeline.meta.job_by_id(job.id).await {
+                Ok(fresh) => job = fresh,
+                Err(e) if e.code() == ErrorCode::NotFound => return,
+                Err(_) => tokio::time::sleep(EVENT_POLL).await,
+            }
+        }
+    })
+}
+
+async fn wait_for_notice(notices: &mut tokio::sync::broadcast::Receiver<JobId>, id: JobId) {
+    let wait = async {
+        loop {
+            match notices.recv().await {
+                Ok(changed) if changed == id => return,
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending().await,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(EVENT_POLL, wait).await;
+}
+
+/// A stream fed by a task through a small channel; the task stops when the client goes away.
+fn async_stream<F, Fut>(body: F) -> impl Stream<Item = Result<Event, std::convert::Infallible>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(body(sender));
+    futures::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(receiver), Ok)
+}
+
+/// Every output of a succeeded job in one zip.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/outputs.zip", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/zip", description = "all outputs"), (status = 409, body = crate::error::Problem)))]
+pub async fn outputs_zip(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let job = state.pipeline.meta.job(&owner, parse_id(&id)?).await?;
+    if job.status != JobStatus::Succeeded {
+        return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}; outputs exist once it has succeeded", job.status.as_str())));
+    }
+    let outputs = state.pipeline.meta.job_outputs(job.id).await?;
+    zip_response(&state.pipeline, &outputs, &format!("scanpro-{}.zip", job.id)).await
+}

@@ -1,0 +1,119 @@
+//! `/api/v1/tools`: the catalogue, and the one-shot call that runs a tool and returns its result.
+
+use crate::download::{file_response, zip_response};
+use crate::error::ApiError;
+use crate::files::{next_field, refuse_oversized_body, store_part};
+use crate::jobs::view;
+use crate::owner::Owner;
+use crate::AppState;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
+use scanpro_core::ErrorCode;
+use scanpro_pipeline::Pipeline;
+use scanpro_store::JobRecord;
+use std::time::Duration;
+
+/// Largest `params` part accepted.
+const MAX_PARAMS_BYTES: usize = 64 * 1024;
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ToolList {
+    #[schema(value_type = Vec<Object>)]
+    pub tools: Vec<scanpro_tools::ToolInfo>,
+}
+
+/// Every tool with the JSON Schema of its parameters.
+#[utoipa::path(get, path = "/api/v1/tools", tag = "tools", responses((status = 200, body = ToolList)))]
+pub async fn list() -> Json<ToolList> {
+    Json(ToolList { tools: scanpro_tools::catalogue() })
+}
+
+#[utoipa::path(get, path = "/api/v1/tools/{tool}", tag = "tools", params(("tool" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem)))]
+pub async fn describe(Path(tool): Path<String>) -> Result<Json<scanpro_tools::ToolInfo>, ApiError> {
+    scanpro_tools::find(&tool).map(Json).ok_or_else(|| unknown_tool(&tool))
+}
+
+/// One-shot: upload `file` parts and a `params` JSON part; get the result file (a zip when there
+/// are several) if the job finishes within the wait limit, else `202` with the job to follow.
+#[utoipa::path(post, path = "/api/v1/tools/{tool}", tag = "tools", params(("tool" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "`file` parts and an optional `params` part holding JSON"),
+    responses((status = 200, description = "the result file, or a zip of several"), (status = 202, body = crate::views::JobView),
+        (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn one_shot(State(state): State<AppState>, Owner(owner): Owner, Path(tool): Path<String>, headers: HeaderMap, mut multipart: Multipart) -> Result<Response, ApiError> {
+    scanpro_tools::find(&tool).ok_or_else(|| unknown_tool(&tool))?;
+    refuse_oversized_body(&state.pipeline, &headers)?;
+    let mut inputs = Vec::new();
+    let mut params = serde_json::json!({});
+    while let Some(field) = next_field(&mut multipart).await? {
+        match field.name() {
+            Some("file") => inputs.push(store_part(&state.pipeline, &owner, field).await?.id),
+            Some("params") => params = parse_params(field).await?,
+            _ => {}
+        }
+    }
+    if inputs.is_empty() {
+        return Err(ApiError::bad_request("no `file` part in the multipart body (curl: -F file=@document.pdf)"));
+    }
+    let spec = JobSpec { inputs, steps: vec![StepSpec { tool, params }], webhook_url: None, tag: None };
+    let (job, _) = state.pipeline.submit(&owner, spec, None).await?;
+    let job = wait_for_end(&state.pipeline, job, state.settings.oneshot_wait).await?;
+    respond_with_result(&state.pipeline, job, &headers).await
+}
+
+async fn parse_params(field: axum::extract::multipart::Field<'_>) -> Result<serde_json::Value, ApiError> {
+    let bytes = field.bytes().await.map_err(|e| ApiError::bad_request(format!("params: {e}")))?;
+    if bytes.len() > MAX_PARAMS_BYTES {
+        return Err(ApiError::bad_request("params: larger than 64 KiB"));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("params: not valid JSON: {e}")))
+}
+
+async fn wait_for_end(pipeline: &Pipeline, mut job: JobRecord, limit: Duration) -> Result<JobRecord, ApiError> {
+    let mut notices = pipeline.events.subscribe();
+    let deadline = tokio::time::Instant::now() + limit;
+    while !job.status.is_terminal() && tokio::time::Instant::now() < deadline {
+        let wait = async {
+            while let Ok(changed) = notices.recv().await {
+                if changed == job.id {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + Duration::from_secs(1)), wait).await;
+        job = pipeline.meta.job_by_id(job.id).await?;
+    }
+    Ok(job)
+}
+
+async fn respond_with_result(pipeline: &Pipeline, job: JobRecord, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let job_header = HeaderValue::from_str(&job.id.to_string()).expect("uuid is ascii");
+    let mut response = match job.status {
+        JobStatus::Succeeded => {
+            let outputs = pipeline.meta.job_outputs(job.id).await?;
+            match outputs.as_slice() {
+                [single] => file_response(pipeline, single, headers).await?,
+                several => zip_response(pipeline, several, &format!("scanpro-{}.zip", job.id)).await?,
+            }
+        }
+        JobStatus::Failed | JobStatus::Cancelled => {
+            let error = job.error.clone().unwrap_or_else(|| scanpro_core::ToolError::internal("the job failed"));
+            return Err(ApiError { code: error.code, message: error.message, job_id: Some(job.id.to_string()) });
+        }
+        JobStatus::Queued | JobStatus::Running => {
+            let mut accepted = (StatusCode::ACCEPTED, Json(view(pipeline, &job).await?)).into_response();
+            let location = HeaderValue::from_str(&format!("/api/v1/jobs/{}", job.id)).expect("ascii");
+            accepted.headers_mut().insert(header::LOCATION, location);
+            accepted
+        }
+    };
+    response.headers_mut().insert("x-scanpro-job-id", job_header);
+    Ok(response)
+}
+
+fn unknown_tool(tool: &str) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("unknown tool {tool:?}; GET /api/v1/tools lists them"))
+}

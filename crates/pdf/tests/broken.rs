@@ -1,0 +1,70 @@
+//! Every damaged, hostile or locked file in the corpus either works (and the output passes
+//! `qpdf --check`) or fails with a typed input error: never a panic, never a hang.
+
+mod common;
+
+use common::*;
+use scanpro_core::{ErrorCode, ToolError};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// What one file did: a summary, the typed error that stopped it, or (outer `Err`) a broken
+/// output.
+fn exercise(input: &Path, out_dir: &Path) -> Result<Result<String, ToolError>, String> {
+    let steps = || -> Result<(u32, PathBuf), ToolError> {
+        scanpro_pdf::open(input)?;
+        let info = scanpro_pdf::info(input)?;
+        let out = out_dir.join("rotated.pdf");
+        scanpro_pdf::rotate(input, 90, &[], &out)?;
+        Ok((info.page_count, out))
+    };
+    match steps() {
+        Ok((pages, out)) => {
+            let code = qpdf_verdict(&out)?;
+            Ok(Ok(format!("ok: {pages} pages, qpdf --check {code}")))
+        }
+        Err(error) => Ok(Err(error)),
+    }
+}
+
+#[test]
+fn broken_files_fail_cleanly_or_work() {
+    let dir = corpus().join("pdf-broken");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 40, "expected the 40 broken files in {}, found {}", dir.display(), files.len());
+
+    let mut failures = Vec::new();
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let out_dir = tempfile::tempdir().unwrap();
+        let (send, receive) = mpsc::channel();
+        let (input, out_path) = (file.clone(), out_dir.path().to_owned());
+        let started = Instant::now();
+        // A hang would take the thread with it; the test reports it and moves on.
+        std::thread::spawn(move || {
+            let result = std::panic::catch_unwind(|| exercise(&input, &out_path));
+            let _ = send.send(result);
+        });
+        let outcome = match receive.recv_timeout(DEADLINE) {
+            Err(_) => Err(format!("no answer within {DEADLINE:?} (hang)")),
+            Ok(Err(_)) => Err("a panic escaped".to_owned()),
+            Ok(Ok(Err(bad_output))) => Err(bad_output),
+            Ok(Ok(Ok(Ok(summary)))) => Ok(summary),
+            Ok(Ok(Ok(Err(error)))) => match error.code {
+                ErrorCode::InvalidPdf | ErrorCode::EncryptedInput | ErrorCode::UnsupportedFormat | ErrorCode::ResourceLimit => {
+                    Ok(format!("{error}"))
+                }
+                _ => Err(format!("unexpected error {error}")),
+            },
+        };
+        eprintln!("{name:45} {:>7.2?}  {}", started.elapsed(), outcome.as_ref().unwrap_or_else(|e| e));
+        if let Err(why) = outcome {
+            failures.push(format!("{name}: {why}"));
+        }
+    }
+    assert!(failures.is_empty(), "files not handled cleanly:\n{}", failures.join("\n"));
+}

@@ -1,0 +1,199 @@
+//! Local commands: `scanpro run`, `scanpro tools`, and the hidden `scanpro step-exec`.
+//!
+//! `run` goes through the same tool code as a worker step, on local files, with no server.
+
+use scanpro_core::{ErrorCode, ToolError};
+use scanpro_pipeline::steps::StepRequest;
+use scanpro_tools::Input;
+use serde_json::{Map, Value};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Tool name (see `scanpro tools`).
+    tool: String,
+    /// `--param value` pairs, input files, and `-o OUTPUT` (a file, or a directory for several outputs).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+/// A command line split into parameters, inputs and the output path.
+#[derive(Debug, Default, PartialEq)]
+struct Invocation {
+    params: Map<String, Value>,
+    inputs: Vec<PathBuf>,
+    output: Option<PathBuf>,
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    let Some(tool) = scanpro_tools::find(&args.tool) else {
+        eprintln!("scanpro: unknown tool {:?}; `scanpro tools` lists them", args.tool);
+        return ExitCode::from(2);
+    };
+    let invocation = match parse_invocation(&args.args, &tool.params_schema) {
+        Ok(invocation) => invocation,
+        Err(message) => {
+            eprintln!("scanpro: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run_tool(tool.name, invocation) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("scanpro: {}: {}", error.code, error.message);
+            ExitCode::from(if matches!(error.code, ErrorCode::InvalidParams | ErrorCode::BadRequest) { 2 } else { 1 })
+        }
+    }
+}
+
+fn run_tool(tool: &str, invocation: Invocation) -> Result<(), ToolError> {
+    if invocation.inputs.is_empty() {
+        return Err(ToolError::new(ErrorCode::BadRequest, "give at least one input file"));
+    }
+    let inputs = invocation
+        .inputs
+        .iter()
+        .map(|path| {
+            if !path.is_file() {
+                return Err(ToolError::new(ErrorCode::NotFound, format!("{} is not a readable file", path.display())));
+            }
+            let filename = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            Ok(Input { path: path.clone(), filename })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let scratch = tempfile::tempdir().map_err(|e| ToolError::internal(e.to_string()))?;
+    let result = scanpro_tools::run(tool, &Value::Object(invocation.params), &inputs, scratch.path())?;
+    match (&invocation.output, &result.report) {
+        (None, Some(report)) => println!("{}", serde_json::to_string_pretty(report).unwrap_or_default()),
+        (None, None) => return Err(ToolError::new(ErrorCode::BadRequest, "give -o OUTPUT")),
+        (Some(output), _) => place_outputs(&result.outputs, output)?,
+    }
+    Ok(())
+}
+
+/// One output goes to OUTPUT (or inside it when it is a directory); several go inside OUTPUT.
+fn place_outputs(outputs: &[scanpro_tools::Output], target: &Path) -> Result<(), ToolError> {
+    let io = |e: std::io::Error| ToolError::internal(format!("writing {}: {e}", target.display()));
+    let into_dir = outputs.len() > 1 || target.is_dir();
+    if into_dir {
+        std::fs::create_dir_all(target).map_err(io)?;
+    }
+    for output in outputs {
+        let dest = if into_dir { target.join(&output.filename) } else { target.to_path_buf() };
+        std::fs::copy(&output.path, &dest).map_err(io)?;
+        println!("{}", dest.display());
+    }
+    Ok(())
+}
+
+/// `--name value`, `--name=value`, `--flag` (booleans), `-o PATH`; anything else is an input.
+/// Values are typed by the tool's schema: strings stay strings, numbers and arrays are parsed
+/// (`--order 2,0,1` or `--order '[2,0,1]'`).
+fn parse_invocation(args: &[String], schema: &Value) -> Result<Invocation, String> {
+    let mut invocation = Invocation::default();
+    let mut iter = args.iter().peekable();
+    while let Some(arg) = iter.next() {
+        if arg == "-o" || arg == "--output" {
+            invocation.output = Some(iter.next().ok_or("-o needs a path")?.into());
+        } else if let Some(path) = arg.strip_prefix("--output=").or(arg.strip_prefix("-o=")) {
+            invocation.output = Some(path.into());
+        } else if let Some(flag) = arg.strip_prefix("--") {
+            let (name, inline) = match flag.split_once('=') {
+                Some((name, value)) => (name.replace('-', "_"), Some(value.to_owned())),
+                None => (flag.replace('-', "_"), None),
+            };
+            let kinds = property_kinds(schema, &name);
+            let value = match inline {
+                Some(value) => value,
+                None if kinds.contains(&"boolean") && iter.peek().is_none_or(|next| !matches!(next.as_str(), "true" | "false")) => "true".into(),
+                None => iter.next().ok_or_else(|| format!("--{name} needs a value"))?.clone(),
+            };
+            invocation.params.insert(name, typed_value(&value, &kinds));
+        } else {
+            invocation.inputs.push(arg.into());
+        }
+    }
+    Ok(invocation)
+}
+
+/// The JSON types a property accepts (`["string", "null"]` → `["string", "null"]`; enums → string).
+fn property_kinds<'a>(schema: &'a Value, name: &str) -> Vec<&'a str> {
+    let Some(property) = schema.get("properties").and_then(|p| p.get(name)) else { return vec!["string"] };
+    match property.get("type") {
+        Some(Value::String(kind)) => vec![kind.as_str()],
+        Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
+        _ => vec!["string"],
+    }
+}
+
+fn typed_value(text: &str, kinds: &[&str]) -> Value {
+    let parsed = serde_json::from_str::<Value>(text).ok();
+    if kinds.contains(&"array") && !text.trim_start().starts_with('[') {
+        return Value::Array(text.split(',').map(|item| typed_value(item.trim(), &["integer", "number", "string"])).collect());
+    }
+    match parsed {
+        Some(value @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_))) if !kinds.contains(&"string") || kinds.len() > 2 => value,
+        _ => Value::String(text.to_owned()),
+    }
+}
+
+pub fn list_tools() -> anyhow::Result<()> {
+    for tool in scanpro_tools::catalogue() {
+        println!("{:<16} {}", tool.name, tool.summary);
+        if let Some(Value::Object(properties)) = tool.params_schema.get("properties") {
+            for (name, property) in properties {
+                let kinds = property_kinds(&tool.params_schema, name).join("|");
+                let description = property.get("description").and_then(Value::as_str).unwrap_or("").lines().next().unwrap_or("");
+                println!("    --{:<14} {:<16} {}", name.replace('_', "-"), kinds, description);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a [`StepRequest`] on stdin, runs it, writes the reply on stdout.
+pub fn step_exec() -> anyhow::Result<()> {
+    let mut body = Vec::new();
+    std::io::stdin().read_to_end(&mut body)?;
+    let request: StepRequest = serde_json::from_slice(&body)?;
+    serde_json::to_writer(std::io::stdout().lock(), &request.run_here())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({"properties": {
+            "angle": {"type": "integer"},
+            "pages": {"type": ["string", "null"]},
+            "order": {"type": ["array", "null"], "items": {"type": "integer"}},
+            "skip_first": {"type": "boolean"},
+        }})
+    }
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn splits_params_inputs_and_output() {
+        let got = parse_invocation(&args(&["--angle", "90", "--pages=1-3", "a.pdf", "-o", "out.pdf", "b.pdf"]), &schema()).unwrap();
+        assert_eq!(got.params, json!({"angle": 90, "pages": "1-3"}).as_object().unwrap().clone());
+        assert_eq!(got.inputs, vec![PathBuf::from("a.pdf"), PathBuf::from("b.pdf")]);
+        assert_eq!(got.output, Some(PathBuf::from("out.pdf")));
+    }
+
+    #[test]
+    fn values_follow_the_schema() {
+        let got = parse_invocation(&args(&["--order", "2,0,1", "--pages", "5", "--skip-first", "x.pdf"]), &schema()).unwrap();
+        assert_eq!(got.params["order"], json!([2, 0, 1]));
+        assert_eq!(got.params["pages"], json!("5"), "a page selection stays a string");
+        assert_eq!(got.params["skip_first"], json!(true));
+        assert_eq!(got.inputs, vec![PathBuf::from("x.pdf")]);
+    }
+}

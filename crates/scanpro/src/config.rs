@@ -1,0 +1,217 @@
+//! The one configuration struct. Each setting is written once, here, with its default; values
+//! are layered defaults → TOML file → environment → command-line flags.
+//!
+//! Environment names are `SCANPRO_` + the field name in capitals (`SCANPRO_LISTEN`,
+//! `SCANPRO_DATA_DIR`, `SCANPRO_MAX_UPLOAD_MB`…), except the backend URLs, which keep their
+//! conventional names: `DATABASE_URL`, `REDIS_URL`, `STORAGE_URL`.
+
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds (`--listen`).
+    pub listen: SocketAddr,
+    /// Root of local state: the SQLite database, blobs and scratch space (`--data-dir`).
+    pub data_dir: PathBuf,
+    /// Metadata database; default `sqlite://{data_dir}/scanpro.db`. `postgres://…` also works.
+    pub database_url: Option<String>,
+    /// Redis for the distributed queue; absent: the embedded durable queue.
+    pub redis_url: Option<String>,
+    /// Blob storage; default `file://{data_dir}/blobs`.
+    pub storage_url: Option<String>,
+    /// In-process workers; 0 means one per CPU core.
+    pub workers: usize,
+    /// Largest accepted upload, per file.
+    pub max_upload_mb: u64,
+    /// Files and jobs are deleted this long after creation.
+    pub retention_minutes: u64,
+    /// A step running longer is killed and fails with `step_timeout`.
+    pub step_timeout_secs: u64,
+    /// Address-space cap of a step's process.
+    pub step_memory_mb: u64,
+    /// Deliveries of a job before it is dead-lettered.
+    pub max_attempts: u32,
+    /// A worker's hold on a job without a heartbeat.
+    pub lease_secs: u64,
+    /// On SIGTERM/SIGINT, running jobs get this long to finish before they are handed back.
+    pub drain_secs: u64,
+    /// How long the one-shot endpoint waits for a result before answering `202`.
+    pub oneshot_wait_secs: u64,
+    /// How often expired files and jobs are deleted.
+    pub sweep_interval_secs: u64,
+    /// Mark the guest cookie `Secure` (set behind TLS).
+    pub secure_cookies: bool,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter such as `info` or `scanpro=debug` (`RUST_LOG` wins when set).
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            storage_url: None,
+            workers: 0,
+            max_upload_mb: 200,
+            retention_minutes: 24 * 60,
+            step_timeout_secs: 300,
+            step_memory_mb: 4096,
+            max_attempts: 3,
+            lease_secs: 30,
+            drain_secs: 30,
+            oneshot_wait_secs: 60,
+            sweep_interval_secs: 60,
+            secure_cookies: false,
+            log_format: "text".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+/// Backend URLs read from their conventional, unprefixed variables.
+const PLAIN_ENV: [&str; 3] = ["DATABASE_URL", "REDIS_URL", "STORAGE_URL"];
+
+impl Config {
+    /// Layers defaults, the TOML file (when given or `./scanpro.toml` exists), the environment
+    /// and `flags` (a serializable struct whose `None` fields are skipped).
+    pub fn load(file: Option<&Path>, flags: impl Serialize) -> anyhow::Result<Self> {
+        let default_file = Path::new("scanpro.toml");
+        let file = file.or(default_file.exists().then_some(default_file));
+        let known = known_keys();
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("SCANPRO_").filter(move |key| known.iter().any(|k| k == key.as_str())))
+            .merge(Env::raw().only(&PLAIN_ENV))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .context("invalid configuration")?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!("log_format must be \"text\" or \"json\", not {:?}", self.log_format);
+        }
+        if self.max_upload_mb == 0 || self.step_timeout_secs == 0 || self.max_attempts == 0 || self.lease_secs < 3 {
+            bail!("max_upload_mb, step_timeout_secs and max_attempts must be positive, lease_secs at least 3");
+        }
+        if let Some(url) = &self.storage_url {
+            if !url.starts_with("file://") {
+                bail!("STORAGE_URL {url:?}: only file:// storage is available in this build");
+            }
+        }
+        if self.redis_url.is_some() {
+            bail!("REDIS_URL is set, but this build runs the embedded queue only; unset it");
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("scanpro.db").display()))
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        match &self.storage_url {
+            Some(url) => PathBuf::from(url.trim_start_matches("file://")),
+            None => self.data_dir.join("blobs"),
+        }
+    }
+
+    pub fn work_dir(&self) -> PathBuf {
+        self.data_dir.join("work")
+    }
+
+    pub fn worker_count(&self) -> usize {
+        if self.workers == 0 { num_cpus::get() } else { self.workers }
+    }
+
+    /// The effective configuration as TOML, with passwords in URLs replaced by `***`.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        for url in [&mut shown.database_url, &mut shown.redis_url, &mut shown.storage_url].into_iter().flatten() {
+            *url = redact_url(url);
+        }
+        shown.database_url.get_or_insert_with(|| self.database_url());
+        shown.storage_url.get_or_insert_with(|| format!("file://{}", self.blob_dir().display()));
+        if shown.workers == 0 {
+            shown.workers = self.worker_count();
+        }
+        toml::to_string(&shown).expect("config serializes")
+    }
+}
+
+/// Field names, as the `SCANPRO_` environment filter needs them.
+fn known_keys() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((credentials, host)) = rest.split_once('@') else { return url.to_owned() };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_passwords() {
+        assert_eq!(redact_url("postgres://scanpro:hunter2@db:5432/scanpro"), "postgres://scanpro:***@db:5432/scanpro");
+        assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "listen = \"127.0.0.1:9000\"\nmax_upload_mb = 5\nworkers = 3\n")?;
+            jail.set_env("SCANPRO_MAX_UPLOAD_MB", "7");
+            jail.set_env("DATABASE_URL", "postgres://u:p@h/db");
+            #[derive(Serialize)]
+            struct Flags {
+                workers: usize,
+            }
+            let config = Config::load(Some(Path::new("custom.toml")), Flags { workers: 9 }).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen.port(), 9000, "file");
+            assert_eq!(config.max_upload_mb, 7, "env over file");
+            assert_eq!(config.workers, 9, "flag over file");
+            assert_eq!(config.database_url.as_deref(), Some("postgres://u:p@h/db"));
+            assert!(config.to_redacted_toml().contains("postgres://u:***@h/db"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn typos_in_the_file_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "max_upload_mbb = 5\n")?;
+            let err = Config::load(Some(Path::new("bad.toml")), ()).unwrap_err();
+            assert!(format!("{err:#}").contains("max_upload_mbb"), "{err:#}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,121 @@
+//! `scanpro serve`: the API, N workers and the sweeper in one process, on embedded defaults.
+
+use crate::config::Config;
+use anyhow::Context;
+use scanpro_api::{ApiSettings, AppState};
+use scanpro_engines::Limits;
+use scanpro_pipeline::{Events, Pipeline, Settings, StepRunner};
+use scanpro_queue::{EmbeddedQueue, LIGHT_CLASS};
+use scanpro_store::blobs::FsBlobs;
+use scanpro_store::Meta;
+use scanpro_worker::Shutdown;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(config: Config) -> anyhow::Result<()> {
+    init_logging(&config);
+    tokio::runtime::Runtime::new()?.block_on(serve(config))
+}
+
+pub fn migrate(config: Config) -> anyhow::Result<()> {
+    init_logging(&config);
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let meta = Meta::connect(&config.database_url()).await.context("connecting to the database")?;
+        meta.migrate().await.context("migrating")?;
+        println!("migrations applied");
+        Ok(())
+    })
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let instance = format!("serve-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let pipeline = build_pipeline(&config, &instance).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    // Printed on stdout whatever the log format, so scripts and tests can find a port-0 server.
+    println!("scanpro: listening on http://{}", listener.local_addr()?);
+
+    let shutdown = Shutdown::default();
+    let drain = Duration::from_secs(config.drain_secs);
+    let workers = tokio::spawn(scanpro_worker::run_workers(pipeline.clone(), LIGHT_CLASS, config.worker_count(), &instance, shutdown.clone()));
+    tokio::spawn(sweep_forever(pipeline.clone(), Duration::from_secs(config.sweep_interval_secs)));
+
+    let state = AppState {
+        pipeline,
+        settings: Arc::new(ApiSettings { oneshot_wait: Duration::from_secs(config.oneshot_wait_secs), secure_cookies: config.secure_cookies }),
+    };
+    let on_signal = {
+        let shutdown = shutdown.clone();
+        async move {
+            termination_signal().await;
+            tracing::info!(drain_secs = drain.as_secs(), "shutting down: no new work, draining running jobs");
+            shutdown.begin(drain);
+        }
+    };
+    let server = tokio::spawn(scanpro_api::serve(listener, state, on_signal));
+    // Open event streams could hold a graceful HTTP shutdown forever: the drain deadline bounds it.
+    tokio::select! {
+        served = server => served??,
+        _ = shutdown.stop_now.cancelled() => {}
+    }
+    workers.await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn build_pipeline(config: &Config, instance: &str) -> anyhow::Result<Pipeline> {
+    let meta = Meta::connect(&config.database_url()).await.context("connecting to the database")?;
+    meta.migrate().await.context("migrating the database")?;
+    let blobs = FsBlobs::open(config.blob_dir()).await.context("opening blob storage")?;
+    let queue = EmbeddedQueue::open(meta.clone(), instance).await?;
+    let work_dir = config.work_dir();
+    // Scratch left by a previous process belongs to attempts that will run again.
+    let _ = std::fs::remove_dir_all(&work_dir);
+    std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
+    let steps = StepRunner::Subprocess {
+        exe: std::env::current_exe().context("locating the scanpro binary")?,
+        timeout: Duration::from_secs(config.step_timeout_secs),
+        limits: Limits { memory_bytes: Some(config.step_memory_mb * 1024 * 1024), ..Default::default() },
+    };
+    let settings = Settings {
+        retention: chrono::Duration::minutes(config.retention_minutes as i64),
+        max_upload_bytes: config.max_upload_mb * 1024 * 1024,
+        max_attempts: config.max_attempts,
+        lease: chrono::Duration::seconds(config.lease_secs as i64),
+        work_dir,
+        ..Settings::default()
+    };
+    Ok(Pipeline { meta, blobs: Arc::new(blobs), queue, events: Events::default(), steps, settings: Arc::new(settings) })
+}
+
+async fn sweep_forever(pipeline: Pipeline, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match pipeline.sweep().await {
+            Ok(swept) if swept != Default::default() => tracing::info!(?swept, "sweep"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep failed"),
+        }
+    }
+}
+
+async fn termination_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

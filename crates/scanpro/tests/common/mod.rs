@@ -1,0 +1,179 @@
+//! Black-box harness: a real `scanpro serve` on port 0 in a temp data dir, real HTTP, and the
+//! independent checkers (`qpdf`, `pdfinfo`, `pdftotext`). Missing tools or corpus fail loudly.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn corpus(relative: &str) -> PathBuf {
+    let root = std::env::var_os("SCANPRO_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let path = root.join(relative);
+    assert!(path.exists(), "corpus file {} is missing (set SCANPRO_CORPUS)", path.display());
+    path
+}
+
+/// A running `scanpro serve`, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let data_dir = temp.path().join("data");
+        let mut server = Self::start_in(&data_dir, env);
+        server._temp = Some(temp);
+        server
+    }
+
+    /// Starts on an existing data dir (restart tests keep the dir alive themselves).
+    pub fn start_in(data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_scanpro"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("SCANPRO_LOG_LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start scanpro serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("scanpro: listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        Self { child, base, data_dir: data_dir.to_owned(), _temp: None }
+    }
+
+    pub fn client(&self) -> Client {
+        Client { http: reqwest::Client::builder().cookie_store(true).build().unwrap(), base: self.base.clone() }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One API user: a cookie jar, hence one guest owner.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Client {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn upload(&self, path: &Path) -> Value {
+        let response = self.upload_raw(path).await;
+        assert_eq!(response.status(), 201, "upload {}", path.display());
+        response.json::<Value>().await.unwrap()["files"][0].clone()
+    }
+
+    pub async fn upload_raw(&self, path: &Path) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(std::fs::read(path).unwrap())
+            .file_name(path.file_name().unwrap().to_string_lossy().into_owned());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        self.http.post(self.url("/api/v1/files")).multipart(form).send().await.unwrap()
+    }
+
+    pub async fn create_job(&self, body: Value) -> reqwest::Response {
+        self.http.post(self.url("/api/v1/jobs")).json(&body).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls the job until it reaches a final state.
+    pub async fn wait_job(&self, id: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let (status, job) = self.get_json(&format!("/api/v1/jobs/{id}")).await;
+            assert_eq!(status, 200, "{job}");
+            if matches!(job["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+                return job;
+            }
+            assert!(started.elapsed() < Duration::from_secs(180), "job {id} did not finish: {job}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Runs a one-shot tool call with `files` and `params`.
+    pub async fn one_shot(&self, tool: &str, files: &[&Path], params: Value) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new().text("params", params.to_string());
+        for path in files {
+            let part = reqwest::multipart::Part::bytes(std::fs::read(path).unwrap())
+                .file_name(path.file_name().unwrap().to_string_lossy().into_owned());
+            form = form.part("file", part);
+        }
+        self.http.post(self.url(&format!("/api/v1/tools/{tool}"))).multipart(form).send().await.unwrap()
+    }
+
+    pub async fn download(&self, url: &str, dest: &Path) {
+        let response = self.http.get(self.url(url)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "download {url}");
+        std::fs::write(dest, response.bytes().await.unwrap()).unwrap();
+    }
+}
+
+/// Runs an independent checker; its absence fails the test.
+pub fn tool(program: &str, args: &[&str]) -> std::process::Output {
+    Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program} is required for the tests: {e}"))
+}
+
+/// `qpdf --check` passes (exit 0, or 3 = warnings only).
+pub fn assert_qpdf_ok(pdf: &Path) {
+    let out = tool("qpdf", &["--check", pdf.to_str().unwrap()]);
+    let code = out.status.code();
+    assert!(matches!(code, Some(0 | 3)), "qpdf --check {} failed ({code:?}): {}", pdf.display(), String::from_utf8_lossy(&out.stdout));
+}
+
+pub fn page_count(pdf: &Path) -> u32 {
+    let out = tool("pdfinfo", &[pdf.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap_or_else(|| panic!("pdfinfo gave no page count for {}: {text}", pdf.display()))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Rotation of each page as `pdfinfo -f 1 -l N` reports it.
+pub fn rotations(pdf: &Path) -> Vec<u32> {
+    let pages = page_count(pdf).to_string();
+    let out = tool("pdfinfo", &["-f", "1", "-l", &pages, pdf.to_str().unwrap()]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("Page") && l.contains("rot:"))
+        .map(|l| l.rsplit("rot:").next().unwrap().trim().parse().unwrap())
+        .collect()
+}
+
+pub fn page_text(pdf: &Path, page: u32) -> String {
+    let p = page.to_string();
+    let out = tool("pdftotext", &["-f", &p, "-l", &p, pdf.to_str().unwrap(), "-"]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

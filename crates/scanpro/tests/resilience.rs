@@ -1,0 +1,145 @@
+//! Crashes, restarts, timeouts, hostile files and expiry, against real `scanpro serve` processes.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// A job that takes a while: merging many copies of a 1,321-page manual.
+async fn slow_job(client: &Client, copies: usize) -> String {
+    let big = client.upload(&corpus("pdf-text/pgfmanual.pdf")).await;
+    let inputs: Vec<Value> = (0..copies).map(|_| big["id"].clone()).collect();
+    let job: Value = client.create_job(json!({"inputs": inputs, "steps": [{"tool": "merge"}]})).await.json().await.unwrap();
+    job["id"].as_str().unwrap().to_owned()
+}
+
+async fn wait_until_running(client: &Client, id: &str) {
+    let started = Instant::now();
+    loop {
+        let (_, job) = client.get_json(&format!("/api/v1/jobs/{id}")).await;
+        if job["status"] == "running" {
+            return;
+        }
+        assert_eq!(job["status"], "queued", "{job}");
+        assert!(started.elapsed() < Duration::from_secs(30), "never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_job_running_when_the_server_is_killed_completes_once_after_restart() {
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    let mut server = Server::start_in(&data, &[("SCANPRO_WORKERS", "1")]);
+    let client = server.client();
+    let id = slow_job(&client, 8).await;
+    wait_until_running(&client, &id).await;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(server.child.id() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    server.kill();
+
+    let restarted = Server::start_in(&data, &[("SCANPRO_WORKERS", "1")]);
+    // Same cookie jar, new address.
+    let client = Client { http: client.http.clone(), base: restarted.base.clone() };
+    let job = client.wait_job(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["attempts"], 2, "ran again after the crash: {job}");
+    assert_eq!(job["outputs"].as_array().unwrap().len(), 1, "exactly one set of outputs: {job}");
+    let merged = temp.path().join("merged.pdf");
+    client.download(job["outputs"][0]["url"].as_str().unwrap(), &merged).await;
+    assert_eq!(page_count(&merged), 8 * 1321);
+}
+
+#[tokio::test]
+async fn a_crashing_step_fails_its_job_and_the_server_lives_on() {
+    // Too little memory for the tool: the step process dies; only its job fails.
+    let server = Server::start(&[("SCANPRO_STEP_MEMORY_MB", "150")]);
+    let client = server.client();
+    let id = slow_job(&client, 6).await;
+    let job = client.wait_job(&id).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(matches!(job["error"]["code"].as_str(), Some("internal_error" | "resource_limit")), "{job}");
+    assert_eq!(client.get_json("/healthz").await.0, 200);
+    let small = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let job: Value = client.create_job(json!({"inputs": [small["id"]], "steps": [{"tool": "info"}]})).await.json().await.unwrap();
+    assert_eq!(client.wait_job(job["id"].as_str().unwrap()).await["status"], "succeeded");
+}
+
+#[tokio::test]
+async fn a_step_past_its_deadline_is_stopped() {
+    let server = Server::start(&[("SCANPRO_STEP_TIMEOUT_SECS", "1")]);
+    let client = server.client();
+    let id = slow_job(&client, 30).await;
+    let job = client.wait_job(&id).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "step_timeout", "{job}");
+}
+
+#[tokio::test]
+async fn sigterm_drains_the_running_job() {
+    let server = Server::start(&[("SCANPRO_WORKERS", "1"), ("SCANPRO_DRAIN_SECS", "60")]);
+    let client = server.client();
+    let id = slow_job(&client, 4).await;
+    wait_until_running(&client, &id).await;
+    let pid = nix::unistd::Pid::from_raw(server.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let mut server = server;
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "clean exit after draining: {status}");
+    // The job finished before the process left.
+    let restarted = Server::start_in(&server.data_dir, &[("SCANPRO_WORKERS", "0")]);
+    let client = Client { http: client.http.clone(), base: restarted.base.clone() };
+    let (_, job) = client.get_json(&format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["attempts"], 1);
+}
+
+#[tokio::test]
+async fn expired_files_are_swept() {
+    let server = Server::start(&[("SCANPRO_RETENTION_MINUTES", "0"), ("SCANPRO_SWEEP_INTERVAL_SECS", "1")]);
+    let client = server.client();
+    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let path = format!("/api/v1/files/{}", file["id"].as_str().unwrap());
+    let started = Instant::now();
+    while client.get_json(&path).await.0 != 404 {
+        assert!(started.elapsed() < Duration::from_secs(20), "file never expired");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let blobs = std::fs::read_dir(server.data_dir.join("blobs/files")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(blobs, 0, "the bytes went with the row");
+}
+
+/// Every file of the broken corpus is processed or refused with a typed error; none crashes the
+/// server, answers 500 or hangs.
+#[tokio::test]
+async fn broken_pdf_corpus_gets_results_or_typed_errors() {
+    let server = Server::start(&[("SCANPRO_STEP_TIMEOUT_SECS", "60")]);
+    let client = server.client();
+    let dir = corpus("pdf-broken");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 40, "the broken corpus has 40 files");
+    let mut outcomes = Vec::new();
+    for path in &files {
+        let response = client.one_shot("rotate", &[path], json!({"angle": 90})).await;
+        let status = response.status().as_u16();
+        let code = if status == 200 {
+            let out = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(out.path(), response.bytes().await.unwrap()).unwrap();
+            assert_qpdf_ok(out.path());
+            "ok".to_owned()
+        } else {
+            let problem: Value = response.json().await.unwrap();
+            problem["code"].as_str().unwrap().to_owned()
+        };
+        assert!(
+            ["ok", "invalid_pdf", "encrypted_input", "unsupported_format", "resource_limit", "step_timeout"].contains(&code.as_str()),
+            "{}: {status} {code}",
+            path.display()
+        );
+        outcomes.push(code);
+    }
+    assert_eq!(client.get_json("/healthz").await.0, 200);
+    let ok = outcomes.iter().filter(|c| *c == "ok").count();
+    eprintln!("broken corpus: {ok} processed, {} refused with typed errors", files.len() - ok);
+}
