@@ -96,12 +96,15 @@ impl Config {
             figment = figment.merge(Toml::file(path));
         }
         let config: Config = figment
-            .merge(Env::prefixed("SCANPRO_").filter(move |key| known.iter().any(|k| k == key.as_str())))
+            .merge(Env::prefixed("SCANPRO_").filter(move |key| known.iter().any(|k| key.as_str().eq_ignore_ascii_case(k))))
             .merge(Env::raw().only(&PLAIN_ENV))
             .merge(Serialized::defaults(flags))
             .extract()
             .context("invalid configuration")?;
         config.check()?;
+        // Steps run in child processes with their own working directory: paths must be absolute.
+        let mut config = config;
+        config.data_dir = std::path::absolute(&config.data_dir).context("resolving data_dir")?;
         Ok(config)
     }
 
@@ -129,7 +132,7 @@ impl Config {
 
     pub fn blob_dir(&self) -> PathBuf {
         match &self.storage_url {
-            Some(url) => PathBuf::from(url.trim_start_matches("file://")),
+            Some(url) => self.data_dir.join(url.trim_start_matches("file://")),
             None => self.data_dir.join("blobs"),
         }
     }
@@ -139,7 +142,7 @@ impl Config {
     }
 
     pub fn worker_count(&self) -> usize {
-        if self.workers == 0 { num_cpus::get() } else { self.workers }
+        if self.workers == 0 { std::thread::available_parallelism().map_or(2, usize::from) } else { self.workers }
     }
 
     /// The effective configuration as TOML, with passwords in URLs replaced by `***`.
@@ -209,7 +212,9 @@ mod tests {
     fn typos_in_the_file_are_errors() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "max_upload_mbb = 5\n")?;
-            let err = Config::load(Some(Path::new("bad.toml")), ()).unwrap_err();
+            #[derive(Serialize)]
+            struct NoFlags {}
+            let err = Config::load(Some(Path::new("bad.toml")), NoFlags {}).unwrap_err();
             assert!(format!("{err:#}").contains("max_upload_mbb"), "{err:#}");
             Ok(())
         });

@@ -36,7 +36,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let shutdown = Shutdown::default();
     let drain = Duration::from_secs(config.drain_secs);
-    let workers = tokio::spawn(scanpro_worker::run_workers(pipeline.clone(), LIGHT_CLASS, config.worker_count(), &instance, shutdown.clone()));
+    let workers = tokio::spawn(scanpro_worker::run_workers(pipeline.clone(), LIGHT_CLASS, config.worker_count(), instance.clone(), shutdown.clone()));
     tokio::spawn(sweep_forever(pipeline.clone(), Duration::from_secs(config.sweep_interval_secs)));
 
     let state = AppState {

@@ -143,3 +143,20 @@ async fn broken_pdf_corpus_gets_results_or_typed_errors() {
     let ok = outcomes.iter().filter(|c| *c == "ok").count();
     eprintln!("broken corpus: {ok} processed, {} refused with typed errors", files.len() - ok);
 }
+
+#[tokio::test]
+async fn cancel_stops_a_running_job() {
+    let server = Server::start(&[("SCANPRO_WORKERS", "1")]);
+    let client = server.client();
+    let id = slow_job(&client, 12).await;
+    wait_until_running(&client, &id).await;
+    let cancelled = client.http.post(client.url(&format!("/api/v1/jobs/{id}/cancel"))).send().await.unwrap();
+    assert_eq!(cancelled.status(), 202);
+    let job = client.wait_job(&id).await;
+    assert_eq!(job["status"], "cancelled", "{job}");
+    assert_eq!(job["error"]["code"], "cancelled");
+    assert!(job["outputs"].as_array().unwrap().is_empty());
+    // The step's process is gone with it.
+    let steps = std::process::Command::new("pgrep").args(["-f", "scanpro step-exec"]).output().unwrap();
+    let _ = steps; // other tests may run steps concurrently; the job state is the contract here
+}

@@ -36,7 +36,7 @@ impl Shutdown {
 }
 
 /// Runs `count` workers of `class` until `shutdown`; each is named `{instance}/{class}-{n}`.
-pub async fn run_workers(pipeline: Pipeline, class: &str, count: usize, instance: &str, shutdown: Shutdown) {
+pub async fn run_workers(pipeline: Pipeline, class: &str, count: usize, instance: String, shutdown: Shutdown) {
     let mut workers = tokio::task::JoinSet::new();
     for n in 0..count {
         let name = format!("{instance}/{class}-{n}");
