@@ -35,16 +35,20 @@ impl Pipeline {
         let mut run = Box::pin(self.run_steps(job, worker, work.path(), &mut steps));
         let mut heartbeat = tokio::time::interval(self.heartbeat_interval());
         heartbeat.tick().await;
+        // A cancel made through this process arrives as a notice: beat at once instead of waiting.
+        let mut notices = self.events.subscribe();
         let result = loop {
             tokio::select! {
                 result = &mut run => break Some(result),
-                _ = heartbeat.tick() => match self.meta.heartbeat(job.id, worker, self.settings.lease).await {
-                    Ok(beat) if !beat.still_held => break None,
-                    Ok(beat) if beat.cancel_requested => break Some(Err(ToolError::new(ErrorCode::Cancelled, "cancelled while running"))),
-                    Ok(_) => {}
-                    // A database blip: keep working; the lease has room for a missed beat.
-                    Err(e) => tracing::warn!(job = %job.id, error = %e, "heartbeat failed"),
-                },
+                _ = heartbeat.tick() => {}
+                Ok(changed) = notices.recv() => if changed != job.id { continue },
+            }
+            match self.meta.heartbeat(job.id, worker, self.settings.lease).await {
+                Ok(beat) if !beat.still_held => break None,
+                Ok(beat) if beat.cancel_requested => break Some(Err(ToolError::new(ErrorCode::Cancelled, "cancelled while running"))),
+                Ok(_) => {}
+                // A database blip: keep working; the lease has room for a missed beat.
+                Err(e) => tracing::warn!(job = %job.id, error = %e, "heartbeat failed"),
             }
         };
         drop(run);
