@@ -73,8 +73,7 @@ pub async fn list(State(state): State<AppState>, Owner(owner): Owner, Query(quer
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "jobs", params(("id" = String, Path)),
     responses((status = 202, body = JobView), (status = 404, body = crate::error::Problem)))]
 pub async fn cancel(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    let job = state.pipeline.meta.request_cancel(&owner, parse_id(&id)?).await?;
-    state.pipeline.events.publish(job.id);
+    let job = state.pipeline.cancel(&owner, parse_id(&id)?).await?;
     Ok((StatusCode::ACCEPTED, Json(view(&state.pipeline, &job).await?)))
 }
 

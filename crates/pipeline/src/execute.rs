@@ -58,6 +58,9 @@ impl Pipeline {
             Some(Err(error)) => self.record_failure(job, worker, &mut steps, error).await?,
         };
         self.events.publish(job.id);
+        if matches!(outcome, Outcome::Succeeded | Outcome::Failed(_) | Outcome::Cancelled) {
+            self.send_webhook(job.id);
+        }
         Ok(outcome)
     }
 

@@ -59,6 +59,16 @@ impl Pipeline {
         Ok((job, created))
     }
 
+    /// Cancels a job: a queued one at once, a running one as soon as its worker hears.
+    pub async fn cancel(&self, owner: &OwnerId, id: scanpro_core::JobId) -> Result<JobRecord> {
+        let job = self.meta.request_cancel(owner, id).await?;
+        self.events.publish(job.id);
+        if job.status.is_terminal() {
+            self.send_webhook(job.id);
+        }
+        Ok(job)
+    }
+
     /// Everything that can be checked before running: limits, input ownership, tools, parameters.
     async fn check_spec(&self, owner: &OwnerId, spec: &JobSpec) -> Result<()> {
         let invalid = |message: String| Error::rejected(ErrorCode::InvalidParams, message);
@@ -73,6 +83,9 @@ impl Pipeline {
         }
         if spec.steps.len() > self.settings.max_steps {
             return Err(invalid(format!("steps: at most {} steps per job", self.settings.max_steps)));
+        }
+        if let Some(url) = &spec.webhook_url {
+            crate::notify::check_webhook_url(url).map_err(|why| invalid(format!("webhook_url: {why}")))?;
         }
         for (index, id) in spec.inputs.iter().enumerate() {
             self.meta.file(owner, *id).await.map_err(|e| match e.code() {

@@ -9,6 +9,7 @@
 //! - [`steps`]: how one step runs: in a child `scanpro step-exec` process under the subprocess
 //!   runner (timeout, memory limit, crash isolation), or in-process for the CLI.
 //! - [`cleanup`]: the sweeper: expired files and jobs, abandoned leases, stale work dirs.
+//! - [`notify`]: webhooks sent when a job ends.
 //! - [`events`]: in-process notifications that a job changed (Server-Sent Events listen here).
 //! - [`error`]: [`Error`], what a use case can fail with, with a stable code.
 
@@ -17,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod execute;
 pub mod ingest;
+pub mod notify;
 pub mod steps;
 
 pub use error::Error;

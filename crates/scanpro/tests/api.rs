@@ -236,3 +236,41 @@ async fn idempotency_ranges_events_and_docs() {
     assert_eq!(client.get_json("/healthz").await.0, 200);
     assert_eq!(client.get_json("/readyz").await.1["status"], "ok");
 }
+
+#[tokio::test]
+async fn webhook_receives_the_finished_job() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    let received = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap();
+                if body.len() >= length {
+                    socket.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await.unwrap();
+                    return (head.to_owned(), serde_json::from_str::<Value>(body).unwrap());
+                }
+            }
+        }
+    });
+    let server = Server::start(&[]);
+    let client = server.client();
+    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let response = client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 90}}], "webhook_url": hook, "tag": "t1"})).await;
+    assert_eq!(response.status(), 202);
+    let (head, body) = tokio::time::timeout(std::time::Duration::from_secs(60), received).await.expect("webhook called").unwrap();
+    assert!(head.starts_with("POST /hook"), "{head}");
+    assert_eq!(body["event"], "job.finished");
+    assert_eq!(body["job"]["status"], "succeeded", "{body}");
+    assert_eq!(body["job"]["tag"], "t1");
+    assert_eq!(body["job"]["outputs"].as_array().unwrap().len(), 1);
+
+    let response = client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "info"}], "webhook_url": "ftp://x"})).await;
+    assert_eq!(response.status(), 400);
+}
