@@ -50,6 +50,20 @@ pub async fn next_field(multipart: &mut Multipart) -> Result<Option<axum::extrac
     multipart.next_field().await.map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))
 }
 
+/// Reads and discards what is left of a request refused early, up to `cap` bytes, so the client
+/// gets the answer instead of a broken pipe; a bigger rest is left and the connection closes.
+pub async fn discard_rest(multipart: &mut Multipart, cap: usize) {
+    let mut seen = 0;
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            seen += chunk.len();
+            if seen > cap {
+                return;
+            }
+        }
+    }
+}
+
 /// A declared body far over the limit is refused before reading a byte of it.
 pub fn refuse_oversized_body(pipeline: &Pipeline, headers: &HeaderMap) -> Result<(), ApiError> {
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());

@@ -2,7 +2,7 @@
 
 use crate::download::{file_response, zip_response};
 use crate::error::ApiError;
-use crate::files::{next_field, refuse_oversized_body, store_part};
+use crate::files::{discard_rest, next_field, refuse_oversized_body, store_part};
 use crate::jobs::view;
 use crate::owner::Owner;
 use crate::AppState;
@@ -44,7 +44,10 @@ pub async fn describe(Path(tool): Path<String>) -> Result<Json<scanpro_tools::To
     responses((status = 200, description = "the result file, or a zip of several"), (status = 202, body = crate::views::JobView),
         (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn one_shot(State(state): State<AppState>, Owner(owner): Owner, Path(tool): Path<String>, headers: HeaderMap, mut multipart: Multipart) -> Result<Response, ApiError> {
-    scanpro_tools::find(&tool).ok_or_else(|| unknown_tool(&tool))?;
+    if scanpro_tools::find(&tool).is_none() {
+        discard_rest(&mut multipart, 16 * 1024 * 1024).await;
+        return Err(unknown_tool(&tool));
+    }
     refuse_oversized_body(&state.pipeline, &headers)?;
     let mut inputs = Vec::new();
     let mut params = serde_json::json!({});

@@ -41,6 +41,8 @@ pub(crate) struct Copier<'a, S> {
     source: S,
     target: &'a mut Document,
     names: &'a NamedDests,
+    /// The target's `/Pages` node: the parent of every copied page.
+    page_parent: ObjectId,
     /// Source id → target id, for every object copied or about to be.
     map: HashMap<ObjectId, ObjectId>,
     /// The source pages that will be in the output (registered up front, so links can tell a
@@ -51,11 +53,12 @@ pub(crate) struct Copier<'a, S> {
 }
 
 impl<'a, S: ObjectSource> Copier<'a, S> {
-    pub(crate) fn new(source: S, target: &'a mut Document, names: &'a NamedDests) -> Self {
+    pub(crate) fn new(source: S, target: &'a mut Document, names: &'a NamedDests, page_parent: ObjectId) -> Self {
         Self {
             source,
             target,
             names,
+            page_parent,
             map: HashMap::new(),
             pages: HashSet::new(),
             copied_pages: HashSet::new(),
@@ -89,7 +92,8 @@ impl<'a, S: ObjectSource> Copier<'a, S> {
         page.remove(b"Parent");
         // Article beads chain through other pages and need the catalog's thread list.
         page.remove(b"B");
-        let page = self.rewrite_dict(page);
+        let mut page = self.rewrite_dict(page);
+        page.set("Parent", Object::Reference(self.page_parent));
         self.target.objects.insert(new, Object::Dictionary(page));
         self.drain();
         new

@@ -13,7 +13,8 @@ use std::path::Path;
 /// JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocInfo {
-    pub page_count: u32,
+    /// The number of pages.
+    pub pages: u32,
     /// The version the header (or the catalog's `/Version`) declares, e.g. `"1.7"`.
     pub pdf_version: String,
     /// Whether the file is encrypted. Only files that open without a password get this far, so
@@ -21,8 +22,8 @@ pub struct DocInfo {
     pub encrypted: bool,
     pub file_size: u64,
     pub metadata: Metadata,
-    /// One entry per page, in order.
-    pub pages: Vec<PageInfo>,
+    /// Size and rotation of every page, in order.
+    pub page_sizes: Vec<PageInfo>,
 }
 
 /// The document information dictionary, decoded to text (PDFDocEncoding or UTF-16). Dates
@@ -54,14 +55,14 @@ pub fn info(input: &Path) -> Result<DocInfo, ToolError> {
     guarded("info", || {
         let file_size = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
         let doc = open_unguarded(input)?;
-        let pages: Vec<PageInfo> = doc.page_iter().map(|id| page_info(&doc, doc.get_dictionary(id).ok())).collect();
+        let page_sizes: Vec<PageInfo> = doc.page_iter().map(|id| page_info(&doc, doc.get_dictionary(id).ok())).collect();
         Ok(DocInfo {
-            page_count: pages.len() as u32,
+            pages: page_sizes.len() as u32,
             pdf_version: declared_version(&doc),
             encrypted: doc.was_encrypted(),
             file_size,
             metadata: metadata(&doc),
-            pages,
+            page_sizes,
         })
     })
 }

@@ -1,15 +1,16 @@
 //! Rust-native PDF operations over [`lopdf`]: pure functions, paths in → paths out.
 //!
-//! Every public operation opens its input with [`open`], which classifies a bad input with a
+//! Every public operation opens its input with [`open()`], which classifies a bad input with a
 //! stable [`ErrorCode`](scanpro_core::ErrorCode) (`unsupported_format`, `encrypted_input`,
 //! `invalid_pdf`, `resource_limit`), and runs inside a panic guard: lopdf can panic on hostile
 //! input, and a panic becomes an `internal_error` instead of unwinding into the caller. The guard
 //! cannot stop a hang or an abort, so production runs these functions in a killable child
 //! process as well.
 //!
-//! Outputs are built by copying only the objects each output page reaches into a fresh
-//! document (one object-id space, one flat page tree), then written atomically (temp file in
-//! the output's directory, then rename).
+//! Merge and split build each output by copying only the objects its pages reach into a fresh
+//! document (one object-id space, one flat page tree); rotate edits the document in place.
+//! Every output is written atomically (temp file in the output's directory, then rename) and
+//! passes `qpdf --check`: what would not (undecodable page content) is refused as `invalid_pdf`.
 //!
 //! # What survives
 //! - Page content, resources, annotations, and each page's inherited `MediaBox`, `CropBox`,
@@ -17,8 +18,8 @@
 //! - Links: named destinations are resolved to explicit ones while copying, so internal links
 //!   keep working without the source's name tree. A link whose target page is not in the
 //!   output (split) is removed rather than left pointing nowhere.
-//! - Bookmarks, in [`merge`]: each input becomes one top-level bookmark (closed) holding that
-//!   input's own outline. [`split`] drops the outline; [`rotate`] keeps the whole document.
+//! - Bookmarks, in [`merge()`]: each input becomes one top-level bookmark (closed) holding that
+//!   input's own outline. [`split()`] drops the outline; [`rotate()`] keeps the whole document.
 //! - Dropped by merge and split: interactive forms (`AcroForm`; widget annotations still show
 //!   their appearance), the structure tree (tagging), article threads, document-level
 //!   JavaScript, embedded-file lists and page labels. The `Info` dictionary of the (first) input
@@ -27,7 +28,8 @@
 //! # Layout
 //! - [`open`](mod@open): read, sniff and load an input; classify failures; decrypt with the
 //!   empty user password when that opens the file.
-//! - [`format`]: content sniffing (`%PDF-` within the first 1024 bytes; other kinds by magic bytes).
+//! - [`format`](mod@format): content sniffing (`%PDF-` within the first 1024 bytes; other
+//!   kinds by magic bytes).
 //! - `guard`: the panic guard every public function runs in.
 //! - `copy`: the object-graph copier that moves or clones the objects reachable from pages into
 //!   a new document, rewriting references and destinations.
@@ -59,5 +61,5 @@ pub use info::{DocInfo, Metadata, PageInfo, info};
 pub use lopdf;
 pub use merge::{MergeReport, merge, merge_with_titles};
 pub use open::open;
-pub use rotate::{RotateReport, rotate};
-pub use split::{split, split_file_names};
+pub use rotate::{RotateReport, rotate, rotate_with};
+pub use split::{split, split_file_names, split_with};

@@ -1,27 +1,35 @@
 //! Merge: the pages of several PDFs, one input after another, into one file.
 //!
-//! Each input is opened, its pages and what they reach are *moved* into the output (no copy of
-//! stream data), and the input is dropped before the next one is read, so memory holds the
-//! output plus one input. With any input carrying bookmarks, every input becomes one closed
-//! top-level bookmark (its title) that holds the input's own outline.
+//! Inputs are read one at a time. Each input's pages and what they reach are *moved* into the
+//! output (no copy of stream data) and written to disk at once, so memory holds one parsed
+//! input, not the whole output: a parsed PDF takes some 25 times its file size. Only what
+//! changes at the end stays behind: each input's outline root, and the page tree, outline root
+//! and catalog, written last.
+//!
+//! With any input carrying bookmarks, every input becomes one closed top-level bookmark (its
+//! title) that holds the input's own outline.
 
-use crate::streams::{prepare_page_contents, reencode_brotli};
 use crate::copy::Copier;
 use crate::dests::{NamedDests, deref};
 use crate::guard::guarded;
 use crate::open::open_unguarded;
 use crate::output::{OutputDoc, sane_version};
-use crate::save::save_atomic;
+use crate::save::StreamingPdf;
+use crate::streams::{prepare_page_contents, reencode_brotli};
 use lopdf::{Dictionary, Document, Object, ObjectId, text_string};
 use scanpro_core::ToolError;
 use serde::Serialize;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+/// The header's version: later versions go in the catalog, once every input has been read.
+const HEADER_VERSION: &str = "1.4";
 
 /// What a merge produced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MergeReport {
     /// Pages in the output.
-    pub page_count: u32,
+    pub pages: u32,
     /// Pages each input contributed, in output order.
     pub input_pages: Vec<u32>,
     /// Whether the output has bookmarks (one per input, holding the input's own).
@@ -48,34 +56,77 @@ pub fn merge_with_titles(
 ) -> Result<MergeReport, ToolError> {
     guarded("merge", || {
         check_order(inputs.len(), titles.len(), order)?;
-        let mut output = OutputDoc::new("1.4");
-        let mut parts = Vec::with_capacity(order.len());
+        let mut merger = Merger::new(out)?;
         for &index in order {
-            let mut source = open_unguarded(&inputs[index]).map_err(|e| name_input(e, &titles[index]))?;
-            reencode_brotli(&mut source);
-            output.raise_version(sane_version(&source.version));
-            let pages: Vec<ObjectId> = source.page_iter().collect();
-            prepare_page_contents(&mut source, (1..).zip(pages)).map_err(|e| name_input(e, &titles[index]))?;
-            let keep_info = parts.is_empty();
-            parts.push(move_document(source, &mut output.doc, &titles[index], keep_info));
+            merger.add(&inputs[index], &titles[index])?;
         }
-        let kids: Vec<ObjectId> = parts.iter().flat_map(|p| p.pages.iter().copied()).collect();
+        merger.finish()
+    })
+}
+
+/// A merge in progress: the output file so far, and what is held back for the end.
+struct Merger {
+    sink: StreamingPdf,
+    /// Ids, the version to declare, and the objects not yet written.
+    output: OutputDoc,
+    parts: Vec<Part>,
+}
+
+impl Merger {
+    fn new(out: &Path) -> Result<Self, ToolError> {
+        Ok(Self { sink: StreamingPdf::create(out, HEADER_VERSION)?, output: OutputDoc::new(HEADER_VERSION), parts: Vec::new() })
+    }
+
+    /// Reads one input, moves its pages into the output and writes them out.
+    fn add(&mut self, input: &Path, title: &str) -> Result<(), ToolError> {
+        let name_input = |e: ToolError| ToolError::new(e.code, format!("{title}: {}", e.message));
+        let mut source = open_unguarded(input).map_err(name_input)?;
+        reencode_brotli(&mut source);
+        let pages: Vec<ObjectId> = source.page_iter().collect();
+        prepare_page_contents(&mut source, (1..).zip(pages)).map_err(name_input)?;
+        self.output.raise_version(sane_version(&source.version));
+        let keep_info = self.parts.is_empty();
+        let pages_id = self.output.pages_id();
+        self.parts.push(move_document(source, &mut self.output.doc, pages_id, title, keep_info));
+        let outline_roots: HashSet<ObjectId> = self.parts.iter().filter_map(|p| p.outline).collect();
+        write_all_but(&mut self.output.doc, &outline_roots, &mut self.sink)
+    }
+
+    /// Writes the page tree, the outline, the catalog and the cross-reference table.
+    fn finish(mut self) -> Result<MergeReport, ToolError> {
+        let kids: Vec<ObjectId> = self.parts.iter().flat_map(|p| p.pages.iter().copied()).collect();
         let mut catalog = Dictionary::new();
-        let bookmarks = parts.iter().any(|p| p.outline.is_some());
+        if self.output.is_later_than(HEADER_VERSION) {
+            catalog.set("Version", Object::Name(self.output.doc.version.clone().into_bytes()));
+        }
+        let bookmarks = self.parts.iter().any(|p| p.outline.is_some());
         if bookmarks {
-            let root = build_outline(&mut output.doc, &parts);
+            let root = build_outline(&mut self.output.doc, &self.parts);
             catalog.set("Outlines", Object::Reference(root));
             catalog.set("PageMode", Object::Name(b"UseOutlines".to_vec()));
         }
-        let info = parts.iter_mut().find_map(|p| p.info.take());
-        let mut doc = output.finish(&kids, catalog, info);
-        save_atomic(&mut doc, out)?;
+        let info = self.parts.iter_mut().find_map(|p| p.info.take());
+        let mut rest = self.output.finish(&kids, catalog, info);
+        write_all_but(&mut rest, &HashSet::new(), &mut self.sink)?;
+        self.sink.finish(rest.trailer)?;
         Ok(MergeReport {
-            page_count: kids.len() as u32,
-            input_pages: parts.iter().map(|p| p.pages.len() as u32).collect(),
+            pages: kids.len() as u32,
+            input_pages: self.parts.iter().map(|p| p.pages.len() as u32).collect(),
             bookmarks,
         })
-    })
+    }
+}
+
+/// Writes out every object of `doc` except `held` ones, which stay for later changes.
+fn write_all_but(doc: &mut Document, held: &HashSet<ObjectId>, sink: &mut StreamingPdf) -> Result<(), ToolError> {
+    for (id, object) in std::mem::take(&mut doc.objects) {
+        if held.contains(&id) {
+            doc.objects.insert(id, object);
+        } else {
+            sink.write(id, &object)?;
+        }
+    }
+    Ok(())
 }
 
 fn check_order(inputs: usize, titles: usize, order: &[usize]) -> Result<(), ToolError> {
@@ -91,10 +142,6 @@ fn check_order(inputs: usize, titles: usize, order: &[usize]) -> Result<(), Tool
     }
 }
 
-fn name_input(error: ToolError, title: &str) -> ToolError {
-    ToolError::new(error.code, format!("{title}: {}", error.message))
-}
-
 /// One input's contribution, in target ids.
 struct Part {
     title: String,
@@ -104,13 +151,14 @@ struct Part {
     info: Option<Object>,
 }
 
-/// Moves `source`'s pages, outline and (with `keep_info`) its `Info` into `target`.
-fn move_document(source: Document, target: &mut Document, title: &str, keep_info: bool) -> Part {
+/// Moves `source`'s pages (children of `pages_id`), outline and, with `keep_info`, its `Info`
+/// into `target`.
+fn move_document(source: Document, target: &mut Document, pages_id: ObjectId, title: &str, keep_info: bool) -> Part {
     let names = NamedDests::collect(&source);
     let page_ids: Vec<ObjectId> = source.page_iter().collect();
     let outline_root = outline_root(&source);
     let info = source.trailer.get(b"Info").ok().filter(|_| keep_info).cloned();
-    let mut copier = Copier::new(source, target, &names);
+    let mut copier = Copier::new(source, target, &names, pages_id);
     copier.register_pages(&page_ids);
     let pages = page_ids.iter().map(|&page| copier.copy_page(page)).collect();
     let outline = outline_root.and_then(|root| match copier.copy(Object::Reference(root)) {
@@ -118,7 +166,24 @@ fn move_document(source: Document, target: &mut Document, title: &str, keep_info
         _ => None,
     });
     let info = info.map(|info| copier.copy(info));
+    drop(copier);
+    if let Some(root) = outline {
+        close_outline(target, root);
+    }
     Part { title: title.to_owned(), pages, outline, info }
+}
+
+/// Gives a copied outline root the negative `/Count` of a closed item (how many items show
+/// once it is opened), counting its children while they are still in memory.
+fn close_outline(doc: &mut Document, root: ObjectId) {
+    let Ok(dict) = doc.get_dictionary(root) else { return };
+    let visible = match dict.get(b"Count").and_then(Object::as_i64) {
+        Ok(count) if count != 0 => count.abs(),
+        _ => count_children(doc, dict.get(b"First").ok()),
+    };
+    if let Ok(dict) = doc.get_dictionary_mut(root) {
+        dict.set("Count", -visible);
+    }
 }
 
 /// The id of the outline root, when the input has at least one bookmark.
@@ -134,7 +199,7 @@ fn build_outline(doc: &mut Document, parts: &[Part]) -> ObjectId {
     let items: Vec<ObjectId> = parts.iter().map(|part| part.outline.unwrap_or_else(|| doc.new_object_id())).collect();
     for (index, (part, &id)) in parts.iter().zip(&items).enumerate() {
         let mut item = match doc.objects.remove(&id) {
-            Some(Object::Dictionary(old_root)) => input_item(doc, old_root),
+            Some(Object::Dictionary(old_root)) => input_item(old_root),
             _ => Dictionary::new(),
         };
         item.set("Title", text_string(&part.title));
@@ -154,21 +219,14 @@ fn build_outline(doc: &mut Document, parts: &[Part]) -> ObjectId {
     root
 }
 
-/// An input's outline root turned into an ordinary, closed item: it keeps `First`/`Last`, and
-/// its `Count` becomes negative: closed, with that many items showing once opened.
-fn input_item(doc: &Document, old_root: Dictionary) -> Dictionary {
+/// An input's outline root turned into an ordinary item: it keeps `First`, `Last` and the
+/// closed `Count` [`close_outline`] gave it.
+fn input_item(old_root: Dictionary) -> Dictionary {
     let mut item = Dictionary::new();
-    for key in [&b"First"[..], b"Last"] {
+    for key in [&b"First"[..], b"Last", b"Count"] {
         if let Ok(value) = old_root.get(key) {
             item.set(key, value.clone());
         }
-    }
-    let visible = match old_root.get(b"Count").and_then(Object::as_i64) {
-        Ok(count) if count != 0 => count.abs(),
-        _ => count_children(doc, old_root.get(b"First").ok()),
-    };
-    if visible > 0 {
-        item.set("Count", -visible);
     }
     item
 }

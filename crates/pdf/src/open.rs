@@ -24,12 +24,12 @@ pub fn open(path: &Path) -> Result<Document, ToolError> {
 /// [`open`] without its own panic guard, for operations that already run inside one.
 pub(crate) fn open_unguarded(path: &Path) -> Result<Document, ToolError> {
     let bytes = std::fs::read(path).map_err(|e| read_error(path, e))?;
-    if !format::is_pdf(&bytes[..bytes.len().min(format::SNIFF_LEN)]) {
-        return Err(ToolError::new(
-            ErrorCode::UnsupportedFormat,
-            format!("this is {}, not a PDF", format::describe(&bytes[..bytes.len().min(format::SNIFF_LEN)])),
-        ));
+    let head = &bytes[..bytes.len().min(format::SNIFF_LEN)];
+    if !format::is_pdf(head) {
+        let what = format::describe(head);
+        return Err(ToolError::new(ErrorCode::UnsupportedFormat, format!("this is {what}, not a PDF")));
     }
+    // Lenient loading already rebuilds a damaged cross-reference table by scanning the objects.
     let mut doc = Document::load_mem_with_options(&bytes, LoadOptions::default()).map_err(classify_load_error)?;
     drop(bytes);
     if doc.is_encrypted() {

@@ -8,28 +8,34 @@ pub(crate) struct OutputDoc {
 }
 
 impl OutputDoc {
-    /// An empty document declaring `version` (raised to 1.5 on save: outputs use an xref stream).
+    /// An empty document declaring `version` (raised to 1.5 by lopdf's writer, which uses an
+    /// xref stream).
     pub(crate) fn new(version: &str) -> Self {
         let mut doc = Document::with_version(version);
         let pages_id = doc.new_object_id();
         Self { doc, pages_id }
     }
 
-    /// Raises the declared version to `version` if that is newer (a merge of 1.4 and 1.7 is 1.7).
+    /// Raises the version to declare to `version` if that is newer (a merge of 1.4 and 1.7 is 1.7).
     pub(crate) fn raise_version(&mut self, version: &str) {
         if parse_version(version) > parse_version(&self.doc.version) {
             self.doc.version = version.to_owned();
         }
     }
 
+    /// The id of the `/Pages` node: the parent every page must name.
+    pub(crate) fn pages_id(&self) -> ObjectId {
+        self.pages_id
+    }
+
+    /// Whether the declared version is later than `version`.
+    pub(crate) fn is_later_than(&self, version: &str) -> bool {
+        parse_version(&self.doc.version) > parse_version(version)
+    }
+
     /// Installs the page tree over `kids` (in order) and the catalog, with `catalog_extra`
     /// entries (outline, page mode) and the `info` dictionary, already in target space.
     pub(crate) fn finish(mut self, kids: &[ObjectId], catalog_extra: Dictionary, info: Option<Object>) -> Document {
-        for kid in kids {
-            if let Ok(page) = self.doc.get_dictionary_mut(*kid) {
-                page.set("Parent", Object::Reference(self.pages_id));
-            }
-        }
         let mut pages = Dictionary::new();
         pages.set("Type", Object::Name(b"Pages".to_vec()));
         pages.set("Kids", kids.iter().map(|&id| Object::Reference(id)).collect::<Vec<_>>());

@@ -1,15 +1,15 @@
 //! Rotate: turn pages by quarter turns, on top of the rotation they already have.
 //!
 //! The document is otherwise saved as loaded (bookmarks, forms, links, tagging all stay), except
-//! that its page tree is rebuilt flat (see [`flatten`]): damaged trees are common and readers
-//! disagree on them, and a flat tree with each page's inherited attributes on the page is read
-//! the same way everywhere.
+//! that its page tree is rebuilt flat (`page_tree::flatten`): damaged trees are common and
+//! readers disagree on them, and a flat tree with each page's inherited attributes on the page
+//! is read the same way everywhere.
 
 use crate::guard::guarded;
 use crate::open::open_unguarded;
-use crate::streams::{prepare_page_contents, reencode_brotli};
 use crate::page_tree::{flatten, rotation};
 use crate::save::save_atomic;
+use crate::streams::{prepare_page_contents, reencode_brotli};
 use lopdf::{Document, Object, ObjectId};
 use scanpro_core::ToolError;
 use serde::Serialize;
@@ -18,7 +18,8 @@ use std::path::Path;
 /// What a rotation did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RotateReport {
-    pub page_count: u32,
+    /// Pages in the document.
+    pub pages: u32,
     /// The pages turned, 1-based, in document order.
     pub rotated: Vec<u32>,
 }
@@ -26,13 +27,25 @@ pub struct RotateReport {
 /// Turns `pages` (1-based; empty means every page) of `input` clockwise by `angle` degrees, a
 /// multiple of 90 (negative turns anticlockwise), and writes the result to `out`.
 pub fn rotate(input: &Path, angle: i32, pages: &[u32], out: &Path) -> Result<RotateReport, ToolError> {
+    rotate_with(input, angle, |page_count| selected_pages(pages, page_count), out)
+}
+
+/// [`rotate`] with the pages chosen once the page count is known: `choose` gets the page count
+/// and returns the 1-based pages to turn (its errors are passed through). The document is read
+/// once.
+pub fn rotate_with(
+    input: &Path,
+    angle: i32,
+    choose: impl FnOnce(u32) -> Result<Vec<u32>, ToolError>,
+    out: &Path,
+) -> Result<RotateReport, ToolError> {
     guarded("rotate", || {
         if angle % 90 != 0 {
             return Err(ToolError::invalid_param("angle", format!("{angle} is not a multiple of 90")));
         }
         let mut doc = open_unguarded(input)?;
         let page_ids = flatten(&mut doc);
-        let selected = selected_pages(pages, page_ids.len() as u32)?;
+        let selected = selected_pages(&choose(page_ids.len() as u32)?, page_ids.len() as u32)?;
         reencode_brotli(&mut doc);
         prepare_page_contents(&mut doc, (1..).zip(page_ids.iter().copied()))?;
         for &number in &selected {
@@ -44,7 +57,7 @@ pub fn rotate(input: &Path, angle: i32, pages: &[u32], out: &Path) -> Result<Rot
             doc.renumber_objects();
         }
         save_atomic(&mut doc, out)?;
-        Ok(RotateReport { page_count: page_ids.len() as u32, rotated: selected })
+        Ok(RotateReport { pages: page_ids.len() as u32, rotated: selected })
     })
 }
 

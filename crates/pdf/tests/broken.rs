@@ -1,5 +1,6 @@
-//! Every damaged, hostile or locked file in the corpus either works (and the output passes
-//! `qpdf --check`) or fails with a typed input error: never a panic, never a hang.
+//! Every damaged, hostile or locked file in the corpus either works through open, info,
+//! rotate, merge and split (and every output passes `qpdf --check`) or fails with a typed input
+//! error: never a panic, never a hang.
 
 mod common;
 
@@ -14,17 +15,21 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// What one file did: a summary, the typed error that stopped it, or (outer `Err`) a broken
 /// output.
 fn exercise(input: &Path, out_dir: &Path) -> Result<Result<String, ToolError>, String> {
-    let steps = || -> Result<(u32, PathBuf), ToolError> {
+    let steps = || -> Result<(u32, Vec<PathBuf>), ToolError> {
         scanpro_pdf::open(input)?;
         let info = scanpro_pdf::info(input)?;
-        let out = out_dir.join("rotated.pdf");
-        scanpro_pdf::rotate(input, 90, &[], &out)?;
-        Ok((info.page_count, out))
+        let rotated = out_dir.join("rotated.pdf");
+        scanpro_pdf::rotate(input, 90, &[], &rotated)?;
+        let merged = out_dir.join("merged.pdf");
+        scanpro_pdf::merge(&[input.to_owned(), input.to_owned()], &[0, 1], &merged)?;
+        let mut outputs = scanpro_pdf::split(input, vec![vec![1], vec![info.pages]], out_dir, "part")?;
+        outputs.extend([rotated, merged]);
+        Ok((info.pages, outputs))
     };
     match steps() {
-        Ok((pages, out)) => {
-            let code = qpdf_verdict(&out)?;
-            Ok(Ok(format!("ok: {pages} pages, qpdf --check {code}")))
+        Ok((pages, outputs)) => {
+            let codes = outputs.iter().map(|out| qpdf_verdict(out)).collect::<Result<Vec<_>, _>>()?;
+            Ok(Ok(format!("ok: {pages} pages, qpdf --check {codes:?}")))
         }
         Err(error) => Ok(Err(error)),
     }

@@ -57,7 +57,7 @@ fn empty_user_password_opens_and_outputs_are_clean() {
     let input = text_pdf("pdfjs_issue17069.pdf");
     let info = scanpro_pdf::info(&input).unwrap();
     assert!(info.encrypted);
-    assert_eq!(info.page_count, page_count(&input));
+    assert_eq!(info.pages, page_count(&input));
     let out = dir.path().join("rotated.pdf");
     scanpro_pdf::rotate(&input, 90, &[], &out).unwrap();
     assert_eq!(qpdf_check(&out), 0, "a decrypted, renumbered file checks clean");
@@ -73,7 +73,7 @@ fn merge_concatenates_in_order_and_keeps_bookmarks() {
     let inputs: Vec<PathBuf> = ["lroundrect.pdf", "ltnews17.pdf", "lscape.pdf"].iter().map(|n| text_pdf(n)).collect();
     let out = dir.path().join("merged.pdf");
     let report = scanpro_pdf::merge(&inputs, &[1, 0, 2], &out).unwrap();
-    assert_eq!(report.page_count, 15);
+    assert_eq!(report.pages, 15);
     assert_eq!(report.input_pages, [2, 10, 3]);
     assert!(report.bookmarks);
     assert_eq!(qpdf_check(&out), 0);
@@ -115,7 +115,7 @@ fn merge_of_twenty_copies_is_fast() {
     let started = Instant::now();
     let report = scanpro_pdf::merge(&inputs, &order, &out).unwrap();
     eprintln!("merge of 20 × 14-page tracemonkey: {:.2?}", started.elapsed());
-    assert_eq!(report.page_count, 280);
+    assert_eq!(report.pages, 280);
     assert_eq!(qpdf_check(&out), 0);
     assert_eq!(page_count(&out), 280);
     same_text((&out, 14 * 19 + 5), (&inputs[0], 5));
@@ -184,7 +184,7 @@ fn rotate_adds_to_the_existing_rotation() {
 fn info_reports_pages_metadata_and_sizes() {
     let input = text_pdf("lscape.pdf");
     let info = scanpro_pdf::info(&input).unwrap();
-    assert_eq!(info.page_count, 3);
+    assert_eq!(info.pages, 3);
     assert_eq!(info.pdf_version, "1.5");
     assert!(!info.encrypted);
     assert_eq!(info.file_size, std::fs::metadata(&input).unwrap().len());
@@ -192,15 +192,16 @@ fn info_reports_pages_metadata_and_sizes() {
     assert_eq!(info.metadata.subject.as_deref(), Some("Landscape Pages (DPC)"));
     assert!(info.metadata.creation_date.as_deref().unwrap().starts_with("D:"));
     let poppler = page_sizes(&input);
-    for (page, size) in info.pages.iter().zip(&poppler) {
+    for (page, size) in info.page_sizes.iter().zip(&poppler) {
         assert!(size.starts_with(&format!("{} x {}", page.width, page.height)), "{size} vs {page:?}");
     }
 
     let big = scanpro_pdf::info(&text_pdf("pgfmanual.pdf")).unwrap();
-    assert_eq!(big.page_count, 1321);
-    assert_eq!(big.pages.len(), 1321);
+    assert_eq!(big.pages, 1321);
+    assert_eq!(big.page_sizes.len(), 1321);
     let json = serde_json::to_value(&big).unwrap();
-    assert_eq!(json["pages"][0]["rotation"], 0);
+    assert_eq!(json["pages"], 1321);
+    assert_eq!(json["page_sizes"][0]["rotation"], 0);
 }
 
 /// A document whose pages inherit everything from their `/Pages` parent.

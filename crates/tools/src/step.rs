@@ -1,0 +1,81 @@
+//! Running one step: check the inputs, then hand them to the tool.
+
+use crate::catalogue::tool;
+use scanpro_core::{ErrorCode, ToolError};
+use scanpro_pdf::format;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// An input file: where it is, and the name the user gave it (output names derive from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub path: PathBuf,
+    pub filename: String,
+}
+
+/// A file a step wrote into its output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub path: PathBuf,
+    pub filename: String,
+    pub content_type: String,
+}
+
+/// What a step produced: files, and for tools that answer a question, the answer as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepResult {
+    pub outputs: Vec<Output>,
+    pub report: Option<serde_json::Value>,
+}
+
+/// Runs one step synchronously: validates `params`, checks the number of inputs and each
+/// input's format from its bytes (not its name), runs the tool, and writes its outputs into
+/// `out_dir` (which exists and is empty).
+pub fn run(tool_name: &str, params: &serde_json::Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
+    let tool = tool(tool_name)?;
+    tool.inputs.check(tool.name, inputs.len())?;
+    for input in inputs {
+        check_format(input, tool.inputs.formats, tool.name)?;
+    }
+    (tool.run)(params, inputs, out_dir)
+}
+
+/// The MIME type of a file from its first bytes (read at least
+/// [`SNIFF_LEN`](scanpro_pdf::format::SNIFF_LEN) of them); `application/octet-stream` when
+/// unknown. A PDF may carry junk before `%PDF-`; the header counts within the first 1024 bytes.
+pub fn detect_content_type(head: &[u8]) -> &'static str {
+    format::content_type(head)
+}
+
+/// The short format name (`pdf`) tools declare in their input rules, for a MIME type.
+fn format_name(content_type: &str) -> Option<&'static str> {
+    match content_type {
+        "application/pdf" => Some("pdf"),
+        _ => None,
+    }
+}
+
+fn check_format(input: &Input, formats: &[&str], tool: &str) -> Result<(), ToolError> {
+    let head = read_head(&input.path)?;
+    let accepted = format_name(detect_content_type(&head)).is_some_and(|name| formats.contains(&name));
+    if accepted {
+        return Ok(());
+    }
+    Err(ToolError::new(
+        ErrorCode::UnsupportedFormat,
+        format!(
+            "{}: this is {}, but {tool} takes {} files",
+            input.filename,
+            format::describe(&head),
+            formats.join(" or ").to_uppercase()
+        ),
+    ))
+}
+
+fn read_head(path: &Path) -> Result<Vec<u8>, ToolError> {
+    let mut head = Vec::with_capacity(format::SNIFF_LEN);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(format::SNIFF_LEN as u64).read_to_end(&mut head))
+        .map_err(|e| ToolError::internal(format!("cannot read input {}: {e}", path.display())))?;
+    Ok(head)
+}

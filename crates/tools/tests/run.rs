@@ -1,0 +1,140 @@
+//! `run` end to end on corpus files, outputs checked with qpdf and poppler.
+
+use scanpro_core::ErrorCode;
+use scanpro_tools::{Input, Output, detect_content_type, run};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn corpus(name: &str) -> PathBuf {
+    let dir = std::env::var_os("SCANPRO_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let path = dir.join(name);
+    assert!(path.is_file(), "corpus file missing: {} (set SCANPRO_CORPUS)", path.display());
+    path
+}
+
+fn input(name: &str) -> Input {
+    let path = corpus(name);
+    let filename = path.file_name().unwrap().to_string_lossy().into_owned();
+    Input { path, filename }
+}
+
+fn tool(program: &str, args: &[&str], path: &Path) -> std::process::Output {
+    Command::new(program)
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); apt-get install -y qpdf poppler-utils"))
+}
+
+/// Passes `qpdf --check` cleanly and has `pages` pages according to poppler.
+fn assert_valid_pdf(output: &Output, pages: u32) -> String {
+    assert_eq!(output.content_type, "application/pdf");
+    assert_eq!(output.path.file_name().unwrap().to_string_lossy(), output.filename);
+    let check = tool("qpdf", &["--check"], &output.path);
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
+    let info = String::from_utf8_lossy(&tool("pdfinfo", &["-f", "1", "-l", "9999"], &output.path).stdout).into_owned();
+    assert!(info.contains(&format!("Pages:           {pages}\n")), "{}: {info}", output.filename);
+    info
+}
+
+/// Each page's rotation from `pdfinfo -f 1 -l N` output (`Page    1 rot:  90`).
+fn rotations(pdfinfo: &str) -> Vec<u32> {
+    pdfinfo.lines().filter(|l| l.contains(" rot:")).map(|l| l.split_whitespace().last().unwrap().parse().unwrap()).collect()
+}
+
+fn names(outputs: &[Output]) -> Vec<&str> {
+    outputs.iter().map(|o| o.filename.as_str()).collect()
+}
+
+#[test]
+fn merge_writes_merged_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [input("pdf-text/lroundrect.pdf"), input("pdf-text/ltnews17.pdf")];
+    let result = run("merge", &json!({"order": [1, 0]}), &inputs, dir.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["merged.pdf"]);
+    assert_valid_pdf(&result.outputs[0], 12);
+    assert!(result.report.is_none());
+
+    let err = run("merge", &json!({"order": [0, 0]}), &inputs, dir.path()).unwrap_err();
+    assert!(err.message.starts_with("order: "), "{err}");
+}
+
+#[test]
+fn split_modes_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [input("pdf-text/lroundrect.pdf")];
+    let result = run("split", &json!({"ranges": "1-3,5,8-"}), &inputs, dir.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["lroundrect_01-03.pdf", "lroundrect_05.pdf", "lroundrect_08-10.pdf"]);
+    for (output, pages) in result.outputs.iter().zip([3, 1, 3]) {
+        assert_valid_pdf(output, pages);
+    }
+
+    let every = tempfile::tempdir().unwrap();
+    let result = run("split", &json!({"mode": "every", "every": 4}), &inputs, every.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["lroundrect_01-04.pdf", "lroundrect_05-08.pdf", "lroundrect_09-10.pdf"]);
+
+    let each = tempfile::tempdir().unwrap();
+    let twice = [input("pdf-text/ltnews17.pdf"), input("pdf-text/ltnews17.pdf")];
+    let result = run("split", &json!({"mode": "each"}), &twice, each.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["ltnews17_1.pdf", "ltnews17_2.pdf", "ltnews17_2_1.pdf", "ltnews17_2_2.pdf"]);
+
+    let err = run("split", &json!({"ranges": "1-3,12"}), &inputs, dir.path()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidParams);
+    assert_eq!(err.message, "ranges: \"12\": page 12 is beyond the last page (10)");
+}
+
+#[test]
+fn rotate_turns_each_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [input("pdf-text/lscape.pdf"), input("pdf-text/ltnews17.pdf")];
+    let result = run("rotate", &json!({"angle": -90, "pages": "1,last"}), &inputs, dir.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["lscape_rotated.pdf", "ltnews17_rotated.pdf"]);
+    assert_eq!(rotations(&assert_valid_pdf(&result.outputs[0], 3)), [270, 0, 270]);
+    assert_eq!(rotations(&assert_valid_pdf(&result.outputs[1], 2)), [270, 270]);
+
+    let err = run("rotate", &json!({"angle": 90, "pages": "1,7"}), &inputs, dir.path()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidParams);
+    assert!(err.message.starts_with("pages: \"7\": page 7 is beyond the last page (3)"), "{err}");
+}
+
+#[test]
+fn info_writes_json_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = run("info", &json!({}), &[input("pdf-text/lscape.pdf")], dir.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["lscape_info.json"]);
+    assert_eq!(result.outputs[0].content_type, "application/json");
+    let report = result.report.unwrap();
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&result.outputs[0].path).unwrap()).unwrap();
+    assert_eq!(written, report);
+    assert_eq!(report["pages"], 3);
+    assert_eq!(report["metadata"]["title"], "The lscape package");
+    assert_eq!(report["page_sizes"][0], json!({"width": 595.276, "height": 841.89, "rotation": 0}));
+}
+
+#[test]
+fn inputs_are_checked_by_content_not_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = Input { path: corpus("images/ocrmypdf_baiona.png"), filename: "holiday.pdf".into() };
+    let err = run("rotate", &json!({"angle": 90}), &[photo], dir.path()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::UnsupportedFormat);
+    assert_eq!(err.message, "holiday.pdf: this is a PNG image (image/png), but rotate takes PDF files");
+
+    let locked = input("pdf-broken/pypdf_libreoffice-writer-password.pdf");
+    assert_eq!(run("info", &json!({}), &[locked], dir.path()).unwrap_err().code, ErrorCode::EncryptedInput);
+
+    let err = run("info", &json!({}), &[input("pdf-text/lscape.pdf"), input("pdf-text/lscape.pdf")], dir.path()).unwrap_err();
+    assert!(err.message.starts_with("inputs: "), "{err}");
+    assert_eq!(run("nope", &json!({}), &[], dir.path()).unwrap_err().code, ErrorCode::InvalidParams);
+}
+
+#[test]
+fn content_types_come_from_bytes() {
+    assert_eq!(detect_content_type(b"%PDF-1.7\n"), "application/pdf");
+    assert_eq!(detect_content_type(b"\r\n\r\njunk%PDF-1.4\n"), "application/pdf");
+    assert_eq!(detect_content_type(&std::fs::read(corpus("images/ocrmypdf_baiona.png")).unwrap()), "image/png");
+    assert_eq!(detect_content_type(b"PK\x03\x04\x14\0\x06\0"), "application/zip");
+    assert_eq!(detect_content_type(b"\x00\x01\x02"), "application/octet-stream");
+}
