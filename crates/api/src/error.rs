@@ -118,6 +118,24 @@ pub async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such route; see /api/docs")
 }
 
+pub async fn method_not_allowed() -> Response {
+    let mut response = ApiError::new(ErrorCode::BadRequest, "this method is not allowed here; see /api/docs").into_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+impl From<axum::extract::multipart::MultipartRejection> for ApiError {
+    fn from(e: axum::extract::multipart::MultipartRejection) -> Self {
+        Self::bad_request(format!("expected a multipart/form-data body: {}", e.body_text()))
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        Self::new(ErrorCode::InvalidParams, format!("query: {}", e.body_text()))
+    }
+}
+
 /// A handler panic becomes a 500 problem; the server lives on.
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");

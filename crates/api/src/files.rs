@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use crate::owner::Owner;
 use crate::views::{FileList, FileView};
 use crate::AppState;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
@@ -18,7 +19,8 @@ use scanpro_store::FileRecord;
 #[utoipa::path(post, path = "/api/v1/files", tag = "files",
     request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
     responses((status = 201, body = FileList), (status = 413, body = crate::error::Problem, description = "file_too_large")))]
-pub async fn upload(State(state): State<AppState>, Owner(owner): Owner, headers: HeaderMap, mut multipart: Multipart) -> Result<(StatusCode, Json<FileList>), ApiError> {
+pub async fn upload(State(state): State<AppState>, Owner(owner): Owner, headers: HeaderMap, multipart: Result<Multipart, MultipartRejection>) -> Result<(StatusCode, Json<FileList>), ApiError> {
+    let mut multipart = multipart?;
     refuse_oversized_body(&state.pipeline, &headers)?;
     let mut files = Vec::new();
     while let Some(field) = next_field(&mut multipart).await? {

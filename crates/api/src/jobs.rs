@@ -6,7 +6,7 @@ use crate::files::parse_id;
 use crate::owner::Owner;
 use crate::views::{JobList, JobRequest, JobView};
 use crate::AppState;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -60,7 +60,8 @@ pub struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(ListQuery), responses((status = 200, body = JobList)))]
-pub async fn list(State(state): State<AppState>, Owner(owner): Owner, Query(query): Query<ListQuery>) -> Result<Json<JobList>, ApiError> {
+pub async fn list(State(state): State<AppState>, Owner(owner): Owner, query: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<JobList>, ApiError> {
+    let Query(query) = query?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let mut jobs = Vec::new();
     for job in state.pipeline.meta.list_jobs(&owner, limit).await? {
@@ -106,7 +107,11 @@ fn follow(pipeline: Pipeline, first: JobRecord) -> impl Stream<Item = Result<Eve
             if job.status.is_terminal() {
                 return;
             }
-            wait_for_notice(&mut notices, job.id).await;
+            // A client that went away ends the task even while the job stays queued.
+            tokio::select! {
+                _ = wait_for_notice(&mut notices, job.id) => {}
+                _ = emit.closed() => return,
+            }
             match pipeline.meta.job_by_id(job.id).await {
                 Ok(fresh) => job = fresh,
                 Err(e) if e.code() == ErrorCode::NotFound => return,

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::ready))
         .merge(openapi::docs())
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -6,6 +6,7 @@ use crate::files::{discard_rest, next_field, refuse_oversized_body, store_part};
 use crate::jobs::view;
 use crate::owner::Owner;
 use crate::AppState;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -43,7 +44,8 @@ pub async fn describe(Path(tool): Path<String>) -> Result<Json<scanpro_tools::To
     request_body(content_type = "multipart/form-data", description = "`file` parts and an optional `params` part holding JSON"),
     responses((status = 200, description = "the result file, or a zip of several"), (status = 202, body = crate::views::JobView),
         (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn one_shot(State(state): State<AppState>, Owner(owner): Owner, Path(tool): Path<String>, headers: HeaderMap, mut multipart: Multipart) -> Result<Response, ApiError> {
+pub async fn one_shot(State(state): State<AppState>, Owner(owner): Owner, Path(tool): Path<String>, headers: HeaderMap, multipart: Result<Multipart, MultipartRejection>) -> Result<Response, ApiError> {
+    let mut multipart = multipart?;
     if scanpro_tools::find(&tool).is_none() {
         discard_rest(&mut multipart, 16 * 1024 * 1024).await;
         return Err(unknown_tool(&tool));

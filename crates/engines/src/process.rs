@@ -137,10 +137,11 @@ impl Subprocess {
             .process_group(0)
             .kill_on_drop(true);
         let limits = self.limits;
+        let parent = std::process::id();
         // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
         // system calls (prctl, setrlimit, getppid).
         unsafe {
-            command.pre_exec(move || prepare_child(limits));
+            command.pre_exec(move || prepare_child(limits, parent));
         }
         let mut child = command.spawn().map_err(|source| ProcessError::Spawn { program: name.clone(), source })?;
         let group = GroupGuard(child.id().map(|pid| pid as i32));
@@ -183,10 +184,15 @@ impl Drop for GroupGuard {
     }
 }
 
-fn prepare_child(limits: Limits) -> std::io::Result<()> {
+fn prepare_child(limits: Limits, parent: u32) -> std::io::Result<()> {
     // SAFETY: prctl with PR_SET_PDEATHSIG takes plain integers.
     if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) } != 0 {
         return Err(std::io::Error::last_os_error());
+    }
+    // The parent may have died before the death signal was armed.
+    // SAFETY: getppid has no preconditions.
+    if unsafe { libc::getppid() } as u32 != parent {
+        return Err(std::io::Error::other("the parent process is gone"));
     }
     use nix::sys::resource::{setrlimit, Resource};
     let set = |resource, value: Option<u64>| match value {

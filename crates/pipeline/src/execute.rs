@@ -31,32 +31,22 @@ impl Pipeline {
     /// Runs a job this worker has claimed, until it succeeds, fails, is cancelled or is taken back.
     pub async fn execute(&self, job: &JobRecord, worker: &str) -> Result<Outcome, StoreError> {
         let work = WorkDir::create(&self.settings.work_dir, job)?;
+        // The lease is renewed until the result is committed, storing outputs included.
+        let mut lease = LeaseKeeper::start(self.clone(), job.id, worker.to_owned());
         let mut steps = job.steps.clone();
-        let mut run = Box::pin(self.run_steps(job, worker, work.path(), &mut steps));
-        let mut heartbeat = tokio::time::interval(self.heartbeat_interval());
-        heartbeat.tick().await;
-        // A cancel made through this process arrives as a notice: beat at once instead of waiting.
-        let mut notices = self.events.subscribe();
-        let result = loop {
-            tokio::select! {
-                result = &mut run => break Some(result),
-                _ = heartbeat.tick() => {}
-                Ok(changed) = notices.recv() => if changed != job.id { continue },
-            }
-            match self.meta.heartbeat(job.id, worker, self.settings.lease).await {
-                Ok(beat) if !beat.still_held => break None,
-                Ok(beat) if beat.cancel_requested => break Some(Err(ToolError::new(ErrorCode::Cancelled, "cancelled while running"))),
-                Ok(_) => {}
-                // A database blip: keep working; the lease has room for a missed beat.
-                Err(e) => tracing::warn!(job = %job.id, error = %e, "heartbeat failed"),
-            }
+        let result = tokio::select! {
+            result = self.run_steps(job, worker, work.path(), &mut steps) => Some(result),
+            interrupt = lease.interrupted() => match interrupt {
+                Interrupt::Lost => None,
+                Interrupt::Cancelled => Some(Err(ToolError::new(ErrorCode::Cancelled, "cancelled while running"))),
+            },
         };
-        drop(run);
         let outcome = match result {
             None => Outcome::Abandoned,
             Some(Ok(outputs)) => self.commit_outputs(job, worker, &steps, outputs).await?,
             Some(Err(error)) => self.record_failure(job, worker, &mut steps, error).await?,
         };
+        drop(lease);
         self.events.publish(job.id);
         if matches!(outcome, Outcome::Succeeded | Outcome::Failed(_) | Outcome::Cancelled) {
             self.send_webhook(job.id);
@@ -118,34 +108,41 @@ impl Pipeline {
         self.events.publish(job.id);
     }
 
-    /// Stores the outputs and commits them with the job's success, once.
+    /// Stores the outputs and commits them with the job's success, once. Outputs stored by an
+    /// attempt that cannot commit are deleted again.
     async fn commit_outputs(&self, job: &JobRecord, worker: &str, steps: &[StepState], outputs: Vec<StepFile>) -> Result<Outcome, StoreError> {
         let now = Utc::now();
         let mut records = Vec::with_capacity(outputs.len());
-        for output in outputs {
-            let id = FileId::new();
-            let blob_key = format!("files/{id}");
-            let stored = self.blobs.put_file(&blob_key, &output.path).await?;
-            records.push(FileRecord {
-                id,
-                owner: job.owner.clone(),
-                filename: output.filename,
-                size: stored.size,
-                content_type: output.content_type,
-                sha256: stored.sha256,
-                blob_key,
-                job_id: Some(job.id),
-                created_at: now,
-                expires_at: now + self.settings.retention,
-            });
+        let mut committed = false;
+        let stored = async {
+            for output in outputs {
+                let id = FileId::new();
+                let blob_key = format!("files/{id}");
+                let stored = self.blobs.put_file(&blob_key, &output.path).await?;
+                records.push(FileRecord {
+                    id,
+                    owner: job.owner.clone(),
+                    filename: output.filename,
+                    size: stored.size,
+                    content_type: output.content_type,
+                    sha256: stored.sha256,
+                    blob_key,
+                    job_id: Some(job.id),
+                    created_at: now,
+                    expires_at: now + self.settings.retention,
+                });
+            }
+            committed = self.meta.finish_succeeded(job.id, worker, steps, &records).await?;
+            Ok::<_, StoreError>(())
         }
-        if self.meta.finish_succeeded(job.id, worker, steps, &records).await? {
-            return Ok(Outcome::Succeeded);
+        .await;
+        if !committed {
+            for record in &records {
+                let _ = self.blobs.delete(&record.blob_key).await;
+            }
         }
-        for record in &records {
-            let _ = self.blobs.delete(&record.blob_key).await;
-        }
-        Ok(Outcome::Abandoned)
+        stored?;
+        Ok(if committed { Outcome::Succeeded } else { Outcome::Abandoned })
     }
 
     async fn record_failure(&self, job: &JobRecord, worker: &str, steps: &mut [StepState], error: ToolError) -> Result<Outcome, StoreError> {
@@ -170,6 +167,65 @@ impl Pipeline {
 
 fn internal(e: std::io::Error) -> ToolError {
     ToolError::internal(format!("work directory: {e}"))
+}
+
+/// Why the lease keeper interrupts a running job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Interrupt {
+    /// The job was taken back (presumed dead, re-queued): stop without recording anything.
+    Lost,
+    Cancelled,
+}
+
+/// Renews a job's lease in the background until dropped, and reports cancellation or loss.
+/// A cancel made through this process arrives as a notice and is acted on at once.
+struct LeaseKeeper {
+    interrupt: tokio::sync::watch::Receiver<Option<Interrupt>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl LeaseKeeper {
+    fn start(pipeline: Pipeline, job: scanpro_core::JobId, worker: String) -> Self {
+        let (sender, interrupt) = tokio::sync::watch::channel(None);
+        let task = tokio::spawn(async move {
+            let mut notices = pipeline.events.subscribe();
+            let mut tick = tokio::time::interval(pipeline.heartbeat_interval());
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    Ok(changed) = notices.recv() => if changed != job { continue },
+                }
+                match pipeline.meta.heartbeat(job, &worker, pipeline.settings.lease).await {
+                    Ok(beat) if !beat.still_held => {
+                        let _ = sender.send(Some(Interrupt::Lost));
+                        return;
+                    }
+                    Ok(beat) if beat.cancel_requested => {
+                        let _ = sender.send(Some(Interrupt::Cancelled));
+                    }
+                    Ok(_) => {}
+                    // A database blip: keep working; the lease has room for a missed beat.
+                    Err(e) => tracing::warn!(%job, error = %e, "heartbeat failed"),
+                }
+            }
+        });
+        Self { interrupt, task }
+    }
+
+    async fn interrupted(&mut self) -> Interrupt {
+        let seen = self.interrupt.wait_for(Option::is_some).await.map(|value| *value);
+        match seen {
+            Ok(Some(interrupt)) => interrupt,
+            _ => std::future::pending().await,
+        }
+    }
+}
+
+impl Drop for LeaseKeeper {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// A job attempt's scratch directory, removed when the attempt ends however it ends.

@@ -61,9 +61,10 @@ impl Pipeline {
 
     /// Cancels a job: a queued one at once, a running one as soon as its worker hears.
     pub async fn cancel(&self, owner: &OwnerId, id: scanpro_core::JobId) -> Result<JobRecord> {
+        let before = self.meta.job(owner, id).await?;
         let job = self.meta.request_cancel(owner, id).await?;
         self.events.publish(job.id);
-        if job.status.is_terminal() {
+        if !before.status.is_terminal() && job.status.is_terminal() {
             self.send_webhook(job.id);
         }
         Ok(job)
@@ -85,7 +86,7 @@ impl Pipeline {
             return Err(invalid(format!("steps: at most {} steps per job", self.settings.max_steps)));
         }
         if let Some(url) = &spec.webhook_url {
-            crate::notify::check_webhook_url(url).map_err(|why| invalid(format!("webhook_url: {why}")))?;
+            crate::notify::check_webhook_url(url, self.settings.webhook_allow_private_hosts).map_err(|why| invalid(format!("webhook_url: {why}")))?;
         }
         for (index, id) in spec.inputs.iter().enumerate() {
             self.meta.file(owner, *id).await.map_err(|e| match e.code() {

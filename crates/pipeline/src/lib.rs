@@ -45,6 +45,8 @@ pub struct Settings {
     pub work_dir: PathBuf,
     pub max_steps: usize,
     pub max_inputs: usize,
+    /// Let webhooks reach loopback and private networks (off: a guest could probe them).
+    pub webhook_allow_private_hosts: bool,
 }
 
 impl Default for Settings {
@@ -57,6 +59,7 @@ impl Default for Settings {
             work_dir: std::env::temp_dir().join("scanpro-work"),
             max_steps: 20,
             max_inputs: 200,
+            webhook_allow_private_hosts: false,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Webhooks: when a job ends, its `webhook_url` receives a POST with a JSON summary
 //! (`event`, and the job's `id`, `status`, `error`, `outputs`, `tag`). Delivery is retried a few
-//! times with backoff and never holds up the worker.
+//! times with backoff and never holds up the worker. Hosts that resolve to loopback, private,
+//! link-local or otherwise internal addresses are refused (unless `webhook_allow_private_hosts`),
+//! and redirects are not followed, so a webhook cannot be aimed at the server's own network.
 
 use crate::Pipeline;
 use scanpro_core::JobId;
@@ -38,7 +40,14 @@ impl Pipeline {
                 "tag": job.spec.tag,
             }
         });
-        let client = reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| e.to_string())?;
+        if !self.settings.webhook_allow_private_hosts {
+            refuse_internal_host(&url).await?;
+        }
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
         let mut last_error = String::new();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
@@ -54,12 +63,59 @@ impl Pipeline {
     }
 }
 
-/// A webhook URL must be absolute http(s) with a host.
-pub fn check_webhook_url(url: &str) -> Result<(), String> {
+/// A webhook URL must be absolute http(s) with a host; literal internal addresses are refused
+/// at once unless `allow_private`.
+pub fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
-    match (parsed.scheme(), parsed.host_str()) {
-        ("http" | "https", Some(_)) if url.len() <= 2048 => Ok(()),
-        ("http" | "https", Some(_)) => Err("longer than 2048 characters".into()),
-        _ => Err("must be an http:// or https:// URL".into()),
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err("must be an http:// or https:// URL".into());
+    }
+    if url.len() > 2048 {
+        return Err("longer than 2048 characters".into());
+    }
+    let literal = parsed.host_str().and_then(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok());
+    if !allow_private && (literal.is_some_and(is_internal) || parsed.host_str() == Some("localhost")) {
+        return Err("points at an internal address".into());
+    }
+    Ok(())
+}
+
+async fn refuse_internal_host(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    let host = parsed.host_str().ok_or("no host")?;
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let addresses = tokio::net::lookup_host((host.trim_matches(['[', ']']), port)).await.map_err(|e| format!("{host}: {e}"))?;
+    for address in addresses {
+        if is_internal(address.ip()) {
+            return Err(format!("{host} resolves to the internal address {}", address.ip()));
+        }
+    }
+    Ok(())
+}
+
+fn is_internal(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast()
+                || v4.is_multicast() || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+        }
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || v6.is_unique_local() || v6.is_unicast_link_local()
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(v4.into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_webhook_url;
+
+    #[test]
+    fn internal_and_odd_urls_are_refused() {
+        assert!(check_webhook_url("https://hooks.example.com/x", false).is_ok());
+        for bad in ["ftp://x/y", "http://127.0.0.1/x", "http://169.254.169.254/latest", "http://[::1]/", "http://10.0.0.8/", "http://localhost:9/"] {
+            assert!(check_webhook_url(bad, false).is_err(), "{bad}");
+        }
+        assert!(check_webhook_url("http://127.0.0.1:9/hook", true).is_ok());
     }
 }

@@ -11,7 +11,8 @@
 
 use async_trait::async_trait;
 use chrono::Duration;
-use scanpro_store::{JobRecord, Meta, StoreError};
+use scanpro_store::meta::Backend;
+use scanpro_store::{JobRecord, Meta, Released, StoreError};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -28,7 +29,7 @@ pub trait Queue: Send + Sync {
     -> Result<Option<JobRecord>, StoreError>;
 
     /// Takes back jobs whose worker went silent (expired leases), so they run again.
-    async fn reclaim(&self) -> Result<u64, StoreError>;
+    async fn reclaim(&self) -> Result<Released, StoreError>;
 }
 
 /// The queue of `scanpro serve`: workers claim the oldest runnable `queued` row; dispatch only
@@ -40,15 +41,19 @@ pub struct EmbeddedQueue {
 }
 
 impl EmbeddedQueue {
-    /// Opens the queue for the process `instance`. Since the embedded queue belongs to one process,
-    /// every job still `running` under another instance was orphaned by a previous run and is
-    /// queued again at once (or dead-lettered past its delivery limit).
-    pub async fn open(meta: Meta, instance: &str) -> Result<Arc<Self>, StoreError> {
-        let orphans = meta.release_abandoned(Some(instance)).await?;
-        if orphans > 0 {
-            tracing::info!(orphans, "re-queued jobs left running by a previous process");
+    /// Opens the queue. On SQLite the database belongs to this one process, so every job still
+    /// `running` was orphaned by a previous run and is queued again at once (or dead-lettered past
+    /// its delivery limit). A shared PostgreSQL may have other live servers: there only expired
+    /// leases are taken back, by [`Queue::reclaim`].
+    pub async fn open(meta: Meta) -> Result<(Arc<Self>, Released), StoreError> {
+        let orphans = match meta.backend() {
+            Backend::Sqlite => meta.release_abandoned(true).await?,
+            Backend::Postgres => Released::default(),
+        };
+        if orphans.requeued > 0 {
+            tracing::info!(requeued = orphans.requeued, "re-queued jobs left running by a previous process");
         }
-        Ok(Arc::new(Self { meta, wake: Notify::new(), poll: std::time::Duration::from_millis(500) }))
+        Ok((Arc::new(Self { meta, wake: Notify::new(), poll: std::time::Duration::from_millis(500) }), orphans))
     }
 }
 
@@ -80,9 +85,9 @@ impl Queue for EmbeddedQueue {
         }
     }
 
-    async fn reclaim(&self) -> Result<u64, StoreError> {
-        let released = self.meta.release_abandoned(None).await?;
-        if released > 0 {
+    async fn reclaim(&self) -> Result<Released, StoreError> {
+        let released = self.meta.release_abandoned(false).await?;
+        if released.requeued > 0 {
             self.wake.notify_waiters();
         }
         Ok(released)

@@ -47,6 +47,8 @@ pub struct Config {
     pub sweep_interval_secs: u64,
     /// Mark the guest cookie `Secure` (set behind TLS).
     pub secure_cookies: bool,
+    /// Allow webhooks to loopback and private addresses (for hooks inside your own network).
+    pub webhook_allow_private_hosts: bool,
     /// `text` or `json`.
     pub log_format: String,
     /// A tracing filter such as `info` or `scanpro=debug` (`RUST_LOG` wins when set).
@@ -72,6 +74,7 @@ impl Default for Config {
             oneshot_wait_secs: 60,
             sweep_interval_secs: 60,
             secure_cookies: false,
+            webhook_allow_private_hosts: false,
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -112,8 +115,19 @@ impl Config {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!("log_format must be \"text\" or \"json\", not {:?}", self.log_format);
         }
-        if self.max_upload_mb == 0 || self.step_timeout_secs == 0 || self.max_attempts == 0 || self.lease_secs < 3 {
-            bail!("max_upload_mb, step_timeout_secs and max_attempts must be positive, lease_secs at least 3");
+        let positive = [
+            ("max_upload_mb", self.max_upload_mb),
+            ("step_timeout_secs", self.step_timeout_secs),
+            ("step_memory_mb", self.step_memory_mb),
+            ("max_attempts", u64::from(self.max_attempts)),
+            ("sweep_interval_secs", self.sweep_interval_secs),
+            ("oneshot_wait_secs", self.oneshot_wait_secs),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            bail!("{name} must be greater than 0");
+        }
+        if self.lease_secs < 3 {
+            bail!("lease_secs must be at least 3");
         }
         if let Some(url) = &self.storage_url {
             if !url.starts_with("file://") {

@@ -29,7 +29,7 @@ pub fn migrate(config: Config) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let instance = format!("serve-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let pipeline = build_pipeline(&config, &instance).await?;
+    let pipeline = build_pipeline(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     // Printed on stdout whatever the log format, so scripts and tests can find a port-0 server.
     println!("scanpro: listening on http://{}", listener.local_addr()?);
@@ -62,11 +62,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn build_pipeline(config: &Config, instance: &str) -> anyhow::Result<Pipeline> {
+async fn build_pipeline(config: &Config) -> anyhow::Result<Pipeline> {
     let meta = Meta::connect(&config.database_url()).await.context("connecting to the database")?;
     meta.migrate().await.context("migrating the database")?;
     let blobs = FsBlobs::open(config.blob_dir()).await.context("opening blob storage")?;
-    let queue = EmbeddedQueue::open(meta.clone(), instance).await?;
+    let (queue, orphans) = EmbeddedQueue::open(meta.clone()).await?;
     let work_dir = config.work_dir();
     // Scratch left by a previous process belongs to attempts that will run again.
     let _ = std::fs::remove_dir_all(&work_dir);
@@ -82,9 +82,12 @@ async fn build_pipeline(config: &Config, instance: &str) -> anyhow::Result<Pipel
         max_attempts: config.max_attempts,
         lease: chrono::Duration::seconds(config.lease_secs as i64),
         work_dir,
+        webhook_allow_private_hosts: config.webhook_allow_private_hosts,
         ..Settings::default()
     };
-    Ok(Pipeline { meta, blobs: Arc::new(blobs), queue, events: Events::default(), steps, settings: Arc::new(settings) })
+    let pipeline = Pipeline { meta, blobs: Arc::new(blobs), queue, events: Events::default(), steps, settings: Arc::new(settings) };
+    pipeline.announce_ended(&orphans);
+    Ok(pipeline)
 }
 
 async fn sweep_forever(pipeline: Pipeline, every: Duration) {

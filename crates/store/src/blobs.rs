@@ -43,6 +43,8 @@ pub trait BlobStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<()>;
     /// Readiness: the backend accepts a write.
     async fn check(&self) -> Result<()>;
+    /// Deletes temp files older than `max_age` (puts that died with their process).
+    async fn sweep_temp(&self, max_age: std::time::Duration) -> Result<usize>;
 }
 
 /// The blob handle the rest of ScanPro holds.
@@ -129,7 +131,7 @@ impl BlobStore for FsBlobs {
         let mut file = tokio::fs::File::create(&temp).await?;
         let mut digest = Digester::default();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk?;
+            let chunk = chunk.map_err(StoreError::Body)?;
             digest.update(&chunk);
             if digest.size > limit {
                 return Err(StoreError::TooLarge { limit });
@@ -178,6 +180,18 @@ impl BlobStore for FsBlobs {
         tokio::fs::write(&probe, b"ok").await?;
         tokio::fs::remove_file(&probe).await?;
         Ok(())
+    }
+
+    async fn sweep_temp(&self, max_age: std::time::Duration) -> Result<usize> {
+        let mut removed = 0;
+        let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let age = entry.metadata().await?.modified()?.elapsed().unwrap_or_default();
+            if age > max_age && tokio::fs::remove_file(entry.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 

@@ -14,6 +14,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("blob storage failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The body being stored broke off (a client error, not a storage failure).
+    #[error("the upload broke off: {0}")]
+    Body(std::io::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
@@ -23,6 +26,7 @@ impl StoreError {
         match self {
             Self::NotFound => ErrorCode::NotFound,
             Self::TooLarge { .. } => ErrorCode::FileTooLarge,
+            Self::Body(_) => ErrorCode::BadRequest,
             Self::IdempotencyConflict => ErrorCode::Conflict,
             Self::Database(sqlx::Error::RowNotFound) => ErrorCode::NotFound,
             Self::Database(_) | Self::Io(_) => ErrorCode::Unavailable,

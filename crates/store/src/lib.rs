@@ -18,5 +18,5 @@ pub mod records;
 
 pub use blobs::{BlobStore, Blobs, Stored};
 pub use error::StoreError;
-pub use meta::{Meta, NewJob};
+pub use meta::{Meta, NewJob, Released};
 pub use records::{FileRecord, JobRecord};

@@ -37,6 +37,14 @@ pub struct NewJob {
     pub idempotency: Option<(String, String)>,
 }
 
+/// What [`Meta::release_abandoned`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Released {
+    pub requeued: u64,
+    /// Jobs that ended instead (dead-lettered or cancelled): their listeners need telling.
+    pub ended: Vec<JobId>,
+}
+
 /// What a worker learns when it renews its lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Heartbeat {
@@ -127,7 +135,7 @@ impl Meta {
 
     /// The outputs of a job, in the order they were produced.
     pub async fn job_outputs(&self, job: JobId) -> Result<Vec<FileRecord>> {
-        let rows: Vec<FileRow> = sqlx::query_as("SELECT * FROM files WHERE job_id = $1 ORDER BY filename, id")
+        let rows: Vec<FileRow> = sqlx::query_as("SELECT * FROM files WHERE job_id = $1 ORDER BY id")
             .bind(job.to_string())
             .fetch_all(&self.pool)
             .await?;
@@ -265,18 +273,29 @@ impl Meta {
 
     /// Takes the oldest runnable queued job of `class`, if any, leasing it to `worker`.
     pub async fn claim_next(&self, class: &str, worker: &str, lease: Duration) -> Result<Option<JobRecord>> {
+        // PostgreSQL skips rows another worker is claiming; SQLite serialises writers anyway.
+        let sql = match self.backend {
+            Backend::Sqlite => concat!(
+                "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
+                 started_at = COALESCE(started_at, $3), updated_at = $3 \
+                 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND class = $4 AND run_after <= $3 \
+                             ORDER BY run_after, created_at LIMIT 1) \
+                   AND status = 'queued' RETURNING ", job_columns!()),
+            Backend::Postgres => concat!(
+                "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
+                 started_at = COALESCE(started_at, $3), updated_at = $3 \
+                 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND class = $4 AND run_after <= $3 \
+                             ORDER BY run_after, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                   AND status = 'queued' RETURNING ", job_columns!()),
+        };
         let now = Utc::now();
-        let row = sqlx::query(concat!("UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
-             started_at = COALESCE(started_at, $3), updated_at = $3 \
-             WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND class = $4 AND run_after <= $3 \
-                         ORDER BY run_after, created_at LIMIT 1) \
-               AND status = 'queued' RETURNING ", job_columns!(), ""))
-        .bind(worker)
-        .bind(millis(now + lease))
-        .bind(millis(now))
-        .bind(class)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(sql)
+            .bind(worker)
+            .bind(millis(now + lease))
+            .bind(millis(now))
+            .bind(class)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| job_from_row(&r)).transpose()
     }
 
@@ -285,7 +304,7 @@ impl Meta {
         let now = Utc::now();
         let row = sqlx::query(concat!("UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
              started_at = COALESCE(started_at, $3), updated_at = $3 \
-             WHERE id = $4 AND status = 'queued' AND run_after <= $3 RETURNING ", job_columns!(), ""))
+             WHERE id = $4 AND status = 'queued' AND run_after <= $3 AND cancel_requested = 0 RETURNING ", job_columns!(), ""))
         .bind(worker)
         .bind(millis(now + lease))
         .bind(millis(now))
@@ -380,11 +399,16 @@ impl Meta {
     }
 
     /// Hands a job back to the queue after a transient failure, to run again after `delay`.
+    /// A job whose cancel was requested meanwhile ends `cancelled` instead.
     pub async fn retry_later(&self, id: JobId, worker: &str, error: &ToolError, delay: Duration) -> Result<bool> {
         let now = Utc::now();
         let done = sqlx::query(
-            "UPDATE jobs SET status = 'queued', error_code = $1, error_message = $2, run_after = $3, updated_at = $4, \
-             lease_owner = NULL, lease_until = NULL WHERE id = $5 AND status = 'running' AND lease_owner = $6",
+            "UPDATE jobs SET status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END, \
+             error_code = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE $1 END, \
+             error_message = CASE WHEN cancel_requested = 1 THEN 'cancelled while running' ELSE $2 END, \
+             finished_at = CASE WHEN cancel_requested = 1 THEN $4 ELSE NULL END, \
+             run_after = $3, updated_at = $4, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $5 AND status = 'running' AND lease_owner = $6",
         )
         .bind(error.code.as_str())
         .bind(&error.message)
@@ -397,35 +421,34 @@ impl Meta {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Takes back running jobs whose lease ran out (their worker died or hung), or all running jobs
-    /// not held by `except_worker` when `all` is set (an embedded server restarting owns them all).
-    /// Jobs that used up their deliveries fail with `delivery_limit`; the others are queued again.
-    pub async fn release_abandoned(&self, all_but: Option<&str>) -> Result<u64> {
-        let filter = match all_but {
-            Some(_) => "status = 'running' AND lease_owner <> $2",
-            None => "status = 'running' AND lease_until < $1",
-        };
-        let dead = format!(
-            "UPDATE jobs SET status = 'failed', error_code = 'delivery_limit', \
-             error_message = 'the job was started ' || attempts || ' times and never finished; it may crash the engine', \
-             finished_at = $1, updated_at = $1, lease_owner = NULL, lease_until = NULL \
-             WHERE {filter} AND attempts >= max_attempts"
+    /// Takes back running jobs whose worker is gone: those whose lease ran out or, with
+    /// `all_running` (an embedded server starting up, which owns every job), all of them.
+    /// Jobs that used up their deliveries fail with `delivery_limit` (the dead letter), jobs whose
+    /// cancel was requested end `cancelled`, the others are queued again.
+    pub async fn release_abandoned(&self, all_running: bool) -> Result<Released> {
+        let filter = if all_running { "status = 'running' AND $2 = 0" } else { "status = 'running' AND lease_until < $2" };
+        let ended = format!(
+            "UPDATE jobs SET \
+               status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'failed' END, \
+               error_code = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'delivery_limit' END, \
+               error_message = CASE WHEN cancel_requested = 1 THEN 'cancelled while running' \
+                 ELSE 'the job was started ' || attempts || ' times and never finished; it may crash the engine' END, \
+               finished_at = $1, updated_at = $1, lease_owner = NULL, lease_until = NULL \
+             WHERE {filter} AND (attempts >= max_attempts OR cancel_requested = 1) RETURNING id"
         );
         let requeue = format!(
             "UPDATE jobs SET status = 'queued', updated_at = $1, run_after = $1, lease_owner = NULL, lease_until = NULL \
              WHERE {filter}"
         );
         let now = millis(Utc::now());
-        let mut released = 0;
-        for sql in [dead, requeue] {
-            let query = sqlx::query(AssertSqlSafe(sql.as_str())).bind(now);
-            let query = match all_but {
-                Some(worker) => query.bind(worker),
-                None => query,
-            };
-            released += query.execute(&self.pool).await?.rows_affected();
-        }
-        Ok(released)
+        let bound = if all_running { 0 } else { now };
+        let rows = sqlx::query(AssertSqlSafe(ended.as_str())).bind(now).bind(bound).fetch_all(&self.pool).await?;
+        let ended = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("job id: {e}"))))
+            .collect::<Result<Vec<JobId>>>()?;
+        let requeued = sqlx::query(AssertSqlSafe(requeue.as_str())).bind(now).bind(bound).execute(&self.pool).await?.rows_affected();
+        Ok(Released { requeued, ended })
     }
 
     /// Finished or abandoned jobs past their expiry.

@@ -54,6 +54,7 @@ conformance!(
     cancel_queued_and_running,
     expiry_lists_old_files_and_jobs,
     retry_later_waits_for_backoff,
+    a_cancelled_job_is_never_run_again,
 );
 
 fn owner(name: &str) -> OwnerId {
@@ -144,7 +145,7 @@ async fn stale_worker_cannot_commit(meta: &Meta) {
     let alice = owner("alice");
     let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
     meta.claim_next("light", "dead", Duration::seconds(30)).await.unwrap().unwrap();
-    assert_eq!(meta.release_abandoned(Some("fresh")).await.unwrap(), 1);
+    assert_eq!(meta.release_abandoned(true).await.unwrap().requeued, 1);
     let second = meta.claim_next("light", "fresh", Duration::seconds(30)).await.unwrap().unwrap();
     assert_eq!(second.attempts, 2);
     let output = file(&alice, Some(job.id));
@@ -160,7 +161,12 @@ async fn abandoned_jobs_requeue_then_dead_letter(meta: &Meta) {
     for attempt in 1..=2 {
         let claimed = meta.claim_next("light", "w", Duration::milliseconds(-1)).await.unwrap().unwrap();
         assert_eq!(claimed.attempts, attempt);
-        assert_eq!(meta.release_abandoned(None).await.unwrap(), 1);
+        let released = meta.release_abandoned(false).await.unwrap();
+        if attempt == 1 {
+            assert_eq!((released.requeued, released.ended.len()), (1, 0));
+        } else {
+            assert_eq!(released.ended, vec![job.id]);
+        }
     }
     let dead = meta.job(&alice, job.id).await.unwrap();
     assert_eq!(dead.status, JobStatus::Failed);
@@ -206,6 +212,24 @@ async fn retry_later_waits_for_backoff(meta: &Meta) {
     assert!(meta.retry_later(job.id, "w", &error, Duration::hours(1)).await.unwrap());
     assert!(meta.claim_next("light", "w", Duration::seconds(30)).await.unwrap().is_none(), "still backing off");
     assert_eq!(meta.job(&alice, job.id).await.unwrap().status, JobStatus::Queued);
+}
+
+async fn a_cancelled_job_is_never_run_again(meta: &Meta) {
+    let alice = owner("alice");
+    let error = ToolError::new(ErrorCode::Unavailable, "engine down");
+    // Cancelled while running, then handed back for a retry: it ends cancelled.
+    let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.claim_next("light", "w", Duration::seconds(30)).await.unwrap().unwrap();
+    meta.request_cancel(&alice, job.id).await.unwrap();
+    assert!(meta.retry_later(job.id, "w", &error, Duration::zero()).await.unwrap());
+    assert_eq!(meta.job(&alice, job.id).await.unwrap().status, JobStatus::Cancelled);
+    // Cancelled while running, then its worker died: it ends cancelled too.
+    let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.claim_next("light", "w", Duration::milliseconds(-1)).await.unwrap().unwrap();
+    meta.request_cancel(&alice, job.id).await.unwrap();
+    assert_eq!(meta.release_abandoned(false).await.unwrap().ended, vec![job.id]);
+    assert_eq!(meta.job(&alice, job.id).await.unwrap().status, JobStatus::Cancelled);
+    assert!(meta.claim_next("light", "w", Duration::seconds(30)).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -11,8 +11,9 @@ use scanpro_pipeline::Pipeline;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// How long a worker waits on an empty queue before looking at the shutdown signal again.
-const IDLE_WAIT: Duration = Duration::from_secs(5);
+/// How long a worker waits on an empty queue before looking at the shutdown signal again. The
+/// wait is never raced against shutdown: dropping it could lose a job claimed in that instant.
+const IDLE_WAIT: Duration = Duration::from_secs(1);
 
 /// Graceful then hard stop.
 #[derive(Clone, Default)]
@@ -48,11 +49,7 @@ pub async fn run_workers(pipeline: Pipeline, class: &str, count: usize, instance
 async fn worker_loop(pipeline: Pipeline, class: String, name: String, shutdown: Shutdown) {
     tracing::debug!(worker = %name, "worker started");
     while !shutdown.stop_taking_work.is_cancelled() {
-        let next = tokio::select! {
-            _ = shutdown.stop_taking_work.cancelled() => break,
-            next = pipeline.queue.next(&class, &name, pipeline.settings.lease, IDLE_WAIT) => next,
-        };
-        match next {
+        match pipeline.queue.next(&class, &name, pipeline.settings.lease, IDLE_WAIT).await {
             Ok(Some(job)) => run_one(&pipeline, &job, &name, &shutdown).await,
             Ok(None) => {}
             Err(e) => {
