@@ -1,0 +1,24 @@
+//! Typed parameters of every tool, one module per group of tools. Field names are part of the
+//! public API (DESIGN.md): add fields freely, never rename one. Unknown fields are refused so a
+//! typo is not silently ignored. Doc comments become the descriptions in each tool's JSON Schema.
+
+mod organize;
+
+pub use organize::*;
+
+use crate::error::ToolError;
+use crate::pages::PageSelection;
+
+/// Parameters that need checks beyond their types.
+pub trait Validate {
+    /// Checks what can be checked without the document (syntax, ranges of numbers).
+    fn validate(&self) -> Result<(), ToolError>;
+}
+
+/// Parses an optional page selection, naming `field` on error; absent means every page.
+pub fn page_selection(field: &str, value: Option<&str>) -> Result<PageSelection, ToolError> {
+    match value {
+        None => Ok(PageSelection::all()),
+        Some(text) => PageSelection::parse(text).map_err(|e| ToolError::invalid_param(field, e)),
+    }
+}
