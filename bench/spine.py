@@ -5,7 +5,7 @@
 
 Measures wall time (median of --repeat runs) and peak RSS of whole commands via wait4, so ScanPro
 and the anchor are measured the same way:
-  - merge of 100 distinct 10-page PDFs: `scanpro run merge` vs `qpdf --empty --pages`
+  - merge of 200 distinct 10-page PDFs (cut from three manuals): `scanpro run merge` vs `qpdf --empty --pages`
   - split pgfmanual.pdf (1,321 pages) into single pages: `scanpro run split --mode each` vs `qpdf --split-pages`
   - rotate every page of pgfmanual.pdf: `scanpro run rotate` vs `qpdf --rotate=+90`
   - the API of `scanpro serve`: one-shot rotate latency (p50/p99) and job throughput with 8 clients
@@ -26,6 +26,10 @@ def measure(argv, cwd=None):
     if os.waitstatus_to_exitcode(status) not in (0, 3):  # qpdf: 3 = warnings
         sys.exit(f"{argv[0]} failed: {proc.stderr.read().decode()[-2000:]}")
     return elapsed, usage.ru_maxrss / 1024
+
+
+def page_count(pdf):
+    return int(subprocess.run(["qpdf", "--show-npages", str(pdf)], capture_output=True, text=True).stdout)
 
 
 def check_pages(pdf, expected):
@@ -110,8 +114,11 @@ def main():
         work = pathlib.Path(tmp)
         chunks = work / "chunks"
         chunks.mkdir()
-        subprocess.run(["qpdf", "--split-pages=10", str(manual), str(chunks / "part-%d.pdf")], check=True)
-        parts = sorted(chunks.glob("part-*.pdf"))[:100]
+        for book in ("pgfmanual.pdf", "hyperref.pdf", "interface3.pdf"):
+            stem = book.removesuffix(".pdf")
+            subprocess.run(["qpdf", "--split-pages=10", str(CORPUS / "pdf-text" / book), str(chunks / f"{stem}-%d.pdf")], check=True)
+        # Full 10-page chunks only (the last chunk of a book may be shorter).
+        parts = [p for p in sorted(chunks.glob("*.pdf")) if page_count(p) == 10][:200]
         results.append(compare(
             f"merge {len(parts)} x 10-page PDFs",
             [str(SCANPRO), "run", "merge", *map(str, parts), "-o", str(work / "m1.pdf")],

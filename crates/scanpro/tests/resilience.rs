@@ -169,3 +169,21 @@ async fn cancel_stops_a_running_job() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_decompression_bomb_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.pdf");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/make_bomb_pdf.py");
+    let made = tool("python3", &[script.to_str().unwrap(), bomb.to_str().unwrap(), "300"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 2 * 1024 * 1024, "the bomb is small on disk");
+    let server = Server::start(&[]);
+    let client = server.client();
+    let response = client.one_shot("rotate", &[&bomb], json!({"angle": 90})).await;
+    let status = response.status().as_u16();
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!((status, problem["code"].as_str().unwrap()), (422, "resource_limit"), "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("page 1"), "{problem}");
+    assert_eq!(client.get_json("/healthz").await.0, 200);
+}
