@@ -29,7 +29,16 @@ async fn postgres() -> TestDb {
     let admin = sqlx::AnyPool::connect(&admin_url)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required for the conformance suite: {e}"));
-    let name = format!("scanpro_test_{}", uuid::Uuid::new_v4().simple());
+    // Databases left by earlier test processes go now (this process's own are in use).
+    let mine = format!("scanpro_test_{}_", std::process::id());
+    let stale: Vec<(String,)> = sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE 'scanpro_test_%'")
+        .fetch_all(&admin)
+        .await
+        .unwrap();
+    for (old,) in stale.into_iter().filter(|(name,)| !name.starts_with(&mine)) {
+        let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {old}"))).await;
+    }
+    let name = format!("{mine}{}", uuid::Uuid::new_v4().simple());
     admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
     let base = admin_url.rsplit_once('/').unwrap().0;
     let meta = Meta::connect(&format!("{base}/{name}")).await.unwrap();
