@@ -4,7 +4,10 @@
 //! - [`process`]: the subprocess runner. Every child process of ScanPro starts here: no shell, its
 //!   own process group, a private temp dir removed with it, resource limits, a parent-death
 //!   signal, a deadline, a bounded stderr tail; timeout, cancel and drop kill the whole group.
+//!   [`Subprocess::spawn`] starts long-lived children (warm engines) under the same rules.
+//! - [`office`]: LibreOffice conversions through a pool of warm instances.
 
+pub mod office;
 pub mod process;
 
-pub use process::{Limits, ProcessError, ProcessOutput, Subprocess};
+pub use process::{Limits, ProcessError, ProcessOutput, RunningProcess, Subprocess};

@@ -9,7 +9,7 @@
 use bytes::Bytes;
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -116,24 +116,20 @@ impl Subprocess {
         self.program.file_name().unwrap_or(self.program.as_os_str()).to_string_lossy().into_owned()
     }
 
-    /// Runs the child to completion. Timeout and drop kill its whole process group.
-    pub async fn run(self) -> Result<ProcessOutput, ProcessError> {
-        let name = self.name();
-        let io_error = |source| ProcessError::Io { program: name.clone(), source };
-        let temp = tempfile::Builder::new().prefix("scanpro-proc-").tempdir().map_err(io_error)?;
+    /// The command with everything but its stdio: clean environment, `temp` as `HOME`, `TMPDIR`
+    /// and working directory, its own process group, and (before exec) the parent-death signal
+    /// and the rlimits.
+    fn command(&self, temp: &Path) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(&self.program);
         command
             .args(&self.args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into()))
             .env("LANG", "C.UTF-8")
-            .env("HOME", temp.path())
-            .env("TMPDIR", temp.path())
+            .env("HOME", temp)
+            .env("TMPDIR", temp)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(temp.path())
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .current_dir(temp)
             .process_group(0)
             .kill_on_drop(true);
         let limits = self.limits;
@@ -143,6 +139,19 @@ impl Subprocess {
         unsafe {
             command.pre_exec(move || prepare_child(limits, parent));
         }
+        command
+    }
+
+    /// Runs the child to completion. Timeout and drop kill its whole process group.
+    pub async fn run(self) -> Result<ProcessOutput, ProcessError> {
+        let name = self.name();
+        let io_error = |source| ProcessError::Io { program: name.clone(), source };
+        let temp = tempfile::Builder::new().prefix("scanpro-proc-").tempdir().map_err(io_error)?;
+        let mut command = self.command(temp.path());
+        command
+            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = command.spawn().map_err(|source| ProcessError::Spawn { program: name.clone(), source })?;
         let group = GroupGuard(child.id().map(|pid| pid as i32));
 
@@ -172,15 +181,189 @@ impl Subprocess {
     }
 }
 
+impl Subprocess {
+    /// [`run`](Self::run) for synchronous callers (PDF operations running inside a step
+    /// process). The child runs on a runtime of its own, on a thread of its own: the caller may
+    /// be a runtime's blocking thread, where starting another runtime is not allowed.
+    pub fn run_blocking(self) -> Result<ProcessOutput, ProcessError> {
+        let name = self.name();
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|source| ProcessError::Io { program: name, source })?;
+                    runtime.block_on(self.run())
+                })
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+}
+
+impl Subprocess {
+    /// Starts a long-lived child (a warm engine) and returns its owner; [`timeout`](Self::timeout)
+    /// does not apply, the owner decides when it ends. stdin is closed; stdout and stderr go to
+    /// one bounded tail.
+    ///
+    /// Call it from a runtime worker thread, never from a blocking-pool thread: Linux sends the
+    /// parent-death signal when the *thread* that started the child exits, and blocking-pool
+    /// threads exit when idle.
+    pub fn spawn(self) -> Result<RunningProcess, ProcessError> {
+        self.start(false)
+    }
+
+    /// [`spawn`](Self::spawn) with stdin and stdout as pipes for a conversation with the child
+    /// (see [`RunningProcess::take_stdio`]); stderr still goes to the tail.
+    pub fn spawn_piped(self) -> Result<RunningProcess, ProcessError> {
+        self.start(true)
+    }
+
+    fn start(self, piped: bool) -> Result<RunningProcess, ProcessError> {
+        let program = self.name();
+        let temp = tempfile::Builder::new()
+            .prefix("scanpro-proc-")
+            .tempdir()
+            .map_err(|source| ProcessError::Io { program: program.clone(), source })?;
+        let mut command = self.command(temp.path());
+        command
+            .stdin(if piped { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().map_err(|source| ProcessError::Spawn { program: program.clone(), source })?;
+        let pid = child.id().expect("a child that was just started has a pid");
+        let group = GroupGuard(Some(pid as i32));
+        let tail = SharedTail::default();
+        tokio::spawn(tail.clone().collect(child.stderr.take().expect("piped")));
+        if !piped {
+            tokio::spawn(tail.clone().collect(child.stdout.take().expect("piped")));
+        }
+        Ok(RunningProcess { group, child, pid, program, tail, temp })
+    }
+}
+
+/// A long-lived child started by [`Subprocess::spawn`]. It owns the child's process group (killed
+/// with SIGKILL by [`kill`](Self::kill) and on drop) and its private temp dir (removed on drop,
+/// after the group is dead).
+#[derive(Debug)]
+pub struct RunningProcess {
+    group: GroupGuard,
+    child: tokio::process::Child,
+    pid: u32,
+    program: String,
+    tail: SharedTail,
+    temp: tempfile::TempDir,
+}
+
+impl RunningProcess {
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    /// The child's private `HOME`/`TMPDIR`, removed when this handle is dropped.
+    pub fn temp_dir(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// The stdin and stdout pipes of a child started with [`Subprocess::spawn_piped`], once.
+    pub fn take_stdio(&mut self) -> Option<(tokio::process::ChildStdin, tokio::process::ChildStdout)> {
+        Some((self.child.stdin.take()?, self.child.stdout.take()?))
+    }
+
+    /// The exit status if the child has exited (it is reaped), `None` while it runs.
+    pub fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
+        self.child.try_wait()
+    }
+
+    /// Waits for the child to exit. Cancel-safe.
+    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        self.child.wait().await
+    }
+
+    /// Kills the whole process group now; the handle stays valid (`wait` reaps the child).
+    pub fn kill(&mut self) {
+        self.group.kill();
+    }
+
+    /// The last bytes the child wrote to stderr (and stdout unless piped), lossily decoded.
+    pub fn stderr_tail(&self) -> String {
+        self.tail.text()
+    }
+
+    /// Resident memory of every process in the child's group, from `/proc`: helpers it forked
+    /// count too.
+    pub fn group_rss_bytes(&self) -> u64 {
+        group_rss_bytes(self.pid as i32)
+    }
+}
+
+/// A bounded tail of a child's output shared between its reader tasks and its owner.
+#[derive(Debug, Clone, Default)]
+struct SharedTail(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedTail {
+    async fn collect(self, mut pipe: impl AsyncRead + Unpin) {
+        let mut buf = vec![0u8; 8 * 1024];
+        while let Ok(n @ 1..) = pipe.read(&mut buf).await {
+            let mut tail = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            tail.extend_from_slice(&buf[..n]);
+            if tail.len() > STDERR_TAIL {
+                let excess = tail.len() - STDERR_TAIL;
+                tail.drain(..excess);
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())).into_owned()
+    }
+}
+
+/// Sum of `VmRSS` over the processes whose process group is `pgid`.
+fn group_rss_bytes(pgid: i32) -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_str().is_some_and(|name| name.bytes().all(|b| b.is_ascii_digit())))
+        .filter(|entry| process_group_of(&entry.path()) == Some(pgid))
+        .filter_map(|entry| resident_kib(&entry.path()))
+        .sum::<u64>()
+        * 1024
+}
+
+fn process_group_of(proc_dir: &Path) -> Option<i32> {
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
+    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so start after the last ')'.
+    stat.rsplit_once(')')?.1.split_whitespace().nth(2)?.parse().ok()
+}
+
+fn resident_kib(proc_dir: &Path) -> Option<u64> {
+    let status = std::fs::read_to_string(proc_dir.join("status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Kills the child's whole process group when dropped: on success (stray grandchildren), on
 /// timeout and when the owning future is dropped.
+#[derive(Debug)]
 struct GroupGuard(Option<i32>);
 
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
+impl GroupGuard {
+    fn kill(&self) {
         if let Some(pgid) = self.0 {
             let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), nix::sys::signal::Signal::SIGKILL);
         }
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -252,6 +435,20 @@ mod tests {
         assert!(out.stderr_tail.contains("does-not-exist"), "{}", out.stderr_tail);
     }
 
+    #[test]
+    fn runs_blocking_from_plain_and_runtime_threads() {
+        let out = Subprocess::new("/bin/cat").stdin("plain").run_blocking().unwrap();
+        assert_eq!(out.stdout, b"plain");
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let out = runtime
+            .block_on(async { tokio::task::spawn_blocking(|| Subprocess::new("/bin/cat").stdin("inside").run_blocking()).await })
+            .unwrap()
+            .unwrap();
+        assert_eq!(out.stdout, b"inside");
+        let err = Subprocess::new("/bin/sleep").arg("5").timeout(Duration::from_millis(200)).run_blocking().unwrap_err();
+        assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
+    }
+
     #[tokio::test]
     async fn timeout_kills_the_whole_group() {
         // sh starts a grandchild sleep; both must be gone after the timeout.
@@ -290,5 +487,69 @@ mod tests {
         let env = String::from_utf8(out.stdout).unwrap();
         assert!(!env.contains("SCANPRO_SECRET_FOR_TEST"));
         assert!(env.contains("HOME=/tmp/scanpro-proc-") || env.contains("scanpro-proc-"), "{env}");
+    }
+
+    fn alive(marker: &str) -> bool {
+        let ps = std::process::Command::new("pgrep").args(["-f", marker]).output().unwrap();
+        !ps.stdout.is_empty()
+    }
+
+    #[tokio::test]
+    async fn spawned_child_talks_over_pipes_and_kill_ends_its_group() {
+        use tokio::io::AsyncBufReadExt;
+        // sh forks a grandchild sleep, then echoes stdin back: kill must take both.
+        let marker = format!("sleep 986.{}", std::process::id());
+        let mut child = Subprocess::new("/bin/sh")
+            .args(["-c", &format!("{marker} & echo started >&2; cat")])
+            .spawn_piped()
+            .unwrap();
+        let (mut stdin, stdout) = child.take_stdio().unwrap();
+        stdin.write_all(b"ping\n").await.unwrap();
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("ping"));
+        assert!(child.try_wait().unwrap().is_none());
+        // The tail is filled by a reader task: give it a moment.
+        for _ in 0..50 {
+            if child.stderr_tail().contains("started") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(child.stderr_tail().contains("started"), "{}", child.stderr_tail());
+        assert!(alive(&marker));
+        child.kill();
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await.unwrap().unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!alive(&marker), "grandchild survived kill");
+    }
+
+    #[tokio::test]
+    async fn dropping_a_spawned_child_kills_it_and_removes_its_temp_dir() {
+        let marker = format!("sleep 985.{}", std::process::id());
+        let child = Subprocess::new("/bin/sh").args(["-c", &format!("{marker} & wait")]).spawn().unwrap();
+        let temp = child.temp_dir().to_path_buf();
+        assert!(temp.is_dir());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(alive(&marker));
+        drop(child);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!alive(&marker), "group survived drop");
+        assert!(!temp.exists(), "temp dir left behind");
+    }
+
+    #[tokio::test]
+    async fn group_rss_counts_forked_helpers() {
+        // The shell itself is small; its python helper holds 200 MiB.
+        let script = "import time; x = bytearray(200 * 1024 * 1024); print('ready', flush=True); time.sleep(30)";
+        let mut child = Subprocess::new("/bin/sh")
+            .args(["-c", &format!("/usr/bin/python3 -c \"{script}\"; true")])
+            .spawn_piped()
+            .unwrap();
+        let (_stdin, stdout) = child.take_stdio().unwrap();
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+        assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("ready"));
+        let rss = child.group_rss_bytes();
+        assert!(rss > 200 * 1024 * 1024 && rss < 400 * 1024 * 1024, "group RSS {rss}");
     }
 }

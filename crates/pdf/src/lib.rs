@@ -42,24 +42,43 @@
 //!   pages whose content does not decode, so every output passes `qpdf --check`.
 //! - [`merge`](mod@merge), [`split`](mod@split), [`rotate`](mod@rotate), [`info`](mod@info):
 //!   the operations.
+//! - [`images_to_pdf`](mod@images_to_pdf) (written with krilla) and [`render`](mod@render)
+//!   (hayro, with poppler's `pdftoppm` as fallback): between raster images and PDF pages.
 
 mod copy;
 mod dests;
 pub mod format;
 mod guard;
+pub mod images_to_pdf;
 pub mod info;
 pub mod merge;
+pub mod metadata;
 pub mod open;
 mod output;
 mod page_tree;
+pub mod pages;
+pub mod repair;
+mod rewrite;
+pub mod render;
 pub mod rotate;
 mod save;
+pub mod security;
 pub mod split;
+pub mod stamp;
 mod streams;
 
+pub use images_to_pdf::{ImageInput, ImagePage, images_to_pdf};
 pub use info::{DocInfo, Metadata, PageInfo, info};
 pub use lopdf;
 pub use merge::{MergeReport, merge, merge_with_titles};
 pub use open::open;
+pub use render::{RasterEncoding, RenderOptions, RenderSize, RenderedPage, Renderer, render_pages};
 pub use rotate::{RotateReport, rotate, rotate_with};
 pub use split::{split, split_file_names, split_with};
+pub use metadata::{MetadataReport, MetadataUpdate, write_metadata};
+pub use open::open_with_password;
+pub use pages::{PagesReport, select_pages};
+pub use repair::{RepairMethod, RepairReport, repair};
+pub use security::{Permissions, ProtectReport, UnlockReport, protect, unlock};
+pub use split::{SizeSplitReport, SizedPart, split_by_size};
+pub use stamp::{Anchor, Mark, MarkContent, MarkSize, Placement, StampPlan, StampReport, TextMark, stamp};

@@ -51,6 +51,10 @@ pub fn detect_content_type(head: &[u8]) -> &'static str {
 fn format_name(content_type: &str) -> Option<&'static str> {
     match content_type {
         "application/pdf" => Some("pdf"),
+        "image/jpeg" => Some("jpeg"),
+        "image/png" => Some("png"),
+        "image/webp" => Some("webp"),
+        "image/tiff" => Some("tiff"),
         _ => None,
     }
 }

@@ -58,6 +58,9 @@ pub enum SplitMode {
     Every,
     /// One output per page.
     Each,
+    /// Consecutive pages packed into outputs of at most `max_size_mb` each (a page larger than
+    /// that on its own gets a file of its own).
+    Size,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -73,10 +76,16 @@ pub struct SplitParams {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub every: Option<u32>,
+    /// Largest output for `mode = size`, in megabytes (1 MB = 1024 × 1024 bytes), e.g. `9.5`.
+    #[serde(default)]
+    pub max_size_mb: Option<f64>,
 }
 
 impl Validate for SplitParams {
     fn validate(&self) -> Result<(), ToolError> {
+        if self.max_size_mb.is_some() && self.mode != SplitMode::Size {
+            return Err(ToolError::invalid_param("max_size_mb", "only applies with mode \"size\""));
+        }
         match self.mode {
             SplitMode::Ranges => {
                 let ranges = self.ranges.as_deref().ok_or_else(|| {
@@ -90,6 +99,11 @@ impl Validate for SplitParams {
                 None => Err(ToolError::invalid_param("every", "required when mode is \"every\"")),
             },
             SplitMode::Each => Ok(()),
+            SplitMode::Size => match self.max_size_mb {
+                Some(mb) if mb.is_finite() && mb > 0.0 => Ok(()),
+                Some(mb) => Err(ToolError::invalid_param("max_size_mb", format!("must be a number above 0, got {mb}"))),
+                None => Err(ToolError::invalid_param("max_size_mb", "required when mode is \"size\" (e.g. 10)")),
+            },
         }
     }
 }

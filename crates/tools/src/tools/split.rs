@@ -1,4 +1,4 @@
-//! `split`: one PDF per range, per N pages, or per page, of each input.
+//! `split`: one PDF per range, per N pages, per page, or per size limit, of each input.
 
 use super::{PDF, Tool, pdf_output};
 use crate::catalogue::InputRule;
@@ -7,13 +7,13 @@ use crate::params::{check, parse, schema};
 use crate::step::{Input, StepResult};
 use scanpro_core::ToolError;
 use scanpro_core::params::{SplitMode, SplitParams, page_selection};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::Path;
 
 pub(crate) const TOOL: Tool = Tool {
     name: "split",
     title: "Split a PDF",
-    summary: "Cut a PDF into several: one file per page range (\"1-3,5,8-\"), per N pages, or per page.",
+    summary: "Cut a PDF into several: one file per page range (\"1-3,5,8-\"), per N pages, per page, or into files of at most a given size.",
     group: "organize",
     inputs: InputRule { min: 1, max: None, formats: PDF },
     schema: schema::<SplitParams>,
@@ -23,6 +23,9 @@ pub(crate) const TOOL: Tool = Tool {
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
     let params: SplitParams = parse(params)?;
+    if let (SplitMode::Size, Some(max_size_mb)) = (params.mode, params.max_size_mb) {
+        return split_by_size(max_size_mb, inputs, out_dir);
+    }
     let mut stems = UniqueNames::default();
     let mut outputs = Vec::new();
     for input in inputs {
@@ -32,6 +35,36 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
         outputs.extend(parts.into_iter().map(pdf_output));
     }
     Ok(StepResult { outputs, report: None })
+}
+
+/// Packs each input's pages into files of at most `max_size_mb`; the report lists every part
+/// with its pages and size, and says which pages are over the limit on their own.
+fn split_by_size(max_size_mb: f64, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
+    let max_bytes = (max_size_mb * 1024.0 * 1024.0).round().max(1.0) as u64;
+    let mut stems = UniqueNames::default();
+    let mut outputs = Vec::new();
+    let mut parts = Vec::new();
+    let mut notes = Vec::new();
+    for input in inputs {
+        let stem = stems.claim(&safe_stem(&input.filename), "");
+        let report = scanpro_pdf::split_by_size(&input.path, max_bytes, out_dir, &stem)?;
+        for part in report.parts {
+            if part.over_limit {
+                notes.push(format!(
+                    "{}: page {} alone is {:.2} MB, over the {max_size_mb} MB limit; it has a file of its own",
+                    input.filename,
+                    part.first_page,
+                    part.bytes as f64 / (1024.0 * 1024.0)
+                ));
+            }
+            outputs.push(pdf_output(out_dir.join(&part.file)));
+            let mut entry = serde_json::to_value(&part).map_err(|e| ToolError::internal(format!("split: {e}")))?;
+            entry["input"] = json!(input.filename);
+            parts.push(entry);
+        }
+    }
+    let report = json!({ "max_size_mb": max_size_mb, "max_bytes": max_bytes, "parts": parts, "notes": notes });
+    Ok(StepResult { outputs, report: Some(report) })
 }
 
 /// The page groups of a `page_count`-page document, one per output file.
@@ -46,5 +79,6 @@ fn groups(params: &SplitParams, page_count: u32) -> Result<Vec<Vec<u32>>, ToolEr
             Ok(pages.chunks(every).map(<[u32]>::to_vec).collect())
         }
         SplitMode::Each => Ok((1..=page_count).map(|page| vec![page]).collect()),
+        SplitMode::Size => Err(ToolError::invalid_param("max_size_mb", "required when mode is \"size\"")),
     }
 }

@@ -1,0 +1,276 @@
+//! `protect`, `unlock`. Passwords arrive here in the JSON parameters and go nowhere else: the
+//! `Debug` forms hide them, and no error message quotes one.
+
+use super::Validate;
+use crate::error::ToolError;
+use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// AES-256 (revision 6) passwords are cut to 127 bytes of UTF-8; longer ones are refused rather
+/// than silently shortened.
+const MAX_PASSWORD_BYTES: usize = 127;
+
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectParams {
+    /// Password needed to open the document. Empty or absent: anyone can open it, and the
+    /// permissions still apply.
+    #[serde(default)]
+    pub user_password: String,
+    /// Password that lifts every restriction (required, not empty). With restricted
+    /// permissions it must differ from `user_password`.
+    pub owner_password: String,
+    /// What someone holding only the user password may do: an object such as
+    /// `{"print": true, "copy": false}` (absent keys are allowed), or a list of the allowed
+    /// actions such as `["print"]` (everything else is denied). Actions: `print`, `copy`,
+    /// `modify`, `annotate`, `fill_forms`. Absent: everything is allowed.
+    #[serde(default)]
+    pub permissions: Option<PermissionsParam>,
+}
+
+/// Permissions as given: a list of allowed actions, or one flag per action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PermissionsParam {
+    /// The allowed actions; the others are denied.
+    Allowed(Vec<Permission>),
+    /// One flag per action; absent ones are allowed.
+    Flags(PermissionFlags),
+}
+
+/// One action a PDF reader may allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Print, at full quality.
+    Print,
+    /// Copy or extract text and images (extraction for accessibility tools stays allowed).
+    Copy,
+    /// Change the document: edit content, insert, remove or rotate pages.
+    Modify,
+    /// Add or change comments and other annotations.
+    Annotate,
+    /// Fill in existing form fields.
+    FillForms,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionFlags {
+    /// Allow printing (default true).
+    #[serde(default)]
+    pub print: Option<bool>,
+    /// Allow copying text and images (default true).
+    #[serde(default)]
+    pub copy: Option<bool>,
+    /// Allow changing the document and its pages (default true).
+    #[serde(default)]
+    pub modify: Option<bool>,
+    /// Allow adding or changing annotations (default true).
+    #[serde(default)]
+    pub annotate: Option<bool>,
+    /// Allow filling in form fields (default true).
+    #[serde(default)]
+    pub fill_forms: Option<bool>,
+}
+
+/// The resolved permissions: `true` means allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Allowed {
+    pub print: bool,
+    pub copy: bool,
+    pub modify: bool,
+    pub annotate: bool,
+    pub fill_forms: bool,
+}
+
+impl Allowed {
+    pub const ALL: Self = Self { print: true, copy: true, modify: true, annotate: true, fill_forms: true };
+    const NONE: Self = Self { print: false, copy: false, modify: false, annotate: false, fill_forms: false };
+
+    fn allow(&mut self, permission: Permission) {
+        match permission {
+            Permission::Print => self.print = true,
+            Permission::Copy => self.copy = true,
+            Permission::Modify => self.modify = true,
+            Permission::Annotate => self.annotate = true,
+            Permission::FillForms => self.fill_forms = true,
+        }
+    }
+}
+
+impl ProtectParams {
+    /// The permissions to apply: everything allowed unless denied.
+    pub fn allowed(&self) -> Allowed {
+        match &self.permissions {
+            None => Allowed::ALL,
+            Some(PermissionsParam::Allowed(list)) => {
+                let mut allowed = Allowed::NONE;
+                list.iter().for_each(|&p| allowed.allow(p));
+                allowed
+            }
+            Some(PermissionsParam::Flags(flags)) => Allowed {
+                print: flags.print.unwrap_or(true),
+                copy: flags.copy.unwrap_or(true),
+                modify: flags.modify.unwrap_or(true),
+                annotate: flags.annotate.unwrap_or(true),
+                fill_forms: flags.fill_forms.unwrap_or(true),
+            },
+        }
+    }
+}
+
+impl Validate for ProtectParams {
+    fn validate(&self) -> Result<(), ToolError> {
+        if self.owner_password.is_empty() {
+            return Err(ToolError::invalid_param("owner_password", "must not be empty"));
+        }
+        check_length("owner_password", &self.owner_password)?;
+        check_length("user_password", &self.user_password)?;
+        let restricted = self.allowed() != Allowed::ALL;
+        if restricted && self.user_password == self.owner_password {
+            return Err(ToolError::invalid_param(
+                "owner_password",
+                "must differ from user_password, or whoever opens the document can lift the permissions",
+            ));
+        }
+        if !restricted && self.user_password.is_empty() {
+            return Err(ToolError::invalid_param(
+                "user_password",
+                "give a user_password or deny at least one permission: otherwise the document opens and \
+                 behaves exactly as before",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_length(field: &str, password: &str) -> Result<(), ToolError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ToolError::invalid_param(field, format!("is longer than {MAX_PASSWORD_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+impl fmt::Debug for ProtectParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProtectParams")
+            .field("user_password", &hidden(&self.user_password))
+            .field("owner_password", &hidden(&self.owner_password))
+            .field("permissions", &self.permissions)
+            .finish()
+    }
+}
+
+#[derive(Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockParams {
+    /// The password that opens the document (user or owner password). Absent or empty: the
+    /// document must open without one (only its permissions are then removed).
+    #[serde(default)]
+    pub password: String,
+}
+
+impl Validate for UnlockParams {
+    fn validate(&self) -> Result<(), ToolError> {
+        Ok(())
+    }
+}
+
+impl fmt::Debug for UnlockParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnlockParams").field("password", &hidden(&self.password)).finish()
+    }
+}
+
+fn hidden(password: &str) -> &'static str {
+    if password.is_empty() { "" } else { "***" }
+}
+
+/// By hand rather than `untagged`, so a wrong action or key says what is wrong with it.
+impl<'de> Deserialize<'de> for PermissionsParam {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PermissionsVisitor;
+
+        impl<'de> Visitor<'de> for PermissionsVisitor {
+            type Value = PermissionsParam;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("permissions as an object like {\"print\": false} or a list of allowed actions")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PermissionsParam, A::Error> {
+                let mut allowed = Vec::new();
+                while let Some(permission) = seq.next_element::<Permission>()? {
+                    allowed.push(permission);
+                }
+                Ok(PermissionsParam::Allowed(allowed))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<PermissionsParam, A::Error> {
+                PermissionFlags::deserialize(de::value::MapAccessDeserializer::new(map)).map(PermissionsParam::Flags)
+            }
+        }
+
+        deserializer.deserialize_any(PermissionsVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn protect(value: serde_json::Value) -> Result<ProtectParams, String> {
+        let params: ProtectParams = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        params.validate().map_err(|e| e.message)?;
+        Ok(params)
+    }
+
+    #[test]
+    fn permissions_as_object_or_list() {
+        let p = protect(json!({"owner_password": "o", "permissions": {"print": false, "copy": false}})).unwrap();
+        assert_eq!(p.allowed(), Allowed { print: false, copy: false, ..Allowed::ALL });
+        let p = protect(json!({"owner_password": "o", "permissions": ["print", "fill_forms"]})).unwrap();
+        assert_eq!(
+            p.allowed(),
+            Allowed { print: true, copy: false, modify: false, annotate: false, fill_forms: true }
+        );
+        let p = protect(json!({"owner_password": "o", "user_password": "u"})).unwrap();
+        assert_eq!(p.allowed(), Allowed::ALL);
+    }
+
+    #[test]
+    fn bad_permissions_say_what_is_wrong() {
+        let err = protect(json!({"owner_password": "o", "permissions": ["print", "fly"]})).unwrap_err();
+        assert!(err.contains("unknown variant `fly`"), "{err}");
+        let err = protect(json!({"owner_password": "o", "permissions": {"printing": false}})).unwrap_err();
+        assert!(err.contains("unknown field `printing`"), "{err}");
+        let err = protect(json!({"owner_password": "o", "permissions": "none"})).unwrap_err();
+        assert!(err.contains("permissions as an object"), "{err}");
+    }
+
+    #[test]
+    fn passwords_are_checked() {
+        let err = protect(json!({"owner_password": "", "user_password": "u"})).unwrap_err();
+        assert_eq!(err, "owner_password: must not be empty");
+        assert!(protect(json!({"user_password": "u"})).unwrap_err().contains("missing field `owner_password`"));
+        let err = protect(json!({"owner_password": "same", "user_password": "same", "permissions": ["print"]})).unwrap_err();
+        assert!(err.starts_with("owner_password: must differ"), "{err}");
+        let err = protect(json!({"owner_password": "o"})).unwrap_err();
+        assert!(err.starts_with("user_password: give a user_password or deny"), "{err}");
+        let err = protect(json!({"owner_password": "x".repeat(128), "user_password": "u"})).unwrap_err();
+        assert_eq!(err, "owner_password: is longer than 127 bytes");
+    }
+
+    #[test]
+    fn debug_hides_passwords() {
+        let p = protect(json!({"owner_password": "s3cret-owner", "user_password": "s3cret-user"})).unwrap();
+        let shown = format!("{p:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        let unlock = UnlockParams { password: "s3cret".into() };
+        assert!(!format!("{unlock:?}").contains("s3cret"));
+    }
+}

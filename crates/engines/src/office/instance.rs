@@ -1,0 +1,210 @@
+//! One warm LibreOffice instance: `soffice.bin` listening for UNO on a loopback port, with its own
+//! profile, and the Python bridge (`uno_bridge.py`) that holds one UNO connection to it and
+//! converts one document per request line.
+//!
+//! The bridge lives as long as the instance: starting Python and importing `uno` costs about
+//! 0.09 s, as much as converting a small document inside a warm instance.
+
+use super::detect::DocumentKind;
+use super::plan::{page_range, Export, Import};
+use super::profile::{copy_template, last_lines, soffice_args};
+use super::OfficeError;
+use crate::process::{RunningProcess, Subprocess};
+use scanpro_core::pages::PageSelection;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{ChildStdin, ChildStdout};
+use tokio::time::Instant;
+
+/// What starting an instance needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Launch {
+    pub soffice: PathBuf,
+    pub python: PathBuf,
+    pub bridge_script: PathBuf,
+    pub template: PathBuf,
+    /// Where instance profiles are created.
+    pub root: PathBuf,
+    pub startup_timeout: Duration,
+}
+
+/// One request to the bridge (see `uno_bridge.py`).
+#[derive(Debug, Serialize)]
+pub(crate) struct BridgeRequest<'a> {
+    pub input: &'a Path,
+    pub output: &'a Path,
+    pub import: Option<Import>,
+    pub exports: &'a BTreeMap<DocumentKind, Export>,
+    pub count_pages: bool,
+}
+
+/// How the bridge answered a request that the instance survived.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    Converted(DocumentKind),
+    /// A document problem: `error` is one of the bridge's codes (`encrypted`, `unreadable`, …).
+    Refused { error: String, kind: Option<DocumentKind>, message: String },
+    /// The page selection does not fit the document; the export was called off.
+    BadSelection(OfficeError),
+}
+
+/// Why an instance is no longer usable.
+#[derive(Debug)]
+pub(crate) enum Broken {
+    Crashed(String),
+    Deadline,
+}
+
+pub(crate) struct Instance {
+    soffice: RunningProcess,
+    bridge: RunningProcess,
+    requests: ChildStdin,
+    answers: Lines<BufReader<ChildStdout>>,
+    /// Conversions this instance answered, counted for recycling.
+    pub conversions: u32,
+    /// Removed after both processes are killed (fields drop in order).
+    _profile: tempfile::TempDir,
+}
+
+impl Instance {
+    pub async fn start(launch: &Launch) -> Result<Self, String> {
+        let profile = tempfile::Builder::new().prefix("instance-").tempdir_in(&launch.root).map_err(|e| e.to_string())?;
+        copy_template(&launch.template, profile.path()).map_err(|e| format!("cannot copy the profile: {e}"))?;
+        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let mut soffice = Subprocess::new(&launch.soffice)
+            .args(soffice_args(profile.path()))
+            .arg(format!("--accept=socket,host=127.0.0.1,port={port};urp;"))
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut bridge = Subprocess::new(&launch.python)
+            .arg(&launch.bridge_script)
+            .arg(port.to_string())
+            .arg(launch.startup_timeout.as_secs_f64().to_string())
+            .spawn_piped()
+            .map_err(|e| e.to_string())?;
+        let (requests, stdout) = bridge.take_stdio().expect("a piped child has its stdio");
+        let mut answers = BufReader::new(stdout).lines();
+        let first = tokio::select! {
+            line = answers.next_line() => line,
+            status = soffice.wait() => {
+                return Err(format!("soffice exited while starting ({status:?}): {}", last_lines(&soffice.stderr_tail())));
+            }
+            _ = tokio::time::sleep(launch.startup_timeout + Duration::from_secs(5)) => {
+                return Err(format!("LibreOffice did not accept a connection within {:?}", launch.startup_timeout));
+            }
+        };
+        match first {
+            Ok(Some(line)) if line.contains("\"ready\"") => {
+                Ok(Self { soffice, bridge, requests, answers, conversions: 0, _profile: profile })
+            }
+            _ => Err(format!(
+                "the UNO bridge did not connect: {} {}",
+                last_lines(&bridge.stderr_tail()),
+                last_lines(&soffice.stderr_tail())
+            )),
+        }
+    }
+
+    /// Both processes still run.
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.soffice.try_wait(), Ok(None)) && matches!(self.bridge.try_wait(), Ok(None))
+    }
+
+    /// Resident memory of LibreOffice's process group and the bridge.
+    pub fn rss_bytes(&self) -> u64 {
+        self.soffice.group_rss_bytes() + self.bridge.group_rss_bytes()
+    }
+
+    /// The pid of `soffice.bin`.
+    pub fn soffice_pid(&self) -> u32 {
+        self.soffice.pid()
+    }
+
+    /// Converts one document, answering the bridge's page count with the resolved `pages`. The
+    /// whole exchange must end by `deadline`; the instance is unusable after an `Err`.
+    pub async fn convert(
+        &mut self,
+        request: &BridgeRequest<'_>,
+        pages: Option<&PageSelection>,
+        deadline: Instant,
+    ) -> Result<Answer, Broken> {
+        match tokio::time::timeout_at(deadline, self.exchange(request, pages)).await {
+            Ok(result) => result,
+            Err(_) => Err(Broken::Deadline),
+        }
+    }
+
+    async fn exchange(&mut self, request: &BridgeRequest<'_>, pages: Option<&PageSelection>) -> Result<Answer, Broken> {
+        let mut line = serde_json::to_string(request).expect("requests serialise");
+        line.push('\n');
+        self.send(&line).await?;
+        let mut bad_selection = None;
+        loop {
+            let message = self.receive().await?;
+            if let Some(count) = message.get("pages").and_then(serde_json::Value::as_u64) {
+                let reply = match pages.map(|selection| page_range(selection, count as u32)).transpose() {
+                    Ok(range) => serde_json::json!({ "page_range": range.flatten() }),
+                    Err(error) => {
+                        bad_selection = Some(error);
+                        serde_json::json!({ "skip": true })
+                    }
+                };
+                self.send(&format!("{reply}\n")).await?;
+                continue;
+            }
+            return self.answer(&message, bad_selection);
+        }
+    }
+
+    fn answer(&self, message: &serde_json::Value, bad_selection: Option<OfficeError>) -> Result<Answer, Broken> {
+        let text = |key: &str| message.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        let kind = message.get("kind").and_then(serde_json::Value::as_str).and_then(DocumentKind::from_bridge);
+        if message.get("ok").and_then(serde_json::Value::as_bool) == Some(true) {
+            return kind.map(Answer::Converted).ok_or_else(|| Broken::Crashed(format!("the bridge answered {message}")));
+        }
+        match (text("error").as_str(), bad_selection) {
+            ("disconnected", _) => Err(Broken::Crashed(format!("{}: {}", text("message"), last_lines(&self.soffice.stderr_tail())))),
+            ("skipped", Some(error)) => Ok(Answer::BadSelection(error)),
+            (error, _) => Ok(Answer::Refused { error: error.to_owned(), kind, message: text("message") }),
+        }
+    }
+
+    async fn send(&mut self, line: &str) -> Result<(), Broken> {
+        let written = async {
+            self.requests.write_all(line.as_bytes()).await?;
+            self.requests.flush().await
+        };
+        written.await.map_err(|e| Broken::Crashed(format!("the bridge stopped reading: {e}; {}", last_lines(&self.bridge.stderr_tail()))))
+    }
+
+    async fn receive(&mut self) -> Result<serde_json::Value, Broken> {
+        match self.answers.next_line().await {
+            Ok(Some(line)) => serde_json::from_str(&line).map_err(|_| Broken::Crashed(format!("the bridge said {line:?}"))),
+            _ => Err(Broken::Crashed(format!(
+                "the bridge exited: {} {}",
+                last_lines(&self.bridge.stderr_tail()),
+                last_lines(&self.soffice.stderr_tail())
+            ))),
+        }
+    }
+
+    /// Kills both processes, waits for them (briefly) and removes the profile.
+    pub async fn stop(mut self) {
+        self.soffice.kill();
+        self.bridge.kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            let _ = self.soffice.wait().await;
+            let _ = self.bridge.wait().await;
+        })
+        .await;
+    }
+}
+
+/// A loopback port nobody listens on right now. Another process may take it before soffice
+/// does; the instance then fails its health check and is started again.
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}

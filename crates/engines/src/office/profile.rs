@@ -1,0 +1,124 @@
+//! LibreOffice user profiles. A pool initialises one hardened template profile and copies it for
+//! every warm instance and every cold process, so none of them pays (or races on) the first-start
+//! initialisation, and all share the same settings:
+//! - macros: security level "very high" and macro execution disabled outright (every load also
+//!   passes `MacroExecutionMode = NEVER_EXECUTE`);
+//! - no network: HTTP, HTTPS and FTP go through a proxy at 127.0.0.1:9, where nothing listens, so
+//!   linked images, stylesheets and OLE links in a document are never fetched;
+//! - no lock files, no auto-recovery data.
+
+use crate::process::Subprocess;
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+/// `registrymodifications.xcu` written into the template before LibreOffice first starts.
+const SETTINGS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Recovery/RecoveryInfo"><prop oor:name="Enabled" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Recovery/AutoSave"><prop oor:name="Enabled" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetProxyType" oor:op="fuse"><value>1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetNoProxy" oor:op="fuse"><value></value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPProxyName" oor:op="fuse"><value>127.0.0.1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPProxyPort" oor:op="fuse"><value>9</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPSProxyName" oor:op="fuse"><value>127.0.0.1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPSProxyPort" oor:op="fuse"><value>9</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetFTPProxyName" oor:op="fuse"><value>127.0.0.1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetFTPProxyPort" oor:op="fuse"><value>9</value></prop></item>
+</oor:items>
+"#;
+
+/// LibreOffice asks to be started again after it initialised a fresh profile.
+const RESTART_REQUESTED: i32 = 81;
+
+/// The flags every soffice.bin of ScanPro runs with, `profile` as its user installation.
+pub(crate) fn soffice_args(profile: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["--headless", "--invisible", "--nologo", "--norestore", "--nodefault", "--nolockcheck", "--nofirststartwizard"]
+        .into_iter()
+        .map(OsString::from)
+        .collect();
+    args.push(format!("-env:UserInstallation={}", file_url(profile)).into());
+    args
+}
+
+/// Creates the template profile in `dir` (which must not exist yet).
+pub(crate) async fn create_template(soffice: &Path, dir: &Path, timeout: Duration) -> Result<(), String> {
+    std::fs::create_dir_all(dir.join("user")).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::write(dir.join("user/registrymodifications.xcu"), SETTINGS).map_err(|e| e.to_string())?;
+    for _ in 0..3 {
+        let out = Subprocess::new(soffice)
+            .args(soffice_args(dir))
+            .arg("--terminate_after_init")
+            .timeout(timeout)
+            .run()
+            .await
+            .map_err(|e| e.to_string())?;
+        match out.status.code() {
+            Some(0) => return check_settings(dir),
+            Some(RESTART_REQUESTED) => continue,
+            _ => return Err(format!("soffice could not initialise a profile ({}): {}", out.status, last_lines(&out.stderr_tail))),
+        }
+    }
+    Err("soffice kept asking for a restart while initialising a profile".into())
+}
+
+/// LibreOffice rewrites the settings file on exit: make sure ours survived.
+fn check_settings(dir: &Path) -> Result<(), String> {
+    let settings = std::fs::read_to_string(dir.join("user/registrymodifications.xcu")).map_err(|e| e.to_string())?;
+    for needed in ["DisableMacrosExecution", "ooInetHTTPProxyPort", "UseLocking"] {
+        if !settings.contains(needed) {
+            return Err(format!("LibreOffice dropped the {needed} setting from the profile"));
+        }
+    }
+    Ok(())
+}
+
+/// Copies the template profile into `to` (which may exist and be empty).
+pub(crate) fn copy_template(template: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(template)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_template(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// A `file://` URL for an absolute path, percent-encoding everything but unreserved characters.
+fn file_url(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut url = String::from("file://");
+    for &byte in path.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            url.push(byte as char);
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url
+}
+
+/// The last few lines of a stderr tail: enough to say what went wrong.
+pub(crate) fn last_lines(tail: &str) -> String {
+    let lines: Vec<&str> = tail.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_urls_are_percent_encoded() {
+        assert_eq!(file_url(Path::new("/tmp/a b/é")), "file:///tmp/a%20b/%C3%A9");
+        assert_eq!(file_url(Path::new("/tmp/scanpro-office-x_1.2")), "file:///tmp/scanpro-office-x_1.2");
+    }
+}

@@ -1,0 +1,41 @@
+//! The fallback renderer: poppler's `pdftoppm`, for pages hayro fails on and documents it cannot
+//! open. It runs through the one subprocess runner, with a deadline and a memory cap.
+
+use super::{RenderSize, encode::RasterEncoding};
+use scanpro_engines::{Limits, Subprocess};
+use std::path::Path;
+use std::time::Duration;
+
+/// Longest one page may take.
+const PAGE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Address space for pdftoppm: room for a 100-megapixel page and its encoder.
+const MEMORY_BYTES: u64 = 3 << 30;
+
+/// Renders 1-based `page` of `input` into `out` (whose extension must match `encoding`);
+/// returns its pixel size, or what went wrong.
+pub(crate) fn render_page(input: &Path, page: u32, size: RenderSize, encoding: RasterEncoding, out: &Path) -> Result<(u32, u32), String> {
+    // The child runs in a private directory: paths must be absolute. pdftoppm appends the
+    // extension to the output root it is given.
+    let input = std::path::absolute(input).map_err(|e| e.to_string())?;
+    let out = std::path::absolute(out).map_err(|e| e.to_string())?;
+    let root = out.with_extension("");
+    let page = page.to_string();
+    let mut command = Subprocess::new("pdftoppm")
+        .args(["-f", &page, "-l", &page, "-singlefile", "-cropbox"])
+        .timeout(PAGE_TIMEOUT)
+        .limits(Limits { memory_bytes: Some(MEMORY_BYTES), cpu_seconds: Some(PAGE_TIMEOUT.as_secs()), file_bytes: None });
+    command = match encoding {
+        RasterEncoding::Png => command.arg("-png"),
+        RasterEncoding::Jpeg { quality } => command.args(["-jpeg", "-jpegopt", &format!("quality={quality}")]),
+    };
+    command = match size {
+        RenderSize::Dpi(dpi) => command.args(["-r", &dpi.to_string()]),
+        RenderSize::Width(width) => command.args(["-scale-to-x", &width.to_string(), "-scale-to-y", "-1"]),
+    };
+    let output = command.arg(&input).arg(&root).run_blocking().map_err(|e| e.to_string())?;
+    if !output.status.success() || !out.is_file() {
+        let _ = std::fs::remove_file(&out);
+        return Err(format!("pdftoppm failed ({}): {}", output.status, output.stderr_tail.trim()));
+    }
+    image::image_dimensions(&out).map_err(|e| format!("pdftoppm wrote an unreadable image: {e}"))
+}

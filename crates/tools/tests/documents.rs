@@ -1,0 +1,285 @@
+//! The page, security, metadata and repair tools (and split by size) through `run`, outputs
+//! checked with qpdf and poppler.
+
+use scanpro_core::ErrorCode;
+use scanpro_tools::{Input, Output, StepResult, find, run, validate};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn corpus(name: &str) -> PathBuf {
+    let dir = std::env::var_os("SCANPRO_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let path = dir.join(name);
+    assert!(path.is_file(), "corpus file missing: {} (set SCANPRO_CORPUS)", path.display());
+    path
+}
+
+fn input(name: &str) -> Input {
+    let path = corpus(name);
+    let filename = path.file_name().unwrap().to_string_lossy().into_owned();
+    Input { path, filename }
+}
+
+fn tool(program: &str, args: &[&str], path: &Path) -> std::process::Output {
+    Command::new(program)
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); apt-get install -y qpdf poppler-utils"))
+}
+
+fn stdout(program: &str, args: &[&str], path: &Path) -> String {
+    String::from_utf8_lossy(&tool(program, args, path).stdout).into_owned()
+}
+
+/// `qpdf --check` exits 0 and poppler counts `pages` pages.
+fn assert_valid(output: &Output, pages: u32) {
+    assert_eq!(output.content_type, "application/pdf");
+    let check = tool("qpdf", &["--check"], &output.path);
+    assert_eq!(check.status.code(), Some(0), "{}: {}", output.filename, String::from_utf8_lossy(&check.stdout));
+    let info = stdout("pdfinfo", &[], &output.path);
+    assert!(info.contains(&format!("Pages:           {pages}\n")), "{}: {info}", output.filename);
+}
+
+/// One `pdfinfo` field (`Title`, `Encrypted`, …); `None` when pdfinfo does not list it.
+fn info_field(path: &Path, field: &str) -> Option<String> {
+    let info = stdout("pdfinfo", &["-enc", "UTF-8", "-isodates"], path);
+    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).map(|v| v.trim().to_owned())
+}
+
+fn text_of(path: &Path, page: u32) -> String {
+    let out = Command::new("pdftotext").args(["-f", &page.to_string(), "-l", &page.to_string()]).arg(path).arg("-").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn render(path: &Path, page: u32) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let page = page.to_string();
+    let out = Command::new("pdftoppm")
+        .args(["-r", "50", "-f", &page, "-l", &page, "-png", "-singlefile"])
+        .arg(path)
+        .arg(dir.path().join("p"))
+        .output()
+        .expect("pdftoppm (apt-get install -y poppler-utils)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read(dir.path().join("p.png")).unwrap()
+}
+
+fn lscape_path() -> PathBuf {
+    corpus("pdf-text/lscape.pdf")
+}
+
+fn one(result: &StepResult) -> &Output {
+    assert_eq!(result.outputs.len(), 1, "{:?}", result.outputs);
+    &result.outputs[0]
+}
+
+fn error(tool_name: &str, params: Value, inputs: &[Input]) -> scanpro_core::ToolError {
+    let dir = tempfile::tempdir().unwrap();
+    run(tool_name, &params, inputs, dir.path()).unwrap_err()
+}
+
+#[test]
+fn page_tools_are_listed_with_their_parameters() {
+    for (name, field) in [("remove_pages", "pages"), ("extract_pages", "pages"), ("reorder", "order"), ("protect", "owner_password"), ("unlock", "password"), ("metadata", "title"), ("split", "max_size_mb")] {
+        let info = find(name).unwrap_or_else(|| panic!("{name} is not in the catalogue"));
+        let described = info.params_schema["properties"][field]["description"].as_str().unwrap_or_default().to_owned();
+        assert!(!described.is_empty(), "{name}.{field}: {}", info.params_schema);
+    }
+    assert!(find("repair").is_some());
+    assert_eq!(find("reorder").unwrap().params_schema["required"], json!(["order"]));
+    assert_eq!(find("protect").unwrap().params_schema["required"], json!(["owner_password"]));
+}
+
+#[test]
+fn extract_and_reorder_keep_pages_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = input("pdf-text/lroundrect.pdf");
+    let result = run("extract_pages", &json!({"pages": "5,1-3"}), &[source.clone()], dir.path()).unwrap();
+    let out = one(&result);
+    assert_eq!(out.filename, "lroundrect_extract.pdf");
+    assert_valid(out, 4);
+    assert_eq!(result.report.as_ref().unwrap()["outputs"][0]["source_order"], json!([5, 1, 2, 3]));
+    for (out_page, in_page) in [(1, 5), (2, 1), (4, 3)] {
+        assert_eq!(text_of(&out.path, out_page), text_of(&source.path, in_page));
+        assert!(render(&out.path, out_page) == render(&source.path, in_page), "page {in_page} renders the same");
+    }
+
+    let reordered = tempfile::tempdir().unwrap();
+    let result = run("reorder", &json!({"order": [3, 1, 2]}), &[input("pdf-text/lscape.pdf")], reordered.path()).unwrap();
+    let out = one(&result);
+    assert_eq!(out.filename, "lscape_reordered.pdf");
+    assert_valid(out, 3);
+    let lscape = corpus("pdf-text/lscape.pdf");
+    assert_eq!(text_of(&out.path, 1), text_of(&lscape, 3));
+    assert!(render(&out.path, 2) == render(&lscape, 1));
+
+    let text_order = tempfile::tempdir().unwrap();
+    let result = run("reorder", &json!({"order": "2-last,1"}), &[input("pdf-text/lscape.pdf")], text_order.path()).unwrap();
+    assert_eq!(text_of(&one(&result).path, 3), text_of(&lscape, 1));
+}
+
+#[test]
+fn remove_pages_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = input("pdf-text/pdfjs_tracemonkey.pdf");
+    let result = run("remove_pages", &json!({"pages": "2,4-5,last"}), &[source.clone()], dir.path()).unwrap();
+    let out = one(&result);
+    assert_eq!(out.filename, "pdfjs_tracemonkey_removed.pdf");
+    assert_valid(out, 10);
+    assert_eq!(text_of(&out.path, 2), text_of(&source.path, 3));
+    assert_eq!(text_of(&out.path, 10), text_of(&source.path, 13));
+    let report = result.report.unwrap();
+    assert_eq!(report["outputs"][0]["input"], "pdfjs_tracemonkey.pdf");
+    assert_eq!(report["outputs"][0]["pages"], 10);
+}
+
+#[test]
+fn page_selections_that_make_no_sense_are_refused() {
+    let lscape = [input("pdf-text/lscape.pdf")];
+    let err = error("remove_pages", json!({"pages": "1-3"}), &lscape);
+    assert_eq!(err.code, ErrorCode::InvalidParams);
+    assert!(err.message.starts_with("pages: \"1-3\" removes every page (3)"), "{err}");
+    let err = error("reorder", json!({"order": "3,1"}), &lscape);
+    assert_eq!(err.message, "order: page 2 is missing: the order must name each of the 3 pages exactly once");
+    let err = error("reorder", json!({"order": [1, 2, 3, 1]}), &lscape);
+    assert_eq!(err.message, "order: page 1 appears more than once");
+    let err = error("extract_pages", json!({"pages": "2,9"}), &lscape);
+    assert!(err.message.starts_with("pages: \"9\": page 9 is beyond the last page (3)"), "{err}");
+    assert!(validate("extract_pages", &json!({}), Some(1)).unwrap_err().message.contains("missing field `pages`"));
+    assert!(validate("reorder", &json!({"order": true}), Some(1)).unwrap_err().message.starts_with("order: "));
+    let locked = [input("pdf-broken/pypdf_libreoffice-writer-password.pdf")];
+    let err = error("extract_pages", json!({"pages": "1"}), &locked);
+    assert_eq!(err.code, ErrorCode::EncryptedInput);
+    assert!(err.message.contains("unlock"), "{err}");
+}
+
+fn encryption(path: &Path, password: &str) -> String {
+    stdout("qpdf", &["--show-encryption", &format!("--password={password}")], path)
+}
+
+#[test]
+fn protect_then_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = json!({"user_password": "reader-pw", "owner_password": "owner-pw", "permissions": {"print": false, "copy": false}});
+    let result = run("protect", &params, &[input("pdf-text/ltnews17.pdf")], dir.path()).unwrap();
+    let protected = one(&result);
+    assert_eq!(protected.filename, "ltnews17_protected.pdf");
+    let shown = encryption(&protected.path, "reader-pw");
+    for line in ["R = 6", "file encryption method: AESv3", "print high resolution: not allowed", "extract for any purpose: not allowed", "modify annotations: allowed"] {
+        assert!(shown.lines().any(|l| l == line), "no \"{line}\" in:\n{shown}");
+    }
+    let report = result.report.clone().unwrap();
+    assert_eq!(report["outputs"][0]["permissions"], json!({"print": false, "copy": false, "modify": true, "annotate": true, "fill_forms": true}));
+    assert!(!report.to_string().contains("reader-pw") && !report.to_string().contains("owner-pw"));
+
+    let locked = Input { path: protected.path.clone(), filename: "locked.pdf".into() };
+    let err = error("unlock", json!({"password": "guess"}), std::slice::from_ref(&locked));
+    assert_eq!(err.code, ErrorCode::WrongPassword);
+    assert!(!err.message.contains("guess"));
+    let err = error("rotate", json!({"angle": 90}), std::slice::from_ref(&locked));
+    assert_eq!(err.code, ErrorCode::EncryptedInput);
+    assert!(err.message.contains("unlock"), "{err}");
+
+    let unlocked_dir = tempfile::tempdir().unwrap();
+    let result = run("unlock", &json!({"password": "owner-pw"}), &[locked], unlocked_dir.path()).unwrap();
+    let unlocked = one(&result);
+    assert_eq!(unlocked.filename, "locked_unlocked.pdf");
+    assert_valid(unlocked, 2);
+    assert_eq!(info_field(&unlocked.path, "Encrypted").as_deref(), Some("no"));
+    assert_eq!(result.report.unwrap()["outputs"][0]["was_encrypted"], true);
+
+    let plain_dir = tempfile::tempdir().unwrap();
+    let result = run("unlock", &json!({}), &[input("pdf-text/lscape.pdf")], plain_dir.path()).unwrap();
+    assert_eq!(result.report.unwrap()["outputs"][0]["was_encrypted"], false);
+}
+
+#[test]
+fn protect_parameters_are_checked_without_echoing_passwords() {
+    let m = |params: Value| validate("protect", &params, Some(1)).unwrap_err().message;
+    assert_eq!(m(json!({"owner_password": "", "user_password": "x"})), "owner_password: must not be empty");
+    assert_eq!(m(json!({"owner_password": 98765, "user_password": "x"})), "owner_password: must be a string");
+    assert_eq!(m(json!({"owner_password": "o", "user_password": ["s3cret"]})), "user_password: must be a string");
+    assert!(m(json!({"owner_password": "o", "permissions": ["print", "scan"]})).starts_with("permissions"));
+    assert!(m(json!({"owner_password": "o"})).starts_with("user_password: give a user_password or deny"));
+    assert_eq!(validate("unlock", &json!({"password": 1234}), Some(1)).unwrap_err().message, "password: must be a string");
+    validate("protect", &json!({"owner_password": "o", "permissions": ["print"]}), Some(1)).unwrap();
+}
+
+#[test]
+fn metadata_is_written_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = json!({"title": "Ĉiuj homoj — 人人生而自由", "author": "Anna", "creation_date": "2024-03-01T14:30:00+01:00", "subject": ""});
+    let result = run("metadata", &params, &[input("pdf-text/lscape.pdf")], dir.path()).unwrap();
+    let out = one(&result);
+    assert_eq!(out.filename, "lscape_metadata.pdf");
+    assert_valid(out, 3);
+    assert_eq!(info_field(&out.path, "Title").as_deref(), Some("Ĉiuj homoj — 人人生而自由"));
+    assert_eq!(info_field(&out.path, "Author").as_deref(), Some("Anna"));
+    assert_eq!(info_field(&out.path, "CreationDate").as_deref(), Some("2024-03-01T14:30:00+01"));
+    assert_eq!(info_field(&lscape_path(), "Subject").as_deref(), Some("Landscape Pages (DPC)"));
+    assert_eq!(info_field(&out.path, "Subject"), None, "an empty value removes the field");
+    let report = result.report.unwrap();
+    assert_eq!(report["outputs"][0]["metadata"]["title"], "Ĉiuj homoj — 人人生而自由");
+    assert_eq!(report["outputs"][0]["metadata"]["creation_date"], "D:20240301143000+01'00'");
+
+    let err = error("metadata", json!({"mod_date": "31/12/2024"}), &[input("pdf-text/lscape.pdf")]);
+    assert_eq!(err.code, ErrorCode::InvalidParams);
+    assert!(err.message.starts_with("mod_date: \"31/12/2024\""), "{err}");
+}
+
+#[test]
+fn repair_reports_method_and_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [input("pdf-broken/qpdf_dangling-bad-xref.pdf"), input("pdf-broken/pdfjs_issue9418.pdf")];
+    let result = run("repair", &json!({}), &inputs, dir.path()).unwrap();
+    assert_eq!(result.outputs.len(), 2);
+    for output in &result.outputs {
+        assert_valid(output, 1);
+    }
+    let report = result.report.unwrap();
+    assert_eq!(report["outputs"][0]["method"], "lopdf");
+    assert!(report["outputs"][0]["problems"].to_string().contains("missing objects"), "{report}");
+    assert_eq!(report["outputs"][1]["method"], "ghostscript");
+    assert!(!text_of(&result.outputs[1].path, 1).trim().is_empty());
+
+    let err = error("repair", json!({}), &[input("pdf-broken/ocrmypdf_invalid.pdf")]);
+    assert_eq!(err.code, ErrorCode::InvalidPdf);
+    assert!(err.message.contains("Ghostscript") && !err.message.contains("/work/"), "{err}");
+}
+
+#[test]
+fn split_by_size_reports_its_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = json!({"mode": "size", "max_size_mb": 0.5});
+    let result = run("split", &params, &[input("pdf-text/pdfjs_tracemonkey.pdf")], dir.path()).unwrap();
+    let report = result.report.unwrap();
+    let parts = report["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), result.outputs.len());
+    assert!(parts.len() >= 2, "{report}");
+    let mut next = 1;
+    for (part, output) in parts.iter().zip(&result.outputs) {
+        assert_eq!(part["file"], output.filename.as_str());
+        assert_eq!(part["first_page"], next);
+        next = part["last_page"].as_u64().unwrap() + 1;
+        let bytes = std::fs::metadata(&output.path).unwrap().len();
+        let single = part["first_page"] == part["last_page"];
+        assert_eq!(part["over_limit"], bytes > 512 * 1024, "{part}");
+        assert!(bytes <= 512 * 1024 || single, "only a single page may be over the limit: {part}");
+        assert_valid(output, (part["last_page"].as_u64().unwrap() + 1 - part["first_page"].as_u64().unwrap()) as u32);
+    }
+    assert_eq!(next, 15);
+
+    let tiny = tempfile::tempdir().unwrap();
+    let result = run("split", &json!({"mode": "size", "max_size_mb": 0.001}), &[input("pdf-text/ltnews17.pdf")], tiny.path()).unwrap();
+    let notes = result.report.unwrap()["notes"].to_string();
+    assert!(notes.contains("page 1 alone is") && notes.contains("page 2 alone is"), "{notes}");
+
+    let m = |params: Value| validate("split", &params, Some(1)).unwrap_err().message;
+    assert!(m(json!({"mode": "size"})).starts_with("max_size_mb: required"));
+    assert!(m(json!({"mode": "size", "max_size_mb": 0})).starts_with("max_size_mb: must be a number above 0"));
+    assert!(m(json!({"mode": "each", "max_size_mb": 2})).starts_with("max_size_mb: only applies"));
+}
