@@ -62,7 +62,7 @@ impl Pipeline {
     pub fn announce_ended(&self, released: &Released) {
         for job in &released.ended {
             self.events.publish(*job);
-            self.send_webhook(*job);
+            self.on_job_ended(*job);
         }
     }
 }

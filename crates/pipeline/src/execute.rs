@@ -49,7 +49,7 @@ impl Pipeline {
         drop(lease);
         self.events.publish(job.id);
         if matches!(outcome, Outcome::Succeeded | Outcome::Failed(_) | Outcome::Cancelled) {
-            self.send_webhook(job.id);
+            self.on_job_ended(job.id);
         }
         Ok(outcome)
     }

@@ -65,7 +65,7 @@ impl Pipeline {
         let job = self.meta.request_cancel(owner, id).await?;
         self.events.publish(job.id);
         if !before.status.is_terminal() && job.status.is_terminal() {
-            self.send_webhook(job.id);
+            self.on_job_ended(job.id);
         }
         Ok(job)
     }

@@ -1,3 +1,5 @@
+//! What happens when a job ends: secrets in its parameters are erased, and its webhook is sent.
+//!
 //! Webhooks: when a job ends, its `webhook_url` receives a POST with a JSON summary
 //! (`event`, and the job's `id`, `status`, `error`, `outputs`, `tag`). Delivery is retried a few
 //! times with backoff and never holds up the worker. Hosts that resolve to loopback, private,
@@ -13,18 +15,24 @@ const ATTEMPTS: u32 = 4;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Pipeline {
-    /// Sends the job's webhook in the background, if it has one and has ended.
-    pub fn send_webhook(&self, id: JobId) {
+    /// In the background: erases the ended job's secrets and sends its webhook, if it has one.
+    pub fn on_job_ended(&self, id: JobId) {
         let pipeline = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = pipeline.deliver_webhook(id).await {
+            if let Err(e) = pipeline.after_end(id).await {
                 tracing::warn!(job = %id, error = %e, "webhook not delivered");
             }
         });
     }
 
-    async fn deliver_webhook(&self, id: JobId) -> Result<(), String> {
+    async fn after_end(&self, id: JobId) -> Result<(), String> {
         let job = self.meta.job_by_id(id).await.map_err(|e| e.to_string())?;
+        self.erase_secrets(&job).await;
+        self.send_webhook(&job).await
+    }
+
+    async fn send_webhook(&self, job: &scanpro_store::JobRecord) -> Result<(), String> {
+        let id = job.id;
         let Some(url) = job.spec.webhook_url.clone().filter(|_| job.status.is_terminal()) else { return Ok(()) };
         let outputs = self.meta.job_outputs(id).await.map_err(|e| e.to_string())?;
         let body = json!({
@@ -60,6 +68,29 @@ impl Pipeline {
             }
         }
         Err(last_error)
+    }
+}
+
+impl Pipeline {
+    /// Passwords in step parameters are needed until the job ends, and kept no longer.
+    async fn erase_secrets(&self, job: &scanpro_store::JobRecord) {
+        let mut spec = job.spec.clone();
+        let mut erased = false;
+        for step in &mut spec.steps {
+            if let serde_json::Value::Object(params) = &mut step.params {
+                for key in scanpro_core::params::SECRET_PARAMS {
+                    if let Some(value) = params.get_mut(*key) {
+                        *value = json!("***");
+                        erased = true;
+                    }
+                }
+            }
+        }
+        if erased && job.status.is_terminal() {
+            if let Err(e) = self.meta.rewrite_spec(job.id, &spec).await {
+                tracing::warn!(job = %job.id, error = %e, "could not erase secrets");
+            }
+        }
     }
 }
 

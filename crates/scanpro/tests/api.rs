@@ -274,3 +274,36 @@ async fn webhook_receives_the_finished_job() {
     let response = client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "info"}], "webhook_url": "ftp://x"})).await;
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn passwords_are_erased_once_the_job_ends() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let secret = "correct-horse-battery";
+    let job: Value = client
+        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "protect", "params": {"owner_password": format!("{secret}-owner"), "user_password": secret, "permissions": {"print": false}}}]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job = client.wait_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let db = server.data_dir.join("scanpro.db");
+    let started = std::time::Instant::now();
+    loop {
+        let dump = tool("sqlite3", &[db.to_str().unwrap(), "SELECT spec FROM jobs"]);
+        let text = String::from_utf8_lossy(&dump.stdout).to_string();
+        assert!(text.contains("protect"), "{text}");
+        if !text.contains(secret) {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "password still stored: {text}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let protected = dir.path().join("p.pdf");
+    client.download(job["outputs"][0]["url"].as_str().unwrap(), &protected).await;
+    let shown = tool("qpdf", &["--show-encryption", &format!("--password={secret}"), protected.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("AESv3"), "{}", String::from_utf8_lossy(&shown.stdout));
+}

@@ -451,6 +451,16 @@ impl Meta {
         Ok(Released { requeued, ended })
     }
 
+    /// Replaces a finished job's spec (to erase secrets from its step parameters).
+    pub async fn rewrite_spec(&self, id: JobId, spec: &JobSpec) -> Result<()> {
+        sqlx::query("UPDATE jobs SET spec = $1 WHERE id = $2 AND status IN ('succeeded', 'failed', 'cancelled')")
+            .bind(json(spec))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Finished or abandoned jobs past their expiry.
     pub async fn expired_jobs(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<JobId>> {
         let rows = sqlx::query("SELECT id FROM jobs WHERE expires_at <= $1 AND status IN ('succeeded', 'failed', 'cancelled') LIMIT $2")

@@ -19,6 +19,9 @@ pub use document::*;
 use crate::error::ToolError;
 use crate::pages::PageSelection;
 
+/// Parameter names that hold secrets: never logged, and erased from a job once it has ended.
+pub const SECRET_PARAMS: &[&str] = &["password", "user_password", "owner_password"];
+
 /// Parameters that need checks beyond their types.
 pub trait Validate {
     /// Checks what can be checked without the document (syntax, ranges of numbers).

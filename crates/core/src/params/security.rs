@@ -23,9 +23,11 @@ pub struct ProtectParams {
     /// permissions it must differ from `user_password`.
     pub owner_password: String,
     /// What someone holding only the user password may do: an object such as
-    /// `{"print": true, "copy": false}` (absent keys are allowed), or a list of the allowed
-    /// actions such as `["print"]` (everything else is denied). Actions: `print`, `copy`,
-    /// `modify`, `annotate`, `fill_forms`. Absent: everything is allowed.
+    /// `{"print": true, "copy": false}` (absent keys are allowed), or the allowed actions as a
+    /// list (`["print"]`) or a comma-separated string (`"print,copy"`; `""` allows nothing);
+    /// everything not listed is denied. Actions: `print`, `copy`, `modify`, `annotate`
+    /// (readers also let whoever may annotate fill forms), `fill_forms`. Absent: everything is
+    /// allowed.
     #[serde(default)]
     pub permissions: Option<PermissionsParam>,
 }
@@ -38,6 +40,8 @@ pub enum PermissionsParam {
     Allowed(Vec<Permission>),
     /// One flag per action; absent ones are allowed.
     Flags(PermissionFlags),
+    /// The allowed actions, comma-separated (`"print,copy"`); the others are denied.
+    Listed(String),
 }
 
 /// One action a PDF reader may allow or deny.
@@ -90,27 +94,42 @@ impl Allowed {
     pub const ALL: Self = Self { print: true, copy: true, modify: true, annotate: true, fill_forms: true };
     const NONE: Self = Self { print: false, copy: false, modify: false, annotate: false, fill_forms: false };
 
-    fn allow(&mut self, permission: Permission) {
-        match permission {
-            Permission::Print => self.print = true,
-            Permission::Copy => self.copy = true,
-            Permission::Modify => self.modify = true,
-            Permission::Annotate => self.annotate = true,
-            Permission::FillForms => self.fill_forms = true,
+    fn only(list: &[Permission]) -> Self {
+        let mut allowed = Self::NONE;
+        for permission in list {
+            match permission {
+                Permission::Print => allowed.print = true,
+                Permission::Copy => allowed.copy = true,
+                Permission::Modify => allowed.modify = true,
+                Permission::Annotate => allowed.annotate = true,
+                Permission::FillForms => allowed.fill_forms = true,
+            }
         }
+        allowed
     }
 }
 
+/// `"print, copy"` → the actions; an unknown one is named in the error.
+fn parse_listed(text: &str) -> Result<Vec<Permission>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|action| !action.is_empty())
+        .map(|action| {
+            serde_json::from_value(serde_json::Value::String(action.to_owned())).map_err(|_| {
+                format!("unknown action \"{action}\" (expected print, copy, modify, annotate or fill_forms)")
+            })
+        })
+        .collect()
+}
+
 impl ProtectParams {
-    /// The permissions to apply: everything allowed unless denied.
+    /// The permissions to apply: everything allowed unless denied. A `Listed` string with an
+    /// unknown action allows nothing more ([`Validate`] refuses it first).
     pub fn allowed(&self) -> Allowed {
         match &self.permissions {
             None => Allowed::ALL,
-            Some(PermissionsParam::Allowed(list)) => {
-                let mut allowed = Allowed::NONE;
-                list.iter().for_each(|&p| allowed.allow(p));
-                allowed
-            }
+            Some(PermissionsParam::Allowed(list)) => Allowed::only(list),
+            Some(PermissionsParam::Listed(text)) => Allowed::only(&parse_listed(text).unwrap_or_default()),
             Some(PermissionsParam::Flags(flags)) => Allowed {
                 print: flags.print.unwrap_or(true),
                 copy: flags.copy.unwrap_or(true),
@@ -124,6 +143,9 @@ impl ProtectParams {
 
 impl Validate for ProtectParams {
     fn validate(&self) -> Result<(), ToolError> {
+        if let Some(PermissionsParam::Listed(text)) = &self.permissions {
+            parse_listed(text).map_err(|why| ToolError::invalid_param("permissions", why))?;
+        }
         if self.owner_password.is_empty() {
             return Err(ToolError::invalid_param("owner_password", "must not be empty"));
         }
@@ -198,7 +220,11 @@ impl<'de> Deserialize<'de> for PermissionsParam {
             type Value = PermissionsParam;
 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("permissions as an object like {\"print\": false} or a list of allowed actions")
+                f.write_str("permissions as an object like {\"print\": false}, or the allowed actions as a list or a string")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<PermissionsParam, E> {
+                Ok(PermissionsParam::Listed(text.to_owned()))
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PermissionsParam, A::Error> {
@@ -240,6 +266,10 @@ mod tests {
         );
         let p = protect(json!({"owner_password": "o", "user_password": "u"})).unwrap();
         assert_eq!(p.allowed(), Allowed::ALL);
+        let p = protect(json!({"owner_password": "o", "permissions": " print , copy"})).unwrap();
+        assert_eq!(p.allowed(), Allowed { print: true, copy: true, modify: false, annotate: false, fill_forms: false });
+        let p = protect(json!({"owner_password": "o", "permissions": ""})).unwrap();
+        assert_eq!(p.allowed(), Allowed::only(&[]));
     }
 
     #[test]
@@ -248,7 +278,9 @@ mod tests {
         assert!(err.contains("unknown variant `fly`"), "{err}");
         let err = protect(json!({"owner_password": "o", "permissions": {"printing": false}})).unwrap_err();
         assert!(err.contains("unknown field `printing`"), "{err}");
-        let err = protect(json!({"owner_password": "o", "permissions": "none"})).unwrap_err();
+        let err = protect(json!({"owner_password": "o", "permissions": "print,fly"})).unwrap_err();
+        assert_eq!(err, "permissions: unknown action \"fly\" (expected print, copy, modify, annotate or fill_forms)");
+        let err = protect(json!({"owner_password": "o", "permissions": 7})).unwrap_err();
         assert!(err.contains("permissions as an object"), "{err}");
     }
 
