@@ -65,6 +65,7 @@ mod save;
 pub mod security;
 pub mod split;
 pub mod stamp;
+pub mod streaming;
 mod streams;
 
 pub use images_to_pdf::{ImageInput, ImagePage, images_to_pdf};

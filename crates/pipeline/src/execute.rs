@@ -69,7 +69,13 @@ impl Pipeline {
             self.report_progress(job, worker, steps, progress).await;
             let out_dir = work.join(format!("step-{index}"));
             tokio::fs::create_dir_all(&out_dir).await.map_err(internal)?;
-            let request = StepRequest { tool: spec.tool.clone(), params: spec.params.clone(), inputs: files, out_dir };
+            let request = StepRequest {
+                tool: spec.tool.clone(),
+                params: spec.params.clone(),
+                inputs: files,
+                out_dir,
+                large_input_bytes: Some(self.settings.large_input_bytes),
+            };
             let result = self.steps.run(request).await?;
             if result.outputs.is_empty() {
                 return Err(ToolError::internal(format!("{} produced no output", spec.tool)));

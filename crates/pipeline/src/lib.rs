@@ -45,6 +45,8 @@ pub struct Settings {
     pub work_dir: PathBuf,
     pub max_steps: usize,
     pub max_inputs: usize,
+    /// Inputs above this size run through the streaming (qpdf) path of the structural tools.
+    pub large_input_bytes: u64,
     /// Let webhooks reach loopback and private networks (off: a guest could probe them).
     pub webhook_allow_private_hosts: bool,
 }
@@ -60,6 +62,7 @@ impl Default for Settings {
             max_steps: 20,
             max_inputs: 200,
             webhook_allow_private_hosts: false,
+            large_input_bytes: scanpro_pdf::streaming::DEFAULT_LARGE_INPUT_BYTES,
         }
     }
 }

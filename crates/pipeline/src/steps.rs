@@ -28,6 +28,9 @@ pub struct StepRequest {
     pub params: serde_json::Value,
     pub inputs: Vec<StepFile>,
     pub out_dir: PathBuf,
+    /// Inputs above this size take the streaming (qpdf) path; absent: the built-in default.
+    #[serde(default)]
+    pub large_input_bytes: Option<u64>,
 }
 
 /// A file crossing the process boundary.
@@ -50,6 +53,9 @@ pub enum StepReply {
 impl StepRequest {
     /// Runs the request in this process: the body of `scanpro step-exec`.
     pub fn run_here(self) -> StepReply {
+        if let Some(bytes) = self.large_input_bytes {
+            scanpro_pdf::streaming::set_large_input_bytes(bytes);
+        }
         let inputs: Vec<Input> =
             self.inputs.into_iter().map(|f| Input { path: f.path, filename: f.filename }).collect();
         let caught = std::panic::catch_unwind(|| scanpro_tools::run(&self.tool, &self.params, &inputs, &self.out_dir));

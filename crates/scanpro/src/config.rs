@@ -35,6 +35,8 @@ pub struct Config {
     pub step_timeout_secs: u64,
     /// Address-space cap of a step's process.
     pub step_memory_mb: u64,
+    /// Inputs larger than this go through qpdf's streaming path in merge, split and rotate.
+    pub large_input_mb: u64,
     /// Deliveries of a job before it is dead-lettered.
     pub max_attempts: u32,
     /// A worker's hold on a job without a heartbeat.
@@ -68,6 +70,7 @@ impl Default for Config {
             retention_minutes: 24 * 60,
             step_timeout_secs: 300,
             step_memory_mb: 4096,
+            large_input_mb: 16,
             max_attempts: 3,
             lease_secs: 30,
             drain_secs: 30,
@@ -119,6 +122,7 @@ impl Config {
             ("max_upload_mb", self.max_upload_mb),
             ("step_timeout_secs", self.step_timeout_secs),
             ("step_memory_mb", self.step_memory_mb),
+            ("large_input_mb", self.large_input_mb),
             ("max_attempts", u64::from(self.max_attempts)),
             ("sweep_interval_secs", self.sweep_interval_secs),
             ("oneshot_wait_secs", self.oneshot_wait_secs),

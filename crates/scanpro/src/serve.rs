@@ -83,6 +83,7 @@ async fn build_pipeline(config: &Config) -> anyhow::Result<Pipeline> {
         lease: chrono::Duration::seconds(config.lease_secs as i64),
         work_dir,
         webhook_allow_private_hosts: config.webhook_allow_private_hosts,
+        large_input_bytes: config.large_input_mb * 1024 * 1024,
         ..Settings::default()
     };
     let pipeline = Pipeline { meta, blobs: Arc::new(blobs), queue, events: Events::default(), steps, settings: Arc::new(settings) };

@@ -307,3 +307,39 @@ async fn passwords_are_erased_once_the_job_ends() {
     let shown = tool("qpdf", &["--show-encryption", &format!("--password={secret}"), protected.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&shown.stdout).contains("AESv3"), "{}", String::from_utf8_lossy(&shown.stdout));
 }
+
+#[tokio::test]
+async fn large_inputs_take_the_streaming_path() {
+    let server = Server::start(&[("SCANPRO_LARGE_INPUT_MB", "1")]);
+    let client = server.client();
+    let big = client.upload(&corpus("pdf-text/hyperref.pdf")).await;
+    let small = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let run = |steps: Value, inputs: Vec<Value>| {
+        let client = client.clone();
+        async move {
+            let job: Value = client.create_job(json!({"inputs": inputs, "steps": steps})).await.json().await.unwrap();
+            client.wait_job(job["id"].as_str().unwrap()).await
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let job = run(json!([{"tool": "merge", "params": {"order": [1, 0]}}]), vec![big["id"].clone(), small["id"].clone()]).await;
+    assert_eq!(job["steps"][0]["report"]["streaming"], true, "{job}");
+    let merged = dir.path().join("merged.pdf");
+    client.download(job["outputs"][0]["url"].as_str().unwrap(), &merged).await;
+    assert_qpdf_ok(&merged);
+    assert_eq!(page_count(&merged), 518);
+    assert_eq!(page_text(&merged, 1), page_text(&corpus("pdf-text/ltnews17.pdf"), 1));
+
+    let job = run(json!([{"tool": "split", "params": {"ranges": "1-2,last"}}, {"tool": "rotate", "params": {"angle": 90, "pages": "1"}}]), vec![big["id"].clone()]).await;
+    assert_eq!(job["steps"][0]["report"]["streaming"], true, "{job}");
+    let outputs = job["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 2);
+    let part = dir.path().join("part.pdf");
+    client.download(outputs[0]["url"].as_str().unwrap(), &part).await;
+    assert_qpdf_ok(&part);
+    assert_eq!(page_count(&part), 2);
+    assert_eq!(rotations(&part), vec![90, 0]);
+    // Small inputs stay on the in-process path.
+    let job = run(json!([{"tool": "rotate", "params": {"angle": 90}}]), vec![small["id"].clone()]).await;
+    assert_eq!(job["steps"][0]["report"]["streaming"], false, "{job}");
+}

@@ -29,6 +29,11 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
     // Bookmark titles: the user's file names, without the extension.
     let titles: Vec<String> = inputs.iter().map(|i| Path::new(&i.filename).file_stem().unwrap_or_default().to_string_lossy().into_owned()).collect();
     let out = out_dir.join("merged.pdf");
-    scanpro_pdf::merge_with_titles(&paths, &titles, &order, &out)?;
-    Ok(StepResult { outputs: vec![pdf_output(out)], report: None })
+    let streaming = scanpro_pdf::streaming::is_large(&paths);
+    if streaming {
+        scanpro_pdf::streaming::merge(&paths, &order, &out)?;
+    } else {
+        scanpro_pdf::merge_with_titles(&paths, &titles, &order, &out)?;
+    }
+    Ok(StepResult { outputs: vec![pdf_output(out)], report: Some(serde_json::json!({"streaming": streaming})) })
 }

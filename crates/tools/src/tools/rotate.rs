@@ -6,6 +6,7 @@ use crate::names::{UniqueNames, safe_stem};
 use crate::params::{check, parse, schema};
 use crate::step::{Input, StepResult};
 use scanpro_core::ToolError;
+use scanpro_pdf::streaming;
 use scanpro_core::params::{RotateParams, page_selection};
 use serde_json::Value;
 use std::path::Path;
@@ -27,11 +28,18 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
     let selection = page_selection("pages", params.pages.as_deref())?;
     let mut names = UniqueNames::default();
     let mut outputs = Vec::with_capacity(inputs.len());
+    let mut streamed = false;
     for input in inputs {
         let out = out_dir.join(names.claim(&format!("{}_rotated", safe_stem(&input.filename)), ".pdf"));
         let choose = |count| selection.resolve(count).map_err(|e| ToolError::invalid_param("pages", e));
-        scanpro_pdf::rotate_with(&input.path, angle, choose, &out)?;
+        if streaming::is_large(std::slice::from_ref(&input.path)) {
+            streamed = true;
+            let pages = choose(streaming::page_count(&input.path)?)?;
+            streaming::rotate(&input.path, angle, &pages, &out)?;
+        } else {
+            scanpro_pdf::rotate_with(&input.path, angle, choose, &out)?;
+        }
         outputs.push(pdf_output(out));
     }
-    Ok(StepResult { outputs, report: None })
+    Ok(StepResult { outputs, report: Some(serde_json::json!({"streaming": streamed})) })
 }

@@ -6,6 +6,7 @@ use crate::names::{UniqueNames, safe_stem};
 use crate::params::{check, parse, schema};
 use crate::step::{Input, StepResult};
 use scanpro_core::ToolError;
+use scanpro_pdf::streaming;
 use scanpro_core::params::{SplitMode, SplitParams, page_selection};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -28,13 +29,33 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
     }
     let mut stems = UniqueNames::default();
     let mut outputs = Vec::new();
+    let mut streamed = false;
     for input in inputs {
         // Unique stems keep the parts of two inputs with the same name apart.
         let stem = stems.claim(&safe_stem(&input.filename), "");
-        let parts = scanpro_pdf::split_with(&input.path, |count| groups(&params, count), out_dir, &stem)?;
+        let parts = if streaming::is_large(std::slice::from_ref(&input.path)) {
+            streamed = true;
+            split_streaming(&input.path, &params, out_dir, &stem)?
+        } else {
+            scanpro_pdf::split_with(&input.path, |count| groups(&params, count), out_dir, &stem)?
+        };
         outputs.extend(parts.into_iter().map(pdf_output));
     }
-    Ok(StepResult { outputs, report: None })
+    Ok(StepResult { outputs, report: Some(serde_json::json!({"streaming": streamed})) })
+}
+
+/// The same cut through qpdf, one run per part, for inputs too large to hold parsed.
+fn split_streaming(input: &Path, params: &SplitParams, out_dir: &Path, stem: &str) -> Result<Vec<std::path::PathBuf>, ToolError> {
+    let count = streaming::page_count(input)?;
+    let groups = groups(params, count)?;
+    let names = scanpro_pdf::split_file_names(stem, &groups, count);
+    let mut parts = Vec::with_capacity(groups.len());
+    for (group, name) in groups.iter().zip(names) {
+        let out = out_dir.join(name);
+        streaming::select(input, group, &out)?;
+        parts.push(out);
+    }
+    Ok(parts)
 }
 
 /// Packs each input's pages into files of at most `max_size_mb`; the report lists every part
