@@ -141,8 +141,12 @@ fn with_qpdf(input: &Path, out: &Path, scratch: &Path) -> Result<RepairReport, S
 /// reads, when it reads one.
 fn with_ghostscript(input: &Path, out: &Path, scratch: &Path) -> Result<RepairReport, String> {
     let rendered = scratch.join("gs.pdf");
+    // `%` in an output name is a page-number template to Ghostscript; `%%` is a plain `%`.
     let mut output_arg = std::ffi::OsString::from("-sOutputFile=");
-    output_arg.push(&rendered);
+    match rendered.to_str() {
+        Some(path) => output_arg.push(path.replace('%', "%%")),
+        None => output_arg.push(&rendered),
+    }
     let run = Subprocess::new("gs")
         .args(["-dSAFER", "-dBATCH", "-dNOPAUSE", "-dQUIET", "-sDEVICE=pdfwrite"])
         .arg(output_arg)

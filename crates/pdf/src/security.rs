@@ -87,10 +87,13 @@ pub fn protect(
             user_password,
             permissions: lopdf_permissions(permissions),
         };
-        // Any failure here is about the passwords (SASLprep refuses some characters); lopdf's
-        // message does not quote them.
-        let state = EncryptionState::try_from(version).map_err(|e| {
-            ToolError::invalid_param("owner_password / user_password", format!("cannot be used for encryption ({e})"))
+        // Any failure here is about the passwords: SASLprep refuses some characters. lopdf's
+        // message would quote the character, so it is not passed on.
+        let state = EncryptionState::try_from(version).map_err(|_| {
+            ToolError::invalid_param(
+                "owner_password / user_password",
+                "contains characters a PDF password cannot hold (control, unassigned or mixed-direction characters)",
+            )
         })?;
         doc.encrypt(&state).map_err(|e| ToolError::internal(format!("protect: encryption failed ({e})")))?;
         save_atomic(&mut doc, out)?;

@@ -161,6 +161,10 @@ fn protect_refuses_locked_inputs_and_keeps_the_document() {
     assert_eq!(err.code, ErrorCode::EncryptedInput);
     let err = scanpro_pdf::protect(&text_pdf("lscape.pdf"), "u", "", ALL, &out).unwrap_err();
     assert!(err.message.starts_with("owner_password"), "{err}");
+    // SASLprep refuses control characters; the message must not quote the password.
+    let err = scanpro_pdf::protect(&text_pdf("lscape.pdf"), "u", "bell\u{7}owner", ALL, &out).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidParams);
+    assert!(!err.message.contains('\u{7}') && !err.message.contains("bell"), "{err}");
 
     // Bookmarks, metadata and pages survive protection.
     let input = text_pdf("ghsystem-manual.pdf");

@@ -98,7 +98,7 @@ fn page_tools_are_listed_with_their_parameters() {
 fn extract_and_reorder_keep_pages_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
     let source = input("pdf-text/lroundrect.pdf");
-    let result = run("extract_pages", &json!({"pages": "5,1-3"}), &[source.clone()], dir.path()).unwrap();
+    let result = run("extract_pages", &json!({"pages": "5,1-3"}), std::slice::from_ref(&source), dir.path()).unwrap();
     let out = one(&result);
     assert_eq!(out.filename, "lroundrect_extract.pdf");
     assert_valid(out, 4);
@@ -126,7 +126,7 @@ fn extract_and_reorder_keep_pages_byte_identical() {
 fn remove_pages_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let source = input("pdf-text/pdfjs_tracemonkey.pdf");
-    let result = run("remove_pages", &json!({"pages": "2,4-5,last"}), &[source.clone()], dir.path()).unwrap();
+    let result = run("remove_pages", &json!({"pages": "2,4-5,last"}), std::slice::from_ref(&source), dir.path()).unwrap();
     let out = one(&result);
     assert_eq!(out.filename, "pdfjs_tracemonkey_removed.pdf");
     assert_valid(out, 10);
