@@ -10,8 +10,9 @@ to PNG with
   - `pdftoppm -png -r DPI -f 1 -l N`,
   - `gs -dSAFER -dBATCH -dNOPAUSE -sDEVICE=png16m -rDPI -dFirstPage=1 -dLastPage=N`,
 and prints the median wall time and peak RSS of each (whole commands, measured with wait4) and
-how many times faster ScanPro is. Each run's output is checked: N PNG files, first one of the
-expected pixel size.
+how many times faster ScanPro is. All three render the crop box (`-cropbox`, `-dUseCropBox`), as
+ScanPro and viewers do, so they paint the same pixels. Each run's output is checked: N PNG
+files, the first of the expected pixel size.
 """
 import argparse, json, os, pathlib, shutil, statistics, struct, subprocess, sys, tempfile, time
 
@@ -79,8 +80,9 @@ def main():
         commands = {
             "scanpro": lambda out: [str(SCANPRO), "run", "pdf_to_image", "--dpi", str(dpi), "--pages", f"1-{n}",
                                     str(pdf), "-o", str(out)],
-            "pdftoppm": lambda out: ["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", str(n), str(pdf), str(out / "p")],
-            "gs": lambda out: ["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=png16m", f"-r{dpi}",
+            "pdftoppm": lambda out: ["pdftoppm", "-png", "-cropbox", "-r", str(dpi), "-f", "1", "-l", str(n), str(pdf),
+                                     str(out / "p")],
+            "gs": lambda out: ["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=png16m", "-dUseCropBox", f"-r{dpi}",
                                "-dFirstPage=1", f"-dLastPage={n}", f"-sOutputFile={out / 'p-%03d.png'}", str(pdf)],
         }
         rows = {}

@@ -127,7 +127,12 @@ fn jpeg_bytes_go_in_unchanged_at_their_resolution() {
     let extracted = dir.path().join("extracted");
     Command::new("pdfimages").arg("-all").arg(&out).arg(&extracted).status().expect("pdfimages runs");
     let image = std::fs::read(dir.path().join("extracted-000.jpg")).expect("pdfimages found a DCT image");
-    assert!(image == original, "the embedded JPEG differs from the input ({} vs {} bytes)", image.len(), original.len());
+    assert!(
+        image == original,
+        "the embedded JPEG differs from the input ({} vs {} bytes)",
+        image.len(),
+        original.len()
+    );
 }
 
 #[test]
@@ -164,7 +169,11 @@ fn paper_sizes_orientation_and_margins() {
     assert_eq!(*shown.get_pixel(421, 35), Rgb([255, 255, 255]), "top margin");
 
     let portrait = dir.path().join("portrait.pdf");
-    convert(std::slice::from_ref(&input), &params(ImagePageSize::A4, ImagePageOrientation::Portrait, Some(0.0)), &portrait);
+    convert(
+        std::slice::from_ref(&input),
+        &params(ImagePageSize::A4, ImagePageOrientation::Portrait, Some(0.0)),
+        &portrait,
+    );
     assert_size(sizes(&portrait)[0], (595.0, 842.0), "A4 portrait");
     let shown = rendered(&portrait, 1, dir.path());
     // No margin: the image spans the width (595 × 397), centred vertically.
@@ -179,7 +188,8 @@ fn paper_sizes_orientation_and_margins() {
 #[test]
 fn fit_pages_add_the_margin() {
     let dir = tempfile::tempdir().unwrap();
-    let input = write(dir.path(), "small.png", &png(&image::DynamicImage::ImageRgb8(RgbImage::from_pixel(100, 50, BLUE))));
+    let input =
+        write(dir.path(), "small.png", &png(&image::DynamicImage::ImageRgb8(RgbImage::from_pixel(100, 50, BLUE))));
     let out = dir.path().join("small.pdf");
     convert(&[input], &params(ImagePageSize::Fit, ImagePageOrientation::Auto, Some(10.0)), &out);
     assert_size(sizes(&out)[0], (120.0, 70.0), "fit with a 10 pt margin");
@@ -236,7 +246,11 @@ fn corpus_images_one_page_each_in_order() {
         let (width, height) = image::image_dimensions(input).unwrap();
         assert_eq!(embedded[index], (index as u32 + 1, width, height), "{}", input.display());
         let aspect = f64::from(width) / f64::from(height);
-        assert!((size.0 / size.1 - aspect).abs() < 0.01 * aspect, "{}: page {size:?} for {width} × {height}", input.display());
+        assert!(
+            (size.0 / size.1 - aspect).abs() < 0.01 * aspect,
+            "{}: page {size:?} for {width} × {height}",
+            input.display()
+        );
     }
 }
 
@@ -313,7 +327,8 @@ fn anything_but_an_image_is_refused_by_name() {
     }
     // A JPEG header with nothing behind it.
     let truncated = write(dir.path(), "cut.jpg", &jpeg(10, 10, 72)[..20]);
-    let err = images_to_pdf(&[ImageInput { path: &truncated, name: "cut.jpg" }], &fit(), &dir.path().join("x.pdf")).unwrap_err();
+    let err = images_to_pdf(&[ImageInput { path: &truncated, name: "cut.jpg" }], &fit(), &dir.path().join("x.pdf"))
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::UnsupportedFormat, "{err}");
     assert!(err.message.starts_with("cut.jpg: "), "{err}");
 }
@@ -333,7 +348,8 @@ fn images_too_large_to_decode_are_refused() {
         bomb.extend_from_slice(&crc32(&chunk).to_be_bytes());
     }
     let input = write(dir.path(), "bomb.png", &bomb);
-    let err = images_to_pdf(&[ImageInput { path: &input, name: "bomb.png" }], &fit(), &dir.path().join("x.pdf")).unwrap_err();
+    let err =
+        images_to_pdf(&[ImageInput { path: &input, name: "bomb.png" }], &fit(), &dir.path().join("x.pdf")).unwrap_err();
     assert_eq!(err.code, ErrorCode::ResourceLimit, "{err}");
     assert!(err.message.starts_with("bomb.png: the image is 20000 × 20000 pixels"), "{err}");
 }

@@ -21,7 +21,12 @@ fn all_pages(count: u32) -> Result<Vec<u32>, ToolError> {
     Ok((1..=count).collect())
 }
 
-fn render(input: &Path, options: &RenderOptions<'_>, pages: &[u32], out: &Path) -> Result<Vec<RenderedPage>, ToolError> {
+fn render(
+    input: &Path,
+    options: &RenderOptions<'_>,
+    pages: &[u32],
+    out: &Path,
+) -> Result<Vec<RenderedPage>, ToolError> {
     let pages = pages.to_vec();
     render_pages(input, options, move |_| Ok(pages), out, "doc")
 }
@@ -87,8 +92,11 @@ fn assert_magic(path: &Path, magic: &[u8]) {
 fn pages_become_sortable_pngs_of_the_right_size() {
     let dir = tempfile::tempdir().unwrap();
     let pdf = text_pdf("lscape.pdf");
-    let rendered = render_pages(&pdf, &options(RenderSize::Dpi(150), RasterEncoding::Png), all_pages, dir.path(), "lscape").unwrap();
-    let names: Vec<String> = rendered.iter().map(|p| p.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let rendered =
+        render_pages(&pdf, &options(RenderSize::Dpi(150), RasterEncoding::Png), all_pages, dir.path(), "lscape")
+            .unwrap();
+    let names: Vec<String> =
+        rendered.iter().map(|p| p.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["lscape_p001.png", "lscape_p002.png", "lscape_p003.png"]);
     let sizes = poppler_sizes(&pdf);
     assert_eq!(sizes.len(), 3);
@@ -98,7 +106,11 @@ fn pages_become_sortable_pngs_of_the_right_size() {
         let (width, height) = image::image_dimensions(&page.path).unwrap();
         let (expect_w, expect_h) = (w_pt * 150.0 / 72.0, h_pt * 150.0 / 72.0);
         assert!((f64::from(width) - expect_w).abs() <= 1.0, "page {}: width {width}, expected {expect_w}", page.page);
-        assert!((f64::from(height) - expect_h).abs() <= 1.0, "page {}: height {height}, expected {expect_h}", page.page);
+        assert!(
+            (f64::from(height) - expect_h).abs() <= 1.0,
+            "page {}: height {height}, expected {expect_h}",
+            page.page
+        );
         assert_eq!((page.width, page.height), (width, height));
     }
     // Only the files reported are written.
@@ -108,8 +120,21 @@ fn pages_become_sortable_pngs_of_the_right_size() {
 #[test]
 fn pages_look_like_poppler_renders() {
     let dir = tempfile::tempdir().unwrap();
-    for (file, page, other) in [("pdfjs_freeculture.pdf", 7, 8), ("pdfjs_tracemonkey.pdf", 1, 2), ("lscape.pdf", 2, 3)] {
-        let pdf = text_pdf(file);
+    // Pages turned by /Rotate: a quarter turn on page 1, three quarters on page 2.
+    let turned = dir.path().join("turned.pdf");
+    scanpro_pdf::rotate(&text_pdf("pdfjs_tracemonkey.pdf"), 90, &[1], &turned).unwrap();
+    let turned_more = dir.path().join("turned-more.pdf");
+    scanpro_pdf::rotate(&turned, 270, &[2], &turned_more).unwrap();
+    let cases = [
+        (text_pdf("pdfjs_freeculture.pdf"), 7, 8),
+        (text_pdf("pdfjs_tracemonkey.pdf"), 1, 2),
+        (text_pdf("lscape.pdf"), 2, 3),
+        (corpus().join("pdf-scanned/ocrmypdf_cardinal.pdf"), 2, 3),
+        (turned_more.clone(), 1, 3),
+        (turned_more, 2, 1),
+    ];
+    for (pdf, page, other) in cases {
+        let file = pdf.file_name().unwrap().to_string_lossy().into_owned();
         let ours = render(&pdf, &options(RenderSize::Dpi(100), RasterEncoding::Png), &[page], dir.path()).unwrap();
         let ours = image::open(&ours[0].path).unwrap().into_luma8();
         let reference = pdftoppm_gray(&pdf, page, 100, dir.path());
@@ -132,7 +157,8 @@ fn jpeg_output_follows_quality() {
         .map(|&quality| {
             let out = dir.path().join(format!("q{quality}"));
             std::fs::create_dir(&out).unwrap();
-            let pages = render(&pdf, &options(RenderSize::Dpi(72), RasterEncoding::Jpeg { quality }), &[1], &out).unwrap();
+            let pages =
+                render(&pdf, &options(RenderSize::Dpi(72), RasterEncoding::Jpeg { quality }), &[1], &out).unwrap();
             assert!(pages[0].path.to_string_lossy().ends_with("doc_p001.jpg"));
             assert_magic(&pages[0].path, JPEG_MAGIC);
             std::fs::metadata(&pages[0].path).unwrap().len()
@@ -220,7 +246,10 @@ fn damaged_files_render_or_fail_cleanly() {
             Err(error) => assert!(
                 matches!(
                     error.code,
-                    ErrorCode::InvalidPdf | ErrorCode::EncryptedInput | ErrorCode::ResourceLimit | ErrorCode::UnsupportedFormat
+                    ErrorCode::InvalidPdf
+                        | ErrorCode::EncryptedInput
+                        | ErrorCode::ResourceLimit
+                        | ErrorCode::UnsupportedFormat
                 ),
                 "{}: {error}",
                 path.display()

@@ -71,7 +71,7 @@ fn check_format(input: &Input, formats: &[&str], tool: &str) -> Result<(), ToolE
             "{}: this is {}, but {tool} takes {} files",
             input.filename,
             format::describe(&head),
-            formats.join(" or ").to_uppercase()
+            formats.iter().map(|f| f.to_uppercase()).collect::<Vec<_>>().join(" or ")
         ),
     ))
 }

@@ -51,7 +51,11 @@ fn the_three_tools_are_listed() {
     let images = find("images_to_pdf").expect("images_to_pdf is in the catalogue");
     assert_eq!(images.inputs.formats, ["jpeg", "png", "webp", "tiff"]);
     for field in ["page_size", "orientation", "margin"] {
-        assert!(images.params_schema["properties"][field]["description"].is_string(), "{field}: {}", images.params_schema);
+        assert!(
+            images.params_schema["properties"][field]["description"].is_string(),
+            "{field}: {}",
+            images.params_schema
+        );
     }
     let render = find("pdf_to_image").expect("pdf_to_image is in the catalogue");
     for field in ["format", "dpi", "quality", "pages", "password"] {
@@ -79,7 +83,10 @@ fn images_become_one_pdf() {
     let info = poppler("pdfinfo", &["-f", "1", "-l", "2"], &result.outputs[0].path);
     assert!(info.contains("Pages:           2\n"), "{info}");
     // The TIFF is wider than tall: its Letter page turns to landscape.
-    assert!(info.contains("Page    1 size:  792 x 612 pts") && info.contains("Page    2 size:  612 x 792 pts"), "{info}");
+    assert!(
+        info.contains("Page    1 size:  792 x 612 pts") && info.contains("Page    2 size:  612 x 792 pts"),
+        "{info}"
+    );
     let report = result.report.unwrap();
     assert_eq!(report["pages"][0]["input"], "tesseract_phototest.tif");
     assert_eq!(report["pages"][1]["input"], "ocrmypdf_linn.png");
@@ -92,6 +99,7 @@ fn images_to_pdf_refuses_what_it_cannot_use() {
     let err = run("images_to_pdf", &json!({}), &pdf, dir.path()).unwrap_err();
     assert_eq!(err.code, ErrorCode::UnsupportedFormat);
     assert!(err.message.starts_with("ltnews17.pdf: this is "), "{err}");
+    assert!(err.message.ends_with("takes JPEG or PNG or WEBP or TIFF files"), "{err}");
     let err = validate("images_to_pdf", &json!({"orientation": "landscape"}), Some(1)).unwrap_err();
     assert!(err.message.starts_with("orientation: "), "{err}");
     let err = validate("images_to_pdf", &json!({"page_size": "a4", "margin": 500}), Some(1)).unwrap_err();
@@ -107,7 +115,12 @@ fn pdf_pages_become_images() {
     let result = run("pdf_to_image", &json!({"pages": "1-3,14", "dpi": 72}), &pdf, dir.path()).unwrap();
     assert_eq!(
         names(&result),
-        ["pdfjs_tracemonkey_p001.png", "pdfjs_tracemonkey_p002.png", "pdfjs_tracemonkey_p003.png", "pdfjs_tracemonkey_p014.png"]
+        [
+            "pdfjs_tracemonkey_p001.png",
+            "pdfjs_tracemonkey_p002.png",
+            "pdfjs_tracemonkey_p003.png",
+            "pdfjs_tracemonkey_p014.png"
+        ]
     );
     // Letter pages (612 × 792 points) at 72 dpi.
     for output in &result.outputs {
@@ -120,7 +133,9 @@ fn pdf_pages_become_images() {
     assert_eq!(report["fallback_pages"], json!([]));
 
     let out = tempfile::tempdir().unwrap();
-    let result = run("pdf_to_image", &json!({"format": "jpg", "quality": 60, "dpi": 36, "pages": "last"}), &pdf, out.path()).unwrap();
+    let result =
+        run("pdf_to_image", &json!({"format": "jpg", "quality": 60, "dpi": 36, "pages": "last"}), &pdf, out.path())
+            .unwrap();
     assert_eq!(names(&result), ["pdfjs_tracemonkey_p014.jpg"]);
     assert_eq!(image_file(&result.outputs[0], "image/jpeg"), (306, 396));
 }

@@ -56,7 +56,7 @@ fn merge_writes_merged_pdf() {
     let result = run("merge", &json!({"order": [1, 0]}), &inputs, dir.path()).unwrap();
     assert_eq!(names(&result.outputs), ["merged.pdf"]);
     assert_valid_pdf(&result.outputs[0], 12);
-    assert!(result.report.is_none());
+    assert_eq!(result.report, Some(serde_json::json!({"streaming": false})), "small inputs stay in process");
 
     let err = run("merge", &json!({"order": [0, 0]}), &inputs, dir.path()).unwrap_err();
     assert!(err.message.starts_with("order: "), "{err}");

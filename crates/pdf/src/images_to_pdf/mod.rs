@@ -63,7 +63,11 @@ pub struct ImagePage {
 }
 
 /// Writes one page per image to `out`.
-pub fn images_to_pdf(inputs: &[ImageInput<'_>], params: &ImagesToPdfParams, out: &Path) -> Result<Vec<ImagePage>, ToolError> {
+pub fn images_to_pdf(
+    inputs: &[ImageInput<'_>],
+    params: &ImagesToPdfParams,
+    out: &Path,
+) -> Result<Vec<ImagePage>, ToolError> {
     guarded("images_to_pdf", || {
         let mut document = Document::new();
         let mut pages = Vec::new();
@@ -128,7 +132,8 @@ fn place(picture: &Picture, params: &ImagesToPdfParams) -> Placement {
     };
     let offset = ((page.0 - shown.0 * scale) / 2.0, (page.1 - shown.1 * scale) / 2.0);
     let [a, b, c, d, e, f] = orientation_matrix(picture.orientation, stored);
-    let transform = Transform::from_row(scale * a, scale * b, scale * c, scale * d, scale * e + offset.0, scale * f + offset.1);
+    let transform =
+        Transform::from_row(scale * a, scale * b, scale * c, scale * d, scale * e + offset.0, scale * f + offset.1);
     Placement { page, image_pt: stored, transform, dpi: dpi_x }
 }
 
@@ -142,7 +147,12 @@ fn fit_page(shown: (f32, f32), margin: f32) -> ((f32, f32), f32) {
 }
 
 /// A paper page, turned as asked, with the image filling the space inside the margins.
-fn paper_page(portrait: (f32, f32), shown: (f32, f32), margin: f32, orientation: ImagePageOrientation) -> ((f32, f32), f32) {
+fn paper_page(
+    portrait: (f32, f32),
+    shown: (f32, f32),
+    margin: f32,
+    orientation: ImagePageOrientation,
+) -> ((f32, f32), f32) {
     let landscape = match orientation {
         ImagePageOrientation::Auto => shown.0 > shown.1,
         ImagePageOrientation::Portrait => false,

@@ -87,19 +87,22 @@ fn check_size(bytes: &[u8], kind: Kind, name: &str) -> Result<(u32, u32), ToolEr
         Kind::Webp => ImageFormat::WebP,
         Kind::Tiff => ImageFormat::Tiff,
     };
-    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+    let size = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
         .map_err(|e| unreadable(name, kind, &e.to_string()))?;
-    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
-        return Err(ToolError::new(
-            ErrorCode::ResourceLimit,
-            format!(
-                "{name}: the image is {width} × {height} pixels, more than the {} megapixels accepted",
-                MAX_IMAGE_PIXELS / 1_000_000
-            ),
-        ));
+    check_pixels(&format!("{name}: the image is"), size)?;
+    Ok(size)
+}
+
+/// `what` ("photo.jpg: the image is") names the image in the message.
+fn check_pixels(what: &str, (width, height): (u32, u32)) -> Result<(), ToolError> {
+    if u64::from(width) * u64::from(height) <= MAX_IMAGE_PIXELS {
+        return Ok(());
     }
-    Ok((width, height))
+    Err(ToolError::new(
+        ErrorCode::ResourceLimit,
+        format!("{what} {width} × {height} pixels, more than the {} megapixels accepted", MAX_IMAGE_PIXELS / 1_000_000),
+    ))
 }
 
 fn unreadable(name: &str, kind: Kind, why: &str) -> ToolError {
@@ -192,22 +195,18 @@ fn webp_tags(bytes: &[u8]) -> FrameTags {
 /// Every frame of a TIFF, decoded. A file whose directories cannot be listed (BigTIFF) gives
 /// its first frame, with no resolution.
 fn tiff_pictures(bytes: Vec<u8>, name: &str, index: usize) -> Result<Vec<Picture>, ToolError> {
-    let bytes = Arc::new(bytes);
     let mut frames = tiff_tags::frames(&bytes);
     if frames.is_empty() {
         frames.push(FrameTags { ifd_offset: 0, orientation: 1, dpi: None });
     }
     let mut pictures = Vec::with_capacity(frames.len());
     for (number, frame) in frames.iter().enumerate() {
-        let decoded = decode_tiff_frame(&bytes, frame.ifd_offset)
-            .map_err(|why| unreadable(name, Kind::Tiff, &format!("frame {}: {why}", number + 1)))?;
+        let unreadable_frame = |why: String| unreadable(name, Kind::Tiff, &format!("frame {}: {why}", number + 1));
+        let (width, height) =
+            frame_reader(&bytes, frame.ifd_offset).into_dimensions().map_err(|e| unreadable_frame(e.to_string()))?;
+        check_pixels(&format!("{name}: frame {} is", number + 1), (width, height))?;
+        let decoded = frame_reader(&bytes, frame.ifd_offset).decode().map_err(|e| unreadable_frame(e.to_string()))?;
         let pixels = (decoded.width(), decoded.height());
-        if u64::from(pixels.0) * u64::from(pixels.1) > MAX_IMAGE_PIXELS {
-            return Err(ToolError::new(
-                ErrorCode::ResourceLimit,
-                format!("{name}: frame {} is {} × {} pixels, more than accepted", number + 1, pixels.0, pixels.1),
-            ));
-        }
         let image = Image::from_custom(RawPixels::new(decoded, (index, number)), false)
             .map_err(|why| unreadable(name, Kind::Tiff, &why))?;
         pictures.push(Picture { image, pixels, dpi: frame.dpi, orientation: frame.orientation });
@@ -215,16 +214,17 @@ fn tiff_pictures(bytes: Vec<u8>, name: &str, index: usize) -> Result<Vec<Picture
     Ok(pictures)
 }
 
-/// Decodes the frame whose directory is at `ifd_offset` (0: the first) with the image crate,
-/// which reads only a file's first frame: the header is made to point at the wanted one.
-fn decode_tiff_frame(bytes: &[u8], ifd_offset: u32) -> Result<DynamicImage, String> {
-    let mut header: [u8; 8] = bytes.get(..8).and_then(|h| h.try_into().ok()).ok_or("truncated header")?;
+/// A reader of the frame whose directory is at `ifd_offset` (0: the first). The image crate
+/// reads only a file's first frame, so the header is made to point at the wanted one.
+fn frame_reader(bytes: &[u8], ifd_offset: u32) -> ImageReader<PatchedHeader<'_>> {
+    let mut header = [0u8; 8];
+    let kept = bytes.len().min(8);
+    header[..kept].copy_from_slice(&bytes[..kept]);
     if ifd_offset != 0 {
         let offset = if header[0] == b'M' { ifd_offset.to_be_bytes() } else { ifd_offset.to_le_bytes() };
         header[4..].copy_from_slice(&offset);
     }
-    let reader = PatchedHeader { bytes, header, position: 0 };
-    ImageReader::with_format(reader, ImageFormat::Tiff).decode().map_err(|e| e.to_string())
+    ImageReader::with_format(PatchedHeader { bytes, header, position: 0 }, ImageFormat::Tiff)
 }
 
 /// The bytes of a TIFF file with its first eight bytes replaced, without copying the file.

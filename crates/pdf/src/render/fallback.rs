@@ -13,7 +13,13 @@ const MEMORY_BYTES: u64 = 3 << 30;
 
 /// Renders 1-based `page` of `input` into `out` (whose extension must match `encoding`);
 /// returns its pixel size, or what went wrong.
-pub(crate) fn render_page(input: &Path, page: u32, size: RenderSize, encoding: RasterEncoding, out: &Path) -> Result<(u32, u32), String> {
+pub(crate) fn render_page(
+    input: &Path,
+    page: u32,
+    size: RenderSize,
+    encoding: RasterEncoding,
+    out: &Path,
+) -> Result<(u32, u32), String> {
     // The child runs in a private directory: paths must be absolute. pdftoppm appends the
     // extension to the output root it is given.
     let input = std::path::absolute(input).map_err(|e| e.to_string())?;
@@ -23,7 +29,11 @@ pub(crate) fn render_page(input: &Path, page: u32, size: RenderSize, encoding: R
     let mut command = Subprocess::new("pdftoppm")
         .args(["-f", &page, "-l", &page, "-singlefile", "-cropbox"])
         .timeout(PAGE_TIMEOUT)
-        .limits(Limits { memory_bytes: Some(MEMORY_BYTES), cpu_seconds: Some(PAGE_TIMEOUT.as_secs()), file_bytes: None });
+        .limits(Limits {
+            memory_bytes: Some(MEMORY_BYTES),
+            cpu_seconds: Some(PAGE_TIMEOUT.as_secs()),
+            file_bytes: None,
+        });
     command = match encoding {
         RasterEncoding::Png => command.arg("-png"),
         RasterEncoding::Jpeg { quality } => command.args(["-jpeg", "-jpegopt", &format!("quality={quality}")]),

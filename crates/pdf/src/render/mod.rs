@@ -85,16 +85,8 @@ pub fn render_pages(
     stem: &str,
 ) -> Result<Vec<RenderedPage>, ToolError> {
     guarded("pdf_to_image", || {
-        let data = read_pdf(input)?;
-        let pdf = match Pdf::new_with_password(data, options.password.unwrap_or("")) {
-            Ok(pdf) if !pdf.pages().is_empty() => pdf,
-            Ok(_) | Err(LoadPdfError::Invalid) if options.password.is_none() => {
-                return render_damaged(input, options, choose, out_dir, stem);
-            }
-            Ok(_) | Err(LoadPdfError::Invalid) => {
-                return Err(ToolError::new(ErrorCode::InvalidPdf, "the PDF is damaged and its pages cannot be read"));
-            }
-            Err(LoadPdfError::Decryption(why)) => return Err(decryption_error(why, options.password)),
+        let Some(pdf) = open_with_hayro(read_pdf(input)?, options.password)? else {
+            return render_damaged(input, options, choose, out_dir, stem);
         };
         let page_count = pdf.pages().len() as u32;
         let pages = choose(page_count)?;
@@ -111,13 +103,26 @@ pub fn render_pages(
 }
 
 fn read_pdf(input: &Path) -> Result<Vec<u8>, ToolError> {
-    let bytes = std::fs::read(input).map_err(|e| ToolError::internal(format!("cannot read {}: {e}", input.display())))?;
+    let bytes =
+        std::fs::read(input).map_err(|e| ToolError::internal(format!("cannot read {}: {e}", input.display())))?;
     let head = &bytes[..bytes.len().min(format::SNIFF_LEN)];
     if !format::is_pdf(head) {
         let what = format::describe(head);
         return Err(ToolError::new(ErrorCode::UnsupportedFormat, format!("this is {what}, not a PDF")));
     }
     Ok(bytes)
+}
+
+/// hayro's reading of the document; `None` when hayro finds no pages but the fallback may.
+fn open_with_hayro(data: Vec<u8>, password: Option<&str>) -> Result<Option<Pdf>, ToolError> {
+    match Pdf::new_with_password(data, password.unwrap_or("")) {
+        Ok(pdf) if !pdf.pages().is_empty() => Ok(Some(pdf)),
+        Ok(_) | Err(LoadPdfError::Invalid) if password.is_none() => Ok(None),
+        Ok(_) | Err(LoadPdfError::Invalid) => {
+            Err(ToolError::new(ErrorCode::InvalidPdf, "the PDF is damaged and its pages cannot be read"))
+        }
+        Err(LoadPdfError::Decryption(why)) => Err(decryption_error(why, password)),
+    }
 }
 
 fn decryption_error(why: DecryptionError, password: Option<&str>) -> ToolError {
@@ -129,7 +134,9 @@ fn decryption_error(why: DecryptionError, password: Option<&str>) -> ToolError {
         (DecryptionError::PasswordProtected, Some(_)) => {
             ToolError::new(ErrorCode::WrongPassword, "password: it does not open this PDF")
         }
-        (other, _) => ToolError::new(ErrorCode::EncryptedInput, format!("the PDF's encryption cannot be read ({other:?})")),
+        (other, _) => {
+            ToolError::new(ErrorCode::EncryptedInput, format!("the PDF's encryption cannot be read ({other:?})"))
+        }
     }
 }
 
@@ -174,10 +181,18 @@ fn plan(
     Ok(PagePlan { page, size_pt, pixels: (width as u32, height as u32), out })
 }
 
-/// Renders every planned page with hayro, one worker per core taking the next page; each page's
-/// result is its own: a failure (hayro's panic) says why.
-fn render_in_parallel(pdf: &Pdf, plans: &[PagePlan], options: &RenderOptions<'_>) -> Vec<Result<(), ToolError>> {
-    let results: Vec<Mutex<Option<Result<(), ToolError>>>> = plans.iter().map(|_| Mutex::new(None)).collect();
+/// How hayro did on one page.
+#[derive(Debug)]
+enum Outcome {
+    Written,
+    /// hayro panicked; the message says where.
+    Crashed(String),
+}
+
+/// Renders every planned page with hayro, one worker per core taking the next page. Each page's
+/// result is its own: a crash of hayro on one page is that page's [`Outcome::Crashed`].
+fn render_in_parallel(pdf: &Pdf, plans: &[PagePlan], options: &RenderOptions<'_>) -> Vec<Result<Outcome, ToolError>> {
+    let results: Vec<Mutex<Option<Result<Outcome, ToolError>>>> = plans.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(plans.len()).max(1);
     std::thread::scope(|scope| {
@@ -188,11 +203,14 @@ fn render_in_parallel(pdf: &Pdf, plans: &[PagePlan], options: &RenderOptions<'_>
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(plan) = plans.get(index) else { break };
                     let page = &pdf.pages()[plan.page as usize - 1];
-                    let result = guarded(&format!("rendering page {}", plan.page), || worker.render(page, plan, options));
-                    if result.is_err() {
-                        // A panic may leave the caches half-updated.
-                        worker = Worker::new();
-                    }
+                    let result = match guarded(&format!("page {}", plan.page), || Ok(worker.rasterise(page, plan))) {
+                        Ok(pixmap) => encode_page(&pixmap, plan, options).map(|()| Outcome::Written),
+                        Err(crash) => {
+                            // The panic may have left the caches half-updated.
+                            worker = Worker::new();
+                            Ok(Outcome::Crashed(crash.message))
+                        }
+                    };
                     *results[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
                 }
             });
@@ -200,8 +218,18 @@ fn render_in_parallel(pdf: &Pdf, plans: &[PagePlan], options: &RenderOptions<'_>
     });
     results
         .into_iter()
-        .map(|slot| slot.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Err(ToolError::internal("not rendered"))))
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| Err(ToolError::internal("not rendered")))
+        })
         .collect()
+}
+
+fn encode_page(pixmap: &Pixmap, plan: &PagePlan, options: &RenderOptions<'_>) -> Result<(), ToolError> {
+    let bytes = encode::encode(pixmap.data_as_u8_slice(), plan.pixels.0, plan.pixels.1, options.encoding)
+        .map_err(|why| ToolError::internal(format!("page {}: encoding failed: {why}", plan.page)))?;
+    write_atomic(&bytes, &plan.out)
 }
 
 /// One rendering thread's reusable state.
@@ -222,7 +250,8 @@ impl<'a> Worker<'a> {
         }
     }
 
-    fn render(&mut self, page: &'a Page<'a>, plan: &PagePlan, options: &RenderOptions<'_>) -> Result<(), ToolError> {
+    /// The page's pixels (opaque RGBA, on white), exactly `plan.pixels` in size.
+    fn rasterise(&mut self, page: &'a Page<'a>, plan: &PagePlan) -> Pixmap {
         let (width, height) = (plan.pixels.0 as u16, plan.pixels.1 as u16);
         self.context.reset_and_resize(width, height);
         let scale = Affine::scale_non_uniform(f64::from(width) / plan.size_pt.0, f64::from(height) / plan.size_pt.1);
@@ -232,31 +261,40 @@ impl<'a> Worker<'a> {
         let mut pixmap = Pixmap::new(width, height);
         let raster = RasterizerSettings { target_init: TargetInit::Clear(WHITE), ..Default::default() };
         self.context.render_with(&mut pixmap, &mut self.resources, raster);
-        let bytes = encode::encode(pixmap.data_as_u8_slice(), plan.pixels.0, plan.pixels.1, options.encoding)
-            .map_err(|why| ToolError::internal(format!("page {}: encoding failed: {why}", plan.page)))?;
-        write_atomic(&bytes, &plan.out)
+        pixmap
     }
 }
 
-/// The page as rendered, or rendered again by the fallback when hayro failed on it.
-fn finish(input: &Path, plan: PagePlan, result: Result<(), ToolError>, options: &RenderOptions<'_>) -> Result<RenderedPage, ToolError> {
+/// The page as rendered, or rendered by the fallback when hayro crashed on it.
+fn finish(
+    input: &Path,
+    plan: PagePlan,
+    result: Result<Outcome, ToolError>,
+    options: &RenderOptions<'_>,
+) -> Result<RenderedPage, ToolError> {
     let (width, height) = plan.pixels;
-    match result {
-        Ok(()) => Ok(RenderedPage { page: plan.page, path: plan.out, width, height, renderer: Renderer::Hayro }),
-        Err(error) if error.code == ErrorCode::InternalError && options.password.is_none() => {
-            fallback_page(input, plan, options, &error.message)
+    match result? {
+        Outcome::Written => {
+            Ok(RenderedPage { page: plan.page, path: plan.out, width, height, renderer: Renderer::Hayro })
         }
-        Err(error) => Err(error),
+        Outcome::Crashed(why) if options.password.is_none() => fallback_page(input, plan, options, &why),
+        Outcome::Crashed(why) => Err(ToolError::internal(why)),
     }
 }
 
-fn fallback_page(input: &Path, plan: PagePlan, options: &RenderOptions<'_>, hayro_error: &str) -> Result<RenderedPage, ToolError> {
-    let (width, height) = fallback::render_page(input, plan.page, options.size, options.encoding, &plan.out).map_err(|why| {
-        ToolError::new(
-            ErrorCode::InvalidPdf,
-            format!("page {} cannot be rendered ({hayro_error}; fallback: {why})", plan.page),
-        )
-    })?;
+fn fallback_page(
+    input: &Path,
+    plan: PagePlan,
+    options: &RenderOptions<'_>,
+    hayro_error: &str,
+) -> Result<RenderedPage, ToolError> {
+    let (width, height) =
+        fallback::render_page(input, plan.page, options.size, options.encoding, &plan.out).map_err(|why| {
+            ToolError::new(
+                ErrorCode::InvalidPdf,
+                format!("page {} cannot be rendered ({hayro_error}; fallback: {why})", plan.page),
+            )
+        })?;
     Ok(RenderedPage { page: plan.page, path: plan.out, width, height, renderer: Renderer::Pdftoppm })
 }
 
@@ -331,9 +369,10 @@ mod tests {
     fn a_page_hayro_fails_on_is_rendered_by_pdftoppm() {
         let dir = tempfile::tempdir().unwrap();
         let pdf = corpus_pdf("lscape.pdf");
-        let jpeg = RenderOptions { size: RenderSize::Dpi(50), encoding: RasterEncoding::Jpeg { quality: 80 }, password: None };
+        let jpeg =
+            RenderOptions { size: RenderSize::Dpi(50), encoding: RasterEncoding::Jpeg { quality: 80 }, password: None };
         let planned = plan(2, (595.276, 841.89), 3, &jpeg, dir.path(), "lscape").unwrap();
-        let crashed = Err(ToolError::internal("rendering page 2: the PDF library failed on this document (boom)"));
+        let crashed = Ok(Outcome::Crashed("page 2: the PDF library failed on this document (boom)".into()));
         let page = finish(&pdf, planned.clone(), crashed, &jpeg).unwrap();
         assert_eq!((page.page, page.renderer), (2, Renderer::Pdftoppm));
         assert!(page.path.ends_with("lscape_p002.jpg"));
@@ -344,21 +383,22 @@ mod tests {
 
         let thumbnail = RenderOptions { size: RenderSize::Width(120), ..options(RenderSize::Width(120)) };
         let planned = plan(1, (612.0, 792.0), 3, &thumbnail, dir.path(), "thumb").unwrap();
-        let page = finish(&pdf, planned, Err(ToolError::internal("boom")), &thumbnail).unwrap();
+        let page = finish(&pdf, planned, Ok(Outcome::Crashed("boom".into())), &thumbnail).unwrap();
         assert_eq!(image::image_dimensions(&page.path).unwrap().0, 120);
     }
 
     #[test]
-    fn no_fallback_for_password_protected_documents_or_input_errors() {
+    fn no_fallback_for_password_protected_documents_or_other_errors() {
         let dir = tempfile::tempdir().unwrap();
         let pdf = corpus_pdf("lscape.pdf");
         let locked = RenderOptions { password: Some("secret"), ..options(RenderSize::Dpi(50)) };
         let planned = plan(1, (612.0, 792.0), 3, &locked, dir.path(), "x").unwrap();
-        let err = finish(&pdf, planned.clone(), Err(ToolError::internal("boom")), &locked).unwrap_err();
-        assert_eq!(err.message, "boom");
-        let refused = Err(ToolError::new(ErrorCode::ResourceLimit, "too big"));
-        let err = finish(&pdf, planned, refused, &options(RenderSize::Dpi(50))).unwrap_err();
-        assert_eq!(err.code, ErrorCode::ResourceLimit);
+        let err = finish(&pdf, planned.clone(), Ok(Outcome::Crashed("boom".into())), &locked).unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::InternalError, "boom"));
+        // A failure to write is no reason to render again.
+        let full = Err(ToolError::internal("cannot write x_p001.png: no space left on device"));
+        let err = finish(&pdf, planned, full, &options(RenderSize::Dpi(50))).unwrap_err();
+        assert!(err.message.starts_with("cannot write"), "{err}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
