@@ -44,6 +44,8 @@
 //!   the operations.
 //! - [`images_to_pdf`](mod@images_to_pdf) (written with krilla) and [`render`](mod@render)
 //!   (hayro, with poppler's `pdftoppm` as fallback): between raster images and PDF pages.
+//! - [`stamp`](mod@stamp): text and images drawn on existing pages (watermarks, page numbers,
+//!   visual signatures), drawn once with krilla and placed on each page as a Form XObject.
 
 mod copy;
 mod dests;
