@@ -26,6 +26,14 @@ def measure(argv):
     return elapsed, usage.ru_maxrss / 1024
 
 
+def postscript_to_pdf(work, name, program):
+    """Stamps for the anchor, made with Ghostscript before anything is timed."""
+    source, pdf = work / f"{name}.ps", work / f"{name}.pdf"
+    source.write_text(program)
+    subprocess.run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite", "-sPAPERSIZE=letter", "-o", str(pdf), str(source)], check=True)
+    return pdf
+
+
 def sequence(commands):
     total, peak = 0.0, 0.0
     for argv in commands:
@@ -54,15 +62,11 @@ def main():
         work = pathlib.Path(tmp)
         book = work / "book.pdf"
         subprocess.run(["qpdf", str(CORPUS / "pdf-text" / "pgfmanual.pdf"), "--pages", ".", f"1-{PAGES}", "--", str(book)], check=True)
-        stamp = work / "stamp.pdf"
-        subprocess.run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite", "-dDEVICEWIDTHPOINTS=612", "-dDEVICEHEIGHTPOINTS=792",
-                        "-o", str(stamp), "-c", "/Helvetica findfont 96 scalefont setfont 0.6 setgray 150 400 moveto (DRAFT) show showpage"], check=True)
-        numbers = work / "numbers.pdf"
-        program = " ".join(f"/Helvetica findfont 12 scalefont setfont 280 20 moveto (Page {n} of {PAGES}) show showpage" for n in range(1, PAGES + 1))
-        subprocess.run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite", "-dDEVICEWIDTHPOINTS=612", "-dDEVICEHEIGHTPOINTS=792",
-                        "-o", str(numbers), "-c", program], check=True)
+        stamp = postscript_to_pdf(work, "stamp", "/Helvetica findfont 96 scalefont setfont 0.6 setgray 150 400 moveto (DRAFT) show showpage\n")
+        numbers = postscript_to_pdf(work, "numbers", f"1 1 {PAGES} {{ /n exch def /Helvetica findfont 12 scalefont setfont "
+                                    f"280 20 moveto (Page ) show n 10 string cvs show ( of {PAGES}) show showpage }} for\n")
         ours = [
-            [str(SCANPRO), "run", "watermark", "--text", "DRAFT", "--opacity", "0.4", "--rotation", "45", str(book), "-o", str(work / "w.pdf")],
+            [str(SCANPRO), "run", "watermark", "--text", "DRAFT", "--opacity", "0.4", str(book), "-o", str(work / "w.pdf")],
             [str(SCANPRO), "run", "page_numbers", "--template", "Page {n} of {total}", str(work / "w.pdf"), "-o", str(work / "ours.pdf")],
         ]
         anchor = [
