@@ -136,10 +136,12 @@ fn zip_format(path: &Path, head: &[u8]) -> Option<SourceFormat> {
     };
     if let Ok(mut entry) = archive.by_name("mimetype") {
         let mut mimetype = String::new();
-        entry.by_ref().take(200).read_to_string(&mut mimetype).ok()?;
-        return odf_from_mimetype(&mimetype);
+        return match entry.by_ref().take(200).read_to_string(&mut mimetype) {
+            Ok(_) => odf_from_mimetype(&mimetype),
+            Err(_) => odf_from_mimetype(&String::from_utf8_lossy(head)),
+        };
     }
-    if let Some(format) = ooxml_from_names(archive.file_names()) {
+    if let Some(format) = ooxml_from_names(archive.file_names().flatten()) {
         return Some(format);
     }
     let mut manifest = String::new();
@@ -161,10 +163,10 @@ fn odf_from_mimetype(text: &str) -> Option<SourceFormat> {
     }
 }
 
-fn ooxml_from_names<'a>(names: impl Iterator<Item = &'a str>) -> Option<SourceFormat> {
+fn ooxml_from_names<S: AsRef<str>>(names: impl Iterator<Item = S>) -> Option<SourceFormat> {
     let mut found = None;
     for name in names {
-        let format = match name.split('/').next() {
+        let format = match name.as_ref().split('/').next() {
             Some("word") => SourceFormat::Docx,
             Some("xl") => SourceFormat::Xlsx,
             Some("ppt") => SourceFormat::Pptx,

@@ -58,6 +58,15 @@ pub(crate) enum Broken {
     Deadline,
 }
 
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Crashed(why) => write!(f, "crashed: {why}"),
+            Self::Deadline => f.write_str("passed its deadline"),
+        }
+    }
+}
+
 pub(crate) struct Instance {
     soffice: RunningProcess,
     bridge: RunningProcess,
@@ -116,11 +125,6 @@ impl Instance {
     /// Resident memory of LibreOffice's process group and the bridge.
     pub fn rss_bytes(&self) -> u64 {
         self.soffice.group_rss_bytes() + self.bridge.group_rss_bytes()
-    }
-
-    /// The pid of `soffice.bin`.
-    pub fn soffice_pid(&self) -> u32 {
-        self.soffice.pid()
     }
 
     /// Converts one document, answering the bridge's page count with the resolved `pages`. The

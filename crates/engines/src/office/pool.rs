@@ -150,7 +150,7 @@ impl OfficePool {
     }
 
     pub fn status(&self) -> PoolStatus {
-        let idle = self.inner.slots().iter_mut().flatten().filter(|instance| instance.is_alive()).count();
+        let idle = self.inner.slots().iter_mut().flatten().map(|instance| instance.is_alive()).filter(|alive| *alive).count();
         let busy = self.inner.busy.load(Relaxed);
         let counters = &self.inner.counters;
         PoolStatus {
@@ -194,6 +194,9 @@ impl OfficePool {
                     seen_kind = kind;
                     match (error.as_str(), kind) {
                         ("encrypted", _) => return Err(OfficeError::EncryptedInput),
+                        // LibreOffice decrypts the same way warm or cold (Office's default
+                        // password): a package it could not open needs a password.
+                        ("unreadable", _) if plan.source == SourceFormat::EncryptedOoxml => return Err(OfficeError::EncryptedInput),
                         ("wrong_kind", Some(kind)) => return Err(plan.misfit(kind)),
                         // unreadable, needs_cold, export_failed: a cold process may still manage.
                         _ => refusal = Some((error, message)),
@@ -201,7 +204,7 @@ impl OfficePool {
                     break;
                 }
                 Err(failure) => {
-                    tracing::warn!(?failure, input = %job.input.display(), "LibreOffice instance lost on a conversion");
+                    tracing::warn!(%failure, "a LibreOffice instance was lost on a conversion; replacing it");
                     broken.push(failure);
                 }
             }
@@ -220,21 +223,23 @@ impl OfficePool {
             Ok((kind, path)) => Ok((kind, Route::Cold, path)),
             Err(ColdFailure::Refused(error)) => Err(error),
             Err(ColdFailure::Timeout) => Err(OfficeError::Timeout { after: self.inner.config.conversion_timeout }),
-            Err(ColdFailure::NoOutput(words)) => Err(self.final_error(plan, refusal, &broken, words)),
+            Err(ColdFailure::NoOutput(words)) => Err(self.final_error(refusal, &broken, words)),
         }
     }
 
     /// Why a document failed warm and cold.
-    fn final_error(&self, plan: &Plan, refusal: Option<(String, String)>, broken: &[Broken], cold_words: String) -> OfficeError {
+    fn final_error(&self, refusal: Option<(String, String)>, broken: &[Broken], cold_words: String) -> OfficeError {
         match refusal {
-            Some((error, _)) if error == "unreadable" && plan.source == SourceFormat::EncryptedOoxml => OfficeError::EncryptedInput,
             Some((error, message)) if error == "unreadable" => {
-                OfficeError::UnsupportedFormat(format!("LibreOffice could not read the document: {message}"))
+                OfficeError::UnsupportedFormat(format!("{message}, warm or in a fresh process"))
             }
             _ if broken.iter().any(|b| matches!(b, Broken::Deadline)) => {
                 OfficeError::Timeout { after: self.inner.config.conversion_timeout }
             }
-            refusal => OfficeError::Failed(format!("warm: {refusal:?} {broken:?}; cold: {cold_words}")),
+            refusal => {
+                let warm: Vec<String> = broken.iter().map(ToString::to_string).chain(refusal.map(|(_, message)| message)).collect();
+                OfficeError::Failed(format!("warm: {}; cold: {cold_words}", warm.join("; ")))
+            }
         }
     }
 
@@ -262,7 +267,7 @@ impl OfficePool {
             let inner = self.inner.clone();
             starts.spawn(async move {
                 let mut lease = inner.lease(true).await.map_err(|e| e.to_string())?;
-                lease.ready().await.map_err(|broken| format!("{broken:?}"))
+                lease.ready().await.map_err(|broken| broken.to_string())
             });
         }
         while let Some(started) = starts.join_next().await {
