@@ -3,24 +3,12 @@
 //! poppler and the image bytes.
 
 use scanpro_core::ErrorCode;
-use scanpro_tools::{Input, Output, StepResult, find, run, validate};
+use scanpro_tools::{Output, StepResult, find, run, validate};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn corpus(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SCANPRO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    let path = dir.join(name);
-    assert!(path.is_file(), "corpus file missing: {} (set SCANPRO_CORPUS)", path.display());
-    path
-}
-
-fn input(path: PathBuf) -> Input {
-    let filename = path.file_name().unwrap().to_string_lossy().into_owned();
-    Input { path, filename }
-}
+mod common;
+use common::{corpus, input_at as input};
 
 fn names(result: &StepResult) -> Vec<&str> {
     result.outputs.iter().map(|o| o.filename.as_str()).collect()

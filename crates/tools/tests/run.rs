@@ -3,23 +3,10 @@
 use scanpro_core::ErrorCode;
 use scanpro_tools::{Input, Output, detect_content_type, run};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn corpus(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SCANPRO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    let path = dir.join(name);
-    assert!(path.is_file(), "corpus file missing: {} (set SCANPRO_CORPUS)", path.display());
-    path
-}
-
-fn input(name: &str) -> Input {
-    let path = corpus(name);
-    let filename = path.file_name().unwrap().to_string_lossy().into_owned();
-    Input { path, filename }
-}
+mod common;
+use common::{corpus, input};
 
 fn tool(program: &str, args: &[&str], path: &Path) -> std::process::Output {
     Command::new(program)
