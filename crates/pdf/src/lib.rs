@@ -46,6 +46,11 @@
 //!   (hayro, with poppler's `pdftoppm` as fallback): between raster images and PDF pages.
 //! - [`stamp`](mod@stamp): text and images drawn on existing pages (watermarks, page numbers,
 //!   visual signatures), drawn once with krilla and placed on each page as a Form XObject.
+//! - [`pages`](mod@pages): remove, extract and reorder pages; [`security`](mod@security):
+//!   AES-256 protect and unlock; [`metadata`](mod@metadata): the Info dictionary;
+//!   [`repair`](mod@repair): lopdf, then qpdf, then Ghostscript.
+//! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
+//!   above `large_input_mb`.
 
 mod copy;
 mod dests;

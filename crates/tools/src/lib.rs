@@ -14,7 +14,9 @@
 //! - [`catalogue`](mod@catalogue): [`ToolInfo`], [`InputRule`], [`catalogue()`], [`find`].
 //! - [`params`]: JSON parameters into typed ones, with errors that name the field; [`validate`].
 //! - [`step`]: [`Input`], [`Output`], [`StepResult`], [`run`]: input checks, then the tool.
-//! - `tools`: the registry, one module per tool (`merge`, `split`, `rotate`, `info`).
+//! - `tools`: the registry, one module per tool (`merge`, `split`, `rotate`, `info`, the page
+//!   tools, `watermark`, `page_numbers`, `sign`, `protect`, `unlock`, `metadata`, `repair`,
+//!   `images_to_pdf`, `pdf_to_image`, `thumbnails`).
 //! - `names`: output file names derived from the user's file names.
 
 pub mod catalogue;
