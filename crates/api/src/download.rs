@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use scanpro_core::ErrorCode;
 use scanpro_pipeline::Pipeline;
@@ -10,14 +10,22 @@ use scanpro_store::FileRecord;
 use std::io::Write;
 
 /// The file's bytes, whole or the one range asked for.
-pub async fn file_response(pipeline: &Pipeline, file: &FileRecord, request_headers: &HeaderMap) -> Result<Response, ApiError> {
+pub async fn file_response(
+    pipeline: &Pipeline,
+    file: &FileRecord,
+    request_headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let range = match request_headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => None,
         Some(text) => match parse_range(text, file.size) {
             RangeRequest::Satisfiable(start, end) => Some((start, end)),
             RangeRequest::Ignore => None,
             RangeRequest::Unsatisfiable => {
-                let mut response = ApiError::new(ErrorCode::BadRequest, format!("range {text:?} is outside the file ({} bytes)", file.size)).into_response();
+                let mut response = ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!("range {text:?} is outside the file ({} bytes)", file.size),
+                )
+                .into_response();
                 *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
                 response.headers_mut().insert(header::CONTENT_RANGE, header_value(&format!("bytes */{}", file.size)));
                 return Ok(response);
@@ -35,7 +43,9 @@ pub async fn file_response(pipeline: &Pipeline, file: &FileRecord, request_heade
     headers.insert(header::CONTENT_DISPOSITION, attachment(&file.filename));
     if range.is_some() {
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;
-        response.headers_mut().insert(header::CONTENT_RANGE, header_value(&format!("bytes {start}-{}/{}", end - 1, file.size)));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_RANGE, header_value(&format!("bytes {start}-{}/{}", end - 1, file.size)));
     }
     Ok(response)
 }
@@ -68,9 +78,8 @@ fn write_zip(entries: &[(std::path::PathBuf, String)]) -> std::io::Result<std::f
     use std::io::Seek;
     let mut writer = zip::ZipWriter::new(tempfile::tempfile()?);
     // PDFs and images are compressed already: store them as they are.
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(true);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(true);
     let mut used = std::collections::HashSet::new();
     for (path, name) in entries {
         writer.start_file(unique_name(name, &mut used), options).map_err(std::io::Error::other)?;
@@ -126,10 +135,19 @@ fn parse_range(text: &str, size: u64) -> RangeRequest {
 
 /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
 fn attachment(filename: &str) -> HeaderValue {
-    let ascii: String = filename.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let ascii: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
     let encoded: String = filename
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     header_value(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"))
 }

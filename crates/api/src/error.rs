@@ -1,7 +1,7 @@
 //! The one place errors become HTTP: a status per stable code, and an
 //! `application/problem+json` body (RFC 9457) carrying `code` and a message that names the problem.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use scanpro_core::{ErrorCode, ToolError};
 use serde::Serialize;
@@ -119,7 +119,8 @@ pub async fn not_found() -> ApiError {
 }
 
 pub async fn method_not_allowed() -> Response {
-    let mut response = ApiError::new(ErrorCode::BadRequest, "this method is not allowed here; see /api/docs").into_response();
+    let mut response =
+        ApiError::new(ErrorCode::BadRequest, "this method is not allowed here; see /api/docs").into_response();
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     response
 }

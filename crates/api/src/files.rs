@@ -1,15 +1,15 @@
 //! `/api/v1/files`: upload, metadata, download, delete.
 
+use crate::AppState;
 use crate::download::file_response;
 use crate::error::ApiError;
 use crate::owner::Owner;
 use crate::views::{FileList, FileView};
-use crate::AppState;
+use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use axum::Json;
 use futures::TryStreamExt;
 use scanpro_core::ErrorCode;
 use scanpro_pipeline::Pipeline;
@@ -19,7 +19,12 @@ use scanpro_store::FileRecord;
 #[utoipa::path(post, path = "/api/v1/files", tag = "files",
     request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
     responses((status = 201, body = FileList), (status = 413, body = crate::error::Problem, description = "file_too_large")))]
-pub async fn upload(State(state): State<AppState>, Owner(owner): Owner, headers: HeaderMap, multipart: Result<Multipart, MultipartRejection>) -> Result<(StatusCode, Json<FileList>), ApiError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<FileList>), ApiError> {
     let mut multipart = multipart?;
     refuse_oversized_body(&state.pipeline, &headers)?;
     let mut files = Vec::new();
@@ -36,13 +41,20 @@ pub async fn upload(State(state): State<AppState>, Owner(owner): Owner, headers:
 }
 
 /// Streams one multipart part into storage.
-pub async fn store_part(pipeline: &Pipeline, owner: &scanpro_core::OwnerId, field: axum::extract::multipart::Field<'_>) -> Result<FileRecord, ApiError> {
+pub async fn store_part(
+    pipeline: &Pipeline,
+    owner: &scanpro_core::OwnerId,
+    field: axum::extract::multipart::Field<'_>,
+) -> Result<FileRecord, ApiError> {
     let filename = field.file_name().unwrap_or("upload").to_owned();
     let body = field.map_err(std::io::Error::other);
     pipeline.upload(owner, &filename, Box::pin(body)).await.map_err(|e| match e.code() {
         ErrorCode::FileTooLarge => ApiError::new(
             ErrorCode::FileTooLarge,
-            format!("{filename} is larger than the upload limit of {} MB", pipeline.settings.max_upload_bytes / (1024 * 1024)),
+            format!(
+                "{filename} is larger than the upload limit of {} MB",
+                pipeline.settings.max_upload_bytes / (1024 * 1024)
+            ),
         ),
         _ => e.into(),
     })
@@ -74,7 +86,10 @@ pub fn refuse_oversized_body(pipeline: &Pipeline, headers: &HeaderMap) -> Result
     match declared {
         Some(length) if length > limit.saturating_mul(pipeline.settings.max_inputs as u64) => Err(ApiError::new(
             ErrorCode::FileTooLarge,
-            format!("the request body ({length} bytes) is larger than the upload limit of {} MB per file", limit / (1024 * 1024)),
+            format!(
+                "the request body ({length} bytes) is larger than the upload limit of {} MB per file",
+                limit / (1024 * 1024)
+            ),
         )),
         _ => Ok(()),
     }
@@ -82,7 +97,11 @@ pub fn refuse_oversized_body(pipeline: &Pipeline, headers: &HeaderMap) -> Result
 
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = FileView), (status = 404, body = crate::error::Problem)))]
-pub async fn metadata(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<Json<FileView>, ApiError> {
+pub async fn metadata(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<Json<FileView>, ApiError> {
     let file = state.pipeline.meta.file(&owner, parse_id(&id)?).await?;
     Ok(Json(FileView::from(&file)))
 }
@@ -90,14 +109,23 @@ pub async fn metadata(State(state): State<AppState>, Owner(owner): Owner, Path(i
 /// Download; honours a single `Range`.
 #[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", params(("id" = String, Path)),
     responses((status = 200, description = "the bytes"), (status = 206, description = "the requested range"), (status = 404, body = crate::error::Problem)))]
-pub async fn content(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn content(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let file = state.pipeline.meta.file(&owner, parse_id(&id)?).await?;
     file_response(&state.pipeline, &file, &headers).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
-pub async fn delete(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let file = state.pipeline.meta.delete_file(&owner, parse_id(&id)?).await?;
     state.pipeline.blobs.delete(&file.blob_key).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -106,4 +134,3 @@ pub async fn delete(State(state): State<AppState>, Owner(owner): Owner, Path(id)
 pub fn parse_id<T: std::str::FromStr>(id: &str) -> Result<T, ApiError> {
     id.parse().map_err(|_| ApiError::not_found(&format!("{id:?}")))
 }
-

@@ -1,17 +1,17 @@
 //! `/api/v1/jobs`: create, read, list, cancel, follow (Server-Sent Events), download outputs.
 
+use crate::AppState;
 use crate::download::zip_response;
 use crate::error::ApiError;
 use crate::files::parse_id;
 use crate::owner::Owner;
 use crate::views::{JobList, JobRequest, JobView};
-use crate::AppState;
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures::Stream;
 use scanpro_core::job::JobStatus;
 use scanpro_core::{ErrorCode, JobId};
@@ -24,7 +24,8 @@ const EVENT_POLL: Duration = Duration::from_millis(1000);
 
 /// The job as the API shows it, with its outputs once it succeeded.
 pub async fn view(pipeline: &Pipeline, job: &JobRecord) -> Result<JobView, ApiError> {
-    let outputs = if job.status == JobStatus::Succeeded { pipeline.meta.job_outputs(job.id).await? } else { Vec::new() };
+    let outputs =
+        if job.status == JobStatus::Succeeded { pipeline.meta.job_outputs(job.id).await? } else { Vec::new() };
     Ok(JobView::new(job, &outputs))
 }
 
@@ -32,9 +33,17 @@ pub async fn view(pipeline: &Pipeline, job: &JobRecord) -> Result<JobView, ApiEr
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", request_body = JobRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe creation")),
     responses((status = 202, body = JobView), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-pub async fn create(State(state): State<AppState>, Owner(owner): Owner, headers: HeaderMap, body: Result<Json<JobRequest>, JsonRejection>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    headers: HeaderMap,
+    body: Result<Json<JobRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
     let Json(request) = body.map_err(|e| ApiError::bad_request(format!("job request: {}", e.body_text())))?;
-    let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_owned)).transpose()
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned))
+        .transpose()
         .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?;
     let (job, created) = state.pipeline.submit(&owner, request.into(), key).await?;
     let mut response = (StatusCode::ACCEPTED, Json(view(&state.pipeline, &job).await?)).into_response();
@@ -48,7 +57,11 @@ pub async fn create(State(state): State<AppState>, Owner(owner): Owner, headers:
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path)),
     responses((status = 200, body = JobView), (status = 404, body = crate::error::Problem)))]
-pub async fn get(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
     let job = state.pipeline.meta.job(&owner, parse_id(&id)?).await?;
     Ok(Json(view(&state.pipeline, &job).await?))
 }
@@ -60,7 +73,11 @@ pub struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(ListQuery), responses((status = 200, body = JobList)))]
-pub async fn list(State(state): State<AppState>, Owner(owner): Owner, query: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<JobList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<JobList>, ApiError> {
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let mut jobs = Vec::new();
@@ -73,7 +90,11 @@ pub async fn list(State(state): State<AppState>, Owner(owner): Owner, query: Res
 /// Cancel: a queued job at once; a running one as soon as its worker hears (its engine is killed).
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "jobs", params(("id" = String, Path)),
     responses((status = 202, body = JobView), (status = 404, body = crate::error::Problem)))]
-pub async fn cancel(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<(StatusCode, Json<JobView>), ApiError> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
     let job = state.pipeline.cancel(&owner, parse_id(&id)?).await?;
     Ok((StatusCode::ACCEPTED, Json(view(&state.pipeline, &job).await?)))
 }
@@ -82,7 +103,11 @@ pub async fn cancel(State(state): State<AppState>, Owner(owner): Owner, Path(id)
 /// the final state.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/events", tag = "jobs", params(("id" = String, Path)),
     responses((status = 200, content_type = "text/event-stream", description = "`job` events carrying the job view")))]
-pub async fn events(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+pub async fn events(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     let id: JobId = parse_id(&id)?;
     let first = state.pipeline.meta.job(&owner, id).await?;
     Ok(Sse::new(follow(state.pipeline, first)).keep_alive(KeepAlive::default()))
@@ -149,10 +174,17 @@ where
 /// Every output of a succeeded job in one zip.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/outputs.zip", tag = "jobs", params(("id" = String, Path)),
     responses((status = 200, content_type = "application/zip", description = "all outputs"), (status = 409, body = crate::error::Problem)))]
-pub async fn outputs_zip(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn outputs_zip(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let job = state.pipeline.meta.job(&owner, parse_id(&id)?).await?;
     if job.status != JobStatus::Succeeded {
-        return Err(ApiError::new(ErrorCode::Conflict, format!("the job is {}; outputs exist once it has succeeded", job.status.as_str())));
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("the job is {}; outputs exist once it has succeeded", job.status.as_str()),
+        ));
     }
     let outputs = state.pipeline.meta.job_outputs(job.id).await?;
     zip_response(&state.pipeline, &outputs, &format!("scanpro-{}.zip", job.id)).await

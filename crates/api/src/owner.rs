@@ -3,7 +3,7 @@
 //! cookie's random token, so ids seen in logs or the database cannot be replayed as cookies.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;

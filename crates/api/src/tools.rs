@@ -1,18 +1,18 @@
 //! `/api/v1/tools`: the catalogue, and the one-shot call that runs a tool and returns its result.
 
+use crate::AppState;
 use crate::download::{file_response, zip_response};
 use crate::error::ApiError;
 use crate::files::{discard_rest, next_field, refuse_oversized_body, store_part};
 use crate::jobs::view;
 use crate::owner::Owner;
-use crate::AppState;
+use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
 use scanpro_core::ErrorCode;
+use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
 use scanpro_pipeline::Pipeline;
 use scanpro_store::JobRecord;
 use std::time::Duration;
@@ -44,7 +44,13 @@ pub async fn describe(Path(tool): Path<String>) -> Result<Json<scanpro_tools::To
     request_body(content_type = "multipart/form-data", description = "`file` parts and an optional `params` part holding JSON"),
     responses((status = 200, description = "the result file, or a zip of several"), (status = 202, body = crate::views::JobView),
         (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn one_shot(State(state): State<AppState>, Owner(owner): Owner, Path(tool): Path<String>, headers: HeaderMap, multipart: Result<Multipart, MultipartRejection>) -> Result<Response, ApiError> {
+pub async fn one_shot(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(tool): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
     let mut multipart = multipart?;
     if scanpro_tools::find(&tool).is_none() {
         discard_rest(&mut multipart, 16 * 1024 * 1024).await;

@@ -156,7 +156,10 @@ impl JobView {
                 .iter()
                 .map(|s| StepView {
                     tool: s.tool.clone(),
-                    status: serde_json::to_value(s.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                    status: serde_json::to_value(s.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
                     report: s.report.clone(),
                 })
                 .collect(),

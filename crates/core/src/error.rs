@@ -70,10 +70,7 @@ impl ErrorCode {
 
     /// Errors caused by the input or the request: retrying the same job cannot help.
     pub fn is_client_error(self) -> bool {
-        !matches!(
-            self,
-            Self::InternalError | Self::Unavailable | Self::Busy | Self::EngineTimeout | Self::StepTimeout
-        )
+        !matches!(self, Self::InternalError | Self::Unavailable | Self::Busy | Self::EngineTimeout | Self::StepTimeout)
     }
 
     /// Transient failures worth another attempt with backoff.

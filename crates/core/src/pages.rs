@@ -221,7 +221,9 @@ mod tests {
 
     #[test]
     fn syntax_errors_quote_the_term() {
-        for (bad, quoted) in [("1-3,x", "\"x\""), ("1,,2", "\"\""), ("0", "\"0\""), ("2-3-4", "\"2-3-4\""), ("", "empty")] {
+        for (bad, quoted) in
+            [("1-3,x", "\"x\""), ("1,,2", "\"\""), ("0", "\"0\""), ("2-3-4", "\"2-3-4\""), ("", "empty")]
+        {
             let err = PageSelection::parse(bad).unwrap_err().to_string();
             assert!(err.contains(quoted), "{bad}: {err}");
         }

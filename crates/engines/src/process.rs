@@ -176,7 +176,8 @@ impl Subprocess {
         drop(group);
         drop(temp);
         let status = status.map_err(io_error)?;
-        let stdout = stdout.map_err(io_error)?.ok_or(ProcessError::OutputTooLarge { program: name, limit: self.max_stdout })?;
+        let stdout =
+            stdout.map_err(io_error)?.ok_or(ProcessError::OutputTooLarge { program: name, limit: self.max_stdout })?;
         Ok(ProcessOutput { status, stdout, stderr_tail })
     }
 }
@@ -227,10 +228,7 @@ impl Subprocess {
             .tempdir()
             .map_err(|source| ProcessError::Io { program: program.clone(), source })?;
         let mut command = self.command(temp.path());
-        command
-            .stdin(if piped { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.stdin(if piped { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().map_err(|source| ProcessError::Spawn { program: program.clone(), source })?;
         let pid = child.id().expect("a child that was just started has a pid");
         let group = GroupGuard(Some(pid as i32));
@@ -377,7 +375,7 @@ fn prepare_child(limits: Limits, parent: u32) -> std::io::Result<()> {
     if unsafe { libc::getppid() } as u32 != parent {
         return Err(std::io::Error::other("the parent process is gone"));
     }
-    use nix::sys::resource::{setrlimit, Resource};
+    use nix::sys::resource::{Resource, setrlimit};
     let set = |resource, value: Option<u64>| match value {
         Some(v) => setrlimit(resource, v, v).map_err(std::io::Error::from),
         None => Ok(()),
@@ -441,11 +439,14 @@ mod tests {
         assert_eq!(out.stdout, b"plain");
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let out = runtime
-            .block_on(async { tokio::task::spawn_blocking(|| Subprocess::new("/bin/cat").stdin("inside").run_blocking()).await })
+            .block_on(async {
+                tokio::task::spawn_blocking(|| Subprocess::new("/bin/cat").stdin("inside").run_blocking()).await
+            })
             .unwrap()
             .unwrap();
         assert_eq!(out.stdout, b"inside");
-        let err = Subprocess::new("/bin/sleep").arg("5").timeout(Duration::from_millis(200)).run_blocking().unwrap_err();
+        let err =
+            Subprocess::new("/bin/sleep").arg("5").timeout(Duration::from_millis(200)).run_blocking().unwrap_err();
         assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
     }
 

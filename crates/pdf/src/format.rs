@@ -53,11 +53,8 @@ pub fn describe(head: &[u8]) -> String {
         };
         let name = kind.extension().to_ascii_uppercase();
         // Letters read aloud: "an MP4", "a PNG".
-        let article = if name.starts_with(['A', 'E', 'I', 'O', 'F', 'H', 'L', 'M', 'N', 'R', 'S', 'X']) {
-            "an"
-        } else {
-            "a"
-        };
+        let article =
+            if name.starts_with(['A', 'E', 'I', 'O', 'F', 'H', 'L', 'M', 'N', 'R', 'S', 'X']) { "an" } else { "a" };
         return format!("{article} {name} {noun} ({})", kind.mime_type());
     }
     if looks_like_text(head) {

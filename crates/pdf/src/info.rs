@@ -55,7 +55,8 @@ pub fn info(input: &Path) -> Result<DocInfo, ToolError> {
     guarded("info", || {
         let file_size = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
         let doc = open_unguarded(input)?;
-        let page_sizes: Vec<PageInfo> = doc.page_iter().map(|id| page_info(&doc, doc.get_dictionary(id).ok())).collect();
+        let page_sizes: Vec<PageInfo> =
+            doc.page_iter().map(|id| page_info(&doc, doc.get_dictionary(id).ok())).collect();
         Ok(DocInfo {
             pages: page_sizes.len() as u32,
             pdf_version: declared_version(&doc),

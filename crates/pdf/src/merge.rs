@@ -39,10 +39,8 @@ pub struct MergeReport {
 /// Merges `inputs` taken in `order` (0-based indices into `inputs`) into `out`. Bookmark titles
 /// are the inputs' file stems.
 pub fn merge(inputs: &[PathBuf], order: &[usize], out: &Path) -> Result<MergeReport, ToolError> {
-    let titles: Vec<String> = inputs
-        .iter()
-        .map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
-        .collect();
+    let titles: Vec<String> =
+        inputs.iter().map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()).collect();
     merge_with_titles(inputs, &titles, order, out)
 }
 
@@ -74,7 +72,11 @@ struct Merger {
 
 impl Merger {
     fn new(out: &Path) -> Result<Self, ToolError> {
-        Ok(Self { sink: StreamingPdf::create(out, HEADER_VERSION)?, output: OutputDoc::new(HEADER_VERSION), parts: Vec::new() })
+        Ok(Self {
+            sink: StreamingPdf::create(out, HEADER_VERSION)?,
+            output: OutputDoc::new(HEADER_VERSION),
+            parts: Vec::new(),
+        })
     }
 
     /// Reads one input, moves its pages into the output and writes them out.

@@ -67,7 +67,9 @@ fn apply(doc: &mut Document, update: &MetadataUpdate) -> Vec<&'static str> {
         .into_iter()
         .filter_map(|(key, value)| value.as_deref().map(|v| (key, (!v.is_empty()).then(|| text_string(v)))))
         .chain(date_fields.into_iter().filter_map(|(key, value)| {
-            value.as_deref().map(|v| (key, (!v.is_empty()).then(|| Object::String(v.as_bytes().to_vec(), StringFormat::Literal))))
+            value
+                .as_deref()
+                .map(|v| (key, (!v.is_empty()).then(|| Object::String(v.as_bytes().to_vec(), StringFormat::Literal))))
         }))
         .collect();
     if changes.is_empty() {

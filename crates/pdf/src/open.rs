@@ -47,7 +47,8 @@ pub(crate) fn open_as(path: &Path, password: Option<&str>) -> Result<Document, T
     }
     // Lenient loading already rebuilds a damaged cross-reference table by scanning the objects.
     let options = LoadOptions { password: password.map(str::to_owned), ..LoadOptions::default() };
-    let mut doc = Document::load_mem_with_options(&bytes, options).map_err(|e| classify_load_error(e, password.is_some()))?;
+    let mut doc =
+        Document::load_mem_with_options(&bytes, options).map_err(|e| classify_load_error(e, password.is_some()))?;
     drop(bytes);
     if doc.is_encrypted() {
         return Err(ToolError::new(ErrorCode::EncryptedInput, NEEDS_PASSWORD));

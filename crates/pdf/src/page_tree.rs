@@ -109,7 +109,8 @@ fn standalone_page(doc: &Document, id: ObjectId) -> Dictionary {
 fn page_tree_nodes(doc: &Document) -> Vec<ObjectId> {
     let mut nodes = Vec::new();
     let mut seen = HashSet::new();
-    let mut stack: Vec<ObjectId> = doc.catalog().ok().and_then(|c| c.get(b"Pages").ok()).and_then(|p| p.as_reference().ok()).into_iter().collect();
+    let mut stack: Vec<ObjectId> =
+        doc.catalog().ok().and_then(|c| c.get(b"Pages").ok()).and_then(|p| p.as_reference().ok()).into_iter().collect();
     while let Some(id) = stack.pop() {
         let Ok(node) = doc.get_dictionary(id) else { continue };
         if !node.has_type(b"Pages") || !seen.insert(id) {

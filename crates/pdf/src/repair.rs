@@ -177,7 +177,8 @@ fn with_ghostscript(input: &Path, out: &Path, scratch: &Path) -> Result<RepairRe
 
 /// Whether any page draws something: strokes, fills, text, images or shadings.
 fn paints_anything(doc: &Document) -> bool {
-    const PAINTING: [&str; 16] = ["S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "Tj", "TJ", "'", "\"", "Do", "sh", "EI"];
+    const PAINTING: [&str; 16] =
+        ["S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "Tj", "TJ", "'", "\"", "Do", "sh", "EI"];
     doc.page_iter().any(|page| {
         let content = doc.get_page_content(page);
         lopdf::content::Content::decode(&content)
@@ -217,8 +218,12 @@ fn strict_parse_problem(input: &Path) -> Option<String> {
 fn load_findings(doc: &Document) -> Vec<String> {
     let mut findings = Vec::new();
     match doc.xref_recovery {
-        Some(XrefRecovery::Reconstructed) => findings.push("xref table rebuilt by scanning the file for objects".into()),
-        Some(XrefRecovery::OffsetCorrected) => findings.push("xref offsets pointed to the wrong place and were corrected".into()),
+        Some(XrefRecovery::Reconstructed) => {
+            findings.push("xref table rebuilt by scanning the file for objects".into())
+        }
+        Some(XrefRecovery::OffsetCorrected) => {
+            findings.push("xref offsets pointed to the wrong place and were corrected".into())
+        }
         _ => {}
     }
     if doc.was_encrypted() {
@@ -330,9 +335,13 @@ mod tests {
         assert!(paints_anything(&drawn));
         let mut blank = Document::with_version("1.4");
         let pages = blank.new_object_id();
-        let content = blank.add_object(lopdf::Stream::new(lopdf::Dictionary::new(), b"q 0.1 0 0 0.1 0 0 cm\nQ\n".to_vec()));
+        let content =
+            blank.add_object(lopdf::Stream::new(lopdf::Dictionary::new(), b"q 0.1 0 0 0.1 0 0 cm\nQ\n".to_vec()));
         let page = blank.add_object(lopdf::dictionary! { "Type" => "Page", "Parent" => pages, "Contents" => content });
-        blank.objects.insert(pages, Object::Dictionary(lopdf::dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+        blank.objects.insert(
+            pages,
+            Object::Dictionary(lopdf::dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+        );
         let catalog = blank.add_object(lopdf::dictionary! { "Type" => "Catalog", "Pages" => pages });
         blank.trailer.set("Root", catalog);
         assert!(!paints_anything(&blank));
@@ -341,7 +350,11 @@ mod tests {
     #[test]
     fn warnings_are_deduplicated_and_bounded() {
         let input = Path::new("/data/blobs/ab/cd");
-        let stderr: String = (0..15).map(|i| format!("WARNING: /data/blobs/ab/cd (offset {i}): bad\nWARNING: /data/blobs/ab/cd: file is damaged\n")).collect();
+        let stderr: String = (0..15)
+            .map(|i| {
+                format!("WARNING: /data/blobs/ab/cd (offset {i}): bad\nWARNING: /data/blobs/ab/cd: file is damaged\n")
+            })
+            .collect();
         let warnings = qpdf_warnings(&stderr, input);
         assert_eq!(warnings.len(), MAX_WARNINGS + 1);
         assert_eq!(warnings[0], "qpdf: the file (offset 0): bad");

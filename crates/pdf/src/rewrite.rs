@@ -43,7 +43,9 @@ fn drop_stale_structure(doc: &mut Document) -> u32 {
     let stale: Vec<ObjectId> = doc
         .objects
         .iter()
-        .filter(|(_, object)| matches!(object, Object::Stream(s) if s.dict.has_type(b"XRef") || s.dict.has_type(b"ObjStm")))
+        .filter(
+            |(_, object)| matches!(object, Object::Stream(s) if s.dict.has_type(b"XRef") || s.dict.has_type(b"ObjStm")),
+        )
         .map(|(&id, _)| id)
         .collect();
     for id in &stale {

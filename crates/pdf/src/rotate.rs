@@ -87,7 +87,8 @@ fn turn_page(doc: &mut Document, page_id: ObjectId, angle: i64) {
 /// an xref stream): the writer produces a fresh single-revision file.
 fn keep_only_current_trailer(doc: &mut Document) {
     let kept = [&b"Root"[..], b"Info", b"ID"];
-    let stale: Vec<Vec<u8>> = doc.trailer.iter().map(|(k, _)| k.clone()).filter(|k| !kept.contains(&k.as_slice())).collect();
+    let stale: Vec<Vec<u8>> =
+        doc.trailer.iter().map(|(k, _)| k.clone()).filter(|k| !kept.contains(&k.as_slice())).collect();
     for key in stale {
         doc.trailer.remove(&key);
     }

@@ -110,7 +110,10 @@ impl StreamingPdf {
         persist(self.temp, &self.out)
     }
 
-    fn io(&mut self, write: impl FnOnce(&mut Counting<BufWriter<File>>) -> std::io::Result<()>) -> Result<(), ToolError> {
+    fn io(
+        &mut self,
+        write: impl FnOnce(&mut Counting<BufWriter<File>>) -> std::io::Result<()>,
+    ) -> Result<(), ToolError> {
         write(&mut self.writer).map_err(|e| write_error(&self.out, &e))
     }
 }

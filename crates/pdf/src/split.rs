@@ -16,9 +16,9 @@ use crate::dests::NamedDests;
 use crate::guard::guarded;
 use crate::open::open_unguarded;
 use crate::output::{OutputDoc, sane_version};
+use crate::page_tree::{INHERITABLE, inherited};
 use crate::save::save_atomic;
 use crate::streams::{prepare_page_contents, reencode_brotli};
-use crate::page_tree::{INHERITABLE, inherited};
 use lopdf::{Dictionary, Document, Object, ObjectId, Writer};
 use scanpro_core::ToolError;
 use serde::Serialize;
@@ -57,7 +57,10 @@ pub fn split_with(
         let parts: Vec<Part> = groups
             .iter()
             .zip(names)
-            .map(|(group, name)| Part { pages: group.iter().map(|&n| pages[n as usize - 1]).collect(), path: out_dir.join(name) })
+            .map(|(group, name)| Part {
+                pages: group.iter().map(|&n| pages[n as usize - 1]).collect(),
+                path: out_dir.join(name),
+            })
             .collect();
         write_parts(&doc, &NamedDests::collect(&doc), &parts)?;
         Ok(parts.into_iter().map(|part| part.path).collect())
@@ -128,7 +131,10 @@ fn parts_for(groups: &[Vec<u32>], pages: &[ObjectId], out_dir: &Path, stem: &str
     groups
         .iter()
         .zip(split_file_names(stem, groups, page_count))
-        .map(|(group, name)| Part { pages: group.iter().map(|&n| pages[n as usize - 1]).collect(), path: out_dir.join(name) })
+        .map(|(group, name)| Part {
+            pages: group.iter().map(|&n| pages[n as usize - 1]).collect(),
+            path: out_dir.join(name),
+        })
         .collect()
 }
 
@@ -159,8 +165,11 @@ impl PageCosts {
             .iter()
             .map(|&page| {
                 let dict = doc.get_dictionary(page).cloned().unwrap_or_default();
-                let mut roots: Vec<&Object> = dict.iter().filter(|(k, _)| !matches!(k.as_slice(), b"Parent" | b"B")).map(|(_, v)| v).collect();
-                roots.extend(INHERITABLE.iter().filter(|key| !dict.has(key)).filter_map(|key| inherited(doc, &dict, key)));
+                let mut roots: Vec<&Object> =
+                    dict.iter().filter(|(k, _)| !matches!(k.as_slice(), b"Parent" | b"B")).map(|(_, v)| v).collect();
+                roots.extend(
+                    INHERITABLE.iter().filter(|key| !dict.has(key)).filter_map(|key| inherited(doc, &dict, key)),
+                );
                 let reached = reachable(doc, roots, &page_set, &mut sizes);
                 (serialized_size(&Object::Dictionary(dict.clone())), reached)
             })
@@ -178,7 +187,9 @@ impl PageCosts {
         let mut total = self.base;
         for &page in pages {
             let (own, reached) = &self.pages[page as usize - 1];
-            let cost = |used: &HashSet<ObjectId>| own + reached.iter().filter(|id| !used.contains(*id)).map(|id| self.sizes[id]).sum::<u64>();
+            let cost = |used: &HashSet<ObjectId>| {
+                own + reached.iter().filter(|id| !used.contains(*id)).map(|id| self.sizes[id]).sum::<u64>()
+            };
             let mut add = cost(&used);
             if !group.is_empty() && (total + add) as f64 > budget {
                 groups.push(std::mem::take(&mut group));
@@ -209,7 +220,12 @@ impl PageCosts {
 
 /// The objects reachable from `roots` as a part would copy them (not through other pages or
 /// the page tree), each once; records each one's size in `sizes`.
-fn reachable(doc: &Document, roots: Vec<&Object>, pages: &HashSet<ObjectId>, sizes: &mut HashMap<ObjectId, u64>) -> Vec<ObjectId> {
+fn reachable(
+    doc: &Document,
+    roots: Vec<&Object>,
+    pages: &HashSet<ObjectId>,
+    sizes: &mut HashMap<ObjectId, u64>,
+) -> Vec<ObjectId> {
     let mut seen = HashSet::new();
     let mut stack: Vec<&Object> = roots;
     while let Some(object) = stack.pop() {
@@ -223,7 +239,9 @@ fn reachable(doc: &Document, roots: Vec<&Object>, pages: &HashSet<ObjectId>, siz
                 stack.push(target);
             }
             Object::Array(items) => stack.extend(items.iter()),
-            Object::Dictionary(dict) => stack.extend(dict.iter().filter(|(k, _)| k.as_slice() != b"Parent").map(|(_, v)| v)),
+            Object::Dictionary(dict) => {
+                stack.extend(dict.iter().filter(|(k, _)| k.as_slice() != b"Parent").map(|(_, v)| v))
+            }
             Object::Stream(stream) => stack.extend(stream.dict.iter().map(|(_, v)| v)),
             _ => {}
         }
@@ -276,7 +294,9 @@ fn write_parts(doc: &Document, names: &NamedDests, parts: &[Part]) -> Result<(),
                 })
             })
             .collect();
-        handles.into_iter().try_for_each(|h| h.join().unwrap_or_else(|_| Err(ToolError::internal("split worker failed"))))
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().unwrap_or_else(|_| Err(ToolError::internal("split worker failed"))))
     })
 }
 

@@ -81,7 +81,8 @@ fn ranges(pages: &[u32]) -> String {
 
 /// Concatenates `inputs` in `order`.
 pub fn merge(inputs: &[PathBuf], order: &[usize], out: &Path) -> Result<(), ToolError> {
-    let mut args: Vec<std::ffi::OsString> = vec!["--empty".into(), "--remove-unreferenced-resources=no".into(), "--pages".into()];
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["--empty".into(), "--remove-unreferenced-resources=no".into(), "--pages".into()];
     for &index in order {
         refuse_encrypted(&inputs[index])?;
         args.push(inputs[index].clone().into());

@@ -69,7 +69,10 @@ fn undecodable(page: u32, stream: &Stream, error: Error) -> ToolError {
             let names: Vec<_> = filters.iter().map(|f| String::from_utf8_lossy(f)).collect();
             ToolError::new(
                 ErrorCode::InvalidPdf,
-                format!("page {page}: its content uses a compression filter that is not supported ({})", names.join(" ")),
+                format!(
+                    "page {page}: its content uses a compression filter that is not supported ({})",
+                    names.join(" ")
+                ),
             )
         }
         other => ToolError::new(

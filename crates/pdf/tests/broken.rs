@@ -60,9 +60,10 @@ fn broken_files_fail_cleanly_or_work() {
             Ok(Ok(Err(bad_output))) => Err(bad_output),
             Ok(Ok(Ok(Ok(summary)))) => Ok(summary),
             Ok(Ok(Ok(Err(error)))) => match error.code {
-                ErrorCode::InvalidPdf | ErrorCode::EncryptedInput | ErrorCode::UnsupportedFormat | ErrorCode::ResourceLimit => {
-                    Ok(format!("{error}"))
-                }
+                ErrorCode::InvalidPdf
+                | ErrorCode::EncryptedInput
+                | ErrorCode::UnsupportedFormat
+                | ErrorCode::ResourceLimit => Ok(format!("{error}")),
                 _ => Err(format!("unexpected error {error}")),
             },
         };

@@ -24,7 +24,15 @@ fn same_words(a: (&Path, u32), b: (&Path, u32)) {
     };
     let left = words(a);
     assert!(!left.is_empty(), "page {} of {} has no text to compare", a.1, a.0.display());
-    assert_eq!(left, words(b), "words of page {} of {} differ from page {} of {}", a.1, a.0.display(), b.1, b.0.display());
+    assert_eq!(
+        left,
+        words(b),
+        "words of page {} of {} differ from page {} of {}",
+        a.1,
+        a.0.display(),
+        b.1,
+        b.0.display()
+    );
 }
 
 #[test]

@@ -42,10 +42,14 @@ fn remove_leaves_the_rest_in_order() {
     let input = text_pdf("pdfjs_tracemonkey.pdf");
     let out = dir.path().join("removed.pdf");
     let kept = vec![1, 3, 6, 7, 8, 9, 10, 11, 12, 13];
-    scanpro_pdf::select_pages(&input, |count| {
-        assert_eq!(count, 14);
-        Ok(kept.clone())
-    }, &out)
+    scanpro_pdf::select_pages(
+        &input,
+        |count| {
+            assert_eq!(count, 14);
+            Ok(kept.clone())
+        },
+        &out,
+    )
     .unwrap();
     assert_clean(&out);
     assert_eq!(page_count(&out), 10);
@@ -102,7 +106,10 @@ fn bookmarks_follow_their_pages() {
     assert_clean(&only);
     let headed = bookmarks(&only);
     let headed: Vec<(&str, Option<u32>)> = headed.iter().map(|(t, p)| (t.as_str(), *p)).collect();
-    assert_eq!(headed, [("4 Get Hazard and Precautionary Statements", None), ("4.2 Statements with Placeholders", Some(1))]);
+    assert_eq!(
+        headed,
+        [("4 Get Hazard and Precautionary Statements", None), ("4.2 Statements with Placeholders", Some(1))]
+    );
 }
 
 #[test]
@@ -139,7 +146,11 @@ fn reversing_a_1321_page_manual() {
     let out = dir.path().join("reversed.pdf");
     let started = std::time::Instant::now();
     let report = scanpro_pdf::select_pages(&input, |count| Ok((1..=count).rev().collect()), &out).unwrap();
-    eprintln!("reorder of pgfmanual (1321 pages, 10 MB): {:.2?}, {} bookmarks kept", started.elapsed(), report.bookmarks);
+    eprintln!(
+        "reorder of pgfmanual (1321 pages, 10 MB): {:.2?}, {} bookmarks kept",
+        started.elapsed(),
+        report.bookmarks
+    );
     assert_eq!(report.bookmarks_dropped, 0);
     assert_clean(&out);
     assert_eq!(page_count(&out), 1321);

@@ -27,7 +27,12 @@ fn broken(name: &str) -> PathBuf {
 #[test]
 fn named_damaged_files_are_repaired() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["qpdf_bad-xref.pdf", "qpdf_dangling-bad-xref.pdf", "pdfjs_xref_command_missing.pdf", "qpdf_bad-token-startxref.pdf"] {
+    for name in [
+        "qpdf_bad-xref.pdf",
+        "qpdf_dangling-bad-xref.pdf",
+        "pdfjs_xref_command_missing.pdf",
+        "qpdf_bad-token-startxref.pdf",
+    ] {
         let input = broken(name);
         let out = dir.path().join(name);
         let report = scanpro_pdf::repair(&input, &out).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -77,7 +82,10 @@ fn every_broken_file_is_repaired_or_refused_cleanly() {
             Err(e)
                 if matches!(
                     e.code,
-                    ErrorCode::EncryptedInput | ErrorCode::InvalidPdf | ErrorCode::ResourceLimit | ErrorCode::UnsupportedFormat
+                    ErrorCode::EncryptedInput
+                        | ErrorCode::InvalidPdf
+                        | ErrorCode::ResourceLimit
+                        | ErrorCode::UnsupportedFormat
                 ) =>
             {
                 *methods.entry(e.code.to_string()).or_default() += 1;

@@ -36,7 +36,9 @@ fn protect_uses_aes256_r6_with_both_passwords() {
     assert!(report.encryption.contains("AES-256"));
 
     let shown = show_encryption(&out, Some("user-pw"));
-    for line in ["R = 6", "stream encryption method: AESv3", "string encryption method: AESv3", "file encryption method: AESv3"] {
+    for line in
+        ["R = 6", "stream encryption method: AESv3", "string encryption method: AESv3", "file encryption method: AESv3"]
+    {
         assert!(shown.lines().any(|l| l == line), "no \"{line}\" in:\n{shown}");
     }
     assert!(shown.contains("Supplied password is user password"), "{shown}");
@@ -47,10 +49,17 @@ fn protect_uses_aes256_r6_with_both_passwords() {
     assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
     let denied = run("qpdf", &["--check".as_ref(), out.as_os_str()]);
     assert_eq!(denied.status.code(), Some(2), "opening without the password must fail");
-    assert!(String::from_utf8_lossy(&denied.stderr).contains("invalid password"), "{}", String::from_utf8_lossy(&denied.stderr));
+    assert!(
+        String::from_utf8_lossy(&denied.stderr).contains("invalid password"),
+        "{}",
+        String::from_utf8_lossy(&denied.stderr)
+    );
 
     let text = run("pdftotext", &["-upw".as_ref(), "user-pw".as_ref(), out.as_os_str(), "-".as_ref()]);
-    assert_eq!(String::from_utf8_lossy(&text.stdout), String::from_utf8_lossy(&run("pdftotext", &[input.as_os_str(), "-".as_ref()]).stdout));
+    assert_eq!(
+        String::from_utf8_lossy(&text.stdout),
+        String::from_utf8_lossy(&run("pdftotext", &[input.as_os_str(), "-".as_ref()]).stdout)
+    );
 }
 
 #[test]

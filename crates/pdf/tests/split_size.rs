@@ -30,7 +30,11 @@ fn parts_stay_under_the_limit() {
     let input = text_pdf("pgfmanual.pdf");
     let started = Instant::now();
     let report = scanpro_pdf::split_by_size(&input, 2 * MB, dir.path(), "pgfmanual").unwrap();
-    eprintln!("pgfmanual (10 MB) into parts of at most 2 MB: {} parts in {:.2?}", report.parts.len(), started.elapsed());
+    eprintln!(
+        "pgfmanual (10 MB) into parts of at most 2 MB: {} parts in {:.2?}",
+        report.parts.len(),
+        started.elapsed()
+    );
     assert_covers(&report, dir.path(), 1321);
     assert!(report.parts.len() >= 3, "{:?}", report.parts);
     for part in &report.parts {

@@ -190,7 +190,8 @@ fn positions_follow_the_displayed_page_of_rotated_pages() {
     assert_eq!(rotations(&turned), [90, 180, 270]);
 
     let out = temp_out(&dir, "marked.pdf");
-    let placement = Placement { anchor: Anchor::Position { position: Position::BottomLeft, margin: 36.0 }, ..at(Position::Center) };
+    let placement =
+        Placement { anchor: Anchor::Position { position: Position::BottomLeft, margin: 36.0 }, ..at(Position::Center) };
     stamp(&turned, plan(text("UPRIGHT STAMP TEXT", 24.0, RED), placement, &[1, 2, 3]), &out);
     for page in 1..=3 {
         let page_render = render(&out, page, 40);
@@ -198,7 +199,10 @@ fn positions_follow_the_displayed_page_of_rotated_pages() {
         let (w, h) = (page_render.width, page_render.height);
         // Upright: wider than tall, at the bottom left of the page as displayed.
         assert!(right - left > 4 * (bottom - top), "page {page}: text runs across ({left},{top})-({right},{bottom})");
-        assert!(left < w / 6 && left > 0 && bottom > h * 9 / 10 && bottom < h, "page {page}: {left},{bottom} in {w}x{h}");
+        assert!(
+            left < w / 6 && left > 0 && bottom > h * 9 / 10 && bottom < h,
+            "page {page}: {left},{bottom} in {w}x{h}"
+        );
         // 36 pt margin = 20 px at 40 dpi.
         assert!((left as i64 - 20).abs() <= 4, "page {page}: left edge at {left}px, expected ~20");
     }
@@ -218,13 +222,17 @@ fn crop_box_origin_and_leftover_graphics_state_do_not_move_marks() {
         "CropBox" => vec![150.into(), 250.into(), 662.into(), 942.into()],
         "Resources" => dictionary! {},
     });
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+    );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     doc.save(&input).unwrap();
 
     let out = temp_out(&dir, "marked.pdf");
-    let placement = Placement { anchor: Anchor::Position { position: Position::TopRight, margin: 72.0 }, ..at(Position::Center) };
+    let placement =
+        Placement { anchor: Anchor::Position { position: Position::TopRight, margin: 72.0 }, ..at(Position::Center) };
     stamp(&input, plan(text("CORNER", 36.0, RED), placement, &[1]), &out);
     let page = render_with(&out, 1, 72, &["-cropbox"]);
     assert_eq!((page.width, page.height), (512, 692), "the crop box is what readers show");
@@ -263,7 +271,10 @@ fn rotation_opacity_and_tiling_change_what_shows() {
     let (l, t, r, b, many) = red_box(&render(&tiled, 1, 40)).unwrap();
     let page = render(&tiled, 1, 40);
     let (w, h) = (page.width, page.height);
-    assert!(l < w / 8 && t < h / 8 && r > w * 7 / 8 && b > h * 7 / 8, "tiles spread to every edge: ({l},{t})-({r},{b}) of {w}x{h}");
+    assert!(
+        l < w / 8 && t < h / 8 && r > w * 7 / 8 && b > h * 7 / 8,
+        "tiles spread to every edge: ({l},{t})-({r},{b}) of {w}x{h}"
+    );
     assert!(many > 8 * solid, "tiles: {many} red pixels vs {solid} for one copy");
 }
 
@@ -319,7 +330,9 @@ fn png_and_jpeg_images_are_placed_on_selected_pages() {
         pages: BTreeMap::new(),
     };
     stamp_plan.pages.insert(1, vec![Mark { content: 0, placement }]);
-    stamp_plan.pages.insert(3, vec![Mark { content: 0, placement }, Mark { content: 1, placement: at(Position::TopLeft) }]);
+    stamp_plan
+        .pages
+        .insert(3, vec![Mark { content: 0, placement }, Mark { content: 1, placement: at(Position::TopLeft) }]);
     let out = temp_out(&dir, "marked.pdf");
     stamp(&input, stamp_plan, &out);
     let after = images_per_page(&out);
@@ -353,7 +366,10 @@ fn what_is_not_png_or_jpeg_is_refused_as_unsupported() {
 fn one_label_per_page_shares_one_font() {
     let dir = tempfile::tempdir().unwrap();
     let input = text_pdf("lroundrect.pdf");
-    let placement = Placement { anchor: Anchor::Position { position: Position::BottomCenter, margin: 28.0 }, ..at(Position::Center) };
+    let placement = Placement {
+        anchor: Anchor::Position { position: Position::BottomCenter, margin: 28.0 },
+        ..at(Position::Center)
+    };
     let contents: Vec<MarkContent> = (1..=10).map(|n| text(&format!("Page {n} of 10"), 11.0, RED)).collect();
     let pages = (1..=10).map(|n| (n, vec![Mark { content: n as usize - 1, placement }])).collect();
     let out = temp_out(&dir, "numbered.pdf");
@@ -371,7 +387,8 @@ fn one_label_per_page_shares_one_font() {
 #[test]
 fn five_hundred_pages_stamp_quickly() {
     let dir = tempfile::tempdir().unwrap();
-    let first_500 = scanpro_pdf::split(&text_pdf("pgfmanual.pdf"), vec![(1..=500).collect()], dir.path(), "pgf").unwrap().remove(0);
+    let first_500 =
+        scanpro_pdf::split(&text_pdf("pgfmanual.pdf"), vec![(1..=500).collect()], dir.path(), "pgf").unwrap().remove(0);
     let pages: Vec<u32> = (1..=500).collect();
     // Reading and writing the file back with nothing drawn: the floor under both timings.
     let started = Instant::now();
@@ -399,7 +416,11 @@ fn five_hundred_pages_stamp_quickly() {
     assert_eq!(qpdf_check(&out), 0);
     assert_eq!(qpdf_check(&numbered), 0);
     assert_eq!(added_words(&first_500, &numbered, 432), sorted(&["Page", "432", "of", "500"]));
-    assert_ne!(render(&out, 500, 20).rgb, render(&first_500, 500, 20).rgb, "the diagonal watermark shows on the last page");
+    assert_ne!(
+        render(&out, 500, 20).rgb,
+        render(&first_500, 500, 20).rgb,
+        "the diagonal watermark shows on the last page"
+    );
     // One subset font, shared by all 500 labels.
     let fonts = tool_output("pdffonts", &[numbered.to_str().unwrap()]);
     assert_eq!(fonts.lines().filter(|l| l.contains("DejaVuSans")).count(), 1, "{fonts}");
@@ -415,7 +436,12 @@ fn stamp_unchecked(input: &Path, plan: StampPlan, out: &Path) {
 fn pages_outside_the_document_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = temp_out(&dir, "never.pdf");
-    let err = scanpro_pdf::stamp(&text_pdf("ltnews17.pdf"), |_| Ok(plan(text("x", 10.0, RED), at(Position::Center), &[3])), &out).unwrap_err();
+    let err = scanpro_pdf::stamp(
+        &text_pdf("ltnews17.pdf"),
+        |_| Ok(plan(text("x", 10.0, RED), at(Position::Center), &[3])),
+        &out,
+    )
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidParams);
     assert!(err.message.contains("page 3 does not exist"), "{err}");
     let png = corpus().join("images/ocrmypdf_baiona.png");
@@ -454,7 +480,8 @@ fn pages_sharing_resources_keep_their_fonts_and_get_their_own_marks() {
     shared_resources_pdf(&input, 20);
     let placement = Placement { opacity: 0.5, ..at(Position::BottomRight) };
     let contents: Vec<MarkContent> = (1..=20).map(|n| text(&format!("No {n}"), 12.0, RED)).collect();
-    let mut pages: BTreeMap<u32, Vec<Mark>> = (1..=20).map(|n| (n, vec![Mark { content: n as usize - 1, placement }])).collect();
+    let mut pages: BTreeMap<u32, Vec<Mark>> =
+        (1..=20).map(|n| (n, vec![Mark { content: n as usize - 1, placement }])).collect();
     // Pages 1 and 2 also get the same watermark.
     let mut contents = contents;
     contents.push(text("SHARED", 40.0, RED));

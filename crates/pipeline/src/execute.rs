@@ -7,8 +7,8 @@
 //! outputs. Meanwhile a heartbeat renews the lease and picks up cancellation; stopping the steps
 //! drops the running step, which kills its process group.
 
-use crate::steps::{StepFile, StepRequest};
 use crate::Pipeline;
+use crate::steps::{StepFile, StepRequest};
 use chrono::Utc;
 use scanpro_core::job::{Progress, StepState, StepStatus};
 use scanpro_core::{ErrorCode, FileId, ToolError};
@@ -97,11 +97,16 @@ impl Pipeline {
         let mut files = Vec::with_capacity(job.spec.inputs.len());
         for (index, id) in job.spec.inputs.iter().enumerate() {
             let record = self.meta.file(&job.owner, *id).await.map_err(|e| match e.code() {
-                ErrorCode::NotFound => ToolError::new(ErrorCode::NotFound, format!("input file {id} was deleted before the job ran")),
+                ErrorCode::NotFound => {
+                    ToolError::new(ErrorCode::NotFound, format!("input file {id} was deleted before the job ran"))
+                }
                 _ => ToolError::new(ErrorCode::Unavailable, format!("could not read input {id}: {e}")),
             })?;
             let path = dir.join(index.to_string());
-            self.blobs.fetch_to(&record.blob_key, &path).await.map_err(|e| ToolError::new(ErrorCode::Unavailable, e.to_string()))?;
+            self.blobs
+                .fetch_to(&record.blob_key, &path)
+                .await
+                .map_err(|e| ToolError::new(ErrorCode::Unavailable, e.to_string()))?;
             files.push(StepFile { path, filename: record.filename, content_type: record.content_type });
         }
         Ok(files)
@@ -116,7 +121,13 @@ impl Pipeline {
 
     /// Stores the outputs and commits them with the job's success, once. Outputs stored by an
     /// attempt that cannot commit are deleted again.
-    async fn commit_outputs(&self, job: &JobRecord, worker: &str, steps: &[StepState], outputs: Vec<StepFile>) -> Result<Outcome, StoreError> {
+    async fn commit_outputs(
+        &self,
+        job: &JobRecord,
+        worker: &str,
+        steps: &[StepState],
+        outputs: Vec<StepFile>,
+    ) -> Result<Outcome, StoreError> {
         let now = Utc::now();
         let mut records = Vec::with_capacity(outputs.len());
         let mut committed = false;
@@ -151,7 +162,13 @@ impl Pipeline {
         Ok(if committed { Outcome::Succeeded } else { Outcome::Abandoned })
     }
 
-    async fn record_failure(&self, job: &JobRecord, worker: &str, steps: &mut [StepState], error: ToolError) -> Result<Outcome, StoreError> {
+    async fn record_failure(
+        &self,
+        job: &JobRecord,
+        worker: &str,
+        steps: &mut [StepState],
+        error: ToolError,
+    ) -> Result<Outcome, StoreError> {
         for step in steps.iter_mut() {
             step.status = match step.status {
                 StepStatus::Running => StepStatus::Failed,

@@ -1,7 +1,7 @@
 //! Ingest: uploads into storage, and job requests into the queue.
 
-use crate::error::{Error, Result};
 use crate::Pipeline;
+use crate::error::{Error, Result};
 use chrono::Utc;
 use scanpro_core::job::JobSpec;
 use scanpro_core::{ErrorCode, FileId, OwnerId};
@@ -38,7 +38,12 @@ impl Pipeline {
 
     /// Validates a job request and queues it. Returns the job and whether it was created now
     /// (`false`: the same `Idempotency-Key` and body were seen before and the first job is returned).
-    pub async fn submit(&self, owner: &OwnerId, spec: JobSpec, idempotency_key: Option<String>) -> Result<(JobRecord, bool)> {
+    pub async fn submit(
+        &self,
+        owner: &OwnerId,
+        spec: JobSpec,
+        idempotency_key: Option<String>,
+    ) -> Result<(JobRecord, bool)> {
         self.check_spec(owner, &spec).await?;
         let idempotency = idempotency_key.map(|key| (key, request_hash(&spec)));
         let (job, created) = self
@@ -86,11 +91,14 @@ impl Pipeline {
             return Err(invalid(format!("steps: at most {} steps per job", self.settings.max_steps)));
         }
         if let Some(url) = &spec.webhook_url {
-            crate::notify::check_webhook_url(url, self.settings.webhook_allow_private_hosts).map_err(|why| invalid(format!("webhook_url: {why}")))?;
+            crate::notify::check_webhook_url(url, self.settings.webhook_allow_private_hosts)
+                .map_err(|why| invalid(format!("webhook_url: {why}")))?;
         }
         for (index, id) in spec.inputs.iter().enumerate() {
             self.meta.file(owner, *id).await.map_err(|e| match e.code() {
-                ErrorCode::NotFound => Error::rejected(ErrorCode::NotFound, format!("inputs[{index}]: file {id} not found")),
+                ErrorCode::NotFound => {
+                    Error::rejected(ErrorCode::NotFound, format!("inputs[{index}]: file {id} not found"))
+                }
                 _ => e.into(),
             })?;
         }

@@ -115,7 +115,8 @@ async fn refuse_internal_host(url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
     let host = parsed.host_str().ok_or("no host")?;
     let port = parsed.port_or_known_default().unwrap_or(80);
-    let addresses = tokio::net::lookup_host((host.trim_matches(['[', ']']), port)).await.map_err(|e| format!("{host}: {e}"))?;
+    let addresses =
+        tokio::net::lookup_host((host.trim_matches(['[', ']']), port)).await.map_err(|e| format!("{host}: {e}"))?;
     for address in addresses {
         if is_internal(address.ip()) {
             return Err(format!("{host} resolves to the internal address {}", address.ip()));
@@ -127,11 +128,20 @@ async fn refuse_internal_host(url: &str) -> Result<(), String> {
 fn is_internal(ip: std::net::IpAddr) -> bool {
     match ip {
         std::net::IpAddr::V4(v4) => {
-            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast()
-                || v4.is_multicast() || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
         }
         std::net::IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || v6.is_unique_local() || v6.is_unicast_link_local()
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local()
                 || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(v4.into()))
         }
     }
@@ -144,7 +154,14 @@ mod tests {
     #[test]
     fn internal_and_odd_urls_are_refused() {
         assert!(check_webhook_url("https://hooks.example.com/x", false).is_ok());
-        for bad in ["ftp://x/y", "http://127.0.0.1/x", "http://169.254.169.254/latest", "http://[::1]/", "http://10.0.0.8/", "http://localhost:9/"] {
+        for bad in [
+            "ftp://x/y",
+            "http://127.0.0.1/x",
+            "http://169.254.169.254/latest",
+            "http://[::1]/",
+            "http://10.0.0.8/",
+            "http://localhost:9/",
+        ] {
             assert!(check_webhook_url(bad, false).is_err(), "{bad}");
         }
         assert!(check_webhook_url("http://127.0.0.1:9/hook", true).is_ok());

@@ -69,7 +69,9 @@ impl StepRequest {
                 report: result.report,
             },
             Ok(Err(error)) => StepReply::Failed(error),
-            Err(_) => StepReply::Failed(ToolError::internal(format!("{} failed unexpectedly on this input", self.tool))),
+            Err(_) => {
+                StepReply::Failed(ToolError::internal(format!("{} failed unexpectedly on this input", self.tool)))
+            }
         }
     }
 }
@@ -101,7 +103,12 @@ impl StepRunner {
     }
 }
 
-async fn run_in_child(exe: &PathBuf, timeout: Duration, limits: Limits, request: StepRequest) -> Result<StepResult, ToolError> {
+async fn run_in_child(
+    exe: &PathBuf,
+    timeout: Duration,
+    limits: Limits,
+    request: StepRequest,
+) -> Result<StepResult, ToolError> {
     let tool = request.tool.clone();
     let body = serde_json::to_vec(&request).map_err(|e| ToolError::internal(e.to_string()))?;
     let child = Subprocess::new(exe).arg("step-exec").stdin(body).timeout(timeout).limits(limits).run().await;

@@ -25,8 +25,13 @@ pub trait Queue: Send + Sync {
     async fn dispatch(&self, job: &JobRecord) -> Result<(), StoreError>;
 
     /// Waits up to `wait` for a job of `class` and claims it for `worker` with a lease.
-    async fn next(&self, class: &str, worker: &str, lease: Duration, wait: std::time::Duration)
-    -> Result<Option<JobRecord>, StoreError>;
+    async fn next(
+        &self,
+        class: &str,
+        worker: &str,
+        lease: Duration,
+        wait: std::time::Duration,
+    ) -> Result<Option<JobRecord>, StoreError>;
 
     /// Takes back jobs whose worker went silent (expired leases), so they run again.
     async fn reclaim(&self) -> Result<Released, StoreError>;

@@ -107,7 +107,11 @@ fn parse_invocation(args: &[String], schema: &Value) -> Result<Invocation, Strin
             let kinds = property_kinds(schema, &name);
             let value = match inline {
                 Some(value) => value,
-                None if kinds.contains(&"boolean") && iter.peek().is_none_or(|next| !matches!(next.as_str(), "true" | "false")) => "true".into(),
+                None if kinds.contains(&"boolean")
+                    && iter.peek().is_none_or(|next| !matches!(next.as_str(), "true" | "false")) =>
+                {
+                    "true".into()
+                }
                 None => iter.next().ok_or_else(|| format!("--{name} needs a value"))?.clone(),
             };
             invocation.params.insert(name, typed_value(&value, &kinds));
@@ -131,10 +135,16 @@ fn property_kinds<'a>(schema: &'a Value, name: &str) -> Vec<&'a str> {
 fn typed_value(text: &str, kinds: &[&str]) -> Value {
     let parsed = serde_json::from_str::<Value>(text).ok();
     if kinds.contains(&"array") && !text.trim_start().starts_with('[') {
-        return Value::Array(text.split(',').map(|item| typed_value(item.trim(), &["integer", "number", "string"])).collect());
+        return Value::Array(
+            text.split(',').map(|item| typed_value(item.trim(), &["integer", "number", "string"])).collect(),
+        );
     }
     match parsed {
-        Some(value @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_))) if !kinds.contains(&"string") || kinds.len() > 2 => value,
+        Some(value @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_)))
+            if !kinds.contains(&"string") || kinds.len() > 2 =>
+        {
+            value
+        }
         _ => Value::String(text.to_owned()),
     }
 }
@@ -145,7 +155,8 @@ pub fn list_tools() -> anyhow::Result<()> {
         if let Some(Value::Object(properties)) = tool.params_schema.get("properties") {
             for (name, property) in properties {
                 let kinds = property_kinds(&tool.params_schema, name).join("|");
-                let description = property.get("description").and_then(Value::as_str).unwrap_or("").lines().next().unwrap_or("");
+                let description =
+                    property.get("description").and_then(Value::as_str).unwrap_or("").lines().next().unwrap_or("");
                 println!("    --{:<14} {:<16} {}", name.replace('_', "-"), kinds, description);
             }
         }
@@ -182,7 +193,9 @@ mod tests {
 
     #[test]
     fn splits_params_inputs_and_output() {
-        let got = parse_invocation(&args(&["--angle", "90", "--pages=1-3", "a.pdf", "-o", "out.pdf", "b.pdf"]), &schema()).unwrap();
+        let got =
+            parse_invocation(&args(&["--angle", "90", "--pages=1-3", "a.pdf", "-o", "out.pdf", "b.pdf"]), &schema())
+                .unwrap();
         assert_eq!(got.params, json!({"angle": 90, "pages": "1-3"}).as_object().unwrap().clone());
         assert_eq!(got.inputs, vec![PathBuf::from("a.pdf"), PathBuf::from("b.pdf")]);
         assert_eq!(got.output, Some(PathBuf::from("out.pdf")));
@@ -190,7 +203,8 @@ mod tests {
 
     #[test]
     fn values_follow_the_schema() {
-        let got = parse_invocation(&args(&["--order", "2,0,1", "--pages", "5", "--skip-first", "x.pdf"]), &schema()).unwrap();
+        let got =
+            parse_invocation(&args(&["--order", "2,0,1", "--pages", "5", "--skip-first", "x.pdf"]), &schema()).unwrap();
         assert_eq!(got.params["order"], json!([2, 0, 1]));
         assert_eq!(got.params["pages"], json!("5"), "a page selection stays a string");
         assert_eq!(got.params["skip_first"], json!(true));

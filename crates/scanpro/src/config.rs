@@ -5,9 +5,9 @@
 //! `SCANPRO_DATA_DIR`, `SCANPRO_MAX_UPLOAD_MB`…), except the backend URLs, which keep their
 //! conventional names: `DATABASE_URL`, `REDIS_URL`, `STORAGE_URL`.
 
-use anyhow::{bail, Context};
-use figment::providers::{Env, Format, Serialized, Toml};
+use anyhow::{Context, bail};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -102,7 +102,9 @@ impl Config {
             figment = figment.merge(Toml::file(path));
         }
         let config: Config = figment
-            .merge(Env::prefixed("SCANPRO_").filter(move |key| known.iter().any(|k| key.as_str().eq_ignore_ascii_case(k))))
+            .merge(
+                Env::prefixed("SCANPRO_").filter(move |key| known.iter().any(|k| key.as_str().eq_ignore_ascii_case(k))),
+            )
             .merge(Env::raw().only(&PLAIN_ENV))
             .merge(Serialized::defaults(flags))
             .extract()
@@ -216,7 +218,8 @@ mod tests {
             struct Flags {
                 workers: usize,
             }
-            let config = Config::load(Some(Path::new("custom.toml")), Flags { workers: 9 }).map_err(|e| e.to_string())?;
+            let config =
+                Config::load(Some(Path::new("custom.toml")), Flags { workers: 9 }).map_err(|e| e.to_string())?;
             assert_eq!(config.listen.port(), 9000, "file");
             assert_eq!(config.max_upload_mb, 7, "env over file");
             assert_eq!(config.workers, 9, "flag over file");

@@ -6,8 +6,8 @@ use scanpro_api::{ApiSettings, AppState};
 use scanpro_engines::Limits;
 use scanpro_pipeline::{Events, Pipeline, Settings, StepRunner};
 use scanpro_queue::{EmbeddedQueue, LIGHT_CLASS};
-use scanpro_store::blobs::FsBlobs;
 use scanpro_store::Meta;
+use scanpro_store::blobs::FsBlobs;
 use scanpro_worker::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,18 +30,28 @@ pub fn migrate(config: Config) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let instance = format!("serve-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let pipeline = build_pipeline(&config).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     // Printed on stdout whatever the log format, so scripts and tests can find a port-0 server.
     println!("scanpro: listening on http://{}", listener.local_addr()?);
 
     let shutdown = Shutdown::default();
     let drain = Duration::from_secs(config.drain_secs);
-    let workers = tokio::spawn(scanpro_worker::run_workers(pipeline.clone(), LIGHT_CLASS, config.worker_count(), instance.clone(), shutdown.clone()));
+    let workers = tokio::spawn(scanpro_worker::run_workers(
+        pipeline.clone(),
+        LIGHT_CLASS,
+        config.worker_count(),
+        instance.clone(),
+        shutdown.clone(),
+    ));
     tokio::spawn(sweep_forever(pipeline.clone(), Duration::from_secs(config.sweep_interval_secs)));
 
     let state = AppState {
         pipeline,
-        settings: Arc::new(ApiSettings { oneshot_wait: Duration::from_secs(config.oneshot_wait_secs), secure_cookies: config.secure_cookies }),
+        settings: Arc::new(ApiSettings {
+            oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
+            secure_cookies: config.secure_cookies,
+        }),
     };
     let on_signal = {
         let shutdown = shutdown.clone();
@@ -86,7 +96,14 @@ async fn build_pipeline(config: &Config) -> anyhow::Result<Pipeline> {
         large_input_bytes: config.large_input_mb * 1024 * 1024,
         ..Settings::default()
     };
-    let pipeline = Pipeline { meta, blobs: Arc::new(blobs), queue, events: Events::default(), steps, settings: Arc::new(settings) };
+    let pipeline = Pipeline {
+        meta,
+        blobs: Arc::new(blobs),
+        queue,
+        events: Events::default(),
+        steps,
+        settings: Arc::new(settings),
+    };
     pipeline.announce_ended(&orphans);
     Ok(pipeline)
 }
@@ -104,7 +121,7 @@ async fn sweep_forever(pipeline: Pipeline, every: Duration) {
 }
 
 async fn termination_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
     tokio::select! {

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn merge_job_end_to_end() {
@@ -78,7 +78,8 @@ async fn two_step_pipeline_feeds_outputs_forward() {
 async fn one_shot_returns_the_file_or_a_zip() {
     let server = Server::start(&[]);
     let client = server.client();
-    let response = client.one_shot("rotate", &[&corpus("pdf-text/lscape.pdf")], json!({"angle": 270, "pages": "even"})).await;
+    let response =
+        client.one_shot("rotate", &[&corpus("pdf-text/lscape.pdf")], json!({"angle": 270, "pages": "even"})).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/pdf");
     assert!(response.headers().get("x-scanpro-job-id").is_some());
@@ -87,7 +88,8 @@ async fn one_shot_returns_the_file_or_a_zip() {
     std::fs::write(&rotated, response.bytes().await.unwrap()).unwrap();
     assert_qpdf_ok(&rotated);
     let original = rotations(&corpus("pdf-text/lscape.pdf"));
-    let expected: Vec<u32> = original.iter().enumerate().map(|(i, r)| if i % 2 == 1 { (r + 270) % 360 } else { *r }).collect();
+    let expected: Vec<u32> =
+        original.iter().enumerate().map(|(i, r)| if i % 2 == 1 { (r + 270) % 360 } else { *r }).collect();
     assert_eq!(rotations(&rotated), expected);
 
     let response = client.one_shot("split", &[&corpus("pdf-text/ltnews17.pdf")], json!({"mode": "each"})).await;
@@ -113,7 +115,10 @@ async fn bad_input_gets_typed_errors() {
     assert_eq!((status, problem["code"].as_str().unwrap()), (415, "unsupported_format"), "{problem}");
 
     // Encrypted without a password.
-    let (status, problem) = problem_of(client.one_shot("info", &[&corpus("pdf-broken/pypdf_libreoffice-writer-password.pdf")], json!({})).await).await;
+    let (status, problem) = problem_of(
+        client.one_shot("info", &[&corpus("pdf-broken/pypdf_libreoffice-writer-password.pdf")], json!({})).await,
+    )
+    .await;
     assert_eq!((status, problem["code"].as_str().unwrap()), (422, "encrypted_input"), "{problem}");
 
     // Truncated.
@@ -127,19 +132,31 @@ async fn bad_input_gets_typed_errors() {
     );
 
     // Pages out of range name the field.
-    let (status, problem) = problem_of(client.one_shot("rotate", &[&corpus("pdf-text/ltnews17.pdf")], json!({"angle": 90, "pages": "1,7"})).await).await;
+    let (status, problem) = problem_of(
+        client.one_shot("rotate", &[&corpus("pdf-text/ltnews17.pdf")], json!({"angle": 90, "pages": "1,7"})).await,
+    )
+    .await;
     assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_params"), "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("pages"), "{problem}");
 
     // Bad parameters are refused at creation.
     let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
-    let response = client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 45}}]})).await;
+    let response = client
+        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 45}}]}))
+        .await;
     let (status, problem) = problem_of(response).await;
     assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_params"), "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("angle"), "{problem}");
     let response = client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "nope"}]})).await;
     assert_eq!(problem_of(response).await.0, 400);
-    let response = client.http.post(client.url("/api/v1/jobs")).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let response = client
+        .http
+        .post(client.url("/api/v1/jobs"))
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem_of(response).await.1["code"], "bad_request");
 
     // Over the upload limit: 413 without storing anything.
@@ -174,7 +191,12 @@ async fn owners_see_only_their_own_files_and_jobs() {
     let job_id = job["id"].as_str().unwrap();
     alice.wait_job(job_id).await;
 
-    for path in [format!("/api/v1/files/{id}"), format!("/api/v1/files/{id}/content"), format!("/api/v1/jobs/{job_id}"), format!("/api/v1/jobs/{job_id}/outputs.zip")] {
+    for path in [
+        format!("/api/v1/files/{id}"),
+        format!("/api/v1/files/{id}/content"),
+        format!("/api/v1/jobs/{job_id}"),
+        format!("/api/v1/jobs/{job_id}/outputs.zip"),
+    ] {
         assert_eq!(bob.get_json(&path).await.0, 404, "{path}");
         assert_eq!(alice.get_json(&path).await.0, 200, "{path}");
     }
@@ -194,7 +216,8 @@ async fn idempotency_ranges_events_and_docs() {
     let client = server.client();
     let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
     let body = json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 180}}]});
-    let send = |body: Value| client.http.post(client.url("/api/v1/jobs")).header("Idempotency-Key", "k-1").json(&body).send();
+    let send =
+        |body: Value| client.http.post(client.url("/api/v1/jobs")).header("Idempotency-Key", "k-1").json(&body).send();
     let first: Value = send(body.clone()).await.unwrap().json().await.unwrap();
     let again = send(body.clone()).await.unwrap();
     assert_eq!(again.headers()["idempotent-replayed"], "true");
@@ -204,9 +227,15 @@ async fn idempotency_ranges_events_and_docs() {
     assert_eq!(send(other).await.unwrap().status(), 409);
 
     // Server-Sent Events end with the final state.
-    let events = client.http.get(client.url(&format!("/api/v1/jobs/{}/events", first["id"].as_str().unwrap()))).send().await.unwrap();
+    let events = client
+        .http
+        .get(client.url(&format!("/api/v1/jobs/{}/events", first["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(events.headers()["content-type"], "text/event-stream");
-    let text = tokio::time::timeout(std::time::Duration::from_secs(60), events.text()).await.expect("stream ends").unwrap();
+    let text =
+        tokio::time::timeout(std::time::Duration::from_secs(60), events.text()).await.expect("stream ends").unwrap();
     let last = text.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap();
     assert_eq!(serde_json::from_str::<Value>(last).unwrap()["status"], "succeeded", "{text}");
 
@@ -251,7 +280,12 @@ async fn webhook_receives_the_finished_job() {
             request.extend_from_slice(&buf[..n]);
             let text = String::from_utf8_lossy(&request).to_string();
             if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                let length: usize = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap();
                 if body.len() >= length {
                     socket.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await.unwrap();
                     return (head.to_owned(), serde_json::from_str::<Value>(body).unwrap());
@@ -264,14 +298,16 @@ async fn webhook_receives_the_finished_job() {
     let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
     let response = client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 90}}], "webhook_url": hook, "tag": "t1"})).await;
     assert_eq!(response.status(), 202);
-    let (head, body) = tokio::time::timeout(std::time::Duration::from_secs(60), received).await.expect("webhook called").unwrap();
+    let (head, body) =
+        tokio::time::timeout(std::time::Duration::from_secs(60), received).await.expect("webhook called").unwrap();
     assert!(head.starts_with("POST /hook"), "{head}");
     assert_eq!(body["event"], "job.finished");
     assert_eq!(body["job"]["status"], "succeeded", "{body}");
     assert_eq!(body["job"]["tag"], "t1");
     assert_eq!(body["job"]["outputs"].as_array().unwrap().len(), 1);
 
-    let response = client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "info"}], "webhook_url": "ftp://x"})).await;
+    let response =
+        client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "info"}], "webhook_url": "ftp://x"})).await;
     assert_eq!(response.status(), 400);
 }
 
@@ -322,7 +358,9 @@ async fn large_inputs_take_the_streaming_path() {
         }
     };
     let dir = tempfile::tempdir().unwrap();
-    let job = run(json!([{"tool": "merge", "params": {"order": [1, 0]}}]), vec![big["id"].clone(), small["id"].clone()]).await;
+    let job =
+        run(json!([{"tool": "merge", "params": {"order": [1, 0]}}]), vec![big["id"].clone(), small["id"].clone()])
+            .await;
     assert_eq!(job["steps"][0]["report"]["streaming"], true, "{job}");
     let merged = dir.path().join("merged.pdf");
     client.download(job["outputs"][0]["url"].as_str().unwrap(), &merged).await;

@@ -48,7 +48,11 @@ fn run_reports_errors_with_codes_and_exit_status() {
     let png = corpus("images/ocrmypdf_baiona.png");
     let out = scanpro(&["run", "rotate", "--angle", "90", s(&png), "-o", "/tmp/never.pdf"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported_format"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unsupported_format"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let pdf = corpus("pdf-text/ltnews17.pdf");
     let out = scanpro(&["run", "split", "--ranges", "1-3,x", s(&pdf), "-o", "/tmp/never"]);

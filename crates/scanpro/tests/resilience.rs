@@ -3,14 +3,15 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// A job that takes a while: merging many copies of a 1,321-page manual.
 async fn slow_job(client: &Client, copies: usize) -> String {
     let big = client.upload(&corpus("pdf-text/pgfmanual.pdf")).await;
     let inputs: Vec<Value> = (0..copies).map(|_| big["id"].clone()).collect();
-    let job: Value = client.create_job(json!({"inputs": inputs, "steps": [{"tool": "merge"}]})).await.json().await.unwrap();
+    let job: Value =
+        client.create_job(json!({"inputs": inputs, "steps": [{"tool": "merge"}]})).await.json().await.unwrap();
     job["id"].as_str().unwrap().to_owned()
 }
 
@@ -35,7 +36,8 @@ async fn a_job_running_when_the_server_is_killed_completes_once_after_restart() 
     let client = server.client();
     let id = slow_job(&client, 8).await;
     wait_until_running(&client, &id).await;
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(server.child.id() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(server.child.id() as i32), nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
     server.kill();
 
     let restarted = Server::start_in(&data, &[("SCANPRO_WORKERS", "1")]);
@@ -61,7 +63,8 @@ async fn a_crashing_step_fails_its_job_and_the_server_lives_on() {
     assert!(matches!(job["error"]["code"].as_str(), Some("internal_error" | "resource_limit")), "{job}");
     assert_eq!(client.get_json("/healthz").await.0, 200);
     let small = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
-    let job: Value = client.create_job(json!({"inputs": [small["id"]], "steps": [{"tool": "info"}]})).await.json().await.unwrap();
+    let job: Value =
+        client.create_job(json!({"inputs": [small["id"]], "steps": [{"tool": "info"}]})).await.json().await.unwrap();
     assert_eq!(client.wait_job(job["id"].as_str().unwrap()).await["status"], "succeeded");
 }
 
@@ -133,7 +136,8 @@ async fn broken_pdf_corpus_gets_results_or_typed_errors() {
             problem["code"].as_str().unwrap().to_owned()
         };
         assert!(
-            ["ok", "invalid_pdf", "encrypted_input", "unsupported_format", "resource_limit", "step_timeout"].contains(&code.as_str()),
+            ["ok", "invalid_pdf", "encrypted_input", "unsupported_format", "resource_limit", "step_timeout"]
+                .contains(&code.as_str()),
             "{}: {status} {code}",
             path.display()
         );
@@ -161,11 +165,16 @@ async fn cancel_stops_a_running_job() {
     // The step's process was killed with it: the server is soon left with no child.
     let started = Instant::now();
     loop {
-        let children = std::process::Command::new("pgrep").args(["-P", &server.child.id().to_string()]).output().unwrap();
+        let children =
+            std::process::Command::new("pgrep").args(["-P", &server.child.id().to_string()]).output().unwrap();
         if children.stdout.is_empty() {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(3), "step process survived: {}", String::from_utf8_lossy(&children.stdout));
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "step process survived: {}",
+            String::from_utf8_lossy(&children.stdout)
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -2,7 +2,7 @@
 //! `Any` driver; only migrations differ per backend.
 
 use crate::error::{Result, StoreError};
-use crate::records::{millis, FileRecord, FileRow, JobRecord, JobRow};
+use crate::records::{FileRecord, FileRow, JobRecord, JobRow, millis};
 use chrono::{DateTime, Duration, Utc};
 use scanpro_core::job::{JobSpec, JobStatus, Progress, StepState, StepStatus};
 use scanpro_core::{ErrorCode, FileId, JobId, OwnerId, ToolError};
@@ -153,11 +153,12 @@ impl Meta {
     }
 
     pub async fn expired_files(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<FileRecord>> {
-        let rows: Vec<FileRow> = sqlx::query_as("SELECT * FROM files WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2")
-            .bind(millis(now))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<FileRow> =
+            sqlx::query_as("SELECT * FROM files WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2")
+                .bind(millis(now))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -184,10 +185,14 @@ impl Meta {
             .map(|s| StepState { tool: s.tool.clone(), status: StepStatus::Pending, report: None })
             .collect();
         let (key, hash) = new.idempotency.clone().unzip();
-        let inserted = sqlx::query(concat!("INSERT INTO jobs (id, owner, status, class, spec, steps, progress, attempts, max_attempts, \
+        let inserted = sqlx::query(concat!(
+            "INSERT INTO jobs (id, owner, status, class, spec, steps, progress, attempts, max_attempts, \
              idempotency_key, request_hash, tag, created_at, updated_at, expires_at, run_after, cancel_requested) \
              VALUES ($1, $2, 'queued', $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $11, $12, $11, 0) \
-             ON CONFLICT DO NOTHING RETURNING ", job_columns!(), ""))
+             ON CONFLICT DO NOTHING RETURNING ",
+            job_columns!(),
+            ""
+        ))
         .bind(JobId::new().to_string())
         .bind(new.owner.as_str())
         .bind(&new.class)
@@ -214,11 +219,12 @@ impl Meta {
     }
 
     async fn job_by_idempotency_key(&self, owner: &OwnerId, key: &str) -> Result<Option<JobRecord>> {
-        let row: Option<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE owner = $1 AND idempotency_key = $2"))
-        .bind(owner.as_str())
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<JobRow> =
+            sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE owner = $1 AND idempotency_key = $2"))
+                .bind(owner.as_str())
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -242,7 +248,11 @@ impl Meta {
 
     /// The owner's most recent jobs, newest first.
     pub async fn list_jobs(&self, owner: &OwnerId, limit: i64) -> Result<Vec<JobRecord>> {
-        let rows: Vec<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE owner = $1 ORDER BY created_at DESC, id DESC LIMIT $2"))
+        let rows: Vec<JobRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE owner = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+        ))
         .bind(owner.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
@@ -280,13 +290,17 @@ impl Meta {
                  started_at = COALESCE(started_at, $3), updated_at = $3 \
                  WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND class = $4 AND run_after <= $3 \
                              ORDER BY run_after, created_at LIMIT 1) \
-                   AND status = 'queued' RETURNING ", job_columns!()),
+                   AND status = 'queued' RETURNING ",
+                job_columns!()
+            ),
             Backend::Postgres => concat!(
                 "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
                  started_at = COALESCE(started_at, $3), updated_at = $3 \
                  WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND class = $4 AND run_after <= $3 \
                              ORDER BY run_after, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                   AND status = 'queued' RETURNING ", job_columns!()),
+                   AND status = 'queued' RETURNING ",
+                job_columns!()
+            ),
         };
         let now = Utc::now();
         let row = sqlx::query(sql)
@@ -302,9 +316,13 @@ impl Meta {
     /// Takes a specific job if it is still queued (a queue delivered its id).
     pub async fn claim(&self, id: JobId, worker: &str, lease: Duration) -> Result<Option<JobRecord>> {
         let now = Utc::now();
-        let row = sqlx::query(concat!("UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
+        let row = sqlx::query(concat!(
+            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
              started_at = COALESCE(started_at, $3), updated_at = $3 \
-             WHERE id = $4 AND status = 'queued' AND run_after <= $3 AND cancel_requested = 0 RETURNING ", job_columns!(), ""))
+             WHERE id = $4 AND status = 'queued' AND run_after <= $3 AND cancel_requested = 0 RETURNING ",
+            job_columns!(),
+            ""
+        ))
         .bind(worker)
         .bind(millis(now + lease))
         .bind(millis(now))
@@ -334,7 +352,13 @@ impl Meta {
     }
 
     /// Records step states and progress while the worker holds the lease.
-    pub async fn save_progress(&self, id: JobId, worker: &str, steps: &[StepState], progress: Progress) -> Result<bool> {
+    pub async fn save_progress(
+        &self,
+        id: JobId,
+        worker: &str,
+        steps: &[StepState],
+        progress: Progress,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE jobs SET steps = $1, progress = $2, updated_at = $3 \
              WHERE id = $4 AND status = 'running' AND lease_owner = $5",
@@ -351,7 +375,13 @@ impl Meta {
 
     /// Commits a success: the output rows and the final state, in one transaction, only if
     /// `worker` still holds the lease. A stale worker's outputs are never committed (returns false).
-    pub async fn finish_succeeded(&self, id: JobId, worker: &str, steps: &[StepState], outputs: &[FileRecord]) -> Result<bool> {
+    pub async fn finish_succeeded(
+        &self,
+        id: JobId,
+        worker: &str,
+        steps: &[StepState],
+        outputs: &[FileRecord],
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let now = Utc::now();
         let progress = Progress { percent: 100, ..Default::default() };
@@ -426,7 +456,8 @@ impl Meta {
     /// Jobs that used up their deliveries fail with `delivery_limit` (the dead letter), jobs whose
     /// cancel was requested end `cancelled`, the others are queued again.
     pub async fn release_abandoned(&self, all_running: bool) -> Result<Released> {
-        let filter = if all_running { "status = 'running' AND $2 = 0" } else { "status = 'running' AND lease_until < $2" };
+        let filter =
+            if all_running { "status = 'running' AND $2 = 0" } else { "status = 'running' AND lease_until < $2" };
         let ended = format!(
             "UPDATE jobs SET \
                status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'failed' END, \
@@ -447,7 +478,12 @@ impl Meta {
             .iter()
             .map(|r| r.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("job id: {e}"))))
             .collect::<Result<Vec<JobId>>>()?;
-        let requeued = sqlx::query(AssertSqlSafe(requeue.as_str())).bind(now).bind(bound).execute(&self.pool).await?.rows_affected();
+        let requeued = sqlx::query(AssertSqlSafe(requeue.as_str()))
+            .bind(now)
+            .bind(bound)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(Released { requeued, ended })
     }
 
@@ -463,11 +499,13 @@ impl Meta {
 
     /// Finished or abandoned jobs past their expiry.
     pub async fn expired_jobs(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<JobId>> {
-        let rows = sqlx::query("SELECT id FROM jobs WHERE expires_at <= $1 AND status IN ('succeeded', 'failed', 'cancelled') LIMIT $2")
-            .bind(millis(now))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id FROM jobs WHERE expires_at <= $1 AND status IN ('succeeded', 'failed', 'cancelled') LIMIT $2",
+        )
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| r.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("job id: {e}"))))
             .collect()
@@ -530,6 +568,12 @@ fn sqlite_url_creating_dir(url: &str) -> Result<String> {
             std::fs::create_dir_all(parent)?;
         }
     }
-    let query = if query.contains("mode=") { query.to_owned() } else if query.is_empty() { "mode=rwc".into() } else { format!("{query}&mode=rwc") };
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".into()
+    } else {
+        format!("{query}&mode=rwc")
+    };
     Ok(format!("sqlite://{path}?{query}"))
 }

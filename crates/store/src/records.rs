@@ -131,8 +131,8 @@ impl TryFrom<JobRow> for JobRecord {
     fn try_from(r: JobRow) -> Result<Self, StoreError> {
         let error = match r.error_code {
             Some(code) => {
-                let code: ErrorCode = serde_json::from_value(serde_json::Value::String(code))
-                    .unwrap_or(ErrorCode::InternalError);
+                let code: ErrorCode =
+                    serde_json::from_value(serde_json::Value::String(code)).unwrap_or(ErrorCode::InternalError);
                 Some(ToolError::new(code, r.error_message.unwrap_or_default()))
             }
             None => None,

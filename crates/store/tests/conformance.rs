@@ -31,10 +31,11 @@ async fn postgres() -> TestDb {
         .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required for the conformance suite: {e}"));
     // Databases left by earlier test processes go now (this process's own are in use).
     let mine = format!("scanpro_test_{}_", std::process::id());
-    let stale: Vec<(String,)> = sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE 'scanpro_test_%'")
-        .fetch_all(&admin)
-        .await
-        .unwrap();
+    let stale: Vec<(String,)> =
+        sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE 'scanpro_test_%'")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
     for (old,) in stale.into_iter().filter(|(name,)| !name.starts_with(&mine)) {
         let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {old}"))).await;
     }
@@ -246,7 +247,9 @@ async fn fs_blobs_put_range_delete() {
     use futures::StreamExt;
     let dir = tempfile::tempdir().unwrap();
     let blobs = FsBlobs::open(dir.path()).await.unwrap();
-    let body = futures::stream::iter(vec![Ok(bytes::Bytes::from_static(b"hello ")), Ok(bytes::Bytes::from_static(b"world"))]).boxed();
+    let body =
+        futures::stream::iter(vec![Ok(bytes::Bytes::from_static(b"hello ")), Ok(bytes::Bytes::from_static(b"world"))])
+            .boxed();
     let stored = blobs.put_stream("files/a", body, 100).await.unwrap();
     assert_eq!(stored.size, 11);
     assert_eq!(stored.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");

@@ -32,7 +32,9 @@ impl InputRule {
     /// Refuses an input count outside the rule, naming the tool.
     pub fn check(&self, tool: &str, count: usize) -> Result<(), ToolError> {
         let problem = match self.max {
-            _ if count < self.min => format!("{tool} needs at least {} input{}, got {count}", self.min, plural(self.min)),
+            _ if count < self.min => {
+                format!("{tool} needs at least {} input{}, got {count}", self.min, plural(self.min))
+            }
             Some(max) if count > max => format!("{tool} takes at most {max} input{}, got {count}", plural(max)),
             _ => return Ok(()),
         };

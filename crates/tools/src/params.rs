@@ -2,9 +2,9 @@
 //! to fix: `angle: invalid type: string "x", expected i32`, `params: unknown field `page`, …`.
 
 use crate::catalogue::tool;
-use schemars::JsonSchema;
 use scanpro_core::ToolError;
 use scanpro_core::params::Validate;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 

@@ -31,7 +31,12 @@ pub struct StepResult {
 /// Runs one step synchronously: validates `params`, checks the number of inputs and each
 /// input's format from its bytes (not its name), runs the tool, and writes its outputs into
 /// `out_dir` (which exists and is empty).
-pub fn run(tool_name: &str, params: &serde_json::Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
+pub fn run(
+    tool_name: &str,
+    params: &serde_json::Value,
+    inputs: &[Input],
+    out_dir: &Path,
+) -> Result<StepResult, ToolError> {
     let tool = tool(tool_name)?;
     tool.inputs.check(tool.name, inputs.len())?;
     for input in inputs {

@@ -9,8 +9,23 @@ fn every_tool_is_listed_with_a_schema() {
     let tools = catalogue();
     let names: Vec<&str> = tools.iter().map(|t| t.name).collect();
     let expected = [
-        "merge", "split", "rotate", "info", "remove_pages", "extract_pages", "reorder", "watermark", "page_numbers",
-        "protect", "unlock", "metadata", "sign", "images_to_pdf", "pdf_to_image", "thumbnails", "repair",
+        "merge",
+        "split",
+        "rotate",
+        "info",
+        "remove_pages",
+        "extract_pages",
+        "reorder",
+        "watermark",
+        "page_numbers",
+        "protect",
+        "unlock",
+        "metadata",
+        "sign",
+        "images_to_pdf",
+        "pdf_to_image",
+        "thumbnails",
+        "repair",
     ];
     for name in expected {
         assert!(names.contains(&name), "{name} missing from {names:?}");

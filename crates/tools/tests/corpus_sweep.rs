@@ -20,13 +20,20 @@ fn corpus_dir() -> PathBuf {
 }
 
 fn pages_of(pdf: &Path) -> u32 {
-    let out = Command::new("qpdf").arg("--show-npages").arg(pdf).output().expect("qpdf is required: apt-get install -y qpdf");
+    let out =
+        Command::new("qpdf").arg("--show-npages").arg(pdf).output().expect("qpdf is required: apt-get install -y qpdf");
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
 }
 
 fn assert_checks(pdf: &Path, expected_pages: u32, what: &str) {
     let check = Command::new("qpdf").arg("--check").arg(pdf).output().expect("qpdf is required");
-    assert_eq!(check.status.code(), Some(0), "{what}: qpdf --check {}: {}", pdf.display(), String::from_utf8_lossy(&check.stdout));
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{what}: qpdf --check {}: {}",
+        pdf.display(),
+        String::from_utf8_lossy(&check.stdout)
+    );
     assert_eq!(pages_of(pdf), expected_pages, "{what}: page count of {}", pdf.display());
 }
 
@@ -52,7 +59,9 @@ fn sweep_one(path: &Path) {
                     assert_checks(&output.path, expected_pages, &format!("{name}: {tool}"));
                 }
             }
-            Err(e) if REFUSED_AS_INVALID.contains(&name.as_str()) => assert_eq!(e.code, ErrorCode::InvalidPdf, "{name}: {e}"),
+            Err(e) if REFUSED_AS_INVALID.contains(&name.as_str()) => {
+                assert_eq!(e.code, ErrorCode::InvalidPdf, "{name}: {e}")
+            }
             Err(e) => panic!("{name}: {tool} failed: {e}"),
         }
     }

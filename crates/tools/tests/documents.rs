@@ -37,7 +37,12 @@ fn info_field(path: &Path, field: &str) -> Option<String> {
 }
 
 fn text_of(path: &Path, page: u32) -> String {
-    let out = Command::new("pdftotext").args(["-f", &page.to_string(), "-l", &page.to_string()]).arg(path).arg("-").output().unwrap();
+    let out = Command::new("pdftotext")
+        .args(["-f", &page.to_string(), "-l", &page.to_string()])
+        .arg(path)
+        .arg("-")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -71,7 +76,15 @@ fn error(tool_name: &str, params: Value, inputs: &[Input]) -> scanpro_core::Tool
 
 #[test]
 fn page_tools_are_listed_with_their_parameters() {
-    for (name, field) in [("remove_pages", "pages"), ("extract_pages", "pages"), ("reorder", "order"), ("protect", "owner_password"), ("unlock", "password"), ("metadata", "title"), ("split", "max_size_mb")] {
+    for (name, field) in [
+        ("remove_pages", "pages"),
+        ("extract_pages", "pages"),
+        ("reorder", "order"),
+        ("protect", "owner_password"),
+        ("unlock", "password"),
+        ("metadata", "title"),
+        ("split", "max_size_mb"),
+    ] {
         let info = find(name).unwrap_or_else(|| panic!("{name} is not in the catalogue"));
         let described = info.params_schema["properties"][field]["description"].as_str().unwrap_or_default().to_owned();
         assert!(!described.is_empty(), "{name}.{field}: {}", info.params_schema);
@@ -96,7 +109,8 @@ fn extract_and_reorder_keep_pages_byte_identical() {
     }
 
     let reordered = tempfile::tempdir().unwrap();
-    let result = run("reorder", &json!({"order": [3, 1, 2]}), &[input("pdf-text/lscape.pdf")], reordered.path()).unwrap();
+    let result =
+        run("reorder", &json!({"order": [3, 1, 2]}), &[input("pdf-text/lscape.pdf")], reordered.path()).unwrap();
     let out = one(&result);
     assert_eq!(out.filename, "lscape_reordered.pdf");
     assert_valid(out, 3);
@@ -105,7 +119,8 @@ fn extract_and_reorder_keep_pages_byte_identical() {
     assert!(render(&out.path, 2) == render(&lscape, 1));
 
     let text_order = tempfile::tempdir().unwrap();
-    let result = run("reorder", &json!({"order": "2-last,1"}), &[input("pdf-text/lscape.pdf")], text_order.path()).unwrap();
+    let result =
+        run("reorder", &json!({"order": "2-last,1"}), &[input("pdf-text/lscape.pdf")], text_order.path()).unwrap();
     assert_eq!(text_of(&one(&result).path, 3), text_of(&lscape, 1));
 }
 
@@ -113,7 +128,8 @@ fn extract_and_reorder_keep_pages_byte_identical() {
 fn remove_pages_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let source = input("pdf-text/pdfjs_tracemonkey.pdf");
-    let result = run("remove_pages", &json!({"pages": "2,4-5,last"}), std::slice::from_ref(&source), dir.path()).unwrap();
+    let result =
+        run("remove_pages", &json!({"pages": "2,4-5,last"}), std::slice::from_ref(&source), dir.path()).unwrap();
     let out = one(&result);
     assert_eq!(out.filename, "pdfjs_tracemonkey_removed.pdf");
     assert_valid(out, 10);
@@ -156,11 +172,20 @@ fn protect_then_unlock() {
     let protected = one(&result);
     assert_eq!(protected.filename, "ltnews17_protected.pdf");
     let shown = encryption(&protected.path, "reader-pw");
-    for line in ["R = 6", "file encryption method: AESv3", "print high resolution: not allowed", "extract for any purpose: not allowed", "modify annotations: allowed"] {
+    for line in [
+        "R = 6",
+        "file encryption method: AESv3",
+        "print high resolution: not allowed",
+        "extract for any purpose: not allowed",
+        "modify annotations: allowed",
+    ] {
         assert!(shown.lines().any(|l| l == line), "no \"{line}\" in:\n{shown}");
     }
     let report = result.report.clone().unwrap();
-    assert_eq!(report["outputs"][0]["permissions"], json!({"print": false, "copy": false, "modify": true, "annotate": true, "fill_forms": true}));
+    assert_eq!(
+        report["outputs"][0]["permissions"],
+        json!({"print": false, "copy": false, "modify": true, "annotate": true, "fill_forms": true})
+    );
     assert!(!report.to_string().contains("reader-pw") && !report.to_string().contains("owner-pw"));
 
     let locked = Input { path: protected.path.clone(), filename: "locked.pdf".into() };
@@ -192,7 +217,10 @@ fn protect_parameters_are_checked_without_echoing_passwords() {
     assert_eq!(m(json!({"owner_password": "o", "user_password": ["s3cret"]})), "user_password: must be a string");
     assert!(m(json!({"owner_password": "o", "permissions": ["print", "scan"]})).starts_with("permissions"));
     assert!(m(json!({"owner_password": "o"})).starts_with("user_password: give a user_password or deny"));
-    assert_eq!(validate("unlock", &json!({"password": 1234}), Some(1)).unwrap_err().message, "password: must be a string");
+    assert_eq!(
+        validate("unlock", &json!({"password": 1234}), Some(1)).unwrap_err().message,
+        "password: must be a string"
+    );
     validate("protect", &json!({"owner_password": "o", "permissions": ["print"]}), Some(1)).unwrap();
 }
 
@@ -261,7 +289,9 @@ fn split_by_size_reports_its_parts() {
     assert_eq!(next, 15);
 
     let tiny = tempfile::tempdir().unwrap();
-    let result = run("split", &json!({"mode": "size", "max_size_mb": 0.001}), &[input("pdf-text/ltnews17.pdf")], tiny.path()).unwrap();
+    let result =
+        run("split", &json!({"mode": "size", "max_size_mb": 0.001}), &[input("pdf-text/ltnews17.pdf")], tiny.path())
+            .unwrap();
     let notes = result.report.unwrap()["notes"].to_string();
     assert!(notes.contains("page 1 alone is") && notes.contains("page 2 alone is"), "{notes}");
 

@@ -29,7 +29,11 @@ fn assert_valid_pdf(output: &Output, pages: u32) -> String {
 
 /// Each page's rotation from `pdfinfo -f 1 -l N` output (`Page    1 rot:  90`).
 fn rotations(pdfinfo: &str) -> Vec<u32> {
-    pdfinfo.lines().filter(|l| l.contains(" rot:")).map(|l| l.split_whitespace().last().unwrap().parse().unwrap()).collect()
+    pdfinfo
+        .lines()
+        .filter(|l| l.contains(" rot:"))
+        .map(|l| l.split_whitespace().last().unwrap().parse().unwrap())
+        .collect()
 }
 
 fn names(outputs: &[Output]) -> Vec<&str> {
@@ -112,7 +116,8 @@ fn inputs_are_checked_by_content_not_name() {
     let locked = input("pdf-broken/pypdf_libreoffice-writer-password.pdf");
     assert_eq!(run("info", &json!({}), &[locked], dir.path()).unwrap_err().code, ErrorCode::EncryptedInput);
 
-    let err = run("info", &json!({}), &[input("pdf-text/lscape.pdf"), input("pdf-text/lscape.pdf")], dir.path()).unwrap_err();
+    let err =
+        run("info", &json!({}), &[input("pdf-text/lscape.pdf"), input("pdf-text/lscape.pdf")], dir.path()).unwrap_err();
     assert!(err.message.starts_with("inputs: "), "{err}");
     assert_eq!(run("nope", &json!({}), &[], dir.path()).unwrap_err().code, ErrorCode::InvalidParams);
 }

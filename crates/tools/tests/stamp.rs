@@ -14,7 +14,12 @@ fn tool(program: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program} ({e}); apt-get install -y qpdf poppler-utils"));
-    assert!(out.status.success(), "{program} {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -96,7 +101,12 @@ fn watermark_image_is_the_last_input() {
     let dir = tempfile::tempdir().unwrap();
     let pdf = input("pdf-text/ltnews17.pdf");
     let png = input("images/ocrmypdf_baiona.png");
-    let outputs = run_ok("watermark", json!({"scale": 0.3, "position": "top_right", "pages": "last"}), &[pdf.clone(), png.clone()], dir.path());
+    let outputs = run_ok(
+        "watermark",
+        json!({"scale": 0.3, "position": "top_right", "pages": "last"}),
+        &[pdf.clone(), png.clone()],
+        dir.path(),
+    );
     assert_eq!(outputs.len(), 1, "the image is the watermark, not a document");
     let list = tool("pdfimages", &["-list", path_str(&outputs[0].path)]);
     let pages: Vec<&str> = list.lines().skip(2).map(|row| row.split_whitespace().next().unwrap()).collect();
@@ -106,12 +116,16 @@ fn watermark_image_is_the_last_input() {
     assert_eq!(code, ErrorCode::InvalidParams);
     assert!(message.starts_with("inputs: ocrmypdf_baiona.png (input 0) is an image"), "{message}");
     let (code, message) = run_err("watermark", json!({"text": "x"}), &[pdf.clone(), png.clone()], dir.path());
-    assert_eq!((code, message.as_str()), (ErrorCode::InvalidParams, "text: give either a text or an image (the last input), not both"));
+    assert_eq!(
+        (code, message.as_str()),
+        (ErrorCode::InvalidParams, "text: give either a text or an image (the last input), not both")
+    );
     let (_, message) = run_err("watermark", json!({"font_size": 20}), &[pdf.clone(), png.clone()], dir.path());
     assert!(message.starts_with("font_size: applies to text watermarks"), "{message}");
     let (_, message) = run_err("watermark", json!({}), std::slice::from_ref(&pdf), dir.path());
     assert!(message.starts_with("text: required"), "{message}");
-    let (code, message) = run_err("watermark", json!({}), &[pdf.clone(), input("images/tesseract_phototest.tif")], dir.path());
+    let (code, message) =
+        run_err("watermark", json!({}), &[pdf.clone(), input("images/tesseract_phototest.tif")], dir.path());
     assert_eq!(code, ErrorCode::UnsupportedFormat, "{message}");
     let (code, message) = run_err("watermark", json!({"text": "草稿"}), &[pdf], dir.path());
     assert_eq!(code, ErrorCode::InvalidParams);
@@ -143,7 +157,8 @@ fn page_numbers_in_every_format() {
     assert!(page_text(&skipped.path, 10).contains("Page 9 of 9"));
 
     // (pdftotext joins "- V -" into "-V-": it reads evenly spaced letters as one word.)
-    let later = numbered(json!({"pages": "3-", "start": 5, "format": "roman_upper", "prefix": "Sheet ", "suffix": " done"}));
+    let later =
+        numbered(json!({"pages": "3-", "start": 5, "format": "roman_upper", "prefix": "Sheet ", "suffix": " done"}));
     assert!(added_words(&book.path, &later.path, 2).is_empty());
     assert_eq!(added_words(&book.path, &later.path, 3), sorted(&["Sheet", "V", "done"]));
     assert_eq!(added_words(&book.path, &later.path, 10), sorted(&["Sheet", "XII", "done"]));
@@ -174,12 +189,14 @@ fn sign_places_text_date_and_images() {
     let pages: Vec<&str> = list.lines().skip(2).map(|row| row.split_whitespace().next().unwrap()).collect();
     assert_eq!(pages, ["10"], "{list}");
 
-    let (code, message) = run_err("sign", json!({"elements": [{"text": "x"}]}), &[pdf.clone(), png.clone()], dir.path());
+    let (code, message) =
+        run_err("sign", json!({"elements": [{"text": "x"}]}), &[pdf.clone(), png.clone()], dir.path());
     assert_eq!(code, ErrorCode::InvalidParams);
     assert!(message.starts_with("inputs: input 1 (ocrmypdf_typewriter.png) is not used"), "{message}");
     let (_, message) = run_err("sign", json!({"elements": [{"image": 2}]}), &[pdf.clone(), png.clone()], dir.path());
     assert!(message.starts_with("elements[0].image: input 2 does not exist"), "{message}");
-    let (_, message) = run_err("sign", json!({"elements": [{"text": "x", "page": 11}]}), std::slice::from_ref(&pdf), dir.path());
+    let (_, message) =
+        run_err("sign", json!({"elements": [{"text": "x", "page": 11}]}), std::slice::from_ref(&pdf), dir.path());
     assert!(message.starts_with("elements[0].page: \"11\": page 11 is beyond the last page (10)"), "{message}");
     let (_, message) = run_err("sign", json!({"elements": [{"image": 1}]}), &[png, pdf], dir.path());
     assert!(message.starts_with("inputs: input 0 (ocrmypdf_typewriter.png) must be the PDF"), "{message}");
@@ -229,9 +246,15 @@ fn every_watermark_option_has_a_visible_effect() {
     assert_each_option_shows("watermark", &pdf, base, &variations);
     assert_each_option_shows("watermark", &pdf, json!({"text": "Draft", "tile": true}), &[json!({"spacing": 5})]);
     // Over the text the grey covers black letters; under it, the letters stay black.
-    assert_each_option_shows("watermark", &pdf, json!({"text": "Draft", "font_size": 200}), &[json!({"layer": "under"})]);
+    assert_each_option_shows(
+        "watermark",
+        &pdf,
+        json!({"text": "Draft", "font_size": 200}),
+        &[json!({"layer": "under"})],
+    );
     let with_image = [input("pdf-text/ltnews17.pdf"), input("images/ocrmypdf_baiona.png")];
-    let image_variations = [json!({"scale": 0.2}), json!({"opacity": 0.2}), json!({"rotation": 30}), json!({"position": "top_left"})];
+    let image_variations =
+        [json!({"scale": 0.2}), json!({"opacity": 0.2}), json!({"rotation": 30}), json!({"position": "top_left"})];
     assert_each_option_shows("watermark", &with_image, json!({}), &image_variations);
 }
 
@@ -274,18 +297,21 @@ fn every_sign_option_has_a_visible_effect() {
         }
     };
     let text = json!({"text": "Jane Doe", "page": 1, "x": 300, "y": 300});
-    check(text.clone(), &[
-        json!({"x": 100}),
-        json!({"y": 100}),
-        json!({"width": 300}),
-        json!({"height": 80}),
-        json!({"font_size": 30}),
-        json!({"color": "#FF0000"}),
-        json!({"font": "mono"}),
-        json!({"rotation": 45}),
-        json!({"opacity": 0.3}),
-        json!({"page": 2}),
-    ]);
+    check(
+        text.clone(),
+        &[
+            json!({"x": 100}),
+            json!({"y": 100}),
+            json!({"width": 300}),
+            json!({"height": 80}),
+            json!({"font_size": 30}),
+            json!({"color": "#FF0000"}),
+            json!({"font": "mono"}),
+            json!({"rotation": 45}),
+            json!({"opacity": 0.3}),
+            json!({"page": 2}),
+        ],
+    );
     // A font size in a box wider than the text stays; without one the text fills the box.
     check(with(&text, json!({"width": 300})), &[json!({"font_size": 10})]);
     let anchored = json!({"text": "Jane Doe", "page": 1, "position": "bottom_left"});
@@ -299,13 +325,27 @@ fn every_sign_option_has_a_visible_effect() {
 #[test]
 fn validation_names_the_field() {
     let message = |tool: &str, params: Value| validate(tool, &params, None).unwrap_err().message;
-    assert_eq!(message("watermark", json!({"text": "x", "color": "#GG0000"})), "color: \"#GG0000\" is not a #RRGGBB colour");
+    assert_eq!(
+        message("watermark", json!({"text": "x", "color": "#GG0000"})),
+        "color: \"#GG0000\" is not a #RRGGBB colour"
+    );
     assert_eq!(message("watermark", json!({"text": "x", "opacity": 2})), "opacity: must be between 0 and 1");
-    assert!(message("watermark", json!({"text": "x", "position": "middle"})).starts_with("position: unknown variant `middle`"));
+    assert!(
+        message("watermark", json!({"text": "x", "position": "middle"}))
+            .starts_with("position: unknown variant `middle`")
+    );
     assert!(message("page_numbers", json!({"format": "greek"})).starts_with("format: unknown variant `greek`"));
-    assert_eq!(message("page_numbers", json!({"template": "Page {page}"})), "template: must contain {n}, the page number");
-    assert!(message("sign", json!({"elements": [{"text": "x", "colour": "#000000"}]})).contains("unknown field `colour`"));
-    assert_eq!(message("sign", json!({"elements": [{"image": 1, "font_size": 3}]})), "elements[0].font_size: does not apply to an image element");
+    assert_eq!(
+        message("page_numbers", json!({"template": "Page {page}"})),
+        "template: must contain {n}, the page number"
+    );
+    assert!(
+        message("sign", json!({"elements": [{"text": "x", "colour": "#000000"}]})).contains("unknown field `colour`")
+    );
+    assert_eq!(
+        message("sign", json!({"elements": [{"image": 1, "font_size": 3}]})),
+        "elements[0].font_size: does not apply to an image element"
+    );
     validate("watermark", &json!({"text": "Entwurf", "tile": true, "spacing": 20, "layer": "under"}), Some(1)).unwrap();
     validate("page_numbers", &json!({"template": "Page {n} of {total}", "skip_first": true}), Some(1)).unwrap();
 }

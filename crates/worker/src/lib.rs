@@ -6,8 +6,8 @@
 //!   drain deadline, *stop now* (running jobs are handed back to the queue, not lost).
 
 use scanpro_core::{ErrorCode, ToolError};
-use scanpro_pipeline::execute::Outcome;
 use scanpro_pipeline::Pipeline;
+use scanpro_pipeline::execute::Outcome;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -74,8 +74,12 @@ async fn run_one(pipeline: &Pipeline, job: &scanpro_store::JobRecord, name: &str
     };
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match outcome {
-        Ok(Outcome::Failed(error)) => tracing::info!(job = %job.id, code = %error.code, elapsed_ms, "job failed: {}", error.message),
+        Ok(Outcome::Failed(error)) => {
+            tracing::info!(job = %job.id, code = %error.code, elapsed_ms, "job failed: {}", error.message)
+        }
         Ok(outcome) => tracing::info!(job = %job.id, ?outcome, elapsed_ms, "job finished"),
-        Err(e) => tracing::error!(job = %job.id, error = %e, "job could not be recorded; its lease will expire and it will run again"),
+        Err(e) => {
+            tracing::error!(job = %job.id, error = %e, "job could not be recorded; its lease will expire and it will run again")
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::Validate;
 use crate::error::ToolError;
-use chrono::{Datelike, DateTime, NaiveDate, NaiveDateTime, Offset};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

@@ -2,19 +2,19 @@
 //! public API (DESIGN.md): add fields freely, never rename one. Unknown fields are refused so a
 //! typo is not silently ignored. Doc comments become the descriptions in each tool's JSON Schema.
 
+mod document;
 mod images;
 mod organize;
-mod stamp;
 mod pages;
 mod security;
-mod document;
+mod stamp;
 
+pub use document::*;
 pub use images::*;
 pub use organize::*;
-pub use stamp::*;
 pub use pages::*;
 pub use security::*;
-pub use document::*;
+pub use stamp::*;
 
 use crate::error::ToolError;
 use crate::pages::PageSelection;

@@ -132,9 +132,7 @@ fn check_permutation(order: &[u32], page_count: u32) -> Result<(), ToolError> {
 }
 
 fn resolve(field: &str, selection: &str, page_count: u32) -> Result<Vec<u32>, ToolError> {
-    PageSelection::parse(selection)
-        .and_then(|s| s.resolve(page_count))
-        .map_err(|e| ToolError::invalid_param(field, e))
+    PageSelection::parse(selection).and_then(|s| s.resolve(page_count)).map_err(|e| ToolError::invalid_param(field, e))
 }
 
 /// By hand rather than `untagged`, so a wrong element says what is wrong with it.

@@ -220,7 +220,9 @@ impl<'de> Deserialize<'de> for PermissionsParam {
             type Value = PermissionsParam;
 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("permissions as an object like {\"print\": false}, or the allowed actions as a list or a string")
+                f.write_str(
+                    "permissions as an object like {\"print\": false}, or the allowed actions as a list or a string",
+                )
             }
 
             fn visit_str<E: de::Error>(self, text: &str) -> Result<PermissionsParam, E> {
@@ -260,10 +262,7 @@ mod tests {
         let p = protect(json!({"owner_password": "o", "permissions": {"print": false, "copy": false}})).unwrap();
         assert_eq!(p.allowed(), Allowed { print: false, copy: false, ..Allowed::ALL });
         let p = protect(json!({"owner_password": "o", "permissions": ["print", "fill_forms"]})).unwrap();
-        assert_eq!(
-            p.allowed(),
-            Allowed { print: true, copy: false, modify: false, annotate: false, fill_forms: true }
-        );
+        assert_eq!(p.allowed(), Allowed { print: true, copy: false, modify: false, annotate: false, fill_forms: true });
         let p = protect(json!({"owner_password": "o", "user_password": "u"})).unwrap();
         assert_eq!(p.allowed(), Allowed::ALL);
         let p = protect(json!({"owner_password": "o", "permissions": " print , copy"})).unwrap();
@@ -289,7 +288,8 @@ mod tests {
         let err = protect(json!({"owner_password": "", "user_password": "u"})).unwrap_err();
         assert_eq!(err, "owner_password: must not be empty");
         assert!(protect(json!({"user_password": "u"})).unwrap_err().contains("missing field `owner_password`"));
-        let err = protect(json!({"owner_password": "same", "user_password": "same", "permissions": ["print"]})).unwrap_err();
+        let err =
+            protect(json!({"owner_password": "same", "user_password": "same", "permissions": ["print"]})).unwrap_err();
         assert!(err.starts_with("owner_password: must differ"), "{err}");
         let err = protect(json!({"owner_password": "o"})).unwrap_err();
         assert!(err.starts_with("user_password: give a user_password or deny"), "{err}");

@@ -269,7 +269,11 @@ impl WatermarkParams {
                     "give either a text or an image (the last input), not both",
                 ));
             }
-            let text_only = [("font", self.font.is_some()), ("font_size", self.font_size.is_some()), ("color", self.color.is_some())];
+            let text_only = [
+                ("font", self.font.is_some()),
+                ("font_size", self.font_size.is_some()),
+                ("color", self.color.is_some()),
+            ];
             if let Some((field, _)) = text_only.iter().find(|(_, given)| *given) {
                 return Err(ToolError::invalid_param(field, "applies to text watermarks, not to an image"));
             }
@@ -321,8 +325,19 @@ impl NumberFormat {
 /// Roman numerals; past 3999, thousands repeat `M`.
 fn roman(mut n: u32) -> String {
     const DIGITS: [(u32, &str); 13] = [
-        (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-        (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
     ];
     let mut out = String::new();
     for (value, digits) in DIGITS {
@@ -434,7 +449,10 @@ impl Validate for PageNumbersParams {
             if let Some(text) = value
                 && let Some(c) = text.chars().find(|c| c.is_control())
             {
-                return Err(ToolError::invalid_param(field, format!("contains the control character U+{:04X}", c as u32)));
+                return Err(ToolError::invalid_param(
+                    field,
+                    format!("contains the control character U+{:04X}", c as u32),
+                ));
             }
         }
         check_range("font_size", self.font_size, 1.0, 500.0)?;
@@ -457,7 +475,10 @@ fn check_template(template: &str) -> Result<(), ToolError> {
         && let Some(len) = rest[start..].find('}')
     {
         let unknown = &rest[start..start + len + 1];
-        return Err(ToolError::invalid_param("template", format!("unknown placeholder {unknown}; use {{n}} or {{total}}")));
+        return Err(ToolError::invalid_param(
+            "template",
+            format!("unknown placeholder {unknown}; use {{n}} or {{total}}"),
+        ));
     }
     Ok(())
 }
@@ -604,8 +625,14 @@ pub struct SignElement {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ElementPlace {
     /// The box's bottom-left corner, in points on the displayed page.
-    At { x: f32, y: f32 },
-    Anchored { position: Position, margin: f32 },
+    At {
+        x: f32,
+        y: f32,
+    },
+    Anchored {
+        position: Position,
+        margin: f32,
+    },
 }
 
 impl SignElement {
@@ -694,7 +721,10 @@ impl SignElement {
             (Some(x), Some(y)) => {
                 if self.position.is_some() || self.margin.is_some() {
                     let which = if self.position.is_some() { "position" } else { "margin" };
-                    return Err(ToolError::invalid_param(&field(which), "give either x and y, or position (with margin)"));
+                    return Err(ToolError::invalid_param(
+                        &field(which),
+                        "give either x and y, or position (with margin)",
+                    ));
                 }
                 check_range(&field("x"), x, -14_400.0, 14_400.0)?;
                 check_range(&field("y"), y, -14_400.0, 14_400.0)
@@ -710,15 +740,24 @@ impl SignElement {
     fn check_kind_fields(&self, at: &str) -> Result<(), ToolError> {
         let field = |name: &str| format!("{at}.{name}");
         let kind = self.kind();
-        let text_style = [("font_size", self.font_size.is_some()), ("color", self.color.is_some()), ("font", self.font.is_some())];
+        let text_style =
+            [("font_size", self.font_size.is_some()), ("color", self.color.is_some()), ("font", self.font.is_some())];
         let (required, refused): (&str, Vec<(&str, bool)>) = match kind {
             SignElementKind::Text => (
                 "text",
-                vec![("image", self.image.is_some()), ("date_format", self.date_format.is_some()), ("utc_offset", self.utc_offset.is_some())],
+                vec![
+                    ("image", self.image.is_some()),
+                    ("date_format", self.date_format.is_some()),
+                    ("utc_offset", self.utc_offset.is_some()),
+                ],
             ),
             SignElementKind::Date => ("", vec![("image", self.image.is_some()), ("text", self.text.is_some())]),
             SignElementKind::Image => {
-                let mut refused = vec![("text", self.text.is_some()), ("date_format", self.date_format.is_some()), ("utc_offset", self.utc_offset.is_some())];
+                let mut refused = vec![
+                    ("text", self.text.is_some()),
+                    ("date_format", self.date_format.is_some()),
+                    ("utc_offset", self.utc_offset.is_some()),
+                ];
                 refused.extend(text_style);
                 ("image", refused)
             }
@@ -737,9 +776,13 @@ impl SignElement {
                 None => Err(ToolError::invalid_param(&field(required), "required for a text element")),
             },
             SignElementKind::Image => match self.image {
-                Some(0) => Err(ToolError::invalid_param(&field("image"), "input 0 is the PDF; images are inputs 1 and up")),
+                Some(0) => {
+                    Err(ToolError::invalid_param(&field("image"), "input 0 is the PDF; images are inputs 1 and up"))
+                }
                 Some(_) => Ok(()),
-                None => Err(ToolError::invalid_param(&field(required), "required for an image element (an input index)")),
+                None => {
+                    Err(ToolError::invalid_param(&field(required), "required for an image element (an input index)"))
+                }
             },
             SignElementKind::Date => {
                 check_date_format(&field("date_format"), self.date_format_or_default())?;
@@ -806,7 +849,8 @@ mod tests {
     use serde_json::json;
 
     fn watermark(value: serde_json::Value) -> Result<WatermarkParams, ToolError> {
-        let params: WatermarkParams = serde_json::from_value(value).map_err(|e| ToolError::invalid_param("params", e))?;
+        let params: WatermarkParams =
+            serde_json::from_value(value).map_err(|e| ToolError::invalid_param("params", e))?;
         params.validate().map(|()| params)
     }
 
@@ -835,7 +879,8 @@ mod tests {
             let err = watermark(value.clone()).unwrap_err();
             assert!(err.message.starts_with(expected), "{value}: {}", err.message);
         }
-        let params = watermark(json!({"text": "x", "position": "top_left", "margin": 10, "tile": true, "spacing": 0})).unwrap();
+        let params =
+            watermark(json!({"text": "x", "position": "top_left", "margin": 10, "tile": true, "spacing": 0})).unwrap();
         assert_eq!(params.tile_spacing(), Some(0.0));
     }
 

@@ -4,10 +4,10 @@
 //! cannot turn pages to landscape, and a page selection costs it a second run (the first one
 //! counts the pages).
 
-use super::detect::DocumentKind;
-use super::plan::{page_range, Export, FilterValue, Plan};
-use super::profile::{copy_template, last_lines, soffice_args};
 use super::OfficeError;
+use super::detect::DocumentKind;
+use super::plan::{Export, FilterValue, Plan, page_range};
+use super::profile::{copy_template, last_lines, soffice_args};
 use crate::process::{ProcessError, Subprocess};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,7 +33,11 @@ pub(crate) enum ColdFailure {
 
 /// Converts trying `first_kind` (what a warm attempt saw the document open as), then the plan's
 /// kinds, until one writes an output.
-pub(crate) async fn convert(cold: &Cold<'_>, plan: &Plan, first_kind: Option<DocumentKind>) -> Result<(DocumentKind, PathBuf), ColdFailure> {
+pub(crate) async fn convert(
+    cold: &Cold<'_>,
+    plan: &Plan,
+    first_kind: Option<DocumentKind>,
+) -> Result<(DocumentKind, PathBuf), ColdFailure> {
     let profile = cold.dir.join("cold-profile");
     copy_template(cold.template, &profile).map_err(|e| ColdFailure::Refused(e.into()))?;
     let mut kinds: Vec<DocumentKind> = first_kind.into_iter().filter(|kind| plan.exports.contains_key(kind)).collect();
@@ -123,8 +127,16 @@ fn convert_to(extension: &str, export: &Export, filter_data: &BTreeMap<&'static 
 }
 
 async fn page_count(pdf: &Path) -> Result<u32, ColdFailure> {
-    let failed = |why: String| ColdFailure::Refused(OfficeError::Failed(format!("cannot count the pages LibreOffice wrote: {why}")));
-    let out = Subprocess::new("qpdf").arg("--show-npages").arg(pdf).timeout(Duration::from_secs(60)).run().await.map_err(|e| failed(e.to_string()))?;
+    let failed = |why: String| {
+        ColdFailure::Refused(OfficeError::Failed(format!("cannot count the pages LibreOffice wrote: {why}")))
+    };
+    let out = Subprocess::new("qpdf")
+        .arg("--show-npages")
+        .arg(pdf)
+        .timeout(Duration::from_secs(60))
+        .run()
+        .await
+        .map_err(|e| failed(e.to_string()))?;
     String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|_| failed(last_lines(&out.stderr_tail)))
 }
 

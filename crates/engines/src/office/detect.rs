@@ -28,7 +28,9 @@ impl DocumentKind {
     }
 
     pub(crate) fn from_bridge(name: &str) -> Option<Self> {
-        [Self::Text, Self::Spreadsheet, Self::Presentation, Self::Drawing].into_iter().find(|kind| kind.as_str() == name)
+        [Self::Text, Self::Spreadsheet, Self::Presentation, Self::Drawing]
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
     }
 }
 
@@ -98,7 +100,9 @@ impl SourceFormat {
 pub fn detect(path: &Path) -> Result<SourceFormat, OfficeError> {
     let mut head = Vec::with_capacity(HEAD);
     std::fs::File::open(path)?.take(HEAD as u64).read_to_end(&mut head)?;
-    let unsupported = |what: &str| Err(OfficeError::UnsupportedFormat(format!("the input is {what}, not a document LibreOffice converts")));
+    let unsupported = |what: &str| {
+        Err(OfficeError::UnsupportedFormat(format!("the input is {what}, not a document LibreOffice converts")))
+    };
     if head.is_empty() {
         return unsupported("empty");
     }
@@ -129,7 +133,8 @@ const HEAD: usize = 64 * 1024;
 const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 fn zip_format(path: &Path, head: &[u8]) -> Option<SourceFormat> {
-    let Ok(mut archive) = std::fs::File::open(path).map_err(drop).and_then(|f| zip::ZipArchive::new(f).map_err(drop)) else {
+    let Ok(mut archive) = std::fs::File::open(path).map_err(drop).and_then(|f| zip::ZipArchive::new(f).map_err(drop))
+    else {
         // A damaged central directory: LibreOffice may still repair it, so judge by the local
         // headers at the start.
         return odf_from_mimetype(&String::from_utf8_lossy(head)).or_else(|| ooxml_from_names(head_names(head)));
@@ -219,7 +224,10 @@ fn is_stream_entry(record: &[u8], name: &str) -> bool {
     let declared = u16::from_le_bytes([record[64], record[65]]) as usize;
     declared == (units + 1) * 2
         && record[66] == 2
-        && name.encode_utf16().zip(record.chunks_exact(2)).all(|(unit, bytes)| unit == u16::from_le_bytes([bytes[0], bytes[1]]))
+        && name
+            .encode_utf16()
+            .zip(record.chunks_exact(2))
+            .all(|(unit, bytes)| unit == u16::from_le_bytes([bytes[0], bytes[1]]))
 }
 
 fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -238,7 +246,8 @@ fn looks_like_html(text: &[u8]) -> bool {
     let lower = text[start..text.len().min(start + 1024)].to_ascii_lowercase();
     lower.starts_with(b"<!doctype html")
         || lower.starts_with(b"<html")
-        || (lower.starts_with(b"<") && [&b"<html"[..], b"<body", b"<head"].iter().any(|tag| lower.windows(tag.len()).any(|w| w == *tag)))
+        || (lower.starts_with(b"<")
+            && [&b"<html"[..], b"<body", b"<head"].iter().any(|tag| lower.windows(tag.len()).any(|w| w == *tag)))
 }
 
 /// UTF-8 without NUL or control characters other than tab, line breaks and form feed. A
@@ -323,7 +332,9 @@ mod tests {
         assert_eq!(detect_bytes(b"<div><body>x</body></div>").unwrap(), SourceFormat::Html);
         assert_eq!(detect_bytes("Grüße\r\n\tline two\n".as_bytes()).unwrap(), SourceFormat::Txt);
         assert_eq!(detect_bytes(b"%PDF-1.7\n").unwrap(), SourceFormat::Pdf);
-        for refused in [&b""[..], b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", b"\xFF\xD8\xFF\xE0", b"text\0with nul", b"\xC3\x28 invalid"] {
+        for refused in
+            [&b""[..], b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", b"\xFF\xD8\xFF\xE0", b"text\0with nul", b"\xC3\x28 invalid"]
+        {
             let error = detect_bytes(refused).unwrap_err();
             assert_eq!(error.code(), scanpro_core::ErrorCode::UnsupportedFormat, "{refused:?}: {error}");
         }

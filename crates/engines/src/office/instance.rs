@@ -5,10 +5,10 @@
 //! The bridge lives as long as the instance: starting Python and importing `uno` costs about
 //! 0.09 s, as much as converting a small document inside a warm instance.
 
-use super::detect::DocumentKind;
-use super::plan::{page_range, Export, Import};
-use super::profile::{copy_template, last_lines, soffice_args};
 use super::OfficeError;
+use super::detect::DocumentKind;
+use super::plan::{Export, Import, page_range};
+use super::profile::{copy_template, last_lines, soffice_args};
 use crate::process::{RunningProcess, Subprocess};
 use scanpro_core::pages::PageSelection;
 use serde::Serialize;
@@ -46,7 +46,11 @@ pub(crate) struct BridgeRequest<'a> {
 pub(crate) enum Answer {
     Converted(DocumentKind),
     /// A document problem: `error` is one of the bridge's codes (`encrypted`, `unreadable`, …).
-    Refused { error: String, kind: Option<DocumentKind>, message: String },
+    Refused {
+        error: String,
+        kind: Option<DocumentKind>,
+        message: String,
+    },
     /// The page selection does not fit the document; the export was called off.
     BadSelection(OfficeError),
 }
@@ -80,7 +84,8 @@ pub(crate) struct Instance {
 
 impl Instance {
     pub async fn start(launch: &Launch) -> Result<Self, String> {
-        let profile = tempfile::Builder::new().prefix("instance-").tempdir_in(&launch.root).map_err(|e| e.to_string())?;
+        let profile =
+            tempfile::Builder::new().prefix("instance-").tempdir_in(&launch.root).map_err(|e| e.to_string())?;
         copy_template(&launch.template, profile.path()).map_err(|e| format!("cannot copy the profile: {e}"))?;
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let mut soffice = Subprocess::new(&launch.soffice)
@@ -167,10 +172,14 @@ impl Instance {
         let text = |key: &str| message.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
         let kind = message.get("kind").and_then(serde_json::Value::as_str).and_then(DocumentKind::from_bridge);
         if message.get("ok").and_then(serde_json::Value::as_bool) == Some(true) {
-            return kind.map(Answer::Converted).ok_or_else(|| Broken::Crashed(format!("the bridge answered {message}")));
+            return kind
+                .map(Answer::Converted)
+                .ok_or_else(|| Broken::Crashed(format!("the bridge answered {message}")));
         }
         match (text("error").as_str(), bad_selection) {
-            ("disconnected", _) => Err(Broken::Crashed(format!("{}: {}", text("message"), last_lines(&self.soffice.stderr_tail())))),
+            ("disconnected", _) => {
+                Err(Broken::Crashed(format!("{}: {}", text("message"), last_lines(&self.soffice.stderr_tail()))))
+            }
             ("skipped", Some(error)) => Ok(Answer::BadSelection(error)),
             (error, _) => Ok(Answer::Refused { error: error.to_owned(), kind, message: text("message") }),
         }
@@ -181,12 +190,16 @@ impl Instance {
             self.requests.write_all(line.as_bytes()).await?;
             self.requests.flush().await
         };
-        written.await.map_err(|e| Broken::Crashed(format!("the bridge stopped reading: {e}; {}", last_lines(&self.bridge.stderr_tail()))))
+        written.await.map_err(|e| {
+            Broken::Crashed(format!("the bridge stopped reading: {e}; {}", last_lines(&self.bridge.stderr_tail())))
+        })
     }
 
     async fn receive(&mut self) -> Result<serde_json::Value, Broken> {
         match self.answers.next_line().await {
-            Ok(Some(line)) => serde_json::from_str(&line).map_err(|_| Broken::Crashed(format!("the bridge said {line:?}"))),
+            Ok(Some(line)) => {
+                serde_json::from_str(&line).map_err(|_| Broken::Crashed(format!("the bridge said {line:?}")))
+            }
             _ => Err(Broken::Crashed(format!(
                 "the bridge exited: {} {}",
                 last_lines(&self.bridge.stderr_tail()),

@@ -2,8 +2,8 @@
 //! filter and filter data they become for each kind of document. Every option either has a
 //! visible effect on the output or is refused with the option named.
 
-use super::detect::{DocumentKind, SourceFormat};
 use super::OfficeError;
+use super::detect::{DocumentKind, SourceFormat};
 use scanpro_core::pages::PageSelection;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -217,13 +217,23 @@ impl Plan {
         if exports.is_empty() {
             return Err(first_error.expect("every source format has a kind"));
         }
-        Ok(Self { source, target: request.to, import, exports, pages: request.options.pages.clone(), request: request.clone() })
+        Ok(Self {
+            source,
+            target: request.to,
+            import,
+            exports,
+            pages: request.options.pages.clone(),
+            request: request.clone(),
+        })
     }
 
     /// Why the request does not fit a document that opened as `kind`.
     pub fn misfit(&self, kind: DocumentKind) -> OfficeError {
         export_for(kind, self.source, &self.request).err().unwrap_or_else(|| {
-            OfficeError::Failed(format!("the document opened as a {} document, which this conversion did not plan for", kind.as_str()))
+            OfficeError::Failed(format!(
+                "the document opened as a {} document, which this conversion did not plan for",
+                kind.as_str()
+            ))
         })
     }
 
@@ -245,9 +255,17 @@ fn pdf_import(to: TargetFormat) -> Result<(Option<Import>, &'static [DocumentKin
         Odg => ("draw_pdf_import", &[DocumentKind::Drawing]),
         Pdf => return Err(OfficeError::invalid("to", "the input is already a PDF")),
         Xlsx | Xls | Ods | Csv => {
-            return Err(OfficeError::invalid("to", "LibreOffice cannot import a PDF into a spreadsheet; convert it to docx, odt or pptx"));
+            return Err(OfficeError::invalid(
+                "to",
+                "LibreOffice cannot import a PDF into a spreadsheet; convert it to docx, odt or pptx",
+            ));
         }
-        Txt | Rtf => return Err(OfficeError::invalid("to", "a PDF imports as positioned shapes, not running text; extract its text with pdf_to_text")),
+        Txt | Rtf => {
+            return Err(OfficeError::invalid(
+                "to",
+                "a PDF imports as positioned shapes, not running text; extract its text with pdf_to_text",
+            ));
+        }
     };
     Ok((Some(Import { filter, options: None }), kinds))
 }
@@ -281,8 +299,9 @@ fn export_filter(kind: DocumentKind, to: TargetFormat) -> Option<(&'static str, 
 fn export_for(kind: DocumentKind, source: SourceFormat, request: &ConvertRequest) -> Result<Export, OfficeError> {
     let options = &request.options;
     let to = request.to;
-    let (filter, filter_options) = export_filter(kind, to)
-        .ok_or_else(|| OfficeError::invalid("to", format!("a {} document cannot be converted to {to}", kind.as_str())))?;
+    let (filter, filter_options) = export_filter(kind, to).ok_or_else(|| {
+        OfficeError::invalid("to", format!("a {} document cannot be converted to {to}", kind.as_str()))
+    })?;
     let pdf = to == TargetFormat::Pdf;
     let pdf_only = [
         ("pages", options.pages.is_some()),
@@ -295,7 +314,10 @@ fn export_for(kind: DocumentKind, source: SourceFormat, request: &ConvertRequest
         return Err(OfficeError::invalid(field, format!("applies to PDF output only, not {to}")));
     }
     if options.single_page_sheets && kind != DocumentKind::Spreadsheet {
-        return Err(OfficeError::invalid("single_page_sheets", format!("applies to spreadsheets only; this is a {} document", kind.as_str())));
+        return Err(OfficeError::invalid(
+            "single_page_sheets",
+            format!("applies to spreadsheets only; this is a {} document", kind.as_str()),
+        ));
     }
     if options.landscape && source == SourceFormat::Pdf {
         return Err(OfficeError::invalid("landscape", "does not apply to a PDF input, whose pages keep their size"));
@@ -336,7 +358,9 @@ pub(crate) fn page_range(selection: &PageSelection, page_count: u32) -> Result<O
     if pages.windows(2).any(|pair| pair[0] >= pair[1]) {
         return Err(OfficeError::invalid(
             "pages",
-            format!("\"{selection}\": a PDF export keeps the document's page order; list the pages in ascending order and reorder afterwards"),
+            format!(
+                "\"{selection}\": a PDF export keeps the document's page order; list the pages in ascending order and reorder afterwards"
+            ),
         ));
     }
     if pages.len() == page_count as usize {
@@ -349,7 +373,8 @@ pub(crate) fn page_range(selection: &PageSelection, page_count: u32) -> Result<O
             _ => runs.push((page, page)),
         }
     }
-    let text: Vec<String> = runs.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
+    let text: Vec<String> =
+        runs.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
     Ok(Some(text.join(",")))
 }
 
@@ -391,21 +416,42 @@ mod tests {
     #[test]
     fn options_that_do_not_fit_are_refused_by_name() {
         let sheets = ConvertOptions { single_page_sheets: true, ..Default::default() };
-        assert_eq!(field_of(Plan::new(SourceFormat::Docx, &request(TargetFormat::Pdf, sheets)).unwrap_err()), "single_page_sheets");
+        assert_eq!(
+            field_of(Plan::new(SourceFormat::Docx, &request(TargetFormat::Pdf, sheets)).unwrap_err()),
+            "single_page_sheets"
+        );
         let pdfa = ConvertOptions { pdfa: Some(PdfaLevel::A1b), ..Default::default() };
         assert_eq!(field_of(Plan::new(SourceFormat::Docx, &request(TargetFormat::Odt, pdfa)).unwrap_err()), "pdfa");
         let landscape = ConvertOptions { landscape: true, ..Default::default() };
-        assert_eq!(field_of(Plan::new(SourceFormat::Pptx, &request(TargetFormat::Pdf, landscape.clone())).unwrap_err()), "landscape");
-        assert_eq!(field_of(Plan::new(SourceFormat::Pdf, &request(TargetFormat::Docx, landscape)).unwrap_err()), "landscape");
-        assert_eq!(field_of(Plan::new(SourceFormat::Docx, &request(TargetFormat::Xlsx, Default::default())).unwrap_err()), "to");
-        assert_eq!(field_of(Plan::new(SourceFormat::Pdf, &request(TargetFormat::Xlsx, Default::default())).unwrap_err()), "to");
-        assert_eq!(field_of(Plan::new(SourceFormat::Pdf, &request(TargetFormat::Pdf, Default::default())).unwrap_err()), "to");
+        assert_eq!(
+            field_of(Plan::new(SourceFormat::Pptx, &request(TargetFormat::Pdf, landscape.clone())).unwrap_err()),
+            "landscape"
+        );
+        assert_eq!(
+            field_of(Plan::new(SourceFormat::Pdf, &request(TargetFormat::Docx, landscape)).unwrap_err()),
+            "landscape"
+        );
+        assert_eq!(
+            field_of(Plan::new(SourceFormat::Docx, &request(TargetFormat::Xlsx, Default::default())).unwrap_err()),
+            "to"
+        );
+        assert_eq!(
+            field_of(Plan::new(SourceFormat::Pdf, &request(TargetFormat::Xlsx, Default::default())).unwrap_err()),
+            "to"
+        );
+        assert_eq!(
+            field_of(Plan::new(SourceFormat::Pdf, &request(TargetFormat::Pdf, Default::default())).unwrap_err()),
+            "to"
+        );
     }
 
     #[test]
     fn uncertain_kinds_keep_every_fitting_export() {
         let plan = Plan::new(SourceFormat::Doc, &request(TargetFormat::Pdf, Default::default())).unwrap();
-        assert_eq!(plan.kinds().collect::<Vec<_>>(), [DocumentKind::Text, DocumentKind::Spreadsheet, DocumentKind::Presentation]);
+        assert_eq!(
+            plan.kinds().collect::<Vec<_>>(),
+            [DocumentKind::Text, DocumentKind::Spreadsheet, DocumentKind::Presentation]
+        );
         let sheets = ConvertOptions { single_page_sheets: true, ..Default::default() };
         let plan = Plan::new(SourceFormat::Xls, &request(TargetFormat::Pdf, sheets)).unwrap();
         assert_eq!(plan.kinds().collect::<Vec<_>>(), [DocumentKind::Spreadsheet]);

@@ -4,7 +4,7 @@
 //! whose attempt broke an instance is retried once on a fresh instance, then converted cold.
 
 use super::cold::{self, Cold, ColdFailure};
-use super::detect::{detect, DocumentKind, SourceFormat};
+use super::detect::{DocumentKind, SourceFormat, detect};
 use super::instance::{Answer, BridgeRequest, Broken, Instance, Launch};
 use super::plan::{ConvertRequest, Plan};
 use super::profile::create_template;
@@ -94,10 +94,15 @@ impl OfficePool {
     /// LibreOffice or Python is missing.
     pub async fn start(config: OfficeConfig) -> Result<Self, OfficeError> {
         let soffice = config.soffice_bin().ok_or_else(|| {
-            OfficeError::Unavailable("soffice.bin not found (install libreoffice-writer-nogui and friends, or configure its path)".into())
+            OfficeError::Unavailable(
+                "soffice.bin not found (install libreoffice-writer-nogui and friends, or configure its path)".into(),
+            )
         })?;
         if !config.python.is_file() {
-            return Err(OfficeError::Unavailable(format!("{} not found (it needs python3-uno)", config.python.display())));
+            return Err(OfficeError::Unavailable(format!(
+                "{} not found (it needs python3-uno)",
+                config.python.display()
+            )));
         }
         let instances = config.instances.max(1);
         let root = tempfile::Builder::new().prefix("scanpro-office-").tempdir_in(&config.work_dir)?;
@@ -131,13 +136,20 @@ impl OfficePool {
     }
 
     /// Converts `input` as `request` asks and writes the result to `output`.
-    pub async fn convert(&self, input: &Path, output: &Path, request: &ConvertRequest) -> Result<Converted, OfficeError> {
+    pub async fn convert(
+        &self,
+        input: &Path,
+        output: &Path,
+        request: &ConvertRequest,
+    ) -> Result<Converted, OfficeError> {
         if self.inner.stopping.is_cancelled() {
             return Err(OfficeError::ShutDown);
         }
         let source = {
             let input = input.to_owned();
-            tokio::task::spawn_blocking(move || detect(&input)).await.map_err(|e| OfficeError::Failed(e.to_string()))??
+            tokio::task::spawn_blocking(move || detect(&input))
+                .await
+                .map_err(|e| OfficeError::Failed(e.to_string()))??
         };
         let plan = Plan::new(source, request)?;
         let job = Job::new(&self.inner.launch.root, input, &plan).await?;
@@ -150,7 +162,8 @@ impl OfficePool {
     }
 
     pub fn status(&self) -> PoolStatus {
-        let idle = self.inner.slots().iter_mut().flatten().map(|instance| instance.is_alive()).filter(|alive| *alive).count();
+        let idle =
+            self.inner.slots().iter_mut().flatten().map(|instance| instance.is_alive()).filter(|alive| *alive).count();
         let busy = self.inner.busy.load(Relaxed);
         let counters = &self.inner.counters;
         PoolStatus {
@@ -196,7 +209,9 @@ impl OfficePool {
                         ("encrypted", _) => return Err(OfficeError::EncryptedInput),
                         // LibreOffice decrypts the same way warm or cold (Office's default
                         // password): a package it could not open needs a password.
-                        ("unreadable", _) if plan.source == SourceFormat::EncryptedOoxml => return Err(OfficeError::EncryptedInput),
+                        ("unreadable", _) if plan.source == SourceFormat::EncryptedOoxml => {
+                            return Err(OfficeError::EncryptedInput);
+                        }
                         ("wrong_kind", Some(kind)) => return Err(plan.misfit(kind)),
                         // unreadable, needs_cold, export_failed: a cold process may still manage.
                         _ => refusal = Some((error, message)),
@@ -218,7 +233,12 @@ impl OfficePool {
             timeout: self.inner.config.conversion_timeout,
         };
         self.inner.ensure_template().await.map_err(OfficeError::Unavailable)?;
-        let cold_result = self.inner.stopping.run_until_cancelled(cold::convert(&cold, plan, seen_kind)).await.ok_or(OfficeError::ShutDown)?;
+        let cold_result = self
+            .inner
+            .stopping
+            .run_until_cancelled(cold::convert(&cold, plan, seen_kind))
+            .await
+            .ok_or(OfficeError::ShutDown)?;
         match cold_result {
             Ok((kind, path)) => Ok((kind, Route::Cold, path)),
             Err(ColdFailure::Refused(error)) => Err(error),
@@ -237,7 +257,8 @@ impl OfficePool {
                 OfficeError::Timeout { after: self.inner.config.conversion_timeout }
             }
             refusal => {
-                let warm: Vec<String> = broken.iter().map(ToString::to_string).chain(refusal.map(|(_, message)| message)).collect();
+                let warm: Vec<String> =
+                    broken.iter().map(ToString::to_string).chain(refusal.map(|(_, message)| message)).collect();
                 OfficeError::Failed(format!("warm: {}; cold: {cold_words}", warm.join("; ")))
             }
         }
@@ -278,7 +299,10 @@ impl OfficePool {
 
     /// With `start_at_boot`, starts a replacement for an empty slot in the background.
     fn keep_warm(&self) {
-        if !self.inner.config.start_at_boot || self.inner.stopping.is_cancelled() || !self.inner.slots().iter().any(Option::is_none) {
+        if !self.inner.config.start_at_boot
+            || self.inner.stopping.is_cancelled()
+            || !self.inner.slots().iter().any(Option::is_none)
+        {
             return;
         }
         let Ok(permit) = self.inner.permits.clone().try_acquire_owned() else { return };
@@ -343,7 +367,12 @@ impl Lease {
         Ok(())
     }
 
-    async fn convert(&mut self, request: &BridgeRequest<'_>, pages: Option<&scanpro_core::pages::PageSelection>, timeout: Duration) -> Result<Answer, Broken> {
+    async fn convert(
+        &mut self,
+        request: &BridgeRequest<'_>,
+        pages: Option<&scanpro_core::pages::PageSelection>,
+        timeout: Duration,
+    ) -> Result<Answer, Broken> {
         self.ready().await?;
         let instance = self.instance.as_mut().expect("ready");
         self.in_flight = true;
@@ -357,7 +386,10 @@ impl Lease {
     /// `max_rss_bytes`.
     async fn recycle_if_worn(&mut self) {
         let config = &self.inner.config;
-        let worn = self.instance.as_ref().is_some_and(|i| i.conversions >= config.recycle_after || i.rss_bytes() > config.max_rss_bytes);
+        let worn = self
+            .instance
+            .as_ref()
+            .is_some_and(|i| i.conversions >= config.recycle_after || i.rss_bytes() > config.max_rss_bytes);
         if let Some(instance) = self.instance.take_if(|_| worn) {
             instance.stop().await;
             self.inner.counters.recycled.fetch_add(1, Relaxed);

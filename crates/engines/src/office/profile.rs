@@ -37,10 +37,18 @@ const RESTART_REQUESTED: i32 = 81;
 
 /// The flags every soffice.bin of ScanPro runs with, `profile` as its user installation.
 pub(crate) fn soffice_args(profile: &Path) -> Vec<OsString> {
-    let mut args: Vec<OsString> = ["--headless", "--invisible", "--nologo", "--norestore", "--nodefault", "--nolockcheck", "--nofirststartwizard"]
-        .into_iter()
-        .map(OsString::from)
-        .collect();
+    let mut args: Vec<OsString> = [
+        "--headless",
+        "--invisible",
+        "--nologo",
+        "--norestore",
+        "--nodefault",
+        "--nolockcheck",
+        "--nofirststartwizard",
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .collect();
     args.push(format!("-env:UserInstallation={}", file_url(profile)).into());
     args
 }
@@ -60,7 +68,13 @@ pub(crate) async fn create_template(soffice: &Path, dir: &Path, timeout: Duratio
         match out.status.code() {
             Some(0) => return check_settings(dir),
             Some(RESTART_REQUESTED) => continue,
-            _ => return Err(format!("soffice could not initialise a profile ({}): {}", out.status, last_lines(&out.stderr_tail))),
+            _ => {
+                return Err(format!(
+                    "soffice could not initialise a profile ({}): {}",
+                    out.status,
+                    last_lines(&out.stderr_tail)
+                ));
+            }
         }
     }
     Err("soffice kept asking for a restart while initialising a profile".into())

@@ -91,7 +91,11 @@ pub fn check_glyphs(field: &str, font: StampFont, text: &str) -> Result<(), scan
         None => Ok(()),
         Some(c) => Err(scanpro_core::ToolError::invalid_param(
             field,
-            format!("{} has no glyph for {c:?} (U+{:04X}); Latin, Greek and Cyrillic text works", font_name(font), c as u32),
+            format!(
+                "{} has no glyph for {c:?} (U+{:04X}); Latin, Greek and Cyrillic text works",
+                font_name(font),
+                c as u32
+            ),
         )),
     }
 }

@@ -184,7 +184,13 @@ fn centre(frame: &PageFrame, box_size: (f64, f64), extent: (f64, f64), anchor: A
 /// Centres of copies tiling the page: rows of copies running along the turned mark, `spacing`
 /// apart along the row and between rows, every other row shifted by half a step (brickwork,
 /// so gaps do not line up), through `centre`. Only copies that can show on the page are kept.
-fn tile_centres(frame: &PageFrame, centre: (f64, f64), box_size: (f64, f64), turn: f64, spacing: f64) -> Result<Vec<(f64, f64)>, ToolError> {
+fn tile_centres(
+    frame: &PageFrame,
+    centre: (f64, f64),
+    box_size: (f64, f64),
+    turn: f64,
+    spacing: f64,
+) -> Result<Vec<(f64, f64)>, ToolError> {
     let (sin, cos) = turn.to_radians().sin_cos();
     let along = (box_size.0 + spacing).max(0.01);
     let across = (box_size.1 + spacing).max(0.01);
@@ -207,7 +213,9 @@ fn tile_centres(frame: &PageFrame, centre: (f64, f64), box_size: (f64, f64), tur
     let too_many = || {
         ToolError::invalid_param(
             "tile",
-            format!("the page would need more than {MAX_TILES_PER_PAGE} copies; make the mark bigger or the spacing wider"),
+            format!(
+                "the page would need more than {MAX_TILES_PER_PAGE} copies; make the mark bigger or the spacing wider"
+            ),
         )
     };
     if !count.is_finite() || count > 4.0 * MAX_TILES_PER_PAGE as f64 {
@@ -237,7 +245,10 @@ mod tests {
 
     fn frame(rotate: i64) -> PageFrame {
         let mut page = Dictionary::new();
-        page.set("MediaBox", vec![Object::Integer(10), Object::Integer(20), Object::Integer(610), Object::Integer(820)]);
+        page.set(
+            "MediaBox",
+            vec![Object::Integer(10), Object::Integer(20), Object::Integer(610), Object::Integer(820)],
+        );
         page.set("Rotate", rotate);
         PageFrame::of(&Document::new(), &page)
     }

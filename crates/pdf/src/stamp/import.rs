@@ -10,12 +10,14 @@ use scanpro_core::ToolError;
 /// Copies every page of `marks_pdf` into `target` as a Form XObject; returns their ids in page
 /// order.
 pub(crate) fn import_marks(marks_pdf: &[u8], target: &mut Document) -> Result<Vec<ObjectId>, ToolError> {
-    let marks = Document::load_mem(marks_pdf).map_err(|e| ToolError::internal(format!("cannot read the drawn marks: {e}")))?;
+    let marks =
+        Document::load_mem(marks_pdf).map_err(|e| ToolError::internal(format!("cannot read the drawn marks: {e}")))?;
     let names = NamedDests::default();
     let page_ids: Vec<ObjectId> = marks.page_iter().collect();
     // Pages are never copied here, so the parent is never used.
     let mut copier = Copier::new(&marks, target, &names, (0, 0));
-    let forms: Vec<Stream> = page_ids.iter().map(|&page| form_of(&marks, page, &mut copier)).collect::<Result<_, _>>()?;
+    let forms: Vec<Stream> =
+        page_ids.iter().map(|&page| form_of(&marks, page, &mut copier)).collect::<Result<_, _>>()?;
     drop(copier);
     Ok(forms.into_iter().map(|form| target.add_object(form)).collect())
 }

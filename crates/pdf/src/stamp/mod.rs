@@ -54,7 +54,10 @@ pub struct TextMark {
 pub enum MarkContent {
     Text(TextMark),
     /// PNG or JPEG bytes; `name` (the user's file name) is quoted when they are refused.
-    Image { data: Vec<u8>, name: String },
+    Image {
+        data: Vec<u8>,
+        name: String,
+    },
 }
 
 /// Where a mark goes on the displayed page.
@@ -122,7 +125,11 @@ pub struct StampReport {
 
 /// Draws the marks `plan` asks for on `input` and writes the result to `out`. `plan` gets the
 /// page count and returns the plan (its errors are passed through); the document is read once.
-pub fn stamp(input: &Path, plan: impl FnOnce(u32) -> Result<StampPlan, ToolError>, out: &Path) -> Result<StampReport, ToolError> {
+pub fn stamp(
+    input: &Path,
+    plan: impl FnOnce(u32) -> Result<StampPlan, ToolError>,
+    out: &Path,
+) -> Result<StampReport, ToolError> {
     guarded("stamp", || {
         let mut doc = open_unguarded(input)?;
         prepare(&mut doc)?;
@@ -143,7 +150,10 @@ pub fn stamp(input: &Path, plan: impl FnOnce(u32) -> Result<StampPlan, ToolError
 
 fn check_plan(plan: &StampPlan, page_count: u32) -> Result<(), ToolError> {
     if let Some(&bad) = plan.pages.keys().find(|&&n| n == 0 || n > page_count) {
-        return Err(ToolError::invalid_param("pages", format!("page {bad} does not exist (the document has {page_count} pages)")));
+        return Err(ToolError::invalid_param(
+            "pages",
+            format!("page {bad} does not exist (the document has {page_count} pages)"),
+        ));
     }
     let contents = plan.contents.len();
     if plan.pages.values().flatten().any(|mark| mark.content >= contents) {

@@ -50,8 +50,15 @@ impl<'a> PageWriter<'a> {
         }
     }
 
-    pub(super) fn stamp_page(&mut self, doc: &mut Document, page_id: ObjectId, marks: &[Mark]) -> Result<(), ToolError> {
-        let page = doc.get_dictionary(page_id).map_err(|_| ToolError::new(ErrorCode::InvalidPdf, "a page is not a dictionary"))?;
+    pub(super) fn stamp_page(
+        &mut self,
+        doc: &mut Document,
+        page_id: ObjectId,
+        marks: &[Mark],
+    ) -> Result<(), ToolError> {
+        let page = doc
+            .get_dictionary(page_id)
+            .map_err(|_| ToolError::new(ErrorCode::InvalidPdf, "a page is not a dictionary"))?;
         let frame = PageFrame::of(doc, page);
         let page = page.clone();
         let forms: Vec<ObjectId> = marks.iter().map(|mark| self.form_for(doc, mark)).collect();
@@ -117,7 +124,12 @@ impl<'a> PageWriter<'a> {
         }
     }
 
-    fn shared_page_resources(&mut self, doc: &mut Document, shared: ObjectId, forms: &[ObjectId]) -> (Object, PageNames) {
+    fn shared_page_resources(
+        &mut self,
+        doc: &mut Document,
+        shared: ObjectId,
+        forms: &[ObjectId],
+    ) -> (Object, PageNames) {
         let key = (shared, forms.to_vec());
         if let Some((id, names)) = self.shared_resources.get(&key) {
             return (Object::Reference(*id), names.clone());
@@ -131,7 +143,13 @@ impl<'a> PageWriter<'a> {
     }
 
     /// The page's content streams with the marks around them: `[under] q [original…] Q over`.
-    fn contents_with_marks(&mut self, doc: &mut Document, page_id: ObjectId, under: Vec<u8>, over: Vec<u8>) -> Vec<Object> {
+    fn contents_with_marks(
+        &mut self,
+        doc: &mut Document,
+        page_id: ObjectId,
+        under: Vec<u8>,
+        over: Vec<u8>,
+    ) -> Vec<Object> {
         let original = original_contents(doc, page_id);
         let has_over = over.len() > b"\nQ\n".len();
         let mut contents = Vec::with_capacity(original.len() + 3);
@@ -139,7 +157,8 @@ impl<'a> PageWriter<'a> {
             contents.push(Object::Reference(self.shared_stream(doc, under)));
         }
         if has_over {
-            let save = *self.save_state.get_or_insert_with(|| doc.add_object(Stream::new(Dictionary::new(), b"q\n".to_vec())));
+            let save =
+                *self.save_state.get_or_insert_with(|| doc.add_object(Stream::new(Dictionary::new(), b"q\n".to_vec())));
             contents.push(Object::Reference(save));
         }
         contents.extend(original);
@@ -163,8 +182,10 @@ impl<'a> PageWriter<'a> {
 /// A copy of the page's resources with `forms` added to its XObjects, under names it does
 /// not use yet.
 fn with_forms(doc: &Document, page: &Dictionary, forms: &[ObjectId]) -> (Dictionary, PageNames) {
-    let mut resources = deref(doc, page.get(b"Resources").ok()).and_then(|r| r.as_dict().ok()).cloned().unwrap_or_default();
-    let mut xobjects = deref(doc, resources.get(b"XObject").ok()).and_then(|d| d.as_dict().ok()).cloned().unwrap_or_default();
+    let mut resources =
+        deref(doc, page.get(b"Resources").ok()).and_then(|r| r.as_dict().ok()).cloned().unwrap_or_default();
+    let mut xobjects =
+        deref(doc, resources.get(b"XObject").ok()).and_then(|d| d.as_dict().ok()).cloned().unwrap_or_default();
     let mut names = PageNames::new();
     for &form in forms {
         names.entry(form).or_insert_with(|| {

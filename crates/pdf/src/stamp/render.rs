@@ -70,7 +70,11 @@ fn draw_text(document: &mut Document, fonts: &mut Fonts, mark: &TextMark) -> Res
     let mut page = document.start_page_with(page_settings(width, height)?);
     let mut surface = page.surface();
     let [r, g, b] = mark.color;
-    surface.set_fill(Some(Fill { paint: rgb::Color::new(r, g, b).into(), opacity: NormalizedF32::ONE, rule: FillRule::NonZero }));
+    surface.set_fill(Some(Fill {
+        paint: rgb::Color::new(r, g, b).into(),
+        opacity: NormalizedF32::ONE,
+        rule: FillRule::NonZero,
+    }));
     for (i, (line, line_width)) in lines.iter().zip(&widths).enumerate() {
         // krilla's page space runs downwards from the top left; `y` is the baseline.
         let baseline = line_height * i as f32 + metrics.ascent() * size;
@@ -110,7 +114,8 @@ fn decode_image(data: &[u8], name: &str) -> Result<Image, ToolError> {
             return Err(unsupported(format!("this is {}, not a PNG or JPEG image", format::describe(head))));
         }
     };
-    image::load_from_memory_with_format(data, format).map_err(|e| unsupported(format!("the image cannot be decoded ({e})")))?;
+    image::load_from_memory_with_format(data, format)
+        .map_err(|e| unsupported(format!("the image cannot be decoded ({e})")))?;
     decoded.map_err(|e| unsupported(format!("the image cannot be decoded ({e})")))
 }
 
@@ -133,5 +138,6 @@ pub fn image_kind(head: &[u8]) -> Option<ImageKind> {
 }
 
 fn page_settings(width: f32, height: f32) -> Result<PageSettings, ToolError> {
-    PageSettings::from_wh(width, height).ok_or_else(|| ToolError::internal(format!("a mark of {width} × {height} points cannot be drawn")))
+    PageSettings::from_wh(width, height)
+        .ok_or_else(|| ToolError::internal(format!("a mark of {width} × {height} points cannot be drawn")))
 }

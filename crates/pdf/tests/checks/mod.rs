@@ -35,7 +35,11 @@ pub fn show_encryption(path: &Path, password: Option<&str>) -> String {
     }
     args.push(path.as_os_str());
     let out = run("qpdf", &args);
-    assert!(matches!(out.status.code(), Some(0 | 3)), "qpdf --show-encryption failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "qpdf --show-encryption failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -71,10 +75,14 @@ pub fn render_png(path: &Path, page: u32) -> Vec<u8> {
 
 /// Every bookmark, depth first, with the page (1-based) its destination or GoTo action targets.
 pub fn bookmarks(path: &Path) -> Vec<(String, Option<u32>)> {
-    let out = run("qpdf", &["--json".as_ref(), "--json-key=outlines".as_ref(), "--json-key=pages".as_ref(), path.as_os_str()]);
+    let out = run(
+        "qpdf",
+        &["--json".as_ref(), "--json-key=outlines".as_ref(), "--json-key=pages".as_ref(), path.as_os_str()],
+    );
     assert!(matches!(out.status.code(), Some(0 | 3)), "qpdf --json failed");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let pages: Vec<String> = json["pages"].as_array().unwrap().iter().map(|p| p["object"].as_str().unwrap().to_owned()).collect();
+    let pages: Vec<String> =
+        json["pages"].as_array().unwrap().iter().map(|p| p["object"].as_str().unwrap().to_owned()).collect();
     let mut found = Vec::new();
     collect(&json["outlines"], &pages, &mut found);
     found

@@ -92,10 +92,8 @@ pub fn title(path: &Path) -> String {
 /// The text of one page, extracted by poppler.
 pub fn page_text(path: &Path, page: u32) -> String {
     let page = page.to_string();
-    let out = run(
-        "pdftotext",
-        &["-f".as_ref(), page.as_ref(), "-l".as_ref(), page.as_ref(), path.as_os_str(), "-".as_ref()],
-    );
+    let out =
+        run("pdftotext", &["-f".as_ref(), page.as_ref(), "-l".as_ref(), page.as_ref(), path.as_os_str(), "-".as_ref()]);
     assert!(out.status.success(), "pdftotext {} failed", path.display());
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -51,7 +51,11 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
-        let base = line.trim().strip_prefix("scanpro: listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        let base = line
+            .trim()
+            .strip_prefix("scanpro: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
         Self { child, base, data_dir: data_dir.to_owned(), _temp: None }
     }
 
@@ -147,7 +151,12 @@ pub fn tool(program: &str, args: &[&str]) -> std::process::Output {
 pub fn assert_qpdf_ok(pdf: &Path) {
     let out = tool("qpdf", &["--check", pdf.to_str().unwrap()]);
     let code = out.status.code();
-    assert!(matches!(code, Some(0 | 3)), "qpdf --check {} failed ({code:?}): {}", pdf.display(), String::from_utf8_lossy(&out.stdout));
+    assert!(
+        matches!(code, Some(0 | 3)),
+        "qpdf --check {} failed ({code:?}): {}",
+        pdf.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 pub fn page_count(pdf: &Path) -> u32 {

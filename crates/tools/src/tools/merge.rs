@@ -27,7 +27,10 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
     let order = params.resolve_order(inputs.len())?;
     let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
     // Bookmark titles: the user's file names, without the extension.
-    let titles: Vec<String> = inputs.iter().map(|i| Path::new(&i.filename).file_stem().unwrap_or_default().to_string_lossy().into_owned()).collect();
+    let titles: Vec<String> = inputs
+        .iter()
+        .map(|i| Path::new(&i.filename).file_stem().unwrap_or_default().to_string_lossy().into_owned())
+        .collect();
     let out = out_dir.join("merged.pdf");
     let streaming = scanpro_pdf::streaming::is_large(&paths);
     if streaming {

@@ -1,22 +1,22 @@
 //! The registry: every tool, in catalogue order, with the functions behind it.
 
+mod extract_pages;
 mod images_to_pdf;
 mod info;
 mod merge;
-mod extract_pages;
 mod metadata;
+mod page_numbers;
 mod page_outputs;
+mod pdf_to_image;
 mod protect;
 mod remove_pages;
 mod reorder;
 mod repair;
-mod unlock;
-mod page_numbers;
-mod pdf_to_image;
 mod rotate;
 mod sign;
 mod split;
 mod thumbnails;
+mod unlock;
 mod watermark;
 
 use crate::catalogue::{InputRule, ToolInfo};
@@ -53,7 +53,25 @@ impl Tool {
 }
 
 /// Catalogue order: clients may show tools in this order.
-pub(crate) const ALL: &[Tool] = &[merge::TOOL, split::TOOL, rotate::TOOL, info::TOOL, images_to_pdf::TOOL, pdf_to_image::TOOL, thumbnails::TOOL, watermark::TOOL, page_numbers::TOOL, sign::TOOL, remove_pages::TOOL, extract_pages::TOOL, reorder::TOOL, protect::TOOL, unlock::TOOL, metadata::TOOL, repair::TOOL];
+pub(crate) const ALL: &[Tool] = &[
+    merge::TOOL,
+    split::TOOL,
+    rotate::TOOL,
+    info::TOOL,
+    images_to_pdf::TOOL,
+    pdf_to_image::TOOL,
+    thumbnails::TOOL,
+    watermark::TOOL,
+    page_numbers::TOOL,
+    sign::TOOL,
+    remove_pages::TOOL,
+    extract_pages::TOOL,
+    reorder::TOOL,
+    protect::TOOL,
+    unlock::TOOL,
+    metadata::TOOL,
+    repair::TOOL,
+];
 
 const PDF: &[&str] = &["pdf"];
 

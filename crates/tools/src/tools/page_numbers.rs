@@ -51,17 +51,27 @@ fn plan(params: &PageNumbersParams, page_count: u32) -> Result<StampPlan, ToolEr
         layer: Layer::Over,
     };
     let label = |index: u32| {
-        MarkContent::Text(TextMark { text: params.label(index, numbered), font: params.font, font_size: params.font_size, color: params.rgb() })
+        MarkContent::Text(TextMark {
+            text: params.label(index, numbered),
+            font: params.font,
+            font_size: params.font_size,
+            color: params.rgb(),
+        })
     };
     Ok(StampPlan {
         contents: (0..numbered).map(label).collect(),
-        pages: pages.into_iter().enumerate().map(|(index, page)| (page, vec![Mark { content: index, placement }])).collect(),
+        pages: pages
+            .into_iter()
+            .enumerate()
+            .map(|(index, page)| (page, vec![Mark { content: index, placement }]))
+            .collect(),
     })
 }
 
 /// The text around the numbers must have glyphs in the font (the numerals always do).
 fn check_fonts(params: &PageNumbersParams) -> Result<(), ToolError> {
-    let fixed = [("template", Some(&params.template)), ("prefix", params.prefix.as_ref()), ("suffix", params.suffix.as_ref())];
+    let fixed =
+        [("template", Some(&params.template)), ("prefix", params.prefix.as_ref()), ("suffix", params.suffix.as_ref())];
     for (field, text) in fixed {
         if let Some(text) = text {
             check_glyphs(field, params.font, text)?;

@@ -48,7 +48,9 @@ pub(super) fn parse_secret<P: DeserializeOwned + Validate>(params: &Value) -> Re
             .into_iter()
             .find(|field| error.message.starts_with(&format!("{field}: invalid")));
         match field {
-            Some(field) if error.code == ErrorCode::InvalidParams => ToolError::invalid_param(field, "must be a string"),
+            Some(field) if error.code == ErrorCode::InvalidParams => {
+                ToolError::invalid_param(field, "must be a string")
+            }
             _ => error,
         }
     })

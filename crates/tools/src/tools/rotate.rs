@@ -6,8 +6,8 @@ use crate::names::{UniqueNames, safe_stem};
 use crate::params::{check, parse, schema};
 use crate::step::{Input, StepResult};
 use scanpro_core::ToolError;
-use scanpro_pdf::streaming;
 use scanpro_core::params::{RotateParams, page_selection};
+use scanpro_pdf::streaming;
 use serde_json::Value;
 use std::path::Path;
 

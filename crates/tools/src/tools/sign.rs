@@ -38,7 +38,8 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
         let mut pages = std::collections::BTreeMap::<u32, Vec<Mark>>::new();
         for (element_index, (element, mark)) in params.elements.iter().zip(&marks).enumerate() {
             let field = format!("elements[{element_index}].page");
-            let selected = element.page_selection(&field)?.resolve(count).map_err(|e| ToolError::invalid_param(&field, e))?;
+            let selected =
+                element.page_selection(&field)?.resolve(count).map_err(|e| ToolError::invalid_param(&field, e))?;
             for page in selected {
                 pages.entry(page).or_default().push(*mark);
             }
@@ -52,21 +53,33 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
 /// Input 0 is the PDF; every later input is an image that some element uses.
 fn check_inputs(params: &SignParams, inputs: &[Input]) -> Result<(), ToolError> {
     if is_image(&inputs[0])? {
-        return Err(ToolError::invalid_param("inputs", format!("input 0 ({}) must be the PDF to sign", inputs[0].filename)));
+        return Err(ToolError::invalid_param(
+            "inputs",
+            format!("input 0 ({}) must be the PDF to sign", inputs[0].filename),
+        ));
     }
     for (index, element) in params.elements.iter().enumerate() {
         let Some(image) = element.image else { continue };
         let field = format!("elements[{index}].image");
         let input = inputs.get(image).ok_or_else(|| {
-            ToolError::invalid_param(&field, format!("input {image} does not exist (inputs are numbered 0 to {})", inputs.len() - 1))
+            ToolError::invalid_param(
+                &field,
+                format!("input {image} does not exist (inputs are numbered 0 to {})", inputs.len() - 1),
+            )
         })?;
         if !is_image(input)? {
-            return Err(ToolError::invalid_param(&field, format!("input {image} ({}) is not a PNG or JPEG image", input.filename)));
+            return Err(ToolError::invalid_param(
+                &field,
+                format!("input {image} ({}) is not a PNG or JPEG image", input.filename),
+            ));
         }
     }
     for (index, input) in inputs.iter().enumerate().skip(1) {
         if !params.elements.iter().any(|e| e.image == Some(index)) {
-            return Err(ToolError::invalid_param("inputs", format!("input {index} ({}) is not used by any element", input.filename)));
+            return Err(ToolError::invalid_param(
+                "inputs",
+                format!("input {index} ({}) is not used by any element", input.filename),
+            ));
         }
     }
     Ok(())
@@ -82,7 +95,10 @@ fn elements(params: &SignParams, inputs: &[Input]) -> Result<(Vec<MarkContent>, 
             (SignElementKind::Image, Some(image)) => match images.get(&image) {
                 Some(&content) => content,
                 None => {
-                    contents.push(MarkContent::Image { data: read_input(&inputs[image])?, name: inputs[image].filename.clone() });
+                    contents.push(MarkContent::Image {
+                        data: read_input(&inputs[image])?,
+                        name: inputs[image].filename.clone(),
+                    });
                     images.insert(image, contents.len() - 1);
                     contents.len() - 1
                 }
@@ -110,11 +126,18 @@ fn text_content(element: &SignElement, at: &str) -> Result<MarkContent, ToolErro
 /// The current date where the element's UTC offset says, written with its format.
 fn today(element: &SignElement, at: &str) -> Result<String, ToolError> {
     let offset = element.utc_offset_seconds(&format!("{at}.utc_offset"))?;
-    let zone = FixedOffset::east_opt(offset).ok_or_else(|| ToolError::invalid_param(&format!("{at}.utc_offset"), "out of range"))?;
+    let zone = FixedOffset::east_opt(offset)
+        .ok_or_else(|| ToolError::invalid_param(&format!("{at}.utc_offset"), "out of range"))?;
     let format = element.date_format_or_default();
     let mut text = String::new();
-    std::fmt::Write::write_fmt(&mut text, format_args!("{}", Utc::now().with_timezone(&zone).format(format)))
-        .map_err(|_| ToolError::invalid_param(&format!("{at}.date_format"), format!("{format:?} cannot be written for this date")))?;
+    std::fmt::Write::write_fmt(&mut text, format_args!("{}", Utc::now().with_timezone(&zone).format(format))).map_err(
+        |_| {
+            ToolError::invalid_param(
+                &format!("{at}.date_format"),
+                format!("{format:?} cannot be written for this date"),
+            )
+        },
+    )?;
     Ok(text)
 }
 

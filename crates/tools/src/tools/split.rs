@@ -6,8 +6,8 @@ use crate::names::{UniqueNames, safe_stem};
 use crate::params::{check, parse, schema};
 use crate::step::{Input, StepResult};
 use scanpro_core::ToolError;
-use scanpro_pdf::streaming;
 use scanpro_core::params::{SplitMode, SplitParams, page_selection};
+use scanpro_pdf::streaming;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -45,7 +45,12 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
 }
 
 /// The same cut through qpdf, one run per part, for inputs too large to hold parsed.
-fn split_streaming(input: &Path, params: &SplitParams, out_dir: &Path, stem: &str) -> Result<Vec<std::path::PathBuf>, ToolError> {
+fn split_streaming(
+    input: &Path,
+    params: &SplitParams,
+    out_dir: &Path,
+    stem: &str,
+) -> Result<Vec<std::path::PathBuf>, ToolError> {
     let count = streaming::page_count(input)?;
     let groups = groups(params, count)?;
     let names = scanpro_pdf::split_file_names(stem, &groups, count);

@@ -45,7 +45,10 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
         let out = out_dir.join(names.claim(&format!("{}_watermarked", safe_stem(&input.filename)), ".pdf"));
         let plan = |count| {
             let pages = selection.resolve(count).map_err(|e| ToolError::invalid_param("pages", e))?;
-            Ok(StampPlan { contents: vec![content.clone()], pages: pages.into_iter().map(|page| (page, vec![mark])).collect() })
+            Ok(StampPlan {
+                contents: vec![content.clone()],
+                pages: pages.into_iter().map(|page| (page, vec![mark])).collect(),
+            })
         };
         scanpro_pdf::stamp(&input.path, plan, &out)?;
         outputs.push(pdf_output(out));
@@ -86,7 +89,10 @@ fn split_inputs(inputs: &[Input]) -> Result<(&[Input], Option<&Input>), ToolErro
         if is_image(input)? {
             return Err(ToolError::invalid_param(
                 "inputs",
-                format!("{} (input {index}) is an image; only the last input can be the watermark image", input.filename),
+                format!(
+                    "{} (input {index}) is an image; only the last input can be the watermark image",
+                    input.filename
+                ),
             ));
         }
     }
@@ -104,6 +110,6 @@ pub(super) fn is_image(input: &Input) -> Result<bool, ToolError> {
 }
 
 pub(super) fn read_input(input: &Input) -> Result<Vec<u8>, ToolError> {
-    std::fs::read(&input.path).map_err(|e| ToolError::internal(format!("cannot read input {}: {e}", input.path.display())))
+    std::fs::read(&input.path)
+        .map_err(|e| ToolError::internal(format!("cannot read input {}: {e}", input.path.display())))
 }
-
