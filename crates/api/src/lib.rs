@@ -10,6 +10,7 @@
 //! - Handlers, one module per resource, each handler short: extract, call one pipeline use case,
 //!   map the result: [`files`], [`jobs`], [`tools`], [`health`]; [`download`] streams blobs and
 //!   zips; [`openapi`] documents it all at `/api/v1/openapi.json` and `/api/docs`.
+//! - The web app (`scanpro_web`) is merged in at `/`, `/tool/{name}`, `/organise` and `/assets/…`.
 
 pub mod download;
 pub mod error;
@@ -72,6 +73,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .merge(openapi::docs())
+        .merge(scanpro_web::router(scanpro_web::WebConfig {
+            retention_minutes: state.pipeline.settings.retention.num_minutes().max(0) as u64,
+        }))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))

@@ -1,0 +1,166 @@
+// One tool's page: its files, its options and the start button, then the job panel.
+// `?files=ID,…` starts with files already on the server (a previous result: no re-upload);
+// `?job=ID` shows a job of this browser again, with its live progress (a reload resumes).
+
+import { api } from './api.js';
+import { availability, toolHref, toolSummary, toolTitle } from './catalogue.js';
+import { h, randomKey, replaceChildren } from './dom.js';
+import { errorBox } from './errors.js';
+import { FileList } from './files.js';
+import { OptionsForm } from './form.js';
+import { t } from './i18n.js';
+import { JobPanel } from './job.js';
+import { rememberJob } from './store.js';
+
+/** Parameters the page sets itself rather than asking for. */
+function hiddenParams(tool) {
+  const hidden = [];
+  const order = tool.params_schema?.properties?.order;
+  // Merge's input order comes from the file list, which the user reorders by dragging.
+  if (order && /input/i.test(order.description || '') && (tool.inputs?.max ?? 2) !== 1) hidden.push('order');
+  return hidden;
+}
+
+export class ToolPage {
+  constructor(tool, catalogue, main) {
+    this.tool = tool;
+    this.catalogue = catalogue;
+    this.main = main;
+    this.values = {};
+    this.files = new FileList(tool, () => this.refreshStart());
+    this.panel = null;
+    this.submitError = null;
+    this.submitting = false;
+  }
+
+  /** Loads the files or job named in the URL. */
+  async load() {
+    const params = new URLSearchParams(window.location.search);
+    const jobId = params.get('job');
+    const fileIds = (params.get('files') || '').split(',').filter(Boolean);
+    this.render();
+    if (jobId) await this.resume(jobId);
+    else if (fileIds.length) await this.addExisting(fileIds);
+  }
+
+  async addExisting(ids) {
+    const views = await Promise.all(ids.map((id) => api.file(id).catch(() => null)));
+    const found = views.filter(Boolean);
+    if (found.length) this.files.addExisting(found);
+    if (found.length < ids.length) {
+      this.submitError = { code: 'not_found', detail: '' };
+      this.render();
+    }
+  }
+
+  async resume(jobId) {
+    let job;
+    try {
+      job = await api.job(jobId);
+    } catch (error) {
+      this.submitError = error;
+      this.render();
+      return;
+    }
+    await this.addExisting(job.inputs || []);
+    this.showJob(job.id);
+  }
+
+  render() {
+    const tool = this.tool;
+    const { available, reason } = availability(tool);
+    this.form = new OptionsForm(tool, { values: this.values, pageCount: () => this.files.pageCount(), hidden: hiddenParams(tool) });
+    this.files.render();
+    const organiserLink = ['reorder', 'remove_pages', 'rotate', 'extract_pages'].includes(tool.name) && this.catalogue.some((entry) => entry.name === 'extract_pages')
+      ? h('p', { class: 'small' }, h('a', { href: '/organise' }, t('tool.organiseLink')))
+      : null;
+    this.startButton = h('button', { type: 'submit', class: 'button primary large', id: 'start' }, toolTitle(tool));
+    this.problem = h('p', { class: 'form-problem', id: 'form-problem', 'aria-live': 'polite' });
+    const form = h(
+      'form',
+      { class: 'tool-form', novalidate: true, onsubmit: (event) => { event.preventDefault(); this.submit(); } },
+      h('section', { class: `panel${this.form.isEmpty ? ' wide' : ''}`, 'aria-labelledby': 'files-heading' }, h('h2', { id: 'files-heading' }, t('files.title')), this.files.element),
+      this.form.isEmpty ? null : h('section', { class: 'panel', 'aria-labelledby': 'options-heading' }, h('h2', { id: 'options-heading' }, t('options.title')), this.form.element),
+      h('div', { class: 'actions start-actions' }, this.startButton, this.problem),
+      this.submitError ? errorBox(this.submitError, { onRetry: () => this.submit(), id: 'submit-error' }) : null,
+    );
+    replaceChildren(this.main,
+      h('nav', { class: 'breadcrumb', 'aria-label': t('nav.home') }, h('a', { href: '/' }, t('nav.home'))),
+      h('h1', {}, toolTitle(tool)),
+      h('p', { class: 'lead' }, toolSummary(tool)),
+      organiserLink,
+      available ? null : h('div', { class: 'alert alert-warning', role: 'alert' }, h('p', {}, t('tool.unavailable')), reason ? h('p', { class: 'small' }, t('tool.unavailableReason', { reason })) : null),
+      form,
+      this.panel ? this.panel.element : null,
+    );
+    if (this.panel) this.panel.render();
+    this.refreshStart();
+  }
+
+  refreshStart() {
+    if (!this.startButton) return;
+    const { available } = availability(this.tool);
+    this.startButton.disabled = !available || this.submitting;
+    this.problem.textContent = this.files.entries.length ? this.files.problem() : '';
+  }
+
+  async submit() {
+    const problem = this.files.problem();
+    if (problem) {
+      this.problem.textContent = problem;
+      this.main.querySelector('.drop-zone label')?.focus();
+      return;
+    }
+    const { ok, params } = this.form.validate();
+    if (!ok) {
+      this.problem.textContent = t('validation.fixErrors');
+      return;
+    }
+    this.submitting = true;
+    this.submitError = null;
+    this.main.querySelector('#submit-error')?.remove();
+    this.refreshStart();
+    try {
+      const job = await api.createJob(this.files.ids(), [{ tool: this.tool.name, params }], randomKey());
+      rememberJob({
+        id: job.id,
+        tool: this.tool.name,
+        page: toolHref(this.tool),
+        files: this.files.entries.map((e) => e.name),
+        created_at: job.created_at,
+        expires_at: job.expires_at,
+        status: job.status,
+      });
+      const url = new URL(window.location.href);
+      url.search = `?job=${encodeURIComponent(job.id)}`;
+      window.history.replaceState(null, '', url);
+      this.showJob(job.id);
+    } catch (error) {
+      this.submitError = error;
+      if (error.code === 'invalid_params') this.form.showServerError(error.detail);
+      const box = errorBox(error, { onRetry: () => this.submit(), id: 'submit-error' });
+      this.main.querySelector('.start-actions').after(box);
+    } finally {
+      this.submitting = false;
+      this.refreshStart();
+    }
+  }
+
+  showJob(jobId) {
+    this.panel?.stop();
+    this.panel = new JobPanel({
+      jobId,
+      catalogue: this.catalogue,
+      inputSize: () => this.files.totalSize(),
+      onRetry: () => this.submit(),
+      onStartOver: () => window.location.assign(toolHref(this.tool)),
+    });
+    this.main.append(this.panel.element);
+    this.panel.start();
+    this.panel.element.scrollIntoView({ block: 'nearest' });
+  }
+
+  destroy() {
+    this.panel?.stop();
+  }
+}
