@@ -1,0 +1,447 @@
+// The web app as a person uses it, in a real headless Chromium against a real `scanpro serve`:
+// every result is downloaded and checked with pdfinfo, pdftotext and qpdf.
+
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  DESKTOP,
+  PHONE,
+  catalogue,
+  corpus,
+  launchBrowser,
+  newContext,
+  open,
+  pageCount,
+  pageText,
+  qpdfCheck,
+  rotations,
+  run,
+  scratchDir,
+  screenshot,
+  seriousViolations,
+  startServer,
+} from './harness.mjs';
+
+const TWO_PAGES = 'pdf-text/ltnews17.pdf';
+const THREE_PAGES = 'pdf-text/lscape.pdf';
+const FIVE_PAGES = 'pdf-text/pdfjs_file_pdfjs_test.pdf';
+const IMAGE_HEAVY = 'pdf-text/pdfjs_images.pdf';
+const SCANNED = 'pdf-scanned/ocrmypdf_multipage.pdf';
+const DOCX = 'docx';
+
+let server;
+let browser;
+let tools;
+const scratch = scratchDir();
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  tools = await catalogue(server);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Runs `body` with a fresh page (own guest, own localStorage); closes it afterwards. */
+async function withPage(body, options = {}) {
+  const context = await newContext(browser, server, options);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  try {
+    await body(page, context);
+    assert.deepEqual(problems, [], 'the page raised script errors');
+  } finally {
+    await context.close();
+  }
+}
+
+async function uploadFiles(page, paths) {
+  await page.locator('input.file-input').setInputFiles(paths);
+}
+
+/** Waits until `count` files are uploaded and described (page counts and thumbnails for PDFs). */
+async function waitForFiles(page, count) {
+  await page.waitForFunction(
+    (n) => {
+      const rows = [...document.querySelectorAll('li.file-row')];
+      return rows.length === n && rows.every((row) => row.classList.contains('status-ready') || row.classList.contains('status-rejected'));
+    },
+    count,
+    { timeout: 60_000 },
+  );
+}
+
+async function fileNames(page) {
+  return page.locator('li.file-row .file-name').allTextContents();
+}
+
+async function waitForResult(page, timeout = 120_000) {
+  await page.waitForSelector('#job .result, #job .alert-error', { timeout });
+  const failure = await page.locator('#job .alert-error').count();
+  if (failure) assert.fail(`the job failed: ${await page.locator('#job .alert-error').innerText()}`);
+}
+
+async function download(page, selector, name) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.locator(selector).first().click()]);
+  const path = join(scratch, name);
+  await file.saveAs(path);
+  return path;
+}
+
+function toolNamed(name) {
+  const tool = tools.find((entry) => entry.name === name);
+  assert.ok(tool, `the server's catalogue has no ${name} tool (it lists: ${tools.map((t) => t.name).join(', ')})`);
+  return tool;
+}
+
+/** The catalogue's tool taking `format` files into PDF (office_to_pdf, convert, …). */
+function toolConverting(format) {
+  const tool = tools.find((entry) => (entry.inputs?.formats || []).includes(format) && entry.available !== false && /pdf/i.test(entry.name));
+  assert.ok(tool, `no available tool in the catalogue converts ${format} to PDF (it lists: ${tools.map((t) => t.name).join(', ')})`);
+  return tool;
+}
+
+describe('home page', () => {
+  test('lists every tool of the catalogue by section, and search filters them', async () => {
+    await withPage(async (page) => {
+      await open(page, '/');
+      assert.equal(await page.locator('h1').innerText(), 'Every tool for your documents');
+      for (const tool of tools) {
+        assert.equal(await page.locator(`li.tool-card[data-tool="${tool.name}"]`).count(), 1, `${tool.name} is listed`);
+      }
+      const sections = await page.locator('.tool-section h2').allTextContents();
+      assert.ok(sections.includes('Organise'), `sections: ${sections}`);
+      assert.ok(sections.includes('Security'), `sections: ${sections}`);
+      assert.equal(await page.locator('.tool-section[data-section="organize"] li[data-tool="merge"]').count(), 1);
+      for (const tool of tools.filter((t) => t.available === false)) {
+        assert.match(await page.locator(`li.tool-card[data-tool="${tool.name}"]`).innerText(), /Unavailable/);
+      }
+
+      await page.fill('#tool-search', 'password');
+      await page.waitForFunction(() => document.querySelector('#search-count').textContent.includes('found'));
+      const visible = await page.locator('li.tool-card:visible').evaluateAll((cards) => cards.map((c) => c.dataset.tool));
+      assert.ok(visible.includes('protect') && visible.includes('unlock'), `visible: ${visible}`);
+      assert.ok(!visible.includes('merge'), `merge should be filtered out: ${visible}`);
+      await page.fill('#tool-search', 'zzzz-no-such-tool');
+      assert.match(await page.locator('#search-count').innerText(), /No tool matches/);
+      await page.fill('#tool-search', '');
+
+      await page.click('li.tool-card[data-tool="merge"] a');
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.equal(new URL(page.url()).pathname, '/tool/merge');
+    });
+  });
+
+  test('screenshots at phone and desktop widths, light and dark', async () => {
+    await withPage(async (page) => {
+      for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+        await page.setViewportSize(viewport);
+        await open(page, '/');
+        await screenshot(page, `home-${label}`);
+        await open(page, '/tool/watermark');
+        await screenshot(page, `tool-watermark-${label}`);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${label}: the page scrolls sideways by ${overflow}px`);
+      }
+      await page.setViewportSize(DESKTOP);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await open(page, '/');
+      await screenshot(page, 'home-desktop-dark');
+    });
+  });
+
+  test('axe finds no serious or critical violation on the home page and every tool page', async () => {
+    await withPage(async (page) => {
+      const failures = [];
+      const check = async (path, label = path) => {
+        await open(page, path);
+        for (const violation of await seriousViolations(page)) failures.push(`${label}: ${violation}`);
+      };
+      for (const scheme of ['light', 'dark']) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await check('/', `/ (${scheme})`);
+        await check('/tool/watermark', `/tool/watermark (${scheme})`);
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+      for (const tool of tools) {
+        await check(`/tool/${tool.name}`);
+        // Folded options count too.
+        const more = page.locator('details.more-options');
+        if (await more.count()) {
+          await more.first().evaluate((details) => {
+            details.open = true;
+          });
+          for (const violation of await seriousViolations(page)) failures.push(`/tool/${tool.name} (more options): ${violation}`);
+        }
+      }
+      await check('/organise');
+      await page.setViewportSize(PHONE);
+      await check('/', '/ (phone)');
+      assert.deepEqual(failures, []);
+    });
+  });
+});
+
+describe('tools', () => {
+  test('merge two corpus PDFs after reordering them, then continue with rotate', async () => {
+    await withPage(async (page, context) => {
+      await open(page, '/tool/merge');
+      // A slow uplink, so the upload progress bar is seen moving.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 96 * 1024 });
+      await uploadFiles(page, [corpus(TWO_PAGES), corpus(THREE_PAGES)]);
+      const bar = page.locator('li.file-row progress').first();
+      await bar.waitFor({ state: 'visible' });
+      assert.match(await page.locator('li.file-row .upload-progress').first().innerText(), /Uploading… \d+%/);
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await waitForFiles(page, 2);
+      assert.deepEqual(await fileNames(page), ['ltnews17.pdf', 'lscape.pdf']);
+      const rows = page.locator('li.file-row');
+      assert.match(await rows.nth(0).innerText(), /2 pages/);
+      assert.match(await rows.nth(1).innerText(), /3 pages/);
+      await page.waitForFunction(() => document.querySelectorAll('li.file-row img.thumb').length === 2);
+      assert.ok(await rows.nth(0).locator('img.thumb').evaluate((img) => img.complete && img.naturalWidth > 0));
+
+      await rows.nth(1).dragTo(rows.nth(0));
+      assert.deepEqual(await fileNames(page), ['lscape.pdf', 'ltnews17.pdf']);
+      await screenshot(page, 'tool-merge-desktop');
+
+      await page.click('#start');
+      await waitForResult(page);
+      assert.match(await page.locator('#job .sizes').innerText(), /Before: .* · After: /);
+      await page.waitForSelector('#job figure.preview img');
+      const merged = await download(page, '#job a.download', 'merged.pdf');
+      qpdfCheck(merged);
+      assert.equal(pageCount(merged), 5);
+      assert.equal(pageText(merged, 1), pageText(corpus(THREE_PAGES), 1));
+      assert.equal(pageText(merged, 4), pageText(corpus(TWO_PAGES), 1));
+      assert.match(new URL(page.url()).search, /^\?job=/);
+
+      // The result goes into the next tool by id: no upload, the file list starts with it.
+      const uploads = [];
+      page.on('request', (request) => {
+        if (request.method() === 'POST' && request.url().endsWith('/api/v1/files')) uploads.push(request.url());
+      });
+      await page.selectOption('#next-tool', { label: 'Rotate pages' });
+      await page.click('#continue');
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.equal(new URL(page.url()).pathname, '/tool/rotate');
+      await waitForFiles(page, 1);
+      assert.match(await page.locator('li.file-row').innerText(), /5 pages/);
+      await page.selectOption('#opt-angle', '90');
+      await page.check('#opt-pages-custom');
+      await page.fill('#opt-pages', '2');
+      await page.click('#start');
+      await waitForResult(page);
+      const rotated = await download(page, '#job a.download', 'rotated.pdf');
+      assert.deepEqual(rotations(rotated), [0, 90, 0, 0, 0]);
+      assert.deepEqual(uploads, [], 'continuing must not upload the result again');
+    });
+  });
+
+  test('a wrong-type upload and a wrong password are told in plain words', async () => {
+    const notPdf = join(scratch, 'notes.pdf');
+    writeFileSync(notPdf, 'These are notes, not a PDF.\n'.repeat(20));
+    await withPage(async (page) => {
+      await open(page, '/tool/merge');
+      await uploadFiles(page, [notPdf]);
+      await waitForFiles(page, 1);
+      const row = page.locator('li.file-row');
+      assert.match(await row.innerText(), /notes\.pdf is not a file this tool takes\. It takes: PDF\./);
+      await page.click('#start');
+      assert.match(await page.locator('#form-problem').innerText(), /Remove the files that cannot be used/);
+      assert.equal(await page.locator('#job').count(), 0, 'no job starts with an unusable file');
+      for (const violation of await seriousViolations(page)) assert.fail(violation);
+    });
+
+    // A protected PDF opened with the wrong password: the API's `wrong_password`, in words.
+    const protectedPdf = join(scratch, 'protected.pdf');
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(corpus(TWO_PAGES))]), 'protected.pdf');
+    form.append('params', JSON.stringify({ user_password: 'right-one', owner_password: 'owner-secret' }));
+    const response = await fetch(`${server.base}/api/v1/tools/protect`, { method: 'POST', body: form });
+    assert.equal(response.status, 200, await response.clone().text());
+    writeFileSync(protectedPdf, Buffer.from(await response.arrayBuffer()));
+    await withPage(async (page) => {
+      await open(page, '/tool/unlock');
+      await uploadFiles(page, [protectedPdf]);
+      await waitForFiles(page, 1);
+      assert.match(await page.locator('li.file-row').innerText(), /Password-protected/);
+      await page.fill('#opt-password', 'wrong-one');
+      await page.click('#start');
+      const alert = page.locator('#job [role="alert"]');
+      await alert.waitFor({ timeout: 60_000 });
+      assert.equal(await alert.getAttribute('data-code'), 'wrong_password');
+      assert.match(await alert.innerText(), /The password is wrong\./);
+      assert.doesNotMatch(await alert.innerText(), /panick|stack|backtrace|at .*\.rs:\d+/i);
+    });
+  });
+
+  test('organise pages: drag, rotate and delete, applied as one job', async () => {
+    await withPage(async (page) => {
+      await open(page, '/organise');
+      await uploadFiles(page, [corpus(FIVE_PAGES)]);
+      const cards = page.locator('li.page-card');
+      await page.waitForFunction(() => document.querySelectorAll('li.page-card img').length === 5, null, { timeout: 60_000 });
+      await page.waitForFunction(() => [...document.querySelectorAll('li.page-card img')].every((img) => img.complete && img.naturalWidth > 0));
+      // Page 3 dragged to the front: 3, 1, 2, 4, 5.
+      await cards.nth(2).dragTo(cards.nth(0));
+      assert.deepEqual(await cards.evaluateAll((items) => items.map((item) => Number(item.dataset.page))), [3, 1, 2, 4, 5]);
+      // Page 1 (now second) turned right; page 4 deleted, with the keyboard.
+      await page.locator('li.page-card[data-page="1"] [data-action="rotate-right"]').click();
+      await page.locator('li.page-card[data-page="4"] [data-action="delete"]').focus();
+      await page.keyboard.press('Enter');
+      assert.match(await page.locator('#organise-summary').innerText(), /4 of 5 pages kept/);
+      for (const violation of await seriousViolations(page)) assert.fail(violation);
+      await screenshot(page, 'organise-desktop');
+
+      await page.click('#apply-organise');
+      await waitForResult(page);
+      const organised = await download(page, '#job a.download', 'organised.pdf');
+      qpdfCheck(organised);
+      const original = corpus(FIVE_PAGES);
+      assert.equal(pageCount(organised), 4);
+      assert.deepEqual(rotations(organised), [0, 90, 0, 0]);
+      const expected = [3, 1, 2, 5].map((n) => pageText(original, n));
+      assert.deepEqual([1, 2, 3, 4].map((n) => pageText(organised, n)), expected);
+    });
+  });
+
+  test('the language follows the browser and can be switched', async () => {
+    await withPage(
+      async (page) => {
+        await open(page, '/');
+        assert.equal(await page.locator('h1').innerText(), 'Tous les outils pour vos documents');
+        assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+      },
+      { locale: 'fr-FR' },
+    );
+    await withPage(async (page) => {
+      await open(page, '/tool/merge');
+      assert.equal(await page.locator('h1').innerText(), 'Merge PDFs');
+      await page.focus('#language');
+      await page.selectOption('#language', 'de');
+      await page.waitForFunction(() => document.documentElement.lang === 'de');
+      assert.equal(await page.locator('h1').innerText(), 'PDFs zusammenfügen');
+      assert.equal(await page.locator('#files-heading').innerText(), 'Dateien');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'language', 'focus stays on the switch');
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.equal(await page.locator('h1').innerText(), 'PDFs zusammenfügen');
+      await page.selectOption('#language', 'es');
+      assert.equal(await page.locator('h1').innerText(), 'Unir PDF');
+      await open(page, '/');
+      assert.equal(await page.locator('h1').innerText(), 'Todas las herramientas para tus documentos');
+      for (const violation of await seriousViolations(page)) assert.fail(violation);
+    });
+  });
+
+  test('recent jobs of this browser survive a reload', async () => {
+    await withPage(async (page) => {
+      await open(page, '/tool/rotate');
+      await uploadFiles(page, [corpus(THREE_PAGES)]);
+      await waitForFiles(page, 1);
+      await page.selectOption('#opt-angle', '180');
+      await page.click('#start');
+      await waitForResult(page);
+      const jobUrl = page.url();
+
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]');
+      await waitForResult(page);
+      assert.equal(await page.locator('li.file-row').count(), 1, 'the job page shows its input again');
+
+      await open(page, '/');
+      const recent = page.locator('#recent-jobs li.recent-job');
+      await recent.first().waitFor();
+      assert.equal(await recent.count(), 1);
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.waitForSelector('#recent-jobs li.recent-job[data-status="succeeded"]');
+      assert.match(await recent.first().innerText(), /Rotate pages[\s\S]*lscape\.pdf[\s\S]*Done/);
+      await recent.first().locator('a').click();
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.equal(page.url(), jobUrl);
+      await waitForResult(page);
+
+      // "Delete my files now" removes this browser's files from the server.
+      const output = await page.locator('#job a.download').first().getAttribute('href');
+      await page.click('#delete-all');
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.match(await page.locator('#privacy-status').innerText(), /files? deleted/);
+      assert.equal((await page.request.get(output)).status(), 404);
+    });
+  });
+});
+
+describe('tools that need external engines', () => {
+  test('compress and see the sizes before and after', async () => {
+    toolNamed('compress');
+    await withPage(async (page) => {
+      await open(page, '/tool/compress');
+      await uploadFiles(page, [corpus(IMAGE_HEAVY)]);
+      await waitForFiles(page, 1);
+      await page.click('#start');
+      await waitForResult(page, 300_000);
+      const sizes = await page.locator('#job .sizes').innerText();
+      assert.match(sizes, /Before: .* · After: .*% smaller/);
+      const compressed = await download(page, '#job a.download', 'compressed.pdf');
+      qpdfCheck(compressed);
+      assert.equal(pageCount(compressed), pageCount(corpus(IMAGE_HEAVY)));
+      const before = statSync(corpus(IMAGE_HEAVY)).size;
+      const afterSize = statSync(compressed).size;
+      assert.ok(afterSize < before, `compressed ${afterSize} bytes, input ${before}`);
+    });
+  });
+
+  test('convert a docx to PDF', async () => {
+    const tool = toolConverting(DOCX);
+    const docx = run('sh', ['-c', `ls "${corpus(DOCX)}"/*.docx | head -n 1`]).trim();
+    await withPage(async (page) => {
+      await open(page, `/tool/${tool.name}`);
+      await uploadFiles(page, [docx]);
+      await waitForFiles(page, 1);
+      await page.click('#start');
+      await waitForResult(page, 300_000);
+      const pdf = await download(page, '#job a.download', 'converted.pdf');
+      qpdfCheck(pdf);
+      assert.ok(pageCount(pdf) >= 1);
+      assert.ok(run('pdftotext', [pdf, '-']).trim().length > 0, 'the converted PDF has text');
+    });
+  });
+
+  test('a reload during a long OCR job resumes its progress', async () => {
+    toolNamed('ocr');
+    await withPage(async (page) => {
+      await open(page, '/tool/ocr');
+      await uploadFiles(page, [corpus(SCANNED)]);
+      await waitForFiles(page, 1);
+      await page.click('#start');
+      await page.waitForSelector('#job .job-status');
+      await page.waitForFunction(() => /\?job=/.test(window.location.search));
+      const jobUrl = page.url();
+
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.equal(page.url(), jobUrl);
+      const resumed = await page.waitForSelector('#job .job-status, #job .result', { timeout: 30_000 });
+      const seen = await resumed.innerText();
+      assert.ok(seen.length > 0, 'the job panel shows its state after the reload');
+      if (await page.locator('#job .job-status').count()) {
+        // Progress keeps arriving after the reload: pages done of total, then the result.
+        await page.waitForFunction(() => /Page \d+ of \d+|% done|ready/.test(document.querySelector('#job')?.innerText || ''), null, { timeout: 120_000 });
+      }
+      await waitForResult(page, 300_000);
+      const pdf = await download(page, '#job a.download', 'ocr.pdf');
+      assert.equal(pageCount(pdf), pageCount(corpus(SCANNED)));
+      assert.ok(run('pdftotext', [pdf, '-']).trim().length > 20, 'the OCR result has a text layer');
+    });
+  });
+});
