@@ -6,8 +6,10 @@
 //!   signal, a deadline, a bounded stderr tail; timeout, cancel and drop kill the whole group.
 //!   [`Subprocess::spawn`] starts long-lived children (warm engines) under the same rules.
 //! - [`office`]: LibreOffice conversions through a pool of warm instances.
+//! - [`ocr`]: OCR with OCRmyPDF and Tesseract; the text of born-digital PDFs with `pdftotext`.
 //! - [`progress`]: [`PageProgress`](progress::PageProgress), what engines report as pages finish.
 
+pub mod ocr;
 pub mod office;
 pub mod process;
 pub mod progress;

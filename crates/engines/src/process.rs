@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
@@ -38,6 +39,17 @@ pub struct Subprocess {
     timeout: Duration,
     limits: Limits,
     max_stdout: usize,
+    stderr_lines: Option<LineCallback>,
+}
+
+/// Receives each line a child writes to stderr while it runs (see [`Subprocess::on_stderr_line`]).
+#[derive(Clone)]
+struct LineCallback(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for LineCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LineCallback")
+    }
 }
 
 /// What a finished child left.
@@ -78,6 +90,7 @@ impl Subprocess {
             timeout: Duration::from_secs(300),
             limits: Limits::default(),
             max_stdout: 64 * 1024 * 1024,
+            stderr_lines: None,
         }
     }
 
@@ -109,6 +122,14 @@ impl Subprocess {
 
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Calls `callback` with each line of stderr (without its line end, lossily decoded) as
+    /// [`run`](Self::run) reads it, while the child runs: how a child reports progress. A line
+    /// longer than the stderr tail is passed on in pieces. The tail is kept as without it.
+    pub fn on_stderr_line(mut self, callback: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.stderr_lines = Some(LineCallback(Arc::new(callback)));
         self
     }
 
@@ -164,7 +185,7 @@ impl Subprocess {
             }
         };
         let stdout = read_bounded(child.stdout.take().expect("piped"), self.max_stdout);
-        let stderr = read_tail(child.stderr.take().expect("piped"));
+        let stderr = read_tail(child.stderr.take().expect("piped"), self.stderr_lines.clone());
         let work = async {
             let ((), stdout, stderr, status) = tokio::join!(feed, stdout, stderr, child.wait());
             (stdout, stderr, status)
@@ -402,18 +423,42 @@ async fn read_bounded(mut pipe: impl AsyncRead + Unpin, limit: usize) -> std::io
     }
 }
 
-/// Reads everything, keeping only the last [`STDERR_TAIL`] bytes.
-async fn read_tail(mut pipe: impl AsyncRead + Unpin) -> String {
+/// Reads everything, keeping only the last [`STDERR_TAIL`] bytes, and passes each line to
+/// `lines` as it arrives.
+async fn read_tail(mut pipe: impl AsyncRead + Unpin, lines: Option<LineCallback>) -> String {
     let mut tail = Vec::new();
     let mut buf = vec![0u8; 8 * 1024];
+    let mut line = Vec::new();
+    let deliver = |line: &mut Vec<u8>| {
+        if let Some(LineCallback(callback)) = &lines {
+            let text = line.strip_suffix(b"\r").unwrap_or(line);
+            callback(&String::from_utf8_lossy(text));
+        }
+        line.clear();
+    };
     while let Ok(n) = pipe.read(&mut buf).await {
         if n == 0 {
             break;
+        }
+        if lines.is_some() {
+            for &byte in &buf[..n] {
+                if byte == b'\n' {
+                    deliver(&mut line);
+                } else {
+                    line.push(byte);
+                    if line.len() >= STDERR_TAIL {
+                        deliver(&mut line);
+                    }
+                }
+            }
         }
         tail.extend_from_slice(&buf[..n]);
         if tail.len() > 2 * STDERR_TAIL {
             tail.drain(..tail.len() - STDERR_TAIL);
         }
+    }
+    if !line.is_empty() {
+        deliver(&mut line);
     }
     let start = tail.len().saturating_sub(STDERR_TAIL);
     String::from_utf8_lossy(&tail[start..]).into_owned()
@@ -466,6 +511,24 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let ps = std::process::Command::new("pgrep").args(["-f", &marker]).output().unwrap();
         assert!(ps.stdout.is_empty(), "grandchild survived: {}", String::from_utf8_lossy(&ps.stdout));
+    }
+
+    #[tokio::test]
+    async fn stderr_lines_arrive_while_the_child_runs() {
+        let lines = Arc::new(std::sync::Mutex::new(Vec::<(String, std::time::Instant)>::new()));
+        let seen = lines.clone();
+        let out = Subprocess::new("/bin/sh")
+            .args(["-c", "echo one >&2; sleep 0.5; printf 'two\\r\\nthree' >&2"])
+            .on_stderr_line(move |line| seen.lock().unwrap().push((line.to_owned(), std::time::Instant::now())))
+            .run()
+            .await
+            .unwrap();
+        let finished = std::time::Instant::now();
+        let lines = lines.lock().unwrap();
+        let texts: Vec<&str> = lines.iter().map(|(text, _)| text.as_str()).collect();
+        assert_eq!(texts, ["one", "two", "three"]);
+        assert!(finished - lines[0].1 >= Duration::from_millis(400), "the first line came only at the end");
+        assert_eq!(out.stderr_tail, "one\ntwo\r\nthree");
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 
 mod document;
 mod images;
+mod ocr;
 mod organize;
 mod pages;
 mod security;
@@ -11,6 +12,7 @@ mod stamp;
 
 pub use document::*;
 pub use images::*;
+pub use ocr::*;
 pub use organize::*;
 pub use pages::*;
 pub use security::*;
