@@ -61,6 +61,12 @@ async function withPage(body, options = {}) {
   }
 }
 
+/** Clicks something that loads another page, and waits until that page is drawn. */
+async function clickThrough(page, locator, url) {
+  await Promise.all([page.waitForURL(url), locator.click()]);
+  await page.waitForSelector('body[data-ready="true"]');
+}
+
 async function uploadFiles(page, paths) {
   await page.locator('input.file-input').setInputFiles(paths);
 }
@@ -132,9 +138,7 @@ describe('home page', () => {
       assert.match(await page.locator('#search-count').innerText(), /No tool matches/);
       await page.fill('#tool-search', '');
 
-      await page.click('li.tool-card[data-tool="merge"] a');
-      await page.waitForSelector('body[data-ready="true"]');
-      assert.equal(new URL(page.url()).pathname, '/tool/merge');
+      await clickThrough(page, page.locator('li.tool-card[data-tool="merge"] a'), '**/tool/merge');
     });
   });
 
@@ -230,9 +234,7 @@ describe('tools', () => {
         if (request.method() === 'POST' && request.url().endsWith('/api/v1/files')) uploads.push(request.url());
       });
       await page.selectOption('#next-tool', { label: 'Rotate pages' });
-      await page.click('#continue');
-      await page.waitForSelector('body[data-ready="true"]');
-      assert.equal(new URL(page.url()).pathname, '/tool/rotate');
+      await clickThrough(page, page.locator('#continue'), (url) => url.pathname === '/tool/rotate');
       await waitForFiles(page, 1);
       assert.match(await page.locator('li.file-row').innerText(), /5 pages/);
       await page.selectOption('#opt-angle', '90');
@@ -282,6 +284,46 @@ describe('tools', () => {
       assert.match(await alert.innerText(), /The password is wrong\./);
       assert.doesNotMatch(await alert.innerText(), /panick|stack|backtrace|at .*\.rs:\d+/i);
     });
+  });
+
+  test('split into single pages: every page, and all of them in one zip', async () => {
+    await withPage(async (page) => {
+      await open(page, '/tool/split');
+      await uploadFiles(page, [corpus(THREE_PAGES)]);
+      await waitForFiles(page, 1);
+      await page.selectOption('#opt-mode', 'each');
+      assert.ok(await page.locator('[data-path="ranges"]').isHidden(), 'page ranges only show for mode = ranges');
+      assert.match(await page.locator('[data-path="mode"] .choice-help').innerText(), /One output per page/);
+      await page.click('#start');
+      await waitForResult(page);
+      assert.equal(await page.locator('#job .result-files li').count(), 3);
+      const zip = await download(page, '#download-all', 'pages.zip');
+      const listing = run('unzip', ['-Z1', zip]).trim().split('\n');
+      assert.equal(listing.length, 3, listing.join(', '));
+      const single = await download(page, '#job a.download', 'page1.pdf');
+      assert.equal(pageCount(single), 1);
+      assert.equal(pageText(single, 1), pageText(corpus(THREE_PAGES), 1));
+    });
+  });
+
+  test('a file over the upload limit is refused before a byte is sent', async () => {
+    const small = await startServer({ SCANPRO_MAX_UPLOAD_MB: '1' });
+    try {
+      await withPage(async (page) => {
+        const uploads = [];
+        page.on('request', (request) => {
+          if (request.method() === 'POST' && request.url().endsWith('/api/v1/files')) uploads.push(request.url());
+        });
+        await open(page, '/tool/merge');
+        await uploadFiles(page, [corpus(IMAGE_HEAVY)]);
+        const row = page.locator('li.file-row');
+        await row.waitFor();
+        assert.match(await row.innerText(), /pdfjs_images\.pdf is larger than the upload limit of 1\.0 MB\./);
+        assert.deepEqual(uploads, []);
+      }, { baseURL: small.base });
+    } finally {
+      await small.stop();
+    }
   });
 
   test('organise pages: drag, rotate and delete, applied as one job', async () => {
@@ -337,6 +379,14 @@ describe('tools', () => {
       assert.equal(await page.locator('h1').innerText(), 'PDFs zusammenfügen');
       await page.selectOption('#language', 'es');
       assert.equal(await page.locator('h1').innerText(), 'Unir PDF');
+      // The theme switch, kept across reloads.
+      await page.selectOption('#theme', 'dark');
+      assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.equal(background, 'rgb(17, 20, 26)');
       await open(page, '/');
       assert.equal(await page.locator('h1').innerText(), 'Todas las herramientas para tus documentos');
       for (const violation of await seriousViolations(page)) assert.fail(violation);
@@ -366,15 +416,12 @@ describe('tools', () => {
       await page.waitForSelector('body[data-ready="true"]');
       await page.waitForSelector('#recent-jobs li.recent-job[data-status="succeeded"]');
       assert.match(await recent.first().innerText(), /Rotate pages[\s\S]*lscape\.pdf[\s\S]*Done/);
-      await recent.first().locator('a').click();
-      await page.waitForSelector('body[data-ready="true"]');
-      assert.equal(page.url(), jobUrl);
+      await clickThrough(page, recent.first().locator('a'), jobUrl);
       await waitForResult(page);
 
       // "Delete my files now" removes this browser's files from the server.
       const output = await page.locator('#job a.download').first().getAttribute('href');
-      await page.click('#delete-all');
-      await page.waitForSelector('body[data-ready="true"]');
+      await clickThrough(page, page.locator('#delete-all'), (url) => url.pathname === '/tool/rotate' && !url.search);
       assert.match(await page.locator('#privacy-status').innerText(), /files? deleted/);
       assert.equal((await page.request.get(output)).status(), 404);
     });

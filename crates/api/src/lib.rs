@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::docs())
         .merge(scanpro_web::router(scanpro_web::WebConfig {
             retention_minutes: state.pipeline.settings.retention.num_minutes().max(0) as u64,
+            max_upload_bytes: state.pipeline.settings.max_upload_bytes,
         }))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

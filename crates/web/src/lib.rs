@@ -5,8 +5,8 @@
 //! - [`router`]: the pages (`/`, `/tool/{name}`, `/organise`: one HTML shell, the modules draw
 //!   the page from the URL) and `/assets/{*path}`; generic over the state, so `scanpro serve`
 //!   merges it into the API's router and a front-end-only role can serve it alone.
-//! - [`WebConfig`]: server facts the page states (how long files are kept), written into the
-//!   shell's `<meta>` tags once, when the router is built.
+//! - [`WebConfig`]: server facts the page needs (how long files are kept, the upload limit),
+//!   written into the shell's `<meta>` tags once, when the router is built.
 //! - `build.rs` rebuilds the crate when a file under `web/app` changes or appears.
 
 use axum::Router;
@@ -24,6 +24,7 @@ struct Assets;
 /// The page shell; every page route answers with it.
 const SHELL: &str = "index.html";
 const RETENTION_PLACEHOLDER: &str = "__RETENTION_MINUTES__";
+const MAX_UPLOAD_PLACEHOLDER: &str = "__MAX_UPLOAD_BYTES__";
 
 /// Scripts, styles, images and API calls come from this origin only; nothing runs inline.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; \
@@ -35,6 +36,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob: 
 pub struct WebConfig {
     /// How long uploads and results are kept before they are deleted.
     pub retention_minutes: u64,
+    /// The largest file an upload may carry; the page refuses bigger ones before sending a byte.
+    pub max_upload_bytes: u64,
 }
 
 /// The shell rendered for this server, with its validator.
@@ -60,10 +63,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(config: WebConfig) -> Router<S> 
 
 fn render_shell(config: &WebConfig) -> Shell {
     let template = Assets::get(SHELL).expect("web/app/index.html is embedded");
-    let html =
-        String::from_utf8_lossy(&template.data).replace(RETENTION_PLACEHOLDER, &config.retention_minutes.to_string());
+    let html = String::from_utf8_lossy(&template.data)
+        .replace(RETENTION_PLACEHOLDER, &config.retention_minutes.to_string())
+        .replace(MAX_UPLOAD_PLACEHOLDER, &config.max_upload_bytes.to_string());
     let digest = hex::encode(&template.metadata.sha256_hash()[..12]);
-    let etag = HeaderValue::from_str(&format!("\"{digest}-{}\"", config.retention_minutes)).expect("ascii");
+    let etag = HeaderValue::from_str(&format!("\"{digest}-{}-{}\"", config.retention_minutes, config.max_upload_bytes))
+        .expect("ascii");
     Shell { html, etag }
 }
 
@@ -122,7 +127,7 @@ mod tests {
     use tower::ServiceExt;
 
     fn app() -> Router {
-        router(WebConfig { retention_minutes: 90 })
+        router(WebConfig { retention_minutes: 90, max_upload_bytes: 5 * 1024 * 1024 })
     }
 
     async fn get(uri: &str, headers: &[(header::HeaderName, &str)]) -> (StatusCode, HeaderMap, String) {
@@ -144,7 +149,8 @@ mod tests {
             assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
             assert!(headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("script-src 'self'"));
             assert!(body.contains(r#"content="90""#), "{uri}: retention not written into the shell");
-            assert!(!body.contains(RETENTION_PLACEHOLDER));
+            assert!(body.contains(r#"content="5242880""#), "{uri}: upload limit not written into the shell");
+            assert!(!body.contains("__"), "{uri}: a placeholder is left");
         }
     }
 

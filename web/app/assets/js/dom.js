@@ -54,14 +54,14 @@ export function uniqueId(prefix) {
   return `${prefix}-${idCounter}`;
 }
 
-/** 1536 → "1.5 kB" in the page's language. */
+/** 1536 → "1.5 KB" in the page's language; 1 MB is 1024 × 1024 bytes, as the server counts. */
 export function formatBytes(bytes, locale) {
   if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return '';
-  const units = ['B', 'kB', 'MB', 'GB'];
+  const units = ['B', 'KB', 'MB', 'GB'];
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
     unit += 1;
   }
   const digits = unit === 0 || value >= 100 ? 0 : 1;

@@ -11,6 +11,12 @@ import { language, t, tn } from './i18n.js';
 import { rememberFiles } from './store.js';
 
 const THUMB_WIDTH = 120;
+
+/** The server's per-file upload limit, from the page shell. */
+function maxUploadBytes() {
+  const value = Number(document.querySelector('meta[name="scanpro-max-upload-bytes"]')?.content);
+  return Number.isFinite(value) && value > 0 ? value : Infinity;
+}
 const BROWSER_IMAGES = new Set(['image/png', 'image/jpeg', 'image/webp']);
 let entryCounter = 0;
 
@@ -249,7 +255,13 @@ export class FileList {
         entry.thumbUrl = entry.objectUrl;
       }
       this.entries.push(entry);
-      this.startUpload(entry, file);
+      if (file.size > maxUploadBytes()) {
+        // Refused here rather than after sending it all: the server would refuse it anyway.
+        entry.status = 'failed';
+        entry.error = t('files.tooLarge', { name: file.name, limit: formatBytes(maxUploadBytes(), language()) });
+      } else {
+        this.startUpload(entry, file);
+      }
     }
     this.render();
     if (accepted.length) announce(tn('files.added', accepted.length));

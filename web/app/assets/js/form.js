@@ -252,8 +252,22 @@ export class OptionsForm {
         for (const choice of field.choices) {
           options.push(h('option', { value: String(choice.value), selected: String(choice.value) === String(selected) }, choiceLabel(choice.value)));
         }
-        const select = h('select', { ...common, onchange: (e) => setValue(e.target.value === '' ? undefined : field.numeric ? Number(e.target.value) : e.target.value) }, options);
-        return wrap(select);
+        // What the chosen option does, in the server's words, under the list.
+        const choiceHelp = h('p', { class: 'help choice-help' });
+        const describeChoice = (value) => {
+          const help = field.choices.find((c) => String(c.value) === String(value))?.help || '';
+          replaceChildren(choiceHelp, richText(help));
+          choiceHelp.hidden = !help;
+        };
+        describeChoice(selected);
+        const select = h('select', {
+          ...common,
+          onchange: (e) => {
+            describeChoice(e.target.value);
+            setValue(e.target.value === '' ? undefined : field.numeric ? Number(e.target.value) : e.target.value);
+          },
+        }, options);
+        return wrap(h('div', { class: 'select' }, select, choiceHelp));
       }
       case 'position': {
         const selected = current ?? field.default ?? placeholderDefault;

@@ -57,6 +57,7 @@ export default {
   'files.preview': 'Erste Seite von {name}',
   'files.encrypted': 'Passwortgeschützt',
   'files.wrongType': '{name} ist keine Datei, die dieses Werkzeug nimmt. Es nimmt: {formats}.',
+  'files.tooLarge': '{name} ist größer als die Obergrenze von {limit} pro Datei.',
   'files.list': 'Ausgewählte Dateien',
   'files.moved': '{name} ist jetzt an Position {position}.',
   'files.removed': '{name} entfernt.',

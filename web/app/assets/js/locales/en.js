@@ -58,6 +58,7 @@ export default {
   'files.preview': 'First page of {name}',
   'files.encrypted': 'Password-protected',
   'files.wrongType': '{name} is not a file this tool takes. It takes: {formats}.',
+  'files.tooLarge': '{name} is larger than the upload limit of {limit}.',
   'files.list': 'Chosen files',
   'files.moved': '{name} moved to position {position}.',
   'files.removed': '{name} removed.',

@@ -57,6 +57,7 @@ export default {
   'files.preview': 'Primera página de {name}',
   'files.encrypted': 'Protegido con contraseña',
   'files.wrongType': '{name} no es un archivo que esta herramienta acepte. Acepta: {formats}.',
+  'files.tooLarge': '{name} supera el límite de {limit} por archivo.',
   'files.list': 'Archivos elegidos',
   'files.moved': '{name} está ahora en la posición {position}.',
   'files.removed': '{name} quitado.',

@@ -57,6 +57,7 @@ export default {
   'files.preview': 'Première page de {name}',
   'files.encrypted': 'Protégé par mot de passe',
   'files.wrongType': '{name} n’est pas un fichier que cet outil accepte. Il accepte : {formats}.',
+  'files.tooLarge': '{name} dépasse la taille maximale de {limit} par fichier.',
   'files.list': 'Fichiers choisis',
   'files.moved': '{name} est maintenant en position {position}.',
   'files.removed': '{name} retiré.',
