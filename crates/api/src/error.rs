@@ -39,8 +39,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         NotFound => StatusCode::NOT_FOUND,
         Conflict | Cancelled => StatusCode::CONFLICT,
         StepTimeout | EngineTimeout => StatusCode::GATEWAY_TIMEOUT,
-        Unavailable | Busy => StatusCode::SERVICE_UNAVAILABLE,
-        RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        // A full queue: the client should come back after `Retry-After`.
+        Busy | RateLimited => StatusCode::TOO_MANY_REQUESTS,
         InternalError => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -12,7 +12,8 @@ pub async fn live() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The process can serve: the database answers and blob storage accepts a write.
+/// The process can serve: the database answers and blob storage accepts a write. Engines are
+/// listed with their availability.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Object), (status = 503, body = Object)))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = state.pipeline.meta.ping().await.map_err(|e| e.to_string());
@@ -22,9 +23,12 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         Err(e) => json!(e),
     };
     let ok = database.is_ok() && storage.is_ok();
+    // A missing engine makes its tools unavailable, not the whole service: reported, not fatal.
+    let engines = state.pipeline.steps.engines.status().await;
     let body = json!({
         "status": if ok { "ok" } else { "unavailable" },
         "checks": {"database": verdict(&database), "storage": verdict(&storage), "queue": verdict(&database)},
+        "engines": engines,
     });
     (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }

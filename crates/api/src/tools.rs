@@ -23,13 +23,36 @@ const MAX_PARAMS_BYTES: usize = 64 * 1024;
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ToolList {
     #[schema(value_type = Vec<Object>)]
-    pub tools: Vec<scanpro_tools::ToolInfo>,
+    pub tools: Vec<ToolView>,
+    /// Each external engine, whether it can take work, and its version or why not.
+    #[schema(value_type = Vec<Object>)]
+    pub engines: Vec<scanpro_tools::EngineStatus>,
 }
 
-/// Every tool with the JSON Schema of its parameters.
+/// A tool, and whether it can run now: a tool whose engine is missing or down cannot.
+#[derive(serde::Serialize)]
+pub struct ToolView {
+    #[serde(flatten)]
+    pub info: scanpro_tools::ToolInfo,
+    pub available: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable_reason: Option<String>,
+}
+
+/// Every tool with the JSON Schema of its parameters and whether it is available.
 #[utoipa::path(get, path = "/api/v1/tools", tag = "tools", responses((status = 200, body = ToolList)))]
-pub async fn list() -> Json<ToolList> {
-    Json(ToolList { tools: scanpro_tools::catalogue() })
+pub async fn list(State(state): State<AppState>) -> Json<ToolList> {
+    let engines = state.pipeline.steps.engines.status().await;
+    let tools = scanpro_tools::catalogue()
+        .into_iter()
+        .map(|info| {
+            let down = info.engine.and_then(|engine| engines.iter().find(|s| s.engine == engine && !s.available));
+            let unavailable_reason =
+                down.map(|status| format!("the {} engine is unavailable: {}", status.engine, status.detail));
+            ToolView { info, available: unavailable_reason.is_none(), unavailable_reason }
+        })
+        .collect();
+    Json(ToolList { tools, engines })
 }
 
 #[utoipa::path(get, path = "/api/v1/tools/{tool}", tag = "tools", params(("tool" = String, Path)),

@@ -1,10 +1,10 @@
 //! How an engine reports how far it got through a document.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Pages done out of the document's total.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageProgress {
     pub done: u32,
     pub total: u32,

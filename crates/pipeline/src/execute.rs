@@ -12,8 +12,10 @@ use crate::steps::{StepFile, StepRequest};
 use chrono::Utc;
 use scanpro_core::job::{Progress, StepState, StepStatus};
 use scanpro_core::{ErrorCode, FileId, ToolError};
+use scanpro_engines::progress::{PageProgress, ProgressFn};
 use scanpro_store::{FileRecord, JobRecord, StoreError};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How a job attempt ended, from this worker's point of view.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +78,22 @@ impl Pipeline {
                 out_dir,
                 large_input_bytes: Some(self.settings.large_input_bytes),
             };
-            let result = self.steps.run(request).await?;
+            let (pages_sender, mut pages) = tokio::sync::watch::channel(None::<PageProgress>);
+            let progress: ProgressFn = Arc::new(move |done| {
+                pages_sender.send_replace(Some(done));
+            });
+            let running = self.steps.run(request, progress);
+            tokio::pin!(running);
+            let result = loop {
+                tokio::select! {
+                    result = &mut running => break result?,
+                    Ok(()) = pages.changed() => {
+                        let Some(done) = *pages.borrow_and_update() else { continue };
+                        let progress = step_progress(index, total, done);
+                        self.report_progress(job, worker, steps, progress).await;
+                    }
+                }
+            };
             if result.outputs.is_empty() {
                 return Err(ToolError::internal(format!("{} produced no output", spec.tool)));
             }
@@ -186,6 +203,14 @@ impl Pipeline {
         }
         Ok(if error.code == ErrorCode::Cancelled { Outcome::Cancelled } else { Outcome::Failed(error) })
     }
+}
+
+/// Progress of a job in step `index` of `steps`, that step being `done.done` pages into
+/// `done.total`.
+fn step_progress(index: usize, steps: usize, done: PageProgress) -> Progress {
+    let within = u64::from(done.done.min(done.total)) * 100 / u64::from(done.total.max(1));
+    let percent = (index as u64 * 100 + within) / steps as u64;
+    Progress { percent: percent.min(100) as u8, pages_done: Some(done.done), pages_total: Some(done.total) }
 }
 
 fn internal(e: std::io::Error) -> ToolError {

@@ -7,7 +7,9 @@
 //! - [`execute`]: a leased job → fetch inputs → run each step (its outputs feed the next) →
 //!   store outputs → commit once, with heartbeats and cancellation meanwhile.
 //! - [`steps`]: how one step runs: in a child `scanpro step-exec` process under the subprocess
-//!   runner (timeout, memory limit, crash isolation), or in-process for the CLI.
+//!   runner (timeout, memory limit, crash isolation), or in-process for the CLI; engine tools
+//!   beside their engines, here or on an engine service.
+//! - [`remote`]: [`EngineClient`], a worker's side of an engine service, and the wire format.
 //! - [`cleanup`]: the sweeper: expired files and jobs, abandoned leases, stale work dirs.
 //! - [`notify`]: webhooks sent when a job ends.
 //! - [`events`]: in-process notifications that a job changed (Server-Sent Events listen here).
@@ -19,11 +21,13 @@ pub mod events;
 pub mod execute;
 pub mod ingest;
 pub mod notify;
+pub mod remote;
 pub mod steps;
 
 pub use error::Error;
 pub use events::Events;
-pub use steps::StepRunner;
+pub use remote::EngineClient;
+pub use steps::{EngineRoutes, NativeSteps, StepRunner};
 
 use scanpro_queue::Queue;
 use scanpro_store::{Blobs, Meta};

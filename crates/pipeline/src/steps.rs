@@ -1,24 +1,48 @@
 //! How one step runs.
 //!
-//! Workers run each step in a child process (`scanpro step-exec`): the document is untrusted, and
-//! a child can be killed at its deadline, capped in memory, and can crash (stack overflow, abort)
-//! without taking the server down. The request goes in on stdin and the reply comes back on
-//! stdout as JSON, so nothing from the user ever reaches a command line.
+//! Workers run each Rust-native step in a child process (`scanpro step-exec`): the document is
+//! untrusted, and a child can be killed at its deadline, capped in memory, and can crash (stack
+//! overflow, abort) without taking the server down. The request goes in on stdin and the reply
+//! comes back on stdout as JSON, so nothing from the user ever reaches a command line.
+//!
+//! Engine tools (LibreOffice, Ghostscript, OCR) run where their engine is: in this process, whose
+//! engines are separate processes under the same runner, or on an engine service
+//! ([`remote`](crate::remote)).
 
+use crate::remote::EngineClient;
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_engines::progress::ProgressFn;
 use scanpro_engines::{Limits, ProcessError, Subprocess};
-use scanpro_tools::{Input, Output, StepResult};
+use scanpro_tools::{Engine, EngineStatus, Input, LocalEngines, Output, StepResult};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Where steps run.
+/// Where steps run: Rust-native tools in step processes, engine tools beside their engines.
+#[derive(Clone)]
+pub struct StepRunner {
+    pub native: NativeSteps,
+    pub engines: EngineRoutes,
+}
+
+/// Where Rust-native tools run.
 #[derive(Debug, Clone)]
-pub enum StepRunner {
+pub enum NativeSteps {
     /// In a child process of `exe step-exec`, under a deadline and resource limits.
     Subprocess { exe: PathBuf, timeout: Duration, limits: Limits },
     /// On a blocking thread of this process (tests; the CLI calls the tools directly).
     InProcess,
+}
+
+/// Where engine tools run: on the engine service configured for their engine, or else on this
+/// process's own engines. Engines enforce their own deadlines (scaled to the document);
+/// `ceiling` bounds a whole step however the engine behaves.
+#[derive(Clone)]
+pub struct EngineRoutes {
+    pub local: LocalEngines,
+    pub remote: BTreeMap<Engine, EngineClient>,
+    pub ceiling: Duration,
 }
 
 /// One step as sent to `scanpro step-exec`.
@@ -92,7 +116,17 @@ impl StepReply {
 }
 
 impl StepRunner {
-    pub async fn run(&self, request: StepRequest) -> Result<StepResult, ToolError> {
+    /// Runs one step; `progress` hears of pages done where the tool reports them.
+    pub async fn run(&self, request: StepRequest, progress: ProgressFn) -> Result<StepResult, ToolError> {
+        match scanpro_tools::engine_of(&request.tool) {
+            Some(engine) => self.engines.run(engine, request, progress).await,
+            None => self.native.run(request).await,
+        }
+    }
+}
+
+impl NativeSteps {
+    async fn run(&self, request: StepRequest) -> Result<StepResult, ToolError> {
         match self {
             Self::InProcess => tokio::task::spawn_blocking(move || request.run_here())
                 .await
@@ -100,6 +134,34 @@ impl StepRunner {
                 .into_result(),
             Self::Subprocess { exe, timeout, limits } => run_in_child(exe, *timeout, *limits, request).await,
         }
+    }
+}
+
+impl EngineRoutes {
+    async fn run(&self, engine: Engine, request: StepRequest, progress: ProgressFn) -> Result<StepResult, ToolError> {
+        let tool = request.tool.clone();
+        let step = async {
+            match self.remote.get(&engine) {
+                Some(client) => client.run(&request, progress).await,
+                None => {
+                    let inputs: Vec<Input> = request.inputs.iter().map(StepFile::input).collect();
+                    let (params, out_dir) = (&request.params, &request.out_dir);
+                    scanpro_tools::run_engine(&tool, params, &inputs, out_dir, &self.local, progress).await
+                }
+            }
+        };
+        tokio::time::timeout(self.ceiling, step).await.unwrap_or_else(|_| {
+            Err(ToolError::new(
+                ErrorCode::StepTimeout,
+                format!("{tool} did not finish within {} s and was stopped", self.ceiling.as_secs()),
+            ))
+        })
+    }
+}
+
+impl StepFile {
+    pub fn input(&self) -> Input {
+        Input { path: self.path.clone(), filename: self.filename.clone() }
     }
 }
 
@@ -132,5 +194,23 @@ async fn run_in_child(
             };
             Err(ToolError::internal(format!("{tool} crashed on this input ({why})")))
         }
+    }
+}
+
+impl EngineRoutes {
+    /// Every engine as this process can use it: through its service where one is configured
+    /// (available when the service answers its health check), else here.
+    pub async fn status(&self) -> Vec<EngineStatus> {
+        let mut statuses = self.local.status().await;
+        for status in &mut statuses {
+            if let Some(client) = self.remote.get(&status.engine) {
+                let (available, detail) = match client.health().await {
+                    Ok(_) => (true, format!("engine service at {}", client.base())),
+                    Err(why) => (false, format!("engine service unreachable: {why}")),
+                };
+                *status = EngineStatus { engine: status.engine, available, detail };
+            }
+        }
+        statuses
     }
 }

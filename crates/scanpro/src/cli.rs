@@ -3,12 +3,15 @@
 //! `run` goes through the same tool code as a worker step, on local files, with no server.
 
 use scanpro_core::{ErrorCode, ToolError};
-use scanpro_pipeline::steps::StepRequest;
+use scanpro_engines::progress::{PageProgress, ProgressFn};
+use scanpro_pipeline::steps::{StepFile, StepRequest};
+use scanpro_pipeline::{NativeSteps, StepRunner};
 use scanpro_tools::Input;
 use serde_json::{Map, Value};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -27,7 +30,7 @@ struct Invocation {
     output: Option<PathBuf>,
 }
 
-pub fn run(args: RunArgs) -> ExitCode {
+pub fn run(args: RunArgs, config_file: Option<PathBuf>) -> ExitCode {
     let Some(tool) = scanpro_tools::find(&args.tool) else {
         eprintln!("scanpro: unknown tool {:?}; `scanpro tools` lists them", args.tool);
         return ExitCode::from(2);
@@ -39,7 +42,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run_tool(tool.name, invocation) {
+    match run_tool(tool.name, invocation, config_file.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("scanpro: {}: {}", error.code, error.message);
@@ -48,7 +51,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-fn run_tool(tool: &str, invocation: Invocation) -> Result<(), ToolError> {
+fn run_tool(tool: &str, invocation: Invocation, config_file: Option<&Path>) -> Result<(), ToolError> {
     if invocation.inputs.is_empty() {
         return Err(ToolError::new(ErrorCode::BadRequest, "give at least one input file"));
     }
@@ -64,13 +67,49 @@ fn run_tool(tool: &str, invocation: Invocation) -> Result<(), ToolError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let scratch = tempfile::tempdir().map_err(|e| ToolError::internal(e.to_string()))?;
-    let result = scanpro_tools::run(tool, &Value::Object(invocation.params), &inputs, scratch.path())?;
+    let params = Value::Object(invocation.params);
+    let result = match scanpro_tools::engine_of(tool) {
+        None => scanpro_tools::run(tool, &params, &inputs, scratch.path())?,
+        Some(_) => run_engine_tool(tool, params, &inputs, scratch.path(), config_file)?,
+    };
     match (&invocation.output, &result.report) {
         (None, Some(report)) => println!("{}", serde_json::to_string_pretty(report).unwrap_or_default()),
         (None, None) => return Err(ToolError::new(ErrorCode::BadRequest, "give -o OUTPUT")),
         (Some(output), _) => place_outputs(&result.outputs, output)?,
     }
     Ok(())
+}
+
+/// An engine tool, on this machine's engines or the engine services the configuration names,
+/// exactly as a worker runs it.
+fn run_engine_tool(
+    tool: &str,
+    params: Value,
+    inputs: &[Input],
+    out_dir: &Path,
+    config_file: Option<&Path>,
+) -> Result<scanpro_tools::StepResult, ToolError> {
+    let setup = |e: anyhow::Error| ToolError::new(ErrorCode::Unavailable, format!("{e:#}"));
+    let config = crate::config::Config::load(config_file, crate::ServerFlags::default()).map_err(setup)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| setup(e.into()))?;
+    runtime.block_on(async {
+        let engines = crate::engines::routes(&config).await.map_err(setup)?;
+        let request = StepRequest {
+            tool: tool.to_owned(),
+            params,
+            inputs: inputs
+                .iter()
+                .map(|i| StepFile { path: i.path.clone(), filename: i.filename.clone(), content_type: String::new() })
+                .collect(),
+            out_dir: out_dir.to_owned(),
+            large_input_bytes: None,
+        };
+        let progress: ProgressFn = Arc::new(|done: PageProgress| eprintln!("page {} of {}", done.done, done.total));
+        let steps = StepRunner { native: NativeSteps::InProcess, engines: engines.clone() };
+        let result = steps.run(request, progress).await;
+        engines.local.shutdown().await;
+        result
+    })
 }
 
 /// One output goes to OUTPUT (or inside it when it is a directory); several go inside OUTPUT.

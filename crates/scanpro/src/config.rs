@@ -8,9 +8,12 @@
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use scanpro_engines::office::OfficeConfig;
+use scanpro_tools::{Engine, EngineSettings};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -51,6 +54,28 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Allow webhooks to loopback and private addresses (for hooks inside your own network).
     pub webhook_allow_private_hosts: bool,
+    /// Warm LibreOffice instances; 0 means one per CPU core.
+    pub office_instances: usize,
+    /// Start the LibreOffice instances with the process instead of at first use.
+    pub office_start_at_boot: bool,
+    /// Conversions after which a LibreOffice instance is replaced (its memory only grows).
+    pub office_recycle_after: u32,
+    /// Deadline of one LibreOffice conversion attempt (a document gets up to three).
+    pub office_timeout_secs: u64,
+    /// An engine step (conversion, compression, OCR) is stopped after this long, whatever the
+    /// document; engines set tighter deadlines from its size.
+    pub engine_step_ceiling_secs: u64,
+    /// Call this `scanpro engine libreoffice` service (`http://host:port`) instead of running
+    /// LibreOffice here.
+    pub libreoffice_url: Option<String>,
+    /// Call this `scanpro engine ghostscript` service instead of running Ghostscript here.
+    pub ghostscript_url: Option<String>,
+    /// Call this `scanpro engine ocr` service instead of running OCRmyPDF here.
+    pub ocr_url: Option<String>,
+    /// `scanpro engine`: steps run at once; 0 means one per CPU core.
+    pub engine_concurrency: usize,
+    /// `scanpro engine`: steps waiting beyond those running; more are refused with `429`.
+    pub engine_queue: usize,
     /// `text` or `json`.
     pub log_format: String,
     /// A tracing filter such as `info` or `scanpro=debug` (`RUST_LOG` wins when set).
@@ -78,6 +103,16 @@ impl Default for Config {
             sweep_interval_secs: 60,
             secure_cookies: false,
             webhook_allow_private_hosts: false,
+            office_instances: 0,
+            office_start_at_boot: false,
+            office_recycle_after: 200,
+            office_timeout_secs: 120,
+            engine_step_ceiling_secs: 1800,
+            libreoffice_url: None,
+            ghostscript_url: None,
+            ocr_url: None,
+            engine_concurrency: 0,
+            engine_queue: 8,
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -128,6 +163,9 @@ impl Config {
             ("max_attempts", u64::from(self.max_attempts)),
             ("sweep_interval_secs", self.sweep_interval_secs),
             ("oneshot_wait_secs", self.oneshot_wait_secs),
+            ("office_recycle_after", u64::from(self.office_recycle_after)),
+            ("office_timeout_secs", self.office_timeout_secs),
+            ("engine_step_ceiling_secs", self.engine_step_ceiling_secs),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             bail!("{name} must be greater than 0");
@@ -162,7 +200,30 @@ impl Config {
     }
 
     pub fn worker_count(&self) -> usize {
-        if self.workers == 0 { std::thread::available_parallelism().map_or(2, usize::from) } else { self.workers }
+        or_cores(self.workers)
+    }
+
+    /// The engine services configured, by engine.
+    pub fn engine_urls(&self) -> [(Engine, Option<&str>); 3] {
+        [
+            (Engine::Libreoffice, self.libreoffice_url.as_deref()),
+            (Engine::Ghostscript, self.ghostscript_url.as_deref()),
+            (Engine::Ocr, self.ocr_url.as_deref()),
+        ]
+    }
+
+    /// Settings of the engines this process runs itself.
+    pub fn engine_settings(&self) -> EngineSettings {
+        EngineSettings {
+            office: OfficeConfig {
+                instances: or_cores(self.office_instances),
+                start_at_boot: self.office_start_at_boot,
+                recycle_after: self.office_recycle_after,
+                conversion_timeout: Duration::from_secs(self.office_timeout_secs),
+                work_dir: self.work_dir(),
+                ..OfficeConfig::default()
+            },
+        }
     }
 
     /// The effective configuration as TOML, with passwords in URLs replaced by `***`.
@@ -178,6 +239,11 @@ impl Config {
         }
         toml::to_string(&shown).expect("config serializes")
     }
+}
+
+/// `n`, or the number of CPU cores when `n` is 0.
+fn or_cores(n: usize) -> usize {
+    if n == 0 { std::thread::available_parallelism().map_or(2, usize::from) } else { n }
 }
 
 /// Field names, as the `SCANPRO_` environment filter needs them.

@@ -3,11 +3,13 @@
 //! # Layout
 //! - [`config`]: the one configuration struct (defaults → file → env → flags).
 //! - [`serve`]: `scanpro serve`, the all-in-one server: API + workers + sweeper on embedded defaults.
+//! - [`engines`]: where engine steps go (own engines or engine services), and `scanpro engine NAME`.
 //! - [`cli`]: `scanpro run` (a tool on local files, no server), `scanpro tools`, and the hidden
 //!   `scanpro step-exec` that workers start for each step.
 
 mod cli;
 mod config;
+mod engines;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +47,13 @@ struct ServerFlags {
 enum Command {
     /// Run everything in one process: API, workers and sweeper, on embedded defaults.
     Serve(#[command(flatten)] ServerFlags),
+    /// Serve one engine (libreoffice, ghostscript or ocr) over HTTP for workers elsewhere.
+    Engine {
+        /// libreoffice, ghostscript or ocr.
+        engine: scanpro_tools::Engine,
+        #[command(flatten)]
+        flags: ServerFlags,
+    },
     /// Apply database migrations and exit.
     Migrate(#[command(flatten)] ServerFlags),
     /// Run a tool on local files without a server: scanpro run rotate --angle 90 in.pdf -o out.pdf
@@ -62,9 +71,10 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(flags) => load(cli.config, flags).and_then(serve::run),
+        Command::Engine { engine, flags } => load(cli.config, flags).and_then(|c| engines::serve(c, engine)),
         Command::Migrate(flags) => load(cli.config, flags).and_then(serve::migrate),
         Command::Config(flags) => load(cli.config, flags).map(|c| print!("{}", c.to_redacted_toml())),
-        Command::Run(args) => return cli::run(args),
+        Command::Run(args) => return cli::run(args, cli.config),
         Command::Tools => cli::list_tools(),
         Command::StepExec => cli::step_exec(),
     };

@@ -4,7 +4,7 @@ use crate::config::Config;
 use anyhow::Context;
 use scanpro_api::{ApiSettings, AppState};
 use scanpro_engines::Limits;
-use scanpro_pipeline::{Events, Pipeline, Settings, StepRunner};
+use scanpro_pipeline::{Events, NativeSteps, Pipeline, Settings, StepRunner};
 use scanpro_queue::{EmbeddedQueue, LIGHT_CLASS};
 use scanpro_store::Meta;
 use scanpro_store::blobs::FsBlobs;
@@ -47,7 +47,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(sweep_forever(pipeline.clone(), Duration::from_secs(config.sweep_interval_secs)));
 
     let state = AppState {
-        pipeline,
+        pipeline: pipeline.clone(),
         settings: Arc::new(ApiSettings {
             oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
             secure_cookies: config.secure_cookies,
@@ -68,6 +68,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         _ = shutdown.stop_now.cancelled() => {}
     }
     workers.await?;
+    pipeline.steps.engines.local.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -81,11 +82,12 @@ async fn build_pipeline(config: &Config) -> anyhow::Result<Pipeline> {
     // Scratch left by a previous process belongs to attempts that will run again.
     let _ = std::fs::remove_dir_all(&work_dir);
     std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
-    let steps = StepRunner::Subprocess {
+    let native = NativeSteps::Subprocess {
         exe: std::env::current_exe().context("locating the scanpro binary")?,
         timeout: Duration::from_secs(config.step_timeout_secs),
         limits: Limits { memory_bytes: Some(config.step_memory_mb * 1024 * 1024), ..Default::default() },
     };
+    let steps = StepRunner { native, engines: crate::engines::routes(config).await? };
     let settings = Settings {
         retention: chrono::Duration::minutes(config.retention_minutes as i64),
         max_upload_bytes: config.max_upload_mb * 1024 * 1024,
@@ -120,7 +122,7 @@ async fn sweep_forever(pipeline: Pipeline, every: Duration) {
     }
 }
 
-async fn termination_signal() {
+pub(crate) async fn termination_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
@@ -130,7 +132,7 @@ async fn termination_signal() {
     }
 }
 
-fn init_logging(config: &Config) {
+pub(crate) fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);

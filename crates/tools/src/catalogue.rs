@@ -16,6 +16,9 @@ pub struct ToolInfo {
     pub inputs: InputRule,
     /// JSON Schema of the tool's parameters.
     pub params_schema: serde_json::Value,
+    /// The external engine the tool runs in; absent for tools ScanPro runs itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<crate::engines::Engine>,
 }
 
 /// How many input files a tool takes, and of which formats.

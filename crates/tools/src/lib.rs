@@ -13,18 +13,22 @@
 //! # Layout
 //! - [`catalogue`](mod@catalogue): [`ToolInfo`], [`InputRule`], [`catalogue()`], [`find`].
 //! - [`params`]: JSON parameters into typed ones, with errors that name the field; [`validate`].
-//! - [`step`]: [`Input`], [`Output`], [`StepResult`], [`run`]: input checks, then the tool.
+//! - [`step`]: [`Input`], [`Output`], [`StepResult`], [`run`]: input checks, then a Rust-native tool.
+//! - [`engines`]: tools that drive an external engine: [`Engine`], [`LocalEngines`] (the warm
+//!   LibreOffice pool and the others' settings), [`run_engine`].
 //! - `tools`: the registry, one module per tool (`merge`, `split`, `rotate`, `info`, the page
 //!   tools, `watermark`, `page_numbers`, `sign`, `protect`, `unlock`, `metadata`, `repair`,
-//!   `images_to_pdf`, `pdf_to_image`, `thumbnails`).
+//!   `images_to_pdf`, `pdf_to_image`, `thumbnails`; `office` holds the LibreOffice conversions).
 //! - `names`: output file names derived from the user's file names.
 
 pub mod catalogue;
+pub mod engines;
 mod names;
 pub mod params;
 pub mod step;
 mod tools;
 
 pub use catalogue::{InputRule, ToolInfo, catalogue, find};
+pub use engines::{Engine, EngineSettings, EngineStatus, LocalEngines, engine_of, run_engine};
 pub use params::validate;
 pub use step::{Input, Output, StepResult, detect_content_type, run};

@@ -1,6 +1,7 @@
 //! Running one step: check the inputs, then hand them to the tool.
 
 use crate::catalogue::tool;
+use crate::tools::{Runner, Tool};
 use scanpro_core::{ErrorCode, ToolError};
 use scanpro_pdf::format;
 use std::io::Read;
@@ -28,9 +29,10 @@ pub struct StepResult {
     pub report: Option<serde_json::Value>,
 }
 
-/// Runs one step synchronously: validates `params`, checks the number of inputs and each
-/// input's format from its bytes (not its name), runs the tool, and writes its outputs into
-/// `out_dir` (which exists and is empty).
+/// Runs one step of a Rust-native tool synchronously: validates `params`, checks the number of
+/// inputs and each input's format from its bytes (not its name), runs the tool, and writes its
+/// outputs into `out_dir` (which exists and is empty). Engine tools run through
+/// [`run_engine`](crate::engines::run_engine).
 pub fn run(
     tool_name: &str,
     params: &serde_json::Value,
@@ -38,11 +40,20 @@ pub fn run(
     out_dir: &Path,
 ) -> Result<StepResult, ToolError> {
     let tool = tool(tool_name)?;
+    let Runner::Native(run) = tool.runner else {
+        return Err(ToolError::internal(format!("{tool_name} runs in an engine, not in a step process")));
+    };
+    check_inputs(tool, inputs)?;
+    run(params, inputs, out_dir)
+}
+
+/// The input count against the tool's rule, and each input's format from its bytes.
+pub(crate) fn check_inputs(tool: &Tool, inputs: &[Input]) -> Result<(), ToolError> {
     tool.inputs.check(tool.name, inputs.len())?;
     for input in inputs {
         check_format(input, tool.inputs.formats, tool.name)?;
     }
-    (tool.run)(params, inputs, out_dir)
+    Ok(())
 }
 
 /// The MIME type of a file from its first bytes (read at least
@@ -66,7 +77,12 @@ fn format_name(content_type: &str) -> Option<&'static str> {
 
 fn check_format(input: &Input, formats: &[&str], tool: &str) -> Result<(), ToolError> {
     let head = read_head(&input.path)?;
-    let accepted = format_name(detect_content_type(&head)).is_some_and(|name| formats.contains(&name));
+    let sniffed = format_name(detect_content_type(&head));
+    let accepted = match sniffed {
+        Some(name) => formats.contains(&name),
+        // Documents LibreOffice reads are told apart by their zip or OLE2 contents.
+        None => office_format(&input.path).is_some_and(|name| formats.contains(&name)),
+    };
     if accepted {
         return Ok(());
     }
@@ -75,10 +91,33 @@ fn check_format(input: &Input, formats: &[&str], tool: &str) -> Result<(), ToolE
         format!(
             "{}: this is {}, but {tool} takes {} files",
             input.filename,
-            format::describe(&head),
-            formats.iter().map(|f| f.to_uppercase()).collect::<Vec<_>>().join(" or ")
+            office_format(&input.path)
+                .map_or_else(|| format::describe(&head), |name| format!("a {} file", name.to_uppercase())),
+            one_of(formats)
         ),
     ))
+}
+
+/// `["jpeg", "png", "tiff"]` → `JPEG, PNG or TIFF`.
+fn one_of(formats: &[&str]) -> String {
+    let names: Vec<String> = formats.iter().map(|f| f.to_uppercase()).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// The office format of a file (`docx`, `xls`, `html`, `txt`…), from its contents.
+fn office_format(path: &Path) -> Option<&'static str> {
+    use scanpro_engines::office::SourceFormat;
+    match scanpro_engines::office::detect::detect(path).ok()? {
+        SourceFormat::Pdf => None,
+        // Encrypted OOXML shows its application only once opened; LibreOffice then refuses it
+        // with `encrypted_input`.
+        SourceFormat::EncryptedOoxml => Some("docx"),
+        format => Some(format.extension()),
+    }
 }
 
 fn read_head(path: &Path) -> Result<Vec<u8>, ToolError> {

@@ -87,7 +87,7 @@ fn images_to_pdf_refuses_what_it_cannot_use() {
     let err = run("images_to_pdf", &json!({}), &pdf, dir.path()).unwrap_err();
     assert_eq!(err.code, ErrorCode::UnsupportedFormat);
     assert!(err.message.starts_with("ltnews17.pdf: this is "), "{err}");
-    assert!(err.message.ends_with("takes JPEG or PNG or WEBP or TIFF files"), "{err}");
+    assert!(err.message.ends_with("takes JPEG, PNG, WEBP or TIFF files"), "{err}");
     let err = validate("images_to_pdf", &json!({"orientation": "landscape"}), Some(1)).unwrap_err();
     assert!(err.message.starts_with("orientation: "), "{err}");
     let err = validate("images_to_pdf", &json!({"page_size": "a4", "margin": 500}), Some(1)).unwrap_err();

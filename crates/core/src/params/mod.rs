@@ -2,17 +2,21 @@
 //! public API (DESIGN.md): add fields freely, never rename one. Unknown fields are refused so a
 //! typo is not silently ignored. Doc comments become the descriptions in each tool's JSON Schema.
 
+mod convert;
 mod document;
 mod images;
 mod ocr;
+mod optimize;
 mod organize;
 mod pages;
 mod security;
 mod stamp;
 
+pub use convert::*;
 pub use document::*;
 pub use images::*;
 pub use ocr::*;
+pub use optimize::*;
 pub use organize::*;
 pub use pages::*;
 pub use security::*;

@@ -186,3 +186,75 @@ pub fn page_text(pdf: &Path, page: u32) -> String {
     let out = tool("pdftotext", &["-f", &p, "-l", &p, pdf.to_str().unwrap(), "-"]);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A running `scanpro engine NAME`, killed on drop.
+pub struct EngineProcess {
+    pub child: Child,
+    pub base: String,
+    _temp: tempfile::TempDir,
+}
+
+impl EngineProcess {
+    pub fn start(engine: &str, env: &[(&str, &str)]) -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_scanpro"));
+        command
+            .args(["engine", engine, "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(temp.path())
+            .env("SCANPRO_LOG_LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start scanpro engine");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let prefix = format!("scanpro: {engine} engine listening on ");
+        let base =
+            line.trim().strip_prefix(&prefix).unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        Self { child, base, _temp: temp }
+    }
+}
+
+impl Drop for EngineProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where engine tools run in a test: in the server's own process, or on engine services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineMode {
+    Local,
+    Remote,
+}
+
+/// A server whose engine tools run as `mode` says, with the engine services it needs.
+pub struct EngineStack {
+    pub server: Server,
+    pub services: Vec<EngineProcess>,
+}
+
+impl EngineStack {
+    pub fn start(mode: EngineMode) -> Self {
+        // One warm LibreOffice per process: the machine running the tests has few cores.
+        let small = [("SCANPRO_OFFICE_INSTANCES", "1")];
+        let services = match mode {
+            EngineMode::Local => Vec::new(),
+            EngineMode::Remote => ["libreoffice", "ghostscript", "ocr"]
+                .into_iter()
+                .map(|engine| EngineProcess::start(engine, &small))
+                .collect(),
+        };
+        let urls: Vec<(String, String)> = services
+            .iter()
+            .zip(["SCANPRO_LIBREOFFICE_URL", "SCANPRO_GHOSTSCRIPT_URL", "SCANPRO_OCR_URL"])
+            .map(|(service, key)| (key.to_owned(), service.base.clone()))
+            .collect();
+        let mut env: Vec<(&str, &str)> = urls.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        env.extend(small);
+        Self { server: Server::start(&env), services }
+    }
+}

@@ -1,6 +1,6 @@
 //! `images_to_pdf`: one PDF with a page per image (per frame of a multi-page TIFF).
 
-use super::{Tool, pdf_output};
+use super::{Runner, Tool, pdf_output};
 use crate::catalogue::InputRule;
 use crate::names::safe_stem;
 use crate::params::{check, parse, schema};
@@ -21,7 +21,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: IMAGES },
     schema: schema::<ImagesToPdfParams>,
     check: check::<ImagesToPdfParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

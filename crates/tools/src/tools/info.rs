@@ -1,6 +1,6 @@
 //! `info`: the facts about one PDF, as a JSON file and as the step's report.
 
-use super::{PDF, Tool};
+use super::{PDF, Runner, Tool};
 use crate::catalogue::InputRule;
 use crate::names::safe_stem;
 use crate::params::{check, parse, schema};
@@ -19,7 +19,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: Some(1), formats: PDF },
     schema: schema::<InfoParams>,
     check: check::<InfoParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

@@ -1,6 +1,6 @@
 //! `merge`: the inputs' pages in one PDF, in the order given.
 
-use super::{PDF, Tool, pdf_output};
+use super::{PDF, Runner, Tool, pdf_output};
 use crate::catalogue::InputRule;
 use crate::params::{check, parse, schema};
 use crate::step::{Input, StepResult};
@@ -19,7 +19,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF },
     schema: schema::<MergeParams>,
     check: check::<MergeParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

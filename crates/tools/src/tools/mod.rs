@@ -5,6 +5,7 @@ mod images_to_pdf;
 mod info;
 mod merge;
 mod metadata;
+mod office;
 mod page_numbers;
 mod page_outputs;
 mod pdf_to_image;
@@ -20,6 +21,7 @@ mod unlock;
 mod watermark;
 
 use crate::catalogue::{InputRule, ToolInfo};
+use crate::engines::{Engine, EngineStep, StepFuture};
 use crate::step::{Input, Output, StepResult};
 use scanpro_core::ToolError;
 use serde_json::Value;
@@ -35,8 +37,16 @@ pub(crate) struct Tool {
     pub(crate) schema: fn() -> Value,
     /// Parses and validates the parameters.
     pub(crate) check: fn(&Value) -> Result<(), ToolError>,
-    /// Parses the parameters and runs; inputs are already checked against `inputs`.
-    pub(crate) run: fn(&Value, &[Input], &Path) -> Result<StepResult, ToolError>,
+    pub(crate) runner: Runner,
+}
+
+/// How a tool runs; inputs are already checked against its `inputs` rule.
+#[derive(Clone, Copy)]
+pub(crate) enum Runner {
+    /// Rust code, run synchronously (in a child `step-exec` process by the workers).
+    Native(fn(&Value, &[Input], &Path) -> Result<StepResult, ToolError>),
+    /// An external engine, driven from the process holding the engine handles.
+    Engine(Engine, for<'a> fn(EngineStep<'a>) -> StepFuture<'a>),
 }
 
 impl Tool {
@@ -48,6 +58,10 @@ impl Tool {
             group: self.group,
             inputs: self.inputs,
             params_schema: (self.schema)(),
+            engine: match self.runner {
+                Runner::Native(_) => None,
+                Runner::Engine(engine, _) => Some(engine),
+            },
         }
     }
 }
@@ -71,6 +85,11 @@ pub(crate) const ALL: &[Tool] = &[
     unlock::TOOL,
     metadata::TOOL,
     repair::TOOL,
+    office::OFFICE_TO_PDF,
+    office::HTML_TO_PDF,
+    office::MARKDOWN_TO_PDF,
+    office::PDF_TO_OFFICE,
+    office::CONVERT_OFFICE,
 ];
 
 const PDF: &[&str] = &["pdf"];

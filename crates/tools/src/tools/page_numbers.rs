@@ -1,7 +1,7 @@
 //! `page_numbers`: a number (in a template such as "Page {n} of {total}") on the selected
 //! pages of each input.
 
-use super::{PDF, Tool, pdf_output};
+use super::{PDF, Runner, Tool, pdf_output};
 use crate::catalogue::InputRule;
 use crate::names::{UniqueNames, safe_stem};
 use crate::params::{check, parse, schema};
@@ -22,7 +22,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF },
     schema: schema::<PageNumbersParams>,
     check: check::<PageNumbersParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

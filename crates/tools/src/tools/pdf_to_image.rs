@@ -1,6 +1,6 @@
 //! `pdf_to_image`: each selected page of each input as a PNG or JPEG file.
 
-use super::{PDF, Tool};
+use super::{PDF, Runner, Tool};
 use crate::catalogue::InputRule;
 use crate::names::{UniqueNames, safe_stem};
 use crate::params::{check, parse, schema};
@@ -20,7 +20,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF },
     schema: schema::<PdfToImageParams>,
     check: check::<PdfToImageParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

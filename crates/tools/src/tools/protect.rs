@@ -1,7 +1,7 @@
 //! `protect`: AES-256 encryption with a user and an owner password and permissions.
 
 use super::page_outputs::each_input;
-use super::{PDF, Tool};
+use super::{PDF, Runner, Tool};
 use crate::catalogue::InputRule;
 use crate::params::{parse, schema};
 use crate::step::{Input, StepResult};
@@ -19,7 +19,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF },
     schema: schema::<ProtectParams>,
     check: |params| parse_secret::<ProtectParams>(params).map(drop),
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

@@ -1,7 +1,7 @@
 //! `repair`: rewrite a damaged PDF so every reader opens it, saying what was wrong.
 
 use super::page_outputs::each_input;
-use super::{PDF, Tool};
+use super::{PDF, Runner, Tool};
 use crate::catalogue::InputRule;
 use crate::params::{check, parse, schema};
 use crate::step::{Input, StepResult};
@@ -18,7 +18,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF },
     schema: schema::<RepairParams>,
     check: check::<RepairParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

@@ -2,7 +2,7 @@
 //! PDF is input 0; images (PNG or JPEG) follow and are chosen by input index.
 
 use super::watermark::{PDF_AND_IMAGES, is_image, read_input};
-use super::{Tool, pdf_output};
+use super::{Runner, Tool, pdf_output};
 use crate::catalogue::InputRule;
 use crate::names::safe_stem;
 use crate::params::{check, parse, schema};
@@ -25,7 +25,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF_AND_IMAGES },
     schema: schema::<SignParams>,
     check: check::<SignParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

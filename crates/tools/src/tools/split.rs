@@ -1,6 +1,6 @@
 //! `split`: one PDF per range, per N pages, per page, or per size limit, of each input.
 
-use super::{PDF, Tool, pdf_output};
+use super::{PDF, Runner, Tool, pdf_output};
 use crate::catalogue::InputRule;
 use crate::names::{UniqueNames, safe_stem};
 use crate::params::{check, parse, schema};
@@ -19,7 +19,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF },
     schema: schema::<SplitParams>,
     check: check::<SplitParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

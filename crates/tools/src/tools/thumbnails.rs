@@ -1,7 +1,7 @@
 //! `thumbnails`: small PNG previews of pages, for the web UI.
 
 use super::pdf_to_image::render_inputs;
-use super::{PDF, Tool};
+use super::{PDF, Runner, Tool};
 use crate::catalogue::InputRule;
 use crate::params::{check, parse, schema};
 use crate::step::{Input, StepResult};
@@ -19,7 +19,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF },
     schema: schema::<ThumbnailsParams>,
     check: check::<ThumbnailsParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

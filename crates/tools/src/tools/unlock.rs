@@ -2,7 +2,7 @@
 
 use super::page_outputs::each_input;
 use super::protect::parse_secret;
-use super::{PDF, Tool};
+use super::{PDF, Runner, Tool};
 use crate::catalogue::InputRule;
 use crate::params::schema;
 use crate::step::{Input, StepResult};
@@ -19,7 +19,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF },
     schema: schema::<UnlockParams>,
     check: |params| parse_secret::<UnlockParams>(params).map(drop),
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

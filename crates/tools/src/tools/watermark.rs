@@ -1,7 +1,7 @@
 //! `watermark`: text, or an image given as the last input, drawn on the selected pages of each
 //! PDF input.
 
-use super::{Tool, pdf_output};
+use super::{Runner, Tool, pdf_output};
 use crate::catalogue::InputRule;
 use crate::names::{UniqueNames, safe_stem};
 use crate::params::{check, parse, schema};
@@ -26,7 +26,7 @@ pub(crate) const TOOL: Tool = Tool {
     inputs: InputRule { min: 1, max: None, formats: PDF_AND_IMAGES },
     schema: schema::<WatermarkParams>,
     check: check::<WatermarkParams>,
-    run,
+    runner: Runner::Native(run),
 };
 
 fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {

@@ -1,0 +1,306 @@
+//! Engine tools through the job API, the one-shot endpoint and the CLI, run twice by the same
+//! scenarios: once on the server's own engines, once on `scanpro engine …` services the server
+//! is configured to call. Outputs are checked with pdfinfo, pdftotext, qpdf and unzip.
+
+mod common;
+
+use common::{EngineMode, EngineProcess, EngineStack, assert_qpdf_ok, corpus, page_count, tool};
+use serde_json::{Value, json};
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+/// Runs each scenario against one stack per mode.
+macro_rules! scenarios {
+    ($test:ident: $($scenario:ident),+ $(,)?) => {
+        mod $test {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn local() {
+                let stack = EngineStack::start(EngineMode::Local);
+                $( $scenario(&stack, EngineMode::Local).await; )+
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn through_engine_services() {
+                let stack = EngineStack::start(EngineMode::Remote);
+                $( $scenario(&stack, EngineMode::Remote).await; )+
+            }
+        }
+    };
+}
+
+scenarios!(libreoffice:
+    engines_are_reported,
+    docx_to_pdf_as_a_job,
+    spreadsheet_and_presentation_one_shot,
+    pdf_to_docx,
+    odt_to_docx,
+    markdown_and_html_to_pdf,
+    html_never_fetches_remote_resources,
+    wrong_types_are_refused,
+    cli_converts,
+);
+
+async fn engines_are_reported(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let (status, ready) = client.get_json("/readyz").await;
+    assert_eq!(status, 200, "{ready}");
+    let engines = ready["engines"].as_array().expect("readyz lists engines");
+    let office = engines.iter().find(|e| e["engine"] == "libreoffice").expect("libreoffice listed");
+    assert_eq!(office["available"], true, "{office}");
+    let (_, tools) = client.get_json("/api/v1/tools").await;
+    let convert = tools["tools"].as_array().unwrap().iter().find(|t| t["name"] == "office_to_pdf").unwrap();
+    assert_eq!(convert["engine"], "libreoffice");
+    assert_eq!(convert["available"], true, "{convert}");
+}
+
+async fn docx_to_pdf_as_a_job(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let file = client.upload(&corpus("docx/FieldCodes.docx")).await;
+    let response = client
+        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "office_to_pdf", "params": {"pdfa": "2b"}}]}))
+        .await;
+    assert_eq!(response.status(), 202);
+    let job: Value = response.json().await.unwrap();
+    let job = client.wait_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["steps"][0]["report"]["converted"][0]["opened_as"], "text", "{job}");
+    let temp = tempfile::tempdir().unwrap();
+    let pdf = temp.path().join("out.pdf");
+    client.download(&format!("/api/v1/files/{}/content", job["outputs"][0]["id"].as_str().unwrap()), &pdf).await;
+    assert_qpdf_ok(&pdf);
+    assert!(page_count(&pdf) >= 1);
+    assert!(pdfa_part(&pdf) == Some(2), "PDF/A-2b asked for");
+    assert!(!text_of(&pdf).trim().is_empty(), "the PDF carries the document's text");
+}
+
+async fn spreadsheet_and_presentation_one_shot(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let temp = tempfile::tempdir().unwrap();
+    for (input, params) in [
+        ("xlsx/Tables.xlsx", json!({"single_page_sheets": true})),
+        ("pptx/table_test2.pptx", json!({})),
+        ("odt/odfpy_countrystatistics.ods", json!({"pages": "1"})),
+        ("odt/odfpy_emb_spreadsheet.odp", json!({})),
+    ] {
+        let response = client.one_shot("office_to_pdf", &[&corpus(input)], params).await;
+        assert_eq!(response.status(), 200, "{input}: {:?}", response.text().await);
+        let pdf = temp.path().join("out.pdf");
+        std::fs::write(&pdf, response.bytes().await.unwrap()).unwrap();
+        assert_qpdf_ok(&pdf);
+        assert!(page_count(&pdf) >= 1, "{input}");
+    }
+}
+
+async fn pdf_to_docx(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let input = corpus("pdf-text/pypdf_002-trivial-libre-office-writer.pdf");
+    let response = client.one_shot("pdf_to_office", &[&input], json!({"to": "docx"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let bytes = response.bytes().await.unwrap();
+    let document = zip_entry(&bytes, "word/document.xml").expect("a docx package");
+    let pdf_words = text_of(&input);
+    let first_word = pdf_words.split_whitespace().next().expect("the corpus PDF has text");
+    assert!(document.contains(first_word), "the docx carries the PDF's text ({first_word})");
+}
+
+async fn odt_to_docx(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let response =
+        client.one_shot("convert_office", &[&corpus("odt/odfpy_textWithImages.odt")], json!({"to": "docx"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    assert!(zip_entry(&response.bytes().await.unwrap(), "word/document.xml").is_some());
+    let refused = client.one_shot("convert_office", &[&corpus("xlsx/Tables.xlsx")], json!({"to": "pptx"})).await;
+    assert_eq!(refused.status(), 400, "a spreadsheet cannot become a presentation");
+}
+
+async fn markdown_and_html_to_pdf(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let temp = tempfile::tempdir().unwrap();
+    let markdown = temp.path().join("notes.md");
+    std::fs::write(&markdown, "# Quarterly notes\n\n| item | count |\n|---|---|\n| apples | 42 |\n\n- [x] done\n")
+        .unwrap();
+    let html = temp.path().join("page.html");
+    std::fs::write(&html, "<!DOCTYPE html><html><body><h1>Hello from HTML</h1><p>Zwölf Boxkämpfer</p></body></html>")
+        .unwrap();
+    for (tool_name, input, expected) in
+        [("markdown_to_pdf", &markdown, "Quarterly notes"), ("html_to_pdf", &html, "Zwölf Boxkämpfer")]
+    {
+        let response = client.one_shot(tool_name, &[input], json!({})).await;
+        assert_eq!(response.status(), 200, "{tool_name}: {:?}", response.text().await);
+        let pdf = temp.path().join(format!("{tool_name}.pdf"));
+        std::fs::write(&pdf, response.bytes().await.unwrap()).unwrap();
+        assert_qpdf_ok(&pdf);
+        let text = text_of(&pdf);
+        assert!(text.contains(expected), "{tool_name}: {text:?}");
+        if tool_name == "markdown_to_pdf" {
+            assert!(text.contains("apples") && text.contains("42"), "the table is rendered: {text:?}");
+            assert!(!text.contains('|'), "the table is laid out, not shown as Markdown: {text:?}");
+        }
+    }
+}
+
+async fn html_never_fetches_remote_resources(stack: &EngineStack, _mode: EngineMode) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let temp = tempfile::tempdir().unwrap();
+    let html = temp.path().join("tracking.html");
+    std::fs::write(
+        &html,
+        format!(
+            "<!DOCTYPE html><html><head><link rel=stylesheet href=\"http://127.0.0.1:{port}/style.css\"></head>\
+             <body><p>Pixel below</p><img src=\"http://127.0.0.1:{port}/pixel.png\"></body></html>"
+        ),
+    )
+    .unwrap();
+    let response = stack.server.client().one_shot("html_to_pdf", &[&html], json!({})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert!(listener.accept().is_err(), "LibreOffice fetched a remote resource of the page");
+}
+
+async fn wrong_types_are_refused(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let image = corpus("images")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")));
+    let image = image.expect("a PNG in the corpus");
+    let response = client.one_shot("office_to_pdf", &[&image], json!({})).await;
+    assert_eq!(response.status(), 415);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "unsupported_format");
+    assert!(problem["detail"].as_str().unwrap().contains("PNG"), "{problem}");
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let response = client.one_shot("office_to_pdf", &[empty.path()], json!({})).await;
+    assert_eq!(response.status(), 415, "an empty file");
+    // An `edge` file of the corpus LibreOffice cannot read fails cleanly, warm and cold.
+    let response = client.one_shot("office_to_pdf", &[&corpus("odt/odfpy_nasty.odt")], json!({})).await;
+    assert_eq!(response.status(), 415);
+    assert!(response.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("odfpy_nasty.odt"));
+    let response = client.one_shot("office_to_pdf", &[&corpus("docx/FieldCodes.docx")], json!({"pages": "9-2"})).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.json::<Value>().await.unwrap()["code"], "invalid_params");
+}
+
+async fn cli_converts(stack: &EngineStack, mode: EngineMode) {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("out.pdf");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_scanpro"));
+    command.current_dir(temp.path()).env("SCANPRO_OFFICE_INSTANCES", "1").env("SCANPRO_DATA_DIR", temp.path());
+    if mode == EngineMode::Remote {
+        command.env("SCANPRO_LIBREOFFICE_URL", &stack.services[0].base);
+    }
+    let output = command
+        .args(["run", "office_to_pdf"])
+        .arg(corpus("docx/FieldCodes.docx"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_qpdf_ok(&out);
+    assert!(!text_of(&out).trim().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_engine_queue_answers_429_with_retry_after() {
+    let service = EngineProcess::start(
+        "libreoffice",
+        &[("SCANPRO_OFFICE_INSTANCES", "1"), ("SCANPRO_ENGINE_CONCURRENCY", "1"), ("SCANPRO_ENGINE_QUEUE", "0")],
+    );
+    let http = reqwest::Client::new();
+    let step = |http: reqwest::Client| {
+        let url = format!("{}/v1/steps/office_to_pdf", service.base);
+        let document = std::fs::read(corpus("pptx/table_test2.pptx")).unwrap();
+        async move {
+            let form = reqwest::multipart::Form::new()
+                .text("params", "{}")
+                .part("file", reqwest::multipart::Part::bytes(document).file_name("deck.pptx"));
+            http.post(url).multipart(form).send().await.unwrap()
+        }
+    };
+    let first = tokio::spawn(step(http.clone()));
+    // Wait until the first step holds the only slot.
+    let health = format!("{}/healthz", service.base);
+    for _ in 0..100 {
+        let body: Value = http.get(&health).send().await.unwrap().json().await.unwrap();
+        if body["in_flight"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refused = step(http.clone()).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(refused.json::<Value>().await.unwrap()["code"], "busy");
+    let first = first.await.unwrap();
+    assert_eq!(first.status(), 200);
+    let body = first.bytes().await.unwrap();
+    assert!(body.windows(8).any(|w| w == b"\"done\":{"), "the step finished");
+    let metrics = http.get(format!("{}/metrics", service.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("scanpro_engine_steps_total{engine=\"libreoffice\",outcome=\"rejected\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("scanpro_engine_steps_total{engine=\"libreoffice\",outcome=\"succeeded\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_engine_service_runs_only_its_engine_tools() {
+    let service = EngineProcess::start("libreoffice", &[("SCANPRO_OFFICE_INSTANCES", "1")]);
+    let form = reqwest::multipart::Form::new().text("params", "{}");
+    let response =
+        reqwest::Client::new().post(format!("{}/v1/steps/rotate", service.base)).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_engine_service_makes_its_tools_unavailable() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let server = common::Server::start(&[("SCANPRO_LIBREOFFICE_URL", url.as_str())]);
+    let client = server.client();
+    let (_, tools) = client.get_json("/api/v1/tools").await;
+    let convert = tools["tools"].as_array().unwrap().iter().find(|t| t["name"] == "office_to_pdf").unwrap();
+    assert_eq!(convert["available"], false, "{convert}");
+    assert!(convert["unavailable_reason"].as_str().unwrap().contains("unreachable"), "{convert}");
+    let rotate = tools["tools"].as_array().unwrap().iter().find(|t| t["name"] == "rotate").unwrap();
+    assert_eq!(rotate["available"], true);
+    let response = client.one_shot("office_to_pdf", &[&corpus("docx/FieldCodes.docx")], json!({})).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    // The job is retried with backoff, then fails as unavailable; the one-shot may answer
+    // `202` while it waits.
+    assert!(status == 503 || status == 202, "{status}: {body}");
+}
+
+fn text_of(pdf: &Path) -> String {
+    let output = tool("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    assert!(output.status.success(), "pdftotext {}", pdf.display());
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The `pdfaid:part` a PDF's XMP declares.
+fn pdfa_part(pdf: &Path) -> Option<u32> {
+    let bytes = std::fs::read(pdf).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let at = text.find("pdfaid:part")?;
+    text[at..].chars().skip("pdfaid:part".len()).find(|c| c.is_ascii_digit())?.to_digit(10)
+}
+
+fn zip_entry(bytes: &[u8], name: &str) -> Option<String> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
+    let mut entry = archive.by_name(name).ok()?;
+    let mut text = String::new();
+    entry.read_to_string(&mut text).ok()?;
+    Some(text)
+}

@@ -1,0 +1,148 @@
+//! Tools that drive an external engine (LibreOffice, Ghostscript, OCRmyPDF).
+//!
+//! Rust-native tools run in a child `scanpro step-exec` process; engine tools do not need one, as
+//! the engine is already a separate process under the subprocess runner (deadline, memory cap,
+//! process group). They run in the long-lived process that holds the engine handles, above all
+//! the warm LibreOffice pool: a worker, or a `scanpro engine …` service.
+
+use crate::catalogue::tool;
+use crate::step::{Input, StepResult, check_inputs};
+use crate::tools::Runner;
+use scanpro_core::{ErrorCode, ToolError};
+use scanpro_engines::office::{OfficeConfig, OfficePool};
+use scanpro_engines::progress::ProgressFn;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+
+/// An external engine, named as in `scanpro engine NAME` and the `*_url` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    Libreoffice,
+    Ghostscript,
+    Ocr,
+}
+
+impl Engine {
+    pub const ALL: [Self; 3] = [Self::Libreoffice, Self::Ghostscript, Self::Ocr];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Libreoffice => "libreoffice",
+            Self::Ghostscript => "ghostscript",
+            Self::Ocr => "ocr",
+        }
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|engine| engine.as_str() == name)
+            .ok_or_else(|| format!("unknown engine \"{name}\"; one of libreoffice, ghostscript, ocr"))
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether an engine can take work here, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineStatus {
+    pub engine: Engine,
+    pub available: bool,
+    /// The version found, or why the engine cannot run.
+    pub detail: String,
+}
+
+/// Settings of the engines run in this process.
+#[derive(Debug, Clone, Default)]
+pub struct EngineSettings {
+    pub office: OfficeConfig,
+}
+
+/// The engines of this process: the warm LibreOffice pool and the settings of the others.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct LocalEngines {
+    office: Result<OfficePool, String>,
+}
+
+impl LocalEngines {
+    /// Prepares every engine. One that cannot start is reported by [`Self::status`] and fails its
+    /// tools with `unavailable`; the others work.
+    pub async fn start(settings: EngineSettings) -> Self {
+        let office = OfficePool::start(settings.office).await.map_err(|e| e.to_string());
+        if let Err(why) = &office {
+            tracing::warn!(why, "LibreOffice tools are unavailable");
+        }
+        Self { office }
+    }
+
+    /// Every engine, available or not, with its version or the reason.
+    pub async fn status(&self) -> Vec<EngineStatus> {
+        let office = match &self.office {
+            Ok(pool) => {
+                let pool = pool.status();
+                let detail = format!("{} of {} instances running, {} busy", pool.alive, pool.instances, pool.busy);
+                EngineStatus { engine: Engine::Libreoffice, available: true, detail }
+            }
+            Err(why) => EngineStatus { engine: Engine::Libreoffice, available: false, detail: why.clone() },
+        };
+        vec![office]
+    }
+
+    pub(crate) fn office(&self) -> Result<&OfficePool, ToolError> {
+        self.office.as_ref().map_err(|why| ToolError::new(ErrorCode::Unavailable, format!("LibreOffice: {why}")))
+    }
+
+    /// Stops the engines' long-lived processes.
+    pub async fn shutdown(&self) {
+        if let Ok(pool) = &self.office {
+            pool.shutdown().await;
+        }
+    }
+}
+
+/// One engine step: what a tool's engine function gets.
+pub(crate) struct EngineStep<'a> {
+    pub params: &'a serde_json::Value,
+    pub inputs: &'a [Input],
+    pub out_dir: &'a Path,
+    pub engines: &'a LocalEngines,
+    pub progress: ProgressFn,
+}
+
+pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = Result<StepResult, ToolError>> + Send + 'a>>;
+
+/// The engine behind `tool_name`, or `None` for a Rust-native tool (and an unknown one).
+pub fn engine_of(tool_name: &str) -> Option<Engine> {
+    match tool(tool_name).ok()?.runner {
+        Runner::Native(_) => None,
+        Runner::Engine(engine, _) => Some(engine),
+    }
+}
+
+/// Runs an engine tool's step in this process: validates, checks the inputs, runs the engine.
+pub async fn run_engine(
+    tool_name: &str,
+    params: &serde_json::Value,
+    inputs: &[Input],
+    out_dir: &Path,
+    engines: &LocalEngines,
+    progress: ProgressFn,
+) -> Result<StepResult, ToolError> {
+    let tool = tool(tool_name)?;
+    let Runner::Engine(_, run) = tool.runner else {
+        return Err(ToolError::internal(format!("{tool_name} is not an engine tool")));
+    };
+    check_inputs(tool, inputs)?;
+    run(EngineStep { params, inputs, out_dir, engines, progress }).await
+}
