@@ -18,7 +18,23 @@ function maxUploadBytes() {
   return Number.isFinite(value) && value > 0 ? value : Infinity;
 }
 const BROWSER_IMAGES = new Set(['image/png', 'image/jpeg', 'image/webp']);
+/** Files described at once: previews queue behind each other, not in front of the user's job. */
+const DESCRIBING_AT_ONCE = 2;
 let entryCounter = 0;
+let describing = 0;
+const waitingToDescribe = [];
+
+/** Runs `task` when fewer than DESCRIBING_AT_ONCE others run. */
+async function inTurn(task) {
+  if (describing >= DESCRIBING_AT_ONCE) await new Promise((resolve) => waitingToDescribe.push(resolve));
+  describing += 1;
+  try {
+    return await task();
+  } finally {
+    describing -= 1;
+    waitingToDescribe.shift()?.();
+  }
+}
 
 export class FileList {
   /**
@@ -228,7 +244,7 @@ export class FileList {
     this.message = '';
     this.render();
     const rows = this.element.querySelectorAll('li.file-row');
-    (rows[Math.min(index, rows.length - 1)]?.querySelector('[data-action="remove"]') || this.element.querySelector('label.button'))?.focus();
+    (rows[Math.min(index, rows.length - 1)]?.querySelector('[data-action="remove"]') || this.element.querySelector('input.file-input'))?.focus();
     announce(t('files.removed', { name: entry.name }));
     this.onChange();
   }
@@ -324,7 +340,7 @@ export class FileList {
       entry.error = t('files.wrongType', { name: entry.name, formats: formatList(this.formats) });
     } else if (view.content_type === 'application/pdf') {
       entry.status = 'describing';
-      this.describe(entry);
+      inTurn(() => this.describe(entry));
     } else {
       entry.status = 'ready';
     }
@@ -333,6 +349,7 @@ export class FileList {
 
   /** Page count and first-page thumbnail, from the server's `info` and `thumbnails` tools. */
   async describe(entry) {
+    if (!this.entries.includes(entry)) return;
     const info = runJob([entry.id], [{ tool: 'info', params: {} }]).then((job) => {
       rememberFiles(job?.outputs || []);
       if (job?.status === 'succeeded') {

@@ -141,9 +141,15 @@ export function fieldLabel(name) {
   return has(`param.${name}`) ? t(`param.${name}`) : humanize(name);
 }
 
+/** File formats read best as their usual capitals (DOCX, ODT). */
+const FORMAT_NAMES = new Set(['pdf', 'docx', 'doc', 'odt', 'rtf', 'txt', 'html', 'xlsx', 'xls', 'ods', 'pptx', 'ppt', 'odp', 'odg', 'csv', 'png', 'jpg', 'jpeg', 'webp', 'tiff', 'svg', 'epub', 'md']);
+
 export function choiceLabel(value) {
   if (has(`position.${value}`)) return t(`position.${value}`);
   if (has(`option.${value}`)) return t(`option.${value}`);
+  if (FORMAT_NAMES.has(String(value))) return String(value).toUpperCase();
+  // PDF/A conformance levels: 1b, 2b, 3u …
+  if (/^[1-4][abu]$/.test(String(value))) return `PDF/A-${value}`;
   return humanize(value);
 }
 

@@ -108,7 +108,7 @@ export class ToolPage {
     const problem = this.files.problem();
     if (problem) {
       this.problem.textContent = problem;
-      this.main.querySelector('.drop-zone label')?.focus();
+      this.main.querySelector('.drop-zone input.file-input')?.focus();
       return;
     }
     const { ok, params } = this.form.validate();
