@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -431,7 +432,35 @@ describe('tools', () => {
   });
 });
 
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 describe('tools that need external engines', () => {
+  test('a tool whose engine is down says so, and cannot be started', async () => {
+    const down = await startServer({ SCANPRO_LIBREOFFICE_URL: `http://127.0.0.1:${await closedPort()}` });
+    try {
+      const unavailable = (await catalogue(down)).filter((tool) => tool.available === false);
+      assert.ok(unavailable.length > 0, 'with the LibreOffice service unreachable, no tool is reported unavailable');
+      const tool = unavailable[0];
+      await withPage(async (page) => {
+        await open(page, '/');
+        const card = page.locator(`li.tool-card[data-tool="${tool.name}"]`);
+        assert.match(await card.innerText(), /Unavailable/);
+        await clickThrough(page, card.locator('a'), `**/tool/${tool.name}`);
+        assert.match(await page.locator('.alert-warning').innerText(), /unavailable on this server/);
+        assert.ok(await page.locator('#start').isDisabled());
+      }, { baseURL: down.base });
+    } finally {
+      await down.stop();
+    }
+  });
+
   test('compress and see the sizes before and after', async () => {
     toolNamed('compress');
     await withPage(async (page) => {
