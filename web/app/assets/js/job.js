@@ -19,13 +19,15 @@ export class JobPanel {
    * @param options.jobId the job to follow
    * @param options.catalogue every tool (for "continue with another tool")
    * @param options.inputSize () => total bytes of the inputs, when known
+   * @param options.showSizes compare sizes before and after (for tools that make files smaller)
    * @param options.onRetry called by "try again" after a failure that may pass
    * @param options.onStartOver called by "start over"
    */
-  constructor({ jobId, catalogue, inputSize = () => 0, onRetry, onStartOver }) {
+  constructor({ jobId, catalogue, inputSize = () => 0, showSizes = false, onRetry, onStartOver }) {
     this.jobId = jobId;
     this.catalogue = catalogue;
     this.inputSize = inputSize;
+    this.showSizes = showSizes;
     this.onRetry = onRetry;
     this.onStartOver = onStartOver;
     this.job = null;
@@ -171,7 +173,7 @@ export class JobPanel {
     if (outputs.length > 1) {
       body.push(h('p', {}, h('a', { class: 'button primary', href: job.links.outputs_zip, download: `scanpro-${job.id}.zip`, id: 'download-all' }, t('action.downloadAll'))));
     }
-    if (before > 0 && after > 0) {
+    if (this.showSizes && before > 0 && after > 0) {
       const change = Math.round((1 - after / before) * 100);
       const verdict = change > 0 ? t('result.smaller', { percent: change }) : change < 0 ? t('result.larger', { percent: -change }) : t('result.same');
       body.push(

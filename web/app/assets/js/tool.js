@@ -3,7 +3,7 @@
 // `?job=ID` shows a job of this browser again, with its live progress (a reload resumes).
 
 import { api } from './api.js';
-import { availability, toolHref, toolSummary, toolTitle } from './catalogue.js';
+import { availability, sectionOf, toolHref, toolSummary, toolTitle } from './catalogue.js';
 import { h, randomKey, replaceChildren } from './dom.js';
 import { errorBox } from './errors.js';
 import { FileList } from './files.js';
@@ -152,6 +152,7 @@ export class ToolPage {
       jobId,
       catalogue: this.catalogue,
       inputSize: () => this.files.totalSize(),
+      showSizes: sectionOf(this.tool) === 'optimize',
       onRetry: () => this.submit(),
       onStartOver: () => window.location.assign(toolHref(this.tool)),
     });
