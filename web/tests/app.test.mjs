@@ -130,6 +130,15 @@ describe('home page', () => {
         assert.match(await page.locator(`li.tool-card[data-tool="${tool.name}"]`).innerText(), /Unavailable/);
       }
 
+      // Keyboard focus is visible: tabbing from the search lands on a tool, whose card is outlined.
+      await page.focus('#tool-search');
+      await page.keyboard.press('Tab');
+      const ring = await page.evaluate(() => {
+        const card = document.activeElement.closest('.tool-card');
+        return card ? `${getComputedStyle(card).outlineStyle} ${getComputedStyle(card).outlineWidth}` : 'no card focused';
+      });
+      assert.equal(ring, 'solid 3px');
+
       await page.fill('#tool-search', 'password');
       await page.waitForFunction(() => document.querySelector('#search-count').textContent.includes('found'));
       const visible = await page.locator('li.tool-card:visible').evaluateAll((cards) => cards.map((c) => c.dataset.tool));
@@ -219,6 +228,15 @@ describe('tools', () => {
 
       await rows.nth(1).dragTo(rows.nth(0));
       assert.deepEqual(await fileNames(page), ['lscape.pdf', 'ltnews17.pdf']);
+      // The same with the keyboard: the arrow buttons move a file, and focus stays with it.
+      const focusedFile = () => page.evaluate(() => document.activeElement.closest('li')?.querySelector('.file-name')?.textContent);
+      await rows.nth(0).locator('[data-action="down"]').focus();
+      await page.keyboard.press('Enter');
+      assert.deepEqual(await fileNames(page), ['ltnews17.pdf', 'lscape.pdf']);
+      assert.equal(await focusedFile(), 'lscape.pdf');
+      await page.keyboard.press('Enter');
+      assert.deepEqual(await fileNames(page), ['lscape.pdf', 'ltnews17.pdf']);
+      assert.equal(await focusedFile(), 'lscape.pdf');
       await screenshot(page, 'tool-merge-desktop');
 
       await page.click('#start');

@@ -260,6 +260,7 @@ export class OrganiserPage {
 
   showJob(jobId) {
     this.panel?.stop();
+    this.panel?.element.remove();
     this.panel = new JobPanel({
       jobId,
       catalogue: this.catalogue,

@@ -148,6 +148,7 @@ export class ToolPage {
 
   showJob(jobId) {
     this.panel?.stop();
+    this.panel?.element.remove();
     this.panel = new JobPanel({
       jobId,
       catalogue: this.catalogue,
