@@ -8,7 +8,7 @@
 // or "(`jpg` only)" show only while that choice is made, so nothing shown silently does nothing.
 
 import { h, replaceChildren, richText } from './dom.js';
-import { has, t } from './i18n.js';
+import { has, language, t } from './i18n.js';
 
 const POSITIONS = ['top_left', 'top_center', 'top_right', 'middle_left', 'center', 'middle_right', 'bottom_left', 'bottom_center', 'bottom_right'];
 /** Options tucked under "More options": rarely changed, with good defaults. */
@@ -137,14 +137,25 @@ function humanize(name) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-export function fieldLabel(name) {
+/** A tool may word an option its own way (`param.split.mode`); else the common label. */
+export function fieldLabel(name, tool = '') {
+  if (tool && has(`param.${tool}.${name}`)) return t(`param.${tool}.${name}`);
   return has(`param.${name}`) ? t(`param.${name}`) : humanize(name);
 }
 
 /** File formats read best as their usual capitals (DOCX, ODT). */
 const FORMAT_NAMES = new Set(['pdf', 'docx', 'doc', 'odt', 'rtf', 'txt', 'html', 'xlsx', 'xls', 'ods', 'pptx', 'ppt', 'odp', 'odg', 'csv', 'png', 'jpg', 'jpeg', 'webp', 'tiff', 'svg', 'epub', 'md']);
 
-export function choiceLabel(value) {
+export function choiceLabel(value, field = null) {
+  // OCR languages are ISO 639-2 codes (`deu`): named in the page's language.
+  if (field && /^languages?$/.test(field.name) && typeof Intl.DisplayNames === 'function') {
+    try {
+      const name = new Intl.DisplayNames([language()], { type: 'language' }).of(String(value));
+      if (name && name !== value) return name.charAt(0).toLocaleUpperCase(language()) + name.slice(1);
+    } catch {
+      /* not a language code: fall through */
+    }
+  }
   if (has(`position.${value}`)) return t(`position.${value}`);
   if (has(`option.${value}`)) return t(`option.${value}`);
   if (FORMAT_NAMES.has(String(value))) return String(value).toUpperCase();
@@ -229,7 +240,7 @@ export class OptionsForm {
       this.clearError(path);
       this.refreshConditions();
     };
-    const label = fieldLabel(field.name);
+    const label = fieldLabel(field.name, this.tool.name);
     const requiredMark = field.required ? h('span', { class: 'required' }, ` (${t('options.required')})`) : null;
     const help = field.description ? h('p', { class: 'help', id: helpId }, richText(field.description)) : null;
     const error = h('p', { class: 'field-error', id: errorId, hidden: true });
@@ -256,7 +267,7 @@ export class OptionsForm {
           options.push(h('option', { value: '' }, t('options.default') + shown));
         }
         for (const choice of field.choices) {
-          options.push(h('option', { value: String(choice.value), selected: String(choice.value) === String(selected) }, choiceLabel(choice.value)));
+          options.push(h('option', { value: String(choice.value), selected: String(choice.value) === String(selected) }, choiceLabel(choice.value, field)));
         }
         // What the chosen option does, in the server's words, under the list.
         const choiceHelp = h('p', { class: 'help choice-help' });
@@ -312,10 +323,11 @@ export class OptionsForm {
                   const set = new Set(values[field.name] ?? initial);
                   if (e.target.checked) set.add(choice.value);
                   else set.delete(choice.value);
-                  setValue(field.choices.map((c) => c.value).filter((v) => set.has(v)));
+                  // In the order chosen: for OCR languages the first is the main one.
+                  setValue([...set]);
                 },
               }),
-              h('label', { for: boxId }, choiceLabel(choice.value)),
+              h('label', { for: boxId }, choiceLabel(choice.value, field)),
             );
           }),
         );

@@ -208,7 +208,9 @@ export default {
   'position.bottom_right': 'Unten rechts',
 
   'param.order': 'Seitenreihenfolge',
-  'param.mode': 'Art der Teilung',
+  'param.mode': 'Modus',
+  'param.split.mode': 'Art der Teilung',
+  'param.ocr.mode': 'Seiten, die schon Text haben',
   'param.ranges': 'Seitenbereiche',
   'param.every': 'Seiten pro Datei',
   'param.max_size_mb': 'Größte Datei (MB)',

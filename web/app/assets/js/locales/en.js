@@ -209,7 +209,9 @@ export default {
   'position.bottom_right': 'Bottom right',
 
   'param.order': 'Page order',
-  'param.mode': 'How to split',
+  'param.mode': 'Mode',
+  'param.split.mode': 'How to split',
+  'param.ocr.mode': 'Pages that already have text',
   'param.ranges': 'Page ranges',
   'param.every': 'Pages per file',
   'param.max_size_mb': 'Largest file (MB)',

@@ -208,7 +208,9 @@ export default {
   'position.bottom_right': 'Abajo a la derecha',
 
   'param.order': 'Orden de las páginas',
-  'param.mode': 'Cómo dividir',
+  'param.mode': 'Modo',
+  'param.split.mode': 'Cómo dividir',
+  'param.ocr.mode': 'Páginas que ya tienen texto',
   'param.ranges': 'Rangos de páginas',
   'param.every': 'Páginas por archivo',
   'param.max_size_mb': 'Archivo más grande (MB)',

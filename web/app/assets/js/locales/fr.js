@@ -208,7 +208,9 @@ export default {
   'position.bottom_right': 'En bas à droite',
 
   'param.order': 'Ordre des pages',
-  'param.mode': 'Façon de diviser',
+  'param.mode': 'Mode',
+  'param.split.mode': 'Façon de diviser',
+  'param.ocr.mode': 'Pages qui ont déjà du texte',
   'param.ranges': 'Plages de pages',
   'param.every': 'Pages par fichier',
   'param.max_size_mb': 'Fichier le plus gros (Mo)',
