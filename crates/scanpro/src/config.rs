@@ -8,6 +8,8 @@
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use scanpro_engines::ghostscript::GhostscriptConfig;
+use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::OfficeConfig;
 use scanpro_tools::{Engine, EngineSettings};
 use serde::{Deserialize, Serialize};
@@ -62,6 +64,13 @@ pub struct Config {
     pub office_recycle_after: u32,
     /// Deadline of one LibreOffice conversion attempt (a document gets up to three).
     pub office_timeout_secs: u64,
+    /// Deadline of each Ghostscript or qpdf run of `compress`, `pdfa` and `grayscale`.
+    pub ghostscript_timeout_secs: u64,
+    /// Pages one OCR run recognises at once (Tesseract runs one thread per page); 0 means one
+    /// per CPU core.
+    pub ocr_jobs: usize,
+    /// OCR time allowed per page; a document gets this for each page, within the step ceiling.
+    pub ocr_timeout_per_page_secs: u64,
     /// An engine step (conversion, compression, OCR) is stopped after this long, whatever the
     /// document; engines set tighter deadlines from its size.
     pub engine_step_ceiling_secs: u64,
@@ -107,6 +116,9 @@ impl Default for Config {
             office_start_at_boot: false,
             office_recycle_after: 200,
             office_timeout_secs: 120,
+            ghostscript_timeout_secs: 120,
+            ocr_jobs: 0,
+            ocr_timeout_per_page_secs: 60,
             engine_step_ceiling_secs: 1800,
             libreoffice_url: None,
             ghostscript_url: None,
@@ -166,6 +178,8 @@ impl Config {
             ("office_recycle_after", u64::from(self.office_recycle_after)),
             ("office_timeout_secs", self.office_timeout_secs),
             ("engine_step_ceiling_secs", self.engine_step_ceiling_secs),
+            ("ghostscript_timeout_secs", self.ghostscript_timeout_secs),
+            ("ocr_timeout_per_page_secs", self.ocr_timeout_per_page_secs),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             bail!("{name} must be greater than 0");
@@ -222,6 +236,17 @@ impl Config {
                 conversion_timeout: Duration::from_secs(self.office_timeout_secs),
                 work_dir: self.work_dir(),
                 ..OfficeConfig::default()
+            },
+            ghostscript: GhostscriptConfig {
+                timeout: Duration::from_secs(self.ghostscript_timeout_secs),
+                ..GhostscriptConfig::default()
+            },
+            ocr: OcrConfig {
+                jobs: or_cores(self.ocr_jobs),
+                timeout_per_page: Duration::from_secs(self.ocr_timeout_per_page_secs),
+                max_timeout: Duration::from_secs(self.engine_step_ceiling_secs),
+                work_dir: self.work_dir(),
+                ..OcrConfig::default()
             },
         }
     }

@@ -210,6 +210,201 @@ async fn cli_converts(stack: &EngineStack, mode: EngineMode) {
     assert!(!text_of(&out).trim().is_empty());
 }
 
+scenarios!(ghostscript:
+    compress_reports_sizes_and_keeps_text,
+    pdfa_and_grayscale,
+    ghostscript_refuses_encrypted_input,
+);
+
+scenarios!(ocr:
+    ocr_reports_page_progress,
+    ocr_to_text_and_pdf_to_text,
+    cancelling_ocr_kills_the_engine,
+);
+
+async fn compress_reports_sizes_and_keeps_text(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let temp = tempfile::tempdir().unwrap();
+    for input in ["pdf-scanned/synth_ltnews17_p1-2_300dpi.pdf", "pdf-text/ltnews17.pdf"] {
+        let input = corpus(input);
+        let job = run_job(&client, &input, json!({"tool": "compress", "params": {"level": "recommended"}})).await;
+        let report = &job["steps"][0]["report"]["files"][0];
+        let (before, after) = (report["bytes_before"].as_u64().unwrap(), report["bytes_after"].as_u64().unwrap());
+        assert_eq!(before, std::fs::metadata(&input).unwrap().len(), "{report}");
+        assert!(after <= before, "never larger: {report}");
+        let pdf = temp.path().join("compressed.pdf");
+        client.download(&format!("/api/v1/files/{}/content", job["outputs"][0]["id"].as_str().unwrap()), &pdf).await;
+        assert_eq!(std::fs::metadata(&pdf).unwrap().len(), after);
+        assert_qpdf_ok(&pdf);
+        assert_eq!(page_count(&pdf), page_count(&input));
+        assert_eq!(words(&text_of(&pdf)), words(&text_of(&input)), "text stays searchable");
+    }
+}
+
+async fn pdfa_and_grayscale(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let temp = tempfile::tempdir().unwrap();
+    let input = corpus("pdf-text/ltnews17.pdf");
+    let response = client.one_shot("pdfa", &[&input], json!({"level": "1b"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let pdf = temp.path().join("pdfa.pdf");
+    std::fs::write(&pdf, response.bytes().await.unwrap()).unwrap();
+    assert_qpdf_ok(&pdf);
+    assert_eq!(pdfa_part(&pdf), Some(1));
+    let response = client.one_shot("grayscale", &[&input], json!({})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let gray = temp.path().join("gray.pdf");
+    std::fs::write(&gray, response.bytes().await.unwrap()).unwrap();
+    assert_qpdf_ok(&gray);
+    assert_eq!(page_count(&gray), page_count(&input));
+}
+
+async fn ghostscript_refuses_encrypted_input(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let temp = tempfile::tempdir().unwrap();
+    let locked = temp.path().join("locked.pdf");
+    let source = corpus("pdf-text/ltnews17.pdf");
+    let qpdf =
+        tool("qpdf", &["--encrypt", "user", "owner", "256", "--", source.to_str().unwrap(), locked.to_str().unwrap()]);
+    assert!(matches!(qpdf.status.code(), Some(0 | 3)), "qpdf --encrypt: {qpdf:?}");
+    let response = client.one_shot("compress", &[&locked], json!({})).await;
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "encrypted_input", "{problem}");
+    assert!(problem["detail"].as_str().unwrap().starts_with("locked.pdf: "), "{problem}");
+}
+
+async fn ocr_reports_page_progress(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let input = corpus("pdf-scanned/synth_tracemonkey_p1-2_300dpi.pdf");
+    let file = client.upload(&input).await;
+    let response = client
+        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "ocr", "params": {"languages": ["eng"]}}]}))
+        .await;
+    let job: Value = response.json().await.unwrap();
+    let id = job["id"].as_str().unwrap();
+    let mut seen_total = None;
+    let job = loop {
+        let (_, job) = client.get_json(&format!("/api/v1/jobs/{id}")).await;
+        if let Some(total) = job["progress"]["pages_total"].as_u64() {
+            seen_total = Some(total);
+        }
+        if matches!(job["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+            break job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(seen_total, Some(2), "progress named the pages: {job}");
+    let report = &job["steps"][0]["report"]["files"][0];
+    assert_eq!(report["pages_ocred"], 2, "{report}");
+    let temp = tempfile::tempdir().unwrap();
+    let pdf = temp.path().join("ocr.pdf");
+    client.download(&format!("/api/v1/files/{}/content", job["outputs"][0]["id"].as_str().unwrap()), &pdf).await;
+    assert_qpdf_ok(&pdf);
+    let text = text_of(&pdf);
+    assert!(text.to_lowercase().contains("trace"), "recognised text: {text:?}");
+}
+
+async fn ocr_to_text_and_pdf_to_text(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let scan = corpus("pdf-scanned/ocrmypdf_linn.pdf");
+    let response = client.one_shot("ocr", &[&scan], json!({"output": "text"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    assert!(words(&text).len() > 20, "recognised text: {text:?}");
+    let born_digital = corpus("pdf-text/ltnews17.pdf");
+    let response = client.one_shot("pdf_to_text", &[&born_digital], json!({"pages": "1"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let text = response.text().await.unwrap();
+    assert_eq!(
+        words(&text),
+        words(&String::from_utf8_lossy(
+            &tool("pdftotext", &["-f", "1", "-l", "1", born_digital.to_str().unwrap(), "-"]).stdout
+        ))
+    );
+    let response = client.one_shot("ocr", &[&scan], json!({"languages": ["klingon"]})).await;
+    assert_eq!(response.status(), 400);
+}
+
+async fn cancelling_ocr_kills_the_engine(stack: &EngineStack, mode: EngineMode) {
+    let client = stack.server.client();
+    let file = client.upload(&corpus("pdf-scanned/synth_freeculture_p30-39_200dpi.pdf")).await;
+    let response = client
+        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "ocr", "params": {"mode": "force"}}]}))
+        .await;
+    let job: Value = response.json().await.unwrap();
+    let id = job["id"].as_str().unwrap();
+    let engine_host = match mode {
+        EngineMode::Local => stack.server.child.id(),
+        EngineMode::Remote => stack.services[2].child.id(),
+    };
+    let started = std::time::Instant::now();
+    while !descendants(engine_host).iter().any(|name| name == "tesseract") {
+        assert!(started.elapsed() < Duration::from_secs(60), "tesseract never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cancel = client.http.post(client.url(&format!("/api/v1/jobs/{id}/cancel"))).send().await.unwrap();
+    assert!(cancel.status().is_success());
+    let job = client.wait_job(id).await;
+    assert_eq!(job["status"], "cancelled", "{job}");
+    let started = std::time::Instant::now();
+    loop {
+        let left = descendants(engine_host);
+        if !left.iter().any(|name| matches!(name.as_str(), "tesseract" | "ocrmypdf" | "python3" | "gs")) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "engine processes left after cancel: {left:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Uploads `input`, runs one step on it, and returns the finished job (asserting success).
+async fn run_job(client: &common::Client, input: &Path, step: Value) -> Value {
+    let file = client.upload(input).await;
+    let response = client.create_job(json!({"inputs": [file["id"]], "steps": [step]})).await;
+    assert_eq!(response.status(), 202);
+    let job: Value = response.json().await.unwrap();
+    let job = client.wait_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    job
+}
+
+/// Names (`comm`) of every live process below `pid`. Zombies are dead already: killed children
+/// are reaped in the background.
+fn descendants(pid: u32) -> Vec<String> {
+    let mut parents = std::collections::HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+        let Some((head, tail)) = stat.rsplit_once(')') else { continue };
+        let name = head.split_once('(').map(|(_, n)| n.to_owned()).unwrap_or_default();
+        let mut fields = tail.split_whitespace();
+        let state = fields.next().unwrap_or_default();
+        let ppid = fields.next().and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
+        if state != "Z" {
+            parents.insert(child, (ppid, name));
+        }
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(parent) = frontier.pop() {
+        for (child, (ppid, name)) in &parents {
+            if *ppid == parent {
+                found.push(name.clone());
+                frontier.push(*child);
+            }
+        }
+    }
+    found
+}
+
+fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_engine_queue_answers_429_with_retry_after() {
     let service = EngineProcess::start(

@@ -9,12 +9,16 @@ use crate::catalogue::tool;
 use crate::step::{Input, StepResult, check_inputs};
 use crate::tools::Runner;
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_engines::ghostscript::GhostscriptConfig;
+use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::{OfficeConfig, OfficePool};
 use scanpro_engines::progress::ProgressFn;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 /// An external engine, named as in `scanpro engine NAME` and the `*_url` settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -66,6 +70,8 @@ pub struct EngineStatus {
 #[derive(Debug, Clone, Default)]
 pub struct EngineSettings {
     pub office: OfficeConfig,
+    pub ghostscript: GhostscriptConfig,
+    pub ocr: OcrConfig,
 }
 
 /// The engines of this process: the warm LibreOffice pool and the settings of the others.
@@ -73,17 +79,20 @@ pub struct EngineSettings {
 #[derive(Clone)]
 pub struct LocalEngines {
     office: Result<OfficePool, String>,
+    settings: Arc<EngineSettings>,
+    /// Ghostscript's and OCRmyPDF's versions (or why they are missing), asked once.
+    versions: Arc<OnceCell<[EngineStatus; 2]>>,
 }
 
 impl LocalEngines {
     /// Prepares every engine. One that cannot start is reported by [`Self::status`] and fails its
     /// tools with `unavailable`; the others work.
     pub async fn start(settings: EngineSettings) -> Self {
-        let office = OfficePool::start(settings.office).await.map_err(|e| e.to_string());
+        let office = OfficePool::start(settings.office.clone()).await.map_err(|e| e.to_string());
         if let Err(why) = &office {
             tracing::warn!(why, "LibreOffice tools are unavailable");
         }
-        Self { office }
+        Self { office, settings: Arc::new(settings), versions: Arc::default() }
     }
 
     /// Every engine, available or not, with its version or the reason.
@@ -96,7 +105,44 @@ impl LocalEngines {
             }
             Err(why) => EngineStatus { engine: Engine::Libreoffice, available: false, detail: why.clone() },
         };
-        vec![office]
+        let [ghostscript, ocr] = self.versions.get_or_init(|| self.ask_versions()).await.clone();
+        vec![office, ghostscript, ocr]
+    }
+
+    async fn ask_versions(&self) -> [EngineStatus; 2] {
+        let (ghostscript, ocr) = tokio::join!(
+            scanpro_engines::ghostscript::available(&self.settings.ghostscript),
+            scanpro_engines::ocr::available(&self.settings.ocr),
+        );
+        let ghostscript = match ghostscript {
+            Ok(versions) => EngineStatus { engine: Engine::Ghostscript, available: true, detail: versions.to_string() },
+            Err(why) => EngineStatus { engine: Engine::Ghostscript, available: false, detail: why },
+        };
+        let ocr = match ocr {
+            Ok(info) => EngineStatus {
+                engine: Engine::Ocr,
+                available: true,
+                detail: format!(
+                    "{}, {}, languages {}",
+                    info.ocrmypdf_version,
+                    info.tesseract_version,
+                    info.languages.join(" ")
+                ),
+            },
+            Err(why) => EngineStatus { engine: Engine::Ocr, available: false, detail: why.message },
+        };
+        for status in [&ghostscript, &ocr].into_iter().filter(|s| !s.available) {
+            tracing::warn!(engine = %status.engine, why = status.detail, "engine unavailable");
+        }
+        [ghostscript, ocr]
+    }
+
+    pub(crate) fn ghostscript(&self) -> &GhostscriptConfig {
+        &self.settings.ghostscript
+    }
+
+    pub(crate) fn ocr(&self) -> &OcrConfig {
+        &self.settings.ocr
     }
 
     pub(crate) fn office(&self) -> Result<&OfficePool, ToolError> {

@@ -1,24 +1,10 @@
 //! `office_to_pdf`, `pdf_to_office`, `convert_office`, `html_to_pdf`, `markdown_to_pdf`: the
 //! conversions LibreOffice makes.
 
-use super::{Validate, page_selection};
+use super::{PdfaLevel, Validate, page_selection};
 use crate::error::ToolError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-
-/// A PDF/A conformance level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum PdfaConformance {
-    /// PDF/A-1b: PDF 1.4, no transparency.
-    #[serde(rename = "1b")]
-    A1b,
-    /// PDF/A-2b: PDF 1.7, transparency and layers allowed. The usual choice.
-    #[serde(rename = "2b")]
-    A2b,
-    /// PDF/A-3b: PDF/A-2b plus embedded files of any type.
-    #[serde(rename = "3b")]
-    A3b,
-}
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -28,7 +14,7 @@ pub struct OfficeToPdfParams {
     pub pages: Option<String>,
     /// Write PDF/A at this level instead of plain PDF.
     #[serde(default)]
-    pub pdfa: Option<PdfaConformance>,
+    pub pdfa: Option<PdfaLevel>,
     /// Headings (text documents) or slide titles (presentations) become PDF bookmarks. Default on.
     #[serde(default)]
     pub export_bookmarks: Option<bool>,
@@ -127,7 +113,7 @@ pub struct PageToPdfParams {
     pub landscape: bool,
     /// Write PDF/A at this level instead of plain PDF.
     #[serde(default)]
-    pub pdfa: Option<PdfaConformance>,
+    pub pdfa: Option<PdfaLevel>,
 }
 
 impl Validate for PageToPdfParams {

@@ -5,7 +5,9 @@ mod images_to_pdf;
 mod info;
 mod merge;
 mod metadata;
+mod ocr;
 mod office;
+mod optimize;
 mod page_numbers;
 mod page_outputs;
 mod pdf_to_image;
@@ -90,6 +92,11 @@ pub(crate) const ALL: &[Tool] = &[
     office::MARKDOWN_TO_PDF,
     office::PDF_TO_OFFICE,
     office::CONVERT_OFFICE,
+    optimize::COMPRESS,
+    optimize::PDFA,
+    optimize::GRAYSCALE,
+    ocr::OCR,
+    ocr::PDF_TO_TEXT,
 ];
 
 const PDF: &[&str] = &["pdf"];

@@ -10,9 +10,9 @@ use crate::step::{Input, Output, StepResult};
 use scanpro_core::ToolError;
 use scanpro_core::params::{
     ConvertOfficeParams, OfficeTarget, OfficeToPdfParams, PageToPdfParams, PdfImportTarget, PdfToOfficeParams,
-    PdfaConformance, page_selection,
+    PdfaLevel, page_selection,
 };
-use scanpro_engines::office::{ConvertOptions, ConvertRequest, PdfaLevel, TargetFormat};
+use scanpro_engines::office::{self, ConvertOptions, ConvertRequest, TargetFormat};
 use serde_json::json;
 
 /// What LibreOffice opens, by detected format.
@@ -158,11 +158,11 @@ fn page_request(params: &PageToPdfParams) -> ConvertRequest {
     ConvertRequest { to: TargetFormat::Pdf, options }
 }
 
-fn pdfa_level(conformance: PdfaConformance) -> PdfaLevel {
-    match conformance {
-        PdfaConformance::A1b => PdfaLevel::A1b,
-        PdfaConformance::A2b => PdfaLevel::A2b,
-        PdfaConformance::A3b => PdfaLevel::A3b,
+fn pdfa_level(level: PdfaLevel) -> office::PdfaLevel {
+    match level {
+        PdfaLevel::A1b => office::PdfaLevel::A1b,
+        PdfaLevel::A2b => office::PdfaLevel::A2b,
+        PdfaLevel::A3b => office::PdfaLevel::A3b,
     }
 }
 
