@@ -54,6 +54,10 @@ async function withPage(body, options = {}) {
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(error.message));
+  // The content security policy must not block anything the app does.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
+  });
   try {
     await body(page, context);
     assert.deepEqual(problems, [], 'the page raised script errors');
