@@ -265,6 +265,14 @@ describe('tools', () => {
       assert.match(await page.locator('li.file-row').innerText(), /5 pages/);
       await page.selectOption('#opt-angle', '90');
       await page.check('#opt-pages-custom');
+      // Options are checked before anything runs, in plain words beside the option.
+      for (const [pages, message] of [['2-x', /Write pages like 1-3,5,8-/], ['9', /The document has only 5 pages\./]]) {
+        await page.fill('#opt-pages', pages);
+        await page.click('#start');
+        assert.match(await page.locator('#opt-pages-error').innerText(), message);
+        assert.equal(await page.locator('#opt-pages').getAttribute('aria-invalid'), 'true');
+        assert.equal(await page.locator('#job').count(), 0);
+      }
       await page.fill('#opt-pages', '2');
       await page.click('#start');
       await waitForResult(page);
@@ -279,7 +287,14 @@ describe('tools', () => {
     writeFileSync(notPdf, 'These are notes, not a PDF.\n'.repeat(20));
     await withPage(async (page) => {
       await open(page, '/tool/merge');
-      await uploadFiles(page, [notPdf]);
+      // Dropped onto the drop zone, as a person would.
+      const dropped = await page.evaluateHandle((text) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([text], 'notes.pdf', { type: 'application/pdf' }));
+        return transfer;
+      }, readFileSync(notPdf, 'utf8'));
+      await page.locator('.drop-zone').dispatchEvent('dragover', { dataTransfer: dropped });
+      await page.locator('.drop-zone').dispatchEvent('drop', { dataTransfer: dropped });
       await waitForFiles(page, 1);
       const row = page.locator('li.file-row');
       assert.match(await row.innerText(), /notes\.pdf is not a file this tool takes\. It takes: PDF\./);
