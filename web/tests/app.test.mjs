@@ -347,6 +347,63 @@ describe('tools', () => {
     });
   });
 
+  test('a text watermark placed with the position grid and the colour picker', async () => {
+    await withPage(async (page) => {
+      await open(page, '/tool/watermark');
+      await uploadFiles(page, [corpus(THREE_PAGES)]);
+      await waitForFiles(page, 1);
+      await page.fill('#opt-text', 'DRAFT 2026');
+      await page.locator('label[for="opt-position-top_left"]').click();
+      assert.ok(await page.locator('#opt-position-top_left').isChecked());
+      await page.locator('#opt-color').fill('#c01c28');
+      await page.click('#start');
+      await waitForResult(page);
+      const marked = await download(page, '#job a.download', 'watermarked.pdf');
+      qpdfCheck(marked);
+      const layout = run('pdftotext', ['-bbox', '-f', '1', '-l', '1', marked, '-']);
+      const pageBox = /<page width="([\d.]+)" height="([\d.]+)"/.exec(layout);
+      const word = /<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>DRAFT<\/word>/.exec(layout);
+      assert.ok(pageBox && word, `no DRAFT on page 1:\n${layout.slice(0, 2000)}`);
+      const [width, height] = [Number(pageBox[1]), Number(pageBox[2])];
+      assert.ok(Number(word[1]) < width / 3 && Number(word[2]) < height / 3, `DRAFT is not at the top left: ${word[0]}`);
+      // The colour picked shows: red pixels where there were none.
+      const reddish = (pdf) => {
+        const prefix = join(scratch, `render-${Date.now()}`);
+        run('pdftoppm', ['-r', '40', '-f', '1', '-l', '1', '-singlefile', pdf, prefix]);
+        const ppm = readFileSync(`${prefix}.ppm`);
+        const headerEnd = ppm.indexOf('\n255\n') + 5;
+        let count = 0;
+        for (let i = headerEnd; i + 2 < ppm.length; i += 3) if (ppm[i] > ppm[i + 1] + 60 && ppm[i] > ppm[i + 2] + 60) count += 1;
+        return count;
+      };
+      assert.equal(reddish(corpus(THREE_PAGES)), 0);
+      assert.ok(reddish(marked) > 20, 'the watermark is not drawn in the colour picked');
+    });
+  });
+
+  test('images to PDF: a page per image, in the order of the list', async () => {
+    await withPage(async (page) => {
+      await open(page, '/tool/images_to_pdf');
+      await uploadFiles(page, [corpus('images/ocrmypdf_baiona.png'), corpus('images/tesseract_eurotext.tif')]);
+      await waitForFiles(page, 2);
+      // PNG previews come straight from the browser; TIFF shows its type instead.
+      assert.equal(await page.locator('li.file-row').nth(0).locator('img.thumb').count(), 1);
+      assert.match(await page.locator('li.file-row').nth(1).locator('.thumb-empty').innerText(), /TIF/);
+      await page.locator('li.file-row').nth(1).locator('[data-action="up"]').click();
+      assert.deepEqual(await fileNames(page), ['tesseract_eurotext.tif', 'ocrmypdf_baiona.png']);
+      await page.click('#start');
+      await waitForResult(page);
+      const pdf = await download(page, '#job a.download', 'images.pdf');
+      qpdfCheck(pdf);
+      assert.equal(pageCount(pdf), 2);
+      // The TIFF (1024 × 800, landscape) comes first, then the PNG (640 × 682, portrait).
+      const shapes = [...run('pdfinfo', ['-f', '1', '-l', '2', pdf]).matchAll(/^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)/gm)].map((m) =>
+        Number(m[1]) > Number(m[2]) ? 'landscape' : 'portrait',
+      );
+      assert.deepEqual(shapes, ['landscape', 'portrait']);
+    });
+  });
+
   test('repair a damaged PDF and see the sizes before and after', async () => {
     const damaged = corpus('pdf-broken/qpdf_bad-xref.pdf');
     await withPage(async (page) => {
@@ -573,6 +630,20 @@ describe('tools that need external engines', () => {
       const pdf = await download(page, '#job a.download', 'ocr.pdf');
       assert.equal(pageCount(pdf), pageCount(corpus(SCANNED)));
       assert.ok(run('pdftotext', [pdf, '-']).trim().length > 20, 'the OCR result has a text layer');
+    });
+  });
+
+  test('a running OCR job can be cancelled', async () => {
+    toolNamed('ocr');
+    await withPage(async (page) => {
+      await open(page, '/tool/ocr');
+      await uploadFiles(page, [corpus(SCANNED)]);
+      await waitForFiles(page, 1);
+      await page.click('#start');
+      await page.click('#cancel-job');
+      await page.waitForFunction(() => document.querySelector('#job h2')?.textContent === 'Cancelled', null, { timeout: 60_000 });
+      assert.equal(await page.locator('#job [role="alert"]').getAttribute('data-code'), 'cancelled');
+      assert.match(await page.locator('#job [role="alert"]').innerText(), /The job was cancelled\./);
     });
   });
 });
