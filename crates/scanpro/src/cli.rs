@@ -133,10 +133,15 @@ fn place_outputs(outputs: &[scanpro_tools::Output], target: &Path) -> Result<(),
 fn parse_invocation(args: &[String], schema: &Value) -> Result<Invocation, String> {
     let mut invocation = Invocation::default();
     let mut iter = args.iter().peekable();
+    // A tool with an `output` parameter (`ocr`) takes `--output` as that parameter; `-o` is
+    // always the output path.
+    let output_is_param = schema["properties"].get("output").is_some();
     while let Some(arg) = iter.next() {
-        if arg == "-o" || arg == "--output" {
+        if arg == "-o" || (arg == "--output" && !output_is_param) {
             invocation.output = Some(iter.next().ok_or("-o needs a path")?.into());
-        } else if let Some(path) = arg.strip_prefix("--output=").or(arg.strip_prefix("-o=")) {
+        } else if let Some(path) =
+            arg.strip_prefix("-o=").or(arg.strip_prefix("--output=").filter(|_| !output_is_param))
+        {
             invocation.output = Some(path.into());
         } else if let Some(flag) = arg.strip_prefix("--") {
             let (name, inline) = match flag.split_once('=') {
@@ -238,6 +243,14 @@ mod tests {
         assert_eq!(got.params, json!({"angle": 90, "pages": "1-3"}).as_object().unwrap().clone());
         assert_eq!(got.inputs, vec![PathBuf::from("a.pdf"), PathBuf::from("b.pdf")]);
         assert_eq!(got.output, Some(PathBuf::from("out.pdf")));
+    }
+
+    #[test]
+    fn output_is_a_parameter_where_the_tool_has_one() {
+        let schema = json!({"properties": {"output": {"type": "string"}}});
+        let invocation = parse_invocation(&args(&["--output", "text", "scan.pdf", "-o", "scan.txt"]), &schema).unwrap();
+        assert_eq!(invocation.params["output"], "text");
+        assert_eq!(invocation.output, Some(PathBuf::from("scan.txt")));
     }
 
     #[test]
