@@ -22,8 +22,10 @@ export class JobPanel {
    * @param options.showSizes compare sizes before and after (for tools that make files smaller)
    * @param options.onRetry called by "try again" after a failure that may pass
    * @param options.onStartOver called by "start over"
+   * @param options.onEnd called once the job has ended
    */
-  constructor({ jobId, catalogue, inputSize = () => 0, showSizes = false, onRetry, onStartOver }) {
+  constructor({ jobId, catalogue, inputSize = () => 0, showSizes = false, onRetry, onStartOver, onEnd }) {
+    this.onEnd = onEnd;
     this.jobId = jobId;
     this.catalogue = catalogue;
     this.inputSize = inputSize;
@@ -49,6 +51,11 @@ export class JobPanel {
     this.follower?.close();
   }
 
+  /** Whether the job is still queued or running. */
+  get running() {
+    return !isTerminal(this.job);
+  }
+
   receive(job) {
     const wasTerminal = isTerminal(this.job);
     this.job = job;
@@ -58,6 +65,7 @@ export class JobPanel {
       return;
     }
     if (wasTerminal) return;
+    this.onEnd?.(job);
     if (job.status === 'succeeded') {
       rememberFiles(job.outputs || []);
       this.loadPreview();

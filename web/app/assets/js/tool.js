@@ -100,7 +100,8 @@ export class ToolPage {
   refreshStart() {
     if (!this.startButton) return;
     const { available } = availability(this.tool);
-    this.startButton.disabled = !available || this.submitting;
+    // One job at a time from this page: a second click while one runs is almost always a slip.
+    this.startButton.disabled = !available || this.submitting || Boolean(this.panel?.running);
     this.problem.textContent = this.files.entries.length ? this.files.problem() : '';
   }
 
@@ -156,9 +157,11 @@ export class ToolPage {
       showSizes: sectionOf(this.tool) === 'optimize',
       onRetry: () => this.submit(),
       onStartOver: () => window.location.assign(toolHref(this.tool)),
+      onEnd: () => this.refreshStart(),
     });
     this.main.append(this.panel.element);
     this.panel.start();
+    this.refreshStart();
     this.panel.element.scrollIntoView({ block: 'nearest' });
   }
 
