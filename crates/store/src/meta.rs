@@ -99,12 +99,67 @@ impl Meta {
 
     /// Applies this backend's migrations.
     pub async fn migrate(&self) -> Result<()> {
-        let migrator = match self.backend {
+        self.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Checks that the applied migrations are exactly this build's, for roles that must not
+    /// migrate by themselves (`scanpro api`, `scanpro worker`): `scanpro migrate` applies them.
+    pub async fn check_schema(&self) -> Result<()> {
+        let migrator = self.migrator();
+        self.ping().await?;
+        let applied: Vec<(i64, Vec<u8>)> =
+            match sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(rows) => rows,
+                Err(sqlx::Error::Database(_)) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            };
+        let known: Vec<_> = migrator.iter().filter(|m| m.migration_type.is_up_migration()).collect();
+        let unknown: Vec<String> = applied
+            .iter()
+            .filter(|(version, _)| !known.iter().any(|m| m.version == *version))
+            .map(|(version, _)| version.to_string())
+            .collect();
+        if !unknown.is_empty() {
+            return Err(StoreError::Schema(format!(
+                "the database has migrations this build does not know ({}): it was migrated by a newer \
+                 ScanPro; run that version",
+                unknown.join(", ")
+            )));
+        }
+        let changed: Vec<String> = known
+            .iter()
+            .filter(|m| applied.iter().any(|(v, sum)| *v == m.version && sum.as_slice() != &*m.checksum))
+            .map(|m| format!("{} {}", m.version, m.description))
+            .collect();
+        if !changed.is_empty() {
+            return Err(StoreError::Schema(format!(
+                "applied migrations differ from this build's ({}): the database belongs to another ScanPro build",
+                changed.join(", ")
+            )));
+        }
+        let pending: Vec<String> = known
+            .iter()
+            .filter(|m| !applied.iter().any(|(v, _)| *v == m.version))
+            .map(|m| format!("{} {}", m.version, m.description))
+            .collect();
+        if !pending.is_empty() {
+            return Err(StoreError::Schema(format!(
+                "the database schema is behind this build (pending: {}): run `scanpro migrate` first",
+                pending.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.pool).await?;
-        Ok(())
+        }
     }
 
     /// Readiness: the database answers.
@@ -485,6 +540,49 @@ impl Meta {
             .await?
             .rows_affected();
         Ok(Released { requeued, ended })
+    }
+
+    /// Ends one job as dead-lettered (`delivery_limit`) when no worker holds it any more: it is
+    /// queued, or running on a lease that ran out. A job whose cancel was requested ends
+    /// `cancelled` instead. Returns whether the job ended here.
+    pub async fn dead_letter(&self, id: JobId, deliveries: u64) -> Result<bool> {
+        let now = millis(Utc::now());
+        let done = sqlx::query(
+            "UPDATE jobs SET \
+               status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'failed' END, \
+               error_code = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'delivery_limit' END, \
+               error_message = CASE WHEN cancel_requested = 1 THEN 'cancelled while running' \
+                 ELSE 'the job was delivered ' || $2 || ' times and never finished; it may crash the engine' END, \
+               finished_at = $1, updated_at = $1, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $3 AND (status = 'queued' OR (status = 'running' AND lease_until < $1))",
+        )
+        .bind(now)
+        .bind(deliveries.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Queued jobs that may run now and have waited at least `settled` since they were last
+    /// queued (so a dispatch in flight is not duplicated), oldest first, with their class.
+    pub async fn runnable_queued(&self, settled: Duration, limit: i64) -> Result<Vec<(JobId, String)>> {
+        let now = Utc::now();
+        let rows = sqlx::query(
+            "SELECT id, class FROM jobs WHERE status = 'queued' AND run_after <= $1 AND updated_at <= $2 \
+             ORDER BY run_after, created_at LIMIT $3",
+        )
+        .bind(millis(now))
+        .bind(millis(now - settled))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id = r.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("job id: {e}")))?;
+                Ok((id, r.try_get::<String, _>(1)?))
+            })
+            .collect()
     }
 
     /// Replaces a finished job's spec (to erase secrets from its step parameters).

@@ -12,14 +12,16 @@ use sqlx::Executor;
 
 struct TestDb {
     meta: Meta,
+    url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
 async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
-    let meta = Meta::connect(&format!("sqlite://{}/meta.db", dir.path().display())).await.unwrap();
+    let url = format!("sqlite://{}/meta.db", dir.path().display());
+    let meta = Meta::connect(&url).await.unwrap();
     meta.migrate().await.unwrap();
-    TestDb { meta, _dir: Some(dir) }
+    TestDb { meta, url, _dir: Some(dir) }
 }
 
 async fn postgres() -> TestDb {
@@ -42,10 +44,11 @@ async fn postgres() -> TestDb {
     let name = format!("{mine}{}", uuid::Uuid::new_v4().simple());
     admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
     let base = admin_url.rsplit_once('/').unwrap().0;
-    let meta = Meta::connect(&format!("{base}/{name}")).await.unwrap();
+    let url = format!("{base}/{name}");
+    let meta = Meta::connect(&url).await.unwrap();
     meta.migrate().await.unwrap();
     assert_eq!(meta.backend(), Backend::Postgres);
-    TestDb { meta, _dir: None }
+    TestDb { meta, url, _dir: None }
 }
 
 macro_rules! conformance {
@@ -65,6 +68,8 @@ conformance!(
     expiry_lists_old_files_and_jobs,
     retry_later_waits_for_backoff,
     a_cancelled_job_is_never_run_again,
+    dead_letter_ends_only_jobs_nobody_holds,
+    runnable_queued_lists_due_jobs_with_their_class,
 );
 
 fn owner(name: &str) -> OwnerId {
@@ -240,6 +245,70 @@ async fn a_cancelled_job_is_never_run_again(meta: &Meta) {
     assert_eq!(meta.release_abandoned(false).await.unwrap().ended, vec![job.id]);
     assert_eq!(meta.job(&alice, job.id).await.unwrap().status, JobStatus::Cancelled);
     assert!(meta.claim_next("light", "w", Duration::seconds(30)).await.unwrap().is_none());
+}
+
+/// Roles that do not migrate refuse a database whose migrations are not exactly this build's.
+async fn schema_check(db: TestDb) {
+    db.meta.check_schema().await.unwrap();
+    let raw = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    raw.execute("DELETE FROM _sqlx_migrations").await.unwrap();
+    let behind = db.meta.check_schema().await.unwrap_err().to_string();
+    assert!(behind.contains("scanpro migrate") && behind.contains("pending"), "{behind}");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'future', TRUE, $1, 0)",
+    )
+    .bind(vec![0u8; 48])
+    .execute(&raw)
+    .await
+    .unwrap();
+    let ahead = db.meta.check_schema().await.unwrap_err().to_string();
+    assert!(ahead.contains("99990101000000") && ahead.contains("newer"), "{ahead}");
+    raw.close().await;
+}
+
+#[tokio::test]
+async fn schema_check_on_sqlite() {
+    schema_check(sqlite().await).await
+}
+
+#[tokio::test]
+async fn schema_check_on_postgres() {
+    schema_check(postgres().await).await
+}
+
+async fn dead_letter_ends_only_jobs_nobody_holds(meta: &Meta) {
+    let alice = owner("alice");
+    let (held, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.claim_next("light", "w", Duration::seconds(30)).await.unwrap().unwrap();
+    assert!(!meta.dead_letter(held.id, 4).await.unwrap(), "a live lease keeps the job");
+    let (expired, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.claim_next("light", "w", Duration::milliseconds(-1)).await.unwrap().unwrap();
+    assert!(meta.dead_letter(expired.id, 4).await.unwrap());
+    let dead = meta.job(&alice, expired.id).await.unwrap();
+    assert_eq!(dead.status, JobStatus::Failed);
+    let error = dead.error.unwrap();
+    assert_eq!(error.code, ErrorCode::DeliveryLimit);
+    assert!(error.message.contains("4 times"), "{}", error.message);
+    let (queued, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.request_cancel(&alice, queued.id).await.unwrap();
+    assert!(!meta.dead_letter(queued.id, 4).await.unwrap(), "already ended");
+    assert_eq!(meta.job(&alice, queued.id).await.unwrap().status, JobStatus::Cancelled);
+}
+
+async fn runnable_queued_lists_due_jobs_with_their_class(meta: &Meta) {
+    let alice = owner("alice");
+    let (due, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    let mut ocr = new_job(&alice, None);
+    ocr.class = "ocr".into();
+    let (ocr, _) = meta.create_job(ocr).await.unwrap();
+    let (backing_off, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    meta.claim(backing_off.id, "w", Duration::seconds(30)).await.unwrap().unwrap();
+    let error = ToolError::new(ErrorCode::Unavailable, "engine down");
+    meta.retry_later(backing_off.id, "w", &error, Duration::hours(1)).await.unwrap();
+    assert!(meta.runnable_queued(Duration::hours(1), 10).await.unwrap().is_empty(), "not settled yet");
+    let listed = meta.runnable_queued(Duration::zero(), 10).await.unwrap();
+    assert_eq!(listed, vec![(due.id, "light".to_owned()), (ocr.id, "ocr".to_owned())]);
 }
 
 #[tokio::test]
