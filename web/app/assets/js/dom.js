@@ -47,13 +47,6 @@ export function richText(text) {
     .map((part) => (part.startsWith('`') && part.endsWith('`') ? h('code', {}, part.slice(1, -1)) : part));
 }
 
-let idCounter = 0;
-/** A document-unique id for label/aria wiring. */
-export function uniqueId(prefix) {
-  idCounter += 1;
-  return `${prefix}-${idCounter}`;
-}
-
 /** 1536 → "1.5 KB" in the page's language; 1 MB is 1024 × 1024 bytes, as the server counts. */
 export function formatBytes(bytes, locale) {
   if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return '';

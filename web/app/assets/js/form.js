@@ -138,7 +138,7 @@ function humanize(name) {
 }
 
 /** A tool may word an option its own way (`param.split.mode`); else the common label. */
-export function fieldLabel(name, tool = '') {
+function fieldLabel(name, tool = '') {
   if (tool && has(`param.${tool}.${name}`)) return t(`param.${tool}.${name}`);
   return has(`param.${name}`) ? t(`param.${name}`) : humanize(name);
 }
@@ -146,7 +146,7 @@ export function fieldLabel(name, tool = '') {
 /** File formats read best as their usual capitals (DOCX, ODT). */
 const FORMAT_NAMES = new Set(['pdf', 'docx', 'doc', 'odt', 'rtf', 'txt', 'html', 'xlsx', 'xls', 'ods', 'pptx', 'ppt', 'odp', 'odg', 'csv', 'png', 'jpg', 'jpeg', 'webp', 'tiff', 'svg', 'epub', 'md']);
 
-export function choiceLabel(value, field = null) {
+function choiceLabel(value, field = null) {
   // OCR languages are ISO 639-2 codes (`deu`): named in the page's language.
   if (field && /^languages?$/.test(field.name) && typeof Intl.DisplayNames === 'function') {
     try {

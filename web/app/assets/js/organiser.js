@@ -177,7 +177,7 @@ export class OrganiserPage {
       h(
         'div',
         { class: 'page-thumb' },
-        h('img', { src: page.url, alt: t('organiser.page', { n }), style: null, class: `rot-${page.rotation}`, draggable: 'false' }),
+        h('img', { src: page.url, alt: t('organiser.page', { n }), class: `rot-${page.rotation}`, draggable: 'false' }),
         page.deleted ? h('span', { class: 'deleted-mark' }, t('organiser.deleted')) : null,
       ),
       h('p', { class: 'page-label' }, t('organiser.page', { n })),

@@ -1,6 +1,5 @@
 // German interface text; keys missing here fall back to English.
 export default {
-  'app.tagline': 'Werkzeuge für Dokumente',
   'nav.skip': 'Zum Inhalt springen',
   'nav.home': 'Alle Werkzeuge',
   'header.language': 'Sprache',
@@ -74,7 +73,6 @@ export default {
   'options.removeItem': 'Eintrag {n} entfernen',
   'options.item': 'Eintrag {n}',
   'options.showPassword': 'Anzeigen',
-  'options.positionHint': 'Wählen Sie eine Stelle auf der Seite.',
 
   'pages.all': 'Alle Seiten',
   'pages.odd': 'Ungerade Seiten',
@@ -96,7 +94,6 @@ export default {
   'validation.waitUploads': 'Bitte warten Sie, bis alle Dateien hochgeladen sind.',
   'validation.removeBadFiles': 'Entfernen Sie die Dateien, die nicht verwendet werden können.',
 
-  'action.run': 'Starten',
   'action.cancel': 'Abbrechen',
   'action.retry': 'Erneut versuchen',
   'action.startOver': 'Neu beginnen',
@@ -113,7 +110,6 @@ export default {
   'job.cancelled': 'Abgebrochen',
   'job.pages': 'Seite {done} von {total}',
   'job.percent': '{percent} % erledigt',
-  'job.upload': 'Datei {done} von {total} wird hochgeladen',
   'job.steps': 'Schritte',
   'step.pending': 'wartet',
   'step.running': 'läuft',
@@ -136,7 +132,6 @@ export default {
 
   'recent.title': 'Ihre letzten Aufträge',
   'recent.hint': 'In diesem Browser gestartete Aufträge. Sie laufen weiter, auch wenn Sie die Seite schließen oder neu laden.',
-  'recent.open': 'Öffnen',
   'recent.clear': 'Liste leeren',
   'recent.gone': 'Nicht mehr auf dem Server',
   'recent.started': 'Gestartet {time}',
@@ -154,7 +149,6 @@ export default {
   'duration.days.one': '{count} Tag',
   'duration.days.other': '{count} Tage',
 
-  'error.title': 'Etwas ist schiefgegangen',
   'error.details': 'Details',
   'error.network': 'Die Verbindung zum Server ist abgebrochen. Prüfen Sie Ihr Netzwerk und versuchen Sie es erneut.',
   'error.unsupported_format': 'Dieser Dateityp passt nicht zu diesem Werkzeug. Prüfen Sie, ob Sie die richtige Datei gewählt haben.',

@@ -1,7 +1,6 @@
 // English interface text; every key the app uses is here (other languages fall back to it).
 export default {
   'app.name': 'ScanPro',
-  'app.tagline': 'Document tools',
   'nav.skip': 'Skip to content',
   'nav.home': 'All tools',
   'header.language': 'Language',
@@ -75,7 +74,6 @@ export default {
   'options.removeItem': 'Remove item {n}',
   'options.item': 'Item {n}',
   'options.showPassword': 'Show',
-  'options.positionHint': 'Choose a place on the page.',
 
   'pages.all': 'All pages',
   'pages.odd': 'Odd pages',
@@ -97,7 +95,6 @@ export default {
   'validation.waitUploads': 'Please wait until every file is uploaded.',
   'validation.removeBadFiles': 'Remove the files that cannot be used.',
 
-  'action.run': 'Start',
   'action.cancel': 'Cancel',
   'action.retry': 'Try again',
   'action.startOver': 'Start over',
@@ -114,7 +111,6 @@ export default {
   'job.cancelled': 'Cancelled',
   'job.pages': 'Page {done} of {total}',
   'job.percent': '{percent}% done',
-  'job.upload': 'Uploading {done} of {total}',
   'job.steps': 'Steps',
   'step.pending': 'waiting',
   'step.running': 'running',
@@ -137,7 +133,6 @@ export default {
 
   'recent.title': 'Your recent jobs',
   'recent.hint': 'Jobs started in this browser. They keep running if you close or reload the page.',
-  'recent.open': 'Open',
   'recent.clear': 'Clear this list',
   'recent.gone': 'No longer on the server',
   'recent.started': 'Started {time}',
@@ -155,7 +150,6 @@ export default {
   'duration.days.one': '{count} day',
   'duration.days.other': '{count} days',
 
-  'error.title': 'Something went wrong',
   'error.details': 'Details',
   'error.network': 'The connection to the server was lost. Check your network and try again.',
   'error.unsupported_format': 'This file type does not work with this tool. Check that you picked the right file.',

@@ -1,6 +1,5 @@
 // Spanish interface text; keys missing here fall back to English.
 export default {
-  'app.tagline': 'Herramientas para documentos',
   'nav.skip': 'Saltar al contenido',
   'nav.home': 'Todas las herramientas',
   'header.language': 'Idioma',
@@ -74,7 +73,6 @@ export default {
   'options.removeItem': 'Quitar el elemento {n}',
   'options.item': 'Elemento {n}',
   'options.showPassword': 'Mostrar',
-  'options.positionHint': 'Elige un lugar de la página.',
 
   'pages.all': 'Todas las páginas',
   'pages.odd': 'Páginas impares',
@@ -96,7 +94,6 @@ export default {
   'validation.waitUploads': 'Espera a que se suban todos los archivos.',
   'validation.removeBadFiles': 'Quita los archivos que no se pueden usar.',
 
-  'action.run': 'Empezar',
   'action.cancel': 'Cancelar',
   'action.retry': 'Intentar de nuevo',
   'action.startOver': 'Empezar de nuevo',
@@ -113,7 +110,6 @@ export default {
   'job.cancelled': 'Cancelado',
   'job.pages': 'Página {done} de {total}',
   'job.percent': '{percent} % hecho',
-  'job.upload': 'Subiendo {done} de {total}',
   'job.steps': 'Pasos',
   'step.pending': 'en espera',
   'step.running': 'en curso',
@@ -136,7 +132,6 @@ export default {
 
   'recent.title': 'Tus trabajos recientes',
   'recent.hint': 'Trabajos iniciados en este navegador. Siguen en marcha aunque cierres o recargues la página.',
-  'recent.open': 'Abrir',
   'recent.clear': 'Vaciar esta lista',
   'recent.gone': 'Ya no está en el servidor',
   'recent.started': 'Iniciado el {time}',
@@ -154,7 +149,6 @@ export default {
   'duration.days.one': '{count} día',
   'duration.days.other': '{count} días',
 
-  'error.title': 'Algo ha salido mal',
   'error.details': 'Detalles',
   'error.network': 'Se perdió la conexión con el servidor. Comprueba tu red e inténtalo de nuevo.',
   'error.unsupported_format': 'Este tipo de archivo no sirve para esta herramienta. Comprueba que has elegido el archivo correcto.',

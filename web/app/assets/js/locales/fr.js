@@ -1,6 +1,5 @@
 // French interface text; keys missing here fall back to English.
 export default {
-  'app.tagline': 'Outils pour documents',
   'nav.skip': 'Aller au contenu',
   'nav.home': 'Tous les outils',
   'header.language': 'Langue',
@@ -74,7 +73,6 @@ export default {
   'options.removeItem': 'Retirer l’élément {n}',
   'options.item': 'Élément {n}',
   'options.showPassword': 'Afficher',
-  'options.positionHint': 'Choisissez un emplacement sur la page.',
 
   'pages.all': 'Toutes les pages',
   'pages.odd': 'Pages impaires',
@@ -96,7 +94,6 @@ export default {
   'validation.waitUploads': 'Veuillez attendre la fin de l’envoi de tous les fichiers.',
   'validation.removeBadFiles': 'Retirez les fichiers qui ne peuvent pas être utilisés.',
 
-  'action.run': 'Lancer',
   'action.cancel': 'Annuler',
   'action.retry': 'Réessayer',
   'action.startOver': 'Recommencer',
@@ -113,7 +110,6 @@ export default {
   'job.cancelled': 'Annulé',
   'job.pages': 'Page {done} sur {total}',
   'job.percent': '{percent} % effectués',
-  'job.upload': 'Envoi {done} sur {total}',
   'job.steps': 'Étapes',
   'step.pending': 'en attente',
   'step.running': 'en cours',
@@ -136,7 +132,6 @@ export default {
 
   'recent.title': 'Vos travaux récents',
   'recent.hint': 'Travaux lancés dans ce navigateur. Ils continuent même si vous fermez ou rechargez la page.',
-  'recent.open': 'Ouvrir',
   'recent.clear': 'Vider cette liste',
   'recent.gone': 'N’est plus sur le serveur',
   'recent.started': 'Lancé le {time}',
@@ -154,7 +149,6 @@ export default {
   'duration.days.one': '{count} jour',
   'duration.days.other': '{count} jours',
 
-  'error.title': 'Un problème est survenu',
   'error.details': 'Détails',
   'error.network': 'La connexion au serveur a été perdue. Vérifiez votre réseau et réessayez.',
   'error.unsupported_format': 'Ce type de fichier ne convient pas à cet outil. Vérifiez que vous avez choisi le bon fichier.',
