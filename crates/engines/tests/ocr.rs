@@ -311,6 +311,8 @@ async fn bad_inputs_get_typed_errors() {
         ("pdf-text/pdfjs_issue17069.pdf", ErrorCode::EncryptedInput),
         ("docx/stress004.docx", ErrorCode::UnsupportedFormat),
         ("pdf-broken/ocrmypdf_invalid.pdf", ErrorCode::InvalidPdf),
+        // A 35000 × 35000 pixel page image: a decompression bomb to OCRmyPDF.
+        ("pdf-broken/ocrmypdf_hugemono.pdf", ErrorCode::ResourceLimit),
     ] {
         let err = ocr_err(&corpus_file(name), &params).await;
         assert_eq!(err.code, code, "{name}: {err}");

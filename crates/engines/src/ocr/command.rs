@@ -62,22 +62,25 @@ pub(crate) fn ocrmypdf_args(
 
 /// A line of the plugin's protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PluginLine {
+pub(crate) enum PluginLine<'a> {
     /// Pages through the OCR stage.
     Progress(PageProgress),
     /// A page (1-based) was handed to Tesseract.
     PageOcr(u32),
+    /// The type of an exception OCRmyPDF logged as it failed.
+    Exception(&'a str),
 }
 
-impl PluginLine {
+impl<'a> PluginLine<'a> {
     /// The plugin's lines; `None` for everything else OCRmyPDF writes (its log).
-    pub(crate) fn parse(line: &str) -> Option<Self> {
+    pub(crate) fn parse(line: &'a str) -> Option<Self> {
         let mut words = line.split_ascii_whitespace();
         let line = match words.next()? {
             "SCANPRO-PROGRESS" => {
                 Self::Progress(PageProgress { done: words.next()?.parse().ok()?, total: words.next()?.parse().ok()? })
             }
             "SCANPRO-PAGE-OCR" => Self::PageOcr(words.next()?.parse().ok()?),
+            "SCANPRO-EXCEPTION" => Self::Exception(words.next()?),
             _ => return None,
         };
         words.next().is_none().then_some(line)
@@ -126,6 +129,10 @@ mod tests {
             Some(PluginLine::Progress(PageProgress { done: 3, total: 10 }))
         );
         assert_eq!(PluginLine::parse("SCANPRO-PAGE-OCR 7"), Some(PluginLine::PageOcr(7)));
+        assert_eq!(
+            PluginLine::parse("SCANPRO-EXCEPTION DecompressionBombError"),
+            Some(PluginLine::Exception("DecompressionBombError"))
+        );
         for other in [
             "",
             "   1 skipping all processing on this page",

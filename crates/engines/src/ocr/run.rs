@@ -100,8 +100,8 @@ impl<'a> Run<'a> {
             OcrOutput::Text => Target::Sidecar(&result),
         };
         let plugin = self.dir.path().join("scanpro_plugin.py");
-        let ocred = Arc::new(Mutex::new(BTreeSet::new()));
-        let seen = ocred.clone();
+        let told = Arc::new(Mutex::new(Told::default()));
+        let listener = told.clone();
         let timeout = self.config.timeout_for(self.pages);
         let out = Subprocess::new(&self.config.ocrmypdf)
             .args(ocrmypdf_args(params, self.config.jobs, &plugin, &self.input, target))
@@ -111,15 +111,13 @@ impl<'a> Run<'a> {
             .limits(Limits { memory_bytes: self.config.memory_limit_bytes, ..Limits::default() })
             .on_stderr_line(move |line| match PluginLine::parse(line) {
                 Some(PluginLine::Progress(pages)) => progress(pages),
-                Some(PluginLine::PageOcr(page)) => {
-                    seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(page);
-                }
+                Some(line) => listener.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).note(line),
                 None => {}
             })
             .run()
             .await?;
-        self.check_exit(&out)?;
-        let ocred = std::mem::take(&mut *ocred.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let Told { ocred, exception } = std::mem::take(&mut *told.lock().unwrap_or_else(|p| p.into_inner()));
+        self.check_exit(&out, exception.as_deref())?;
         let characters = match params.output {
             OcrOutput::Pdf | OcrOutput::Pdfa => self.check_pdf(&result, params.output).await?,
             OcrOutput::Text => self.complete_text(&result, &ocred).await?,
@@ -139,14 +137,25 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// OCRmyPDF's exit status as an error (its codes are `ocrmypdf.exceptions.ExitCode`).
-    fn check_exit(&self, out: &ProcessOutput) -> Result<(), OcrError> {
+    /// OCRmyPDF's exit status as an error (its codes are `ocrmypdf.exceptions.ExitCode`), with
+    /// the type of the exception it logged when it has no code of its own.
+    fn check_exit(&self, out: &ProcessOutput, exception: Option<&str>) -> Result<(), OcrError> {
         let code = out.status.code();
         if code == Some(0) {
             return Ok(());
         }
-        tracing::warn!(status = ?out.status, stderr = %out.stderr_tail, "ocrmypdf failed");
-        Err(match code {
+        tracing::warn!(status = ?out.status, exception, stderr = %out.stderr_tail, "ocrmypdf failed");
+        Err(match (code, exception) {
+            (_, Some("DecompressionBombError")) => {
+                OcrError::ResourceLimit("a page holds an image too large to OCR (over 500 megapixels)".into())
+            }
+            (_, Some("MemoryError")) => OcrError::ResourceLimit("OCR ran out of memory on this document".into()),
+            (code, _) => self.exit_error(code, out),
+        })
+    }
+
+    fn exit_error(&self, code: Option<i32>, out: &ProcessOutput) -> OcrError {
+        match code {
             Some(2) if self.format.is_image() => OcrError::UnsupportedFormat(
                 "the image could not be prepared for OCR (images with transparency or an unusual encoding are \
                  refused); convert it to PDF first with images_to_pdf"
@@ -164,7 +173,7 @@ impl<'a> Run<'a> {
             Some(10) => OcrError::Failed("the OCRed document could not be made PDF/A; ask for output \"pdf\"".into()),
             Some(code) => OcrError::Failed(format!("OCRmyPDF failed (exit status {code})")),
             None => OcrError::Failed(format!("OCRmyPDF was killed by signal {}", out.signal().unwrap_or_default())),
-        })
+        }
     }
 
     /// The searchable PDF has the input's pages (and a PDF/A identification when asked);
@@ -212,6 +221,27 @@ impl<'a> Run<'a> {
         }
         std::fs::write(sidecar, &text)?;
         Ok(visible_characters(&text))
+    }
+}
+
+/// What the plugin told about a run, besides progress.
+#[derive(Debug, Default)]
+struct Told {
+    /// Pages handed to Tesseract.
+    ocred: BTreeSet<u32>,
+    /// The last exception OCRmyPDF logged.
+    exception: Option<String>,
+}
+
+impl Told {
+    fn note(&mut self, line: PluginLine<'_>) {
+        match line {
+            PluginLine::PageOcr(page) => {
+                self.ocred.insert(page);
+            }
+            PluginLine::Exception(name) => self.exception = Some(name.to_owned()),
+            PluginLine::Progress(_) => {}
+        }
     }
 }
 

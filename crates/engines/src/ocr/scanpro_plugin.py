@@ -5,12 +5,14 @@ Each line it writes is whole and flushed at once, so it never interleaves with l
 
     SCANPRO-PROGRESS <done> <total>   pages through the OCR stage, from 0 to the page count
     SCANPRO-PAGE-OCR <page>           a page (1-based) was handed to Tesseract; skipped pages are not
+    SCANPRO-EXCEPTION <type>          OCRmyPDF logged this exception (its exit status is then 15 or 7)
 
 Written against OCRmyPDF 14: its OCR stage is the progress bar described "OCR" ("Image
 processing" when Tesseract is not used), updated twice per page with a unit_scale of 0.5. The
 other bars (scanning contents, optimising, PDF/A conversion) are not pages done, and are ignored.
 """
 
+import logging
 import sys
 
 from ocrmypdf import hookimpl
@@ -54,6 +56,17 @@ class PageProgress:
         if done != self.reported:
             self.reported = done
             emit(f"SCANPRO-PROGRESS {done} {self.total}")
+
+
+class ExceptionNames(logging.Handler):
+    """Names the exception behind a failure, so that it is classified by type, not by message."""
+
+    def emit(self, record):
+        if record.exc_info and record.exc_info[0] is not None:
+            emit(f"SCANPRO-EXCEPTION {record.exc_info[0].__name__}")
+
+
+logging.getLogger("ocrmypdf").addHandler(ExceptionNames(level=logging.ERROR))
 
 
 @hookimpl
