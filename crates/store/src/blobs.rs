@@ -1,8 +1,15 @@
 //! Blob storage: the bytes of uploads and outputs, addressed by key.
 //!
-//! Writes are atomic (a temp file renamed into place), so a reader never sees half a file and a
-//! crash leaves at most a temp file for the sweeper. Every put hashes the bytes with SHA-256 and
-//! keeps the first few KiB so the caller can detect the type from content.
+//! Every put hashes the bytes with SHA-256 while streaming and keeps the first few KiB so the
+//! caller can detect the type from content. A reader never sees half a blob, and a failed put
+//! leaves nothing; what a dead process left half-written, [`BlobStore::sweep_temp`] removes.
+//!
+//! # Layout
+//! - [`BlobStore`], the backend trait, and [`Blobs`], the handle the rest of ScanPro holds.
+//! - [`open`]: the backend `STORAGE_URL` names ([`StorageUrl`]).
+//! - [`FsBlobs`] (here): files under a directory, local or a shared volume; writes go to a temp
+//!   file renamed into place.
+//! - [`s3`]: [`S3Blobs`], S3-compatible object storage; large puts are multipart uploads.
 
 use crate::error::{Result, StoreError};
 use async_trait::async_trait;
@@ -14,6 +21,9 @@ use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+pub mod s3;
+pub use s3::S3Blobs;
 
 /// How many leading bytes a put keeps for content detection.
 pub const HEAD_LEN: usize = 8192;
@@ -50,6 +60,74 @@ pub trait BlobStore: Send + Sync {
 /// The blob handle the rest of ScanPro holds.
 pub type Blobs = Arc<dyn BlobStore>;
 
+/// Where blobs live, as `STORAGE_URL` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageUrl {
+    /// `file://DIR`: a directory (a shared volume when several processes use it); a relative
+    /// `DIR` is taken from the data dir.
+    File(PathBuf),
+    /// `s3://BUCKET/PREFIX`: objects under `PREFIX/` (which may be empty) in `BUCKET`.
+    S3 { bucket: String, prefix: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("STORAGE_URL {url:?} {problem}; expected file://DIR or s3://BUCKET/PREFIX")]
+pub struct BadStorageUrl {
+    url: String,
+    problem: &'static str,
+}
+
+impl StorageUrl {
+    pub fn parse(url: &str) -> std::result::Result<Self, BadStorageUrl> {
+        let bad = |problem| BadStorageUrl { url: url.to_owned(), problem };
+        if let Some(dir) = url.strip_prefix("file://") {
+            if dir.is_empty() {
+                return Err(bad("names no directory"));
+            }
+            Ok(Self::File(PathBuf::from(dir)))
+        } else if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(bad("names no bucket"));
+            }
+            let prefix = prefix.trim_matches('/');
+            if !prefix.is_empty() && check_key(prefix).is_err() {
+                return Err(bad("has an empty, \".\" or \"..\" segment in its prefix"));
+            }
+            Ok(Self::S3 { bucket: bucket.to_owned(), prefix: prefix.to_owned() })
+        } else {
+            Err(bad("has an unknown scheme"))
+        }
+    }
+}
+
+/// Opens the storage `url` names (default: `file://blobs`, under `data_dir`). S3 storage is
+/// checked with a small write, so a wrong bucket or credentials fail here rather than at the
+/// first upload.
+pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Blobs> {
+    let url = match url {
+        Some(url) => StorageUrl::parse(url)
+            .map_err(|e| StoreError::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?,
+        None => StorageUrl::File(PathBuf::from("blobs")),
+    };
+    match url {
+        StorageUrl::File(dir) => Ok(Arc::new(FsBlobs::open(data_dir.join(dir)).await?)),
+        StorageUrl::S3 { bucket, prefix } => {
+            let blobs = S3Blobs::open(&bucket, &prefix)?;
+            blobs.check().await?;
+            Ok(Arc::new(blobs))
+        }
+    }
+}
+
+/// Keys are made by ScanPro, but refuse anything that could leave the root anyway.
+fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        return Err(StoreError::Corrupt(format!("invalid blob key {key:?}")));
+    }
+    Ok(())
+}
+
 /// Blobs as files under a root directory.
 pub struct FsBlobs {
     root: PathBuf,
@@ -63,10 +141,7 @@ impl FsBlobs {
     }
 
     fn path(&self, key: &str) -> Result<PathBuf> {
-        // Keys are made by ScanPro, but refuse anything that could leave the root anyway.
-        if key.is_empty() || key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
-            return Err(StoreError::Corrupt(format!("invalid blob key {key:?}")));
-        }
+        check_key(key)?;
         Ok(self.root.join(key))
     }
 
@@ -153,8 +228,12 @@ impl BlobStore for FsBlobs {
     async fn fetch_to(&self, key: &str, dest: &Path) -> Result<()> {
         let source = self.path(key)?;
         // A hard link costs nothing when both sit on one filesystem; copy otherwise.
-        if tokio::fs::hard_link(&source, dest).await.is_err() {
-            tokio::fs::copy(&source, dest).await?;
+        if tokio::fs::hard_link(&source, dest).await.is_err()
+            && let Err(e) = tokio::fs::copy(&source, dest).await
+        {
+            let missing =
+                e.kind() == std::io::ErrorKind::NotFound && !tokio::fs::try_exists(&source).await.unwrap_or(true);
+            return Err(if missing { StoreError::NotFound } else { e.into() });
         }
         Ok(())
     }

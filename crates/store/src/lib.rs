@@ -7,8 +7,10 @@
 //!   The embedded queue's lease and retry bookkeeping lives on the `jobs` rows, so the row is always
 //!   the source of truth for a job's state.
 //! - [`records`]: [`FileRecord`], [`JobRecord`] and their row mappings.
-//! - [`blobs`]: [`Blobs`], the handle over blob storage; [`blobs::FsBlobs`] writes atomically
-//!   (temp file + rename), hashes with SHA-256 while streaming and serves byte ranges.
+//! - [`blobs`]: [`Blobs`], the handle over blob storage, opened from `STORAGE_URL` by
+//!   [`blobs::open`]: [`blobs::FsBlobs`] (a directory, local or a shared volume) or
+//!   [`blobs::S3Blobs`] (S3-compatible object storage). Both hash with SHA-256 while streaming,
+//!   serve byte ranges and keep nothing of a failed put.
 //! - [`error`]: [`StoreError`] with a stable code per variant.
 
 pub mod blobs;
