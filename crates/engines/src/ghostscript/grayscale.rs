@@ -1,0 +1,96 @@
+//! `grayscale`: every colour of the document converted to gray by Ghostscript
+//! (`-sColorConversionStrategy=Gray`), then qpdf's structural pass when it makes the file
+//! smaller. The output must pass the usual checks and show no colour on any sampled page.
+
+use super::GhostscriptConfig;
+use super::GhostscriptError;
+use super::inspect::inspect;
+use super::programs::{Programs, jpeg_distiller_params, last_words};
+use super::rewrite::{Scratch, deliver, pack};
+use super::verify::{Expect, Reference};
+use scanpro_core::ToolError;
+use scanpro_core::params::{GrayscaleParams, Validate};
+use serde::Serialize;
+use std::path::Path;
+
+/// Least similarity of the sampled pages, rendered gray on both sides: Ghostscript's and
+/// poppler's colour-to-gray formulas differ a little.
+const SIMILARITY_FLOOR: f64 = 0.85;
+/// Quality of the JPEGs written for images that had to be re-encoded in gray.
+const JPEG_QUALITY: u8 = 85;
+
+/// What `grayscale` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrayscaleReport {
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    pub pages: u32,
+    /// Mean similarity of the output's sampled pages to the input's, both rendered gray.
+    pub similarity: Option<f64>,
+    pub methods: Vec<&'static str>,
+    /// The input was protected with permissions only (an empty password); the output carries
+    /// no protection.
+    pub decrypted: bool,
+}
+
+/// Converts `input` to grayscale into `output`.
+pub async fn grayscale(
+    config: &GhostscriptConfig,
+    input: &Path,
+    output: &Path,
+    params: &GrayscaleParams,
+) -> Result<GrayscaleReport, ToolError> {
+    params.validate()?;
+    Ok(run(config, input, output).await?)
+}
+
+async fn run(config: &GhostscriptConfig, input: &Path, output: &Path) -> Result<GrayscaleReport, GhostscriptError> {
+    let programs = Programs::new(config);
+    let source = inspect(programs, input).await?;
+    let scratch = Scratch::beside(output)?;
+    let reference = Reference::new(programs, &source).await?;
+
+    let written = scratch.file("gray.pdf");
+    let out = programs
+        .pdfwrite(&source, &written)
+        .args(["-sColorConversionStrategy=Gray", "-dProcessColorModel=/DeviceGray", "-dAutoRotatePages=/None"])
+        .arg("-c")
+        .arg(jpeg_distiller_params(JPEG_QUALITY, false))
+        .arg("-f")
+        .arg(&source.path)
+        .output()
+        .await?;
+    if !out.status.success() || !written.is_file() {
+        let why = last_words(&out, "Ghostscript", &[&source.path, &written]);
+        return Err(GhostscriptError::Failed(format!("Ghostscript could not convert the document: {why}")));
+    }
+
+    // The packed file first when it is smaller; Ghostscript's own if it fails a check.
+    let packed = scratch.file("gray-packed.pdf");
+    let size = |path: &Path| std::fs::metadata(path).map_or(u64::MAX, |meta| meta.len());
+    let mut candidates = Vec::new();
+    if pack(programs, &written, &packed).await?.is_ok() && size(&packed) < size(&written) {
+        candidates.push((packed, vec!["ghostscript", "qpdf"]));
+    }
+    candidates.push((written, vec!["ghostscript"]));
+    let expect = Expect { similarity: SIMILARITY_FLOOR, redrawn: true, gray: true };
+    let mut refusal = String::new();
+    for (candidate, methods) in candidates {
+        match reference.verify(&candidate, expect).await? {
+            Ok(passed) => {
+                let bytes_after = size(&candidate);
+                deliver(&candidate, output)?;
+                return Ok(GrayscaleReport {
+                    bytes_before: source.bytes,
+                    bytes_after,
+                    pages: source.pages,
+                    similarity: passed.similarity,
+                    methods,
+                    decrypted: source.permissions_only,
+                });
+            }
+            Err(why) => refusal = why,
+        }
+    }
+    Err(GhostscriptError::Failed(format!("the grayscale conversion failed its checks: {refusal}")))
+}

@@ -1,0 +1,36 @@
+//! Whole-document rewrites through Ghostscript and qpdf: `compress`, `pdfa`, `grayscale`.
+//!
+//! Ghostscript always runs with `-dSAFER` (it reads only the files named on its command line),
+//! writes to a file in a private scratch directory beside the output, and runs under the
+//! configured deadline and memory limit through the one subprocess runner; dropping a tool's
+//! future kills whatever it is running. Its exit status is not trusted: every output is checked
+//! with qpdf and poppler against the input before it is delivered (see [`verify`]).
+//!
+//! # Layout
+//! - [`config`]: [`GhostscriptConfig`], programs, deadline, memory limit, sRGB profile.
+//! - [`error`]: [`GhostscriptError`] and its stable codes.
+//! - [`programs`]: how gs, qpdf and poppler are run; [`available`] for readiness.
+//! - [`inspect`]: is it a PDF, does it open without a password, pages, raster images.
+//! - [`verify`]: the checks every output passes: qpdf, page count, sampled pages rendered and
+//!   compared (blank, size, similarity), text, colour.
+//! - [`compare`]: pixels: netpbm decoding, SSIM, ink and colour measures.
+//! - [`rewrite`]: scratch directory, qpdf's structural pass, delivery of the result.
+//! - [`compress`], [`pdfa`], [`grayscale`]: the three tools.
+
+mod compare;
+mod compress;
+mod config;
+mod error;
+mod grayscale;
+mod inspect;
+mod pdfa;
+mod programs;
+mod rewrite;
+mod verify;
+
+pub use compress::{Attempt, CompressMethod, CompressReport, Downsampling, ImageSettings, compress};
+pub use config::GhostscriptConfig;
+pub use error::GhostscriptError;
+pub use grayscale::{GrayscaleReport, grayscale};
+pub use pdfa::{PdfaReport, pdfa};
+pub use programs::{Versions, available};

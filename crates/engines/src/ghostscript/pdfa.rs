@@ -1,0 +1,178 @@
+//! `pdfa`: PDF/A-1b, -2b or -3b through Ghostscript's `pdfwrite` (`-dPDFA=N`).
+//!
+//! PDF/A needs an output intent with an ICC profile. Ghostscript's sample `PDFA_def.ps` looks
+//! for `srgb.icc` in the working directory; the engine writes its own prefix file into the
+//! job's scratch directory instead, naming the installed sRGB profile, and lets Ghostscript
+//! read that one file besides its inputs (`--permit-file-read`). Colours become sRGB; features
+//! PDF/A forbids are dropped rather than failing the job (`-dPDFACompatibilityPolicy=1`). The
+//! output must pass the usual checks and carry `pdfaid:part` in its XMP metadata.
+
+use super::GhostscriptConfig;
+use super::GhostscriptError;
+use super::inspect::inspect;
+use super::programs::{Programs, last_words};
+use super::rewrite::{Scratch, deliver, redraw};
+use super::verify::{Expect, Reference};
+use scanpro_core::ToolError;
+use scanpro_core::params::{PdfaLevel, PdfaParams, Validate};
+use serde::Serialize;
+use std::path::Path;
+
+/// Least similarity of the sampled pages: conversion to sRGB moves colours a little, dropped
+/// features (transparency groups in PDF/A-1) may move more, but pages must stay themselves.
+const SIMILARITY_FLOOR: f64 = 0.85;
+
+/// What `pdfa` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PdfaReport {
+    pub level: PdfaLevel,
+    /// The `pdfaid:part` the output declares.
+    pub part: u8,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    pub pages: u32,
+    /// Mean similarity of the output's sampled pages to the input's (1 = identical).
+    pub similarity: Option<f64>,
+    pub methods: Vec<&'static str>,
+    /// The input was protected with permissions only (an empty password); the output carries
+    /// no protection.
+    pub decrypted: bool,
+}
+
+/// Converts `input` to PDF/A at `params.level` into `output`.
+pub async fn pdfa(
+    config: &GhostscriptConfig,
+    input: &Path,
+    output: &Path,
+    params: &PdfaParams,
+) -> Result<PdfaReport, ToolError> {
+    params.validate()?;
+    Ok(run(config, input, output, params.level).await?)
+}
+
+async fn run(
+    config: &GhostscriptConfig,
+    input: &Path,
+    output: &Path,
+    level: PdfaLevel,
+) -> Result<PdfaReport, GhostscriptError> {
+    let programs = Programs::new(config);
+    let profile = config.srgb_profile().ok_or_else(|| {
+        GhostscriptError::Unavailable("no sRGB ICC profile is installed for the PDF/A output intent".into())
+    })?;
+    let source = inspect(programs, input).await?;
+    let scratch = Scratch::beside(output)?;
+    let prefix = scratch.file("PDFA_def.ps");
+    std::fs::write(&prefix, pdfa_prefix(&profile))?;
+    let reference = Reference::new(programs, &source).await?;
+
+    let written = scratch.file("pdfa.pdf");
+    let mut permit = std::ffi::OsString::from("--permit-file-read=");
+    permit.push(&profile);
+    let mut run = programs.pdfwrite(&source, &written).args([
+        format!("-dPDFA={}", level.part()),
+        "-dPDFACompatibilityPolicy=1".into(),
+        "-sColorConversionStrategy=RGB".into(),
+        "-dAutoRotatePages=/None".into(),
+    ]);
+    if level == PdfaLevel::A1b {
+        run = run.arg("-dCompatibilityLevel=1.4");
+    }
+    let run = run.arg(permit).arg(&prefix).arg(&source.path);
+    let expect = Expect { similarity: SIMILARITY_FLOOR, redrawn: true, gray: false };
+    let passed = redraw(run, &written, &reference, expect, &source.path)
+        .await?
+        .map_err(|why| GhostscriptError::Failed(format!("the PDF/A conversion failed its checks: {why}")))?;
+
+    let declared = declared_part(programs, &written).await?;
+    if declared != Some(level.part()) {
+        let found = declared.map_or("none".to_owned(), |part| part.to_string());
+        return Err(GhostscriptError::Failed(format!(
+            "the PDF/A conversion does not declare PDF/A-{} in its metadata (pdfaid:part: {found})",
+            level.part()
+        )));
+    }
+    let bytes_after = std::fs::metadata(&written)?.len();
+    deliver(&written, output)?;
+    Ok(PdfaReport {
+        level,
+        part: level.part(),
+        bytes_before: source.bytes,
+        bytes_after,
+        pages: source.pages,
+        similarity: passed.similarity,
+        methods: vec!["ghostscript"],
+        decrypted: source.permissions_only,
+    })
+}
+
+/// The PostScript prefix that gives the output its sRGB output intent.
+fn pdfa_prefix(profile: &Path) -> String {
+    format!(
+        "%!\n\
+         % The PDF/A output intent: an sRGB profile (ScanPro's PDFA_def.ps).\n\
+         /ICCProfile ({}) def\n\
+         [/_objdef {{icc_PDFA}} /type /stream /OBJ pdfmark\n\
+         [{{icc_PDFA}} << /N 3 >> /PUT pdfmark\n\
+         [{{icc_PDFA}} ICCProfile (r) file /PUT pdfmark\n\
+         [/_objdef {{OutputIntent_PDFA}} /type /dict /OBJ pdfmark\n\
+         [{{OutputIntent_PDFA}} <<\n  \
+           /Type /OutputIntent\n  \
+           /S /GTS_PDFA1\n  \
+           /DestOutputProfile {{icc_PDFA}}\n  \
+           /OutputConditionIdentifier (sRGB)\n\
+         >> /PUT pdfmark\n\
+         [{{Catalog}} << /OutputIntents [ {{OutputIntent_PDFA}} ] >> /PUT pdfmark\n",
+        postscript_string(&profile.to_string_lossy())
+    )
+}
+
+/// `text` escaped for a PostScript `( … )` string.
+fn postscript_string(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match c {
+            '(' | ')' | '\\' => vec!['\\', c],
+            _ => vec![c],
+        })
+        .collect()
+}
+
+/// The `pdfaid:part` in the output's XMP metadata, read by poppler.
+async fn declared_part(programs: Programs<'_>, pdf: &Path) -> Result<Option<u8>, GhostscriptError> {
+    let out = programs.poppler("pdfinfo").arg("-meta").arg(pdf).output().await?;
+    if !out.status.success() {
+        return Err(GhostscriptError::Failed(format!(
+            "pdfinfo cannot read the PDF/A conversion: {}",
+            last_words(&out, "pdfinfo", &[pdf])
+        )));
+    }
+    Ok(pdfaid_part(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `pdfaid:part` from XMP, as an element (`<pdfaid:part>2</pdfaid:part>`) or an attribute
+/// (`pdfaid:part="2"`).
+fn pdfaid_part(xmp: &str) -> Option<u8> {
+    let at = xmp.find("pdfaid:part")? + "pdfaid:part".len();
+    let digits: String =
+        xmp[at..].trim_start_matches(['>', '=', '"', '\'', ' ']).chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_pdfaid_part_in_both_spellings() {
+        assert_eq!(pdfaid_part("<rdf:Description><pdfaid:part>2</pdfaid:part>"), Some(2));
+        assert_eq!(pdfaid_part(r#"<rdf:Description pdfaid:part="3" pdfaid:conformance="B"/>"#), Some(3));
+        assert_eq!(pdfaid_part("<x:xmpmeta/>"), None);
+    }
+
+    #[test]
+    fn prefix_escapes_the_profile_path() {
+        let prefix = pdfa_prefix(Path::new("/opt/icc (v2)/s\\rgb.icc"));
+        assert!(prefix.contains(r"/ICCProfile (/opt/icc \(v2\)/s\\rgb.icc) def"), "{prefix}");
+        assert!(prefix.contains("[{icc_PDFA} ICCProfile (r) file /PUT pdfmark"));
+    }
+}

@@ -1,0 +1,81 @@
+//! The steps every tool of the engine shares: a scratch directory beside the output, qpdf's
+//! structural pass, one checked Ghostscript pass, and delivering the chosen file.
+
+use super::GhostscriptError;
+use super::inspect::Source;
+use super::programs::{Programs, Run, last_words};
+use super::verify::{Expect, Passed, Reference};
+use std::path::{Path, PathBuf};
+
+/// A private directory beside the output (so the result is renamed into place, never copied
+/// half-written), removed with everything left in it when dropped.
+pub(crate) struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn beside(output: &Path) -> Result<Self, GhostscriptError> {
+        let output = std::path::absolute(output)?;
+        let parent = output.parent().unwrap_or(Path::new("/"));
+        Ok(Self { dir: tempfile::Builder::new().prefix(".scanpro-gs-").tempdir_in(parent)? })
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// Moves `chosen` (a scratch file) to `output`.
+pub(crate) fn deliver(chosen: &Path, output: &Path) -> Result<(), GhostscriptError> {
+    std::fs::rename(chosen, output)?;
+    Ok(())
+}
+
+/// Writes an unchanged copy of the input to `output` (nothing when they are the same file).
+pub(crate) fn deliver_original(source: &Source, output: &Path) -> Result<(), GhostscriptError> {
+    let same =
+        std::fs::canonicalize(output).is_ok_and(|output| std::fs::canonicalize(&source.path).ok() == Some(output));
+    if !same {
+        std::fs::copy(&source.path, output)?;
+    }
+    Ok(())
+}
+
+/// qpdf's lossless structural pass: decrypted (permissions-only inputs), streams recompressed
+/// at the highest level, objects packed into object streams. Pages, fonts and images keep
+/// their bytes. `Ok(Err(why))` when qpdf cannot write the file.
+pub(crate) async fn pack(
+    programs: Programs<'_>,
+    input: &Path,
+    output: &Path,
+) -> Result<Result<(), String>, GhostscriptError> {
+    let run = programs
+        .qpdf()
+        .args(["--decrypt", "--object-streams=generate", "--compress-streams=y", "--recompress-flate"])
+        .args(["--compression-level=9"])
+        .arg(input)
+        .arg(output);
+    match run.output().await {
+        // Exit 3: written with warnings, as for a damaged input qpdf reconstructed; the checks decide.
+        Ok(out) if matches!(out.status.code(), Some(0 | 3)) && output.is_file() => Ok(Ok(())),
+        Ok(out) => Ok(Err(format!("qpdf failed: {}", last_words(&out, "qpdf", &[input, output])))),
+        Err(GhostscriptError::Timeout { after, .. }) => Ok(Err(format!("qpdf did not finish within {after:?}"))),
+        Err(other) => Err(other),
+    }
+}
+
+/// Runs one Ghostscript pass (`run` writes `written`) and checks its output: `Ok(Err(why))`
+/// when Ghostscript fails or its output fails a check. A deadline is an error of its own.
+pub(crate) async fn redraw(
+    run: Run,
+    written: &Path,
+    reference: &Reference<'_>,
+    expect: Expect,
+    input: &Path,
+) -> Result<Result<Passed, String>, GhostscriptError> {
+    let out = run.output().await?;
+    if !out.status.success() {
+        return Ok(Err(format!("Ghostscript failed: {}", last_words(&out, "Ghostscript", &[input, written]))));
+    }
+    reference.verify(written, expect).await
+}
