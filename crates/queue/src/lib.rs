@@ -8,9 +8,19 @@
 //! - [`Queue`]: the small trait every backend implements.
 //! - [`EmbeddedQueue`]: the durable queue of `scanpro serve`, made of the `jobs` rows themselves:
 //!   a job queued or running when the process died is still there after a restart.
+//! - [`streams`]: [`RedisQueue`], Redis Streams with a consumer group per job class, for API and
+//!   worker processes on many machines; a reconciler keeps it in step with the rows.
+//! - [`fanout`]: [`NoticeBus`], job-changed notices shared by every process through Redis.
+
+pub mod fanout;
+pub mod streams;
+
+pub use fanout::NoticeBus;
+pub use streams::{RedisOptions, RedisQueue};
 
 use async_trait::async_trait;
 use chrono::Duration;
+use scanpro_core::JobId;
 use scanpro_store::meta::Backend;
 use scanpro_store::{JobRecord, Meta, Released, StoreError};
 use std::sync::Arc;
@@ -18,6 +28,17 @@ use tokio::sync::Notify;
 
 /// Jobs of one class are run by workers of that class (LibreOffice, OCR and light jobs scale apart).
 pub const LIGHT_CLASS: &str = "light";
+
+/// How many jobs of a class wait, run and were dead-lettered, as the queue sees them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QueueDepth {
+    pub class: String,
+    /// Dispatched, not yet delivered to a worker.
+    pub waiting: u64,
+    /// Delivered and not yet acknowledged: running, or held by a worker that went silent.
+    pub running: u64,
+    pub dead: u64,
+}
 
 #[async_trait]
 pub trait Queue: Send + Sync {
@@ -35,6 +56,22 @@ pub trait Queue: Send + Sync {
 
     /// Takes back jobs whose worker went silent (expired leases), so they run again.
     async fn reclaim(&self) -> Result<Released, StoreError>;
+
+    /// The worker still runs `job` (called with each lease heartbeat): its delivery must not
+    /// look abandoned.
+    async fn touch(&self, _job: JobId) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The worker is done with `job`: it ended, was handed back, or was taken away.
+    async fn ack(&self, _job: JobId) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Readiness: the queue's server answers.
+    async fn check(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The queue of `scanpro serve`: workers claim the oldest runnable `queued` row; dispatch only
