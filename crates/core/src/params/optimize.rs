@@ -5,21 +5,23 @@ use crate::error::ToolError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// How hard `compress` works. Each level also tries everything the weaker levels try and keeps
-/// the smallest verified result, so a stronger level never gives a larger file.
+/// How hard `compress` works. Each level also tries what the weaker levels try and keeps the
+/// smallest result that passes the checks (same pages, text still extractable, pages still
+/// looking like the input's), so a stronger level never gives a larger file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CompressLevel {
     /// Structure only: streams recompressed, objects packed into object streams. Every page,
     /// image and font stays exactly as it is.
     Lossless,
-    /// Images above 300 dpi are downsampled to 300 dpi and re-encoded at high quality.
+    /// Images above 450 dpi are downsampled to 300 dpi; new JPEGs at high quality.
     Low,
-    /// Images above 150 dpi are downsampled to 150 dpi (scans: 200 dpi); good JPEG quality.
+    /// Images above 225 dpi are downsampled to 150 dpi; new JPEGs at medium quality. The
+    /// default: what screens and office printers show.
     #[default]
     Recommended,
-    /// Images are downsampled to 96 dpi (scans: 150 dpi) at a lower JPEG quality: the smallest
-    /// file that still reads well on screen.
+    /// Images above 150 dpi are downsampled to 100 dpi and every JPEG is re-encoded at a lower
+    /// quality: the smallest file that still reads well on screen.
     Extreme,
 }
 

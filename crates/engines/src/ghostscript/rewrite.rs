@@ -31,12 +31,15 @@ pub(crate) fn deliver(chosen: &Path, output: &Path) -> Result<(), GhostscriptErr
     Ok(())
 }
 
-/// Writes an unchanged copy of the input to `output` (nothing when they are the same file).
-pub(crate) fn deliver_original(source: &Source, output: &Path) -> Result<(), GhostscriptError> {
+/// Writes an unchanged copy of the input to `output` through the scratch directory (nothing
+/// when they are the same file).
+pub(crate) fn deliver_original(source: &Source, scratch: &Scratch, output: &Path) -> Result<(), GhostscriptError> {
     let same =
         std::fs::canonicalize(output).is_ok_and(|output| std::fs::canonicalize(&source.path).ok() == Some(output));
     if !same {
-        std::fs::copy(&source.path, output)?;
+        let copy = scratch.file("original.pdf");
+        std::fs::copy(&source.path, &copy)?;
+        deliver(&copy, output)?;
     }
     Ok(())
 }

@@ -165,7 +165,9 @@ async fn render(
 ) -> Result<Option<Raster>, GhostscriptError> {
     let page = page.to_string();
     let size = if colour { COLOUR_RENDER_SIZE } else { RENDER_SIZE }.to_string();
-    let mut run = programs.poppler("pdftoppm").args(["-f", &page, "-l", &page, "-scale-to", &size, "-singlefile"]);
+    // The crop box: what viewers show, and what Ghostscript keeps when it rewrites page boxes.
+    let mut run =
+        programs.poppler("pdftoppm").args(["-cropbox", "-f", &page, "-l", &page, "-scale-to", &size, "-singlefile"]);
     if !colour {
         run = run.arg("-gray");
     }
