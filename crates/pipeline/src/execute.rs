@@ -226,7 +226,8 @@ enum Interrupt {
 }
 
 /// Renews a job's lease in the background until dropped, and reports cancellation or loss.
-/// A cancel made through this process arrives as a notice and is acted on at once.
+/// A cancel arrives as a notice (made in this process, or relayed from an API process) and is
+/// acted on at once; without notices the next heartbeat (a third of the lease) sees it.
 struct LeaseKeeper {
     interrupt: tokio::sync::watch::Receiver<Option<Interrupt>>,
     task: tokio::task::JoinHandle<()>,
@@ -252,7 +253,12 @@ impl LeaseKeeper {
                     Ok(beat) if beat.cancel_requested => {
                         let _ = sender.send(Some(Interrupt::Cancelled));
                     }
-                    Ok(_) => {}
+                    Ok(_) => {
+                        // The queue's delivery must not look abandoned either (Redis: idle time).
+                        if let Err(e) = pipeline.queue.touch(job).await {
+                            tracing::warn!(%job, error = %e, "could not renew the queue delivery");
+                        }
+                    }
                     // A database blip: keep working; the lease has room for a missed beat.
                     Err(e) => tracing::warn!(%job, error = %e, "heartbeat failed"),
                 }

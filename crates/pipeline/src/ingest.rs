@@ -58,7 +58,11 @@ impl Pipeline {
             })
             .await?;
         if created {
-            self.queue.dispatch(&job).await?;
+            // The row is committed and queued: if the queue cannot be told now, its reconciler
+            // dispatches the job later, so the request still succeeds.
+            if let Err(e) = self.queue.dispatch(&job).await {
+                tracing::warn!(job = %job.id, error = %e, "dispatch failed; the queue's reconciler will dispatch the job");
+            }
             self.events.publish(job.id);
         }
         Ok((job, created))

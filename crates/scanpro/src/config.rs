@@ -26,9 +26,16 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Metadata database; default `sqlite://{data_dir}/scanpro.db`. `postgres://…` also works.
     pub database_url: Option<String>,
-    /// Redis for the distributed queue; absent: the embedded durable queue.
+    /// Redis for the distributed queue and job notices (`scanpro api` / `scanpro worker`);
+    /// absent: the embedded durable queue.
     pub redis_url: Option<String>,
-    /// Blob storage; default `file://{data_dir}/blobs`.
+    /// Prefix of every Redis key and channel, so deployments (or tests) can share one Redis.
+    pub redis_key_prefix: String,
+    /// How often a worker process reconciles the Redis queue with the database (expired leases,
+    /// queued jobs without a message, retries whose backoff passed).
+    pub queue_reconcile_secs: u64,
+    /// Blob storage; default `file://{data_dir}/blobs`. `s3://bucket/prefix` also works, with
+    /// endpoint, region and credentials from the usual `AWS_*` variables.
     pub storage_url: Option<String>,
     /// In-process workers; 0 means one per CPU core.
     pub workers: usize,
@@ -98,6 +105,8 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             redis_url: None,
+            redis_key_prefix: "scanpro".into(),
+            queue_reconcile_secs: 5,
             storage_url: None,
             workers: 0,
             max_upload_mb: 200,
@@ -174,6 +183,7 @@ impl Config {
             ("large_input_mb", self.large_input_mb),
             ("max_attempts", u64::from(self.max_attempts)),
             ("sweep_interval_secs", self.sweep_interval_secs),
+            ("queue_reconcile_secs", self.queue_reconcile_secs),
             ("oneshot_wait_secs", self.oneshot_wait_secs),
             ("office_recycle_after", u64::from(self.office_recycle_after)),
             ("office_timeout_secs", self.office_timeout_secs),
@@ -188,12 +198,13 @@ impl Config {
             bail!("lease_secs must be at least 3");
         }
         if let Some(url) = &self.storage_url {
-            if !url.starts_with("file://") {
-                bail!("STORAGE_URL {url:?}: only file:// storage is available in this build");
-            }
+            scanpro_store::blobs::StorageUrl::parse(url)?;
         }
-        if self.redis_url.is_some() {
-            bail!("REDIS_URL is set, but this build runs the embedded queue only; unset it");
+        if let Some(url) = self.redis_url.as_deref().filter(|url| !url.starts_with("redis://")) {
+            bail!("REDIS_URL {:?}: give a redis://host:port URL", redact_url(url));
+        }
+        if self.redis_key_prefix.is_empty() {
+            bail!("redis_key_prefix must not be empty");
         }
         Ok(())
     }

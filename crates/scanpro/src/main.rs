@@ -3,6 +3,8 @@
 //! # Layout
 //! - [`config`]: the one configuration struct (defaults → file → env → flags).
 //! - [`serve`]: `scanpro serve`, the all-in-one server: API + workers + sweeper on embedded defaults.
+//! - [`roles`]: `scanpro api` and `scanpro worker`, the separate processes of a scaled-out
+//!   deployment (PostgreSQL, Redis Streams queue, job notices fanned out through Redis).
 //! - [`engines`]: where engine steps go (own engines or engine services), and `scanpro engine NAME`.
 //! - [`cli`]: `scanpro run` (a tool on local files, no server), `scanpro tools`, and the hidden
 //!   `scanpro step-exec` that workers start for each step.
@@ -10,6 +12,7 @@
 mod cli;
 mod config;
 mod engines;
+mod roles;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +50,18 @@ struct ServerFlags {
 enum Command {
     /// Run everything in one process: API, workers and sweeper, on embedded defaults.
     Serve(#[command(flatten)] ServerFlags),
+    /// Serve the HTTP API only; jobs go to `scanpro worker` processes (PostgreSQL, and Redis
+    /// with REDIS_URL).
+    Api(#[command(flatten)] ServerFlags),
+    /// Run jobs only (with the sweeper); `--listen` serves /healthz, /readyz and /metrics.
+    Worker {
+        /// Job classes this process runs, e.g. light (each gets --workers workers).
+        #[arg(long, value_delimiter = ',', default_value = "light")]
+        classes: Vec<String>,
+        #[command(flatten)]
+        flags: ServerFlags,
+    },
+    // `scanpro web` (the web app on its own) belongs here, beside the other server roles.
     /// Serve one engine (libreoffice, ghostscript or ocr) over HTTP for workers elsewhere.
     Engine {
         /// libreoffice, ghostscript or ocr.
@@ -71,6 +86,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(flags) => load(cli.config, flags).and_then(serve::run),
+        Command::Api(flags) => load(cli.config, flags).and_then(roles::api),
+        Command::Worker { classes, flags } => load(cli.config, flags).and_then(|c| roles::worker(c, classes)),
         Command::Engine { engine, flags } => load(cli.config, flags).and_then(|c| engines::serve(c, engine)),
         Command::Migrate(flags) => load(cli.config, flags).and_then(serve::migrate),
         Command::Config(flags) => load(cli.config, flags).map(|c| print!("{}", c.to_redacted_toml())),

@@ -5,9 +5,8 @@ use anyhow::Context;
 use scanpro_api::{ApiSettings, AppState};
 use scanpro_engines::Limits;
 use scanpro_pipeline::{Events, NativeSteps, Pipeline, Settings, StepRunner};
-use scanpro_queue::{EmbeddedQueue, LIGHT_CLASS};
+use scanpro_queue::{EmbeddedQueue, LIGHT_CLASS, Queue};
 use scanpro_store::Meta;
-use scanpro_store::blobs::FsBlobs;
 use scanpro_worker::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +27,9 @@ pub fn migrate(config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    if config.redis_url.is_some() {
+        tracing::warn!("REDIS_URL is for `scanpro api` and `scanpro worker`; `scanpro serve` keeps its embedded queue");
+    }
     let instance = format!("serve-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let pipeline = build_pipeline(&config).await?;
     let listener =
@@ -76,9 +78,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn build_pipeline(config: &Config) -> anyhow::Result<Pipeline> {
     let meta = Meta::connect(&config.database_url()).await.context("connecting to the database")?;
     meta.migrate().await.context("migrating the database")?;
-    let blobs = FsBlobs::open(config.blob_dir()).await.context("opening blob storage")?;
     let (queue, orphans) = EmbeddedQueue::open(meta.clone()).await?;
-    let work_dir = config.work_dir();
+    let pipeline = assemble(config, meta, queue, Events::default(), config.work_dir()).await?;
+    pipeline.announce_ended(&orphans);
+    Ok(pipeline)
+}
+
+/// The pipeline of any role, on a database and queue already opened; `work_dir` is this
+/// process's own scratch space.
+pub(crate) async fn assemble(
+    config: &Config,
+    meta: Meta,
+    queue: Arc<dyn Queue>,
+    events: Events,
+    work_dir: std::path::PathBuf,
+) -> anyhow::Result<Pipeline> {
+    let blobs = scanpro_store::blobs::open(config.storage_url.as_deref(), &config.data_dir)
+        .await
+        .context("opening blob storage")?;
     // Scratch left by a previous process belongs to attempts that will run again.
     let _ = std::fs::remove_dir_all(&work_dir);
     std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
@@ -98,19 +115,10 @@ async fn build_pipeline(config: &Config) -> anyhow::Result<Pipeline> {
         large_input_bytes: config.large_input_mb * 1024 * 1024,
         ..Settings::default()
     };
-    let pipeline = Pipeline {
-        meta,
-        blobs: Arc::new(blobs),
-        queue,
-        events: Events::default(),
-        steps,
-        settings: Arc::new(settings),
-    };
-    pipeline.announce_ended(&orphans);
-    Ok(pipeline)
+    Ok(Pipeline { meta, blobs, queue, events, steps, settings: Arc::new(settings) })
 }
 
-async fn sweep_forever(pipeline: Pipeline, every: Duration) {
+pub(crate) async fn sweep_forever(pipeline: Pipeline, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;

@@ -68,10 +68,23 @@ async fn run_one(pipeline: &Pipeline, job: &scanpro_store::JobRecord, name: &str
         _ = shutdown.stop_now.cancelled() => {
             // Dropping the execution killed its step; give the job back for another worker.
             let error = ToolError::new(ErrorCode::Busy, "the worker shut down before the job finished");
-            let _ = pipeline.meta.retry_later(job.id, name, &error, chrono::Duration::zero()).await;
+            if let Ok(true) = pipeline.meta.retry_later(job.id, name, &error, chrono::Duration::zero()).await {
+                let _ = pipeline.queue.ack(job.id).await;
+                if let Err(e) = pipeline.queue.dispatch(job).await {
+                    tracing::warn!(job = %job.id, error = %e, "handed back; the queue's reconciler will dispatch it");
+                }
+                tracing::info!(job = %job.id, "handed the job back to the queue");
+            }
             Ok(Outcome::Abandoned)
         }
     };
+    // Whatever the outcome, this worker is done with the delivery; a job it could not record
+    // keeps its delivery, which comes back to a worker once the lease has run out.
+    if outcome.is_ok()
+        && let Err(e) = pipeline.queue.ack(job.id).await
+    {
+        tracing::warn!(job = %job.id, error = %e, "could not acknowledge the delivery");
+    }
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match outcome {
         Ok(Outcome::Failed(error)) => {

@@ -1,0 +1,206 @@
+//! `scanpro api` and `scanpro worker`: the roles of a scaled-out deployment, each its own process
+//! (N API replicas, M workers) on one PostgreSQL and, with `REDIS_URL`, one Redis.
+//!
+//! Neither migrates: both check that the database schema is exactly the one this build knows
+//! (`scanpro migrate` applies it). With Redis, jobs go through [`RedisQueue`] and job notices fan
+//! out to every process ([`NoticeBus`]): Server-Sent Events work whichever replica a client hits,
+//! and a cancel reaches the worker running the job at once. Without Redis the roles share the
+//! embedded queue on PostgreSQL rows (workers poll).
+
+use crate::config::Config;
+use crate::serve::{assemble, init_logging, sweep_forever, termination_signal};
+use anyhow::{Context, bail};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use scanpro_api::{ApiSettings, AppState};
+use scanpro_pipeline::{Events, Pipeline};
+use scanpro_queue::{EmbeddedQueue, NoticeBus, Queue, RedisOptions, RedisQueue};
+use scanpro_store::Meta;
+use scanpro_store::meta::Backend;
+use scanpro_worker::Shutdown;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What both roles open before building their pipeline.
+struct Backends {
+    meta: Meta,
+    queue: Arc<dyn Queue>,
+    redis: Option<Arc<RedisQueue>>,
+    events: Events,
+}
+
+async fn open_backends(config: &Config, role: &str) -> anyhow::Result<Backends> {
+    let meta = Meta::connect(&config.database_url()).await.context("connecting to the database")?;
+    if meta.backend() == Backend::Sqlite {
+        bail!(
+            "scanpro {role} shares its database with other processes: set DATABASE_URL=postgres://… \
+             (or run everything in one process with `scanpro serve`)"
+        );
+    }
+    meta.check_schema().await.context("checking the database schema")?;
+    let events = Events::default();
+    let Some(url) = &config.redis_url else {
+        let (queue, _) = EmbeddedQueue::open(meta.clone()).await?;
+        return Ok(Backends { meta, queue, redis: None, events });
+    };
+    let options = RedisOptions { url: url.clone(), prefix: config.redis_key_prefix.clone() };
+    let redis = RedisQueue::open(meta.clone(), options).await.context("connecting to Redis (REDIS_URL)")?;
+    let local = events.clone();
+    let bus = NoticeBus::start(url, &config.redis_key_prefix, move |job| local.deliver(job))
+        .context("starting job notices on Redis")?;
+    let events = events.relayed(move |job| bus.publish(job));
+    Ok(Backends { meta, queue: redis.clone(), redis: Some(redis), events })
+}
+
+fn instance_name(role: &str) -> String {
+    format!("{role}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// `scanpro api`: the HTTP API; jobs are dispatched to the queue for worker processes.
+pub fn api(config: Config) -> anyhow::Result<()> {
+    init_logging(&config);
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let backends = open_backends(&config, "api").await?;
+        let work_dir = config.work_dir().join(instance_name("api"));
+        let pipeline = assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone()).await?;
+        let listener =
+            tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        println!("scanpro: listening on http://{}", listener.local_addr()?);
+        let state = AppState {
+            pipeline: pipeline.clone(),
+            settings: Arc::new(ApiSettings {
+                oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
+                secure_cookies: config.secure_cookies,
+            }),
+        };
+        let stop = tokio_util::sync::CancellationToken::new();
+        let on_signal = {
+            let stop = stop.clone();
+            async move {
+                termination_signal().await;
+                stop.cancel();
+            }
+        };
+        let server = tokio::spawn(scanpro_api::serve(listener, state, on_signal));
+        // Open event streams could hold a graceful shutdown forever: the drain deadline bounds it.
+        tokio::select! {
+            served = server => served??,
+            _ = async { stop.cancelled().await; tokio::time::sleep(Duration::from_secs(config.drain_secs)).await } => {}
+        }
+        pipeline.steps.engines.local.shutdown().await;
+        let _ = std::fs::remove_dir_all(&work_dir);
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// `scanpro worker`: runs jobs of `classes` (`--workers` each), the sweeper and, with Redis, the
+/// queue's reconciler; serves `/healthz`, `/readyz` and `/metrics` on `--listen`.
+pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
+    init_logging(&config);
+    if classes.is_empty() || classes.iter().any(|c| c.is_empty()) {
+        bail!("--classes: give one or more job classes, e.g. --classes light");
+    }
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let backends = open_backends(&config, "worker").await?;
+        let redis = backends.redis.clone();
+        let instance = instance_name("worker");
+        let work_dir = config.work_dir().join(&instance);
+        let pipeline = assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone()).await?;
+        let listener =
+            tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        println!("scanpro: worker listening on http://{}", listener.local_addr()?);
+
+        let mut background = Vec::new();
+        if let Some(redis) = &redis {
+            let announcer = pipeline.clone();
+            let every = Duration::from_secs(config.queue_reconcile_secs);
+            background.push(redis.spawn_reconciler(every, move |ended| announcer.announce_ended(ended)));
+        }
+        background.push(tokio::spawn(sweep_forever(pipeline.clone(), Duration::from_secs(config.sweep_interval_secs))));
+
+        let shutdown = Shutdown::default();
+        let mut workers = tokio::task::JoinSet::new();
+        for class in classes.clone() {
+            let (pipeline, instance, shutdown) = (pipeline.clone(), instance.clone(), shutdown.clone());
+            let count = config.worker_count();
+            workers
+                .spawn(async move { scanpro_worker::run_workers(pipeline, &class, count, instance, shutdown).await });
+        }
+        tracing::info!(%instance, ?classes, workers = config.worker_count(), "worker started");
+        let health = HealthState { pipeline: pipeline.clone(), redis, classes: classes.clone() };
+        let stopped = shutdown.stop_now.clone();
+        let health_server = tokio::spawn(async move {
+            axum::serve(listener, health_router(health)).with_graceful_shutdown(stopped.cancelled_owned()).await
+        });
+
+        let drain = Duration::from_secs(config.drain_secs);
+        let draining = shutdown.clone();
+        tokio::spawn(async move {
+            termination_signal().await;
+            tracing::info!(drain_secs = drain.as_secs(), "shutting down: no new work, draining running jobs");
+            draining.begin(drain);
+        });
+        while workers.join_next().await.is_some() {}
+        // Every worker returned: the drain is over whatever its deadline.
+        shutdown.stop_now.cancel();
+        for task in background {
+            task.abort();
+        }
+        let _ = health_server.await;
+        pipeline.steps.engines.local.shutdown().await;
+        let _ = std::fs::remove_dir_all(&work_dir);
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+#[derive(Clone)]
+struct HealthState {
+    pipeline: Pipeline,
+    redis: Option<Arc<RedisQueue>>,
+    classes: Vec<String>,
+}
+
+fn health_router(state: HealthState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// Ready when the database and the queue answer.
+async fn ready(State(state): State<HealthState>) -> (StatusCode, axum::Json<serde_json::Value>) {
+    let database = state.pipeline.meta.ping().await.map_err(|e| e.to_string());
+    let queue = state.pipeline.queue.check().await.map_err(|e| e.to_string());
+    let verdict = |r: &Result<(), String>| r.as_ref().map_or_else(|e| serde_json::json!(e), |()| "ok".into());
+    let ok = database.is_ok() && queue.is_ok();
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "checks": {"database": verdict(&database), "queue": verdict(&queue)},
+    });
+    (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, axum::Json(body))
+}
+
+/// Queue depth per class, in the Prometheus text format (what worker autoscaling watches).
+async fn metrics(State(state): State<HealthState>) -> Result<String, (StatusCode, String)> {
+    let Some(redis) = &state.redis else { return Ok(String::new()) };
+    let classes: Vec<&str> = state.classes.iter().map(String::as_str).collect();
+    let depths = redis.depth(&classes).await.map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    let mut text = String::new();
+    for (name, help, value) in [
+        ("scanpro_queue_waiting", "Jobs dispatched and not yet delivered to a worker.", 0),
+        ("scanpro_queue_running", "Jobs delivered to a worker and not yet acknowledged.", 1),
+        ("scanpro_queue_dead_letters", "Jobs dead-lettered after their delivery limit.", 2),
+    ] {
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for depth in &depths {
+            let count = [depth.waiting, depth.running, depth.dead][value];
+            text.push_str(&format!("{name}{{class=\"{}\"}} {count}\n", depth.class));
+        }
+    }
+    Ok(text)
+}
