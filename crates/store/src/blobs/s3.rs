@@ -335,7 +335,19 @@ impl BlobStore for S3Blobs {
 
 /// Errors of writes and listings: the store is unreachable or refused (a missing bucket too).
 fn unavailable(e: object_store::Error) -> StoreError {
-    StoreError::Io(std::io::Error::other(e))
+    StoreError::Io(std::io::Error::other(describe(&e)))
+}
+
+/// object_store's message, with the root cause (a refused connection, an unknown host) when it
+/// does not say it yet.
+fn describe(e: &object_store::Error) -> String {
+    let message = e.to_string();
+    let mut root: &dyn std::error::Error = e;
+    while let Some(source) = root.source() {
+        root = source;
+    }
+    let root = root.to_string();
+    if message.contains(&root) { message } else { format!("{message}: {root}") }
 }
 
 fn not_found_or_unavailable(e: object_store::Error) -> StoreError {
