@@ -326,8 +326,11 @@ impl BlobStore for S3Blobs {
                 // A readiness probe whose process died before deleting it.
                 None => ObjectStoreExt::delete(&*self.store, &marker.location).await,
             };
-            removal.map_err(unavailable)?;
-            removed += 1;
+            match removal {
+                Ok(()) => removed += 1,
+                // The next sweep tries again.
+                Err(e) => tracing::warn!(error = %e, marker = %marker.location, "could not sweep an upload marker"),
+            }
         }
         Ok(removed)
     }
