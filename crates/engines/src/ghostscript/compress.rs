@@ -359,20 +359,18 @@ impl Search<'_> {
             );
             return Ok(());
         }
-        let last = match images {
-            Some(images) if images.count == 0 => {
-                notes.push(
-                    "the document has no raster images: one Ghostscript pass stands for every image setting".into(),
-                );
-                1
-            }
-            _ => LADDER.len(),
-        };
-        for (index, rung) in LADDER.iter().enumerate().take(last) {
+        if images.is_some_and(|images| images.count == 0) {
+            // Image settings change nothing: one pass, held to the floor of the strongest rung
+            // the level reaches (the same file passes at every level that accepts it).
+            notes.push("the document has no raster images: one Ghostscript pass stands for every image setting".into());
+            let strongest = &LADDER[rungs.max(1) - 1];
+            return self.reencode(0, &LADDER[0].settings, strongest.similarity_floor).await;
+        }
+        for (index, rung) in LADDER.iter().enumerate() {
             if index >= rungs && !misses_target(&self.best) {
                 break;
             }
-            self.reencode(index, rung).await?;
+            self.reencode(index, &rung.settings, rung.similarity_floor).await?;
         }
         Ok(())
     }
@@ -389,12 +387,13 @@ impl Search<'_> {
         self.consider(packed, attempt, expect).await
     }
 
-    /// Ghostscript with the rung's settings, then the structural pass over its output.
-    async fn reencode(&mut self, index: usize, rung: &Rung) -> Result<(), GhostscriptError> {
-        let attempt = Attempt::new(CompressMethod::Reencoded, Some(rung.settings));
+    /// Ghostscript with `settings`, then the structural pass over its output; it must keep the
+    /// sampled pages at `floor`.
+    async fn reencode(&mut self, index: usize, settings: &ImageSettings, floor: f64) -> Result<(), GhostscriptError> {
+        let attempt = Attempt::new(CompressMethod::Reencoded, Some(*settings));
         let written = self.scratch.file(&format!("rung{index}.pdf"));
-        let expect = Expect { similarity: rung.similarity_floor, redrawn: true, gray: false };
-        match self.reencoded(&rung.settings, &self.source.path, &written).await? {
+        let expect = Expect { similarity: floor, redrawn: true, gray: false };
+        match self.reencoded(settings, &self.source.path, &written).await? {
             Ok(candidate) => self.consider(candidate, attempt, expect).await,
             Err(why) => {
                 self.attempts.push(attempt.noting(why));

@@ -10,7 +10,7 @@
 use super::GhostscriptConfig;
 use super::GhostscriptError;
 use super::inspect::inspect;
-use super::programs::{Programs, last_words};
+use super::programs::{Programs, jpeg_distiller_params, last_words};
 use super::rewrite::{Scratch, deliver, redraw};
 use super::verify::{Expect, Reference};
 use scanpro_core::ToolError;
@@ -21,6 +21,9 @@ use std::path::Path;
 /// Least similarity of the sampled pages: conversion to sRGB moves colours a little, dropped
 /// features (transparency groups in PDF/A-1) may move more, but pages must stay themselves.
 const SIMILARITY_FLOOR: f64 = 0.85;
+
+/// Quality of the JPEGs written for images whose colours were converted.
+const JPEG_QUALITY: u8 = 90;
 
 /// What `pdfa` did.
 #[derive(Debug, Clone, Serialize)]
@@ -78,7 +81,9 @@ async fn run(
     if level == PdfaLevel::A1b {
         run = run.arg("-dCompatibilityLevel=1.4");
     }
-    let run = run.arg(permit).arg(&prefix).arg(&source.path);
+    // Colour conversion re-encodes JPEGs: at archival quality, not Ghostscript's default.
+    let run = run.arg(permit).arg("-c").arg(jpeg_distiller_params(JPEG_QUALITY, false)).arg("-f");
+    let run = run.arg(&prefix).arg(&source.path);
     let expect = Expect { similarity: SIMILARITY_FLOOR, redrawn: true, gray: false };
     let passed = redraw(run, &written, &reference, expect, &source.path)
         .await?
