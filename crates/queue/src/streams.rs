@@ -41,6 +41,9 @@ const MAX_BLOCK: std::time::Duration = std::time::Duration::from_secs(5);
 const BLOCK_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
 /// Ordinary commands answer fast; the client's default (500 ms) is too tight for a busy server.
 const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Connecting is quick or hopeless: a request that dispatches a job must not hang on a Redis
+/// that is away (the reconciler dispatches the job later).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// How often one process looks for silent deliveries of a class.
 const AUTOCLAIM_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Messages taken over per look; each is judged before the next is taken.
@@ -125,18 +128,25 @@ fn is_nogroup(e: &RedisError) -> bool {
     e.code() == Some("NOGROUP")
 }
 
+/// A connection that reconnects by itself, trying once per command while Redis is away rather
+/// than holding the command through a long series of retries.
+async fn managed_connection(
+    client: &redis::Client,
+    response_timeout: std::time::Duration,
+) -> Result<ConnectionManager, StoreError> {
+    let config = ConnectionManagerConfig::new()
+        .set_response_timeout(Some(response_timeout))
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_number_of_retries(1)
+        .set_max_delay(std::time::Duration::from_millis(200));
+    client.get_connection_manager_with_config(config).await.map_err(unavailable)
+}
+
 impl RedisQueue {
     /// Connects to Redis (failing when it does not answer).
     pub async fn open(meta: Meta, options: RedisOptions) -> Result<Arc<Self>, StoreError> {
         let client = redis::Client::open(options.url.as_str()).map_err(unavailable)?;
-        let commands = client
-            .get_connection_manager_with_config(
-                ConnectionManagerConfig::new()
-                    .set_response_timeout(Some(COMMAND_TIMEOUT))
-                    .set_connection_timeout(Some(COMMAND_TIMEOUT)),
-            )
-            .await
-            .map_err(unavailable)?;
+        let commands = managed_connection(&client, COMMAND_TIMEOUT).await?;
         Ok(Arc::new(Self {
             meta,
             client,
@@ -355,15 +365,7 @@ impl RedisQueue {
         if let Some(conn) = self.consumers.lock().expect("consumers").get(consumer) {
             return Ok(conn.clone());
         }
-        let conn = self
-            .client
-            .get_connection_manager_with_config(
-                ConnectionManagerConfig::new()
-                    .set_response_timeout(Some(MAX_BLOCK + BLOCK_MARGIN))
-                    .set_connection_timeout(Some(COMMAND_TIMEOUT)),
-            )
-            .await
-            .map_err(unavailable)?;
+        let conn = managed_connection(&self.client, MAX_BLOCK + BLOCK_MARGIN).await?;
         self.consumers.lock().expect("consumers").insert(consumer.to_owned(), conn.clone());
         Ok(conn)
     }

@@ -54,8 +54,10 @@ async fn open_backends(config: &Config, role: &str) -> anyhow::Result<Backends> 
     Ok(Backends { meta, queue: redis.clone(), redis: Some(redis), events })
 }
 
+/// Unique per process start (a restarted worker must not inherit its predecessor's deliveries);
+/// the pid helps operators find the process holding a job.
 fn instance_name(role: &str) -> String {
-    format!("{role}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!("{role}-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..6])
 }
 
 /// `scanpro api`: the HTTP API; jobs are dispatched to the queue for worker processes.

@@ -60,11 +60,13 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
-    /// Starts the server (again) on the same port, without persistence: a restart loses the data.
+    /// Kills the server and starts it again on the same port with the data it had written
+    /// (an append-only file synced at every write).
     pub fn restart(&mut self) {
         self.stop();
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())
@@ -81,7 +83,17 @@ impl RedisServer {
         }
     }
 
-    /// Kills the server at once (SIGKILL): nothing is saved.
+    /// Kills the server and starts it again with no data at all.
+    pub fn restart_losing_data(&mut self) {
+        self.stop();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { std::fs::remove_dir_all(path).unwrap() } else { std::fs::remove_file(path).unwrap() }
+        }
+        self.restart();
+    }
+
+    /// Kills the server at once (SIGKILL).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -115,6 +127,14 @@ pub fn unique_prefix() -> String {
 
 /// A fresh PostgreSQL database; its URL is returned with the migrated handle.
 pub async fn postgres_database() -> (Meta, String) {
+    let url = empty_postgres_database().await;
+    let meta = Meta::connect(&url).await.unwrap();
+    meta.migrate().await.unwrap();
+    (meta, url)
+}
+
+/// The URL of a fresh, empty PostgreSQL database.
+pub async fn empty_postgres_database() -> String {
     let admin_url = std::env::var("SCANPRO_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     sqlx::any::install_default_drivers();
@@ -135,10 +155,7 @@ pub async fn postgres_database() -> (Meta, String) {
     admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
     admin.close().await;
     let base = admin_url.rsplit_once('/').unwrap().0;
-    let url = format!("{base}/{name}");
-    let meta = Meta::connect(&url).await.unwrap();
-    meta.migrate().await.unwrap();
-    (meta, url)
+    format!("{base}/{name}")
 }
 
 /// The shared corpus (`SCANPRO_CORPUS`, default `../shared/corpus` beside the checkout).
