@@ -460,3 +460,36 @@ async fn sigterm_drains_or_hands_back_within_the_deadline() {
     client.download(job["outputs"][0]["url"].as_str().unwrap(), &merged).await;
     assert_eq!(page_count(Path::new(&merged)), 4 * 1321);
 }
+
+/// A cancel made through an API replica reaches the worker process running the job at once
+/// (relayed through Redis), long before its next heartbeat, and kills the step's process.
+#[tokio::test]
+async fn a_cancel_reaches_the_worker_running_the_job() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    // A 30 s lease: the worker's own heartbeat would notice the cancel only after 10 s.
+    let mut cluster = Cluster::start(2, &[("SCANPRO_WORKERS", "1"), ("SCANPRO_LEASE_SECS", "30")]).await;
+    cluster.spawn_workers(1, &[]);
+    let id = slow_job(&cluster.client(0), 4).await;
+    wait_running(&cluster, &id).await;
+    let asked = Instant::now();
+    let response = cluster.client(1).http.post(cluster.client(1).url(&format!("/api/v1/jobs/{id}/cancel"))).send();
+    assert_eq!(response.await.unwrap().status(), 202);
+    let job = cluster.client(0).wait_job(&id).await;
+    let took = asked.elapsed();
+    assert_eq!(
+        (job["status"].as_str(), job["error"]["code"].as_str()),
+        (Some("cancelled"), Some("cancelled")),
+        "{job}"
+    );
+    assert!(took < Duration::from_secs(3), "the cancel took {took:?}");
+    let worker = cluster.workers[0].child.id().to_string();
+    let started = Instant::now();
+    loop {
+        let children = std::process::Command::new("pgrep").args(["-P", &worker]).output().unwrap();
+        if children.stdout.is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(3), "the step's process survived the cancel");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
