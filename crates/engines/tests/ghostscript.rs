@@ -2,46 +2,18 @@
 //! (`qpdf --check`, `pdfinfo`, `pdftotext`, `pdftoppm`), never with the engine's own code.
 //! Ghostscript, qpdf and poppler-utils must be installed: a missing one fails the tests loudly.
 
+mod common;
+
+use common::{corpus_file, page_count, run};
 use scanpro_core::ErrorCode;
 use scanpro_core::params::{ByteSize, CompressLevel, CompressParams, GrayscaleParams, PdfaLevel, PdfaParams};
 use scanpro_engines::ghostscript::{
     CompressMethod, CompressReport, GhostscriptConfig, available, compress, grayscale, pdfa,
 };
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("SCANPRO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    assert!(dir.is_dir(), "test corpus not found at {} (set SCANPRO_CORPUS)", dir.display());
-    dir
-}
-
-fn corpus_file(name: &str) -> PathBuf {
-    let path = corpus().join(name);
-    assert!(path.is_file(), "corpus file missing: {}", path.display());
-    path
-}
-
-fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
-    Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {tool} ({e}); install it: apt-get install -y qpdf poppler-utils"))
-}
-
-fn page_count(path: &Path) -> u32 {
-    let out = run("pdfinfo", &[path.as_os_str()]);
-    assert!(out.status.success(), "pdfinfo {} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("pdfinfo shows no page count for {}", path.display()))
-}
 
 fn qpdf_check(path: &Path) {
     let out = run("qpdf", &["--check".as_ref(), path.as_os_str()]);

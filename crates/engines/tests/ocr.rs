@@ -3,54 +3,19 @@
 //! installed: a missing one fails the test loudly. Small scans only: every test OCRs a page or
 //! two.
 
+mod common;
+
+use common::{corpus_file, page_count, pdfinfo, qpdf_check, run};
 use scanpro_core::ErrorCode;
 use scanpro_core::params::{OcrMode, OcrOutput, OcrParams, PdfToTextParams};
 use scanpro_engines::ocr::{self, InputFormat, OcrConfig, OcrReport};
 use scanpro_engines::progress::{PageProgress, ProgressFn, ignore_progress};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("SCANPRO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    assert!(dir.is_dir(), "test corpus not found at {} (set SCANPRO_CORPUS)", dir.display());
-    dir
-}
-
-fn corpus_file(name: &str) -> PathBuf {
-    let path = corpus().join(name);
-    assert!(path.is_file(), "corpus file missing: {}", path.display());
-    path
-}
-
 fn config() -> OcrConfig {
     OcrConfig { jobs: 2, ..OcrConfig::default() }
-}
-
-fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
-    Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {tool} ({e}); install it: apt-get install -y qpdf poppler-utils"))
-}
-
-fn pdfinfo(path: &Path, extra: &[&str]) -> String {
-    let mut args: Vec<&std::ffi::OsStr> = extra.iter().map(|a| a.as_ref()).collect();
-    args.push(path.as_os_str());
-    let out = run("pdfinfo", &args);
-    assert!(out.status.success(), "pdfinfo {} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn page_count(path: &Path) -> u32 {
-    pdfinfo(path, &[])
-        .lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("pdfinfo shows no page count for {}", path.display()))
 }
 
 /// `pdftotext` of the whole document, form feeds between pages kept.
@@ -58,17 +23,6 @@ fn pdftotext(path: &Path) -> String {
     let out = run("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), path.as_os_str(), "-".as_ref()]);
     assert!(out.status.success(), "pdftotext {} failed", path.display());
     String::from_utf8(out.stdout).expect("pdftotext writes UTF-8")
-}
-
-fn qpdf_check(path: &Path) {
-    let out = run("qpdf", &["--check".as_ref(), path.as_os_str()]);
-    assert!(
-        matches!(out.status.code(), Some(0 | 3)),
-        "qpdf --check {} exited {:?}: {}",
-        path.display(),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout)
-    );
 }
 
 /// Pages `pages` of `input` as a new PDF, made by qpdf.

@@ -5,6 +5,9 @@
 //! The tests run one at a time (they share two cores, and some measure deadlines); each has its
 //! own pool under its own directory, and checks that nothing of it is left after shutdown.
 
+mod common;
+
+use common::{corpus, corpus_file, page_count, pdfinfo, qpdf_check, run};
 use scanpro_core::ErrorCode;
 use scanpro_core::pages::PageSelection;
 use scanpro_engines::office::{
@@ -17,43 +20,6 @@ use std::time::{Duration, Instant};
 
 /// Held by every test: one pool at a time on the machine.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("SCANPRO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    assert!(dir.is_dir(), "test corpus not found at {} (set SCANPRO_CORPUS)", dir.display());
-    dir
-}
-
-fn corpus_file(name: &str) -> PathBuf {
-    let path = corpus().join(name);
-    assert!(path.is_file(), "corpus file missing: {}", path.display());
-    path
-}
-
-fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
-    Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {tool} ({e}); install it: apt-get install -y qpdf poppler-utils"))
-}
-
-fn pdfinfo(path: &Path, extra: &[&str]) -> String {
-    let mut args: Vec<&std::ffi::OsStr> = extra.iter().map(|a| a.as_ref()).collect();
-    args.push(path.as_os_str());
-    let out = run("pdfinfo", &args);
-    assert!(out.status.success(), "pdfinfo {} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn page_count(path: &Path) -> u32 {
-    pdfinfo(path, &[])
-        .lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("pdfinfo shows no page count for {}", path.display()))
-}
 
 /// Width and height of page 1, in points.
 fn first_page_size(path: &Path) -> (f64, f64) {
@@ -71,17 +37,6 @@ fn text_of(path: &Path, pages: Option<(u32, u32)>) -> String {
     );
     assert!(out.status.success(), "pdftotext {} failed", path.display());
     String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn qpdf_check(path: &Path) {
-    let out = run("qpdf", &["--check".as_ref(), path.as_os_str()]);
-    assert!(
-        matches!(out.status.code(), Some(0 | 3)),
-        "qpdf --check {} exited {:?}: {}",
-        path.display(),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout)
-    );
 }
 
 fn qpdf_json(path: &Path, key: &str) -> serde_json::Value {
