@@ -493,3 +493,19 @@ async fn a_cancel_reaches_the_worker_running_the_job() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The separate roles share their database with other processes: SQLite is refused with the fix.
+#[test]
+fn roles_refuse_a_database_they_cannot_share() {
+    let temp = tempfile::tempdir().unwrap();
+    for role in ["api", "worker"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_scanpro"))
+            .args([role, "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(temp.path())
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains("DATABASE_URL=postgres://"), "{role}: {stderr}");
+    }
+}
