@@ -11,7 +11,8 @@ Every `dev` PDF of the corpus categories `pdf-text` and `pdf-scanned` (MANIFEST.
   - the anchor: `gs -dSAFER -dNOPAUSE -dBATCH -dQUIET -sDEVICE=pdfwrite -dPDFSETTINGS=/ebook`,
 and each output is checked: page count (pdfinfo), `qpdf --check`, size against the input, and
 the mean structural similarity (SSIM, scikit-image) of its pages (crop box) rendered by pdftoppm
-at 100 dpi in gray against the input's (up to 12 pages spread over the document, first and last included).
+at 100 dpi in gray against the input's (up to 12 pages spread over the document, first and last
+included), and the share of the input's distinct words that pdftotext still extracts.
 No file is skipped; a file that fails on one side is reported with the reason and counts at
 its input size for that side (the user keeps the original).
 
@@ -83,11 +84,19 @@ def page_ssim(a, b):
     return float(structural_similarity(a[:h, :w], b[:h, :w], data_range=255))
 
 
-def check(input_pdf, output, reference):
-    """Size, pages, qpdf and SSIM of one output against the input's renders."""
+def words(pdf):
+    out = subprocess.run(["pdftotext", "-q", str(pdf), "-"], capture_output=True, timeout=TIMEOUT)
+    return set(out.stdout.decode("utf-8", "replace").split())
+
+
+def check(input_pdf, output, reference, input_words):
+    """Size, pages, qpdf, kept words and SSIM of one output against the input's."""
     if output is None or not output.is_file():
         return {"ok": False, "why": "no output"}
     result = {"bytes": output.stat().st_size, "pages": pages(output), "qpdf_ok": qpdf_ok(output)}
+    if input_words:
+        kept = words(output)
+        result["words_kept"] = round(sum(1 for w in input_words if w in kept) / len(input_words), 4)
     scores = [page_ssim(ref, render(output, page)) for page, ref in reference.items()]
     result["ssim"] = round(statistics.mean(scores), 4) if scores else None
     result["ssim_min"] = round(min(scores), 4) if scores else None
@@ -127,17 +136,18 @@ def bench_category(category, work):
     for file in files:
         size = file.stat().st_size
         reference = {page: render(file, page) for page in sample(pages(file))}
+        input_words = words(file)
         line = ours[str(file)]
         row = {"file": file.name, "bytes": size, "pages": pages(file)}
         if line["ok"]:
             report = line["report"]
-            row["scanpro"] = check(file, pathlib.Path(line["output"]), reference)
+            row["scanpro"] = check(file, pathlib.Path(line["output"]), reference, input_words)
             row["scanpro"].update(seconds=round(line["seconds"], 2), method=report["method"],
                                   returned_original=report["returned_original"])
         else:
             row["scanpro"] = {"ok": False, "why": f"{line['code']}: {line['message']}", "seconds": round(line["seconds"], 2)}
         ebook_out, ebook_seconds = run_ebook(file, work / f"{category}-ebook-{file.name}")
-        row["ebook"] = check(file, ebook_out, reference)
+        row["ebook"] = check(file, ebook_out, reference, input_words)
         row["ebook"]["seconds"] = round(ebook_seconds, 2)
         for side in ("scanpro", "ebook"):
             # A failed output leaves the user with the original.
@@ -159,6 +169,8 @@ def bench_category(category, work):
             "ratio": round(total / total_in, 4),
             "mean_ssim": round(statistics.mean(ssims), 4),
             "min_ssim": round(min(ssims), 4),
+            # Documents whose output lost more than 5 % of the input's distinct words (pdftotext).
+            "lost_text": [r["file"] for r in rows if r[side].get("ok") and r[side].get("words_kept", 1.0) < 0.95],
             "larger_than_input": [r["file"] for r in rows if r[side].get("ok") and r[side]["bytes"] > r["bytes"]],
             "failed": {r["file"]: r[side]["why"] for r in rows if not r[side]["ok"]},
         }
