@@ -14,7 +14,9 @@
 //! candidate that passes, or the input itself. A stronger level tries a superset of what a
 //! weaker one tries, so its result is never larger, and no result is larger than the input. A
 //! target size climbs further rungs until a result fits. When the document has no raster
-//! image, image settings change nothing: one Ghostscript pass stands for every rung.
+//! image, image settings change nothing: one Ghostscript pass stands for every rung. Long
+//! documents that are mostly text and drawings skip Ghostscript unless a target size is given
+//! (see [`LONG_DOCUMENT_PAGES`]).
 
 use super::GhostscriptConfig;
 use super::GhostscriptError;

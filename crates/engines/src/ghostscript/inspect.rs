@@ -1,5 +1,6 @@
 //! What the engine learns about an input before rewriting it: that it is a PDF, that it opens
-//! without a password, how many pages it has, and whether it holds raster images.
+//! without a password, how many pages it has, its creation date, whether it is tagged, and
+//! what raster images it holds.
 
 use super::GhostscriptError;
 use super::programs::{Programs, last_words};
