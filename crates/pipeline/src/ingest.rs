@@ -45,13 +45,15 @@ impl Pipeline {
         idempotency_key: Option<String>,
     ) -> Result<(JobRecord, bool)> {
         self.check_spec(owner, &spec).await?;
+        let class = scanpro_tools::job_engine(spec.steps.iter().map(|step| step.tool.as_str()))
+            .map_or(LIGHT_CLASS, |engine| engine.as_str());
         let idempotency = idempotency_key.map(|key| (key, request_hash(&spec)));
         let (job, created) = self
             .meta
             .create_job(NewJob {
                 owner: owner.clone(),
                 spec,
-                class: LIGHT_CLASS.into(),
+                class: class.into(),
                 max_attempts: self.settings.max_attempts,
                 retention: self.settings.retention,
                 idempotency,

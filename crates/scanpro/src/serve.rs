@@ -7,6 +7,7 @@ use scanpro_engines::Limits;
 use scanpro_pipeline::{Events, NativeSteps, Pipeline, Settings, StepRunner};
 use scanpro_queue::{EmbeddedQueue, LIGHT_CLASS, Queue};
 use scanpro_store::Meta;
+use scanpro_tools::Engine;
 use scanpro_worker::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,13 +40,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let shutdown = Shutdown::default();
     let drain = Duration::from_secs(config.drain_secs);
-    let workers = tokio::spawn(scanpro_worker::run_workers(
-        pipeline.clone(),
-        LIGHT_CLASS,
-        config.worker_count(),
-        instance.clone(),
-        shutdown.clone(),
-    ));
+    // Every class gets its workers: engine jobs wait on their engine, never on light jobs.
+    let mut workers = tokio::task::JoinSet::new();
+    for class in std::iter::once(LIGHT_CLASS).chain(Engine::ALL.iter().map(|engine| engine.as_str())) {
+        let (pipeline, instance, shutdown) = (pipeline.clone(), instance.clone(), shutdown.clone());
+        let count = config.worker_count();
+        workers.spawn(async move { scanpro_worker::run_workers(pipeline, class, count, instance, shutdown).await });
+    }
     tokio::spawn(sweep_forever(pipeline.clone(), Duration::from_secs(config.sweep_interval_secs)));
 
     let state = AppState {
@@ -69,7 +70,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         served = server => served??,
         _ = shutdown.stop_now.cancelled() => {}
     }
-    workers.await?;
+    while let Some(done) = workers.join_next().await {
+        done?;
+    }
     pipeline.steps.engines.local.shutdown().await;
     tracing::info!("stopped");
     Ok(())

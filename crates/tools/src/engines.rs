@@ -176,6 +176,18 @@ pub fn engine_of(tool_name: &str) -> Option<Engine> {
     }
 }
 
+/// The engine whose workers should run a job of these steps: the slowest engine among them
+/// (OCR, then LibreOffice, then Ghostscript), so each engine's queue scales on its own; `None`
+/// when every step is Rust-native.
+pub fn job_engine<'a>(tools: impl IntoIterator<Item = &'a str>) -> Option<Engine> {
+    let rank = |engine: &Engine| match engine {
+        Engine::Ocr => 3,
+        Engine::Libreoffice => 2,
+        Engine::Ghostscript => 1,
+    };
+    tools.into_iter().filter_map(engine_of).max_by_key(rank)
+}
+
 /// Runs an engine tool's step in this process: validates, checks the inputs, runs the engine.
 pub async fn run_engine(
     tool_name: &str,

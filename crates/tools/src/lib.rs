@@ -29,6 +29,6 @@ pub mod step;
 mod tools;
 
 pub use catalogue::{InputRule, ToolInfo, catalogue, find};
-pub use engines::{Engine, EngineSettings, EngineStatus, LocalEngines, engine_of, run_engine};
+pub use engines::{Engine, EngineSettings, EngineStatus, LocalEngines, engine_of, job_engine, run_engine};
 pub use params::validate;
 pub use step::{Input, Output, StepResult, detect_content_type, run};
