@@ -22,6 +22,7 @@ in each category, at a mean SSIM of at least 0.99 (text) and 0.95 (scans).
 Python needs numpy, Pillow and scikit-image: `pip install numpy Pillow scikit-image`.
 """
 import argparse, io, json, os, pathlib, statistics, subprocess, sys, tempfile, time
+from corpus import CORPUS, dev_files, pages
 
 try:
     import numpy as np
@@ -31,29 +32,11 @@ except ImportError as missing:
     sys.exit(f"{missing}: pip install numpy Pillow scikit-image")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = pathlib.Path(os.environ.get("SCANPRO_CORPUS", ROOT.parent / "shared" / "corpus"))
 EXAMPLE = ROOT / "target" / "release" / "examples" / "compress"
 CATEGORIES = {"pdf-text": 0.99, "pdf-scanned": 0.95}
 SAMPLED_PAGES = 12
 DPI = 100
 TIMEOUT = 600
-
-
-def corpus_files(category):
-    rows = [line.split("\t") for line in (CORPUS / "MANIFEST.tsv").read_text().splitlines()[1:]]
-    files = [CORPUS / row[1] for row in rows if row[0] == category and row[4] == "dev" and row[1].endswith(".pdf")]
-    missing = [f for f in files if not f.is_file()]
-    if missing or not files:
-        sys.exit(f"corpus files missing: {missing or 'none listed'}")
-    return sorted(files)
-
-
-def pages(pdf):
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
-    for line in out.stdout.splitlines():
-        if line.startswith("Pages:"):
-            return int(line.split()[1])
-    return 0
 
 
 def qpdf_ok(pdf):
@@ -129,7 +112,7 @@ def run_ebook(file, out):
 
 
 def bench_category(category, work):
-    files = corpus_files(category)
+    files = dev_files(category, ".pdf")
     print(f"{category}: {len(files)} files", flush=True)
     ours, ours_wall = run_scanpro(files, work / f"{category}-scanpro")
     rows = []

@@ -16,27 +16,10 @@ space) against the ground truth in pdf-scanned/gt/, of the PDF's text layer (pdf
 text output.
 """
 import argparse, json, os, pathlib, shutil, subprocess, sys, tempfile, threading, time
+from corpus import CORPUS, dev_files, pages
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = pathlib.Path(os.environ.get("SCANPRO_CORPUS", ROOT.parent / "shared" / "corpus"))
 EXAMPLE = ROOT / "target" / "release" / "examples" / "ocr"
-
-
-def scanned_pdfs():
-    rows = [line.split("\t") for line in (CORPUS / "MANIFEST.tsv").read_text().splitlines()[1:]]
-    files = [CORPUS / row[1] for row in rows if row[0] == "pdf-scanned" and row[4] == "dev" and row[1].endswith(".pdf")]
-    missing = [f for f in files if not f.is_file()]
-    if missing or not files:
-        sys.exit(f"corpus scans missing: {missing or 'none listed'}")
-    return sorted(files)
-
-
-def pages(pdf):
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
-    for line in out.stdout.splitlines():
-        if line.startswith("Pages:"):
-            return int(line.split()[1])
-    return 0
 
 
 def levenshtein(a, b):
@@ -133,7 +116,7 @@ def main():
     if not EXAMPLE.is_file():
         sys.exit(f"{EXAMPLE} is missing: cargo build --release -p scanpro-engines --example ocr")
 
-    files = scanned_pdfs()
+    files = dev_files("pdf-scanned", ".pdf")
     sides = {"scanpro": run_ours, "ocrmypdf": run_plain}
     totals = {side: {"seconds": 0.0, "peak_rss_mib": 0.0, "edits": 0, "characters": 0} for side in sides}
     rows = []

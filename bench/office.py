@@ -16,28 +16,11 @@ its clock starts (a service keeps them warm), as does unoserver; cold soffice pr
 initialised before timing. unoserver: `/usr/bin/python3 -m pip install --break-system-packages 'unoserver==3.*'`.
 """
 import argparse, concurrent.futures, json, os, pathlib, shutil, socket, statistics, subprocess, sys, tempfile, time
+from corpus import CORPUS, dev_files, pages
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = pathlib.Path(os.environ.get("SCANPRO_CORPUS", ROOT.parent / "shared" / "corpus"))
 EXAMPLE = ROOT / "target" / "release" / "examples" / "office_convert"
 TIMEOUT = 180
-
-
-def dev_docx():
-    rows = [line.split("\t") for line in (CORPUS / "MANIFEST.tsv").read_text().splitlines()[1:]]
-    files = [CORPUS / row[1] for row in rows if row[0] == "docx" and row[4] == "dev"]
-    missing = [f for f in files if not f.is_file()]
-    if missing or not files:
-        sys.exit(f"corpus docx missing: {missing or 'none listed'}")
-    return sorted(files)
-
-
-def pages(pdf):
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
-    for line in out.stdout.splitlines():
-        if line.startswith("Pages:"):
-            return int(line.split()[1])
-    return 0
 
 
 def summarise(name, latencies, failures, wall, files):
@@ -195,7 +178,7 @@ def main():
     args = parser.parse_args()
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "-p", "scanpro-engines", "--example", "office_convert"], cwd=ROOT, check=True)
-    files = dev_docx()
+    files = dev_files("docx")
     print(f"{len(files)} docx from {CORPUS}", flush=True)
     with tempfile.TemporaryDirectory(prefix="office-bench-") as tmp:
         work = pathlib.Path(tmp)
