@@ -92,6 +92,8 @@ pub struct Config {
     pub engine_concurrency: usize,
     /// `scanpro engine`: steps waiting beyond those running; more are refused with `429`.
     pub engine_queue: usize,
+    /// `scanpro web`: the `scanpro api` its page's `/api/…` requests go to (`http://api:8080`).
+    pub api_url: Option<String>,
     /// `text` or `json`.
     pub log_format: String,
     /// A tracing filter such as `info` or `scanpro=debug` (`RUST_LOG` wins when set).
@@ -134,6 +136,7 @@ impl Default for Config {
             ocr_url: None,
             engine_concurrency: 0,
             engine_queue: 8,
+            api_url: None,
             log_format: "text".into(),
             log_level: "info".into(),
         }

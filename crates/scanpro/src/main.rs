@@ -6,6 +6,7 @@
 //! - [`roles`]: `scanpro api` and `scanpro worker`, the separate processes of a scaled-out
 //!   deployment (PostgreSQL, Redis Streams queue, job notices fanned out through Redis).
 //! - [`engines`]: where engine steps go (own engines or engine services), and `scanpro engine NAME`.
+//! - [`web`]: `scanpro web`, the web app apart from the API, passing `/api/…` on to it.
 //! - [`cli`]: `scanpro run` (a tool on local files, no server), `scanpro tools`, and the hidden
 //!   `scanpro step-exec` that workers start for each step.
 
@@ -14,6 +15,7 @@ mod config;
 mod engines;
 mod roles;
 mod serve;
+mod web;
 
 use clap::{Parser, Subcommand};
 use serde::Serialize;
@@ -61,7 +63,8 @@ enum Command {
         #[command(flatten)]
         flags: ServerFlags,
     },
-    // `scanpro web` (the web app on its own) belongs here, beside the other server roles.
+    /// Serve the web app on its own, passing `/api/…` on to `api_url`.
+    Web(#[command(flatten)] ServerFlags),
     /// Serve one engine (libreoffice, ghostscript or ocr) over HTTP for workers elsewhere.
     Engine {
         /// libreoffice, ghostscript or ocr.
@@ -88,6 +91,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(flags) => load(cli.config, flags).and_then(serve::run),
         Command::Api(flags) => load(cli.config, flags).and_then(roles::api),
         Command::Worker { classes, flags } => load(cli.config, flags).and_then(|c| roles::worker(c, classes)),
+        Command::Web(flags) => load(cli.config, flags).and_then(web::run),
         Command::Engine { engine, flags } => load(cli.config, flags).and_then(|c| engines::serve(c, engine)),
         Command::Migrate(flags) => load(cli.config, flags).and_then(serve::migrate),
         Command::Config(flags) => load(cli.config, flags).map(|c| print!("{}", c.to_redacted_toml())),
