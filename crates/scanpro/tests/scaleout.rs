@@ -58,9 +58,14 @@ impl Cluster {
     /// Starts Redis and a fresh database, migrates it with `scanpro migrate` (checking first that
     /// the roles refuse the empty schema), then `apis` API processes.
     async fn start(apis: usize, env: &[(&str, &str)]) -> Self {
+        Self::start_on(support::empty_postgres_database().await, apis, env).await
+    }
+
+    /// [`Cluster::start`] on the (empty) database at `database_url`.
+    async fn start_on(database_url: String, apis: usize, env: &[(&str, &str)]) -> Self {
+        sqlx::any::install_default_drivers();
         let temp = tempfile::tempdir().unwrap();
         let redis = RedisServer::start();
-        let database_url = support::empty_postgres_database().await;
         let blobs = temp.path().join("blobs");
         let mut all_env: Vec<(String, String)> = [
             ("DATABASE_URL", database_url.as_str()),
@@ -389,6 +394,111 @@ async fn jobs_survive_redis_restarts_with_and_without_its_data() {
     cluster.assert_each_succeeded_once(&jobs).await;
     cluster.queue_is_empty().await;
     eprintln!("redis restarts: {} jobs, {:.1} s", jobs.len(), started.elapsed().as_secs_f64());
+}
+
+/// A PostgreSQL server of this test's own, which it can stop and start again. It runs as the
+/// `postgres` user (initdb refuses root), so the tests need root or that user.
+struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL server binaries under /usr/lib/postgresql (scripts/install-deps --test)")
+            .flatten()
+            .map(|version| version.path().join("bin"))
+            .filter(|bin| bin.join("initdb").is_file())
+            .max()
+            .expect("initdb under /usr/lib/postgresql/*/bin");
+        let dir = tempfile::Builder::new().prefix("scanpro-pg-").tempdir_in("/tmp").unwrap();
+        let owned = Command::new("chown").args(["-R", "postgres"]).arg(dir.path()).status().unwrap();
+        assert!(owned.success(), "chown to postgres");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = Self { dir, bin, port };
+        server.as_postgres(&format!(
+            "{}/initdb -D {}/data -U postgres --auth=trust",
+            server.bin.display(),
+            server.path()
+        ));
+        server.up();
+        server
+    }
+
+    fn path(&self) -> String {
+        self.dir.path().display().to_string()
+    }
+
+    fn as_postgres(&self, command: &str) {
+        let out = Command::new("su").args(["postgres", "-c", command]).output().expect("su postgres");
+        assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let (bin, dir, port) = (self.bin.display(), self.path(), self.port);
+        self.as_postgres(&format!(
+            "{bin}/pg_ctl -D {dir}/data -o '-p {port} -k {dir} -c listen_addresses=127.0.0.1' -l {dir}/log -m fast -w {action}"
+        ));
+    }
+
+    fn up(&self) {
+        self.pg_ctl("start");
+    }
+
+    fn down(&self) {
+        self.pg_ctl("stop");
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("su")
+            .args([
+                "postgres",
+                "-c",
+                &format!("{}/pg_ctl -D {}/data -m immediate stop", self.bin.display(), self.path()),
+            ])
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_outage_answers_503_and_loses_no_job() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let postgres = PrivatePostgres::start();
+    let mut cluster = Cluster::start_on(postgres.url(), 1, &[]).await;
+    cluster.spawn_workers(1, &[]);
+    let inputs = upload_inputs(&cluster.client(0)).await;
+    let mut jobs = Vec::new();
+    for n in 0..10 {
+        jobs.push(submit(&cluster.client(0), &inputs, n).await);
+    }
+    cluster.wait_succeeded(3, Duration::from_secs(60)).await;
+
+    postgres.down();
+    let client = cluster.client(0);
+    let (status, problem) = client.get_json(&format!("/api/v1/jobs/{}", jobs[0].id)).await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["code"], "unavailable", "{problem}");
+    let response = client.create_job(json!({"inputs": [inputs.ids[0]], "steps": [{"tool": "rotate"}]})).await;
+    assert_eq!(response.status(), 503);
+    let (status, ready) = client.get_json("/readyz").await;
+    assert_eq!(status, 503, "{ready}");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+
+    postgres.up();
+    for n in 10..20 {
+        jobs.push(submit(&cluster.client(0), &inputs, n).await);
+    }
+    cluster.wait_succeeded(jobs.len() as i64, Duration::from_secs(120)).await;
+    cluster.assert_each_succeeded_once(&jobs).await;
+    cluster.queue_is_empty().await;
 }
 
 /// A job that takes a while: merging copies of a 1,321-page manual.
