@@ -4,6 +4,7 @@
 //! - [`router`]: every route, in one table; [`serve`] runs it on an already-bound listener until a
 //!   shutdown future resolves (tests bind port 0).
 //! - [`owner`]: who is asking: the guest of the `scanpro_guest` cookie (set when absent).
+//! - [`rate_limit`]: each guest's budget of writes, shared through Redis by replicas.
 //! - [`error`]: [`ApiError`], the one mapping from error codes to HTTP statuses and
 //!   `application/problem+json` bodies.
 //! - [`views`]: the JSON shapes of files, jobs and tools.
@@ -21,6 +22,7 @@ pub mod health;
 pub mod jobs;
 pub mod openapi;
 pub mod owner;
+pub mod rate_limit;
 pub mod tools;
 pub mod views;
 
@@ -39,6 +41,8 @@ use std::time::Duration;
 pub struct AppState {
     pub pipeline: Pipeline,
     pub settings: Arc<ApiSettings>,
+    /// Writes per guest and window; `None`: unlimited.
+    pub rate_limit: Option<Arc<rate_limit::RateLimit>>,
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/outputs.zip", get(jobs::outputs_zip))
         // Uploads are limited per file while streaming (`file_too_large`), not by buffering.
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(axum::middleware::from_fn_with_state(state.clone(), owner::guest_cookie));
     Router::new()
         .nest("/api/v1", api)

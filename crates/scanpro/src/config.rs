@@ -92,6 +92,9 @@ pub struct Config {
     pub engine_concurrency: usize,
     /// `scanpro engine`: steps waiting beyond those running; more are refused with `429`.
     pub engine_queue: usize,
+    /// Uploads, jobs and deletes one guest may make per minute (shared by API replicas through
+    /// Redis); 0: unlimited.
+    pub rate_limit_per_minute: u64,
     /// `scanpro web`: the `scanpro api` its page's `/api/…` requests go to (`http://api:8080`).
     pub api_url: Option<String>,
     /// `text` or `json`.
@@ -136,6 +139,7 @@ impl Default for Config {
             ocr_url: None,
             engine_concurrency: 0,
             engine_queue: 8,
+            rate_limit_per_minute: 0,
             api_url: None,
             log_format: "text".into(),
             log_level: "info".into(),

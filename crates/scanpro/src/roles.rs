@@ -14,6 +14,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
+use scanpro_api::rate_limit::RateLimit;
 use scanpro_api::{ApiSettings, AppState};
 use scanpro_pipeline::{Events, Pipeline};
 use scanpro_queue::{EmbeddedQueue, NoticeBus, Queue, RedisOptions, RedisQueue};
@@ -76,6 +77,7 @@ pub fn api(config: Config) -> anyhow::Result<()> {
                 oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
                 secure_cookies: config.secure_cookies,
             }),
+            rate_limit: rate_limit(&config).await?,
         };
         let stop = tokio_util::sync::CancellationToken::new();
         let on_signal = {
@@ -96,6 +98,22 @@ pub fn api(config: Config) -> anyhow::Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// The write budget per guest: in Redis when replicas share one, else in this process.
+async fn rate_limit(config: &Config) -> anyhow::Result<Option<Arc<RateLimit>>> {
+    let (limit, minute) = (config.rate_limit_per_minute, Duration::from_secs(60));
+    if limit == 0 {
+        return Ok(None);
+    }
+    let counter = match &config.redis_url {
+        Some(url) => RateLimit::shared(url, &config.redis_key_prefix, limit, minute)
+            .await
+            .map_err(anyhow::Error::msg)
+            .context("connecting to Redis for rate limits")?,
+        None => RateLimit::local(limit, minute),
+    };
+    Ok(Some(Arc::new(counter)))
 }
 
 /// `scanpro worker`: runs jobs of `classes` (`--workers` each), the sweeper and, with Redis, the

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use anyhow::Context;
+use scanpro_api::rate_limit::RateLimit;
 use scanpro_api::{ApiSettings, AppState};
 use scanpro_engines::Limits;
 use scanpro_pipeline::{Events, NativeSteps, Pipeline, Settings, StepRunner};
@@ -55,6 +56,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
             secure_cookies: config.secure_cookies,
         }),
+        rate_limit: (config.rate_limit_per_minute > 0)
+            .then(|| Arc::new(RateLimit::local(config.rate_limit_per_minute, Duration::from_secs(60)))),
     };
     let on_signal = {
         let shutdown = shutdown.clone();

@@ -381,3 +381,21 @@ async fn large_inputs_take_the_streaming_path() {
     let job = run(json!([{"tool": "rotate", "params": {"angle": 90}}]), vec![small["id"].clone()]).await;
     assert_eq!(job["steps"][0]["report"]["streaming"], false, "{job}");
 }
+
+#[tokio::test]
+async fn a_guest_past_its_write_budget_gets_429_with_retry_after() {
+    let server = Server::start(&[("SCANPRO_RATE_LIMIT_PER_MINUTE", "2")]);
+    // The budget is per minute: start well inside one.
+    while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60 > 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let (client, pdf) = (server.client(), corpus("pdf-text/ltnews17.pdf"));
+    assert_eq!(client.upload_raw(&pdf).await.status(), 201);
+    assert_eq!(client.upload_raw(&pdf).await.status(), 201);
+    let refused = client.upload_raw(&pdf).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(refused.json::<serde_json::Value>().await.unwrap()["code"], "rate_limited");
+    let other_guest = server.client();
+    assert_eq!(other_guest.upload_raw(&pdf).await.status(), 201, "each guest has its own budget");
+}

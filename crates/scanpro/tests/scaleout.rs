@@ -619,3 +619,26 @@ fn roles_refuse_a_database_they_cannot_share() {
         assert!(!out.status.success() && stderr.contains("DATABASE_URL=postgres://"), "{role}: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_write_budget_is_shared_by_api_replicas() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let cluster = Cluster::start(2, &[("SCANPRO_RATE_LIMIT_PER_MINUTE", "5")]).await;
+    // The budget is per minute: start well inside one.
+    while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60 > 45 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let pdf = corpus("pdf-text/ltnews17.pdf");
+    for n in 0..5 {
+        let response = cluster.client(n).upload_raw(&pdf).await;
+        assert_eq!(response.status(), 201, "write {n} on replica {}", n % 2);
+    }
+    let refused = cluster.client(1).upload_raw(&pdf).await;
+    assert_eq!(refused.status(), 429, "the sixth write, counted across both replicas");
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited", "{problem}");
+    let (status, _) = cluster.client(0).get_json("/api/v1/jobs").await;
+    assert_eq!(status, 200, "reads are not limited");
+}
