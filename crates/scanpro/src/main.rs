@@ -58,7 +58,7 @@ enum Command {
     /// Run jobs only (with the sweeper); `--listen` serves /healthz, /readyz and /metrics.
     Worker {
         /// Job classes this process runs, e.g. light (each gets --workers workers).
-        #[arg(long, value_delimiter = ',', default_value = "light")]
+        #[arg(long, value_delimiter = ',', default_value = "light", env = "SCANPRO_WORKER_CLASSES")]
         classes: Vec<String>,
         #[command(flatten)]
         flags: ServerFlags,

@@ -642,3 +642,41 @@ async fn the_write_budget_is_shared_by_api_replicas() {
     let (status, _) = cluster.client(0).get_json("/api/v1/jobs").await;
     assert_eq!(status, 200, "reads are not limited");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn engine_jobs_run_on_workers_of_their_class() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut cluster = Cluster::start(1, &[("SCANPRO_OFFICE_INSTANCES", "1")]).await;
+    cluster.spawn_workers(1, &[("SCANPRO_WORKER_CLASSES", "light")]);
+    cluster.spawn_workers(1, &[("SCANPRO_WORKER_CLASSES", "libreoffice,ghostscript,ocr")]);
+    let client = cluster.client(0);
+    let mut ids = Vec::new();
+    for (input, tool, params) in [
+        ("docx/FieldCodes.docx", "office_to_pdf", json!({})),
+        ("pdf-text/ltnews17.pdf", "compress", json!({"level": "lossless"})),
+        ("pdf-scanned/ocrmypdf_linn.pdf", "ocr", json!({"output": "text"})),
+        ("pdf-text/ltnews17.pdf", "rotate", json!({"angle": 90})),
+    ] {
+        let file = client.upload(&corpus(input)).await;
+        let response =
+            client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": tool, "params": params}]})).await;
+        assert_eq!(response.status(), 202, "{tool}");
+        let job: Value = response.json().await.unwrap();
+        ids.push((tool, job["id"].as_str().unwrap().to_owned()));
+    }
+    for (tool, id) in ids {
+        let job = client.wait_job(&id).await;
+        assert_eq!(job["status"], "succeeded", "{tool}: {job}");
+        let class: (String,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT class FROM jobs WHERE id = '{id}'")))
+            .fetch_one(&cluster.db)
+            .await
+            .unwrap();
+        let expected = match tool {
+            "office_to_pdf" => "libreoffice",
+            "compress" => "ghostscript",
+            "ocr" => "ocr",
+            _ => "light",
+        };
+        assert_eq!(class.0, expected, "{tool}");
+    }
+}
