@@ -306,8 +306,8 @@ async fn pdfa_outputs_declare_their_part() {
     for level in [PdfaLevel::A1b, PdfaLevel::A2b, PdfaLevel::A3b] {
         let output = dir.path().join(format!("{}.pdf", level.as_str()));
         let report = pdfa(&config, &input, &output, &PdfaParams { level }).await.unwrap();
-        assert_eq!((report.part, report.pages), (level.part(), 2));
-        assert_eq!(report.bytes_after, size(&output));
+        assert_eq!((report.part, report.rewritten.pages), (level.part(), 2));
+        assert_eq!(report.rewritten.bytes_after, size(&output));
         let meta = run("pdfinfo", &["-meta".as_ref(), output.as_os_str()]);
         let meta = String::from_utf8_lossy(&meta.stdout);
         let part = level.part();

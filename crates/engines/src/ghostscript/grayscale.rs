@@ -6,11 +6,10 @@ use super::GhostscriptConfig;
 use super::GhostscriptError;
 use super::inspect::inspect;
 use super::programs::{Programs, jpeg_distiller_params, last_words};
-use super::rewrite::{Scratch, deliver, pack};
+use super::rewrite::{Rewritten, Scratch, pack};
 use super::verify::{Expect, Reference};
 use scanpro_core::ToolError;
 use scanpro_core::params::{GrayscaleParams, Validate};
-use serde::Serialize;
 use std::path::Path;
 
 /// Least similarity of the sampled pages, rendered gray on both sides: Ghostscript's and
@@ -20,18 +19,7 @@ const SIMILARITY_FLOOR: f64 = 0.85;
 const JPEG_QUALITY: u8 = 85;
 
 /// What `grayscale` did.
-#[derive(Debug, Clone, Serialize)]
-pub struct GrayscaleReport {
-    pub bytes_before: u64,
-    pub bytes_after: u64,
-    pub pages: u32,
-    /// Mean similarity of the output's sampled pages to the input's, both rendered gray.
-    pub similarity: Option<f64>,
-    pub methods: Vec<&'static str>,
-    /// The input was protected with permissions only (an empty password); the output carries
-    /// no protection.
-    pub decrypted: bool,
-}
+pub type GrayscaleReport = Rewritten;
 
 /// Converts `input` to grayscale into `output`.
 pub async fn grayscale(
@@ -77,18 +65,7 @@ async fn run(config: &GhostscriptConfig, input: &Path, output: &Path) -> Result<
     let mut refusal = String::new();
     for (candidate, methods) in candidates {
         match reference.verify(&candidate, expect).await? {
-            Ok(passed) => {
-                let bytes_after = size(&candidate);
-                deliver(&candidate, output)?;
-                return Ok(GrayscaleReport {
-                    bytes_before: source.bytes,
-                    bytes_after,
-                    pages: source.pages,
-                    similarity: passed.similarity,
-                    methods,
-                    decrypted: source.permissions_only,
-                });
-            }
+            Ok(passed) => return Rewritten::deliver(&source, &candidate, output, &passed, methods),
             Err(why) => refusal = why,
         }
     }

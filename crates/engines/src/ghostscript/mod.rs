@@ -34,3 +34,4 @@ pub use error::GhostscriptError;
 pub use grayscale::{GrayscaleReport, grayscale};
 pub use pdfa::{PdfaReport, pdfa};
 pub use programs::{Versions, available};
+pub use rewrite::Rewritten;

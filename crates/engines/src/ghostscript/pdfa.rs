@@ -11,7 +11,7 @@ use super::GhostscriptConfig;
 use super::GhostscriptError;
 use super::inspect::inspect;
 use super::programs::{Programs, jpeg_distiller_params, last_words};
-use super::rewrite::{Scratch, deliver, redraw};
+use super::rewrite::{Rewritten, Scratch, redraw};
 use super::verify::{Expect, Reference};
 use scanpro_core::ToolError;
 use scanpro_core::params::{PdfaLevel, PdfaParams, Validate};
@@ -31,15 +31,8 @@ pub struct PdfaReport {
     pub level: PdfaLevel,
     /// The `pdfaid:part` the output declares.
     pub part: u8,
-    pub bytes_before: u64,
-    pub bytes_after: u64,
-    pub pages: u32,
-    /// Mean similarity of the output's sampled pages to the input's (1 = identical).
-    pub similarity: Option<f64>,
-    pub methods: Vec<&'static str>,
-    /// The input was protected with permissions only (an empty password); the output carries
-    /// no protection.
-    pub decrypted: bool,
+    #[serde(flatten)]
+    pub rewritten: Rewritten,
 }
 
 /// Converts `input` to PDF/A at `params.level` into `output`.
@@ -97,18 +90,8 @@ async fn run(
             level.part()
         )));
     }
-    let bytes_after = std::fs::metadata(&written)?.len();
-    deliver(&written, output)?;
-    Ok(PdfaReport {
-        level,
-        part: level.part(),
-        bytes_before: source.bytes,
-        bytes_after,
-        pages: source.pages,
-        similarity: passed.similarity,
-        methods: vec!["ghostscript"],
-        decrypted: source.permissions_only,
-    })
+    let rewritten = Rewritten::deliver(&source, &written, output, &passed, vec!["ghostscript"])?;
+    Ok(PdfaReport { level, part: level.part(), rewritten })
 }
 
 /// The PostScript prefix that gives the output its sRGB output intent.

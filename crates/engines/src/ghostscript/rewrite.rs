@@ -82,3 +82,39 @@ pub(crate) async fn redraw(
     }
     reference.verify(written, expect).await
 }
+
+/// What a rewrite of the whole document (`pdfa`, `grayscale`) delivered.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rewritten {
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    pub pages: u32,
+    /// Mean similarity of the output's sampled pages to the input's (1 = identical).
+    pub similarity: Option<f64>,
+    pub methods: Vec<&'static str>,
+    /// The input was protected with permissions only (an empty password); the output carries
+    /// no protection.
+    pub decrypted: bool,
+}
+
+impl Rewritten {
+    /// Delivers `chosen` to `output` and says what it is.
+    pub(crate) fn deliver(
+        source: &Source,
+        chosen: &Path,
+        output: &Path,
+        passed: &Passed,
+        methods: Vec<&'static str>,
+    ) -> Result<Self, GhostscriptError> {
+        let bytes_after = std::fs::metadata(chosen)?.len();
+        deliver(chosen, output)?;
+        Ok(Self {
+            bytes_before: source.bytes,
+            bytes_after,
+            pages: source.pages,
+            similarity: passed.similarity,
+            methods,
+            decrypted: source.permissions_only,
+        })
+    }
+}
