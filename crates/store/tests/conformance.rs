@@ -2,6 +2,9 @@
 //! blob backend. PostgreSQL comes from `SCANPRO_TEST_POSTGRES_URL` (default: the local server);
 //! each run creates and drops its own database. An unreachable server fails the run.
 
+#[path = "support/postgres.rs"]
+mod postgres_support;
+
 use chrono::{Duration, Utc};
 use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
 use scanpro_core::{ErrorCode, FileId, JobId, OwnerId, ToolError};
@@ -25,26 +28,7 @@ async fn sqlite() -> TestDb {
 }
 
 async fn postgres() -> TestDb {
-    let admin_url = std::env::var("SCANPRO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required for the conformance suite: {e}"));
-    // Databases left by earlier test processes go now (this process's own are in use).
-    let mine = format!("scanpro_test_{}_", std::process::id());
-    let stale: Vec<(String,)> =
-        sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE 'scanpro_test_%'")
-            .fetch_all(&admin)
-            .await
-            .unwrap();
-    for (old,) in stale.into_iter().filter(|(name,)| !name.starts_with(&mine)) {
-        let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {old}"))).await;
-    }
-    let name = format!("{mine}{}", uuid::Uuid::new_v4().simple());
-    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
-    let base = admin_url.rsplit_once('/').unwrap().0;
-    let url = format!("{base}/{name}");
+    let url = postgres_support::empty_postgres_database().await;
     let meta = Meta::connect(&url).await.unwrap();
     meta.migrate().await.unwrap();
     assert_eq!(meta.backend(), Backend::Postgres);

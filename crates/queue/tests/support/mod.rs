@@ -8,7 +8,6 @@
 #![allow(dead_code)]
 
 use scanpro_store::Meta;
-use sqlx::Executor;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -133,30 +132,9 @@ pub async fn postgres_database() -> (Meta, String) {
     (meta, url)
 }
 
-/// The URL of a fresh, empty PostgreSQL database.
-pub async fn empty_postgres_database() -> String {
-    let admin_url = std::env::var("SCANPRO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required (set SCANPRO_TEST_POSTGRES_URL): {e}"));
-    // Databases left by earlier test processes go now (this process's own are in use).
-    let mine = format!("scanpro_qt_{}_", std::process::id());
-    let stale: Vec<(String,)> =
-        sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE 'scanpro\\_qt\\_%'")
-            .fetch_all(&admin)
-            .await
-            .unwrap();
-    for (old,) in stale.into_iter().filter(|(name,)| !name.starts_with(&mine)) {
-        let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {old}"))).await;
-    }
-    let name = format!("{mine}{}", uuid::Uuid::new_v4().simple());
-    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
-    admin.close().await;
-    let base = admin_url.rsplit_once('/').unwrap().0;
-    format!("{base}/{name}")
-}
+#[path = "../../../store/tests/support/postgres.rs"]
+mod postgres;
+pub use postgres::empty_postgres_database;
 
 /// The shared corpus (`SCANPRO_CORPUS`, default `../shared/corpus` beside the checkout).
 pub fn corpus_dir() -> PathBuf {
