@@ -10,7 +10,7 @@ import { errorBox } from './errors.js';
 import { FileList } from './files.js';
 import { t } from './i18n.js';
 import { JobPanel } from './job.js';
-import { rememberFiles, rememberJob } from './store.js';
+import { rememberFiles, rememberStartedJob } from './store.js';
 
 const THUMB_WIDTH = 160;
 
@@ -238,18 +238,11 @@ export class OrganiserPage {
     this.main.querySelector('#apply-error')?.remove();
     try {
       const job = await api.createJob([this.fileId], organiseSteps(this.pages), randomKey());
-      rememberJob({
-        id: job.id,
+      rememberStartedJob(job, {
         tool: ORGANISER.name,
         page: ORGANISER.href,
         files: this.files.entries.map((e) => e.name),
-        created_at: job.created_at,
-        expires_at: job.expires_at,
-        status: job.status,
       });
-      const url = new URL(window.location.href);
-      url.search = `?job=${encodeURIComponent(job.id)}`;
-      window.history.replaceState(null, '', url);
       this.showJob(job.id);
     } catch (error) {
       this.grid.append(errorBox(error, { onRetry: () => this.apply(), id: 'apply-error' }));

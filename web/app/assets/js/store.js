@@ -38,6 +38,23 @@ export function rememberJob(entry) {
   write(JOBS_KEY, [entry, ...others].slice(0, MAX_JOBS));
 }
 
+/** Remembers a job just started from `page` and points this page's URL at it, so a reload
+ * resumes it. */
+export function rememberStartedJob(job, { tool, page, files }) {
+  rememberJob({
+    id: job.id,
+    tool,
+    page,
+    files,
+    created_at: job.created_at,
+    expires_at: job.expires_at,
+    status: job.status,
+  });
+  const url = new URL(window.location.href);
+  url.search = `?job=${encodeURIComponent(job.id)}`;
+  window.history.replaceState(null, '', url);
+}
+
 export function updateJob(id, patch) {
   write(
     JOBS_KEY,

@@ -10,7 +10,7 @@ import { FileList } from './files.js';
 import { OptionsForm } from './form.js';
 import { t } from './i18n.js';
 import { JobPanel } from './job.js';
-import { rememberJob } from './store.js';
+import { rememberStartedJob } from './store.js';
 
 /** Parameters the page sets itself rather than asking for. */
 function hiddenParams(tool) {
@@ -123,18 +123,11 @@ export class ToolPage {
     this.refreshStart();
     try {
       const job = await api.createJob(this.files.ids(), [{ tool: this.tool.name, params }], randomKey());
-      rememberJob({
-        id: job.id,
+      rememberStartedJob(job, {
         tool: this.tool.name,
         page: toolHref(this.tool),
         files: this.files.entries.map((e) => e.name),
-        created_at: job.created_at,
-        expires_at: job.expires_at,
-        status: job.status,
       });
-      const url = new URL(window.location.href);
-      url.search = `?job=${encodeURIComponent(job.id)}`;
-      window.history.replaceState(null, '', url);
       this.showJob(job.id);
     } catch (error) {
       this.submitError = error;
