@@ -9,8 +9,7 @@ use crate::params::{check, parse, schema};
 use crate::step::{Input, Output, StepResult};
 use scanpro_core::ToolError;
 use scanpro_core::params::{
-    ConvertOfficeParams, OfficeTarget, OfficeToPdfParams, PageToPdfParams, PdfImportTarget, PdfToOfficeParams,
-    PdfaLevel, page_selection,
+    ConvertOfficeParams, OfficeToPdfParams, PageToPdfParams, PdfToOfficeParams, PdfaLevel, page_selection,
 };
 use scanpro_engines::office::{self, ConvertOptions, ConvertRequest, TargetFormat};
 use serde_json::json;
@@ -119,13 +118,7 @@ fn markdown_to_pdf(step: EngineStep<'_>) -> StepFuture<'_> {
 fn pdf_to_office(step: EngineStep<'_>) -> StepFuture<'_> {
     Box::pin(async move {
         let params: PdfToOfficeParams = parse(step.params)?;
-        let to = match params.to {
-            PdfImportTarget::Docx => TargetFormat::Docx,
-            PdfImportTarget::Odt => TargetFormat::Odt,
-            PdfImportTarget::Pptx => TargetFormat::Pptx,
-            PdfImportTarget::Odp => TargetFormat::Odp,
-            PdfImportTarget::Odg => TargetFormat::Odg,
-        };
+        let to = target_format(params.to)?;
         convert_each(&step, step.inputs, &ConvertRequest::new(to)).await
     })
 }
@@ -133,23 +126,15 @@ fn pdf_to_office(step: EngineStep<'_>) -> StepFuture<'_> {
 fn convert_office(step: EngineStep<'_>) -> StepFuture<'_> {
     Box::pin(async move {
         let params: ConvertOfficeParams = parse(step.params)?;
-        let to = match params.to {
-            OfficeTarget::Docx => TargetFormat::Docx,
-            OfficeTarget::Doc => TargetFormat::Doc,
-            OfficeTarget::Odt => TargetFormat::Odt,
-            OfficeTarget::Rtf => TargetFormat::Rtf,
-            OfficeTarget::Txt => TargetFormat::Txt,
-            OfficeTarget::Xlsx => TargetFormat::Xlsx,
-            OfficeTarget::Xls => TargetFormat::Xls,
-            OfficeTarget::Ods => TargetFormat::Ods,
-            OfficeTarget::Csv => TargetFormat::Csv,
-            OfficeTarget::Pptx => TargetFormat::Pptx,
-            OfficeTarget::Ppt => TargetFormat::Ppt,
-            OfficeTarget::Odp => TargetFormat::Odp,
-            OfficeTarget::Odg => TargetFormat::Odg,
-        };
+        let to = target_format(params.to)?;
         convert_each(&step, step.inputs, &ConvertRequest::new(to)).await
     })
+}
+
+/// The engine's target for a format named in the parameters: both name formats by extension.
+fn target_format(to: impl serde::Serialize) -> Result<TargetFormat, ToolError> {
+    let name = serde_json::to_value(to).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    name.parse::<TargetFormat>().map_err(ToolError::from)
 }
 
 fn page_request(params: &PageToPdfParams) -> ConvertRequest {
@@ -238,6 +223,27 @@ mod tests {
         assert!(page.contains("<table>"));
         assert!(page.contains("<del>gone</del>"));
         assert!(page.contains("<code>code</code>"));
+    }
+
+    #[test]
+    fn every_format_a_parameter_names_is_an_engine_target() {
+        use scanpro_core::params::{OfficeTarget, PdfImportTarget};
+        let office: Vec<OfficeTarget> = serde_json::from_value(json!([
+            "docx", "doc", "odt", "rtf", "txt", "xlsx", "xls", "ods", "csv", "pptx", "ppt", "odp", "odg"
+        ]))
+        .unwrap();
+        for to in office {
+            assert_eq!(target_format(to).unwrap().extension(), serde_json::to_value(to).unwrap());
+        }
+        for to in [
+            PdfImportTarget::Docx,
+            PdfImportTarget::Odt,
+            PdfImportTarget::Pptx,
+            PdfImportTarget::Odp,
+            PdfImportTarget::Odg,
+        ] {
+            assert_eq!(target_format(to).unwrap().extension(), serde_json::to_value(to).unwrap());
+        }
     }
 
     #[test]
