@@ -6,6 +6,9 @@
 //! `/readyz` say whether the engine can work; `/metrics` is Prometheus text. At most
 //! `concurrency` steps run at once and `queue` more wait; beyond that the answer is `429` with
 //! `Retry-After`, given before a byte of the documents is read.
+//!
+//! With a token configured (`engine_token`), steps and metrics need `Authorization: Bearer
+//! <token>`; the health routes stay open for probes and say nothing about documents.
 
 use crate::error::ApiError;
 use crate::files::next_field;
@@ -21,6 +24,7 @@ use scanpro_core::{ErrorCode, ToolError};
 use scanpro_engines::progress::ProgressFn;
 use scanpro_pipeline::remote::{KEEP_ALIVE, SentFile, ServiceEvent};
 use scanpro_tools::{Engine, Input, LocalEngines, StepResult};
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -40,6 +44,9 @@ pub struct ServiceSettings {
     pub max_upload_bytes: u64,
     /// Where requests' documents are kept while they run.
     pub work_dir: PathBuf,
+    /// The bearer token callers must present for steps and metrics; `None`: no check (only on
+    /// loopback, which `scanpro engine` enforces).
+    pub token: Option<String>,
 }
 
 /// What the service's handlers share.
@@ -82,15 +89,47 @@ impl EngineService {
 }
 
 pub fn router(service: Arc<EngineService>) -> Router {
-    Router::new()
+    let guarded = Router::new()
         .route("/v1/steps/{tool}", post(run_step))
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn_with_state(service.clone(), require_token));
+    Router::new()
+        .merge(guarded)
         .route("/healthz", get(health))
         .route("/readyz", get(health))
-        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::disable())
         .fallback(crate::error::not_found)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(service)
+}
+
+/// Refuses a request without the service's bearer token, before its body is read.
+async fn require_token(
+    State(service): State<Arc<EngineService>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(expected) = &service.settings.token else { return next.run(request).await };
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    // Digests compared, so the time taken says nothing about how much of the token matched.
+    let digest = |token: &str| Sha256::digest(token.as_bytes());
+    match presented {
+        Some(token) if digest(token) == digest(expected) => next.run(request).await,
+        _ => {
+            service.counters.rejected.fetch_add(1, Relaxed);
+            let mut response = ApiError::new(
+                ErrorCode::Unauthorized,
+                "this engine service needs its token: Authorization: Bearer <engine_token>",
+            )
+            .into_response();
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response
+        }
+    }
 }
 
 async fn health(State(service): State<Arc<EngineService>>) -> Response {

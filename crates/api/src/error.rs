@@ -34,9 +34,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         InvalidParams | BadRequest => StatusCode::BAD_REQUEST,
         UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | DeliveryLimit => StatusCode::UNPROCESSABLE_ENTITY,
+        EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | LocalReference | DeliveryLimit => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         NotFound => StatusCode::NOT_FOUND,
+        Unauthorized => StatusCode::UNAUTHORIZED,
         Conflict | Cancelled => StatusCode::CONFLICT,
         StepTimeout | EngineTimeout => StatusCode::GATEWAY_TIMEOUT,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,

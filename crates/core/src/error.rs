@@ -20,6 +20,9 @@ pub enum ErrorCode {
     InvalidPdf,
     /// The upload exceeds the configured size limit.
     FileTooLarge,
+    /// The document refers to a file on the server (a linked image, an included file), which is
+    /// never read.
+    LocalReference,
     /// The document exceeds a processing limit (pages, decompressed size, memory).
     ResourceLimit,
     /// The resource does not exist or belongs to someone else.
@@ -40,6 +43,8 @@ pub enum ErrorCode {
     Busy,
     /// Too many requests from this client.
     RateLimited,
+    /// Missing or wrong credentials (an engine service's token).
+    Unauthorized,
     /// Anything unexpected. Logged with its chain; never shown in detail.
     InternalError,
 }
@@ -55,6 +60,7 @@ impl ErrorCode {
             Self::InvalidPdf => "invalid_pdf",
             Self::FileTooLarge => "file_too_large",
             Self::ResourceLimit => "resource_limit",
+            Self::LocalReference => "local_reference",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::StepTimeout => "step_timeout",
@@ -64,6 +70,7 @@ impl ErrorCode {
             Self::Unavailable => "unavailable",
             Self::Busy => "busy",
             Self::RateLimited => "rate_limited",
+            Self::Unauthorized => "unauthorized",
             Self::InternalError => "internal_error",
         }
     }

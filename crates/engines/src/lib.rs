@@ -5,6 +5,8 @@
 //!   own process group, a private temp dir removed with it, resource limits, a parent-death
 //!   signal, a deadline, a bounded stderr tail; timeout, cancel and drop kill the whole group.
 //!   [`Subprocess::spawn`] starts long-lived children (warm engines) under the same rules.
+//! - [`sandbox`]: the Landlock ruleset every child runs under: the system, its temp dir and the
+//!   files it was granted, no network.
 //! - [`ghostscript`]: compress, PDF/A and grayscale rewrites (Ghostscript and qpdf), each output
 //!   checked against its input.
 //! - [`office`]: LibreOffice conversions through a pool of warm instances.
@@ -16,5 +18,6 @@ pub mod ocr;
 pub mod office;
 pub mod process;
 pub mod progress;
+pub mod sandbox;
 
 pub use process::{Limits, ProcessError, ProcessOutput, RunningProcess, Subprocess};

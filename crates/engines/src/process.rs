@@ -4,10 +4,13 @@
 //! process group (so helpers it forks die with it), `PR_SET_PDEATHSIG` (so it dies if ScanPro
 //! does), rlimits, a clean environment and a fresh temp dir as `HOME`/`TMPDIR`. The future returned
 //! by [`Subprocess::run`] owns the group: when it times out or is dropped (a cancelled job), the
-//! whole group is killed and the temp dir removed.
+//! whole group is killed and the temp dir removed. Every child runs confined by the
+//! [`sandbox`](crate::sandbox): the system, its temp dir and the files it was granted.
 
+use crate::sandbox::{self, Grants, SandboxError};
 use bytes::Bytes;
 use std::ffi::OsString;
+use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -40,6 +43,9 @@ pub struct Subprocess {
     limits: Limits,
     max_stdout: usize,
     stderr_lines: Option<LineCallback>,
+    grants: Grants,
+    /// Whether the grants of the task, thread or process starting the child apply too.
+    ambient_grants: bool,
 }
 
 /// Receives each line a child writes to stderr while it runs (see [`Subprocess::on_stderr_line`]).
@@ -78,6 +84,8 @@ pub enum ProcessError {
     OutputTooLarge { program: String, limit: usize },
     #[error("i/o with {program} failed: {source}")]
     Io { program: String, source: std::io::Error },
+    #[error("{program} was not started: {source}")]
+    Sandbox { program: String, source: SandboxError },
 }
 
 impl Subprocess {
@@ -91,7 +99,29 @@ impl Subprocess {
             limits: Limits::default(),
             max_stdout: 64 * 1024 * 1024,
             stderr_lines: None,
+            grants: Grants::default(),
+            ambient_grants: true,
         }
+    }
+
+    /// Lets the child read `path` (a file, or everything beneath a directory).
+    pub fn allow_read(mut self, path: impl Into<PathBuf>) -> Self {
+        self.grants = self.grants.read(path);
+        self
+    }
+
+    /// Lets the child create, write and remove files beneath `path`.
+    pub fn allow_write(mut self, path: impl Into<PathBuf>) -> Self {
+        self.grants = self.grants.write(path);
+        self
+    }
+
+    /// Confines the child to `grants` alone, whatever the task starting it may use: for
+    /// long-lived engines, which outlive the job that happened to start them.
+    pub fn confine_to(mut self, grants: Grants) -> Self {
+        self.grants = grants;
+        self.ambient_grants = false;
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
@@ -138,9 +168,11 @@ impl Subprocess {
     }
 
     /// The command with everything but its stdio: clean environment, `temp` as `HOME`, `TMPDIR`
-    /// and working directory, its own process group, and (before exec) the parent-death signal
-    /// and the rlimits.
-    fn command(&self, temp: &Path) -> tokio::process::Command {
+    /// and working directory, its own process group, and (before exec) the parent-death signal,
+    /// the rlimits and the sandbox. The returned ruleset must live until the child is spawned.
+    fn command(&self, temp: &Path) -> Result<(tokio::process::Command, Option<OwnedFd>), ProcessError> {
+        let ruleset = sandbox::prepare(&self.program, temp, &self.grants, self.ambient_grants)
+            .map_err(|source| ProcessError::Sandbox { program: self.name(), source })?;
         let mut command = tokio::process::Command::new(&self.program);
         command
             .args(&self.args)
@@ -153,14 +185,24 @@ impl Subprocess {
             .current_dir(temp)
             .process_group(0)
             .kill_on_drop(true);
-        let limits = self.limits;
-        let parent = std::process::id();
-        // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
-        // system calls (prctl, setrlimit, getppid).
-        unsafe {
-            command.pre_exec(move || prepare_child(limits, parent));
+        if sandbox::mode() == sandbox::SandboxMode::Off {
+            command.env(sandbox::MODE_ENV, "off");
         }
-        command
+        let limits = self.limits;
+        let parent = nix::unistd::getpid();
+        let ruleset_fd = sandbox::raw(&ruleset);
+        // SAFETY: the closure runs in the forked child before exec; it makes only
+        // async-signal-safe system calls and allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                prepare_child(limits, parent)?;
+                match ruleset_fd {
+                    Some(fd) => sandbox::enforce(fd),
+                    None => Ok(()),
+                }
+            });
+        }
+        Ok((command, ruleset))
     }
 
     /// Runs the child to completion. Timeout and drop kill its whole process group.
@@ -168,12 +210,13 @@ impl Subprocess {
         let name = self.name();
         let io_error = |source| ProcessError::Io { program: name.clone(), source };
         let temp = tempfile::Builder::new().prefix("scanpro-proc-").tempdir().map_err(io_error)?;
-        let mut command = self.command(temp.path());
+        let (mut command, ruleset) = self.command(temp.path())?;
         command
             .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().map_err(|source| ProcessError::Spawn { program: name.clone(), source })?;
+        drop(ruleset);
         let group = GroupGuard(child.id().map(|pid| pid as i32));
 
         let stdin = child.stdin.take();
@@ -248,9 +291,10 @@ impl Subprocess {
             .prefix("scanpro-proc-")
             .tempdir()
             .map_err(|source| ProcessError::Io { program: program.clone(), source })?;
-        let mut command = self.command(temp.path());
+        let (mut command, ruleset) = self.command(temp.path())?;
         command.stdin(if piped { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().map_err(|source| ProcessError::Spawn { program: program.clone(), source })?;
+        drop(ruleset);
         let pid = child.id().expect("a child that was just started has a pid");
         let group = GroupGuard(Some(pid as i32));
         let tail = SharedTail::default();
@@ -386,15 +430,11 @@ impl Drop for GroupGuard {
     }
 }
 
-fn prepare_child(limits: Limits, parent: u32) -> std::io::Result<()> {
-    // SAFETY: prctl with PR_SET_PDEATHSIG takes plain integers.
-    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+fn prepare_child(limits: Limits, parent: nix::unistd::Pid) -> std::io::Result<()> {
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
     // The parent may have died before the death signal was armed.
-    // SAFETY: getppid has no preconditions.
-    if unsafe { libc::getppid() } as u32 != parent {
-        return Err(std::io::Error::other("the parent process is gone"));
+    if nix::unistd::getppid() != parent {
+        return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
     }
     use nix::sys::resource::{Resource, setrlimit};
     let set = |resource, value: Option<u64>| match value {

@@ -123,7 +123,13 @@ fn with_lopdf(input: &Path, out: &Path) -> Result<RepairReport, ToolError> {
 /// Method 2: qpdf rewrites the file, then lopdf cleans its output up.
 fn with_qpdf(input: &Path, out: &Path, scratch: &Path) -> Result<RepairReport, String> {
     let rewritten = scratch.join("qpdf.pdf");
-    let run = Subprocess::new("qpdf").arg(input).arg(&rewritten).timeout(QPDF_TIMEOUT).run_blocking();
+    let run = Subprocess::new("qpdf")
+        .arg(input)
+        .arg(&rewritten)
+        .allow_read(input)
+        .allow_write(scratch)
+        .timeout(QPDF_TIMEOUT)
+        .run_blocking();
     let output = run.map_err(|e| process_failure("qpdf", e))?;
     // qpdf exits 3 when it succeeded with warnings: the usual case for a damaged file.
     if !matches!(output.status.code(), Some(0 | 3)) {
@@ -151,6 +157,8 @@ fn with_ghostscript(input: &Path, out: &Path, scratch: &Path) -> Result<RepairRe
         .args(["-dSAFER", "-dBATCH", "-dNOPAUSE", "-dQUIET", "-sDEVICE=pdfwrite"])
         .arg(output_arg)
         .arg(input)
+        .allow_read(input)
+        .allow_write(scratch)
         .timeout(GHOSTSCRIPT_TIMEOUT)
         .run_blocking();
     let output = run.map_err(|e| process_failure("Ghostscript", e))?;
@@ -190,7 +198,7 @@ fn paints_anything(doc: &Document) -> bool {
 /// Whether `out` opens with pages, and, when qpdf is installed, passes `qpdf --check`.
 fn verify(out: &Path) -> Result<(), String> {
     open_unguarded(out).map_err(|e| format!("the rewritten file does not open ({})", e.message))?;
-    match Subprocess::new("qpdf").arg("--check").arg(out).timeout(QPDF_TIMEOUT).run_blocking() {
+    match Subprocess::new("qpdf").arg("--check").arg(out).allow_read(out).timeout(QPDF_TIMEOUT).run_blocking() {
         Ok(check) if check.status.code() == Some(0) => Ok(()),
         Ok(check) => Err(format!("the rewritten file fails qpdf --check ({})", last_line(&check, "qpdf"))),
         Err(ProcessError::Spawn { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -200,7 +208,13 @@ fn verify(out: &Path) -> Result<(), String> {
 
 /// The page count qpdf reads, if it reads the file at all.
 fn qpdf_page_count(input: &Path) -> Option<u32> {
-    let output = Subprocess::new("qpdf").arg("--show-npages").arg(input).timeout(QPDF_TIMEOUT).run_blocking().ok()?;
+    let output = Subprocess::new("qpdf")
+        .arg("--show-npages")
+        .arg(input)
+        .allow_read(input)
+        .timeout(QPDF_TIMEOUT)
+        .run_blocking()
+        .ok()?;
     String::from_utf8_lossy(&output.stdout).trim().parse().ok().filter(|_| matches!(output.status.code(), Some(0 | 3)))
 }
 

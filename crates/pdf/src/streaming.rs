@@ -35,12 +35,16 @@ pub fn is_large(inputs: &[PathBuf]) -> bool {
 
 const QPDF_TIMEOUT: Duration = Duration::from_secs(3600);
 
-fn qpdf(args: Vec<std::ffi::OsString>) -> Result<String, ToolError> {
-    let output = Subprocess::new("qpdf")
-        .args(args)
-        .timeout(QPDF_TIMEOUT)
-        .run_blocking()
-        .map_err(|e| ToolError::internal(format!("qpdf: {e}")))?;
+/// Runs qpdf with `args`; it may read `inputs` and write beside `out`.
+fn qpdf(args: Vec<std::ffi::OsString>, inputs: &[&Path], out: Option<&Path>) -> Result<String, ToolError> {
+    let mut command = Subprocess::new("qpdf").args(args).timeout(QPDF_TIMEOUT);
+    for input in inputs {
+        command = command.allow_read(*input);
+    }
+    if let Some(out) = out {
+        command = command.allow_write(parent_dir(out));
+    }
+    let output = command.run_blocking().map_err(|e| ToolError::internal(format!("qpdf: {e}")))?;
     match output.status.code() {
         // 3: success with warnings (a damaged file read leniently).
         Some(0 | 3) => Ok(String::from_utf8_lossy(&output.stdout).into_owned()),
@@ -51,6 +55,11 @@ fn qpdf(args: Vec<std::ffi::OsString>) -> Result<String, ToolError> {
     }
 }
 
+/// The directory a file is written in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
 /// qpdf names the file in its messages; the user knows which file it was.
 fn scrub(message: &str) -> String {
     message.rsplit_once(": ").map_or(message, |(_, why)| why).to_owned()
@@ -58,7 +67,8 @@ fn scrub(message: &str) -> String {
 
 /// Refuses encrypted inputs the way [`crate::open()`] does.
 fn refuse_encrypted(input: &Path) -> Result<(), ToolError> {
-    let encrypted = Subprocess::new("qpdf").arg("--is-encrypted").arg(input).timeout(QPDF_TIMEOUT).run_blocking();
+    let encrypted =
+        Subprocess::new("qpdf").arg("--is-encrypted").arg(input).allow_read(input).timeout(QPDF_TIMEOUT).run_blocking();
     match encrypted.map(|o| o.status.code()) {
         Ok(Some(0)) => Err(ToolError::new(
             ErrorCode::EncryptedInput,
@@ -70,7 +80,7 @@ fn refuse_encrypted(input: &Path) -> Result<(), ToolError> {
 
 pub fn page_count(input: &Path) -> Result<u32, ToolError> {
     refuse_encrypted(input)?;
-    let text = qpdf(vec!["--show-npages".into(), input.into()])?;
+    let text = qpdf(vec!["--show-npages".into(), input.into()], &[input], None)?;
     text.trim().parse().map_err(|_| ToolError::new(ErrorCode::InvalidPdf, "the PDF has no readable page count"))
 }
 
@@ -88,7 +98,8 @@ pub fn merge(inputs: &[PathBuf], order: &[usize], out: &Path) -> Result<(), Tool
         args.push(inputs[index].clone().into());
     }
     args.extend(["--".into(), out.into()]);
-    qpdf(args).map(drop)
+    let reads: Vec<&Path> = order.iter().map(|&index| inputs[index].as_path()).collect();
+    qpdf(args, &reads, Some(out)).map(drop)
 }
 
 /// Writes the `pages` of `input`, in that order, to `out`.
@@ -102,12 +113,12 @@ pub fn select(input: &Path, pages: &[u32], out: &Path) -> Result<(), ToolError> 
         "--".into(),
         out.into(),
     ];
-    qpdf(args).map(drop)
+    qpdf(args, &[input], Some(out)).map(drop)
 }
 
 /// Adds `angle` (90, 180, 270) to the rotation of `pages` (all when empty).
 pub fn rotate(input: &Path, angle: i32, pages: &[u32], out: &Path) -> Result<(), ToolError> {
     refuse_encrypted(input)?;
     let spec = if pages.is_empty() { format!("+{angle}") } else { format!("+{angle}:{}", ranges(pages)) };
-    qpdf(vec![format!("--rotate={spec}").into(), input.into(), out.into()]).map(drop)
+    qpdf(vec![format!("--rotate={spec}").into(), input.into(), out.into()], &[input], Some(out)).map(drop)
 }

@@ -57,14 +57,23 @@ pub struct EngineClient {
 
 impl EngineClient {
     /// A client of the service at `base` (`http://host:port`).
-    pub fn new(base: &str) -> Result<Self, String> {
+    /// With `token`, every request carries `Authorization: Bearer <token>`.
+    pub fn new(base: &str, token: Option<&str>) -> Result<Self, String> {
         let base = base.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(format!("engine URL {base:?} must start with http:// or https://"));
         }
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = token {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| "engine_token must be printable ASCII".to_owned())?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         // No overall timeout: a step lasts as long as its engine needs (the worker bounds it);
         // the keep-alive lines show the service is still there.
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .connect_timeout(Duration::from_secs(5))
             .read_timeout(KEEP_ALIVE * 10)
             .build()

@@ -12,6 +12,7 @@
 use crate::remote::EngineClient;
 use scanpro_core::{ErrorCode, ToolError};
 use scanpro_engines::progress::ProgressFn;
+use scanpro_engines::sandbox::{self, Grants};
 use scanpro_engines::{Limits, ProcessError, Subprocess};
 use scanpro_tools::{Engine, EngineStatus, Input, LocalEngines, Output, StepResult};
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,9 @@ pub enum StepReply {
 impl StepRequest {
     /// Runs the request in this process: the body of `scanpro step-exec`.
     pub fn run_here(self) -> StepReply {
+        // Programs the tool runs (qpdf, pdftoppm) may open the step's files; in a step process
+        // they inherit its confinement instead.
+        sandbox::grant_process(&self.grants());
         if let Some(bytes) = self.large_input_bytes {
             scanpro_pdf::streaming::set_large_input_bytes(bytes);
         }
@@ -97,6 +101,13 @@ impl StepRequest {
                 StepReply::Failed(ToolError::internal(format!("{} failed unexpectedly on this input", self.tool)))
             }
         }
+    }
+}
+
+impl StepRequest {
+    /// What the step may touch: its inputs, and its output directory.
+    fn grants(&self) -> Grants {
+        self.inputs.iter().fold(Grants::new().write(&self.out_dir), |grants, input| grants.read(&input.path))
     }
 }
 
@@ -173,7 +184,14 @@ async fn run_in_child(
 ) -> Result<StepResult, ToolError> {
     let tool = request.tool.clone();
     let body = serde_json::to_vec(&request).map_err(|e| ToolError::internal(e.to_string()))?;
-    let child = Subprocess::new(exe).arg("step-exec").stdin(body).timeout(timeout).limits(limits).run().await;
+    let child = Subprocess::new(exe)
+        .arg("step-exec")
+        .stdin(body)
+        .timeout(timeout)
+        .limits(limits)
+        .confine_to(request.grants())
+        .run()
+        .await;
     let output = match child {
         Ok(output) => output,
         Err(ProcessError::Timeout { after, .. }) => {

@@ -210,6 +210,8 @@ pub fn list_tools() -> anyhow::Result<()> {
 
 /// Reads a [`StepRequest`] on stdin, runs it, writes the reply on stdout.
 pub fn step_exec() -> anyhow::Result<()> {
+    // The worker started this process confined to the step's files; its children inherit that.
+    scanpro_engines::sandbox::mark_confined();
     let mut body = Vec::new();
     std::io::stdin().read_to_end(&mut body)?;
     let request: StepRequest = serde_json::from_slice(&body)?;

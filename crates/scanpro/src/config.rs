@@ -11,6 +11,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use scanpro_engines::ghostscript::GhostscriptConfig;
 use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::OfficeConfig;
+use scanpro_engines::sandbox::SandboxMode;
 use scanpro_tools::{Engine, EngineSettings};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -81,6 +82,10 @@ pub struct Config {
     /// An engine step (conversion, compression, OCR) is stopped after this long, whatever the
     /// document; engines set tighter deadlines from its size.
     pub engine_step_ceiling_secs: u64,
+    /// `landlock`: every engine and step process can read only the system, its own job's files
+    /// and its temp dir, and reach no network; where the kernel lacks Landlock they do not start.
+    /// `off`: only where engines are isolated otherwise (a pod of their own without the data).
+    pub engine_sandbox: SandboxMode,
     /// Call this `scanpro engine libreoffice` service (`http://host:port`) instead of running
     /// LibreOffice here.
     pub libreoffice_url: Option<String>,
@@ -88,6 +93,10 @@ pub struct Config {
     pub ghostscript_url: Option<String>,
     /// Call this `scanpro engine ocr` service instead of running OCRmyPDF here.
     pub ocr_url: Option<String>,
+    /// Shared secret between workers and `scanpro engine` services: services refuse steps and
+    /// metrics without `Authorization: Bearer <token>`, and refuse to start on a non-loopback
+    /// address without one; workers send it.
+    pub engine_token: Option<String>,
     /// `scanpro engine`: steps run at once; 0 means one per CPU core.
     pub engine_concurrency: usize,
     /// `scanpro engine`: steps waiting beyond those running; more are refused with `429`.
@@ -134,9 +143,11 @@ impl Default for Config {
             ocr_jobs: 0,
             ocr_timeout_per_page_secs: 60,
             engine_step_ceiling_secs: 1800,
+            engine_sandbox: SandboxMode::Landlock,
             libreoffice_url: None,
             ghostscript_url: None,
             ocr_url: None,
+            engine_token: None,
             engine_concurrency: 0,
             engine_queue: 8,
             rate_limit_per_minute: 0,
@@ -173,6 +184,7 @@ impl Config {
             .extract()
             .context("invalid configuration")?;
         config.check()?;
+        scanpro_engines::sandbox::set_mode(config.engine_sandbox);
         // Steps run in child processes with their own working directory: paths must be absolute.
         let mut config = config;
         config.data_dir = std::path::absolute(&config.data_dir).context("resolving data_dir")?;
@@ -274,6 +286,9 @@ impl Config {
         let mut shown = self.clone();
         for url in [&mut shown.database_url, &mut shown.redis_url, &mut shown.storage_url].into_iter().flatten() {
             *url = redact_url(url);
+        }
+        if let Some(token) = &mut shown.engine_token {
+            *token = "(hidden)".into();
         }
         shown.database_url.get_or_insert_with(|| self.database_url());
         shown.storage_url.get_or_insert_with(|| format!("file://{}", self.blob_dir().display()));

@@ -14,7 +14,9 @@ pub async fn routes(config: &Config) -> anyhow::Result<EngineRoutes> {
     let mut remote = BTreeMap::new();
     for (engine, url) in config.engine_urls() {
         if let Some(url) = url {
-            let client = EngineClient::new(url).map_err(anyhow::Error::msg).with_context(|| format!("{engine}_url"))?;
+            let client = EngineClient::new(url, config.engine_token.as_deref())
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("{engine}_url"))?;
             remote.insert(engine, client);
         }
     }
@@ -27,6 +29,12 @@ pub async fn routes(config: &Config) -> anyhow::Result<EngineRoutes> {
 /// `scanpro engine NAME`: serves one engine over HTTP until SIGTERM or SIGINT.
 pub fn serve(config: Config, engine: Engine) -> anyhow::Result<()> {
     crate::serve::init_logging(&config);
+    if config.engine_token.is_none() && !config.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "an engine service on {} would run anyone's documents: set engine_token (SCANPRO_ENGINE_TOKEN) here and on the workers, or listen on loopback",
+            config.listen
+        );
+    }
     tokio::runtime::Runtime::new()?.block_on(async {
         let work_dir = config.work_dir().join(format!("engine-{engine}"));
         std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
@@ -36,6 +44,7 @@ pub fn serve(config: Config, engine: Engine) -> anyhow::Result<()> {
             queue: config.engine_queue,
             max_upload_bytes: config.max_upload_mb * 1024 * 1024,
             work_dir,
+            token: config.engine_token.clone(),
         };
         let service = EngineService::new(engine, engines.clone(), settings);
         let listener =

@@ -13,6 +13,7 @@ use scanpro_engines::ghostscript::GhostscriptConfig;
 use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::{OfficeConfig, OfficePool};
 use scanpro_engines::progress::ProgressFn;
+use scanpro_engines::sandbox::Grants;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::path::Path;
@@ -202,5 +203,7 @@ pub async fn run_engine(
         return Err(ToolError::internal(format!("{tool_name} is not an engine tool")));
     };
     check_inputs(tool, inputs)?;
-    run(EngineStep { params, inputs, out_dir, engines, progress }).await
+    // The engine's programs may open this step's inputs and its output directory, nothing else.
+    let grants = inputs.iter().fold(Grants::new().write(out_dir), |grants, input| grants.read(&input.path));
+    scanpro_engines::sandbox::scope(grants, run(EngineStep { params, inputs, out_dir, engines, progress })).await
 }

@@ -20,6 +20,7 @@
 
 use super::GhostscriptConfig;
 use super::GhostscriptError;
+use super::confined;
 use super::inspect::{Source, image_inventory, inspect};
 use super::programs::{Programs, Run, jpeg_distiller_params, last_words};
 use super::rewrite::{Scratch, deliver, deliver_original, pack};
@@ -240,7 +241,7 @@ pub async fn compress(
 ) -> Result<CompressReport, ToolError> {
     params.validate()?;
     let target = params.target_bytes()?;
-    Ok(run(config, input, output, params.level, target).await?)
+    Ok(confined(input, output, run(config, input, output, params.level, target)).await?)
 }
 
 /// The best candidate so far.

@@ -4,6 +4,7 @@
 
 use super::GhostscriptConfig;
 use super::GhostscriptError;
+use super::confined;
 use super::inspect::inspect;
 use super::programs::{Programs, jpeg_distiller_params, last_words};
 use super::rewrite::{Rewritten, Scratch, pack};
@@ -29,7 +30,7 @@ pub async fn grayscale(
     params: &GrayscaleParams,
 ) -> Result<GrayscaleReport, ToolError> {
     params.validate()?;
-    Ok(run(config, input, output).await?)
+    Ok(confined(input, output, run(config, input, output)).await?)
 }
 
 async fn run(config: &GhostscriptConfig, input: &Path, output: &Path) -> Result<GrayscaleReport, GhostscriptError> {

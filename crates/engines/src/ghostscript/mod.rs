@@ -1,7 +1,7 @@
 //! Whole-document rewrites through Ghostscript and qpdf: `compress`, `pdfa`, `grayscale`.
 //!
-//! Ghostscript always runs with `-dSAFER` (it reads only the files named on its command line),
-//! writes to a file in a private scratch directory beside the output, and runs under the
+//! Ghostscript always runs with `-dSAFER` (it reads only the files named on its command line)
+//! inside the sandbox (it can open only the input and the directory of the output), writes to a file in a private scratch directory beside the output, and runs under the
 //! configured deadline and memory limit through the one subprocess runner; dropping a tool's
 //! future kills whatever it is running. Its exit status is not trusted: every output is checked
 //! with qpdf and poppler against the input before it is delivered (see [`verify`]).
@@ -35,3 +35,14 @@ pub use grayscale::{GrayscaleReport, grayscale};
 pub use pdfa::{PdfaReport, pdfa};
 pub use programs::{Versions, available};
 pub use rewrite::Rewritten;
+
+use std::future::Future;
+use std::path::Path;
+
+/// Runs a tool with its programs confined to `input` and the directory of `output` (where the
+/// scratch directory is), on top of what the step already grants.
+async fn confined<F: Future>(input: &Path, output: &Path, tool: F) -> F::Output {
+    let output_dir = output.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let grants = crate::sandbox::Grants::ambient().read(input).write(output_dir);
+    crate::sandbox::scope(grants, tool).await
+}

@@ -9,6 +9,7 @@
 
 use super::GhostscriptConfig;
 use super::GhostscriptError;
+use super::confined;
 use super::inspect::inspect;
 use super::programs::{Programs, jpeg_distiller_params, last_words};
 use super::rewrite::{Rewritten, Scratch, redraw};
@@ -43,7 +44,7 @@ pub async fn pdfa(
     params: &PdfaParams,
 ) -> Result<PdfaReport, ToolError> {
     params.validate()?;
-    Ok(run(config, input, output, params.level).await?)
+    Ok(confined(input, output, run(config, input, output, params.level)).await?)
 }
 
 async fn run(

@@ -67,6 +67,7 @@ impl From<ProcessError> for OcrError {
                 Self::ResourceLimit(format!("{program} produced more than {} MiB of output", limit / (1024 * 1024)))
             }
             ProcessError::Io { source, .. } => Self::Io(source),
+            error @ ProcessError::Sandbox { .. } => Self::Unavailable(error.to_string()),
         }
     }
 }

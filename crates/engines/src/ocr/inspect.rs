@@ -88,6 +88,7 @@ pub(crate) async fn encryption(pdf: &Path) -> Result<Encryption, OcrError> {
     let out = Subprocess::new("qpdf")
         .arg("--requires-password")
         .arg(pdf)
+        .allow_read(pdf)
         .timeout(LOOK_TIMEOUT)
         .limits(HELPER_LIMITS)
         .run()
@@ -101,7 +102,8 @@ pub(crate) async fn encryption(pdf: &Path) -> Result<Encryption, OcrError> {
 
 /// The page count of a PDF, from `pdfinfo`.
 pub(crate) async fn pdf_pages(pdf: &Path) -> Result<u32, OcrError> {
-    let out = Subprocess::new("pdfinfo").arg(pdf).timeout(LOOK_TIMEOUT).limits(HELPER_LIMITS).run().await?;
+    let out =
+        Subprocess::new("pdfinfo").arg(pdf).allow_read(pdf).timeout(LOOK_TIMEOUT).limits(HELPER_LIMITS).run().await?;
     let pages = String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|line| line.strip_prefix("Pages:"))
@@ -120,8 +122,14 @@ pub(crate) async fn pdf_pages(pdf: &Path) -> Result<u32, OcrError> {
 
 /// Whether `pdfinfo -meta` shows a PDF/A identification in the document's XMP metadata.
 pub(crate) async fn claims_pdfa(pdf: &Path) -> Result<bool, OcrError> {
-    let out =
-        Subprocess::new("pdfinfo").arg("-meta").arg(pdf).timeout(LOOK_TIMEOUT).limits(HELPER_LIMITS).run().await?;
+    let out = Subprocess::new("pdfinfo")
+        .arg("-meta")
+        .arg(pdf)
+        .allow_read(pdf)
+        .timeout(LOOK_TIMEOUT)
+        .limits(HELPER_LIMITS)
+        .run()
+        .await?;
     let meta = String::from_utf8_lossy(&out.stdout);
     Ok(out.status.success() && meta.contains("pdfaid:part"))
 }

@@ -7,6 +7,7 @@ use super::text::{extract, visible_characters};
 use super::{OcrConfig, OcrError};
 use crate::process::{Limits, ProcessOutput, Subprocess};
 use crate::progress::ProgressFn;
+use crate::sandbox::{self, Grants};
 use scanpro_core::ToolError;
 use scanpro_core::params::{OcrOutput, OcrParams, Validate};
 use serde::Serialize;
@@ -44,6 +45,18 @@ pub async fn ocr(
     params: &OcrParams,
     progress: ProgressFn,
 ) -> Result<OcrReport, ToolError> {
+    let output_dir = output.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let grants = Grants::ambient().read(input).write(output_dir);
+    sandbox::scope(grants, recognise(config, input, output, params, progress)).await
+}
+
+async fn recognise(
+    config: &OcrConfig,
+    input: &Path,
+    output: &Path,
+    params: &OcrParams,
+    progress: ProgressFn,
+) -> Result<OcrReport, ToolError> {
     params.validate()?;
     let tessdata = tessdata(config).await?;
     tessdata.check(&params.languages)?;
@@ -69,7 +82,10 @@ pub async fn ocr(
         }
         image => inspect::image_pages(&input, image)?,
     };
-    Ok(Run::prepare(config, &input, format, pages)?.execute(output, params, progress).await?)
+    let run = Run::prepare(config, &input, format, pages)?;
+    // OCRmyPDF and its helpers work in the run's directory, beside the step's own files.
+    let grants = Grants::ambient().read(&input).write(run.dir.path());
+    Ok(sandbox::scope(grants, run.execute(output, params, progress)).await?)
 }
 
 /// A run's private directory: the plugin, a link to the input, OCRmyPDF's output. Removed when

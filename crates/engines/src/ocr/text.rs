@@ -84,6 +84,7 @@ pub(crate) async fn extract(pdf: &Path, first: u32, last: u32, layout: bool) -> 
         .arg(last.to_string())
         .arg(pdf)
         .arg("-")
+        .allow_read(pdf)
         .timeout(timeout)
         .limits(HELPER_LIMITS)
         .run()

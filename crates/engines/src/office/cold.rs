@@ -7,8 +7,9 @@
 use super::OfficeError;
 use super::detect::DocumentKind;
 use super::plan::{Export, FilterValue, Plan, page_range};
-use super::profile::{copy_template, last_lines, soffice_args};
+use super::profile::{copy_template, last_lines, soffice_args, soffice_grants, sweep_stale_pipes};
 use crate::process::{ProcessError, Subprocess};
+use crate::sandbox::Grants;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -82,7 +83,11 @@ async fn run(
     out_dir: &str,
 ) -> Result<Result<PathBuf, String>, ColdFailure> {
     let out_dir = cold.dir.join(out_dir);
-    let mut command = Subprocess::new(cold.soffice).args(soffice_args(profile)).timeout(cold.timeout);
+    // The conversion's directory holds its profile, the input and the outputs: nothing else.
+    let mut command = Subprocess::new(cold.soffice)
+        .args(soffice_args(profile))
+        .timeout(cold.timeout)
+        .confine_to(soffice_grants(cold.dir));
     if let Some(import) = plan.import {
         let filter = match import.options {
             Some(options) => format!("{}:{options}", import.filter),
@@ -98,6 +103,7 @@ async fn run(
         .arg(cold.input)
         .run()
         .await;
+    sweep_stale_pipes();
     let output = match output {
         Ok(output) => output,
         Err(ProcessError::Timeout { .. }) => return Err(ColdFailure::Timeout),
@@ -133,6 +139,7 @@ async fn page_count(pdf: &Path) -> Result<u32, ColdFailure> {
     let out = Subprocess::new("qpdf")
         .arg("--show-npages")
         .arg(pdf)
+        .confine_to(Grants::new().read(pdf))
         .timeout(Duration::from_secs(60))
         .run()
         .await

@@ -23,6 +23,11 @@ pub enum OfficeError {
     /// LibreOffice (or the Python that talks to it) is not installed or cannot start.
     #[error("LibreOffice is unavailable: {0}")]
     Unavailable(String),
+    /// The document links to a file on the server, which is never read.
+    #[error(
+        "the document refers to a local file ({0}), which ScanPro never reads: embed the image or text in the document instead"
+    )]
+    LocalReference(String),
     /// The pool is shut down.
     #[error("the LibreOffice pool is shut down")]
     ShutDown,
@@ -36,6 +41,7 @@ impl OfficeError {
             Self::InvalidParams { .. } => ErrorCode::InvalidParams,
             Self::UnsupportedFormat(_) => ErrorCode::UnsupportedFormat,
             Self::EncryptedInput => ErrorCode::EncryptedInput,
+            Self::LocalReference(_) => ErrorCode::LocalReference,
             Self::Timeout { .. } => ErrorCode::EngineTimeout,
             Self::Failed(_) | Self::Io(_) => ErrorCode::InternalError,
             Self::Unavailable(_) => ErrorCode::Unavailable,

@@ -4,12 +4,18 @@
 //!
 //! The bridge lives as long as the instance: starting Python and importing `uno` costs about
 //! 0.09 s, as much as converting a small document inside a warm instance.
+//!
+//! An instance outlives the documents it converts, so it is confined to a directory of its own:
+//! its profile and an exchange folder. Each document is linked into the exchange folder for its
+//! conversion and its output moved out after, so whatever a document links to, LibreOffice can
+//! open only that document (and the system), never the data directory or another job's files.
 
 use super::OfficeError;
 use super::detect::DocumentKind;
 use super::plan::{Export, Import, page_range};
-use super::profile::{copy_template, last_lines, soffice_args};
+use super::profile::{copy_template, last_lines, soffice_args, soffice_grants, sweep_stale_pipes};
 use crate::process::{RunningProcess, Subprocess};
+use crate::sandbox::Grants;
 use scanpro_core::pages::PageSelection;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -78,25 +84,29 @@ pub(crate) struct Instance {
     answers: Lines<BufReader<ChildStdout>>,
     /// Conversions this instance answered, counted for recycling.
     pub conversions: u32,
-    /// Removed after both processes are killed (fields drop in order).
-    _profile: tempfile::TempDir,
+    /// The profile and the exchange folder; removed after both processes are killed (fields
+    /// drop in order).
+    dir: tempfile::TempDir,
 }
 
 impl Instance {
     pub async fn start(launch: &Launch) -> Result<Self, String> {
-        let profile =
-            tempfile::Builder::new().prefix("instance-").tempdir_in(&launch.root).map_err(|e| e.to_string())?;
-        copy_template(&launch.template, profile.path()).map_err(|e| format!("cannot copy the profile: {e}"))?;
+        let dir = tempfile::Builder::new().prefix("instance-").tempdir_in(&launch.root).map_err(|e| e.to_string())?;
+        let profile = dir.path().join("profile");
+        copy_template(&launch.template, &profile).map_err(|e| format!("cannot copy the profile: {e}"))?;
+        std::fs::create_dir(dir.path().join(EXCHANGE)).map_err(|e| e.to_string())?;
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let mut soffice = Subprocess::new(&launch.soffice)
-            .args(soffice_args(profile.path()))
+            .args(soffice_args(&profile))
             .arg(format!("--accept=socket,host=127.0.0.1,port={port};urp;"))
+            .confine_to(soffice_grants(dir.path()).tcp_port(port))
             .spawn()
             .map_err(|e| e.to_string())?;
         let mut bridge = Subprocess::new(&launch.python)
             .arg(&launch.bridge_script)
             .arg(port.to_string())
             .arg(launch.startup_timeout.as_secs_f64().to_string())
+            .confine_to(Grants::new().write(dir.path()).read(&launch.bridge_script).tcp_port(port))
             .spawn_piped()
             .map_err(|e| e.to_string())?;
         let (requests, stdout) = bridge.take_stdio().expect("a piped child has its stdio");
@@ -112,7 +122,7 @@ impl Instance {
         };
         match first {
             Ok(Some(line)) if line.contains("\"ready\"") => {
-                Ok(Self { soffice, bridge, requests, answers, conversions: 0, _profile: profile })
+                Ok(Self { soffice, bridge, requests, answers, conversions: 0, dir })
             }
             _ => Err(format!(
                 "the UNO bridge did not connect: {} {}",
@@ -140,10 +150,22 @@ impl Instance {
         pages: Option<&PageSelection>,
         deadline: Instant,
     ) -> Result<Answer, Broken> {
-        match tokio::time::timeout_at(deadline, self.exchange(request, pages)).await {
+        let exchange = self.dir.path().join(EXCHANGE);
+        let staged_input = exchange.join(request.input.file_name().unwrap_or_default());
+        let staged_output = exchange.join(request.output.file_name().unwrap_or_default());
+        link_or_copy(request.input, &staged_input)
+            .map_err(|e| Broken::Crashed(format!("cannot hand the document to LibreOffice: {e}")))?;
+        let staged = BridgeRequest { input: &staged_input, output: &staged_output, ..*request };
+        let answer = match tokio::time::timeout_at(deadline, self.exchange(&staged, pages)).await {
             Ok(result) => result,
             Err(_) => Err(Broken::Deadline),
+        };
+        if matches!(answer, Ok(Answer::Converted(_))) && staged_output.exists() {
+            move_file(&staged_output, request.output)
+                .map_err(|e| Broken::Crashed(format!("cannot take LibreOffice's output: {e}")))?;
         }
+        clear_dir(&exchange);
+        answer
     }
 
     async fn exchange(&mut self, request: &BridgeRequest<'_>, pages: Option<&PageSelection>) -> Result<Answer, Broken> {
@@ -217,6 +239,27 @@ impl Instance {
             let _ = self.bridge.wait().await;
         })
         .await;
+        sweep_stale_pipes();
+    }
+}
+
+/// The folder of an instance's directory that holds the one document it converts.
+const EXCHANGE: &str = "exchange";
+
+/// A hard link where the file system allows one (same volume), else a copy.
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ()))
+}
+
+fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::rename(from, to).or_else(|_| std::fs::copy(from, to).and_then(|_| std::fs::remove_file(from)))
+}
+
+/// Empties the exchange folder after a conversion (lock files and partial outputs included).
+fn clear_dir(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
     }
 }
 

@@ -4,10 +4,12 @@
 //! for the target and options, copies the input into a private directory and hands it to an idle
 //! warm instance through its UNO bridge. A crash or a deadline loses no document: it is retried
 //! once on a fresh instance, then converted by a cold `soffice --convert-to`, and only then fails
-//! with a typed error. Macros never run and documents never reach the network (see [`profile`]).
+//! with a typed error. Macros never run and documents never reach the network (see [`profile`]);
+//! every LibreOffice process is confined to its own directory (see [`instance`]).
 //!
 //! # Layout
 //! - [`detect`]: the input format from its bytes (OOXML / ODF zip, OLE2, RTF, HTML, text, PDF).
+//! - [`references`]: documents that link to local files are refused before conversion.
 //! - [`plan`]: targets, options, and the filters and filter data they become.
 //! - [`profile`]: the hardened LibreOffice profile every instance and cold process copies.
 //! - [`instance`]: one warm `soffice.bin` and its Python UNO bridge (`uno_bridge.py`).
@@ -31,6 +33,7 @@ mod instance;
 pub mod plan;
 mod pool;
 pub mod profile;
+mod references;
 
 pub use config::OfficeConfig;
 pub use detect::{DocumentKind, SourceFormat};

@@ -8,6 +8,7 @@ use super::detect::{DocumentKind, SourceFormat, detect};
 use super::instance::{Answer, BridgeRequest, Broken, Instance, Launch};
 use super::plan::{ConvertRequest, Plan};
 use super::profile::create_template;
+use super::references::refuse_local_references;
 use super::{OfficeConfig, OfficeError};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -151,6 +152,12 @@ impl OfficePool {
                 .await
                 .map_err(|e| OfficeError::Failed(e.to_string()))??
         };
+        {
+            let input = input.to_owned();
+            tokio::task::spawn_blocking(move || refuse_local_references(&input, source))
+                .await
+                .map_err(|e| OfficeError::Failed(e.to_string()))??;
+        }
         let plan = Plan::new(source, request)?;
         let job = Job::new(&self.inner.launch.root, input, &plan).await?;
         let result = self.run(&job, &plan).await;

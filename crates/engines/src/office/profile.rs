@@ -8,6 +8,7 @@
 //! - no lock files, no auto-recovery data.
 
 use crate::process::Subprocess;
+use crate::sandbox::Grants;
 use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
@@ -31,6 +32,33 @@ const SETTINGS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetFTPProxyPort" oor:op="fuse"><value>9</value></prop></item>
 </oor:items>
 "#;
+
+/// Where LibreOffice puts its single-instance pipe, whatever `TMPDIR` says.
+pub(crate) const PIPE_DIR: &str = "/tmp";
+
+/// What every soffice of ScanPro may touch besides the system: `dir` (its profile and files),
+/// and its single-instance pipe.
+pub(crate) fn soffice_grants(dir: &Path) -> Grants {
+    Grants::new().write(dir).make_sockets_in(PIPE_DIR)
+}
+
+/// Removes LibreOffice single-instance pipes nobody listens on any more. A confined soffice may
+/// create its pipe but not remove it, and a killed one never does.
+pub(crate) fn sweep_stale_pipes() {
+    use std::os::unix::fs::FileTypeExt;
+    let prefix = format!("OSL_PIPE_{}_SingleOfficeIPC_", nix::unistd::getuid());
+    for entry in std::fs::read_dir(PIPE_DIR).into_iter().flatten().flatten() {
+        let is_ours = entry.file_name().to_str().is_some_and(|name| name.starts_with(&prefix));
+        let is_socket = entry.file_type().is_ok_and(|kind| kind.is_socket());
+        if is_ours
+            && is_socket
+            && std::os::unix::net::UnixStream::connect(entry.path())
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
 
 /// LibreOffice asks to be started again after it initialised a fresh profile.
 const RESTART_REQUESTED: i32 = 81;
@@ -62,9 +90,11 @@ pub(crate) async fn create_template(soffice: &Path, dir: &Path, timeout: Duratio
             .args(soffice_args(dir))
             .arg("--terminate_after_init")
             .timeout(timeout)
+            .confine_to(soffice_grants(dir))
             .run()
             .await
             .map_err(|e| e.to_string())?;
+        sweep_stale_pipes();
         match out.status.code() {
             Some(0) => return check_settings(dir),
             Some(RESTART_REQUESTED) => continue,

@@ -42,7 +42,14 @@ pub(crate) fn render_page(
         RenderSize::Dpi(dpi) => command.args(["-r", &dpi.to_string()]),
         RenderSize::Width(width) => command.args(["-scale-to-x", &width.to_string(), "-scale-to-y", "-1"]),
     };
-    let output = command.arg(&input).arg(&root).run_blocking().map_err(|e| e.to_string())?;
+    let out_dir = out.parent().unwrap_or(Path::new("/"));
+    let output = command
+        .arg(&input)
+        .arg(&root)
+        .allow_read(&input)
+        .allow_write(out_dir)
+        .run_blocking()
+        .map_err(|e| e.to_string())?;
     if !output.status.success() || !out.is_file() {
         let _ = std::fs::remove_file(&out);
         return Err(format!("pdftoppm failed ({}): {}", output.status, output.stderr_tail.trim()));
