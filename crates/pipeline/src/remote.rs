@@ -100,6 +100,14 @@ impl EngineClient {
         response.json().await.map_err(|e| format!("{}: {e}", self.base))
     }
 
+    /// Whether the service refuses this client's token: it answers before reading a refused
+    /// upload, which then ends as a failed send.
+    async fn refused_token(&self) -> Option<ToolError> {
+        let response =
+            self.http.get(format!("{}/metrics", self.base)).timeout(Duration::from_secs(3)).send().await.ok()?;
+        (response.status() == reqwest::StatusCode::UNAUTHORIZED).then(|| refusal_of_token())
+    }
+
     /// Runs `request` on the service and writes its outputs into `request.out_dir`.
     pub async fn run(&self, request: &StepRequest, progress: ProgressFn) -> Result<StepResult, ToolError> {
         let unreachable = |e: reqwest::Error| {
@@ -116,7 +124,10 @@ impl EngineClient {
             form = form.part("file", part);
         }
         let url = format!("{}/v1/steps/{}", self.base, request.tool);
-        let response = self.http.post(url).multipart(form).send().await.map_err(unreachable)?;
+        let response = match self.http.post(url).multipart(form).send().await {
+            Ok(response) => response,
+            Err(error) => return Err(self.refused_token().await.unwrap_or_else(|| unreachable(error))),
+        };
         if !response.status().is_success() {
             return Err(refusal(response).await);
         }
@@ -196,9 +207,18 @@ async fn refusal(response: reqwest::Response) -> ToolError {
     }
     let status = response.status();
     match response.json::<Problem>().await {
+        Ok(problem) if problem.code == ErrorCode::Unauthorized => refusal_of_token(),
         Ok(problem) => ToolError::new(problem.code, problem.detail),
         Err(_) => ToolError::new(ErrorCode::Unavailable, format!("engine service answered {status}")),
     }
+}
+
+/// The worker's token, not the user's request, was refused: the deployment is misconfigured.
+fn refusal_of_token() -> ToolError {
+    ToolError::new(
+        ErrorCode::Unavailable,
+        "the engine service refused this server's engine_token; set the same SCANPRO_ENGINE_TOKEN on both",
+    )
 }
 
 /// Output names come from the service: keep only a plain file name.

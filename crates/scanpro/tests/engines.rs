@@ -39,6 +39,7 @@ scenarios!(libreoffice:
     odt_to_docx,
     markdown_and_html_to_pdf,
     html_never_fetches_remote_resources,
+    local_files_never_reach_the_output,
     wrong_types_are_refused,
     cli_converts,
 );
@@ -163,6 +164,71 @@ async fn html_never_fetches_remote_resources(stack: &EngineStack, _mode: EngineM
     let response = stack.server.client().one_shot("html_to_pdf", &[&html], json!({})).await;
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
     assert!(listener.accept().is_err(), "LibreOffice fetched a remote resource of the page");
+}
+
+/// Another guest's upload, addressed by its blob path, and a file of the system: a document that
+/// links either, in any way HTML, Markdown, ODT, DOCX or XLSX allow, is refused with
+/// `local_reference` (what LibreOffice could still open is the sandbox's to stop: see the office
+/// pool's own test, which skips this scan).
+async fn local_files_never_reach_the_output(stack: &EngineStack, _mode: EngineMode) {
+    let victim = stack.server.client();
+    let temp = tempfile::tempdir().unwrap();
+    let marker = format!("SECRET-{}", std::process::id());
+    let secret_text = temp.path().join("secret.txt");
+    std::fs::write(&secret_text, format!("{marker}\n")).unwrap();
+    let image = png_of_corpus();
+    let uploaded_image = victim.upload(&image).await;
+    victim.upload(&secret_text).await;
+    let image_blob = blob_with_bytes(&stack.server.data_dir, &std::fs::read(&image).unwrap());
+    let text_blob = blob_with_bytes(&stack.server.data_dir, marker.as_bytes());
+    assert!(uploaded_image["size"].as_u64().unwrap() > 0);
+
+    let attacker = stack.server.client();
+    let system_image = Path::new("/usr/share/pixmaps/debian-logo.png");
+    let system_image = if system_image.exists() { system_image.to_owned() } else { image.clone() };
+    for (image_target, text_target) in [(&image_blob, &text_blob), (&system_image, &secret_text)] {
+        for document in common::hostile::documents(temp.path(), image_target, text_target) {
+            let response = attacker.one_shot(document.tool, &[&document.path], json!({})).await;
+            let status = response.status().as_u16();
+            let problem: Value = response.json().await.unwrap_or_default();
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (422, Some("local_reference")),
+                "{}: {problem}",
+                document.name
+            );
+        }
+    }
+}
+
+/// A PNG of the corpus.
+fn png_of_corpus() -> std::path::PathBuf {
+    let mut pngs: Vec<_> = corpus("images")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")))
+        .collect();
+    pngs.sort();
+    pngs.into_iter().next().expect("a PNG in the corpus")
+}
+
+/// The stored blob under `data_dir` holding exactly `bytes`.
+fn blob_with_bytes(data_dir: &Path, bytes: &[u8]) -> std::path::PathBuf {
+    let mut pending = vec![data_dir.join("blobs")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|content| content.starts_with(bytes) && content.len() <= bytes.len() + 1)
+            {
+                return path;
+            }
+        }
+    }
+    panic!("no blob holds the uploaded bytes under {}", data_dir.display());
 }
 
 async fn wrong_types_are_refused(stack: &EngineStack, _mode: EngineMode) {
@@ -455,6 +521,63 @@ async fn an_engine_service_runs_only_its_engine_tools() {
     let response =
         reqwest::Client::new().post(format!("{}/v1/steps/rotate", service.base)).multipart(form).send().await.unwrap();
     assert_eq!(response.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn engine_services_take_steps_and_metrics_only_with_their_token() {
+    // Anywhere but loopback, a service without a token does not start.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_scanpro"))
+        .args(["engine", "ghostscript", "--listen", "0.0.0.0:0"])
+        .env_remove("SCANPRO_ENGINE_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("engine_token"), "{refused:?}");
+
+    let token = "a-long-shared-secret-of-the-cluster";
+    let service = EngineProcess::start("ghostscript", &[("SCANPRO_ENGINE_TOKEN", token)]);
+    let http = reqwest::Client::new();
+    let step = |auth: Option<&str>| {
+        let form = reqwest::multipart::Form::new()
+            .text("params", "{}")
+            .part("file", reqwest::multipart::Part::bytes(b"%PDF-1.4".to_vec()).file_name("a.pdf"));
+        let request = http.post(format!("{}/v1/steps/compress", service.base)).multipart(form);
+        match auth {
+            Some(value) => request.header("authorization", value),
+            None => request,
+        }
+    };
+    for auth in [None, Some("Bearer wrong"), Some(token), Some("Basic YTpi")] {
+        let response = step(auth).send().await.unwrap();
+        assert_eq!(response.status(), 401, "{auth:?}");
+        assert_eq!(response.json::<Value>().await.unwrap()["code"], "unauthorized");
+    }
+    let metrics = http.get(format!("{}/metrics", service.base)).send().await.unwrap();
+    assert_eq!(metrics.status(), 401);
+    let metrics = http.get(format!("{}/metrics", service.base)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert_eq!(http.get(format!("{}/healthz", service.base)).send().await.unwrap().status(), 200, "probes need none");
+
+    // A worker with the token uses the service; one without gets a typed refusal.
+    let document = corpus("pdf-text")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .unwrap();
+    let with =
+        common::Server::start(&[("SCANPRO_GHOSTSCRIPT_URL", service.base.as_str()), ("SCANPRO_ENGINE_TOKEN", token)]);
+    let response = with.client().one_shot("compress", &[&document], json!({"level": "low"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let without = common::Server::start(&[("SCANPRO_GHOSTSCRIPT_URL", service.base.as_str())]);
+    let response = without.client().one_shot("compress", &[&document], json!({"level": "low"})).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    // Unavailable is retried with backoff; the one-shot may answer `202` while it waits.
+    assert!(status == 503 || status == 202, "{status}: {body}");
+    if status == 503 {
+        assert!(body["detail"].as_str().unwrap().contains("engine_token"), "{body}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -449,3 +449,61 @@ async fn deliver(written: &Path, to: &Path) -> Result<(), OfficeError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::office::plan::TargetFormat;
+
+    /// A 1×1 PNG.
+    const PIXEL: [u8; 69] = *b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\x0cIDAT\x08\xd7c\xf8\xcf\xc0\0\0\x03\x01\x01\0\x18\xdd\x8d\xb0\0\0\0\0IEND\xaeB`\x82";
+
+    /// An ODT whose paragraph style has `image` as a linked background: LibreOffice loads it
+    /// whatever the document's link-update mode.
+    fn odt_with_background(image: &Path) -> Vec<u8> {
+        use std::io::Write;
+        let content = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" office:version="1.2"><office:automatic-styles><style:style style:name="P1" style:family="paragraph"><style:paragraph-properties><style:background-image xlink:href="{}" xlink:type="simple" xlink:actuate="onLoad"/></style:paragraph-properties></style:style></office:automatic-styles><office:body><office:text><text:p text:style-name="P1">Background from elsewhere</text:p></office:text></office:body></office:document-content>"#,
+            image.display()
+        );
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("mimetype", stored).unwrap();
+        zip.write_all(b"application/vnd.oasis.opendocument.text").unwrap();
+        zip.start_file("META-INF/manifest.xml", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
+        zip.start_file("content.xml", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn images_in(pdf: &Path) -> usize {
+        let out = std::process::Command::new("pdfimages").arg("-list").arg(pdf).output().expect("pdfimages runs");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).lines().skip(2).filter(|line| !line.trim().is_empty()).count()
+    }
+
+    /// With the scan for local references skipped, LibreOffice still cannot read a file outside
+    /// its instance: the sandbox, not the scan, keeps other jobs' files out.
+    #[tokio::test]
+    async fn linked_files_outside_the_instance_stay_out_of_the_output() {
+        let elsewhere = tempfile::tempdir().unwrap();
+        let secret = elsewhere.path().join("another-job.png");
+        std::fs::write(&secret, PIXEL).unwrap();
+        let input = elsewhere.path().join("linked.odt");
+        std::fs::write(&input, odt_with_background(&secret)).unwrap();
+        assert!(refuse_local_references(&input, SourceFormat::Odt).is_err(), "the scan sees this link");
+
+        let work = tempfile::tempdir().unwrap();
+        let config = OfficeConfig { instances: 1, work_dir: work.path().to_owned(), ..OfficeConfig::default() };
+        let pool = OfficePool::start(config).await.unwrap();
+        let plan = Plan::new(SourceFormat::Odt, &ConvertRequest::new(TargetFormat::Pdf)).unwrap();
+        let job = Job::new(&pool.inner.launch.root, &input, &plan).await.unwrap();
+        let (_, route, written) = pool.run(&job, &plan).await.unwrap();
+        assert_eq!(route, Route::Warm);
+        let text = std::process::Command::new("pdftotext").arg(&written).arg("-").output().unwrap();
+        assert!(String::from_utf8_lossy(&text.stdout).contains("Background from elsewhere"));
+        assert_eq!(images_in(&written), 0, "LibreOffice read a file outside its instance");
+        pool.shutdown().await;
+    }
+}

@@ -36,10 +36,14 @@ const SETTINGS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 /// Where LibreOffice puts its single-instance pipe, whatever `TMPDIR` says.
 pub(crate) const PIPE_DIR: &str = "/tmp";
 
+/// Where Debian keeps LibreOffice's shared extension cache (a link from its program tree),
+/// which soffice reads at start.
+const SHARED_EXTENSIONS: &str = "/var/spool/libreoffice";
+
 /// What every soffice of ScanPro may touch besides the system: `dir` (its profile and files),
-/// and its single-instance pipe.
+/// the shared extension registry, and its single-instance pipe.
 pub(crate) fn soffice_grants(dir: &Path) -> Grants {
-    Grants::new().write(dir).make_sockets_in(PIPE_DIR)
+    Grants::new().write(dir).read(SHARED_EXTENSIONS).make_sockets_in(PIPE_DIR)
 }
 
 /// Removes LibreOffice single-instance pipes nobody listens on any more. A confined soffice may

@@ -38,7 +38,21 @@ pub(crate) fn refuse_local_references(input: &Path, format: SourceFormat) -> Res
 fn read_text(path: &Path) -> Result<String, OfficeError> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)?.take(SCAN_LIMIT).read_to_end(&mut bytes)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(decode(&bytes))
+}
+
+/// Text in the encodings XML and HTML parsers accept: UTF-16 with its byte-order mark, else
+/// UTF-8 (invalid bytes replaced).
+fn decode(bytes: &[u8]) -> String {
+    let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|pair| from([pair[0], pair[1]])).collect();
+        String::from_utf16_lossy(&units)
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// Runs `part` over every XML part of a zip package.
@@ -54,7 +68,7 @@ fn scan_package(input: &Path, part: fn(&str, &str) -> Option<String>) -> Result<
         }
         let mut bytes = Vec::new();
         entry.take(SCAN_LIMIT).read_to_end(&mut bytes)?;
-        if let Some(found) = part(&name, &String::from_utf8_lossy(&bytes)) {
+        if let Some(found) = part(&name, &decode(&bytes)) {
             return Ok(Some(found));
         }
     }
@@ -267,5 +281,13 @@ mod tests {
         assert!(ooxml_part("word/document.xml", simple).is_some());
         assert!(rtf_fields(r#"{\field{\*\fldinst INCLUDEPICTURE "/etc/x.png" \d}}"#).is_some());
         assert_eq!(rtf_fields(r#"{\rtf1 a LINK to nowhere}"#), None);
+    }
+
+    #[test]
+    fn utf16_parts_are_read_as_text() {
+        let xml = r#"<style:background-image xlink:href="/etc/x.png"/>"#;
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(xml.encode_utf16().flat_map(u16::to_le_bytes));
+        assert!(odf_part("styles.xml", &decode(&bytes)).is_some());
     }
 }
