@@ -107,7 +107,25 @@ impl LocalEngines {
             Err(why) => EngineStatus { engine: Engine::Libreoffice, available: false, detail: why.clone() },
         };
         let [ghostscript, ocr] = self.versions.get_or_init(|| self.ask_versions()).await.clone();
-        vec![office, ghostscript, ocr]
+        let mut statuses = vec![office, ghostscript, ocr];
+        // No engine runs unconfined: without the sandbox none is available, and each says why.
+        match scanpro_engines::sandbox::describe() {
+            Ok(sandbox) => {
+                statuses.iter_mut().filter(|s| s.available).for_each(|s| s.detail.push_str(&format!("; {sandbox}")))
+            }
+            Err(why) => {
+                for status in &mut statuses {
+                    *status = EngineStatus {
+                        engine: status.engine,
+                        available: false,
+                        detail: format!(
+                            "the engine sandbox cannot run here ({why}); set engine_sandbox = \"off\" only where engines are isolated otherwise"
+                        ),
+                    };
+                }
+            }
+        }
+        statuses
     }
 
     async fn ask_versions(&self) -> [EngineStatus; 2] {
