@@ -75,14 +75,20 @@ fn scan_package(input: &Path, part: fn(&str, &str) -> Option<String>) -> Result<
     Ok(None)
 }
 
-/// OOXML: external relationships, and field instructions that include files.
+/// OOXML: external relationships of the kinds LibreOffice loads (pictures, media, embedded
+/// objects, sub-documents, frames), and field instructions that include files. Hyperlinks and
+/// links to other workbooks are left alone: they are never followed, cached values stand in.
 fn ooxml_part(name: &str, xml: &str) -> Option<String> {
     static RELATIONSHIP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<Relationship\b[^>]*>").unwrap());
     static TARGET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(?is)\bTarget\s*=\s*["']([^"']*)["']"#).unwrap());
+    static LOADED_TYPE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?is)\bType\s*=\s*["'][^"']*/(?:image|oleObject|package|subDocument|frame|video|audio|media)["']"#)
+            .unwrap()
+    });
     if name.ends_with(".rels") {
         for relationship in RELATIONSHIP.find_iter(xml) {
             let relationship = relationship.as_str();
-            if !relationship.to_ascii_lowercase().contains("external") {
+            if !relationship.to_ascii_lowercase().contains("external") || !LOADED_TYPE.is_match(relationship) {
                 continue;
             }
             if let Some(target) = TARGET.captures(relationship).map(|c| unescape(&c[1]))
@@ -113,10 +119,17 @@ fn rtf_fields(text: &str) -> Option<String> {
     fields(&instructions.join(" "))
 }
 
-/// ODF: `xlink:href` (linked images, sections, objects) and style backgrounds.
+/// ODF: the `xlink:href` of what LibreOffice loads: images, fills and backgrounds, embedded
+/// objects and plugins, linked sections, frames, fonts. Hyperlinks (`text:a`) and linked sheets
+/// (never updated) are left alone.
 fn odf_part(_name: &str, xml: &str) -> Option<String> {
-    static HREF: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(?is)\bxlink:href\s*=\s*["']([^"']*)["']"#).unwrap());
-    HREF.captures_iter(xml).map(|c| unescape(&c[1])).find(|target| is_local(target))
+    static LOADED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"(?is)<(?:draw:image|style:background-image|draw:fill-image|draw:object|draw:object-ole|draw:plugin|draw:floating-frame|draw:applet|text:section-source|svg:font-face-uri|style:font-face-uri)\b[^>]*?\bxlink:href\s*=\s*["']([^"']*)["']"#,
+        )
+        .unwrap()
+    });
+    LOADED.captures_iter(xml).map(|c| unescape(&c[1])).find(|target| is_local(target))
 }
 
 /// In field instructions, the ones that read other files: `INCLUDEPICTURE`, `INCLUDETEXT`, `LINK`, `DDE`.
@@ -135,14 +148,20 @@ fn fields(text: &str) -> Option<String> {
 fn html(text: &str) -> Option<String> {
     static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r#"(?is)\b(?:src|href|background|poster|data|srcset|action|codebase|archive|longdesc|lowsrc|dynsrc|xlink:href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#,
+            r#"(?is)\b(?:src|background|poster|data|srcset|codebase|archive|lowsrc|dynsrc|xlink:href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#,
         )
         .unwrap()
+    });
+    static LINK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?is)<link\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#).unwrap()
     });
     static CSS: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"(?is)(?:url\s*\(\s*["']?([^"')]*)|@import\s+["']([^"']*))"#).unwrap());
     let text = unescape(text);
-    let attribute = ATTRIBUTE.captures_iter(&text).filter_map(|c| c.get(1).or(c.get(2)).or(c.get(3)));
+    let attribute = ATTRIBUTE
+        .captures_iter(&text)
+        .chain(LINK.captures_iter(&text))
+        .filter_map(|c| c.get(1).or(c.get(2)).or(c.get(3)));
     let css = CSS.captures_iter(&text).filter_map(|c| c.get(1).or(c.get(2)));
     attribute
         .chain(css)
@@ -262,12 +281,18 @@ mod tests {
         assert!(html(r#"<img srcset="a.png 1x, /etc/b.png 2x">"#).is_some());
         assert!(html(r#"<img src="%2Fetc%2Fpasswd">"#).is_some());
         assert_eq!(html(r##"<a href="https://example.com/">x</a><img src="logo.png"><a href="#top">t</a>"##), None);
+        assert_eq!(html(r#"<a href="/about">links are never followed</a>"#), None);
+        assert!(html(r#"<link rel="stylesheet" href="file:///etc/site.css">"#).is_some());
     }
 
     #[test]
     fn package_references() {
         let rels = r#"<Relationships><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="file:///etc/x.png" TargetMode="External"/><Relationship Id="rId1" Target="media/image1.png"/></Relationships>"#;
         assert_eq!(ooxml_part("word/_rels/document.xml.rels", rels).as_deref(), Some("file:///etc/x.png"));
+        let workbook = r#"<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" Target="/Projects/Summary.xlsx" TargetMode="External"/>"#;
+        assert_eq!(ooxml_part("xl/externalLinks/_rels/externalLink1.xml.rels", workbook), None, "cached values stand in");
+        let hyperlink = r#"<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="file:///C:/x.pdf" TargetMode="External"/>"#;
+        assert_eq!(ooxml_part("word/_rels/document.xml.rels", hyperlink), None, "hyperlinks are not followed");
         let internal = r#"<Relationship Id="rId1" Target="../media/image1.png"/>"#;
         assert_eq!(ooxml_part("word/_rels/document.xml.rels", internal), None, "internal targets are the package's");
         let field = r#"<w:instrText> INCLUDEPICTURE "C:\\secret.png" \d </w:instrText>"#;
@@ -275,6 +300,7 @@ mod tests {
         let odf = r#"<style:background-image xlink:href="/usr/share/pixmaps/debian-logo.png" xlink:type="simple"/>"#;
         assert!(odf_part("styles.xml", odf).is_some());
         assert_eq!(odf_part("content.xml", r#"<draw:image xlink:href="Pictures/1.png"/>"#), None);
+        assert_eq!(odf_part("content.xml", r#"<text:a xlink:href="/home/a/notes.odt">a link</text:a>"#), None);
         let prose = r#"<w:t>Follow the LINK below or INCLUDEPICTURE docs</w:t>"#;
         assert_eq!(ooxml_part("word/document.xml", prose), None, "text outside field instructions is prose");
         let simple = r#"<w:fldSimple w:instr=" INCLUDETEXT &quot;/etc/passwd&quot; "/>"#;
