@@ -2,7 +2,7 @@
 //! is encrypted (`qpdf`), and its page count (`pdfinfo`; TIFF frames are counted here).
 
 use super::OcrError;
-use crate::process::{Limits, Subprocess};
+use crate::process::{Limits, ProcessOutput, Subprocess};
 use serde::Serialize;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -85,14 +85,7 @@ pub(crate) enum Encryption {
 pub(crate) async fn encryption(pdf: &Path) -> Result<Encryption, OcrError> {
     // `--requires-password` exits 0 when a password is needed, 3 when the file is encrypted but
     // opens without one, 2 when it is not encrypted (or not readable, which pdfinfo reports).
-    let out = Subprocess::new("qpdf")
-        .arg("--requires-password")
-        .arg(pdf)
-        .allow_read(pdf)
-        .timeout(LOOK_TIMEOUT)
-        .limits(HELPER_LIMITS)
-        .run()
-        .await?;
+    let out = look("qpdf", "--requires-password", pdf).await?;
     Ok(match out.status.code() {
         Some(0) => Encryption::Password,
         Some(3) => Encryption::Restrictions,
@@ -100,10 +93,21 @@ pub(crate) async fn encryption(pdf: &Path) -> Result<Encryption, OcrError> {
     })
 }
 
+/// Runs `program flag pdf`, a quick look at the PDF that may read nothing else.
+async fn look(program: &str, flag: &str, pdf: &Path) -> Result<ProcessOutput, OcrError> {
+    Ok(Subprocess::new(program)
+        .arg(flag)
+        .arg(pdf)
+        .allow_read(pdf)
+        .timeout(LOOK_TIMEOUT)
+        .limits(HELPER_LIMITS)
+        .run()
+        .await?)
+}
+
 /// The page count of a PDF, from `pdfinfo`.
 pub(crate) async fn pdf_pages(pdf: &Path) -> Result<u32, OcrError> {
-    let out =
-        Subprocess::new("pdfinfo").arg(pdf).allow_read(pdf).timeout(LOOK_TIMEOUT).limits(HELPER_LIMITS).run().await?;
+    let out = look("pdfinfo", "-isodates", pdf).await?;
     let pages = String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|line| line.strip_prefix("Pages:"))
@@ -122,14 +126,7 @@ pub(crate) async fn pdf_pages(pdf: &Path) -> Result<u32, OcrError> {
 
 /// Whether `pdfinfo -meta` shows a PDF/A identification in the document's XMP metadata.
 pub(crate) async fn claims_pdfa(pdf: &Path) -> Result<bool, OcrError> {
-    let out = Subprocess::new("pdfinfo")
-        .arg("-meta")
-        .arg(pdf)
-        .allow_read(pdf)
-        .timeout(LOOK_TIMEOUT)
-        .limits(HELPER_LIMITS)
-        .run()
-        .await?;
+    let out = look("pdfinfo", "-meta", pdf).await?;
     let meta = String::from_utf8_lossy(&out.stdout);
     Ok(out.status.success() && meta.contains("pdfaid:part"))
 }

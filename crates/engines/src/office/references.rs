@@ -82,8 +82,10 @@ fn ooxml_part(name: &str, xml: &str) -> Option<String> {
     static RELATIONSHIP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<Relationship\b[^>]*>").unwrap());
     static TARGET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(?is)\bTarget\s*=\s*["']([^"']*)["']"#).unwrap());
     static LOADED_TYPE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?is)\bType\s*=\s*["'][^"']*/(?:image|oleObject|package|subDocument|frame|video|audio|media)["']"#)
-            .unwrap()
+        Regex::new(
+            r#"(?is)\bType\s*=\s*["'][^"']*/(?:image|oleObject|package|subDocument|frame|video|audio|media)["']"#,
+        )
+        .unwrap()
     });
     if name.ends_with(".rels") {
         for relationship in RELATIONSHIP.find_iter(xml) {
@@ -152,9 +154,8 @@ fn html(text: &str) -> Option<String> {
         )
         .unwrap()
     });
-    static LINK: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?is)<link\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#).unwrap()
-    });
+    static LINK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"(?is)<link\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#).unwrap());
     static CSS: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"(?is)(?:url\s*\(\s*["']?([^"')]*)|@import\s+["']([^"']*))"#).unwrap());
     let text = unescape(text);
@@ -290,7 +291,11 @@ mod tests {
         let rels = r#"<Relationships><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="file:///etc/x.png" TargetMode="External"/><Relationship Id="rId1" Target="media/image1.png"/></Relationships>"#;
         assert_eq!(ooxml_part("word/_rels/document.xml.rels", rels).as_deref(), Some("file:///etc/x.png"));
         let workbook = r#"<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" Target="/Projects/Summary.xlsx" TargetMode="External"/>"#;
-        assert_eq!(ooxml_part("xl/externalLinks/_rels/externalLink1.xml.rels", workbook), None, "cached values stand in");
+        assert_eq!(
+            ooxml_part("xl/externalLinks/_rels/externalLink1.xml.rels", workbook),
+            None,
+            "cached values stand in"
+        );
         let hyperlink = r#"<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="file:///C:/x.pdf" TargetMode="External"/>"#;
         assert_eq!(ooxml_part("word/_rels/document.xml.rels", hyperlink), None, "hyperlinks are not followed");
         let internal = r#"<Relationship Id="rId1" Target="../media/image1.png"/>"#;
