@@ -10,6 +10,9 @@
 //!    rebuilds fonts and images and can lose pages (the report compares page counts).
 //!
 //! When `qpdf` is installed, each result must also pass `qpdf --check` before it is accepted.
+//! qpdf and Ghostscript get the deadline the input earns (a few seconds plus time per page the
+//! file declares and per megabyte; see [`budget`]), so a tiny damaged file that makes
+//! Ghostscript loop fails in seconds with `engine_timeout`, not minutes.
 //! Encrypted inputs need `unlock` first; a permissions-only one is repaired and comes out
 //! decrypted, like every other tool's output.
 
@@ -20,13 +23,15 @@ use crate::save::save_atomic;
 use lopdf::xref::XrefRecovery;
 use lopdf::{Document, LoadOptions, Object};
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_engines::ghostscript::budget::{self, Workload};
 use scanpro_engines::{ProcessError, ProcessOutput, Subprocess};
 use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
 
+/// Ceiling of qpdf's deadline.
 const QPDF_TIMEOUT: Duration = Duration::from_secs(120);
-/// Ghostscript hangs on some broken files: it gets a deadline of its own within the step's.
+/// Ceiling of Ghostscript's deadline: it hangs on some broken files.
 const GHOSTSCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
 /// How many distinct qpdf warnings the report repeats.
 const MAX_WARNINGS: usize = 10;
@@ -74,24 +79,51 @@ pub fn repair(input: &Path, out: &Path) -> Result<RepairReport, ToolError> {
         .prefix(".scanpro-repair-")
         .tempdir_in(out.parent().unwrap_or(Path::new("/")))
         .map_err(|e| ToolError::internal(format!("repair: cannot make a scratch directory ({e})")))?;
-    let qpdf_failure = match with_qpdf(&input, &out, scratch.path()) {
+    let workload = workload(&input);
+    let qpdf_failure = match with_qpdf(&input, &out, scratch.path(), &workload) {
         Ok(mut report) => {
             report.problems.insert(0, format!("lopdf could not repair it: {lopdf_failure}"));
             return Ok(report);
         }
         Err(why) => why,
     };
-    match with_ghostscript(&input, &out, scratch.path()) {
+    match with_ghostscript(&input, &out, scratch.path(), &workload) {
         Ok(mut report) => {
             report.problems.splice(0..0, [format!("lopdf: {lopdf_failure}"), format!("qpdf: {qpdf_failure}")]);
             Ok(report)
         }
-        Err(gs_failure) => Err(ToolError::new(
-            ErrorCode::InvalidPdf,
-            format!(
-                "the PDF could not be repaired: lopdf: {lopdf_failure}; qpdf: {qpdf_failure}; Ghostscript: {gs_failure}"
-            ),
-        )),
+        Err(gs_failure) => {
+            // A run past its deadline is the engine's limit, not proof that the file is beyond repair.
+            let code = if gs_failure.timed_out { ErrorCode::EngineTimeout } else { ErrorCode::InvalidPdf };
+            let gs_failure = gs_failure.why;
+            Err(ToolError::new(
+                code,
+                format!(
+                    "the PDF could not be repaired: lopdf: {lopdf_failure}; qpdf: {qpdf_failure}; Ghostscript: {gs_failure}"
+                ),
+            ))
+        }
+    }
+}
+
+/// What the damaged file holds, for deadlines: its size and the pages it declares (the page
+/// tree may be unreadable; its page dictionaries are still counted). Image sizes are not read
+/// from a damaged file: they earn no time.
+pub fn workload(input: &Path) -> Workload {
+    let bytes = std::fs::read(input).unwrap_or_default();
+    Workload { pages: budget::declared_pages(&bytes), bytes: bytes.len() as u64, pixels: 0 }
+}
+
+/// Why Ghostscript gave nothing.
+struct GhostscriptFailure {
+    why: String,
+    /// It ran past its deadline and was stopped.
+    timed_out: bool,
+}
+
+impl From<String> for GhostscriptFailure {
+    fn from(why: String) -> Self {
+        Self { why, timed_out: false }
     }
 }
 
@@ -121,9 +153,10 @@ fn with_lopdf(input: &Path, out: &Path) -> Result<RepairReport, ToolError> {
 }
 
 /// Method 2: qpdf rewrites the file, then lopdf cleans its output up.
-fn with_qpdf(input: &Path, out: &Path, scratch: &Path) -> Result<RepairReport, String> {
+fn with_qpdf(input: &Path, out: &Path, scratch: &Path, workload: &Workload) -> Result<RepairReport, String> {
     let rewritten = scratch.join("qpdf.pdf");
-    let run = Subprocess::new("qpdf").arg(input).arg(&rewritten).timeout(QPDF_TIMEOUT).run_blocking();
+    let deadline = workload.deadline(QPDF_TIMEOUT);
+    let run = Subprocess::new("qpdf").arg(input).arg(&rewritten).timeout(deadline).run_blocking();
     let output = run.map_err(|e| process_failure("qpdf", e))?;
     // qpdf exits 3 when it succeeded with warnings: the usual case for a damaged file.
     if !matches!(output.status.code(), Some(0 | 3)) {
@@ -139,7 +172,12 @@ fn with_qpdf(input: &Path, out: &Path, scratch: &Path) -> Result<RepairReport, S
 
 /// Method 3: Ghostscript re-renders the document; the page count is compared with the one qpdf
 /// reads, when it reads one.
-fn with_ghostscript(input: &Path, out: &Path, scratch: &Path) -> Result<RepairReport, String> {
+fn with_ghostscript(
+    input: &Path,
+    out: &Path,
+    scratch: &Path,
+    workload: &Workload,
+) -> Result<RepairReport, GhostscriptFailure> {
     let rendered = scratch.join("gs.pdf");
     // `%` in an output name is a page-number template to Ghostscript; `%%` is a plain `%`.
     let mut output_arg = std::ffi::OsString::from("-sOutputFile=");
@@ -151,21 +189,27 @@ fn with_ghostscript(input: &Path, out: &Path, scratch: &Path) -> Result<RepairRe
         .args(["-dSAFER", "-dBATCH", "-dNOPAUSE", "-dQUIET", "-sDEVICE=pdfwrite"])
         .arg(output_arg)
         .arg(input)
-        .timeout(GHOSTSCRIPT_TIMEOUT)
+        .timeout(workload.deadline(GHOSTSCRIPT_TIMEOUT))
         .run_blocking();
-    let output = run.map_err(|e| process_failure("Ghostscript", e))?;
+    let output = run.map_err(|e| match e {
+        ProcessError::Timeout { after, .. } => GhostscriptFailure {
+            why: format!("did not finish within {after:?}, the deadline of a file of this size and page count"),
+            timed_out: true,
+        },
+        other => process_failure("Ghostscript", other).into(),
+    })?;
     if !output.status.success() || !rendered.is_file() {
-        return Err(scrub(&last_line(&output, "Ghostscript"), input));
+        return Err(scrub(&last_line(&output, "Ghostscript"), input).into());
     }
     // Ghostscript turns even an empty file into a blank page, with exit status 0.
     if !guarded("repair", || open_unguarded(&rendered).map(|doc| paints_anything(&doc))).map_err(|e| e.message)? {
-        return Err("Ghostscript recovered nothing but blank pages".into());
+        return Err(String::from("Ghostscript recovered nothing but blank pages").into());
     }
     let mut report = guarded("repair", || with_lopdf(&rendered, out)).map_err(|e| e.message)?;
     verify(out)?;
     report.method = RepairMethod::Ghostscript;
     report.problems = vec!["neither lopdf nor qpdf could read the file; Ghostscript re-rendered what it could".into()];
-    match qpdf_page_count(input) {
+    match qpdf_page_count(input, workload.deadline(QPDF_TIMEOUT)) {
         Some(expected) if expected > report.pages => {
             report.problems.push(format!("only {} of the {expected} pages could be recovered", report.pages))
         }
@@ -199,8 +243,8 @@ fn verify(out: &Path) -> Result<(), String> {
 }
 
 /// The page count qpdf reads, if it reads the file at all.
-fn qpdf_page_count(input: &Path) -> Option<u32> {
-    let output = Subprocess::new("qpdf").arg("--show-npages").arg(input).timeout(QPDF_TIMEOUT).run_blocking().ok()?;
+fn qpdf_page_count(input: &Path, deadline: Duration) -> Option<u32> {
+    let output = Subprocess::new("qpdf").arg("--show-npages").arg(input).timeout(deadline).run_blocking().ok()?;
     String::from_utf8_lossy(&output.stdout).trim().parse().ok().filter(|_| matches!(output.status.code(), Some(0 | 3)))
 }
 
@@ -320,13 +364,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = corpus_file("pdf-broken/pdfjs_xref_command_missing.pdf");
         let out = dir.path().join("fixed.pdf");
-        let report = with_qpdf(&input, &out, dir.path()).unwrap();
+        let report = with_qpdf(&input, &out, dir.path(), &workload(&input)).unwrap();
         assert_eq!(report.method, RepairMethod::Qpdf);
         assert_eq!(report.pages, 1);
         let warnings: Vec<&String> = report.problems.iter().filter(|p| p.starts_with("qpdf: ")).collect();
         assert!(warnings.iter().any(|w| w.contains("xref not found")), "{:?}", report.problems);
         assert!(warnings.iter().all(|w| !w.contains(&*input.to_string_lossy())), "paths are scrubbed: {warnings:?}");
         verify(&out).unwrap();
+    }
+
+    #[test]
+    fn a_tiny_file_ghostscript_loops_on_fails_within_the_deadline_it_earns() {
+        // A Type 3 font that draws itself, cut before its cross-reference table and trailer:
+        // neither lopdf nor qpdf finds a document in it, and Ghostscript loops on it forever.
+        let whole = std::fs::read(corpus_file("pdf-broken/pdfjs_ContentStreamCycleType3insideType3.pdf")).unwrap();
+        let cut = whole.windows(6).position(|w| w == b"\nxref\r").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("looping.pdf");
+        std::fs::write(&input, &whole[..cut]).unwrap();
+        let out = dir.path().join("fixed.pdf");
+
+        let earned = workload(&input);
+        assert_eq!((earned.pages, earned.bytes), (1, cut as u64));
+        let deadline = earned.deadline(GHOSTSCRIPT_TIMEOUT);
+        // One page and 2 KB earn the base, one page and a sliver of a megabyte: not 180 s.
+        assert!(deadline <= budget::BASE + budget::PER_PAGE + budget::PER_MEGABYTE / 100, "{deadline:?}");
+        let err = repair(&input, &out).unwrap_err();
+        assert_eq!(err.code, ErrorCode::EngineTimeout, "{err}");
+        assert!(err.message.contains(&format!("Ghostscript: did not finish within {deadline:?}")), "{err}");
+        assert!(err.message.contains("qpdf: "), "every method is named: {err}");
+        assert!(!out.exists());
     }
 
     #[test]
