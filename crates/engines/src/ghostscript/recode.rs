@@ -177,7 +177,8 @@ fn decode(doc: &Document, stream: &Stream) -> Option<Decoded> {
             let samples = if filters.is_empty() {
                 stream.content.clone()
             } else {
-                stream.decompressed_content_with_limit(expected + 1).ok()?
+                // PNG predictors add a tag byte to each row.
+                stream.decompressed_content_with_limit((width * channels + 1) * height + 1).ok()?
             };
             if samples.len() < expected {
                 return None;
