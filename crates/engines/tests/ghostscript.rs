@@ -468,14 +468,16 @@ fn jpeg_scan(source: &Path, pages: std::ops::RangeInclusive<u32>, output: &Path)
             .with_compression(false),
         );
         let (w, h) = (width as f64 * 72.0 / 200.0, height as f64 * 72.0 / 200.0);
-        let content = doc.add_object(Stream::new(dictionary! {}, format!("q {w} 0 0 {h} 0 0 cm /Im0 Do Q").into_bytes()));
+        let content =
+            doc.add_object(Stream::new(dictionary! {}, format!("q {w} 0 0 {h} 0 0 cm /Im0 Do Q").into_bytes()));
         kids.push(Object::Reference(doc.add_object(dictionary! {
             "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), w.into(), h.into()],
             "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } }, "Contents" => content,
         })));
     }
     let count = kids.len() as i64;
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    doc.objects
+        .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     doc.save(output).unwrap();
@@ -494,7 +496,12 @@ fn ebook(input: &Path, output: &Path) -> u64 {
 /// Encodings of the images `pdfimages -list` lists.
 fn image_encodings(path: &Path) -> Vec<String> {
     let out = run("pdfimages", &["-list".as_ref(), path.as_os_str()]);
-    String::from_utf8_lossy(&out.stdout).lines().skip(2).filter_map(|l| l.split_whitespace().nth(8)).map(str::to_owned).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().nth(8))
+        .map(str::to_owned)
+        .collect()
 }
 
 #[tokio::test]
@@ -511,7 +518,11 @@ async fn recommended_is_smaller_than_ebook_on_a_200_dpi_colour_jpeg_scan() {
     let report = compress(&config, &input, &recommended, &level(CompressLevel::Recommended)).await.unwrap();
     assert_sound_compression(&input, &recommended, &report);
     assert_eq!(report.method, CompressMethod::Recoded, "{report:#?}");
-    assert!(report.bytes_after <= ebook_bytes, "{} bytes against /ebook's {ebook_bytes}: {report:#?}", report.bytes_after);
+    assert!(
+        report.bytes_after <= ebook_bytes,
+        "{} bytes against /ebook's {ebook_bytes}: {report:#?}",
+        report.bytes_after
+    );
     let similarity = mean_ssim(&reference, &render_gray(&recommended, 1, 100));
     assert!(similarity >= 0.95, "SSIM {similarity:.4} at 100 dpi");
     let images = report.images.unwrap();
@@ -551,8 +562,10 @@ fn image_bomb(width: i64, height: i64, stored: usize, output: &Path) {
         "Type" => "Page", "Parent" => pages, "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
         "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } }, "Contents" => content,
     });
-    doc.objects
-        .insert(pages, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+    );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
     doc.trailer.set("Root", catalog);
     doc.save(output).unwrap();

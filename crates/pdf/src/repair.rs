@@ -104,7 +104,9 @@ fn unrepaired(lopdf_failure: &str, qpdf_failure: &str, gs_failure: GhostscriptFa
     let gs_failure = gs_failure.why;
     ToolError::new(
         code,
-        format!("the PDF could not be repaired: lopdf: {lopdf_failure}; qpdf: {qpdf_failure}; Ghostscript: {gs_failure}"),
+        format!(
+            "the PDF could not be repaired: lopdf: {lopdf_failure}; qpdf: {qpdf_failure}; Ghostscript: {gs_failure}"
+        ),
     )
 }
 

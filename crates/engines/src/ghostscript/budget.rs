@@ -44,10 +44,8 @@ impl Workload {
     pub fn deadline(&self, ceiling: Duration) -> Duration {
         let megabytes = self.bytes as f64 / 1e6;
         let megapixels = self.credited_pixels() as f64 / 1e6;
-        let scaled = BASE
-            + PER_PAGE * self.pages.max(1)
-            + PER_MEGABYTE.mul_f64(megabytes)
-            + PER_MEGAPIXEL.mul_f64(megapixels);
+        let scaled =
+            BASE + PER_PAGE * self.pages.max(1) + PER_MEGABYTE.mul_f64(megabytes) + PER_MEGAPIXEL.mul_f64(megapixels);
         // Whole milliseconds: the deadline shows in messages.
         Duration::from_millis(scaled.min(ceiling).as_millis() as u64)
     }

@@ -25,8 +25,8 @@
 use super::GhostscriptConfig;
 use super::GhostscriptError;
 use super::inspect::{Images, Source, image_inventory, inspect, workload};
-use super::recode::{RecodeSettings, RecodeSummary, recode_images};
 use super::programs::{Programs, Run, jpeg_distiller_params, last_words};
+use super::recode::{RecodeSettings, RecodeSummary, recode_images};
 use super::rewrite::{Scratch, deliver, deliver_original, pack};
 use super::verify::{Expect, Reference};
 use scanpro_core::ToolError;
@@ -235,7 +235,16 @@ pub struct Attempt {
 
 impl Attempt {
     fn new(method: CompressMethod, settings: Option<ImageSettings>) -> Self {
-        Self { method, settings, recoding: None, images: None, bytes: None, similarity: None, passed: false, note: None }
+        Self {
+            method,
+            settings,
+            recoding: None,
+            images: None,
+            bytes: None,
+            similarity: None,
+            passed: false,
+            note: None,
+        }
     }
 
     fn noting(self, note: impl Into<String>) -> Self {

@@ -34,10 +34,10 @@ mod rewrite;
 mod verify;
 
 pub use compress::{Attempt, CompressMethod, CompressReport, Downsampling, ImageSettings, compress};
-pub use recode::{RecodeSettings, RecodeSummary};
 pub use config::GhostscriptConfig;
 pub use error::GhostscriptError;
 pub use grayscale::{GrayscaleReport, grayscale};
 pub use pdfa::{PdfaReport, pdfa};
 pub use programs::{Versions, available};
+pub use recode::{RecodeSettings, RecodeSummary};
 pub use rewrite::Rewritten;

@@ -84,12 +84,8 @@ pub(crate) fn recode_images(
         return Err("the document is encrypted".into());
     }
     let masks = mask_ids(&doc);
-    let images: Vec<ObjectId> = doc
-        .objects
-        .iter()
-        .filter(|(id, object)| !masks.contains(id) && is_image(object))
-        .map(|(id, _)| *id)
-        .collect();
+    let images: Vec<ObjectId> =
+        doc.objects.iter().filter(|(id, object)| !masks.contains(id) && is_image(object)).map(|(id, _)| *id).collect();
     let mut summary = RecodeSummary { images: images.len(), ..RecodeSummary::default() };
     for id in images {
         let Some(Object::Stream(stream)) = doc.objects.get(&id) else { continue };
@@ -373,7 +369,12 @@ fn shrink(samples: &[u8], width: usize, height: usize, factor: usize) -> Raster 
         }
     }
     let area = (factor * factor) as u32;
-    Raster { width: w, height: h, channels: 1, samples: sums.into_iter().map(|s| ((s + area / 2) / area) as u8).collect() }
+    Raster {
+        width: w,
+        height: h,
+        channels: 1,
+        samples: sums.into_iter().map(|s| ((s + area / 2) / area) as u8).collect(),
+    }
 }
 
 fn jpeg(samples: &[u8], width: usize, height: usize, channels: usize, quality: u8) -> Option<Vec<u8>> {
