@@ -477,7 +477,8 @@ impl Search<'_> {
     /// more while the best result misses `target`; each result packed, then checked.
     async fn recode(&mut self, rungs: usize, target: Option<u64>) -> Result<(), GhostscriptError> {
         let misses_target = |best: &Best| target.is_some_and(|target| best.bytes > target);
-        if rungs == 0 && !misses_target(&self.best) || !self.images.as_ref().is_some_and(|images| images.count > 0) {
+        let has_images = self.images.as_ref().is_some_and(|images| images.count > 0);
+        if !has_images || rungs == 0 && !misses_target(&self.best) {
             return Ok(());
         }
         // The packed file is decrypted; a permissions-only input that qpdf could not pack is
