@@ -3,11 +3,15 @@
 
     bench/compress.py               # builds the example in release mode first; writes bench/out/compress.json
     bench/compress.py --no-build
-    bench/compress.py --category pdf-scanned
+    bench/compress.py --category pdf-scanned --category jpeg-scans
+    bench/compress.py --no-build --example target/debug/examples/compress --level extreme
 
-Every `dev` PDF of the corpus categories `pdf-text` and `pdf-scanned` (MANIFEST.tsv) goes through
+Every `dev` PDF of the corpus categories `pdf-text` and `pdf-scanned` (MANIFEST.tsv), and the
+colour JPEG scans at 200 dpi that `bench/scans.py` makes from corpus pages (`jpeg-scans`), goes
+through
   - ScanPro: the engine's example binary (`cargo build --release -p scanpro-engines --example
-    compress`) with `--level recommended`, one process for the whole set,
+    compress`, or the one `--example` names: sizes and SSIM do not depend on the build) with
+    `--level recommended` (or `--level`), one process for the whole set,
   - the anchor: `gs -dSAFER -dNOPAUSE -dBATCH -dQUIET -sDEVICE=pdfwrite -dPDFSETTINGS=/ebook`,
 and each output is checked: page count (pdfinfo), `qpdf --check`, size against the input, and
 the mean structural similarity (SSIM, scikit-image) of its pages (crop box) rendered by pdftoppm
@@ -18,11 +22,13 @@ its input size for that side (the user keeps the original).
 
 Targets: ScanPro's output is never larger than its input; its total is smaller than /ebook's
 in each category, at a mean SSIM of at least 0.99 (text) and 0.95 (scans).
+The JSON report goes to bench/out/compress-LEVEL.json.
 
-Python needs numpy, Pillow and scikit-image: `pip install numpy Pillow scikit-image`.
+Python needs numpy, Pillow, scikit-image and img2pdf: `pip install numpy Pillow scikit-image img2pdf`.
 """
 import argparse, io, json, os, pathlib, statistics, subprocess, sys, tempfile, time
 from corpus import CORPUS, dev_files, pages
+from scans import make_scans
 
 try:
     import numpy as np
@@ -33,7 +39,7 @@ except ImportError as missing:
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "target" / "release" / "examples" / "compress"
-CATEGORIES = {"pdf-text": 0.99, "pdf-scanned": 0.95}
+CATEGORIES = {"pdf-text": 0.99, "pdf-scanned": 0.95, "jpeg-scans": 0.95}
 SAMPLED_PAGES = 12
 DPI = 100
 TIMEOUT = 600
@@ -89,8 +95,8 @@ def check(input_pdf, output, reference, input_words):
     return result
 
 
-def run_scanpro(files, out):
-    argv = [str(EXAMPLE), "--level", "recommended", "--timeout", "120", "--out", str(out)] + [str(f) for f in files]
+def run_scanpro(files, out, example, level):
+    argv = [str(example), "--level", level, "--timeout", "120", "--out", str(out)] + [str(f) for f in files]
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -111,10 +117,10 @@ def run_ebook(file, out):
     return (out if ok else None), time.perf_counter() - start
 
 
-def bench_category(category, work):
-    files = dev_files(category, ".pdf")
+def bench_category(category, work, example, level):
+    files = make_scans() if category == "jpeg-scans" else dev_files(category, ".pdf")
     print(f"{category}: {len(files)} files", flush=True)
-    ours, ours_wall = run_scanpro(files, work / f"{category}-scanpro")
+    ours, ours_wall = run_scanpro(files, work / f"{category}-scanpro", example, level)
     rows = []
     for file in files:
         size = file.stat().st_size
@@ -172,17 +178,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--category", choices=sorted(CATEGORIES), action="append")
+    parser.add_argument("--level", default="recommended", choices=["lossless", "low", "recommended", "extreme"])
+    parser.add_argument("--example", type=pathlib.Path, default=EXAMPLE, help="the compress example binary to run")
     args = parser.parse_args()
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "-p", "scanpro-engines", "--example", "compress"], cwd=ROOT, check=True)
-    report = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cores": os.cpu_count(), "dpi": DPI,
+    report = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cores": os.cpu_count(), "dpi": DPI, "level": args.level,
               "sampled_pages": SAMPLED_PAGES, "categories": {}}
     with tempfile.TemporaryDirectory(prefix="compress-bench-") as tmp:
         for category in args.category or sorted(CATEGORIES):
-            report["categories"][category] = bench_category(category, pathlib.Path(tmp))
+            report["categories"][category] = bench_category(category, pathlib.Path(tmp), args.example, args.level)
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "compress.json").write_text(json.dumps(report, indent=2))
+    (out / f"compress-{args.level}.json").write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

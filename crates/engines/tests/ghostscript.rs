@@ -7,6 +7,7 @@ mod common;
 use common::{corpus_file, page_count, run};
 use scanpro_core::ErrorCode;
 use scanpro_core::params::{ByteSize, CompressLevel, CompressParams, GrayscaleParams, PdfaLevel, PdfaParams};
+use scanpro_engines::ghostscript::budget::{self, Workload};
 use scanpro_engines::ghostscript::{
     CompressMethod, CompressReport, GhostscriptConfig, available, compress, grayscale, pdfa,
 };
@@ -133,11 +134,21 @@ async fn every_level_on_a_text_pdf_is_verified_and_monotonic() {
 async fn every_level_on_a_scanned_pdf_is_verified_and_monotonic() {
     let reports = every_level("pdf-scanned/synth_ltnews17_p1-2_300dpi.pdf").await;
     let recommended = &reports[2];
-    // 300 dpi gray scans: downsampling to 150 dpi is what saves.
-    assert_eq!(recommended.method, CompressMethod::Reencoded, "{recommended:#?}");
-    assert_eq!(recommended.settings.map(|s| s.dpi), Some(150), "{recommended:#?}");
+    // 300 dpi gray scans of text: paper and ink, so bilevel CCITT G4 pages at full resolution
+    // are what saves (Ghostscript's 150 dpi JPEGs are larger).
+    assert_eq!(recommended.method, CompressMethod::Recoded, "{recommended:#?}");
+    assert_eq!(recommended.images.map(|images| images.bilevel), Some(2), "{recommended:#?}");
     assert!(recommended.similarity.unwrap() >= 0.95, "{recommended:#?}");
     assert!(recommended.ratio < 0.7, "{recommended:#?}");
+    let output = tempfile::tempdir().unwrap();
+    let pdf = output.path().join("recommended.pdf");
+    let input = corpus_file("pdf-scanned/synth_ltnews17_p1-2_300dpi.pdf");
+    compress(&GhostscriptConfig::default(), &input, &pdf, &level(CompressLevel::Recommended)).await.unwrap();
+    assert_eq!(image_encodings(&pdf), ["ccitt", "ccitt"]);
+    for page in 1..=2 {
+        let similarity = mean_ssim(&render_gray(&input, page, 100), &render_gray(&pdf, page, 100));
+        assert!(similarity >= 0.95, "page {page}: SSIM {similarity:.4} at 100 dpi");
+    }
 }
 
 #[tokio::test]
@@ -150,7 +161,8 @@ async fn a_manual_that_ghostscript_grows_does_not_grow() {
         compress(&GhostscriptConfig::default(), &input, &output, &level(CompressLevel::Recommended)).await.unwrap();
     assert_sound_compression(&input, &output, &report);
     assert!(report.bytes_after < report.bytes_before, "{report:#?}");
-    assert_eq!(report.method, CompressMethod::Structural, "{report:#?}");
+    // Structural, or with its few raster images re-encoded in place; never Ghostscript's.
+    assert!(matches!(report.method, CompressMethod::Structural | CompressMethod::Recoded), "{report:#?}");
 }
 
 #[tokio::test]
@@ -370,4 +382,221 @@ async fn readiness_reports_versions() {
     let missing = GhostscriptConfig { gs: "/nonexistent/gs".into(), ..Default::default() };
     let why = available(&missing).await.unwrap_err();
     assert!(why.contains("Ghostscript"), "{why}");
+}
+
+/// Page `page` rendered gray by pdftoppm at `dpi` (crop box): (width, height, samples).
+fn render_gray(path: &Path, page: u32, dpi: u32) -> (usize, usize, Vec<u8>) {
+    let (page, dpi) = (page.to_string(), dpi.to_string());
+    let args = ["-gray", "-cropbox", "-r", &dpi, "-f", &page, "-l", &page, "-singlefile"];
+    let mut argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    argv.push(path.as_os_str());
+    let out = run("pdftoppm", &argv);
+    assert!(out.status.success(), "pdftoppm {} failed", path.display());
+    let text = String::from_utf8_lossy(&out.stdout[..out.stdout.len().min(64)]).into_owned();
+    let header: Vec<&str> = text.split_ascii_whitespace().take(4).collect();
+    assert_eq!(header[0], "P5");
+    let (width, height): (usize, usize) = (header[1].parse().unwrap(), header[2].parse().unwrap());
+    (width, height, out.stdout[out.stdout.len() - width * height..].to_vec())
+}
+
+/// Mean SSIM of two gray renders (7 × 7 windows, K1 = 0.01, K2 = 0.03, as scikit-image), written
+/// here apart from the engine's own.
+fn mean_ssim(a: &(usize, usize, Vec<u8>), b: &(usize, usize, Vec<u8>)) -> f64 {
+    const N: usize = 7;
+    let (width, height) = (a.0.min(b.0), a.1.min(b.1));
+    assert!(a.0.abs_diff(b.0) <= 2 && a.1.abs_diff(b.1) <= 2, "the page changed size");
+    let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
+    let n = (N * N) as f64;
+    let mut total = 0.0;
+    for top in (0..=height - N).step_by(2) {
+        for left in (0..=width - N).step_by(2) {
+            let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for row in top..top + N {
+                for col in left..left + N {
+                    let (x, y) = (f64::from(a.2[row * a.0 + col]), f64::from(b.2[row * b.0 + col]));
+                    (sx, sy, sxx, syy, sxy) = (sx + x, sy + y, sxx + x * x, syy + y * y, sxy + x * y);
+                }
+            }
+            let (ux, uy) = (sx / n, sy / n);
+            let norm = n / (n - 1.0);
+            let (vx, vy, vxy) = (norm * (sxx / n - ux * ux), norm * (syy / n - uy * uy), norm * (sxy / n - ux * uy));
+            total += ((2.0 * ux * uy + c1) * (2.0 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+        }
+    }
+    total / (((height - N) / 2 + 1) * ((width - N) / 2 + 1)) as f64
+}
+
+/// A colour JPEG scan at 200 dpi of black-and-white pages, as an office scanner writes one:
+/// each page of `source` rendered by pdftoppm, given a paper tint and sensor noise, stored as
+/// a JPEG of quality 85 tagged with an sRGB profile.
+fn jpeg_scan(source: &Path, pages: std::ops::RangeInclusive<u32>, output: &Path) {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let profile = std::fs::read_dir("/usr/share/ghostscript")
+        .unwrap()
+        .flatten()
+        .map(|version| version.path().join("iccprofiles/srgb.icc"))
+        .find(|path| path.is_file())
+        .expect("Ghostscript's sRGB profile");
+    let mut doc = Document::with_version("1.5");
+    let icc = doc.add_object(Stream::new(dictionary! { "N" => 3 }, std::fs::read(profile).unwrap()));
+    let pages_id = doc.new_object_id();
+    let mut kids = Vec::new();
+    let mut noise = 0x2545_f491_u32;
+    for page in pages {
+        let (width, height, mut samples) = render_rgb(source, page, 200);
+        for (i, sample) in samples.iter_mut().enumerate() {
+            noise ^= noise << 13;
+            noise ^= noise >> 17;
+            noise ^= noise << 5;
+            let tint = [0.97, 0.955, 0.92][i % 3];
+            let jitter = f64::from(noise % 7) - 3.0;
+            *sample = (f64::from(*sample) * tint + jitter).clamp(0.0, 255.0) as u8;
+        }
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+            .encode(&samples, width as u32, height as u32, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        let image = doc.add_object(
+            Stream::new(
+                dictionary! {
+                    "Type" => "XObject", "Subtype" => "Image", "Width" => width as i64, "Height" => height as i64,
+                    "ColorSpace" => vec![Object::Name(b"ICCBased".to_vec()), icc.into()],
+                    "BitsPerComponent" => 8, "Filter" => "DCTDecode",
+                },
+                jpeg,
+            )
+            .with_compression(false),
+        );
+        let (w, h) = (width as f64 * 72.0 / 200.0, height as f64 * 72.0 / 200.0);
+        let content =
+            doc.add_object(Stream::new(dictionary! {}, format!("q {w} 0 0 {h} 0 0 cm /Im0 Do Q").into_bytes()));
+        kids.push(Object::Reference(doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), w.into(), h.into()],
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } }, "Contents" => content,
+        })));
+    }
+    let count = kids.len() as i64;
+    doc.objects
+        .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    doc.save(output).unwrap();
+}
+
+fn ebook(input: &Path, output: &Path) -> u64 {
+    let mut arg = std::ffi::OsString::from("-sOutputFile=");
+    arg.push(output);
+    let args = ["-dSAFER", "-dNOPAUSE", "-dBATCH", "-dQUIET", "-sDEVICE=pdfwrite", "-dPDFSETTINGS=/ebook"];
+    let mut argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    argv.extend([arg.as_os_str(), input.as_os_str()]);
+    assert!(run("gs", &argv).status.success(), "gs /ebook failed");
+    size(output)
+}
+
+/// Encodings of the images `pdfimages -list` lists.
+fn image_encodings(path: &Path) -> Vec<String> {
+    let out = run("pdfimages", &["-list".as_ref(), path.as_os_str()]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().nth(8))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn recommended_is_smaller_than_ebook_on_a_200_dpi_colour_jpeg_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("scan.pdf");
+    jpeg_scan(&corpus_file("pdf-text/ltnews17.pdf"), 1..=1, &input);
+    let reference = render_gray(&input, 1, 100);
+    let ebook_bytes = ebook(&input, &dir.path().join("ebook.pdf"));
+    assert!(ebook_bytes < size(&input), "/ebook re-encodes such a scan");
+    let config = GhostscriptConfig::default();
+
+    let recommended = dir.path().join("recommended.pdf");
+    let report = compress(&config, &input, &recommended, &level(CompressLevel::Recommended)).await.unwrap();
+    assert_sound_compression(&input, &recommended, &report);
+    assert_eq!(report.method, CompressMethod::Recoded, "{report:#?}");
+    assert!(
+        report.bytes_after <= ebook_bytes,
+        "{} bytes against /ebook's {ebook_bytes}: {report:#?}",
+        report.bytes_after
+    );
+    let similarity = mean_ssim(&reference, &render_gray(&recommended, 1, 100));
+    assert!(similarity >= 0.95, "SSIM {similarity:.4} at 100 dpi");
+    let images = report.images.unwrap();
+    assert_eq!((images.images, images.gray), (1, 1), "a colour scan of a gray page is stored gray: {images:?}");
+    let recoded = report.attempts.iter().find(|a| a.method == CompressMethod::Recoded).unwrap();
+    assert!(recoded.passed && recoded.recoding.is_some(), "{report:#?}");
+    let (_, _, colour) = render_rgb(&recommended, 1, 20);
+    assert_eq!(coloured_pixels(&colour), 0);
+
+    // `extreme` goes further: the page of paper and ink becomes a bilevel CCITT image.
+    let extreme = dir.path().join("extreme.pdf");
+    let stronger = compress(&config, &input, &extreme, &level(CompressLevel::Extreme)).await.unwrap();
+    assert_sound_compression(&input, &extreme, &stronger);
+    assert!(stronger.bytes_after <= report.bytes_after, "{stronger:#?}");
+    assert_eq!(image_encodings(&extreme), ["ccitt"], "{stronger:#?}");
+    let similarity = mean_ssim(&reference, &render_gray(&extreme, 1, 100));
+    assert!(similarity >= 0.90, "SSIM {similarity:.4} at 100 dpi");
+}
+
+/// One page showing a `width` × `height` gray image whose Flate stream holds only `stored`
+/// zero bytes: an image bomb when the size is large and the stream small.
+fn image_bomb(width: i64, height: i64, stored: usize, output: &Path) {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let mut stream = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => width, "Height" => height,
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+        },
+        vec![0u8; stored],
+    );
+    stream.compress().unwrap();
+    let image = doc.add_object(stream);
+    let content = doc.add_object(Stream::new(dictionary! {}, b"q 612 0 0 792 0 0 cm /Im0 Do Q".to_vec()));
+    let pages = doc.new_object_id();
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } }, "Contents" => content,
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    doc.save(output).unwrap();
+}
+
+#[tokio::test]
+async fn an_image_bomb_gets_seconds_not_minutes() {
+    let config = GhostscriptConfig::default();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.pdf");
+
+    // 400 megapixels in a few kilobytes: Ghostscript grinds on it for minutes. The pixels the
+    // bytes cannot hold earn no time, so the deadline is the floor plus one page.
+    let bomb = dir.path().join("bomb.pdf");
+    image_bomb(20_000, 20_000, 4_000_000, &bomb);
+    let bytes = size(&bomb);
+    assert!(bytes < 20_000, "{bytes} bytes");
+    let earned = Workload { pages: 1, bytes, pixels: 20_000 * 20_000 }.deadline(config.timeout);
+    assert!(earned < budget::BASE + budget::PER_PAGE + Duration::from_secs(1), "{earned:?}");
+    let err = grayscale(&config, &bomb, &output, &GrayscaleParams {}).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::EngineTimeout, "{err}");
+    assert!(err.message.contains(&format!("within {earned:?}")), "the deadline is the one earned ({earned:?}): {err}");
+
+    // Above 500 megapixels no tool decodes it at all.
+    let huge = dir.path().join("huge.pdf");
+    image_bomb(30_000, 30_000, 4_000_000, &huge);
+    let err = grayscale(&config, &huge, &output, &GrayscaleParams {}).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::ResourceLimit, "{err}");
+    assert!(err.message.contains("900 megapixels"), "{err}");
+    assert_eq!(pdfa(&config, &huge, &output, &PdfaParams::default()).await.unwrap_err().code, ErrorCode::ResourceLimit);
+    let err = compress(&config, &huge, &output, &CompressParams::default()).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::ResourceLimit, "{err}");
+    assert!(!output.exists());
 }

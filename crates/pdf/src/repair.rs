@@ -10,6 +10,9 @@
 //!    rebuilds fonts and images and can lose pages (the report compares page counts).
 //!
 //! When `qpdf` is installed, each result must also pass `qpdf --check` before it is accepted.
+//! qpdf and Ghostscript get the deadline the input earns (a few seconds plus time per page the
+//! file declares and per megabyte; see [`budget`]), so a tiny damaged file that makes
+//! Ghostscript loop fails in seconds with `engine_timeout`, not minutes.
 //! Encrypted inputs need `unlock` first; a permissions-only one is repaired and comes out
 //! decrypted, like every other tool's output.
 
@@ -20,13 +23,15 @@ use crate::save::save_atomic;
 use lopdf::xref::XrefRecovery;
 use lopdf::{Document, LoadOptions, Object};
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_engines::ghostscript::budget::{self, Workload};
 use scanpro_engines::{ProcessError, ProcessOutput, Subprocess};
 use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
 
+/// Ceiling of qpdf's deadline.
 const QPDF_TIMEOUT: Duration = Duration::from_secs(120);
-/// Ghostscript hangs on some broken files: it gets a deadline of its own within the step's.
+/// Ceiling of Ghostscript's deadline: it hangs on some broken files.
 const GHOSTSCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
 /// How many distinct qpdf warnings the report repeats.
 const MAX_WARNINGS: usize = 10;
@@ -74,24 +79,55 @@ pub fn repair(input: &Path, out: &Path) -> Result<RepairReport, ToolError> {
         .prefix(".scanpro-repair-")
         .tempdir_in(out.parent().unwrap_or(Path::new("/")))
         .map_err(|e| ToolError::internal(format!("repair: cannot make a scratch directory ({e})")))?;
-    let qpdf_failure = match with_qpdf(&input, &out, scratch.path()) {
+    let workload = workload(&input);
+    let qpdf_failure = match with_qpdf(&input, &out, scratch.path(), &workload) {
         Ok(mut report) => {
             report.problems.insert(0, format!("lopdf could not repair it: {lopdf_failure}"));
             return Ok(report);
         }
         Err(why) => why,
     };
-    match with_ghostscript(&input, &out, scratch.path()) {
+    match with_ghostscript(&input, &out, scratch.path(), &workload) {
         Ok(mut report) => {
             report.problems.splice(0..0, [format!("lopdf: {lopdf_failure}"), format!("qpdf: {qpdf_failure}")]);
             Ok(report)
         }
-        Err(gs_failure) => Err(ToolError::new(
-            ErrorCode::InvalidPdf,
-            format!(
-                "the PDF could not be repaired: lopdf: {lopdf_failure}; qpdf: {qpdf_failure}; Ghostscript: {gs_failure}"
-            ),
-        )),
+        Err(gs_failure) => Err(unrepaired(&lopdf_failure, &qpdf_failure, gs_failure)),
+    }
+}
+
+/// The error when no method gave a file: `invalid_pdf` naming each failure, or
+/// `engine_timeout` when Ghostscript ran past its deadline (the engine's limit, not proof that
+/// the file is beyond repair).
+fn unrepaired(lopdf_failure: &str, qpdf_failure: &str, gs_failure: GhostscriptFailure) -> ToolError {
+    let code = if gs_failure.timed_out { ErrorCode::EngineTimeout } else { ErrorCode::InvalidPdf };
+    let gs_failure = gs_failure.why;
+    ToolError::new(
+        code,
+        format!(
+            "the PDF could not be repaired: lopdf: {lopdf_failure}; qpdf: {qpdf_failure}; Ghostscript: {gs_failure}"
+        ),
+    )
+}
+
+/// What the damaged file holds, for deadlines: its size and the pages it declares (the page
+/// tree may be unreadable; its page dictionaries are still counted). Image sizes are not read
+/// from a damaged file: they earn no time.
+pub fn workload(input: &Path) -> Workload {
+    let bytes = std::fs::read(input).unwrap_or_default();
+    Workload { pages: budget::declared_pages(&bytes), bytes: bytes.len() as u64, pixels: 0 }
+}
+
+/// Why Ghostscript gave nothing.
+struct GhostscriptFailure {
+    why: String,
+    /// It ran past its deadline and was stopped.
+    timed_out: bool,
+}
+
+impl From<String> for GhostscriptFailure {
+    fn from(why: String) -> Self {
+        Self { why, timed_out: false }
     }
 }
 
@@ -121,14 +157,15 @@ fn with_lopdf(input: &Path, out: &Path) -> Result<RepairReport, ToolError> {
 }
 
 /// Method 2: qpdf rewrites the file, then lopdf cleans its output up.
-fn with_qpdf(input: &Path, out: &Path, scratch: &Path) -> Result<RepairReport, String> {
+fn with_qpdf(input: &Path, out: &Path, scratch: &Path, workload: &Workload) -> Result<RepairReport, String> {
     let rewritten = scratch.join("qpdf.pdf");
+    let deadline = workload.deadline(QPDF_TIMEOUT);
     let run = Subprocess::new("qpdf")
         .arg(input)
         .arg(&rewritten)
         .allow_read(input)
         .allow_write(scratch)
-        .timeout(QPDF_TIMEOUT)
+        .timeout(deadline)
         .run_blocking();
     let output = run.map_err(|e| process_failure("qpdf", e))?;
     // qpdf exits 3 when it succeeded with warnings: the usual case for a damaged file.
@@ -145,7 +182,12 @@ fn with_qpdf(input: &Path, out: &Path, scratch: &Path) -> Result<RepairReport, S
 
 /// Method 3: Ghostscript re-renders the document; the page count is compared with the one qpdf
 /// reads, when it reads one.
-fn with_ghostscript(input: &Path, out: &Path, scratch: &Path) -> Result<RepairReport, String> {
+fn with_ghostscript(
+    input: &Path,
+    out: &Path,
+    scratch: &Path,
+    workload: &Workload,
+) -> Result<RepairReport, GhostscriptFailure> {
     let rendered = scratch.join("gs.pdf");
     // `%` in an output name is a page-number template to Ghostscript; `%%` is a plain `%`.
     let mut output_arg = std::ffi::OsString::from("-sOutputFile=");
@@ -159,21 +201,27 @@ fn with_ghostscript(input: &Path, out: &Path, scratch: &Path) -> Result<RepairRe
         .arg(input)
         .allow_read(input)
         .allow_write(scratch)
-        .timeout(GHOSTSCRIPT_TIMEOUT)
+        .timeout(workload.deadline(GHOSTSCRIPT_TIMEOUT))
         .run_blocking();
-    let output = run.map_err(|e| process_failure("Ghostscript", e))?;
+    let output = run.map_err(|e| match e {
+        ProcessError::Timeout { after, .. } => GhostscriptFailure {
+            why: format!("did not finish within {after:?}, the deadline of a file of this size and page count"),
+            timed_out: true,
+        },
+        other => process_failure("Ghostscript", other).into(),
+    })?;
     if !output.status.success() || !rendered.is_file() {
-        return Err(scrub(&last_line(&output, "Ghostscript"), input));
+        return Err(scrub(&last_line(&output, "Ghostscript"), input).into());
     }
     // Ghostscript turns even an empty file into a blank page, with exit status 0.
     if !guarded("repair", || open_unguarded(&rendered).map(|doc| paints_anything(&doc))).map_err(|e| e.message)? {
-        return Err("Ghostscript recovered nothing but blank pages".into());
+        return Err(String::from("Ghostscript recovered nothing but blank pages").into());
     }
     let mut report = guarded("repair", || with_lopdf(&rendered, out)).map_err(|e| e.message)?;
     verify(out)?;
     report.method = RepairMethod::Ghostscript;
     report.problems = vec!["neither lopdf nor qpdf could read the file; Ghostscript re-rendered what it could".into()];
-    match qpdf_page_count(input) {
+    match qpdf_page_count(input, workload.deadline(QPDF_TIMEOUT)) {
         Some(expected) if expected > report.pages => {
             report.problems.push(format!("only {} of the {expected} pages could be recovered", report.pages))
         }
@@ -207,12 +255,12 @@ fn verify(out: &Path) -> Result<(), String> {
 }
 
 /// The page count qpdf reads, if it reads the file at all.
-fn qpdf_page_count(input: &Path) -> Option<u32> {
+fn qpdf_page_count(input: &Path, deadline: Duration) -> Option<u32> {
     let output = Subprocess::new("qpdf")
         .arg("--show-npages")
         .arg(input)
         .allow_read(input)
-        .timeout(QPDF_TIMEOUT)
+        .timeout(deadline)
         .run_blocking()
         .ok()?;
     String::from_utf8_lossy(&output.stdout).trim().parse().ok().filter(|_| matches!(output.status.code(), Some(0 | 3)))
@@ -334,13 +382,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = corpus_file("pdf-broken/pdfjs_xref_command_missing.pdf");
         let out = dir.path().join("fixed.pdf");
-        let report = with_qpdf(&input, &out, dir.path()).unwrap();
+        let report = with_qpdf(&input, &out, dir.path(), &workload(&input)).unwrap();
         assert_eq!(report.method, RepairMethod::Qpdf);
         assert_eq!(report.pages, 1);
         let warnings: Vec<&String> = report.problems.iter().filter(|p| p.starts_with("qpdf: ")).collect();
         assert!(warnings.iter().any(|w| w.contains("xref not found")), "{:?}", report.problems);
         assert!(warnings.iter().all(|w| !w.contains(&*input.to_string_lossy())), "paths are scrubbed: {warnings:?}");
         verify(&out).unwrap();
+    }
+
+    /// The corpus has no file that neither lopdf nor qpdf reads and Ghostscript loops on, so
+    /// the Ghostscript method is run on its own on one it loops on.
+    #[test]
+    fn a_tiny_file_ghostscript_loops_on_fails_within_the_deadline_it_earns() {
+        // A Type 3 font that draws itself: Ghostscript runs until it is killed.
+        let input = corpus_file("pdf-broken/pdfjs_ContentStreamCycleType3insideType3.pdf");
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("fixed.pdf");
+
+        let earned = workload(&input);
+        assert_eq!((earned.pages, earned.bytes), (1, std::fs::metadata(&input).unwrap().len()));
+        let deadline = earned.deadline(GHOSTSCRIPT_TIMEOUT);
+        // One page and 2 KB earn the floor and one page, not the 180 s ceiling.
+        assert!(deadline <= budget::BASE + budget::PER_PAGE + budget::PER_MEGABYTE / 100, "{deadline:?}");
+        let Err(failure) = with_ghostscript(&input, &out, dir.path(), &earned) else { panic!("Ghostscript finished") };
+        assert!(failure.timed_out, "{}", failure.why);
+        assert!(failure.why.contains(&format!("did not finish within {deadline:?}")), "{}", failure.why);
+        let err = unrepaired("lopdf failed", "qpdf failed", failure);
+        assert_eq!(err.code, ErrorCode::EngineTimeout, "{err}");
+        assert!(err.message.contains(&format!("Ghostscript: did not finish within {deadline:?}")), "{err}");
+        assert!(!out.exists());
     }
 
     #[test]

@@ -83,6 +83,7 @@ fn every_broken_file_is_repaired_or_refused_cleanly() {
                 if matches!(
                     e.code,
                     ErrorCode::EncryptedInput
+                        | ErrorCode::EngineTimeout
                         | ErrorCode::InvalidPdf
                         | ErrorCode::ResourceLimit
                         | ErrorCode::UnsupportedFormat

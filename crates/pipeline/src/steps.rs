@@ -200,6 +200,7 @@ async fn run_in_child(
                 format!("{tool} did not finish within {} s and was stopped", after.as_secs()),
             ));
         }
+        Err(e @ ProcessError::Sandbox { .. }) => return Err(ToolError::new(ErrorCode::Unavailable, e.to_string())),
         Err(e) => return Err(ToolError::internal(e.to_string())),
     };
     match serde_json::from_slice::<StepReply>(&output.stdout) {

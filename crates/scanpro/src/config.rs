@@ -72,7 +72,8 @@ pub struct Config {
     pub office_recycle_after: u32,
     /// Deadline of one LibreOffice conversion attempt (a document gets up to three).
     pub office_timeout_secs: u64,
-    /// Deadline of each Ghostscript or qpdf run of `compress`, `pdfa` and `grayscale`.
+    /// Ceiling of each Ghostscript or qpdf run of `compress`, `pdfa` and `grayscale`: a run
+    /// gets 15 s plus 3 s a page, 1 s a megabyte and 0.2 s a megapixel of its input, up to this.
     pub ghostscript_timeout_secs: u64,
     /// Pages one OCR run recognises at once (Tesseract runs one thread per page); 0 means one
     /// per CPU core.

@@ -16,12 +16,15 @@ pub enum CompressLevel {
     Lossless,
     /// Images above 450 dpi are downsampled to 300 dpi; new JPEGs at high quality.
     Low,
-    /// Images above 225 dpi are downsampled to 150 dpi; new JPEGs at medium quality. The
+    /// Images above 225 dpi are downsampled to 150 dpi; new JPEGs at medium quality. Scanned
+    /// pages are re-encoded in place: colour scans of gray pages stored gray, pages of paper and
+    /// ink as bilevel images, JPEGs at the lowest quality that keeps them looking the same. The
     /// default: what screens and office printers show.
     #[default]
     Recommended,
     /// Images above 150 dpi are downsampled to 100 dpi and every JPEG is re-encoded at a lower
-    /// quality: the smallest file that still reads well on screen.
+    /// quality; scanned pages become bilevel more readily: the smallest file that still reads
+    /// well on screen.
     Extreme,
 }
 

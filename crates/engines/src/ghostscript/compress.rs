@@ -1,16 +1,20 @@
 //! `compress`: the smallest verified rewrite of a PDF.
 //!
-//! Two kinds of candidate are made, each checked (see [`verify`](super::verify)) before it may
-//! win:
+//! Three kinds of candidate are made, each checked (see [`verify`](super::verify)) before it
+//! may win:
 //! - *structural*: qpdf's lossless pass (recompressed streams, object streams). Wins on
 //!   born-digital files, where Ghostscript's rewrite of fonts and content streams can grow the
 //!   file (pgfmanual.pdf doubles under `-dPDFSETTINGS=/ebook`).
+//! - *recoded*: the structural pass with each raster image re-encoded in place at a rung of
+//!   [`RECODE_LADDER`]: gray pages stored as gray, pages of paper and ink as bilevel CCITT G4,
+//!   JPEGs at the lowest quality that keeps the image's measured similarity (see
+//!   [`recode`](super::recode)). Wins on scans, whose JPEGs Ghostscript keeps as they are.
 //! - *re-encoded*: Ghostscript's `pdfwrite` with the image settings of a rung of [`LADDER`]
 //!   (downsampling, JPEG quality), then the structural pass over its output. Wins on
 //!   image-heavy pages; it must keep the sampled pages at the rung's similarity floor and the
 //!   text extractable.
 //!
-//! A level tries the structural pass and the rungs up to its own, and keeps the smallest
+//! A level tries the structural pass and the rungs of both ladders up to its own, and keeps the smallest
 //! candidate that passes, or the input itself. A stronger level tries a superset of what a
 //! weaker one tries, so its result is never larger, and no result is larger than the input. A
 //! target size climbs further rungs until a result fits. When the document has no raster
@@ -21,8 +25,9 @@
 use super::GhostscriptConfig;
 use super::GhostscriptError;
 use super::confined;
-use super::inspect::{Source, image_inventory, inspect};
+use super::inspect::{Images, Source, image_inventory, inspect, workload};
 use super::programs::{Programs, Run, jpeg_distiller_params, last_words};
+use super::recode::{RecodeSettings, RecodeSummary, recode_images};
 use super::rewrite::{Scratch, deliver, deliver_original, pack};
 use super::verify::{Expect, Reference};
 use scanpro_core::ToolError;
@@ -137,6 +142,37 @@ const LADDER: [Rung; 5] = [
     },
 ];
 
+/// One rung of image re-encoding: its settings and the least similarity of the pages.
+#[derive(Debug, Clone, Copy)]
+struct RecodeRung {
+    settings: RecodeSettings,
+    similarity_floor: f64,
+}
+
+/// The image re-encodings, weakest first: `recommended` ends at the first, `extreme` at the
+/// second. The similarity of each image is measured at about 100 dpi (see
+/// [`recode`](super::recode)); `recommended` keeps it at 0.98 for JPEGs, well above the page
+/// floor, and lets a page become bilevel only at 0.96.
+const RECODE_LADDER: [RecodeRung; 2] = [
+    RecodeRung {
+        settings: RecodeSettings { min_quality: 30, max_quality: 85, jpeg_similarity: 0.98, bilevel_similarity: 0.96 },
+        similarity_floor: 0.95,
+    },
+    RecodeRung {
+        settings: RecodeSettings { min_quality: 20, max_quality: 75, jpeg_similarity: 0.95, bilevel_similarity: 0.93 },
+        similarity_floor: 0.90,
+    },
+];
+
+/// How many rungs of [`RECODE_LADDER`] a level climbs.
+fn recode_rungs(level: CompressLevel) -> usize {
+    match level {
+        CompressLevel::Lossless | CompressLevel::Low => 0,
+        CompressLevel::Recommended => 1,
+        CompressLevel::Extreme => 2,
+    }
+}
+
 /// How many rungs of [`LADDER`] a level climbs.
 fn rungs(level: CompressLevel) -> usize {
     match level {
@@ -155,6 +191,8 @@ pub enum CompressMethod {
     Original,
     /// qpdf's lossless structural pass.
     Structural,
+    /// Raster images re-encoded in place, then the structural pass.
+    Recoded,
     /// Ghostscript re-encoded the images (and rewrote fonts and content), then the structural
     /// pass.
     Reencoded,
@@ -166,6 +204,7 @@ impl CompressMethod {
         match self {
             Self::Original => vec![],
             Self::Structural => vec!["qpdf"],
+            Self::Recoded => vec!["scanpro", "qpdf"],
             Self::Reencoded => vec!["ghostscript", "qpdf"],
         }
     }
@@ -178,6 +217,12 @@ pub struct Attempt {
     /// The image settings of a re-encoding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<ImageSettings>,
+    /// The settings of an in-place image re-encoding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recoding: Option<RecodeSettings>,
+    /// What an in-place re-encoding did to the images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<RecodeSummary>,
     /// Size of the candidate, when one was written.
     pub bytes: Option<u64>,
     /// Mean similarity of its sampled pages to the input's (1 = identical), when checked.
@@ -191,7 +236,16 @@ pub struct Attempt {
 
 impl Attempt {
     fn new(method: CompressMethod, settings: Option<ImageSettings>) -> Self {
-        Self { method, settings, bytes: None, similarity: None, passed: false, note: None }
+        Self {
+            method,
+            settings,
+            recoding: None,
+            images: None,
+            bytes: None,
+            similarity: None,
+            passed: false,
+            note: None,
+        }
     }
 
     fn noting(self, note: impl Into<String>) -> Self {
@@ -215,6 +269,12 @@ pub struct CompressReport {
     /// The image settings of a re-encoded output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<ImageSettings>,
+    /// The settings of an output whose images were re-encoded in place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recoding: Option<RecodeSettings>,
+    /// What that re-encoding did to the images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<RecodeSummary>,
     /// Mean similarity of the output's sampled pages to the input's (1 = identical).
     pub similarity: Option<f64>,
     /// The output is the input, unchanged: nothing smaller passed the checks.
@@ -250,6 +310,8 @@ struct Best {
     bytes: u64,
     method: CompressMethod,
     settings: Option<ImageSettings>,
+    recoding: Option<RecodeSettings>,
+    images: Option<RecodeSummary>,
     similarity: Option<f64>,
 }
 
@@ -260,6 +322,11 @@ struct Search<'a> {
     scratch: Scratch,
     best: Best,
     attempts: Vec<Attempt>,
+    /// The raster images, as `pdfimages -list` reads them (`None` when it cannot).
+    images: Option<Images>,
+    /// The structural pass's output (decrypted, every object readable), whether or not it won:
+    /// the input of the image re-encoding.
+    packed: Option<PathBuf>,
     /// Set when Ghostscript ran past its deadline: it would on the next rung too.
     ghostscript_gave_up: Option<String>,
 }
@@ -273,6 +340,8 @@ async fn run(
 ) -> Result<CompressReport, GhostscriptError> {
     let programs = Programs::new(config);
     let source = inspect(programs, input).await?;
+    let (workload, images) = workload(programs, &source).await?;
+    let programs = programs.bounded(&workload);
     let scratch = Scratch::beside(output)?;
     let reference = Reference::new(programs, &source).await?;
     let best = Best {
@@ -280,13 +349,25 @@ async fn run(
         bytes: source.bytes,
         method: CompressMethod::Original,
         settings: None,
+        recoding: None,
+        images: None,
         similarity: Some(1.0),
     };
-    let mut search =
-        Search { programs, source: &source, reference, scratch, best, attempts: Vec::new(), ghostscript_gave_up: None };
+    let mut search = Search {
+        programs,
+        source: &source,
+        reference,
+        scratch,
+        best,
+        attempts: Vec::new(),
+        images,
+        packed: None,
+        ghostscript_gave_up: None,
+    };
     let mut notes = Vec::new();
 
     search.structural().await?;
+    search.recode(recode_rungs(level), target).await?;
     search.climb(rungs(level), target, &mut notes).await?;
     if let Some(why) = &search.ghostscript_gave_up {
         notes.push(format!("{why}, so the stronger image settings were not tried"));
@@ -321,6 +402,8 @@ async fn run(
         method: best.method,
         methods: best.method.programs(),
         settings: best.settings,
+        recoding: best.recoding,
+        images: best.images,
         similarity: best.similarity,
         returned_original: best.method == CompressMethod::Original,
         decrypted: source.permissions_only && best.method != CompressMethod::Original,
@@ -345,8 +428,8 @@ impl Search<'_> {
             return Ok(());
         }
         let source = self.source;
-        let images = image_inventory(self.programs, source).await?;
-        let image_share = images.map(|images| images.bytes as f64 / source.bytes.max(1) as f64);
+        let images = self.images.as_ref().map(|images| (images.count, images.bytes));
+        let image_share = images.map(|(_, bytes)| bytes as f64 / source.bytes.max(1) as f64);
         if target.is_none()
             && source.pages > LONG_DOCUMENT_PAGES
             && let Some(share) = image_share.filter(|share| *share < LONG_DOCUMENT_IMAGE_SHARE)
@@ -362,7 +445,7 @@ impl Search<'_> {
             );
             return Ok(());
         }
-        if images.is_some_and(|images| images.count == 0) {
+        if images.is_some_and(|(count, _)| count == 0) {
             // Image settings change nothing: one pass, held to the floor of the strongest rung
             // the level reaches (the same file passes at every level that accepts it).
             notes.push("the document has no raster images: one Ghostscript pass stands for every image setting".into());
@@ -386,8 +469,56 @@ impl Search<'_> {
             self.attempts.push(attempt.noting(why));
             return Ok(());
         }
+        self.packed = Some(packed.clone());
         let expect = Expect { similarity: STRUCTURAL_FLOOR, redrawn: false, gray: false };
         self.consider(packed, attempt, expect).await
+    }
+
+    /// Re-encodes the images in place with the first `rungs` rungs of [`RECODE_LADDER`], and
+    /// more while the best result misses `target`; each result packed, then checked.
+    async fn recode(&mut self, rungs: usize, target: Option<u64>) -> Result<(), GhostscriptError> {
+        let misses_target = |best: &Best| target.is_some_and(|target| best.bytes > target);
+        let has_images = self.images.as_ref().is_some_and(|images| images.count > 0);
+        if !has_images || rungs == 0 && !misses_target(&self.best) {
+            return Ok(());
+        }
+        // The packed file is decrypted; a permissions-only input that qpdf could not pack is
+        // not re-encoded.
+        let input = match (&self.packed, self.source.permissions_only) {
+            (Some(packed), _) => packed.clone(),
+            (None, false) => self.source.path.clone(),
+            (None, true) => return Ok(()),
+        };
+        // Where each image sits on its pages, by its object number in the file re-encoded.
+        let resolution = image_inventory(self.programs, &input).await?.map(|images| images.resolution);
+        let resolution = std::sync::Arc::new(resolution.unwrap_or_default());
+        for (index, rung) in RECODE_LADDER.iter().enumerate() {
+            if index >= rungs && !misses_target(&self.best) {
+                break;
+            }
+            let mut attempt = Attempt { recoding: Some(rung.settings), ..Attempt::new(CompressMethod::Recoded, None) };
+            let written = self.scratch.file(&format!("recoded{index}.pdf"));
+            let (from, to, settings, resolution) = (input.clone(), written.clone(), rung.settings, resolution.clone());
+            let recoded = tokio::task::spawn_blocking(move || recode_images(&from, &to, &settings, &resolution))
+                .await
+                .map_err(|e| GhostscriptError::Failed(format!("re-encoding the images failed: {e}")))?;
+            let summary = match recoded {
+                Ok(summary) => summary,
+                Err(why) => {
+                    self.attempts.push(attempt.noting(why));
+                    continue;
+                }
+            };
+            attempt.images = Some(summary);
+            let packed = written.with_extension("packed.pdf");
+            let candidate = match pack(self.programs, &written, &packed).await? {
+                Ok(()) if file_size(&packed) < file_size(&written) => packed,
+                _ => written,
+            };
+            let expect = Expect { similarity: rung.similarity_floor, redrawn: true, gray: false };
+            self.consider(candidate, attempt, expect).await?;
+        }
+        Ok(())
     }
 
     /// Ghostscript with `settings`, then the structural pass over its output; it must keep the
@@ -457,6 +588,8 @@ impl Search<'_> {
                     bytes,
                     method: attempt.method,
                     settings: attempt.settings,
+                    recoding: attempt.recoding,
+                    images: attempt.images,
                     similarity: passed.similarity,
                 };
             }
@@ -518,5 +651,14 @@ mod tests {
         }
         assert!(CompressLevel::ALL.windows(2).all(|pair| rungs(pair[0]) < rungs(pair[1])));
         assert!(rungs(CompressLevel::Extreme) <= LADDER.len());
+        for pair in RECODE_LADDER.windows(2) {
+            let (weaker, stronger) = (&pair[0], &pair[1]);
+            assert!(stronger.settings.min_quality < weaker.settings.min_quality);
+            assert!(stronger.settings.jpeg_similarity < weaker.settings.jpeg_similarity);
+            assert!(stronger.settings.bilevel_similarity < weaker.settings.bilevel_similarity);
+            assert!(stronger.similarity_floor < weaker.similarity_floor);
+        }
+        assert!(CompressLevel::ALL.windows(2).all(|pair| recode_rungs(pair[0]) <= recode_rungs(pair[1])));
+        assert_eq!(recode_rungs(CompressLevel::Extreme), RECODE_LADDER.len());
     }
 }

@@ -16,9 +16,11 @@ pub struct GhostscriptConfig {
     /// (`/usr/share/ghostscript/*/iccprofiles/srgb.icc`), else the first of
     /// [`SRGB_PROFILES`](Self::SRGB_PROFILES) that exists.
     pub srgb_profile: Option<PathBuf>,
-    /// Deadline of each program run. Ghostscript loops forever on some damaged files; a rewrite
-    /// that runs past this is abandoned (compress falls back to what it has; the other tools
-    /// fail with `engine_timeout`). Default 120 s.
+    /// Ceiling of each program run's deadline. A run gets a few seconds plus time for each
+    /// page, megabyte and megapixel of its input (see [`budget`](super::budget)), never more
+    /// than this. Ghostscript loops forever on some damaged files; a rewrite that runs past its
+    /// deadline is abandoned (compress falls back to what it has; the other tools fail with
+    /// `engine_timeout`). Default 120 s.
     pub timeout: Duration,
     /// Address space each program run may use. Default 3 GiB: Ghostscript peaked at 580 MB
     /// rewriting a 1,321-page manual.

@@ -14,6 +14,9 @@ pub enum GhostscriptError {
     /// The PDF needs a password to open.
     #[error("the PDF is protected by a password; run the unlock tool with its password first")]
     EncryptedInput,
+    /// The input holds more than any tool should decode (a decompression bomb).
+    #[error("{0}")]
+    ResourceLimit(String),
     /// A program ran past its deadline and was stopped.
     #[error("{program} did not finish within {after:?} on this file and was stopped")]
     Timeout { program: String, after: Duration },
@@ -34,6 +37,7 @@ impl GhostscriptError {
             Self::NotPdf(_) => ErrorCode::UnsupportedFormat,
             Self::InvalidPdf(_) => ErrorCode::InvalidPdf,
             Self::EncryptedInput => ErrorCode::EncryptedInput,
+            Self::ResourceLimit(_) => ErrorCode::ResourceLimit,
             Self::Timeout { .. } => ErrorCode::EngineTimeout,
             Self::Failed(_) | Self::Io(_) => ErrorCode::InternalError,
             Self::Unavailable(_) => ErrorCode::Unavailable,

@@ -5,7 +5,7 @@
 use super::GhostscriptConfig;
 use super::GhostscriptError;
 use super::confined;
-use super::inspect::inspect;
+use super::inspect::{inspect, workload};
 use super::programs::{Programs, jpeg_distiller_params, last_words};
 use super::rewrite::{Rewritten, Scratch, pack};
 use super::verify::{Expect, Reference};
@@ -36,6 +36,8 @@ pub async fn grayscale(
 async fn run(config: &GhostscriptConfig, input: &Path, output: &Path) -> Result<GrayscaleReport, GhostscriptError> {
     let programs = Programs::new(config);
     let source = inspect(programs, input).await?;
+    let (workload, _) = workload(programs, &source).await?;
+    let programs = programs.bounded(&workload);
     let scratch = Scratch::beside(output)?;
     let reference = Reference::new(programs, &source).await?;
 

@@ -3,6 +3,7 @@
 //! what raster images it holds.
 
 use super::GhostscriptError;
+use super::budget::{MAX_IMAGE_PIXELS, Workload};
 use super::programs::{Programs, last_words};
 use std::collections::HashMap;
 use std::io::Read;
@@ -113,21 +114,25 @@ fn iso_to_epoch(text: &str) -> Option<i64> {
 }
 
 /// The raster images of a document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Images {
     /// Distinct image objects (inline images count once per page that draws them).
     pub count: usize,
     /// Their stored bytes.
     pub bytes: u64,
+    /// Their pixels, as their dictionaries declare them.
+    pub pixels: u64,
+    /// Pixels of the largest one.
+    pub largest: u64,
+    /// Resolution of each image object as placed on its pages (the lower of its horizontal and
+    /// vertical dots per inch, the highest over its placements), by object number.
+    pub resolution: HashMap<u32, u32>,
 }
 
-/// The document's raster images, listed by poppler's `pdfimages -list`; `None` when poppler
-/// cannot list them.
-pub(crate) async fn image_inventory(
-    programs: Programs<'_>,
-    source: &Source,
-) -> Result<Option<Images>, GhostscriptError> {
-    let listed = match programs.poppler("pdfimages").arg("-list").arg(&source.path).output().await {
+/// The document's raster images, listed by poppler's `pdfimages -list` (which reads their
+/// dictionaries, not their data); `None` when poppler cannot list them.
+pub(crate) async fn image_inventory(programs: Programs<'_>, pdf: &Path) -> Result<Option<Images>, GhostscriptError> {
+    let listed = match programs.poppler("pdfimages").arg("-list").arg(pdf).output().await {
         Ok(listed) if listed.status.success() => listed,
         Ok(_) | Err(GhostscriptError::Timeout { .. }) => return Ok(None),
         Err(other) => return Err(other),
@@ -135,14 +140,35 @@ pub(crate) async fn image_inventory(
     Ok(Some(parse_image_list(&String::from_utf8_lossy(&listed.stdout))))
 }
 
+/// What the input holds, for deadlines, and its images; `resource_limit` for an image no tool
+/// should decode (see [`MAX_IMAGE_PIXELS`]).
+pub(crate) async fn workload(
+    programs: Programs<'_>,
+    source: &Source,
+) -> Result<(Workload, Option<Images>), GhostscriptError> {
+    let images = image_inventory(programs, &source.path).await?;
+    let pixels = images.as_ref().map_or(0, |images| images.pixels);
+    if let Some(images) = images.as_ref().filter(|images| images.largest > MAX_IMAGE_PIXELS) {
+        return Err(GhostscriptError::ResourceLimit(format!(
+            "the PDF holds an image of {} megapixels, above the limit of {} megapixels (a decompression bomb)",
+            images.largest / 1_000_000,
+            MAX_IMAGE_PIXELS / 1_000_000
+        )));
+    }
+    Ok((Workload { pages: source.pages, bytes: source.bytes, pixels }, images))
+}
+
 /// `pdfimages -list` output: two header lines, then "page num type width height color comp
 /// bpc enc interp object ID x-ppi y-ppi size ratio" per placement, the size as 1317B, 55.9K or
 /// 1.2M. An image drawn on several pages is counted once.
 fn parse_image_list(listing: &str) -> Images {
-    let mut distinct: HashMap<(&str, &str, &str), u64> = HashMap::new();
+    let mut distinct: HashMap<(&str, &str, &str), (u64, u64)> = HashMap::new();
+    let mut resolution: HashMap<u32, u32> = HashMap::new();
     for line in listing.lines().skip(2) {
         let columns: Vec<&str> = line.split_whitespace().collect();
-        let [page, .., object, generation, _, _, size, _] = columns.as_slice() else { continue };
+        let [page, _, _, width, height, .., object, generation, x_ppi, y_ppi, size, _] = columns.as_slice() else {
+            continue;
+        };
         let split = size.len().saturating_sub(1);
         let scale = match &size[split..] {
             "B" => 1.0,
@@ -152,11 +178,25 @@ fn parse_image_list(listing: &str) -> Images {
             _ => continue,
         };
         let bytes = size[..split].parse::<f64>().map_or(0, |n| (n * scale) as u64);
+        let pixels = width.parse::<u64>().unwrap_or(0).saturating_mul(height.parse::<u64>().unwrap_or(0));
+        let ppi = x_ppi.parse::<u32>().unwrap_or(0).min(y_ppi.parse::<u32>().unwrap_or(0));
+        if let Ok(number) = object.parse::<u32>()
+            && number != 0
+        {
+            let entry = resolution.entry(number).or_default();
+            *entry = (*entry).max(ppi);
+        }
         // Inline images have object number 0: each page's are its own.
         let page = if *object == "0" { *page } else { "" };
-        distinct.insert((object, generation, page), bytes);
+        distinct.insert((object, generation, page), (bytes, pixels));
     }
-    Images { count: distinct.len(), bytes: distinct.values().sum() }
+    Images {
+        count: distinct.len(),
+        bytes: distinct.values().map(|(bytes, _)| bytes).sum(),
+        pixels: distinct.values().map(|(_, pixels)| pixels).fold(0u64, |sum, p| sum.saturating_add(*p)),
+        largest: distinct.values().map(|(_, pixels)| *pixels).max().unwrap_or(0),
+        resolution,
+    }
 }
 
 /// Up to `max` (at least 2) pages spread evenly over `pages`, always the first and the last.
@@ -199,7 +239,11 @@ mod tests {
         let images = parse_image_list(listing);
         assert_eq!(images.count, 4);
         assert_eq!(images.bytes, 78643 + 2 * 1317 + 1572864);
-        assert_eq!(parse_image_list("header\n-----\n"), Images { count: 0, bytes: 0 });
+        assert_eq!(images.pixels, 342 * 387 + 2 * 400 * 50 + 4000 * 2864);
+        assert_eq!(images.largest, 4000 * 2864);
+        assert_eq!((images.resolution[&13416], images.resolution[&12]), (328, 1440));
+        assert!(!images.resolution.contains_key(&0));
+        assert_eq!(parse_image_list("header\n-----\n"), Images::default());
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! Whole-document rewrites through Ghostscript and qpdf: `compress`, `pdfa`, `grayscale`.
 //!
 //! Ghostscript always runs with `-dSAFER` (it reads only the files named on its command line)
-//! inside the sandbox (it can open only the input and the directory of the output), writes to a file in a private scratch directory beside the output, and runs under the
-//! configured deadline and memory limit through the one subprocess runner; dropping a tool's
-//! future kills whatever it is running. Its exit status is not trusted: every output is checked
+//! inside the sandbox (it can open only the input and the directory of the output), writes to a
+//! file in a private scratch directory beside the output, and runs under the deadline its input
+//! earns (see [`budget`]) and the configured memory limit through the one subprocess runner;
+//! dropping a tool's future kills whatever it is running. Its exit status is not trusted: every
+//! output is checked
 //! with qpdf and poppler against the input before it is delivered (see [`verify`]).
 //!
 //! # Layout
+//! - [`budget`]: deadlines that grow with the input (pages, bytes, pixels), the image-size limit.
 //! - [`config`]: [`GhostscriptConfig`], programs, deadline, memory limit, sRGB profile.
 //! - [`error`]: [`GhostscriptError`] and its stable codes.
 //! - [`programs`]: how gs, qpdf and poppler are run; [`available`] for readiness.
@@ -14,9 +17,12 @@
 //! - [`verify`]: the checks every output passes: qpdf, page count, sampled pages rendered and
 //!   compared (blank, size, similarity), text, colour.
 //! - [`compare`]: pixels: netpbm decoding, SSIM, ink and colour measures.
+//! - [`recode`]: raster images re-encoded in place (gray, bilevel CCITT G4, JPEG at a measured
+//!   quality), the scan-specific candidate of `compress`.
 //! - [`rewrite`]: scratch directory, qpdf's structural pass, delivery of the result.
 //! - [`compress`], [`pdfa`], [`grayscale`]: the three tools.
 
+pub mod budget;
 mod compare;
 mod compress;
 mod config;
@@ -25,6 +31,7 @@ mod grayscale;
 mod inspect;
 mod pdfa;
 mod programs;
+mod recode;
 mod rewrite;
 mod verify;
 
@@ -34,6 +41,7 @@ pub use error::GhostscriptError;
 pub use grayscale::{GrayscaleReport, grayscale};
 pub use pdfa::{PdfaReport, pdfa};
 pub use programs::{Versions, available};
+pub use recode::{RecodeSettings, RecodeSummary};
 pub use rewrite::Rewritten;
 
 use std::future::Future;

@@ -10,7 +10,7 @@
 use super::GhostscriptConfig;
 use super::GhostscriptError;
 use super::confined;
-use super::inspect::inspect;
+use super::inspect::{inspect, workload};
 use super::programs::{Programs, jpeg_distiller_params, last_words};
 use super::rewrite::{Rewritten, Scratch, redraw};
 use super::verify::{Expect, Reference};
@@ -58,6 +58,8 @@ async fn run(
         GhostscriptError::Unavailable("no sRGB ICC profile is installed for the PDF/A output intent".into())
     })?;
     let source = inspect(programs, input).await?;
+    let (workload, _) = workload(programs, &source).await?;
+    let programs = programs.bounded(&workload);
     let scratch = Scratch::beside(output)?;
     let prefix = scratch.file("PDFA_def.ps");
     std::fs::write(&prefix, pdfa_prefix(&profile))?;

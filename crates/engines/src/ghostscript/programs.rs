@@ -3,11 +3,13 @@
 //! reach the user never hold a path: the names of our scratch files and of the stored input are
 //! replaced with "the file".
 
+use super::budget::Workload;
 use super::inspect::Source;
 use super::{GhostscriptConfig, GhostscriptError};
 use crate::process::{Limits, ProcessError, ProcessOutput, Subprocess};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Options every Ghostscript run starts with: no file access beyond the files named on the
 /// command line (`-dSAFER`), no prompts, no chatter.
@@ -17,6 +19,9 @@ const GS_BASE: [&str; 4] = ["-dSAFER", "-dNOPAUSE", "-dBATCH", "-dQUIET"];
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Programs<'a> {
     pub config: &'a GhostscriptConfig,
+    /// Deadline of each run: the configured one until the input is known, then the one its
+    /// [`Workload`] earns.
+    pub deadline: Duration,
 }
 
 /// A named run: what it is called in messages, and the command.
@@ -27,12 +32,17 @@ pub(crate) struct Run {
 
 impl<'a> Programs<'a> {
     pub fn new(config: &'a GhostscriptConfig) -> Self {
-        Self { config }
+        Self { config, deadline: config.timeout }
+    }
+
+    /// The same programs, each run with the deadline `workload` earns (see [`budget`](super::budget)).
+    pub fn bounded(self, workload: &Workload) -> Self {
+        Self { deadline: workload.deadline(self.config.timeout), ..self }
     }
 
     fn prepare(&self, label: &'static str, program: PathBuf) -> Run {
         let limits = Limits { memory_bytes: Some(self.config.memory_bytes), ..Limits::default() };
-        Run { label, command: Subprocess::new(program).timeout(self.config.timeout).limits(limits) }
+        Run { label, command: Subprocess::new(program).timeout(self.deadline).limits(limits) }
     }
 
     /// Ghostscript's `pdfwrite` device rewriting `source` into `output`; the caller adds
