@@ -20,6 +20,8 @@ pub enum ErrorCode {
     InvalidPdf,
     /// The upload exceeds the configured size limit.
     FileTooLarge,
+    /// A request body (a JSON body, a `params` part) exceeds its size limit.
+    PayloadTooLarge,
     /// The document exceeds a processing limit (pages, decompressed size, memory).
     ResourceLimit,
     /// The resource does not exist or belongs to someone else.
@@ -40,6 +42,12 @@ pub enum ErrorCode {
     Busy,
     /// Too many requests from this client.
     RateLimited,
+    /// The owner has as many jobs queued or running as allowed; retry when one ends.
+    LimitExceeded,
+    /// The owner's stored files reached their storage quota.
+    QuotaExceeded,
+    /// The request is not allowed from where it comes (e.g. a cross-site write).
+    Forbidden,
     /// Anything unexpected. Logged with its chain; never shown in detail.
     InternalError,
 }
@@ -54,6 +62,7 @@ impl ErrorCode {
             Self::WrongPassword => "wrong_password",
             Self::InvalidPdf => "invalid_pdf",
             Self::FileTooLarge => "file_too_large",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::ResourceLimit => "resource_limit",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
@@ -64,6 +73,9 @@ impl ErrorCode {
             Self::Unavailable => "unavailable",
             Self::Busy => "busy",
             Self::RateLimited => "rate_limited",
+            Self::LimitExceeded => "limit_exceeded",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::Forbidden => "forbidden",
             Self::InternalError => "internal_error",
         }
     }
