@@ -590,7 +590,7 @@ async fn serve_and_api_ship_with_guest_limits_on() {
 async fn one_guest_cannot_queue_store_or_split_without_bounds() {
     let server = Server::start(&[
         ("SCANPRO_MAX_ACTIVE_JOBS", "2"),
-        ("SCANPRO_GUEST_STORAGE_MB", "3"),
+        ("SCANPRO_GUEST_STORAGE_MB", "5"),
         ("SCANPRO_MAX_OUTPUTS_PER_JOB", "5"),
         ("SCANPRO_WORKERS", "1"),
     ]);
@@ -637,7 +637,7 @@ async fn one_guest_cannot_queue_store_or_split_without_bounds() {
     }
     assert_eq!(client.create_job(json!({"inputs": [small["id"]], "steps": [{"tool": "info"}]})).await.status(), 202);
 
-    // Stored bytes: 2.3 MB + 0.25 MB + outputs are stored; another 2.3 MB passes the 3 MB quota.
+    // Stored bytes: 2.3 MB + 0.25 MB + the parts (under 1.5 MB); another 2.3 MB passes the 5 MB quota.
     let (status, problem) = problem_of(client.upload_raw(&corpus("pdf-text/hyperref.pdf")).await).await;
     assert_eq!((status, problem["code"].as_str().unwrap()), (402, "quota_exceeded"), "{problem}");
     assert_eq!(std::fs::read_dir(server.data_dir.join("blobs/tmp")).unwrap().count(), 0, "no partial upload left");
