@@ -123,10 +123,8 @@ pub async fn guest_cookie(State(state): State<crate::AppState>, mut request: Req
     let mut response = next.run(request).await;
     if is_new {
         let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
-        let cookie = format!(
-            "{GUEST_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}",
-            key.sign(&token)
-        );
+        let cookie =
+            format!("{GUEST_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}", key.sign(&token));
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }

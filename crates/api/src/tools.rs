@@ -103,10 +103,7 @@ async fn parse_params(
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::bad_request(format!("params: {e}")))? {
         if bytes.len() + chunk.len() > limit {
-            return Err(ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("params: larger than {} KiB", limit / 1024),
-            ));
+            return Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("params: larger than {} KiB", limit / 1024)));
         }
         bytes.extend_from_slice(&chunk);
     }

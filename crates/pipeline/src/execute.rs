@@ -221,7 +221,9 @@ fn step_progress(index: usize, steps: usize, done: PageProgress) -> Progress {
 fn too_many_outputs(tool: &str, count: usize, max: usize) -> ToolError {
     ToolError::new(
         ErrorCode::ResourceLimit,
-        format!("{tool} would make {count} files; each step of a job may make at most {max} (max_outputs_per_job): ask for fewer parts"),
+        format!(
+            "{tool} would make {count} files; each step of a job may make at most {max} (max_outputs_per_job): ask for fewer parts"
+        ),
     )
 }
 

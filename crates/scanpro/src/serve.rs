@@ -2,8 +2,8 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use scanpro_api::rate_limit::RateLimit;
 use scanpro_api::owner::CookieKey;
+use scanpro_api::rate_limit::RateLimit;
 use scanpro_api::{ApiSettings, AppState};
 use scanpro_engines::Limits;
 use scanpro_pipeline::{Events, NativeSteps, Pipeline, Settings, StepRunner};
@@ -117,7 +117,10 @@ fn kept_cookie_key(config: &Config) -> anyhow::Result<CookieKey> {
 
 /// The write and new-guest budgets: counted through Redis at `shared_through` (API replicas),
 /// else in this process; `None` when both are unlimited.
-pub(crate) async fn rate_limit(config: &Config, shared_through: Option<&str>) -> anyhow::Result<Option<Arc<RateLimit>>> {
+pub(crate) async fn rate_limit(
+    config: &Config,
+    shared_through: Option<&str>,
+) -> anyhow::Result<Option<Arc<RateLimit>>> {
     let (writes, new_guests, minute) =
         (config.rate_limit_per_minute, config.new_guests_per_minute, Duration::from_secs(60));
     if writes == 0 && new_guests == 0 {

@@ -435,9 +435,13 @@ async fn oversized_bodies_are_refused_while_streaming() {
     // A 300 MB job request: refused after the first 64 KiB, with nothing queued.
     let mut start = br#"{"inputs": [], "steps": [{"tool": "info", "params": {"x": ""#.to_vec();
     start.extend(std::iter::repeat_n(b'a', 1024 * 1024));
-    let answer =
-        answer_to_a_partial_body(&server.base, "POST /api/v1/jobs HTTP/1.1\r\nContent-Type: application/json", &start, 300 * 1024 * 1024)
-            .await;
+    let answer = answer_to_a_partial_body(
+        &server.base,
+        "POST /api/v1/jobs HTTP/1.1\r\nContent-Type: application/json",
+        &start,
+        300 * 1024 * 1024,
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"code\":\"payload_too_large\""), "{answer}");
     let db = server.data_dir.join("scanpro.db");
@@ -611,7 +615,9 @@ async fn one_guest_cannot_queue_store_or_split_without_bounds() {
     assert!(job["error"]["message"].as_str().unwrap().contains("max_outputs_per_job"), "{job}");
     assert_eq!(job["outputs"], json!([]));
     let job: Value = client
-        .create_job(json!({"inputs": [small["id"]], "steps": [{"tool": "split", "params": {"mode": "every", "every": 2}}]}))
+        .create_job(
+            json!({"inputs": [small["id"]], "steps": [{"tool": "split", "params": {"mode": "every", "every": 2}}]}),
+        )
         .await
         .json()
         .await
@@ -629,7 +635,11 @@ async fn one_guest_cannot_queue_store_or_split_without_bounds() {
     }
     let (status, problem) = problem_of(client.create_job(slow.clone()).await).await;
     assert_eq!((status, problem["code"].as_str().unwrap()), (429, "limit_exceeded"), "{problem}");
-    assert_eq!(server.client().create_job(json!({"inputs": [], "steps": []})).await.status(), 400, "others are not held up");
+    assert_eq!(
+        server.client().create_job(json!({"inputs": [], "steps": []})).await.status(),
+        400,
+        "others are not held up"
+    );
     for id in &running {
         let response = client.http.post(client.url(&format!("/api/v1/jobs/{id}/cancel"))).send().await.unwrap();
         assert_eq!(response.status(), 202);
@@ -654,16 +664,28 @@ async fn cross_site_writes_are_refused_and_never_replace_the_cookie() {
     let file = victim.upload(&corpus("pdf-text/ltnews17.pdf")).await;
     let file_path = format!("/api/v1/files/{}", file["id"].as_str().unwrap());
     let part = || {
-        reqwest::multipart::Form::new()
-            .part("file", reqwest::multipart::Part::bytes(std::fs::read(corpus("pdf-text/ltnews17.pdf")).unwrap()).file_name("a.pdf"))
+        reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(std::fs::read(corpus("pdf-text/ltnews17.pdf")).unwrap()).file_name("a.pdf"),
+        )
     };
     let evil_origin = server.base.replace("127.0.0.1", "localhost");
 
     // A page of another origin on the same site, then of another site, uploads with the victim's
     // cookie; an old browser shows only its Origin; a cross-site form posts without the cookie.
     let attempts = [
-        victim.http.post(victim.url("/api/v1/files")).header("origin", &evil_origin).header("sec-fetch-site", "same-site").multipart(part()),
-        victim.http.post(victim.url("/api/v1/files")).header("origin", "https://evil.example").header("sec-fetch-site", "cross-site").multipart(part()),
+        victim
+            .http
+            .post(victim.url("/api/v1/files"))
+            .header("origin", &evil_origin)
+            .header("sec-fetch-site", "same-site")
+            .multipart(part()),
+        victim
+            .http
+            .post(victim.url("/api/v1/files"))
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .multipart(part()),
         victim.http.post(victim.url("/api/v1/files")).header("origin", "https://evil.example").multipart(part()),
         victim.http.delete(victim.url(&file_path)).header("origin", "null"),
         reqwest::Client::new()
@@ -716,7 +738,8 @@ async fn uploaded_html_downloads_inert_and_names_lose_bidi_controls() {
     let file = response.json::<Value>().await.unwrap()["files"][0].clone();
     assert_eq!(file["filename"], "invoicelmth.pdf", "{file}");
 
-    let download = client.http.get(client.url(&format!("/api/v1/files/{}/content", file["id"].as_str().unwrap()))).send();
+    let download =
+        client.http.get(client.url(&format!("/api/v1/files/{}/content", file["id"].as_str().unwrap()))).send();
     let download = download.await.unwrap();
     assert_eq!(download.status(), 200);
     let headers = download.headers();
