@@ -91,14 +91,14 @@ impl std::fmt::Debug for CookieKey {
 pub async fn guest_cookie(State(state): State<crate::AppState>, mut request: Request, next: Next) -> Response {
     let write = is_write(request.method());
     let client = client_address(&request, &state.settings.trusted_proxies);
-    if write {
-        if let Some(why) = cross_site(request.headers()) {
-            return ApiError::new(
-                ErrorCode::Forbidden,
-                format!("a write from another site is refused ({why}); use this site's own pages or a client without a browser"),
-            )
-            .into_response();
-        }
+    if write && let Some(why) = cross_site(request.headers()) {
+        return ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "a write from another site is refused ({why}); use this site's own pages or a client without a browser"
+            ),
+        )
+        .into_response();
     }
     let key = &state.settings.cookie_key;
     let existing = request
@@ -112,12 +112,11 @@ pub async fn guest_cookie(State(state): State<crate::AppState>, mut request: Req
         Some(token) => (token, false),
         None => (new_token(), write),
     };
-    if is_new {
-        if let Some(limit) = &state.rate_limit {
-            if let Err(refused) = limit.admit_new_guest(&client).await {
-                return refused;
-            }
-        }
+    if is_new
+        && let Some(limit) = &state.rate_limit
+        && let Err(refused) = limit.admit_new_guest(&client).await
+    {
+        return refused;
     }
     request.extensions_mut().insert(Owner(owner_of(&token)));
     let mut response = next.run(request).await;
