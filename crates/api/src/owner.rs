@@ -4,9 +4,10 @@
 //! hash of the cookie's random token, so ids seen in logs or the database cannot be replayed as
 //! cookies.
 //!
-//! A new guest is made only for a write (upload, job, delete) that comes without a valid cookie,
-//! and new guests are counted per client address ([`rate_limit`](crate::rate_limit)), so dropping
-//! the cookie does not buy a fresh budget. A read without a cookie acts as a guest owning nothing.
+//! A request without a valid cookie starts a new guest (and gets its cookie), and new guests are
+//! counted per client address ([`rate_limit`](crate::rate_limit)), so dropping the cookie does not
+//! buy a fresh budget: past it a write is refused, and a read is answered as a guest owning
+//! nothing, without a cookie. The web app's first read sets the cookie its uploads then share.
 //!
 //! Writes a browser marks as coming from another site (`Sec-Fetch-Site`, else `Origin` against
 //! `Host`) are refused with `403 forbidden` before anything else happens, and get no cookie:
@@ -110,14 +111,21 @@ pub async fn guest_cookie(State(state): State<crate::AppState>, mut request: Req
         .find_map(|value| key.verify(value).map(str::to_owned));
     let (token, is_new) = match existing {
         Some(token) => (token, false),
-        None => (new_token(), write),
+        // Another site's requests get no cookie (it would replace the visitor's).
+        None if cross_site(request.headers()).is_some() => (new_token(), false),
+        None => {
+            let admitted = match &state.rate_limit {
+                Some(limit) => limit.admit_new_guest(&client).await,
+                None => Ok(()),
+            };
+            match admitted {
+                Ok(()) => (new_token(), true),
+                Err(refused) if write => return refused,
+                // A read past the budget is answered as a guest owning nothing.
+                Err(_) => (new_token(), false),
+            }
+        }
     };
-    if is_new
-        && let Some(limit) = &state.rate_limit
-        && let Err(refused) = limit.admit_new_guest(&client).await
-    {
-        return refused;
-    }
     request.extensions_mut().insert(Owner(owner_of(&token)));
     let mut response = next.run(request).await;
     if is_new {
