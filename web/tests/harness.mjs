@@ -33,12 +33,23 @@ export function scratchDir(prefix = 'scanpro-web-') {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * Per-client limits raised out of the way: the tests make many guests, uploads and jobs quickly
+ * from one address. A test of a limit sets it in its own `env`.
+ */
+const ROOMY_LIMITS = {
+  SCANPRO_RATE_LIMIT_PER_MINUTE: '0',
+  SCANPRO_NEW_GUESTS_PER_MINUTE: '0',
+  SCANPRO_MAX_ACTIVE_JOBS: '0',
+  SCANPRO_GUEST_STORAGE_MB: '0',
+};
+
 /** A running `scanpro serve`; `stop()` ends it and removes its data dir. */
 export async function startServer(env = {}) {
   if (!existsSync(scanproPath)) throw new Error(`${scanproPath} is missing: build it with cargo build -p scanpro (or set SCANPRO_BIN)`);
   const dataRoot = scratchDir('scanpro-web-data-');
   const child = spawn(scanproPath, ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(dataRoot, 'data')], {
-    env: { ...process.env, SCANPRO_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, SCANPRO_LOG_LEVEL: 'warn', ...ROOMY_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });

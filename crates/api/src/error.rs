@@ -37,14 +37,16 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | LocalReference | DeliveryLimit => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        FileTooLarge | PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        QuotaExceeded => StatusCode::PAYMENT_REQUIRED,
+        Forbidden => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         Unauthorized => StatusCode::UNAUTHORIZED,
         Conflict | Cancelled => StatusCode::CONFLICT,
         StepTimeout | EngineTimeout => StatusCode::GATEWAY_TIMEOUT,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         // A full queue: the client should come back after `Retry-After`.
-        Busy | RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Busy | RateLimited | LimitExceeded => StatusCode::TOO_MANY_REQUESTS,
         InternalError => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -107,11 +109,11 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(problem)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if self.code == ErrorCode::FileTooLarge {
+        if matches!(self.code, ErrorCode::FileTooLarge | ErrorCode::PayloadTooLarge) {
             // The rest of the body was not read: the connection cannot carry another request.
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
-        if matches!(self.code, ErrorCode::Unavailable | ErrorCode::Busy) {
+        if matches!(self.code, ErrorCode::Unavailable | ErrorCode::Busy | ErrorCode::LimitExceeded) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response

@@ -32,14 +32,15 @@ pub async fn view(pipeline: &Pipeline, job: &JobRecord) -> Result<JobView, ApiEr
 /// Queue a job. An `Idempotency-Key` makes retries safe: the same key and body return the same job.
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", request_body = JobRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe creation")),
-    responses((status = 202, body = JobView), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+    responses((status = 202, body = JobView), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 413, body = crate::error::Problem, description = "payload_too_large"), (status = 429, body = crate::error::Problem, description = "rate_limited, limit_exceeded")))]
 pub async fn create(
     State(state): State<AppState>,
     Owner(owner): Owner,
     headers: HeaderMap,
     body: Result<Json<JobRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(request) = body.map_err(|e| ApiError::bad_request(format!("job request: {}", e.body_text())))?;
+    let Json(request) = body.map_err(|e| json_rejection(e, state.settings.max_json_bytes))?;
     let key = headers
         .get("idempotency-key")
         .map(|v| v.to_str().map(str::to_owned))
@@ -53,6 +54,17 @@ pub async fn create(
         response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// A body over the limit is `payload_too_large`; any other unreadable body is `bad_request`.
+fn json_rejection(e: JsonRejection, limit: usize) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the job request is larger than {} KiB; a job names its inputs by file id", limit / 1024),
+        );
+    }
+    ApiError::bad_request(format!("job request: {}", e.body_text()))
 }
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path)),

@@ -3,8 +3,10 @@
 //! # Layout
 //! - [`router`]: every route, in one table; [`serve`] runs it on an already-bound listener until a
 //!   shutdown future resolves (tests bind port 0).
-//! - [`owner`]: who is asking: the guest of the `scanpro_guest` cookie (set when absent).
-//! - [`rate_limit`]: each guest's budget of writes, shared through Redis by replicas.
+//! - [`owner`]: who is asking: the guest of the signed `scanpro_guest` cookie (issued on a first
+//!   write); cross-site writes are refused there.
+//! - [`rate_limit`]: each guest's budget of writes and each address's budget of new guests,
+//!   shared through Redis by replicas.
 //! - [`error`]: [`ApiError`], the one mapping from error codes to HTTP statuses and
 //!   `application/problem+json` bodies.
 //! - [`views`]: the JSON shapes of files, jobs and tools.
@@ -41,7 +43,7 @@ use std::time::Duration;
 pub struct AppState {
     pub pipeline: Pipeline,
     pub settings: Arc<ApiSettings>,
-    /// Writes per guest and window; `None`: unlimited.
+    /// Writes per guest and new guests per address and window; `None`: unlimited.
     pub rate_limit: Option<Arc<rate_limit::RateLimit>>,
 }
 
@@ -51,28 +53,41 @@ pub struct ApiSettings {
     pub oneshot_wait: Duration,
     /// Mark the guest cookie `Secure` (behind TLS).
     pub secure_cookies: bool,
+    /// Signs guest cookies; the same on every replica.
+    pub cookie_key: owner::CookieKey,
+    /// Largest JSON body, and largest `params` part of a one-shot call.
+    pub max_json_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` names the client; other peers are the client themselves.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        Self { oneshot_wait: Duration::from_secs(60), secure_cookies: false }
+        Self {
+            oneshot_wait: Duration::from_secs(60),
+            secure_cookies: false,
+            cookie_key: owner::CookieKey::random(),
+            max_json_bytes: 256 * 1024,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 
 pub fn router(state: AppState) -> Router {
+    // Uploads are limited per file while streaming (`file_too_large`) and by the owner's quota,
+    // never buffered; every other body is small and bounded (`payload_too_large`).
     let api = Router::new()
-        .route("/files", post(files::upload))
+        .route("/files", post(files::upload).layer(DefaultBodyLimit::disable()))
         .route("/files/{id}", get(files::metadata).delete(files::delete))
         .route("/files/{id}/content", get(files::content))
         .route("/tools", get(tools::list))
-        .route("/tools/{tool}", get(tools::describe).post(tools::one_shot))
+        .route("/tools/{tool}", get(tools::describe).post(tools::one_shot).layer(DefaultBodyLimit::disable()))
         .route("/jobs", post(jobs::create).get(jobs::list))
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/jobs/{id}/events", get(jobs::events))
         .route("/jobs/{id}/outputs.zip", get(jobs::outputs_zip))
-        // Uploads are limited per file while streaming (`file_too_large`), not by buffering.
-        .layer(DefaultBodyLimit::disable())
+        .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(axum::middleware::from_fn_with_state(state.clone(), owner::guest_cookie));
     Router::new()
@@ -97,5 +112,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    // The peer address counts new guests per client.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -17,9 +17,6 @@ use scanpro_pipeline::Pipeline;
 use scanpro_store::JobRecord;
 use std::time::Duration;
 
-/// Largest `params` part accepted.
-const MAX_PARAMS_BYTES: usize = 64 * 1024;
-
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ToolList {
     #[schema(value_type = Vec<Object>)]
@@ -85,7 +82,7 @@ pub async fn one_shot(
     while let Some(field) = next_field(&mut multipart).await? {
         match field.name() {
             Some("file") => inputs.push(store_part(&state.pipeline, &owner, field).await?.id),
-            Some("params") => params = parse_params(field).await?,
+            Some("params") => params = parse_params(field, state.settings.max_json_bytes).await?,
             _ => {}
         }
     }
@@ -98,10 +95,17 @@ pub async fn one_shot(
     respond_with_result(&state.pipeline, job, &headers).await
 }
 
-async fn parse_params(field: axum::extract::multipart::Field<'_>) -> Result<serde_json::Value, ApiError> {
-    let bytes = field.bytes().await.map_err(|e| ApiError::bad_request(format!("params: {e}")))?;
-    if bytes.len() > MAX_PARAMS_BYTES {
-        return Err(ApiError::bad_request("params: larger than 64 KiB"));
+/// Reads the `params` part chunk by chunk, refusing it as soon as it passes `limit`.
+async fn parse_params(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> Result<serde_json::Value, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::bad_request(format!("params: {e}")))? {
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("params: larger than {} KiB", limit / 1024)));
+        }
+        bytes.extend_from_slice(&chunk);
     }
     serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("params: not valid JSON: {e}")))
 }

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     /// The document refers to a file on the server (a linked image, an included file), which is
     /// never read.
     LocalReference,
+    /// A request body (a JSON body, a `params` part) exceeds its size limit.
+    PayloadTooLarge,
     /// The document exceeds a processing limit (pages, decompressed size, memory).
     ResourceLimit,
     /// The resource does not exist or belongs to someone else.
@@ -45,6 +47,12 @@ pub enum ErrorCode {
     RateLimited,
     /// Missing or wrong credentials (an engine service's token).
     Unauthorized,
+    /// The owner has as many jobs queued or running as allowed; retry when one ends.
+    LimitExceeded,
+    /// The owner's stored files reached their storage quota.
+    QuotaExceeded,
+    /// The request is not allowed from where it comes (e.g. a cross-site write).
+    Forbidden,
     /// Anything unexpected. Logged with its chain; never shown in detail.
     InternalError,
 }
@@ -59,6 +67,7 @@ impl ErrorCode {
             Self::WrongPassword => "wrong_password",
             Self::InvalidPdf => "invalid_pdf",
             Self::FileTooLarge => "file_too_large",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::ResourceLimit => "resource_limit",
             Self::LocalReference => "local_reference",
             Self::NotFound => "not_found",
@@ -71,6 +80,9 @@ impl ErrorCode {
             Self::Busy => "busy",
             Self::RateLimited => "rate_limited",
             Self::Unauthorized => "unauthorized",
+            Self::LimitExceeded => "limit_exceeded",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::Forbidden => "forbidden",
             Self::InternalError => "internal_error",
         }
     }

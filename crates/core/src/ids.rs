@@ -58,6 +58,10 @@ impl OwnerId {
         Self(format!("guest:{token_hash}"))
     }
 
+    pub fn is_guest(&self) -> bool {
+        self.0.starts_with("guest:")
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

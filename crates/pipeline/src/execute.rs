@@ -97,6 +97,10 @@ impl Pipeline {
             if result.outputs.is_empty() {
                 return Err(ToolError::internal(format!("{} produced no output", spec.tool)));
             }
+            let max = self.settings.max_outputs_per_job;
+            if result.outputs.len() > max {
+                return Err(too_many_outputs(&spec.tool, result.outputs.len(), max));
+            }
             steps[index].status = StepStatus::Succeeded;
             steps[index].report = result.report;
             files = result
@@ -211,6 +215,16 @@ fn step_progress(index: usize, steps: usize, done: PageProgress) -> Progress {
     let within = u64::from(done.done.min(done.total)) * 100 / u64::from(done.total.max(1));
     let percent = (index as u64 * 100 + within) / steps as u64;
     Progress { percent: percent.min(100) as u8, pages_done: Some(done.done), pages_total: Some(done.total) }
+}
+
+/// A job's outputs are bounded: each becomes a stored file and an entry of the job view.
+fn too_many_outputs(tool: &str, count: usize, max: usize) -> ToolError {
+    ToolError::new(
+        ErrorCode::ResourceLimit,
+        format!(
+            "{tool} would make {count} files; each step of a job may make at most {max} (max_outputs_per_job): ask for fewer parts"
+        ),
+    )
 }
 
 fn internal(e: std::io::Error) -> ToolError {

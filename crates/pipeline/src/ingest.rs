@@ -11,11 +11,19 @@ use scanpro_store::{FileRecord, JobRecord, NewJob};
 use sha2::{Digest, Sha256};
 
 impl Pipeline {
-    /// Streams an upload into the blob store and records it. Over the size limit nothing is kept.
+    /// Streams an upload into the blob store and records it. Over the size limit or the owner's
+    /// storage quota nothing is kept.
     pub async fn upload(&self, owner: &OwnerId, filename: &str, body: ByteStream<'_>) -> Result<FileRecord> {
         let id = FileId::new();
         let blob_key = format!("files/{id}");
-        let stored = self.blobs.put_stream(&blob_key, body, self.settings.max_upload_bytes).await?;
+        let room = self.storage_room(owner).await?;
+        let limit = room.map_or(self.settings.max_upload_bytes, |room| room.min(self.settings.max_upload_bytes));
+        let stored = match self.blobs.put_stream(&blob_key, body, limit).await {
+            Err(e) if e.code() == ErrorCode::FileTooLarge && limit < self.settings.max_upload_bytes => {
+                return Err(self.quota_exceeded());
+            }
+            stored => stored?,
+        };
         let now = Utc::now();
         let record = FileRecord {
             id,
@@ -81,6 +89,44 @@ impl Pipeline {
         Ok(job)
     }
 
+    /// Bytes `owner` may still store; `None`: no quota. Concurrent uploads may together pass
+    /// the quota by up to one upload each: the check is a guard, not an accounting.
+    async fn storage_room(&self, owner: &OwnerId) -> Result<Option<u64>> {
+        let quota = self.settings.guest_storage_bytes;
+        if quota == 0 || !owner.is_guest() {
+            return Ok(None);
+        }
+        let used = self.meta.stored_bytes(owner).await?;
+        if used >= quota {
+            return Err(self.quota_exceeded());
+        }
+        Ok(Some(quota - used))
+    }
+
+    fn quota_exceeded(&self) -> Error {
+        Error::rejected(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "a guest may keep {} MB of files (uploads and outputs) at a time; delete some \
+                 (DELETE /api/v1/files/{{id}}) or wait for them to expire",
+                self.settings.guest_storage_bytes / (1024 * 1024)
+            ),
+        )
+    }
+
+    /// The owner's own limits: jobs queued or running at once, and stored bytes.
+    async fn check_owner_limits(&self, owner: &OwnerId) -> Result<()> {
+        let max = self.settings.max_active_jobs;
+        if max > 0 && self.meta.active_jobs(owner).await? >= max {
+            return Err(Error::rejected(
+                ErrorCode::LimitExceeded,
+                format!("{max} jobs are already queued or running for you; wait for one to end or cancel one"),
+            ));
+        }
+        self.storage_room(owner).await?;
+        Ok(())
+    }
+
     /// Everything that can be checked before running: limits, input ownership, tools, parameters.
     async fn check_spec(&self, owner: &OwnerId, spec: &JobSpec) -> Result<()> {
         let invalid = |message: String| Error::rejected(ErrorCode::InvalidParams, message);
@@ -116,7 +162,7 @@ impl Pipeline {
                 Error::Rejected(e)
             })?;
         }
-        Ok(())
+        self.check_owner_limits(owner).await
     }
 }
 
@@ -126,18 +172,33 @@ fn request_hash(spec: &JobSpec) -> String {
     hex::encode(Sha256::digest(body))
 }
 
-/// The last path component, without control characters, at most 200 characters.
+/// The last path component, without control, format (bidirectional overrides and isolates,
+/// zero-width characters) or line-separator characters, at most 200 characters: a name shows
+/// what it is (`invoice\u{202E}fdp.exe` would read as `invoiceexe.pdf`).
 pub fn safe_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean: String = base.chars().filter(|c| !c.is_control() && !is_invisible_format(*c)).take(200).collect();
     let clean = clean.trim().trim_start_matches('.');
     if clean.is_empty() { "file".into() } else { clean.to_owned() }
+}
+
+/// Unicode's format characters (general category Cf) and line/paragraph separators.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}' | '\u{0890}'..='\u{0891}'
+        | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}'
+        | '\u{E0020}'..='\u{E007F}')
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn filenames_are_made_safe() {
+        assert_eq!(super::safe_filename("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(super::safe_filename("\u{2066}a\u{200B}b\u{FEFF}\u{2029}.pdf\u{061C}"), "ab.pdf");
+        assert_eq!(super::safe_filename("Ελληνικά 日本語 שלום.pdf"), "Ελληνικά 日本語 שלום.pdf");
         assert_eq!(super::safe_filename("../../etc/passwd"), "passwd");
         assert_eq!(super::safe_filename("C:\\Users\\me\\report.pdf"), "report.pdf");
         assert_eq!(super::safe_filename("a\nb.pdf"), "ab.pdf");

@@ -53,6 +53,12 @@ pub struct Settings {
     pub large_input_bytes: u64,
     /// Let webhooks reach loopback and private networks (off: a guest could probe them).
     pub webhook_allow_private_hosts: bool,
+    /// Jobs one owner may have queued or running at once; 0: unlimited.
+    pub max_active_jobs: u64,
+    /// Bytes a guest may keep stored (uploads and outputs until they expire); 0: unlimited.
+    pub guest_storage_bytes: u64,
+    /// Files one job may produce; a step producing more fails with `resource_limit`.
+    pub max_outputs_per_job: usize,
 }
 
 impl Default for Settings {
@@ -66,6 +72,9 @@ impl Default for Settings {
             max_steps: 20,
             max_inputs: 200,
             webhook_allow_private_hosts: false,
+            max_active_jobs: 0,
+            guest_storage_bytes: 0,
+            max_outputs_per_job: 1000,
             large_input_bytes: scanpro_pdf::streaming::DEFAULT_LARGE_INPUT_BYTES,
         }
     }

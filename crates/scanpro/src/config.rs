@@ -62,6 +62,14 @@ pub struct Config {
     pub sweep_interval_secs: u64,
     /// Mark the guest cookie `Secure` (set behind TLS).
     pub secure_cookies: bool,
+    /// Signs guest cookies (at least 32 characters). `scanpro api` needs it, the same on every
+    /// replica; `scanpro serve` without it keeps a generated one in `{data_dir}/cookie_secret`.
+    pub cookie_secret: Option<String>,
+    /// Proxies (addresses or networks such as `10.0.0.0/8`) whose `X-Forwarded-For` names the
+    /// client; the peer address is the client otherwise.
+    pub trusted_proxies: Vec<String>,
+    /// Largest JSON request body, and largest `params` part of a one-shot call.
+    pub max_json_kb: u64,
     /// Allow webhooks to loopback and private addresses (for hooks inside your own network).
     pub webhook_allow_private_hosts: bool,
     /// Warm LibreOffice instances; 0 means one per CPU core.
@@ -105,6 +113,15 @@ pub struct Config {
     /// Uploads, jobs and deletes one guest may make per minute (shared by API replicas through
     /// Redis); 0: unlimited.
     pub rate_limit_per_minute: u64,
+    /// New guests (first writes without a valid cookie) one client address may start per minute;
+    /// 0: unlimited.
+    pub new_guests_per_minute: u64,
+    /// Jobs one owner may have queued or running at once; 0: unlimited.
+    pub max_active_jobs: u64,
+    /// Megabytes of files (uploads and outputs) a guest may keep at a time; 0: unlimited.
+    pub guest_storage_mb: u64,
+    /// Files one step of a job may make (e.g. the parts of a split); more fail the job.
+    pub max_outputs_per_job: usize,
     /// `scanpro web`: the `scanpro api` its page's `/api/…` requests go to (`http://api:8080`).
     pub api_url: Option<String>,
     /// `text` or `json`.
@@ -135,6 +152,9 @@ impl Default for Config {
             oneshot_wait_secs: 60,
             sweep_interval_secs: 60,
             secure_cookies: false,
+            cookie_secret: None,
+            trusted_proxies: Vec::new(),
+            max_json_kb: 256,
             webhook_allow_private_hosts: false,
             office_instances: 0,
             office_start_at_boot: false,
@@ -151,7 +171,11 @@ impl Default for Config {
             engine_token: None,
             engine_concurrency: 0,
             engine_queue: 8,
-            rate_limit_per_minute: 0,
+            rate_limit_per_minute: 120,
+            new_guests_per_minute: 20,
+            max_active_jobs: 10,
+            guest_storage_mb: 1024,
+            max_outputs_per_job: 1000,
             api_url: None,
             log_format: "text".into(),
             log_level: "info".into(),
@@ -210,6 +234,8 @@ impl Config {
             ("engine_step_ceiling_secs", self.engine_step_ceiling_secs),
             ("ghostscript_timeout_secs", self.ghostscript_timeout_secs),
             ("ocr_timeout_per_page_secs", self.ocr_timeout_per_page_secs),
+            ("max_json_kb", self.max_json_kb),
+            ("max_outputs_per_job", self.max_outputs_per_job as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             bail!("{name} must be greater than 0");
@@ -226,6 +252,10 @@ impl Config {
         if self.redis_key_prefix.is_empty() {
             bail!("redis_key_prefix must not be empty");
         }
+        if self.cookie_secret.as_ref().is_some_and(|secret| secret.len() < 32) {
+            bail!("cookie_secret must be at least 32 characters (e.g. `openssl rand -hex 32`)");
+        }
+        scanpro_api::owner::parse_trusted_proxies(&self.trusted_proxies).map_err(anyhow::Error::msg)?;
         Ok(())
     }
 
@@ -288,8 +318,8 @@ impl Config {
         for url in [&mut shown.database_url, &mut shown.redis_url, &mut shown.storage_url].into_iter().flatten() {
             *url = redact_url(url);
         }
-        if let Some(token) = &mut shown.engine_token {
-            *token = "(hidden)".into();
+        for secret in [&mut shown.engine_token, &mut shown.cookie_secret].into_iter().flatten() {
+            *secret = "***".into();
         }
         shown.database_url.get_or_insert_with(|| self.database_url());
         shown.storage_url.get_or_insert_with(|| format!("file://{}", self.blob_dir().display()));

@@ -8,14 +8,14 @@
 //! embedded queue on PostgreSQL rows (workers poll).
 
 use crate::config::Config;
-use crate::serve::{assemble, init_logging, sweep_forever, termination_signal};
+use crate::serve::{api_settings, assemble, init_logging, rate_limit, sweep_forever, termination_signal};
 use anyhow::{Context, bail};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use scanpro_api::rate_limit::RateLimit;
-use scanpro_api::{ApiSettings, AppState};
+use scanpro_api::AppState;
+use scanpro_api::owner::CookieKey;
 use scanpro_pipeline::{Events, Pipeline};
 use scanpro_queue::{EmbeddedQueue, NoticeBus, Queue, RedisOptions, RedisQueue};
 use scanpro_store::Meta;
@@ -66,6 +66,14 @@ pub fn api(config: Config) -> anyhow::Result<()> {
     init_logging(&config);
     tokio::runtime::Runtime::new()?.block_on(async {
         let backends = open_backends(&config, "api").await?;
+        // A cookie one replica signed must verify on every other: the key cannot be made here.
+        let Some(secret) = &config.cookie_secret else {
+            bail!(
+                "scanpro api needs cookie_secret (SCANPRO_COOKIE_SECRET), the same on every replica, to sign \
+                 guest cookies; make one with `openssl rand -hex 32`"
+            );
+        };
+        let cookie_key = CookieKey::new(secret.as_bytes());
         let work_dir = config.work_dir().join(instance_name("api"));
         let pipeline = assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone()).await?;
         let listener =
@@ -73,11 +81,8 @@ pub fn api(config: Config) -> anyhow::Result<()> {
         println!("scanpro: listening on http://{}", listener.local_addr()?);
         let state = AppState {
             pipeline: pipeline.clone(),
-            settings: Arc::new(ApiSettings {
-                oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
-                secure_cookies: config.secure_cookies,
-            }),
-            rate_limit: rate_limit(&config).await?,
+            settings: Arc::new(api_settings(&config, cookie_key)?),
+            rate_limit: rate_limit(&config, config.redis_url.as_deref()).await?,
         };
         let stop = tokio_util::sync::CancellationToken::new();
         let on_signal = {
@@ -98,22 +103,6 @@ pub fn api(config: Config) -> anyhow::Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-/// The write budget per guest: in Redis when replicas share one, else in this process.
-async fn rate_limit(config: &Config) -> anyhow::Result<Option<Arc<RateLimit>>> {
-    let (limit, minute) = (config.rate_limit_per_minute, Duration::from_secs(60));
-    if limit == 0 {
-        return Ok(None);
-    }
-    let counter = match &config.redis_url {
-        Some(url) => RateLimit::shared(url, &config.redis_key_prefix, limit, minute)
-            .await
-            .map_err(anyhow::Error::msg)
-            .context("connecting to Redis for rate limits")?,
-        None => RateLimit::local(limit, minute),
-    };
-    Ok(Some(Arc::new(counter)))
 }
 
 /// `scanpro worker`: runs jobs of `classes` (`--workers` each), the sweeper and, with Redis, the

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use anyhow::Context;
+use scanpro_api::owner::CookieKey;
 use scanpro_api::rate_limit::RateLimit;
 use scanpro_api::{ApiSettings, AppState};
 use scanpro_engines::Limits;
@@ -52,12 +53,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let state = AppState {
         pipeline: pipeline.clone(),
-        settings: Arc::new(ApiSettings {
-            oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
-            secure_cookies: config.secure_cookies,
-        }),
-        rate_limit: (config.rate_limit_per_minute > 0)
-            .then(|| Arc::new(RateLimit::local(config.rate_limit_per_minute, Duration::from_secs(60)))),
+        settings: Arc::new(api_settings(&config, kept_cookie_key(&config)?)?),
+        rate_limit: rate_limit(&config, None).await?,
     };
     let on_signal = {
         let shutdown = shutdown.clone();
@@ -79,6 +76,64 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     pipeline.steps.engines.local.shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The API's settings, shared by `serve` and `api`.
+pub(crate) fn api_settings(config: &Config, cookie_key: CookieKey) -> anyhow::Result<ApiSettings> {
+    Ok(ApiSettings {
+        oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
+        secure_cookies: config.secure_cookies,
+        cookie_key,
+        max_json_bytes: usize::try_from(config.max_json_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
+        trusted_proxies: scanpro_api::owner::parse_trusted_proxies(&config.trusted_proxies)
+            .map_err(anyhow::Error::msg)?,
+    })
+}
+
+/// `serve`'s cookie key: `cookie_secret` when set, else one generated once and kept (mode 0600)
+/// in the data dir, so guests keep their files across restarts.
+fn kept_cookie_key(config: &Config) -> anyhow::Result<CookieKey> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(secret) = &config.cookie_secret {
+        return Ok(CookieKey::new(secret.as_bytes()));
+    }
+    let path = config.data_dir.join("cookie_secret");
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path);
+    match created {
+        Ok(mut file) => file
+            .write_all(scanpro_api::owner::new_secret().as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+    let secret = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    if secret.trim().len() < 32 {
+        anyhow::bail!("{} holds no usable secret: delete it and a new one is made", path.display());
+    }
+    Ok(CookieKey::new(secret.trim().as_bytes()))
+}
+
+/// The write and new-guest budgets: counted through Redis at `shared_through` (API replicas),
+/// else in this process; `None` when both are unlimited.
+pub(crate) async fn rate_limit(
+    config: &Config,
+    shared_through: Option<&str>,
+) -> anyhow::Result<Option<Arc<RateLimit>>> {
+    let (writes, new_guests, minute) =
+        (config.rate_limit_per_minute, config.new_guests_per_minute, Duration::from_secs(60));
+    if writes == 0 && new_guests == 0 {
+        return Ok(None);
+    }
+    let counter = match shared_through {
+        Some(url) => RateLimit::shared(url, &config.redis_key_prefix, writes, new_guests, minute)
+            .await
+            .map_err(anyhow::Error::msg)
+            .context("connecting to Redis for rate limits")?,
+        None => RateLimit::local(writes, new_guests, minute),
+    };
+    Ok(Some(Arc::new(counter)))
 }
 
 async fn build_pipeline(config: &Config) -> anyhow::Result<Pipeline> {
@@ -119,6 +174,9 @@ pub(crate) async fn assemble(
         work_dir,
         webhook_allow_private_hosts: config.webhook_allow_private_hosts,
         large_input_bytes: config.large_input_mb * 1024 * 1024,
+        max_active_jobs: config.max_active_jobs,
+        guest_storage_bytes: config.guest_storage_mb.saturating_mul(1024 * 1024),
+        max_outputs_per_job: config.max_outputs_per_job,
         ..Settings::default()
     };
     Ok(Pipeline { meta, blobs, queue, events, steps, settings: Arc::new(settings) })

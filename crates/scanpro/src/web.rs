@@ -6,14 +6,16 @@ use crate::config::Config;
 use anyhow::{Context, bail};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderName, StatusCode, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 
 /// Headers that belong to one connection, not to the request passed on.
 const HOP_BY_HOP: [HeaderName; 5] =
     [header::CONNECTION, header::HOST, header::TRANSFER_ENCODING, header::UPGRADE, header::TE];
+
+const FORWARDED_FOR: &str = "x-forwarded-for";
 
 #[derive(Clone)]
 struct Upstream {
@@ -39,18 +41,32 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let listener =
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         println!("scanpro: web app listening on http://{}", listener.local_addr()?);
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app).with_graceful_shutdown(crate::serve::termination_signal()).await?;
         Ok(())
     })
 }
 
 /// Sends the request on to the API and streams its answer back.
-async fn pass_through(State(upstream): State<Upstream>, request: Request) -> Response {
+/// The client's address goes on in `X-Forwarded-For`: the API counts new guests per client (list
+/// this role in the API's `trusted_proxies`).
+async fn pass_through(
+    State(upstream): State<Upstream>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut headers = parts.headers;
     for name in HOP_BY_HOP {
         headers.remove(name);
+    }
+    let forwarded = match headers.get(FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(earlier) => format!("{earlier}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+        headers.insert(FORWARDED_FOR, value);
     }
     let body = reqwest::Body::wrap_stream(body.into_data_stream());
     let sent = upstream

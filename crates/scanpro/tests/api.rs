@@ -399,3 +399,371 @@ async fn a_guest_past_its_write_budget_gets_429_with_retry_after() {
     let other_guest = server.client();
     assert_eq!(other_guest.upload_raw(&pdf).await.status(), 201, "each guest has its own budget");
 }
+
+/// Sends a request head and the first `sent` bytes of a body declared `declared` bytes long, then
+/// reads the answer without sending the rest: the server must refuse the body while streaming.
+async fn answer_to_a_partial_body(base: &str, head: &str, first: &[u8], declared: u64) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("{head}\r\nHost: {address}\r\nContent-Length: {declared}\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    socket.write_all(first).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 8192];
+    // The answer comes while most of the declared body is still unsent.
+    let read = async {
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+            if String::from_utf8_lossy(&answer).contains("\"code\"") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), read).await.expect("an answer before the body ends");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_while_streaming() {
+    let server = Server::start(&[("SCANPRO_MAX_JSON_KB", "64")]);
+    let client = server.client();
+
+    // A 300 MB job request: refused after the first 64 KiB, with nothing queued.
+    let mut start = br#"{"inputs": [], "steps": [{"tool": "info", "params": {"x": ""#.to_vec();
+    start.extend(std::iter::repeat_n(b'a', 1024 * 1024));
+    let answer = answer_to_a_partial_body(
+        &server.base,
+        "POST /api/v1/jobs HTTP/1.1\r\nContent-Type: application/json",
+        &start,
+        300 * 1024 * 1024,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"code\":\"payload_too_large\""), "{answer}");
+    let db = server.data_dir.join("scanpro.db");
+    let jobs = tool("sqlite3", &[db.to_str().unwrap(), "SELECT COUNT(*) FROM jobs"]);
+    assert_eq!(String::from_utf8_lossy(&jobs.stdout).trim(), "0");
+
+    // The same through a client that sends it all.
+    let big = json!({"inputs": [], "steps": [{"tool": "info", "params": {"x": "a".repeat(200 * 1024)}}]});
+    let (status, problem) = problem_of(client.create_job(big).await).await;
+    assert_eq!((status, problem["code"].as_str().unwrap()), (413, "payload_too_large"), "{problem}");
+
+    // A one-shot `params` part is read with the same limit.
+    let boundary = "XyZbound";
+    let mut start = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"params\"\r\nContent-Type: application/json\r\n\r\n{{\"angle\": 90, \"x\": \""
+    )
+    .into_bytes();
+    start.extend(std::iter::repeat_n(b'a', 1024 * 1024));
+    let head = format!("POST /api/v1/tools/rotate HTTP/1.1\r\nContent-Type: multipart/form-data; boundary={boundary}");
+    let answer = answer_to_a_partial_body(&server.base, &head, &start, 300 * 1024 * 1024).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"code\":\"payload_too_large\"") && answer.contains("params"), "{answer}");
+
+    // Bodies within the limit still work.
+    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let response = client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "info"}]})).await;
+    assert_eq!(response.status(), 202);
+}
+
+/// The value of the `scanpro_guest` cookie a response sets, if any.
+fn guest_cookie_set(response: &reqwest::Response) -> Option<String> {
+    response.headers().get_all("set-cookie").iter().find_map(|v| {
+        let text = v.to_str().ok()?;
+        text.strip_prefix("scanpro_guest=").map(|rest| rest.split(';').next().unwrap().to_owned())
+    })
+}
+
+/// Waits until at least `margin` seconds are left in the current minute (budgets are per minute).
+async fn inside_a_minute(margin: u64) {
+    while 60 - std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60 < margin {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test]
+async fn guests_are_signed_cookies_and_new_guests_are_limited_per_address() {
+    let server = Server::start(&[("SCANPRO_NEW_GUESTS_PER_MINUTE", "6"), ("SCANPRO_RATE_LIMIT_PER_MINUTE", "2")]);
+    inside_a_minute(20).await;
+    let pdf = corpus("pdf-text/ltnews17.pdf");
+    let plain = reqwest::Client::new();
+    let upload_as = |cookie: Option<String>| {
+        let (plain, url, pdf) = (plain.clone(), format!("{}/api/v1/files", server.base), pdf.clone());
+        async move {
+            let part = reqwest::multipart::Part::bytes(std::fs::read(&pdf).unwrap()).file_name("a.pdf");
+            let mut request = plain.post(url).multipart(reqwest::multipart::Form::new().part("file", part));
+            if let Some(cookie) = cookie {
+                request = request.header("cookie", format!("scanpro_guest={cookie}"));
+            }
+            request.send().await.unwrap()
+        }
+    };
+
+    // A first read starts a guest too (the web app's page load), counted like any other.
+    let read = plain.get(format!("{}/api/v1/jobs", server.base)).send().await.unwrap();
+    assert_eq!(read.status(), 200);
+    assert!(guest_cookie_set(&read).is_some(), "guest 1 of 6");
+
+    // Guest 2: the server issues a signed cookie.
+    let first = upload_as(None).await;
+    assert_eq!(first.status(), 201);
+    let cookie = guest_cookie_set(&first).expect("the first write issues a cookie");
+    let (token, signature) = cookie.split_once('.').expect("token.signature");
+    assert!(token.len() >= 43 && signature.len() >= 43, "{cookie}");
+    let file_id = first.json::<Value>().await.unwrap()["files"][0]["id"].as_str().unwrap().to_owned();
+    let file_of = |cookie: String| {
+        let (plain, url) = (plain.clone(), format!("{}/api/v1/files/{file_id}", server.base));
+        async move { plain.get(url).header("cookie", format!("scanpro_guest={cookie}")).send().await.unwrap().status() }
+    };
+    assert_eq!(file_of(cookie.clone()).await, 200);
+
+    // The token without its signature, or with a forged one, is nobody: a read with it sees
+    // nothing of guest 2, and a write with it starts a new guest with a cookie of its own
+    // (guests 3 to 6, reads and writes alike).
+    for forged in [token.to_owned(), format!("{token}.{}", "A".repeat(43))] {
+        assert_eq!(file_of(forged.clone()).await, 404, "{forged}");
+        let response = upload_as(Some(forged.clone())).await;
+        assert_eq!(response.status(), 201);
+        let issued = guest_cookie_set(&response).expect("a fresh cookie replaces the forged one");
+        assert_ne!(issued, forged);
+        assert_ne!(issued, cookie);
+    }
+
+    // Guest 7 from the same address, without a cookie or with a made-up one: refused; a read is
+    // answered as nobody, without a cookie.
+    for made_up in [None, Some("bm90IGEgdG9rZW4gYXQgYWxsIGp1c3QgbWFkZSB1cCBoZXJl.c2ln".to_owned())] {
+        let refused = upload_as(made_up).await;
+        assert_eq!(refused.status(), 429);
+        assert!(refused.headers().contains_key("retry-after"));
+        assert_eq!(guest_cookie_set(&refused), None);
+        assert_eq!(refused.json::<Value>().await.unwrap()["code"], "rate_limited");
+    }
+    let read = plain.get(format!("{}/api/v1/jobs", server.base)).send().await.unwrap();
+    assert_eq!(read.status(), 200);
+    assert_eq!(guest_cookie_set(&read), None);
+    assert_eq!(read.json::<Value>().await.unwrap()["jobs"], json!([]));
+
+    // Guest 2 keeps its identity and its own budget (2 writes a minute: one is left).
+    assert_eq!(upload_as(Some(cookie.clone())).await.status(), 201);
+    let spent = upload_as(Some(cookie.clone())).await;
+    assert_eq!(spent.status(), 429);
+    assert_eq!(guest_cookie_set(&spent), None, "a valid cookie is never replaced");
+}
+
+#[tokio::test]
+async fn serve_keeps_guest_identities_across_restarts() {
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    let mut server = Server::start_in(&data, &[]);
+    let client = server.client();
+    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let secret = server.data_dir.join("cookie_secret");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
+    server.kill();
+    let restarted = Server::start_in(&data, &[]);
+    let mut client = client.clone();
+    client.base = restarted.base.clone();
+    let (status, again) = client.get_json(&format!("/api/v1/files/{}", file["id"].as_str().unwrap())).await;
+    assert_eq!(status, 200, "the cookie signed before the restart still names its guest: {again}");
+}
+
+#[tokio::test]
+async fn serve_and_api_ship_with_guest_limits_on() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scanpro"))
+        .args(["config"])
+        .env("SCANPRO_COOKIE_SECRET", "0123456789abcdef0123456789abcdef-secret")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for line in [
+        "rate_limit_per_minute = 120",
+        "new_guests_per_minute = 20",
+        "max_active_jobs = 10",
+        "guest_storage_mb = 1024",
+        "max_outputs_per_job = 1000",
+        "max_json_kb = 256",
+        "cookie_secret = \"***\"",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing from:\n{text}");
+    }
+    assert!(!text.contains("0123456789abcdef"), "the secret is hidden");
+}
+
+#[tokio::test]
+async fn one_guest_cannot_queue_store_or_split_without_bounds() {
+    let server = Server::start(&[
+        ("SCANPRO_MAX_ACTIVE_JOBS", "2"),
+        ("SCANPRO_GUEST_STORAGE_MB", "5"),
+        ("SCANPRO_MAX_OUTPUTS_PER_JOB", "5"),
+        ("SCANPRO_WORKERS", "1"),
+    ]);
+    let client = server.client();
+    let big = client.upload(&corpus("pdf-text/hyperref.pdf")).await;
+    let small = client.upload(&corpus("pdf-text/lroundrect.pdf")).await;
+
+    // Outputs per job: 10 parts are refused naming the cap, 5 are fine.
+    let job: Value = client
+        .create_job(json!({"inputs": [small["id"]], "steps": [{"tool": "split", "params": {"mode": "each"}}]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job = client.wait_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "resource_limit", "{job}");
+    assert!(job["error"]["message"].as_str().unwrap().contains("max_outputs_per_job"), "{job}");
+    assert_eq!(job["outputs"], json!([]));
+    let job: Value = client
+        .create_job(
+            json!({"inputs": [small["id"]], "steps": [{"tool": "split", "params": {"mode": "every", "every": 2}}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job = client.wait_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(job["outputs"].as_array().map(Vec::len), Some(5), "{job}");
+
+    // Jobs queued or running at once: two slow ones fill the slots, a third is refused.
+    let slow = json!({"inputs": [big["id"]], "steps": [{"tool": "pdf_to_image", "params": {"dpi": 300}}]});
+    let mut running = Vec::new();
+    for _ in 0..2 {
+        let response = client.create_job(slow.clone()).await;
+        assert_eq!(response.status(), 202);
+        running.push(response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let (status, problem) = problem_of(client.create_job(slow.clone()).await).await;
+    assert_eq!((status, problem["code"].as_str().unwrap()), (429, "limit_exceeded"), "{problem}");
+    assert_eq!(
+        server.client().create_job(json!({"inputs": [], "steps": []})).await.status(),
+        400,
+        "others are not held up"
+    );
+    for id in &running {
+        let response = client.http.post(client.url(&format!("/api/v1/jobs/{id}/cancel"))).send().await.unwrap();
+        assert_eq!(response.status(), 202);
+        client.wait_job(id).await;
+    }
+    assert_eq!(client.create_job(json!({"inputs": [small["id"]], "steps": [{"tool": "info"}]})).await.status(), 202);
+
+    // Stored bytes: 2.3 MB + 0.25 MB + the parts (under 1.5 MB); another 2.3 MB passes the 5 MB quota.
+    let (status, problem) = problem_of(client.upload_raw(&corpus("pdf-text/hyperref.pdf")).await).await;
+    assert_eq!((status, problem["code"].as_str().unwrap()), (402, "quota_exceeded"), "{problem}");
+    assert_eq!(std::fs::read_dir(server.data_dir.join("blobs/tmp")).unwrap().count(), 0, "no partial upload left");
+    let response = client.http.delete(client.url(&format!("/api/v1/files/{}", big["id"].as_str().unwrap()))).send();
+    assert_eq!(response.await.unwrap().status(), 204);
+    assert_eq!(client.upload_raw(&corpus("pdf-text/hyperref.pdf")).await.status(), 201, "room again after a delete");
+    assert_eq!(server.client().upload_raw(&corpus("pdf-text/hyperref.pdf")).await.status(), 201, "per guest");
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused_and_never_replace_the_cookie() {
+    let server = Server::start(&[]);
+    let victim = server.client();
+    let file = victim.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let file_path = format!("/api/v1/files/{}", file["id"].as_str().unwrap());
+    // Small enough to be sent whole before the refusal comes back.
+    let part = || {
+        reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(b"%PDF-1.4 a page".to_vec()).file_name("a.pdf"))
+    };
+    let evil_origin = server.base.replace("127.0.0.1", "localhost");
+
+    // A page of another origin on the same site, then of another site, uploads with the victim's
+    // cookie; an old browser shows only its Origin; a cross-site form posts without the cookie.
+    let attempts = [
+        victim
+            .http
+            .post(victim.url("/api/v1/files"))
+            .header("origin", &evil_origin)
+            .header("sec-fetch-site", "same-site")
+            .multipart(part()),
+        victim
+            .http
+            .post(victim.url("/api/v1/files"))
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .multipart(part()),
+        victim.http.post(victim.url("/api/v1/files")).header("origin", "https://evil.example").multipart(part()),
+        victim.http.delete(victim.url(&file_path)).header("origin", "null"),
+        reqwest::Client::new()
+            .post(victim.url("/api/v1/jobs"))
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("inputs=x"),
+    ];
+    for attempt in attempts {
+        let refused = attempt.send().await.unwrap();
+        assert_eq!(refused.status(), 403);
+        assert_eq!(guest_cookie_set(&refused), None, "no cookie is set on a cross-site write");
+        assert_eq!(refused.json::<Value>().await.unwrap()["code"], "forbidden");
+    }
+    let (_, files) = victim.get_json(&file_path).await;
+    assert_eq!(files["id"], file["id"], "the victim keeps their cookie and file");
+    let (_, jobs) = victim.get_json("/api/v1/jobs").await;
+    assert_eq!(jobs["jobs"], json!([]), "nothing was done in the victim's name");
+
+    // The web app's own requests (same origin, as Chromium marks them) and curl-like clients pass.
+    let own = victim
+        .http
+        .post(victim.url("/api/v1/files"))
+        .header("origin", &server.base)
+        .header("sec-fetch-site", "same-origin")
+        .multipart(part());
+    assert_eq!(own.send().await.unwrap().status(), 201);
+    let old_browser = victim.http.post(victim.url("/api/v1/files")).header("origin", &server.base).multipart(part());
+    assert_eq!(old_browser.send().await.unwrap().status(), 201);
+    assert_eq!(victim.upload_raw(&corpus("pdf-text/ltnews17.pdf")).await.status(), 201);
+
+    // Behind TLS the cookie is marked Secure.
+    let tls = Server::start(&[("SCANPRO_SECURE_COOKIES", "true")]);
+    let response = tls.client().upload_raw(&corpus("pdf-text/ltnews17.pdf")).await;
+    let set = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set.contains("; Secure") && set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+}
+
+#[tokio::test]
+async fn uploaded_html_downloads_inert_and_names_lose_bidi_controls() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let page = b"<!doctype html><html><body><script>fetch('/api/v1/jobs')</script></body></html>".to_vec();
+    let form = reqwest::multipart::Form::new()
+        .percent_encode_noop()
+        .part("file", reqwest::multipart::Part::bytes(page).file_name("invoice\u{202E}lmth.pdf\u{2066}\u{200B}"));
+    let response = client.http.post(client.url("/api/v1/files")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let file = response.json::<Value>().await.unwrap()["files"][0].clone();
+    assert_eq!(file["filename"], "invoicelmth.pdf", "{file}");
+
+    let download =
+        client.http.get(client.url(&format!("/api/v1/files/{}/content", file["id"].as_str().unwrap()))).send();
+    let download = download.await.unwrap();
+    assert_eq!(download.status(), 200);
+    let headers = download.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("sandbox"), "{headers:?}");
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("attachment;") && !disposition.contains("%E2%80"), "{disposition}");
+
+    // Zips of outputs too.
+    let pdf = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let job: Value = client
+        .create_job(json!({"inputs": [pdf["id"]], "steps": [{"tool": "split", "params": {"mode": "each"}}]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job = client.wait_job(job["id"].as_str().unwrap()).await;
+    let zip = client.http.get(client.url(job["links"]["outputs_zip"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(zip.status(), 200, "{job}");
+    assert_eq!(zip.headers()["x-content-type-options"], "nosniff");
+    assert!(zip.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
+}

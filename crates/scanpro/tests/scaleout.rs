@@ -77,8 +77,10 @@ impl Cluster {
             ("SCANPRO_WORKERS", "2"),
             ("SCANPRO_MAX_ATTEMPTS", "5"),
             ("SCANPRO_LOG_LEVEL", "warn"),
+            ("SCANPRO_COOKIE_SECRET", "a shared secret of the test cluster, 32+ chars"),
         ]
         .iter()
+        .chain(common::ROOMY_LIMITS.iter())
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
         all_env.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
@@ -624,6 +626,10 @@ fn roles_refuse_a_database_they_cannot_share() {
 async fn the_write_budget_is_shared_by_api_replicas() {
     let _one = ONE_AT_A_TIME.lock().await;
     let cluster = Cluster::start(2, &[("SCANPRO_RATE_LIMIT_PER_MINUTE", "5")]).await;
+    // Replicas must share the key that signs guest cookies: none is made up.
+    let refused = cluster.command("api").env_remove("SCANPRO_COOKIE_SECRET").output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && stderr.contains("SCANPRO_COOKIE_SECRET"), "{stderr}");
     // The budget is per minute: start well inside one.
     while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60 > 45 {
         tokio::time::sleep(Duration::from_millis(500)).await;

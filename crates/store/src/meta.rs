@@ -197,6 +197,15 @@ impl Meta {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    /// Bytes stored for `owner`: uploads and job outputs not yet expired or deleted.
+    pub async fn stored_bytes(&self, owner: &OwnerId) -> Result<u64> {
+        let row = sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files WHERE owner = $1")
+            .bind(owner.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>(0)?.max(0) as u64)
+    }
+
     /// Removes the row; the caller deletes the blob it names.
     pub async fn delete_file(&self, owner: &OwnerId, id: FileId) -> Result<FileRecord> {
         let row: Option<FileRow> = sqlx::query_as("DELETE FROM files WHERE id = $1 AND owner = $2 RETURNING *")
@@ -313,6 +322,15 @@ impl Meta {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// The owner's jobs that are queued or running.
+    pub async fn active_jobs(&self, owner: &OwnerId) -> Result<u64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE owner = $1 AND status IN ('queued', 'running')")
+            .bind(owner.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>(0)?.max(0) as u64)
     }
 
     /// A queued job is cancelled at once; a running one is flagged and its worker stops it.

@@ -20,6 +20,15 @@ pub fn corpus(relative: &str) -> PathBuf {
     path
 }
 
+/// Per-client limits raised out of the way: tests make many guests, jobs and uploads quickly from
+/// one address. Tests of a limit set it lower in their own `env`, which comes after.
+pub const ROOMY_LIMITS: [(&str, &str); 4] = [
+    ("SCANPRO_RATE_LIMIT_PER_MINUTE", "0"),
+    ("SCANPRO_NEW_GUESTS_PER_MINUTE", "0"),
+    ("SCANPRO_MAX_ACTIVE_JOBS", "0"),
+    ("SCANPRO_GUEST_STORAGE_MB", "0"),
+];
+
 /// A running `scanpro serve`, killed on drop.
 pub struct Server {
     pub child: Child,
@@ -44,6 +53,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("SCANPRO_LOG_LEVEL", "warn")
+            .envs(ROOMY_LIMITS)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (key, value) in env {

@@ -5,7 +5,7 @@ import { h } from './dom.js';
 import { has, t } from './i18n.js';
 
 /** Codes worth a "try again" button: the same request may well work a moment later. */
-const RETRYABLE = new Set(['network', 'busy', 'unavailable', 'rate_limited', 'step_timeout', 'engine_timeout', 'internal_error', 'delivery_limit', 'conflict']);
+const RETRYABLE = new Set(['network', 'busy', 'unavailable', 'rate_limited', 'limit_exceeded', 'step_timeout', 'engine_timeout', 'internal_error', 'delivery_limit', 'conflict']);
 
 /** `{code, message, detail, retryable}` for an ApiError or a job's `{code, message}` error. */
 export function describeError(error) {
