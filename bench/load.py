@@ -3,6 +3,8 @@
 
     cargo build --release --locked -p scanpro --bin scanpro --example load
     bench/load.py            # writes bench/out/load.json
+    bench/load.py --only jobs --servers serve --serve-repeats 3 --serve-baseline OLD/scanpro
+                             # serve alone, this build and an older one taking turns
 
 The load generator is `target/release/examples/load` (crates/scanpro/examples/load.rs, one
 thread, open loop: latency runs from each request's scheduled send time). This script starts the
@@ -92,11 +94,11 @@ class Redis:
 class Role:
     """A running `scanpro ROLE`; its address is read from its first line of output."""
 
-    def __init__(self, role, args, env, work):
+    def __init__(self, role, args, env, work, binary=SCANPRO):
         self.name = role
         log = open(work / f"{role}-{uuid.uuid4().hex[:6]}.log", "wb")
         data_dir = work / f"data-{role}-{uuid.uuid4().hex[:6]}"
-        self.proc = subprocess.Popen([str(SCANPRO), role, *args, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir)],
+        self.proc = subprocess.Popen([str(binary), role, *args, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir)],
                                      stdout=subprocess.PIPE, stderr=log, env=env)
         line = self.proc.stdout.readline().decode().strip()
         if " listening on " not in line:
@@ -315,6 +317,10 @@ def main():
     parser.add_argument("--worker-processes", default="1,2,3", help="worker process counts to run, comma-separated")
     parser.add_argument("--worker-repeats", type=int, default=3, help="runs of each count, taking turns")
     parser.add_argument("--only", choices=["jobs", "upload", "workers"], action="append", help="run only these parts")
+    parser.add_argument("--servers", default="api,serve", help="servers the jobs and upload parts drive, comma-separated")
+    parser.add_argument("--serve-repeats", type=int, default=1, help="runs of the serve job rates")
+    parser.add_argument("--serve-baseline", type=pathlib.Path,
+                        help="another scanpro binary (an older build) whose serve job rates are run in turn with this one's")
     args = parser.parse_args()
     for needed in (SCANPRO, LOAD):
         if not needed.exists():
@@ -330,7 +336,8 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="scanpro-load-") as temp:
         work = pathlib.Path(temp)
-        if parts & {"jobs", "upload"}:
+        servers = set(args.servers.split(","))
+        if parts & {"jobs", "upload"} and "api" in servers:
             (work / "scaleout").mkdir()
             with Database() as database, Redis() as redis:
                 cluster = Cluster(work / "scaleout", database, redis)
@@ -346,14 +353,27 @@ def main():
                         results["upload_api"] = upload_memory("api (PostgreSQL + Redis, file blobs)", fresh, upload_bytes)
                 finally:
                     cluster.stop_all()
+        if parts & {"jobs", "upload"} and "serve" in servers:
             serve_dir = work / "serve"
             serve_dir.mkdir()
-            serve = Role("serve", [], role_env(), serve_dir)
-            try:
-                if "jobs" in parts:
-                    results["serve"] = job_rates(f"serve (SQLite, embedded queue, {os.cpu_count()} workers)", serve.base, args)
-            finally:
-                serve.stop()
+            builds = [("", SCANPRO)] + ([(" [baseline]", args.serve_baseline)] if args.serve_baseline else [])
+            runs = {name: [] for name, _ in builds}
+            for repeat in range(args.serve_repeats if "jobs" in parts else 0):
+                # Taking turns, the first build alternating: the machine's other load falls on both.
+                for name, binary in (builds if repeat % 2 == 0 else builds[::-1]):
+                    serve = Role("serve", [], role_env(), serve_dir, binary)
+                    try:
+                        label = f"serve{name} (SQLite, embedded queue, {os.cpu_count()} workers)"
+                        runs[name].append(job_rates(label, serve.base, args))
+                    finally:
+                        serve.stop()
+            if "jobs" in parts:
+                results["serve"] = runs[""][0] if len(runs[""]) == 1 else runs[""]
+                if args.serve_baseline:
+                    results["serve_baseline"] = {"binary": str(args.serve_baseline), "runs": runs[" [baseline]"]}
+                for name, measured in runs.items():
+                    p99 = sorted(run["create"]["p99_ms"] for run in measured)
+                    print(f"serve{name}: creation p99 over {len(p99)} run(s): {p99} ms")
             if "upload" in parts:
                 serve = Role("serve", [], role_env(), serve_dir)
                 try:

@@ -32,7 +32,7 @@ pub enum Outcome {
 impl Pipeline {
     /// Runs a job this worker has claimed, until it succeeds, fails, is cancelled or is taken back.
     pub async fn execute(&self, job: &JobRecord, worker: &str) -> Result<Outcome, StoreError> {
-        let work = WorkDir::create(&self.settings.work_dir, job)?;
+        let mut work = WorkDir::create(&self.settings.work_dir, job)?;
         // The lease is renewed until the result is committed, storing outputs included.
         let mut lease = LeaseKeeper::start(self.clone(), job.id, worker.to_owned());
         let mut steps = job.steps.clone();
@@ -46,7 +46,12 @@ impl Pipeline {
         let outcome = match result {
             None => Outcome::Abandoned,
             Some(Ok(outputs)) => self.commit_outputs(job, worker, &steps, outputs).await?,
-            Some(Err(error)) => self.record_failure(job, worker, &mut steps, error).await?,
+            Some(Err(error)) => {
+                // The links to the inputs go before the job is seen to end: a client that deletes
+                // an upload once its job failed or was cancelled frees the bytes.
+                work.remove().await;
+                self.record_failure(job, worker, &mut steps, error).await?
+            }
         };
         drop(lease);
         self.events.publish(job.id);
@@ -255,11 +260,18 @@ impl LeaseKeeper {
             let mut tick = tokio::time::interval(pipeline.heartbeat_interval());
             tick.tick().await;
             loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    Ok(changed) = notices.recv() => if changed != job { continue },
-                }
-                match pipeline.meta.heartbeat(job, &worker, pipeline.settings.lease).await {
+                // The tick renews the lease; a notice (this job's own progress reports too) only
+                // needs the row read, which leaves the database's one writer to others.
+                let renew = tokio::select! {
+                    _ = tick.tick() => true,
+                    Ok(changed) = notices.recv() => if changed != job { continue } else { false },
+                };
+                let beat = if renew {
+                    pipeline.meta.heartbeat(job, &worker, pipeline.settings.lease).await
+                } else {
+                    pipeline.meta.lease_state(job, &worker).await
+                };
+                match beat {
                     Ok(beat) if !beat.still_held => {
                         let _ = sender.send(Some(Interrupt::Lost));
                         return;
@@ -267,6 +279,7 @@ impl LeaseKeeper {
                     Ok(beat) if beat.cancel_requested => {
                         let _ = sender.send(Some(Interrupt::Cancelled));
                     }
+                    Ok(_) if !renew => {}
                     Ok(_) => {
                         // The queue's delivery must not look abandoned either (Redis: idle time).
                         if let Err(e) = pipeline.queue.touch(job).await {
@@ -296,8 +309,9 @@ impl Drop for LeaseKeeper {
     }
 }
 
-/// A job attempt's scratch directory, removed when the attempt ends however it ends.
-struct WorkDir(PathBuf);
+/// A job attempt's scratch directory (`{job id}-{attempt}`), removed when the attempt ends
+/// however it ends; its inputs are hard links to the stored blobs where the storage allows.
+struct WorkDir(Option<PathBuf>);
 
 impl WorkDir {
     fn create(root: &Path, job: &JobRecord) -> Result<Self, StoreError> {
@@ -306,16 +320,48 @@ impl WorkDir {
             std::fs::remove_dir_all(&path)?;
         }
         std::fs::create_dir_all(&path)?;
-        Ok(Self(path))
+        Ok(Self(Some(path)))
     }
 
     fn path(&self) -> &Path {
-        &self.0
+        self.0.as_deref().expect("the work dir is removed only at the end")
+    }
+
+    /// Removes the dir now (the sweep takes what is left if that fails).
+    async fn remove(&mut self) {
+        if let Some(path) = self.0.take()
+            && let Err(e) = remove_work_dir(path.clone()).await
+        {
+            tracing::warn!(dir = %path.display(), error = %e, "could not remove a work dir; the sweep will");
+        }
     }
 }
 
 impl Drop for WorkDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_dir_all(path);
+        }
     }
+}
+
+/// Removes a work dir. A step process killed a moment ago may still be adding a file to it
+/// (`remove_dir_all` then fails with "directory not empty"), so a failure is tried again for a
+/// while.
+pub(crate) async fn remove_work_dir(path: PathBuf) -> std::io::Result<()> {
+    const TRIES: u32 = 20;
+    tokio::task::spawn_blocking(move || {
+        for tried in 1.. {
+            match std::fs::remove_dir_all(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound && tried < TRIES => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => return Ok(()),
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }

@@ -10,7 +10,8 @@
 //!   runner (timeout, memory limit, crash isolation), or in-process for the CLI; engine tools
 //!   beside their engines, here or on an engine service.
 //! - [`remote`]: [`EngineClient`], a worker's side of an engine service, and the wire format.
-//! - [`cleanup`]: the sweeper: expired files and jobs, abandoned leases, stale work dirs.
+//! - [`cleanup`]: the sweeper: expired files and jobs, abandoned leases, stale work dirs, blobs
+//!   no file row names.
 //! - [`notify`]: webhooks sent when a job ends.
 //! - [`events`]: in-process notifications that a job changed (Server-Sent Events listen here).
 //! - [`error`]: [`Error`], what a use case can fail with, with a stable code.

@@ -20,6 +20,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+const SIGABRT: i32 = nix::sys::signal::Signal::SIGABRT as i32;
+
 /// Where steps run: Rust-native tools in step processes, engine tools beside their engines.
 #[derive(Clone)]
 pub struct StepRunner {
@@ -207,6 +209,14 @@ async fn run_in_child(
         Ok(reply) if output.status.success() => reply.into_result(),
         _ => {
             tracing::warn!(tool, status = %output.status, stderr = %output.stderr_tail, "step process crashed");
+            // Under the address-space limit a failed allocation aborts the process: the input
+            // needs more memory than a step may have.
+            if let (Some(SIGABRT), Some(limit)) = (output.signal(), limits.memory_bytes) {
+                return Err(ToolError::new(
+                    ErrorCode::ResourceLimit,
+                    format!("{tool} needs more than the {} MB a step may use on this input", limit / (1024 * 1024)),
+                ));
+            }
             let why = match output.signal() {
                 Some(signal) => format!("it was stopped by signal {signal}"),
                 None => format!("it exited with {}", output.status),

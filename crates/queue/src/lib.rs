@@ -23,7 +23,8 @@ use chrono::Duration;
 use scanpro_core::JobId;
 use scanpro_store::meta::Backend;
 use scanpro_store::{JobRecord, Meta, Released, StoreError};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 /// Jobs of one class are run by workers of that class (LibreOffice, OCR and light jobs scale apart).
@@ -74,11 +75,13 @@ pub trait Queue: Send + Sync {
     }
 }
 
-/// The queue of `scanpro serve`: workers claim the oldest runnable `queued` row; dispatch only
-/// wakes them early (they also poll, which covers retries whose backoff has passed).
+/// The queue of `scanpro serve`: workers claim the oldest runnable `queued` row. A dispatch wakes
+/// one waiting worker of the job's class, so job creation does not set every idle worker
+/// claiming; workers also poll, which covers retries whose backoff has passed.
 pub struct EmbeddedQueue {
     meta: Meta,
-    wake: Notify,
+    /// One bell per class, made at its first use.
+    wake: Mutex<HashMap<String, Arc<Notify>>>,
     poll: std::time::Duration,
 }
 
@@ -95,14 +98,22 @@ impl EmbeddedQueue {
         if orphans.requeued > 0 {
             tracing::info!(requeued = orphans.requeued, "re-queued jobs left running by a previous process");
         }
-        Ok((Arc::new(Self { meta, wake: Notify::new(), poll: std::time::Duration::from_millis(500) }), orphans))
+        let queue = Self { meta, wake: Mutex::default(), poll: std::time::Duration::from_millis(500) };
+        Ok((Arc::new(queue), orphans))
+    }
+
+    fn bell(&self, class: &str) -> Arc<Notify> {
+        let mut bells = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+        bells.entry(class.to_owned()).or_default().clone()
     }
 }
 
 #[async_trait]
 impl Queue for EmbeddedQueue {
-    async fn dispatch(&self, _job: &JobRecord) -> Result<(), StoreError> {
-        self.wake.notify_waiters();
+    async fn dispatch(&self, job: &JobRecord) -> Result<(), StoreError> {
+        // A worker that is busy now claims the next job when it is done, bell or not; the one
+        // stored wake-up of `notify_one` covers a worker between its claim and its wait.
+        self.bell(&job.class).notify_one();
         Ok(())
     }
 
@@ -114,8 +125,8 @@ impl Queue for EmbeddedQueue {
         wait: std::time::Duration,
     ) -> Result<Option<JobRecord>, StoreError> {
         let deadline = tokio::time::Instant::now() + wait;
+        let bell = self.bell(class);
         loop {
-            let woken = self.wake.notified();
             if let Some(job) = self.meta.claim_next(class, worker, lease).await? {
                 return Ok(Some(job));
             }
@@ -123,14 +134,17 @@ impl Queue for EmbeddedQueue {
             if now >= deadline {
                 return Ok(None);
             }
-            let _ = tokio::time::timeout(self.poll.min(deadline - now), woken).await;
+            let _ = tokio::time::timeout(self.poll.min(deadline - now), bell.notified()).await;
         }
     }
 
     async fn reclaim(&self) -> Result<Released, StoreError> {
         let released = self.meta.release_abandoned(false).await?;
         if released.requeued > 0 {
-            self.wake.notify_waiters();
+            let bells: Vec<_> = self.wake.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+            for bell in bells {
+                bell.notify_waiters();
+            }
         }
         Ok(released)
     }

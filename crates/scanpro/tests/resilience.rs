@@ -196,3 +196,116 @@ async fn a_decompression_bomb_is_refused() {
     assert!(problem["detail"].as_str().unwrap().contains("page 1"), "{problem}");
     assert_eq!(client.get_json("/healthz").await.0, 200);
 }
+
+/// Regular files under `dir` (recursively) as (path, size, hard links), the database left out.
+/// Files that vanish while it looks (the server is at work) are left out too.
+fn files_on_disk(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries.flatten() {
+        let Ok(metadata) = entry.metadata() else { continue };
+        if metadata.is_dir() {
+            found.extend(files_on_disk(&entry.path()));
+        } else if metadata.is_file() && !entry.file_name().to_string_lossy().starts_with("scanpro.db") {
+            found.push((entry.path(), metadata.len(), metadata.nlink()));
+        }
+    }
+    found
+}
+
+/// A cancelled job's attempt held hard links to its inputs in its work dir: once the job is
+/// cancelled and the upload deleted, no link or copy of the upload's bytes is left on disk.
+#[tokio::test]
+async fn a_cancelled_job_keeps_no_link_to_its_deleted_input() {
+    let server = Server::start(&[("SCANPRO_WORKERS", "1")]);
+    let client = server.client();
+    let manual = corpus("pdf-text/pgfmanual.pdf");
+    let size = std::fs::metadata(&manual).unwrap().len();
+    let big = client.upload(&manual).await;
+    let inputs: Vec<Value> = (0..12).map(|_| big["id"].clone()).collect();
+    let job: Value =
+        client.create_job(json!({"inputs": inputs, "steps": [{"tool": "merge"}]})).await.json().await.unwrap();
+    let id = job["id"].as_str().unwrap();
+    wait_until_running(&client, id).await;
+    // The attempt fetches its inputs just after it starts.
+    let started = Instant::now();
+    while !files_on_disk(&server.data_dir).iter().any(|(_, len, links)| *len == size && *links > 1) {
+        assert!(started.elapsed() < Duration::from_secs(30), "the running attempt never linked its input");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cancelled = client.http.post(client.url(&format!("/api/v1/jobs/{id}/cancel"))).send().await.unwrap();
+    assert_eq!(cancelled.status(), 202);
+    assert_eq!(client.wait_job(id).await["status"], "cancelled");
+
+    let left = files_on_disk(&server.data_dir).into_iter().filter(|(_, len, _)| *len == size).collect::<Vec<_>>();
+    assert!(matches!(left.as_slice(), [(_, _, 1)]), "only the upload's own blob, unlinked elsewhere: {left:?}");
+    let deleted = client.http.delete(client.url(&format!("/api/v1/files/{}", big["id"].as_str().unwrap()))).send();
+    assert_eq!(deleted.await.unwrap().status(), 204);
+    let left: u64 = files_on_disk(&server.data_dir).iter().map(|(_, len, _)| len).sum();
+    assert!(left < size, "{left} bytes left in the data dir after deleting a {size}-byte upload");
+}
+
+/// Backdates a file's modification time by two hours.
+fn age_by_two_hours(path: &std::path::Path) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - Duration::from_secs(7200)).unwrap();
+}
+
+/// A worker killed between storing an output and committing it leaves a blob no row names: the
+/// sweep deletes it once it is older than the grace period, and leaves referenced and young
+/// blobs alone.
+#[tokio::test]
+async fn the_sweep_deletes_blobs_no_file_refers_to() {
+    let server = Server::start(&[("SCANPRO_SWEEP_INTERVAL_SECS", "1"), ("SCANPRO_WORKERS", "0")]);
+    let client = server.client();
+    let kept = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let blobs = server.data_dir.join("blobs/files");
+    let kept_blob = blobs.join(kept["id"].as_str().unwrap());
+    let (orphan, young) =
+        (blobs.join(scanpro_core::FileId::new().to_string()), blobs.join(scanpro_core::FileId::new().to_string()));
+    for blob in [&orphan, &young] {
+        std::fs::copy(&kept_blob, blob).unwrap();
+    }
+    age_by_two_hours(&orphan);
+    age_by_two_hours(&kept_blob);
+    let started = Instant::now();
+    while orphan.exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the orphan blob was never swept");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(young.exists(), "a blob younger than the grace period may await its commit");
+    let out = tempfile::NamedTempFile::new().unwrap();
+    client.download(&format!("/api/v1/files/{}/content", kept["id"].as_str().unwrap()), out.path()).await;
+    assert_qpdf_ok(out.path());
+}
+
+/// An image that declares a huge size over a few hundred kilobytes of Flate is refused before
+/// it is decoded, and so is every such page of the broken corpus: a typed error, no crash.
+#[tokio::test]
+async fn an_image_decompression_bomb_is_refused_when_rendering() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("image-bomb.pdf");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/make_image_bomb_pdf.py");
+    let made = tool("python3", &[script.to_str().unwrap(), bomb.to_str().unwrap(), "40000", "40000"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 1024 * 1024, "the bomb is small on disk");
+    let server = Server::start(&[]);
+    let client = server.client();
+    for (file, tool_name, params) in [
+        (bomb.clone(), "pdf_to_image", json!({"format": "png", "dpi": 72})),
+        (corpus("pdf-broken/ocrmypdf_hugemono.pdf"), "pdf_to_image", json!({"format": "jpg", "dpi": 10})),
+    ] {
+        let response = client.one_shot(tool_name, &[&file], params).await;
+        let status = response.status().as_u16();
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(
+            (status, problem["code"].as_str().unwrap()),
+            (422, "resource_limit"),
+            "{}: {problem}",
+            file.display()
+        );
+        assert!(problem["detail"].as_str().unwrap().contains("page 1"), "{problem}");
+    }
+    assert_eq!(client.get_json("/healthz").await.0, 200);
+}

@@ -55,6 +55,9 @@ pub trait BlobStore: Send + Sync {
     async fn check(&self) -> Result<()>;
     /// Deletes temp files older than `max_age` (puts that died with their process).
     async fn sweep_temp(&self, max_age: std::time::Duration) -> Result<usize>;
+    /// The keys under `prefix/` (one level: `prefix/NAME`) whose blob was written at least
+    /// `min_age` ago, for the sweep of blobs no row refers to.
+    async fn list_older(&self, prefix: &str, min_age: std::time::Duration) -> Result<Vec<String>>;
 }
 
 /// The blob handle the rest of ScanPro holds.
@@ -271,6 +274,22 @@ impl BlobStore for FsBlobs {
             }
         }
         Ok(removed)
+    }
+
+    async fn list_older(&self, prefix: &str, min_age: std::time::Duration) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut entries = match tokio::fs::read_dir(self.path(prefix)?).await {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(keys),
+            other => other?,
+        };
+        while let Some(entry) = entries.next_entry().await? {
+            let metadata = entry.metadata().await?;
+            let age = metadata.modified()?.elapsed().unwrap_or_default();
+            if metadata.is_file() && age >= min_age {
+                keys.push(format!("{prefix}/{}", entry.file_name().to_string_lossy()));
+            }
+        }
+        Ok(keys)
     }
 }
 

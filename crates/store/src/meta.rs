@@ -22,7 +22,13 @@ pub enum Backend {
 /// The one handle over the metadata database. Cheap to clone.
 #[derive(Clone)]
 pub struct Meta {
+    /// Reads. On SQLite its connections are `query_only`, so a write sent here fails loudly.
     pool: AnyPool,
+    /// Writes. On SQLite a single connection: SQLite admits one writer at a time, and waiting
+    /// for this connection in the pool is a fair queue that moves as soon as the previous write
+    /// commits, where several writing connections would meet `SQLITE_BUSY` and sleep in SQLite's
+    /// busy handler (1, 2, 5 … 100 ms at a time). On PostgreSQL the same pool as reads.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -62,6 +68,35 @@ macro_rules! job_columns {
     };
 }
 
+/// The writing connection of SQLite. WAL: readers go on during a write and a commit appends to
+/// the log; `synchronous = NORMAL`: a commit is in the log before it returns, so it survives the
+/// process being killed (only a power loss may take the last commits). Its commits do not
+/// checkpoint ([`checkpoint_wal`] does, beside it). `busy_timeout` covers other processes on the
+/// same file (`scanpro cleanup`, backups).
+const SQLITE_WRITER: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA busy_timeout = 10000; PRAGMA wal_autocheckpoint = 0;";
+/// The reading connections of SQLite.
+const SQLITE_READER: &str = "PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;";
+/// How often the log is copied back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Copies SQLite's write-ahead log into the database, on a reading connection, until the pool
+/// closes. A passive checkpoint takes no write lock, so writes go on meanwhile; left to the
+/// writer (SQLite's default), the copy and its fsyncs would hold up the write that crossed the
+/// 1,000-page mark and every write queued behind it.
+async fn checkpoint_wal(pool: AnyPool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        tick.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_all(&pool).await
+            && !pool.is_closed()
+        {
+            tracing::warn!(error = %e, "checkpointing the SQLite log failed");
+        }
+    }
+}
+
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("job fields serialize")
 }
@@ -71,26 +106,34 @@ impl Meta {
     pub async fn connect(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
-        let url = match backend {
-            Backend::Sqlite => sqlite_url_creating_dir(url)?,
-            Backend::Postgres => url.to_owned(),
-        };
-        let options = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(std::time::Duration::from_secs(10));
-        let options = match backend {
-            // WAL lets readers proceed during a write; busy_timeout makes writers wait, not fail.
-            Backend::Sqlite => options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;")
-                        .await
-                        .map(drop)
-                })
-            }),
-            Backend::Postgres => options,
-        };
-        let pool = options.connect(&url).await?;
-        Ok(Self { pool, backend })
+        let options = || AnyPoolOptions::new().acquire_timeout(std::time::Duration::from_secs(10));
+        match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url_creating_dir(url)?;
+                // A private in-memory database exists once per connection: one connection does all.
+                let in_memory = url.contains(":memory:");
+                let writer = options()
+                    .max_connections(1)
+                    .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_WRITER).await.map(drop) }))
+                    .connect(&url)
+                    .await?;
+                let pool = if in_memory {
+                    writer.clone()
+                } else {
+                    options()
+                        .max_connections(8)
+                        .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_READER).await.map(drop) }))
+                        .connect(&url)
+                        .await?
+                };
+                tokio::spawn(checkpoint_wal(pool.clone()));
+                Ok(Self { pool, writer, backend })
+            }
+            Backend::Postgres => {
+                let pool = options().max_connections(16).connect(url).await?;
+                Ok(Self { writer: pool.clone(), pool, backend })
+            }
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -99,7 +142,7 @@ impl Meta {
 
     /// Applies this backend's migrations.
     pub async fn migrate(&self) -> Result<()> {
-        self.migrator().run(&self.pool).await?;
+        self.migrator().run(&self.writer).await?;
         Ok(())
     }
 
@@ -170,12 +213,13 @@ impl Meta {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     // ---- files -------------------------------------------------------------------------------
 
     pub async fn insert_file(&self, f: &FileRecord) -> Result<()> {
-        insert_file(&self.pool, f).await
+        insert_file(&self.writer, f).await
     }
 
     /// The file if it exists and belongs to `owner`; otherwise `NotFound` (no hint that it exists).
@@ -211,7 +255,7 @@ impl Meta {
         let row: Option<FileRow> = sqlx::query_as("DELETE FROM files WHERE id = $1 AND owner = $2 RETURNING *")
             .bind(id.to_string())
             .bind(owner.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?;
         row.ok_or(StoreError::NotFound)?.try_into()
     }
@@ -226,8 +270,23 @@ impl Meta {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    /// The blob keys the rows of `ids` name (files that no longer exist are left out).
+    pub async fn blob_keys_of(&self, ids: &[FileId]) -> Result<Vec<String>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!("SELECT blob_key FROM files WHERE id IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id.to_string());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok(row.try_get::<String, _>(0)?)).collect()
+    }
+
     pub async fn forget_file(&self, id: FileId) -> Result<()> {
-        sqlx::query("DELETE FROM files WHERE id = $1").bind(id.to_string()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM files WHERE id = $1").bind(id.to_string()).execute(&self.writer).await?;
         Ok(())
     }
 
@@ -269,7 +328,7 @@ impl Meta {
         .bind(new.spec.tag.clone())
         .bind(millis(now))
         .bind(millis(now + new.retention))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         match inserted {
             Some(row) => Ok((job_from_row(&row)?, true)),
@@ -347,7 +406,7 @@ impl Meta {
         .bind(id.to_string())
         .bind(owner.as_str())
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.job(owner, id).await
     }
@@ -356,6 +415,17 @@ impl Meta {
 
     /// Takes the oldest runnable queued job of `class`, if any, leasing it to `worker`.
     pub async fn claim_next(&self, class: &str, worker: &str, lease: Duration) -> Result<Option<JobRecord>> {
+        // Idle workers ask often; a read answers "nothing to do" without taking the writer.
+        let now = Utc::now();
+        let waiting =
+            sqlx::query("SELECT 1 FROM jobs WHERE status = 'queued' AND class = $1 AND run_after <= $2 LIMIT 1")
+                .bind(class)
+                .bind(millis(now))
+                .fetch_optional(&self.pool)
+                .await?;
+        if waiting.is_none() {
+            return Ok(None);
+        }
         // PostgreSQL skips rows another worker is claiming; SQLite serialises writers anyway.
         let sql = match self.backend {
             Backend::Sqlite => concat!(
@@ -375,13 +445,12 @@ impl Meta {
                 job_columns!()
             ),
         };
-        let now = Utc::now();
         let row = sqlx::query(sql)
             .bind(worker)
             .bind(millis(now + lease))
             .bind(millis(now))
             .bind(class)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?;
         row.map(|r| job_from_row(&r)).transpose()
     }
@@ -400,7 +469,7 @@ impl Meta {
         .bind(millis(now + lease))
         .bind(millis(now))
         .bind(id.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         row.map(|r| job_from_row(&r)).transpose()
     }
@@ -416,8 +485,23 @@ impl Meta {
         .bind(millis(now))
         .bind(id.to_string())
         .bind(worker)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
+        Ok(match row {
+            Some(row) => Heartbeat { still_held: true, cancel_requested: row.try_get::<i64, _>(0)? != 0 },
+            None => Heartbeat { still_held: false, cancel_requested: false },
+        })
+    }
+
+    /// What a renewal would tell the worker, read without renewing: for a worker that heard the
+    /// job changed between heartbeats.
+    pub async fn lease_state(&self, id: JobId, worker: &str) -> Result<Heartbeat> {
+        let row =
+            sqlx::query("SELECT cancel_requested FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2")
+                .bind(id.to_string())
+                .bind(worker)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(match row {
             Some(row) => Heartbeat { still_held: true, cancel_requested: row.try_get::<i64, _>(0)? != 0 },
             None => Heartbeat { still_held: false, cancel_requested: false },
@@ -441,7 +525,7 @@ impl Meta {
         .bind(millis(Utc::now()))
         .bind(id.to_string())
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -455,7 +539,7 @@ impl Meta {
         steps: &[StepState],
         outputs: &[FileRecord],
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let now = Utc::now();
         let progress = Progress { percent: 100, ..Default::default() };
         let done = sqlx::query(
@@ -496,7 +580,7 @@ impl Meta {
         .bind(now)
         .bind(id.to_string())
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -519,7 +603,7 @@ impl Meta {
         .bind(millis(now))
         .bind(id.to_string())
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -546,7 +630,7 @@ impl Meta {
         );
         let now = millis(Utc::now());
         let bound = if all_running { 0 } else { now };
-        let rows = sqlx::query(AssertSqlSafe(ended.as_str())).bind(now).bind(bound).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(ended.as_str())).bind(now).bind(bound).fetch_all(&self.writer).await?;
         let ended = rows
             .iter()
             .map(|r| r.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("job id: {e}"))))
@@ -554,7 +638,7 @@ impl Meta {
         let requeued = sqlx::query(AssertSqlSafe(requeue.as_str()))
             .bind(now)
             .bind(bound)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
         Ok(Released { requeued, ended })
@@ -577,7 +661,7 @@ impl Meta {
         .bind(now)
         .bind(deliveries.to_string())
         .bind(id.to_string())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -608,7 +692,7 @@ impl Meta {
         sqlx::query("UPDATE jobs SET spec = $1 WHERE id = $2 AND status IN ('succeeded', 'failed', 'cancelled')")
             .bind(json(spec))
             .bind(id.to_string())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -628,7 +712,7 @@ impl Meta {
     }
 
     pub async fn forget_job(&self, id: JobId) -> Result<()> {
-        sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.to_string()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.to_string()).execute(&self.writer).await?;
         Ok(())
     }
 

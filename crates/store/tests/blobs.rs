@@ -120,6 +120,7 @@ conformance!(
     cancelled_put_leaves_nothing,
     sweep_removes_what_a_dead_put_left,
     keys_cannot_escape,
+    old_blobs_are_listed_one_level_under_their_prefix,
 );
 
 /// `len` bytes of a pattern that never repeats at a part boundary, from `offset` on.
@@ -341,6 +342,18 @@ async fn sweep_removes_what_a_dead_put_left(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(backend.blobs.sweep_temp(Duration::ZERO).await.unwrap(), 1);
     backend.wait_for_nothing_left().await;
+}
+
+async fn old_blobs_are_listed_one_level_under_their_prefix(backend: Backend) {
+    let one_byte = || futures::stream::iter([Ok(Bytes::from("x"))]).boxed();
+    for key in ["files/a", "files/b", "files/deeper/c", "other/d"] {
+        backend.blobs.put_stream(key, one_byte(), 1).await.unwrap();
+    }
+    let mut listed = backend.blobs.list_older("files", Duration::ZERO).await.unwrap();
+    listed.sort();
+    assert_eq!(listed, ["files/a", "files/b"]);
+    assert_eq!(backend.blobs.list_older("files", Duration::from_secs(3600)).await.unwrap(), Vec::<String>::new());
+    assert_eq!(backend.blobs.list_older("nothing", Duration::ZERO).await.unwrap(), Vec::<String>::new());
 }
 
 async fn keys_cannot_escape(backend: Backend) {

@@ -54,6 +54,9 @@ conformance!(
     a_cancelled_job_is_never_run_again,
     dead_letter_ends_only_jobs_nobody_holds,
     runnable_queued_lists_due_jobs_with_their_class,
+    lease_state_reads_without_renewing,
+    blob_keys_are_found_by_file_id,
+    concurrent_writes_all_land,
 );
 
 fn owner(name: &str) -> OwnerId {
@@ -138,6 +141,60 @@ async fn claim_heartbeat_and_finish(meta: &Meta) {
     assert_eq!((done.status, done.progress.percent), (JobStatus::Succeeded, 100));
     assert_eq!(meta.job_outputs(job.id).await.unwrap(), vec![output]);
     assert!(!meta.finish_succeeded(job.id, "w1", &claimed.steps, &[]).await.unwrap(), "commits once");
+}
+
+async fn lease_state_reads_without_renewing(meta: &Meta) {
+    let alice = owner("alice");
+    let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+    let claimed = meta.claim_next("light", "w1", Duration::seconds(30)).await.unwrap().unwrap();
+    let state = meta.lease_state(job.id, "w1").await.unwrap();
+    assert!(state.still_held && !state.cancel_requested);
+    assert!(!meta.lease_state(job.id, "w2").await.unwrap().still_held);
+    meta.request_cancel(&alice, job.id).await.unwrap();
+    assert!(meta.lease_state(job.id, "w1").await.unwrap().cancel_requested);
+    assert_eq!(meta.job(&alice, job.id).await.unwrap().lease_until, claimed.lease_until, "not renewed");
+}
+
+async fn blob_keys_are_found_by_file_id(meta: &Meta) {
+    let alice = owner("alice");
+    let (mut first, mut second) = (file(&alice, None), file(&alice, None));
+    first.blob_key = format!("files/{}", first.id);
+    second.blob_key = format!("files/{}", second.id);
+    meta.insert_file(&first).await.unwrap();
+    meta.insert_file(&second).await.unwrap();
+    let mut keys = meta.blob_keys_of(&[second.id, FileId::new(), first.id]).await.unwrap();
+    keys.sort();
+    let mut expected = vec![first.blob_key.clone(), second.blob_key.clone()];
+    expected.sort();
+    assert_eq!(keys, expected);
+    assert!(meta.blob_keys_of(&[]).await.unwrap().is_empty());
+}
+
+/// Job creation, claims, progress and heartbeats from many tasks at once: every write lands
+/// (SQLite funnels them through its one writer instead of failing them as busy).
+async fn concurrent_writes_all_land(meta: &Meta) {
+    let alice = owner("alice");
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..64 {
+        let (meta, alice) = (meta.clone(), alice.clone());
+        tasks.spawn(async move {
+            let (job, _) = meta.create_job(new_job(&alice, None)).await.unwrap();
+            let worker = format!("w{n}");
+            if let Some(claimed) = meta.claim_next("light", &worker, Duration::seconds(30)).await.unwrap() {
+                assert!(meta.heartbeat(claimed.id, &worker, Duration::seconds(30)).await.unwrap().still_held);
+                assert!(meta.finish_succeeded(claimed.id, &worker, &claimed.steps, &[]).await.unwrap());
+            }
+            job.id
+        });
+    }
+    let mut created = Vec::new();
+    while let Some(id) = tasks.join_next().await {
+        created.push(id.unwrap());
+    }
+    let done = meta.count_by_status(JobStatus::Succeeded).await.unwrap();
+    let queued = meta.count_by_status(JobStatus::Queued).await.unwrap();
+    assert_eq!((created.len(), done + queued), (64, 64));
+    assert!(done > 0);
 }
 
 async fn stale_worker_cannot_commit(meta: &Meta) {

@@ -10,7 +10,10 @@
 //! Every page is checked against a pixel budget before anything is rendered: a page larger than
 //! [`MAX_PAGE_PIXELS`] at the requested size, or wider or taller than 65,535 pixels, is refused
 //! with `resource_limit`. Pixel sizes are the page's visible area (crop box, after `/Rotate`) at
-//! the resolution asked, rounded to whole pixels.
+//! the resolution asked, rounded to whole pixels. So is a page drawing an image (directly, in a
+//! form, or as a soft mask) that declares more than [`MAX_IMAGE_PIXELS`]: a few bytes of Flate
+//! can declare any size, and decoding it would exhaust the step's memory, which ends the
+//! process (an allocation failure aborts) instead of failing the page.
 
 mod encode;
 mod fallback;
@@ -21,6 +24,8 @@ use crate::format;
 use crate::guard::guarded;
 use hayro::hayro_interpret::InterpreterSettings;
 use hayro::hayro_interpret::util::TransformExt;
+use hayro::hayro_syntax::object::dict::keys;
+use hayro::hayro_syntax::object::{Dict, Name, ObjectIdentifier, Stream};
 use hayro::hayro_syntax::page::Page;
 use hayro::hayro_syntax::{DecryptionError, LoadPdfError, Pdf};
 use hayro::kurbo::Affine;
@@ -35,6 +40,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Largest page rendered, in pixels (100 megapixels: 400 MB of RGBA).
 pub const MAX_PAGE_PIXELS: u64 = 100_000_000;
+/// Largest image decoded, in pixels (256 megapixels: 1 GB once expanded to RGBA).
+pub const MAX_IMAGE_PIXELS: u64 = 256_000_000;
+/// Forms nest forms; deeper than this the page is not drawn anyway.
+const MAX_FORM_DEPTH: u32 = 32;
 /// The rasteriser addresses pixels with 16 bits.
 const MAX_SIDE: u32 = u16::MAX as u32;
 
@@ -93,7 +102,9 @@ pub fn render_pages(
         let plans = pages
             .iter()
             .map(|&number| {
-                let (width, height) = pdf.pages()[number as usize - 1].render_dimensions();
+                let page = &pdf.pages()[number as usize - 1];
+                check_images(page, number)?;
+                let (width, height) = page.render_dimensions();
                 plan(number, (width.into(), height.into()), page_count, options, out_dir, stem)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -138,6 +149,61 @@ fn decryption_error(why: DecryptionError, password: Option<&str>) -> ToolError {
             ToolError::new(ErrorCode::EncryptedInput, format!("the PDF's encryption cannot be read ({other:?})"))
         }
     }
+}
+
+/// Refuses a page whose images declare more than [`MAX_IMAGE_PIXELS`], before any is decoded.
+fn check_images(page: &Page<'_>, number: u32) -> Result<(), ToolError> {
+    check_x_objects(&page.resources().x_objects, number, 0, &mut Vec::new())
+}
+
+fn check_x_objects(
+    x_objects: &Dict<'_>,
+    page: u32,
+    depth: u32,
+    seen: &mut Vec<ObjectIdentifier>,
+) -> Result<(), ToolError> {
+    if depth > MAX_FORM_DEPTH {
+        return Ok(());
+    }
+    for name in x_objects.keys() {
+        let Some(stream) = x_objects.get::<Stream<'_>>(&*name) else { continue };
+        if seen.contains(&stream.obj_id()) {
+            continue;
+        }
+        seen.push(stream.obj_id());
+        let dict = stream.dict();
+        match dict.get::<Name<'_>>(keys::SUBTYPE).as_deref() {
+            Some(keys::IMAGE) => {
+                check_image_size(dict, page)?;
+                if let Some(mask) = dict.get::<Stream<'_>>(keys::SMASK) {
+                    check_image_size(mask.dict(), page)?;
+                }
+            }
+            Some(keys::FORM) => {
+                let resources = dict.get::<Dict<'_>>(keys::RESOURCES).unwrap_or_default();
+                let inner = resources.get::<Dict<'_>>(keys::XOBJECT).unwrap_or_default();
+                check_x_objects(&inner, page, depth + 1, seen)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_image_size(image: &Dict<'_>, page: u32) -> Result<(), ToolError> {
+    let side = |long: &[u8], short: &[u8]| image.get::<u32>(long).or_else(|| image.get::<u32>(short)).unwrap_or(0);
+    let (width, height) = (side(keys::WIDTH, keys::W), side(keys::HEIGHT, keys::H));
+    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+        return Err(ToolError::new(
+            ErrorCode::ResourceLimit,
+            format!(
+                "page {page} draws an image of {width} × {height} pixels, more than the {} megapixels decoded; \
+                 the page cannot be rendered",
+                MAX_IMAGE_PIXELS / 1_000_000
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What to render for one page, checked against the pixel budget.

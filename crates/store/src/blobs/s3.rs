@@ -334,6 +334,24 @@ impl BlobStore for S3Blobs {
         }
         Ok(removed)
     }
+
+    async fn list_older(&self, prefix: &str, min_age: Duration) -> Result<Vec<String>> {
+        let now = chrono::Utc::now();
+        let dir = self.path(prefix)?;
+        let mut keys = Vec::new();
+        let mut objects = self.store.list(Some(&dir));
+        while let Some(object) = objects.try_next().await.map_err(unavailable)? {
+            let age = (now - object.last_modified).to_std().unwrap_or_default();
+            // One level only, like a directory: `prefix/NAME`.
+            let name = object.location.prefix_match(&dir).map(|parts| parts.collect::<Vec<_>>());
+            if let Some([name]) = name.as_deref()
+                && age >= min_age
+            {
+                keys.push(format!("{prefix}/{}", name.as_ref()));
+            }
+        }
+        Ok(keys)
+    }
 }
 
 /// Errors of writes and listings: the store is unreachable or refused (a missing bucket too).
