@@ -126,6 +126,6 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn load(file: Option<PathBuf>, flags: ServerFlags) -> anyhow::Result<config::Config> {
+fn load(file: Option<PathBuf>, flags: impl Serialize) -> anyhow::Result<config::Config> {
     config::Config::load(file.as_deref(), flags)
 }
