@@ -54,6 +54,9 @@ pub(crate) enum Runner {
     Route(Router),
 }
 
+/// The engine a routing tool's step needs, from its parameters and its inputs' MIME types.
+pub(crate) type EngineBeforeRun = fn(&Value, Option<&[&str]>) -> Result<Option<Engine>, ToolError>;
+
 /// How a routing tool chooses the tool its step runs as.
 #[derive(Clone, Copy)]
 pub(crate) struct Router {
@@ -61,7 +64,7 @@ pub(crate) struct Router {
     pub(crate) route: fn(&Value, &[Input]) -> Result<Routed, ToolError>,
     /// The engine a step needs, told before the run from the parameters and, when known, the
     /// inputs' MIME types.
-    pub(crate) engine: fn(&Value, Option<&[&str]>) -> Result<Option<Engine>, ToolError>,
+    pub(crate) engine: EngineBeforeRun,
     /// The engines some of its choices need.
     pub(crate) engines: &'static [Engine],
 }
