@@ -140,13 +140,15 @@ fn convert_runs_as_the_tool_its_input_calls_for() {
 
     let pages = tempfile::tempdir().unwrap();
     let pdf = input("pdf-text/ltnews17.pdf");
-    let images = run("convert", &json!({"to": "png", "pages": "2", "dpi": 40}), &[pdf.clone()], pages.path()).unwrap();
+    let images =
+        run("convert", &json!({"to": "png", "pages": "2", "dpi": 40}), std::slice::from_ref(&pdf), pages.path())
+            .unwrap();
     assert_eq!(images.outputs.len(), 1);
     assert_eq!(images.outputs[0].content_type, "image/png");
     assert_eq!(detect_content_type(&std::fs::read(&images.outputs[0].path).unwrap()), "image/png");
 
     let text = tempfile::tempdir().unwrap();
-    let extracted = run("convert", &json!({"to": "txt"}), &[pdf.clone()], text.path()).unwrap();
+    let extracted = run("convert", &json!({"to": "txt"}), std::slice::from_ref(&pdf), text.path()).unwrap();
     assert!(!std::fs::read_to_string(&extracted.outputs[0].path).unwrap().trim().is_empty());
 
     let refused = run("convert", &json!({"to": "ods"}), &[pdf], out.path()).unwrap_err();
