@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use scanpro_core::ErrorCode;
 use scanpro_pipeline::Pipeline;
 use scanpro_store::FileRecord;
-use std::io::Write;
+use std::io::{Seek, Write};
 
 /// The file's bytes, whole or the one range asked for.
 pub async fn file_response(
@@ -64,10 +64,14 @@ pub async fn zip_response(pipeline: &Pipeline, files: &[FileRecord], zip_name: &
         pipeline.blobs.fetch_to(&file.blob_key, &path).await?;
         entries.push((path, file.filename.clone()));
     }
-    let zip = tokio::task::spawn_blocking(move || write_zip(&entries))
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::InternalError, format!("zip task: {e}")))?
-        .map_err(io_error)?;
+    let zip = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        let mut file = write_zip(tempfile::tempfile()?, &entries)?;
+        file.rewind()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::InternalError, format!("zip task: {e}")))?
+    .map_err(io_error)?;
     drop(staging);
     let size = zip.metadata().map_err(io_error)?.len();
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(zip));
@@ -80,9 +84,10 @@ pub async fn zip_response(pipeline: &Pipeline, files: &[FileRecord], zip_name: &
     Ok(response)
 }
 
-fn write_zip(entries: &[(std::path::PathBuf, String)]) -> std::io::Result<std::fs::File> {
-    use std::io::Seek;
-    let mut writer = zip::ZipWriter::new(tempfile::tempfile()?);
+/// Writes `entries` (a file, and its name in the archive) as a zip into `target`, stored
+/// uncompressed; duplicate names get a number.
+pub fn write_zip<W: Write + Seek>(target: W, entries: &[(std::path::PathBuf, String)]) -> std::io::Result<W> {
+    let mut writer = zip::ZipWriter::new(target);
     // PDFs and images are compressed already: store them as they are.
     let options =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(true);
@@ -93,7 +98,6 @@ fn write_zip(entries: &[(std::path::PathBuf, String)]) -> std::io::Result<std::f
     }
     let mut file = writer.finish().map_err(std::io::Error::other)?;
     file.flush()?;
-    file.rewind()?;
     Ok(file)
 }
 

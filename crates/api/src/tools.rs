@@ -34,6 +34,10 @@ pub struct ToolView {
     pub available: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unavailable_reason: Option<String>,
+    /// For a tool that needs an engine for some inputs only (`convert`): the engine that is down,
+    /// whose conversions fail while the others run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited_reason: Option<String>,
 }
 
 /// Every tool with the JSON Schema of its parameters and whether it is available.
@@ -43,10 +47,14 @@ pub async fn list(State(state): State<AppState>) -> Json<ToolList> {
     let tools = scanpro_tools::catalogue()
         .into_iter()
         .map(|info| {
-            let down = info.engine.and_then(|engine| engines.iter().find(|s| s.engine == engine && !s.available));
-            let unavailable_reason =
-                down.map(|status| format!("the {} engine is unavailable: {}", status.engine, status.detail));
-            ToolView { info, available: unavailable_reason.is_none(), unavailable_reason }
+            let down = |engine: &scanpro_tools::Engine| engines.iter().find(|s| s.engine == *engine && !s.available);
+            let why = |status: &scanpro_tools::EngineStatus| {
+                format!("the {} engine is unavailable: {}", status.engine, status.detail)
+            };
+            let unavailable_reason = info.engine.as_ref().and_then(down).map(why);
+            let limited: Vec<String> = info.engines_for_some_inputs.iter().filter_map(down).map(why).collect();
+            let limited_reason = (!limited.is_empty()).then(|| limited.join("; "));
+            ToolView { info, available: unavailable_reason.is_none(), unavailable_reason, limited_reason }
         })
         .collect();
     Json(ToolList { tools, engines })

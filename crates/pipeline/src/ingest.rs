@@ -52,9 +52,7 @@ impl Pipeline {
         spec: JobSpec,
         idempotency_key: Option<String>,
     ) -> Result<(JobRecord, bool)> {
-        self.check_spec(owner, &spec).await?;
-        let class = scanpro_tools::job_engine(spec.steps.iter().map(|step| step.tool.as_str()))
-            .map_or(LIGHT_CLASS, |engine| engine.as_str());
+        let class = self.check_spec(owner, &spec).await?.map_or(LIGHT_CLASS, |engine| engine.as_str());
         let idempotency = idempotency_key.map(|key| (key, request_hash(&spec)));
         let (job, created) = self
             .meta
@@ -127,8 +125,9 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Everything that can be checked before running: limits, input ownership, tools, parameters.
-    async fn check_spec(&self, owner: &OwnerId, spec: &JobSpec) -> Result<()> {
+    /// Everything that can be checked before running: limits, input ownership, tools, parameters,
+    /// conversions the inputs cannot make. Returns the engine whose workers should run the job.
+    async fn check_spec(&self, owner: &OwnerId, spec: &JobSpec) -> Result<Option<scanpro_tools::Engine>> {
         let invalid = |message: String| Error::rejected(ErrorCode::InvalidParams, message);
         if spec.inputs.is_empty() {
             return Err(invalid("inputs: give at least one file id".into()));
@@ -146,23 +145,31 @@ impl Pipeline {
             crate::notify::check_webhook_url(url, self.settings.webhook_allow_private_hosts)
                 .map_err(|why| invalid(format!("webhook_url: {why}")))?;
         }
+        let mut input_types = Vec::with_capacity(spec.inputs.len());
         for (index, id) in spec.inputs.iter().enumerate() {
-            self.meta.file(owner, *id).await.map_err(|e| match e.code() {
+            let file = self.meta.file(owner, *id).await.map_err(|e| match e.code() {
                 ErrorCode::NotFound => {
                     Error::rejected(ErrorCode::NotFound, format!("inputs[{index}]: file {id} not found"))
                 }
                 _ => e.into(),
             })?;
+            input_types.push(file.content_type);
         }
+        let input_types: Vec<&str> = input_types.iter().map(String::as_str).collect();
+        let mut engines = Vec::new();
         for (index, step) in spec.steps.iter().enumerate() {
-            // Later steps take the previous step's outputs, whose number is known only at run time.
-            let input_count = if index == 0 { Some(spec.inputs.len()) } else { None };
-            scanpro_tools::validate(&step.tool, &step.params, input_count).map_err(|mut e| {
+            // Later steps take the previous step's outputs, known only at run time.
+            let first = index == 0;
+            let named = |mut e: scanpro_core::ToolError| {
                 e.message = format!("steps[{index}] ({}): {}", step.tool, e.message);
                 Error::Rejected(e)
-            })?;
+            };
+            scanpro_tools::validate(&step.tool, &step.params, first.then_some(spec.inputs.len())).map_err(named)?;
+            let known_types = first.then_some(input_types.as_slice());
+            engines.extend(scanpro_tools::step_engine(&step.tool, &step.params, known_types).map_err(named)?);
         }
-        self.check_owner_limits(owner).await
+        self.check_owner_limits(owner).await?;
+        Ok(scanpro_tools::job_engine(engines))
     }
 }
 

@@ -129,12 +129,18 @@ impl StepReply {
 }
 
 impl StepRunner {
-    /// Runs one step; `progress` hears of pages done where the tool reports them.
-    pub async fn run(&self, request: StepRequest, progress: ProgressFn) -> Result<StepResult, ToolError> {
-        match scanpro_tools::engine_of(&request.tool) {
+    /// Runs one step; `progress` hears of pages done where the tool reports them. A routing tool
+    /// (`convert`) runs as the tool its inputs call for, which its report names.
+    pub async fn run(&self, mut request: StepRequest, progress: ProgressFn) -> Result<StepResult, ToolError> {
+        let inputs: Vec<Input> = request.inputs.iter().map(StepFile::input).collect();
+        let (tool, params) = scanpro_tools::resolve(&request.tool, &request.params, &inputs)?;
+        let routed = tool != request.tool;
+        (request.tool, request.params) = (tool.to_owned(), params);
+        let result = match scanpro_tools::engine_of(tool) {
             Some(engine) => self.engines.run(engine, request, progress).await,
             None => self.native.run(request).await,
-        }
+        };
+        if routed { result.map(|result| result.ran_as(tool)) } else { result }
     }
 }
 

@@ -17,7 +17,8 @@ use std::sync::Arc;
 pub struct RunArgs {
     /// Tool name (see `scanpro tools`).
     tool: String,
-    /// `--param value` pairs, input files, and `-o OUTPUT` (a file, or a directory for several outputs).
+    /// `--param value` pairs, input files, and `-o OUTPUT`: a file; a directory (`dir/`, or any
+    /// path when there are several outputs); or `NAME.zip` for one zip of every output.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
     args: Vec<String>,
 }
@@ -66,11 +67,19 @@ fn run_tool(tool: &str, invocation: Invocation, config_file: Option<&Path>) -> R
             Ok(Input { path: path.clone(), filename })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let scratch = tempfile::tempdir().map_err(|e| ToolError::internal(e.to_string()))?;
-    let params = Value::Object(invocation.params);
+    // Everything but the outputs lives in one temp dir removed at exit: a command on local files
+    // leaves nothing else behind.
+    let scratch = tempfile::Builder::new()
+        .prefix("scanpro-run-")
+        .tempdir()
+        .map_err(|e| ToolError::internal(format!("scratch directory: {e}")))?;
+    let out_dir = scratch.path().join("out");
+    std::fs::create_dir(&out_dir).map_err(|e| ToolError::internal(format!("scratch directory: {e}")))?;
+    // `convert` runs as the tool its inputs call for, natively or on an engine like that tool.
+    let (tool, params) = scanpro_tools::resolve(tool, &Value::Object(invocation.params), &inputs)?;
     let result = match scanpro_tools::engine_of(tool) {
-        None => scanpro_tools::run(tool, &params, &inputs, scratch.path())?,
-        Some(_) => run_engine_tool(tool, params, &inputs, scratch.path(), config_file)?,
+        None => scanpro_tools::run(tool, &params, &inputs, &out_dir)?,
+        Some(_) => run_engine_tool(tool, params, &inputs, &out_dir, scratch.path(), config_file)?,
     };
     match (&invocation.output, &result.report) {
         (None, Some(report)) => println!("{}", serde_json::to_string_pretty(report).unwrap_or_default()),
@@ -81,16 +90,18 @@ fn run_tool(tool: &str, invocation: Invocation, config_file: Option<&Path>) -> R
 }
 
 /// An engine tool, on this machine's engines or the engine services the configuration names,
-/// exactly as a worker runs it.
+/// exactly as a worker runs it. The engines' scratch space goes under `scratch`, not `data_dir`.
 fn run_engine_tool(
     tool: &str,
     params: Value,
     inputs: &[Input],
     out_dir: &Path,
+    scratch: &Path,
     config_file: Option<&Path>,
 ) -> Result<scanpro_tools::StepResult, ToolError> {
     let setup = |e: anyhow::Error| ToolError::new(ErrorCode::Unavailable, format!("{e:#}"));
-    let config = crate::config::Config::load(config_file, crate::ServerFlags::default()).map_err(setup)?;
+    let mut config = crate::config::Config::load(config_file, crate::ServerFlags::default()).map_err(setup)?;
+    config.data_dir = scratch.to_owned();
     let runtime = tokio::runtime::Runtime::new().map_err(|e| setup(e.into()))?;
     runtime.block_on(async {
         let engines = crate::engines::routes(&config).await.map_err(setup)?;
@@ -112,10 +123,21 @@ fn run_engine_tool(
     })
 }
 
-/// One output goes to OUTPUT (or inside it when it is a directory); several go inside OUTPUT.
+/// Where outputs go: `-o x.zip` writes one zip of them all; `-o dir/` (a trailing `/`), an
+/// existing directory, or several outputs put the files inside that directory; else the one
+/// output is written at the path.
 fn place_outputs(outputs: &[scanpro_tools::Output], target: &Path) -> Result<(), ToolError> {
     let io = |e: std::io::Error| ToolError::internal(format!("writing {}: {e}", target.display()));
-    let into_dir = outputs.len() > 1 || target.is_dir();
+    let names_folder = target.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR) || target.is_dir();
+    let names_zip = target.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("zip"));
+    if names_zip && !names_folder {
+        let entries: Vec<_> = outputs.iter().map(|o| (o.path.clone(), o.filename.clone())).collect();
+        let file = std::fs::File::create(target).map_err(io)?;
+        scanpro_api::download::write_zip(file, &entries).map_err(io)?;
+        println!("{}", target.display());
+        return Ok(());
+    }
+    let into_dir = names_folder || outputs.len() > 1;
     if into_dir {
         std::fs::create_dir_all(target).map_err(io)?;
     }

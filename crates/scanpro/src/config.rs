@@ -23,6 +23,9 @@ use std::time::Duration;
 pub struct Config {
     /// Address the HTTP server binds (`--listen`).
     pub listen: SocketAddr,
+    /// Address of `scanpro worker`'s `/healthz`, `/readyz` and `/metrics` (its `--listen`); apart
+    /// from `listen`, so a worker starts beside an API on the same host.
+    pub worker_listen: SocketAddr,
     /// Root of local state: the SQLite database, blobs and scratch space (`--data-dir`).
     pub data_dir: PathBuf,
     /// Metadata database; default `sqlite://{data_dir}/scanpro.db`. `postgres://…` also works.
@@ -134,6 +137,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".parse().expect("valid address"),
+            worker_listen: "127.0.0.1:9090".parse().expect("valid address"),
             data_dir: PathBuf::from("./data"),
             database_url: None,
             redis_url: None,
@@ -382,6 +386,12 @@ mod tests {
             assert!(config.to_redacted_toml().contains("postgres://u:***@h/db"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn a_worker_and_an_api_on_one_host_listen_apart_by_default() {
+        let config = Config::default();
+        assert_ne!(config.worker_listen, config.listen);
     }
 
     #[test]

@@ -48,6 +48,21 @@ struct ServerFlags {
     workers: Option<usize>,
 }
 
+/// `scanpro worker`'s flags: its `--listen` is the health listener, `worker_listen`.
+#[derive(Serialize)]
+struct WorkerFlags {
+    #[serde(rename = "worker_listen", skip_serializing_if = "Option::is_none")]
+    listen: Option<String>,
+    #[serde(flatten)]
+    others: ServerFlags,
+}
+
+impl From<ServerFlags> for WorkerFlags {
+    fn from(mut flags: ServerFlags) -> Self {
+        Self { listen: flags.listen.take(), others: flags }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run everything in one process: API, workers and sweeper, on embedded defaults.
@@ -55,7 +70,8 @@ enum Command {
     /// Serve the HTTP API only; jobs go to `scanpro worker` processes (PostgreSQL, and Redis
     /// with REDIS_URL).
     Api(#[command(flatten)] ServerFlags),
-    /// Run jobs only (with the sweeper); `--listen` serves /healthz, /readyz and /metrics.
+    /// Run jobs only (with the sweeper); `--listen` (`worker_listen`, default 127.0.0.1:9090)
+    /// serves /healthz, /readyz and /metrics.
     Worker {
         /// Job classes this process runs, e.g. light (each gets --workers workers).
         #[arg(long, value_delimiter = ',', default_value = "light", env = "SCANPRO_WORKER_CLASSES")]
@@ -90,7 +106,9 @@ fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         Command::Serve(flags) => load(cli.config, flags).and_then(serve::run),
         Command::Api(flags) => load(cli.config, flags).and_then(roles::api),
-        Command::Worker { classes, flags } => load(cli.config, flags).and_then(|c| roles::worker(c, classes)),
+        Command::Worker { classes, flags } => {
+            load(cli.config, WorkerFlags::from(flags)).and_then(|c| roles::worker(c, classes))
+        }
         Command::Web(flags) => load(cli.config, flags).and_then(web::run),
         Command::Engine { engine, flags } => load(cli.config, flags).and_then(|c| engines::serve(c, engine)),
         Command::Migrate(flags) => load(cli.config, flags).and_then(serve::migrate),
@@ -108,6 +126,6 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn load(file: Option<PathBuf>, flags: ServerFlags) -> anyhow::Result<config::Config> {
+fn load(file: Option<PathBuf>, flags: impl Serialize) -> anyhow::Result<config::Config> {
     config::Config::load(file.as_deref(), flags)
 }

@@ -106,7 +106,7 @@ pub fn api(config: Config) -> anyhow::Result<()> {
 }
 
 /// `scanpro worker`: runs jobs of `classes` (`--workers` each), the sweeper and, with Redis, the
-/// queue's reconciler; serves `/healthz`, `/readyz` and `/metrics` on `--listen`.
+/// queue's reconciler; serves `/healthz`, `/readyz` and `/metrics` on `worker_listen`.
 pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
     init_logging(&config);
     if classes.is_empty() || classes.iter().any(|c| c.is_empty()) {
@@ -118,8 +118,9 @@ pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
         let instance = instance_name("worker");
         let work_dir = config.work_dir().join(&instance);
         let pipeline = assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone()).await?;
-        let listener =
-            tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let listener = tokio::net::TcpListener::bind(config.worker_listen)
+            .await
+            .with_context(|| format!("binding {} (worker_listen)", config.worker_listen))?;
         println!("scanpro: worker listening on http://{}", listener.local_addr()?);
 
         let mut background = Vec::new();

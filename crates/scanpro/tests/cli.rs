@@ -64,6 +64,112 @@ fn run_reports_errors_with_codes_and_exit_status() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `scanpro run` with its working directory at `cwd`.
+fn scanpro_in(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scanpro")).args(args).current_dir(cwd).env_remove("DATABASE_URL").output().unwrap()
+}
+
+fn assert_ran(out: &std::process::Output) {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The files in `dir`, sorted.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn run_writes_a_zip_or_a_folder_as_named_and_leaves_nothing_else() {
+    let cwd = tempfile::tempdir().unwrap();
+    let book = corpus("pdf-text/ltnews17.pdf");
+
+    // Several outputs and `-o NAME.zip`: one zip holding every output.
+    assert_ran(&scanpro_in(cwd.path(), &["run", "split", "--mode", "each", s(&book), "-o", "parts.zip"]));
+    let zip_path = cwd.path().join("parts.zip");
+    assert!(zip_path.is_file(), "parts.zip must be a file, not a directory");
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).expect("a real zip");
+    assert_eq!(archive.len(), 2, "one entry per page");
+    let unpacked = tempfile::tempdir().unwrap();
+    archive.extract(unpacked.path()).unwrap();
+    for name in listing(unpacked.path()) {
+        let part = unpacked.path().join(&name);
+        assert_qpdf_ok(&part);
+        assert_eq!(page_count(&part), 1, "{name}");
+    }
+    let unzip = tool("unzip", &["-l", s(&zip_path)]);
+    assert!(unzip.status.success(), "unzip -l: {}", String::from_utf8_lossy(&unzip.stderr));
+
+    // One output and `-o DIR/`: a folder holding it.
+    assert_ran(&scanpro_in(cwd.path(), &["run", "pdf_to_image", "--pages", "1", s(&book), "-o", "pages/"]));
+    let images = listing(&cwd.path().join("pages"));
+    assert_eq!(images.len(), 1, "{images:?}");
+    let png = std::fs::read(cwd.path().join("pages").join(&images[0])).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is a PNG", images[0]);
+
+    // An engine tool (LibreOffice) leaves no scratch or profile behind either.
+    let docx = corpus("docx/FieldCodes.docx");
+    assert_ran(&scanpro_in(cwd.path(), &["run", "office_to_pdf", s(&docx), "-o", "doc.pdf"]));
+    assert_qpdf_ok(&cwd.path().join("doc.pdf"));
+
+    assert_eq!(listing(cwd.path()), ["doc.pdf", "pages", "parts.zip"], "only the outputs are left");
+}
+
+#[test]
+fn run_convert_picks_the_conversion_from_the_input() {
+    let cwd = tempfile::tempdir().unwrap();
+    let book = corpus("pdf-text/ltnews17.pdf");
+    let png = corpus("images/ocrmypdf_baiona.png");
+
+    assert_ran(&scanpro_in(
+        cwd.path(),
+        &["run", "convert", "--to", "pdf", "--page-size", "a4", s(&png), "-o", "scan.pdf"],
+    ));
+    let scan = cwd.path().join("scan.pdf");
+    assert_qpdf_ok(&scan);
+    assert_eq!(page_count(&scan), 1);
+    let info = String::from_utf8_lossy(&tool("pdfinfo", &[s(&scan)]).stdout).into_owned();
+    assert!(info.contains("pts (A4)"), "an A4 page: {info}");
+
+    assert_ran(&scanpro_in(cwd.path(), &["run", "convert", "--to", "jpg", "--dpi", "50", s(&book), "-o", "pages/"]));
+    let pages = listing(&cwd.path().join("pages"));
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    for page in &pages {
+        assert!(
+            std::fs::read(cwd.path().join("pages").join(page)).unwrap().starts_with(b"\xff\xd8\xff"),
+            "{page} is a JPEG"
+        );
+    }
+
+    let docx = corpus("docx/FieldCodes.docx");
+    assert_ran(&scanpro_in(cwd.path(), &["run", "convert", "--to", "pdf", s(&docx), "-o", "doc.pdf"]));
+    assert_qpdf_ok(&cwd.path().join("doc.pdf"));
+    assert!(page_count(&cwd.path().join("doc.pdf")) >= 1);
+
+    // Pairs it cannot make, and options that do not apply, are refused by name.
+    let out = scanpro_in(cwd.path(), &["run", "convert", "--to", "xlsx", s(&book), "-o", "book.xlsx"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported_format") && err.contains("a PDF into XLSX"), "{err}");
+    let out = scanpro_in(cwd.path(), &["run", "convert", "--to", "pdf", s(&book), "-o", "again.pdf"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a PDF into PDF"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = scanpro_in(cwd.path(), &["run", "convert", "--to", "pdf", "--pdfa", "2b", s(&png), "-o", "x.pdf"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid_params") && err.contains("pdfa"), "{err}");
+    let out = scanpro_in(cwd.path(), &["run", "convert", "--to", "pdf", s(&png), s(&docx), "-o", "x.pdf"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid_params") && err.contains("separate steps"), "{err}");
+
+    assert_eq!(listing(cwd.path()), ["doc.pdf", "pages", "scan.pdf"]);
+}
+
 #[test]
 fn tools_and_config() {
     let out = scanpro(&["tools"]);

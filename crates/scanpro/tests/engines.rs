@@ -42,6 +42,7 @@ scenarios!(libreoffice:
     local_files_never_reach_the_output,
     wrong_types_are_refused,
     cli_converts,
+    convert_picks_the_tool_from_the_input,
 );
 
 async fn engines_are_reported(stack: &EngineStack, _mode: EngineMode) {
@@ -593,12 +594,92 @@ async fn an_unreachable_engine_service_makes_its_tools_unavailable() {
     assert!(convert["unavailable_reason"].as_str().unwrap().contains("unreachable"), "{convert}");
     let rotate = tools["tools"].as_array().unwrap().iter().find(|t| t["name"] == "rotate").unwrap();
     assert_eq!(rotate["available"], true);
+    // `convert` still makes the conversions that need no LibreOffice, and says which it cannot.
+    let convert = tools["tools"].as_array().unwrap().iter().find(|t| t["name"] == "convert").unwrap();
+    assert_eq!(convert["available"], true, "{convert}");
+    assert!(convert["limited_reason"].as_str().unwrap().contains("libreoffice"), "{convert}");
+    let response = client.one_shot("convert", &[&corpus("images/ocrmypdf_baiona.png")], json!({"to": "pdf"})).await;
+    assert_eq!(response.status(), 200, "images to PDF need no LibreOffice");
+    assert!(response.bytes().await.unwrap().starts_with(b"%PDF-"));
     let response = client.one_shot("office_to_pdf", &[&corpus("docx/FieldCodes.docx")], json!({})).await;
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
     // The job is retried with backoff, then fails as unavailable; the one-shot may answer
     // `202` while it waits.
     assert!(status == 503 || status == 202, "{status}: {body}");
+}
+
+/// `convert` through the job API and the one-shot route: the input's bytes and `to` choose the
+/// tool, which the step report names; impossible pairs are refused when the job is submitted.
+async fn convert_picks_the_tool_from_the_input(stack: &EngineStack, _mode: EngineMode) {
+    let client = stack.server.client();
+    let temp = tempfile::tempdir().unwrap();
+    let (_, tools) = client.get_json("/api/v1/tools").await;
+    let listed = tools["tools"].as_array().unwrap().iter().find(|t| t["name"] == "convert").expect("convert listed");
+    assert_eq!(listed["available"], true, "{listed}");
+    assert_eq!(listed["engines_for_some_inputs"], json!(["libreoffice"]), "{listed}");
+    assert!(listed["params_schema"]["required"].as_array().unwrap().contains(&json!("to")), "{listed}");
+
+    // A job: office document → PDF/A, by LibreOffice.
+    let docx = client.upload(&corpus("docx/FieldCodes.docx")).await;
+    let response = client
+        .create_job(
+            json!({"inputs": [docx["id"]], "steps": [{"tool": "convert", "params": {"to": "pdf", "pdfa": "2b"}}]}),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let job: Value = response.json().await.unwrap();
+    let job = client.wait_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["steps"][0]["report"]["ran_as"], "office_to_pdf", "{job}");
+    let pdf = temp.path().join("docx.pdf");
+    client.download(job["outputs"][0]["url"].as_str().unwrap(), &pdf).await;
+    assert_qpdf_ok(&pdf);
+    assert_eq!(pdfa_part(&pdf), Some(2));
+    assert!(!text_of(&pdf).trim().is_empty());
+
+    // One-shot: PDF → DOCX, spreadsheet → CSV, image → PDF, Markdown → PDF.
+    let input = corpus("pdf-text/pypdf_002-trivial-libre-office-writer.pdf");
+    let response = client.one_shot("convert", &[&input], json!({"to": "docx"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert!(zip_entry(&response.bytes().await.unwrap(), "word/document.xml").is_some(), "a docx package");
+
+    let response = client.one_shot("convert", &[&corpus("xlsx/Tables.xlsx")], json!({"to": "csv"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert_eq!(response.headers()["content-type"], "text/csv");
+    assert!(response.text().await.unwrap().contains(','), "comma-separated");
+
+    let response = client.one_shot("convert", &[&corpus("images/ocrmypdf_baiona.png")], json!({"to": "pdf"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let scan = temp.path().join("scan.pdf");
+    std::fs::write(&scan, response.bytes().await.unwrap()).unwrap();
+    assert_qpdf_ok(&scan);
+    assert_eq!(page_count(&scan), 1);
+    let images = tool("pdfimages", &["-list", scan.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&images.stdout).lines().count() >= 3, "the image is on the page");
+
+    let markdown = temp.path().join("notes.md");
+    std::fs::write(&markdown, "# Quarterly notes\n\n| item | count |\n|---|---|\n| apples | 42 |\n").unwrap();
+    let response = client.one_shot("convert", &[&markdown], json!({"to": "pdf"})).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let notes = temp.path().join("notes.pdf");
+    std::fs::write(&notes, response.bytes().await.unwrap()).unwrap();
+    assert_qpdf_ok(&notes);
+    let text = text_of(&notes);
+    assert!(text.contains("Quarterly notes") && !text.contains("# Quarterly") && !text.contains("|---"), "{text}");
+
+    // Pairs convert cannot make are refused on submission, naming the pair.
+    let pdf_file = client.upload(&input).await;
+    let response = client
+        .create_job(json!({"inputs": [pdf_file["id"]], "steps": [{"tool": "convert", "params": {"to": "xlsx"}}]}))
+        .await;
+    assert_eq!(response.status(), 415);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "unsupported_format");
+    assert!(problem["detail"].as_str().unwrap().contains("a PDF into XLSX"), "{problem}");
+    let response = client.one_shot("convert", &[&input], json!({"to": "png", "landscape": true})).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("landscape"));
 }
 
 fn text_of(pdf: &Path) -> String {

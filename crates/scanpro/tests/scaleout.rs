@@ -657,32 +657,74 @@ async fn engine_jobs_run_on_workers_of_their_class() {
     cluster.spawn_workers(1, &[("SCANPRO_WORKER_CLASSES", "libreoffice,ghostscript,ocr")]);
     let client = cluster.client(0);
     let mut ids = Vec::new();
-    for (input, tool, params) in [
-        ("docx/FieldCodes.docx", "office_to_pdf", json!({})),
-        ("pdf-text/ltnews17.pdf", "compress", json!({"level": "lossless"})),
-        ("pdf-scanned/ocrmypdf_linn.pdf", "ocr", json!({"output": "text"})),
-        ("pdf-text/ltnews17.pdf", "rotate", json!({"angle": 90})),
+    // `convert` is queued for the engine of the conversion its input and `to` call for.
+    for (input, tool, params, expected) in [
+        ("docx/FieldCodes.docx", "office_to_pdf", json!({}), "libreoffice"),
+        ("pdf-text/ltnews17.pdf", "compress", json!({"level": "lossless"}), "ghostscript"),
+        ("pdf-scanned/ocrmypdf_linn.pdf", "ocr", json!({"output": "text"}), "ocr"),
+        ("pdf-text/ltnews17.pdf", "rotate", json!({"angle": 90}), "light"),
+        ("docx/FieldCodes.docx", "convert", json!({"to": "pdf"}), "libreoffice"),
+        ("images/ocrmypdf_baiona.png", "convert", json!({"to": "pdf"}), "light"),
+        ("pdf-text/ltnews17.pdf", "convert", json!({"to": "png", "dpi": 50}), "light"),
+        ("pdf-text/ltnews17.pdf", "convert", json!({"to": "odt"}), "libreoffice"),
     ] {
         let file = client.upload(&corpus(input)).await;
         let response =
             client.create_job(json!({"inputs": [file["id"]], "steps": [{"tool": tool, "params": params}]})).await;
         assert_eq!(response.status(), 202, "{tool}");
         let job: Value = response.json().await.unwrap();
-        ids.push((tool, job["id"].as_str().unwrap().to_owned()));
+        ids.push((tool, input, expected, job["id"].as_str().unwrap().to_owned()));
     }
-    for (tool, id) in ids {
+    for (tool, input, expected, id) in ids {
         let job = client.wait_job(&id).await;
-        assert_eq!(job["status"], "succeeded", "{tool}: {job}");
+        assert_eq!(job["status"], "succeeded", "{tool} {input}: {job}");
         let class: (String,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT class FROM jobs WHERE id = '{id}'")))
             .fetch_one(&cluster.db)
             .await
             .unwrap();
-        let expected = match tool {
-            "office_to_pdf" => "libreoffice",
-            "compress" => "ghostscript",
-            "ocr" => "ocr",
-            _ => "light",
-        };
-        assert_eq!(class.0, expected, "{tool}");
+        assert_eq!(class.0, expected, "{tool} {input}");
     }
+}
+
+/// `scanpro worker` with no `--listen` starts while an API (or anything) holds 127.0.0.1:8080:
+/// its health listener has a port of its own, and a light worker runs a light `convert` job
+/// (image → PDF) while a LibreOffice one waits for a worker of its class.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_starts_beside_an_api_on_the_default_port() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    // Hold the API's default port, unless something on this machine already does.
+    let _held = std::net::TcpListener::bind("127.0.0.1:8080");
+    assert!(std::net::TcpStream::connect("127.0.0.1:8080").is_ok(), "something listens on 127.0.0.1:8080");
+    let cluster = Cluster::start(1, &[]).await;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_scanpro"));
+    command.args(["worker", "--classes", "light", "--data-dir"]).arg(cluster.temp.path().join("worker-default"));
+    command.envs(cluster.env.iter().map(|(k, v)| (k, v))).env("SCANPRO_LISTEN", "127.0.0.1:8080");
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().rsplit_once(" listening on ").map(|(_, base)| base.to_owned());
+    let worker = Role { child, base: base.unwrap_or_else(|| panic!("the worker did not start: {line:?}")) };
+    assert_eq!(worker.base, "http://127.0.0.1:9090", "the worker's default health listener");
+    let health = cluster.http.get(format!("{}/healthz", worker.base)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    let client = cluster.client(0);
+    let docx = client.upload(&corpus("docx/FieldCodes.docx")).await;
+    let png = client.upload(&corpus("images/ocrmypdf_baiona.png")).await;
+    let mut ids = Vec::new();
+    for file in [&docx, &png] {
+        let body = json!({"inputs": [file["id"]], "steps": [{"tool": "convert", "params": {"to": "pdf"}}]});
+        let job: Value = client.create_job(body).await.json().await.unwrap();
+        ids.push(job["id"].as_str().unwrap().to_owned());
+    }
+    let image_job = client.wait_job(&ids[1]).await;
+    assert_eq!(image_job["status"], "succeeded", "{image_job}");
+    assert_eq!(image_job["steps"][0]["report"]["ran_as"], "images_to_pdf", "{image_job}");
+    let pdf = cluster.temp.path().join("image.pdf");
+    client.download(image_job["outputs"][0]["url"].as_str().unwrap(), &pdf).await;
+    assert_qpdf_ok(&pdf);
+    assert_eq!(page_count(&pdf), 1);
+    // Submitted first, yet left alone by the light worker: it waits for a LibreOffice worker.
+    let (_, office_job) = client.get_json(&format!("/api/v1/jobs/{}", ids[0])).await;
+    assert_eq!(office_job["status"], "queued", "{office_job}");
 }

@@ -19,6 +19,10 @@ pub struct ToolInfo {
     /// The external engine the tool runs in; absent for tools ScanPro runs itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine: Option<crate::engines::Engine>,
+    /// Engines the tool needs for some inputs only (`convert`: LibreOffice for office
+    /// documents); it runs the others without them.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub engines_for_some_inputs: &'static [crate::engines::Engine],
 }
 
 /// How many input files a tool takes, and of which formats.

@@ -6,7 +6,7 @@
 //! the warm LibreOffice pool: a worker, or a `scanpro engine …` service.
 
 use crate::catalogue::tool;
-use crate::step::{Input, StepResult, check_inputs};
+use crate::step::{Input, StepResult, check_inputs, resolve};
 use crate::tools::Runner;
 use scanpro_core::{ErrorCode, ToolError};
 use scanpro_engines::ghostscript::GhostscriptConfig;
@@ -187,24 +187,44 @@ pub(crate) struct EngineStep<'a> {
 
 pub(crate) type StepFuture<'a> = Pin<Box<dyn Future<Output = Result<StepResult, ToolError>> + Send + 'a>>;
 
-/// The engine behind `tool_name`, or `None` for a Rust-native tool (and an unknown one).
+/// The engine behind `tool_name`, or `None` for a Rust-native tool, a routing tool (`convert`,
+/// whose engine depends on its inputs: see [`step_engine`]) and an unknown one.
 pub fn engine_of(tool_name: &str) -> Option<Engine> {
     match tool(tool_name).ok()?.runner {
-        Runner::Native(_) => None,
+        Runner::Native(_) | Runner::Route(_) => None,
         Runner::Engine(engine, _) => Some(engine),
     }
 }
 
-/// The engine whose workers should run a job of these steps: the slowest engine among them
+/// The engine a step needs, told before it runs. A routing tool (`convert`) decides from its
+/// parameters and its inputs' MIME types (`None` when not known yet: the slowest engine it may
+/// need), and refuses a conversion its inputs cannot make.
+pub fn step_engine(
+    tool_name: &str,
+    params: &serde_json::Value,
+    input_types: Option<&[&str]>,
+) -> Result<Option<Engine>, ToolError> {
+    match tool(tool_name)?.runner {
+        Runner::Native(_) => Ok(None),
+        Runner::Engine(engine, _) => Ok(Some(engine)),
+        Runner::Route(router) => (router.engine)(params, input_types),
+    }
+}
+
+/// The engine whose workers should run a job whose steps need `engines`: the slowest of them
 /// (OCR, then LibreOffice, then Ghostscript), so each engine's queue scales on its own; `None`
 /// when every step is Rust-native.
-pub fn job_engine<'a>(tools: impl IntoIterator<Item = &'a str>) -> Option<Engine> {
+pub fn job_engine(engines: impl IntoIterator<Item = Engine>) -> Option<Engine> {
+    slowest(engines)
+}
+
+pub(crate) fn slowest(engines: impl IntoIterator<Item = Engine>) -> Option<Engine> {
     let rank = |engine: &Engine| match engine {
         Engine::Ocr => 3,
         Engine::Libreoffice => 2,
         Engine::Ghostscript => 1,
     };
-    tools.into_iter().filter_map(engine_of).max_by_key(rank)
+    engines.into_iter().max_by_key(rank)
 }
 
 /// Runs an engine tool's step in this process: validates, checks the inputs, runs the engine.
@@ -216,6 +236,7 @@ pub async fn run_engine(
     engines: &LocalEngines,
     progress: ProgressFn,
 ) -> Result<StepResult, ToolError> {
+    let (tool_name, params) = resolve(tool_name, params, inputs)?;
     let tool = tool(tool_name)?;
     let Runner::Engine(_, run) = tool.runner else {
         return Err(ToolError::internal(format!("{tool_name} is not an engine tool")));
@@ -223,5 +244,6 @@ pub async fn run_engine(
     check_inputs(tool, inputs)?;
     // The engine's programs may open this step's inputs and its output directory, nothing else.
     let grants = inputs.iter().fold(Grants::new().write(out_dir), |grants, input| grants.read(&input.path));
-    scanpro_engines::sandbox::scope(grants, run(EngineStep { params, inputs, out_dir, engines, progress })).await
+    scanpro_engines::sandbox::scope(grants, run(EngineStep { params: &params, inputs, out_dir, engines, progress }))
+        .await
 }

@@ -13,12 +13,14 @@
 //! # Layout
 //! - [`catalogue`](mod@catalogue): [`ToolInfo`], [`InputRule`], [`catalogue()`], [`find`].
 //! - [`params`]: JSON parameters into typed ones, with errors that name the field; [`validate`].
-//! - [`step`]: [`Input`], [`Output`], [`StepResult`], [`run`]: input checks, then a Rust-native tool.
+//! - [`step`]: [`Input`], [`Output`], [`StepResult`], [`run`]: input checks, then a Rust-native
+//!   tool; [`resolve`]: the tool a routing tool (`convert`) runs as.
 //! - [`engines`]: tools that drive an external engine: [`Engine`], [`LocalEngines`] (the warm
 //!   LibreOffice pool and the others' settings), [`run_engine`].
 //! - `tools`: the registry, one module per tool (`merge`, `split`, `rotate`, `info`, the page
 //!   tools, `watermark`, `page_numbers`, `sign`, `protect`, `unlock`, `metadata`, `repair`,
-//!   `images_to_pdf`, `pdf_to_image`, `thumbnails`; `office` holds the LibreOffice conversions).
+//!   `images_to_pdf`, `pdf_to_image`, `thumbnails`; `office` holds the LibreOffice conversions;
+//!   `convert` runs as whichever conversion its input and `to` call for).
 //! - `names`: output file names derived from the user's file names.
 
 pub mod catalogue;
@@ -29,6 +31,6 @@ pub mod step;
 mod tools;
 
 pub use catalogue::{InputRule, ToolInfo, catalogue, find};
-pub use engines::{Engine, EngineSettings, EngineStatus, LocalEngines, engine_of, job_engine, run_engine};
+pub use engines::{Engine, EngineSettings, EngineStatus, LocalEngines, engine_of, job_engine, run_engine, step_engine};
 pub use params::validate;
-pub use step::{Input, Output, StepResult, detect_content_type, run};
+pub use step::{Input, Output, StepResult, detect_content_type, resolve, run};

@@ -39,12 +39,41 @@ pub fn run(
     inputs: &[Input],
     out_dir: &Path,
 ) -> Result<StepResult, ToolError> {
+    let (tool_name, params) = resolve(tool_name, params, inputs)?;
     let tool = tool(tool_name)?;
     let Runner::Native(run) = tool.runner else {
         return Err(ToolError::internal(format!("{tool_name} runs in an engine, not in a step process")));
     };
     check_inputs(tool, inputs)?;
-    run(params, inputs, out_dir)
+    run(&params, inputs, out_dir)
+}
+
+/// The tool a step runs as, with its parameters: the tool named, or for a routing tool
+/// (`convert`) the tool its inputs (read here) and parameters call for.
+pub fn resolve(
+    tool_name: &str,
+    params: &serde_json::Value,
+    inputs: &[Input],
+) -> Result<(&'static str, serde_json::Value), ToolError> {
+    let tool = tool(tool_name)?;
+    match tool.runner {
+        Runner::Route(router) => (router.route)(params, inputs).map(|routed| (routed.tool, routed.params)),
+        Runner::Native(_) | Runner::Engine(..) => Ok((tool.name, params.clone())),
+    }
+}
+
+impl StepResult {
+    /// Notes in the report the tool a routing tool's step ran as (`"ran_as": "office_to_pdf"`).
+    pub fn ran_as(mut self, tool_name: &str) -> Self {
+        match &mut self.report {
+            Some(serde_json::Value::Object(report)) => {
+                report.insert("ran_as".into(), tool_name.into());
+            }
+            Some(_) => {}
+            None => self.report = Some(serde_json::json!({ "ran_as": tool_name })),
+        }
+        self
+    }
 }
 
 /// The input count against the tool's rule, and each input's format from its bytes.
@@ -61,6 +90,14 @@ pub(crate) fn check_inputs(tool: &Tool, inputs: &[Input]) -> Result<(), ToolErro
 /// unknown. A PDF may carry junk before `%PDF-`; the header counts within the first 1024 bytes.
 pub fn detect_content_type(head: &[u8]) -> &'static str {
     format::content_type(head)
+}
+
+/// The format of a file from its bytes, named as in the input rules: `pdf`, an image (`jpeg`,
+/// `png`, `webp`, `tiff`) or a document LibreOffice reads (`docx`, `html`, `txt`…); `None` for
+/// anything else.
+pub(crate) fn sniff_format(path: &Path) -> Result<Option<&'static str>, ToolError> {
+    let head = read_head(path)?;
+    Ok(format_name(detect_content_type(&head)).or_else(|| office_format(path)))
 }
 
 /// The short format name (`pdf`) tools declare in their input rules, for a MIME type.

@@ -26,6 +26,7 @@ fn every_tool_is_listed_with_a_schema() {
         "pdf_to_image",
         "thumbnails",
         "repair",
+        "convert",
     ];
     for name in expected {
         assert!(names.contains(&name), "{name} missing from {names:?}");

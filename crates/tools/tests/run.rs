@@ -130,3 +130,32 @@ fn content_types_come_from_bytes() {
     assert_eq!(detect_content_type(b"PK\x03\x04\x14\0\x06\0"), "application/zip");
     assert_eq!(detect_content_type(b"\x00\x01\x02"), "application/octet-stream");
 }
+
+#[test]
+fn convert_runs_as_the_tool_its_input_calls_for() {
+    let out = tempfile::tempdir().unwrap();
+    let image = run("convert", &json!({"to": "pdf"}), &[input("images/ocrmypdf_baiona.png")], out.path()).unwrap();
+    assert_valid_pdf(&image.outputs[0], 1);
+    assert!(image.report.unwrap()["pages"].is_array(), "images_to_pdf's report");
+
+    let pages = tempfile::tempdir().unwrap();
+    let pdf = input("pdf-text/ltnews17.pdf");
+    let images =
+        run("convert", &json!({"to": "png", "pages": "2", "dpi": 40}), std::slice::from_ref(&pdf), pages.path())
+            .unwrap();
+    assert_eq!(images.outputs.len(), 1);
+    assert_eq!(images.outputs[0].content_type, "image/png");
+    assert_eq!(detect_content_type(&std::fs::read(&images.outputs[0].path).unwrap()), "image/png");
+
+    let text = tempfile::tempdir().unwrap();
+    let extracted = run("convert", &json!({"to": "txt"}), std::slice::from_ref(&pdf), text.path()).unwrap();
+    assert!(!std::fs::read_to_string(&extracted.outputs[0].path).unwrap().trim().is_empty());
+
+    let refused = run("convert", &json!({"to": "ods"}), &[pdf], out.path()).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::UnsupportedFormat);
+    assert!(refused.message.contains("ltnews17.pdf: convert cannot turn a PDF into ODS"), "{refused}");
+    let refused = run("convert", &json!({"to": "pdf", "dpi": 100}), &[input("images/ocrmypdf_baiona.png")], out.path())
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidParams);
+    assert!(refused.message.starts_with("dpi:"), "{refused}");
+}

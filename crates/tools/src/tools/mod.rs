@@ -1,5 +1,6 @@
 //! The registry: every tool, in catalogue order, with the functions behind it.
 
+mod convert;
 mod extract_pages;
 mod images_to_pdf;
 mod info;
@@ -49,6 +50,29 @@ pub(crate) enum Runner {
     Native(fn(&Value, &[Input], &Path) -> Result<StepResult, ToolError>),
     /// An external engine, driven from the process holding the engine handles.
     Engine(Engine, for<'a> fn(EngineStep<'a>) -> StepFuture<'a>),
+    /// Another tool, chosen from the inputs and parameters (`convert`).
+    Route(Router),
+}
+
+/// The engine a routing tool's step needs, from its parameters and its inputs' MIME types.
+pub(crate) type EngineBeforeRun = fn(&Value, Option<&[&str]>) -> Result<Option<Engine>, ToolError>;
+
+/// How a routing tool chooses the tool its step runs as.
+#[derive(Clone, Copy)]
+pub(crate) struct Router {
+    /// The tool and its parameters, from the inputs' bytes and the parameters.
+    pub(crate) route: fn(&Value, &[Input]) -> Result<Routed, ToolError>,
+    /// The engine a step needs, told before the run from the parameters and, when known, the
+    /// inputs' MIME types.
+    pub(crate) engine: EngineBeforeRun,
+    /// The engines some of its choices need.
+    pub(crate) engines: &'static [Engine],
+}
+
+/// The tool a routing tool's step runs as, with that tool's parameters.
+pub(crate) struct Routed {
+    pub(crate) tool: &'static str,
+    pub(crate) params: Value,
 }
 
 impl Tool {
@@ -61,8 +85,12 @@ impl Tool {
             inputs: self.inputs,
             params_schema: (self.schema)(),
             engine: match self.runner {
-                Runner::Native(_) => None,
+                Runner::Native(_) | Runner::Route(..) => None,
                 Runner::Engine(engine, _) => Some(engine),
+            },
+            engines_for_some_inputs: match self.runner {
+                Runner::Route(router) => router.engines,
+                Runner::Native(_) | Runner::Engine(..) => &[],
             },
         }
     }
@@ -92,6 +120,7 @@ pub(crate) const ALL: &[Tool] = &[
     office::MARKDOWN_TO_PDF,
     office::PDF_TO_OFFICE,
     office::CONVERT_OFFICE,
+    convert::CONVERT,
     optimize::COMPRESS,
     optimize::PDFA,
     optimize::GRAYSCALE,

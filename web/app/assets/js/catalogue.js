@@ -67,7 +67,8 @@ export function sectionOf(tool) {
   const section = GROUP_ALIASES[group] || group;
   if (section !== 'convert') return section;
   const formats = tool.inputs?.formats || [];
-  if (formats.includes('pdf')) return 'convert_from_pdf';
+  // A tool taking PDFs among other formats (`convert`) goes both ways: it stays in `convert`.
+  if (formats.length && formats.every((format) => format === 'pdf')) return 'convert_from_pdf';
   if (/_to_pdf$/.test(tool.name)) return 'convert_to_pdf';
   return 'convert';
 }

@@ -164,9 +164,9 @@ function choiceLabel(value, field = null) {
   return humanize(value);
 }
 
-/** Conditions such as "for `mode = every`" or "(`jpg` only)", against sibling fields. */
+/** Conditions such as "for `mode = every`", "for `to = png|jpg`" or "(`jpg` only)", against sibling fields. */
 function conditionOf(field, siblings) {
-  const equals = /for `(\w+)\s*=\s*([\w.-]+)`/.exec(field.description);
+  const equals = /for `(\w+)\s*=\s*([\w.|-]+)`/.exec(field.description);
   if (equals && siblings.some((s) => s.name === equals[1])) return { field: equals[1], value: equals[2] };
   const only = /\(`([\w.-]+)` only\)/.exec(field.description);
   if (only) {
@@ -492,7 +492,7 @@ export class OptionsForm {
     if (!root) return;
     for (const row of root.querySelectorAll('[data-when-field]')) {
       const value = this.valueAt(row.dataset.whenField.split('.'));
-      row.hidden = String(value) !== row.dataset.whenValue;
+      row.hidden = !row.dataset.whenValue.split('|').includes(String(value));
     }
   }
 

@@ -90,6 +90,7 @@ export class ToolPage {
       h('p', { class: 'lead' }, toolSummary(tool)),
       organiserLink,
       available ? null : h('div', { class: 'alert alert-warning', role: 'alert' }, h('p', {}, t('tool.unavailable')), reason ? h('p', { class: 'small' }, t('tool.unavailableReason', { reason })) : null),
+      available && tool.limited_reason ? h('div', { class: 'alert alert-warning', role: 'status' }, h('p', {}, t('tool.limited')), h('p', { class: 'small' }, t('tool.unavailableReason', { reason: tool.limited_reason }))) : null,
       form,
       this.panel ? this.panel.element : null,
     );

@@ -32,6 +32,7 @@ export default {
   'tool.notFound': 'Es gibt kein Werkzeug namens „{name}“.',
   'tool.unavailable': 'Dieses Werkzeug ist auf diesem Server gerade nicht verfügbar.',
   'tool.unavailableReason': 'Grund: {reason}',
+  'tool.limited': 'Einige Umwandlungen dieses Werkzeugs sind auf diesem Server gerade nicht verfügbar.',
   'tool.organiseLink': 'Lieber die Seiten sehen? Nutzen Sie den visuellen Seiten-Organizer.',
 
   'files.title': 'Dateien',

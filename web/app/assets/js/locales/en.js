@@ -33,6 +33,7 @@ export default {
   'tool.notFound': 'There is no tool called “{name}”.',
   'tool.unavailable': 'This tool is unavailable on this server right now.',
   'tool.unavailableReason': 'Reason: {reason}',
+  'tool.limited': 'Some conversions of this tool are unavailable on this server right now.',
   'tool.organiseLink': 'Prefer to see the pages? Use the visual page organiser.',
 
   'files.title': 'Files',

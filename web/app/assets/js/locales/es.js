@@ -32,6 +32,7 @@ export default {
   'tool.notFound': 'No existe ninguna herramienta llamada «{name}».',
   'tool.unavailable': 'Esta herramienta no está disponible en este servidor ahora mismo.',
   'tool.unavailableReason': 'Motivo: {reason}',
+  'tool.limited': 'Algunas conversiones de esta herramienta no están disponibles en este servidor ahora mismo.',
   'tool.organiseLink': '¿Prefieres ver las páginas? Usa el organizador visual de páginas.',
 
   'files.title': 'Archivos',

@@ -32,6 +32,7 @@ export default {
   'tool.notFound': 'Il n’existe pas d’outil nommé « {name} ».',
   'tool.unavailable': 'Cet outil est indisponible sur ce serveur pour le moment.',
   'tool.unavailableReason': 'Raison : {reason}',
+  'tool.limited': 'Certaines conversions de cet outil sont indisponibles sur ce serveur pour le moment.',
   'tool.organiseLink': 'Vous préférez voir les pages ? Utilisez l’organiseur visuel de pages.',
 
   'files.title': 'Fichiers',
