@@ -8,7 +8,6 @@ use scanpro_core::{ErrorCode, FileId, OwnerId};
 use scanpro_queue::LIGHT_CLASS;
 use scanpro_store::blobs::ByteStream;
 use scanpro_store::{FileRecord, JobRecord, NewJob};
-use sha2::{Digest, Sha256};
 
 impl Pipeline {
     /// Streams an upload into the blob store and records it. Over the size limit nothing is kept.
@@ -41,13 +40,16 @@ impl Pipeline {
     pub async fn submit(
         &self,
         owner: &OwnerId,
-        spec: JobSpec,
+        mut spec: JobSpec,
         idempotency_key: Option<String>,
     ) -> Result<(JobRecord, bool)> {
         self.check_spec(owner, &spec).await?;
         let class = scanpro_tools::job_engine(spec.steps.iter().map(|step| step.tool.as_str()))
             .map_or(LIGHT_CLASS, |engine| engine.as_str());
-        let idempotency = idempotency_key.map(|key| (key, request_hash(&spec)));
+        let key = &self.settings.secret_key;
+        let idempotency = idempotency_key.map(|idempotency_key| (idempotency_key, key.request_hash(&spec)));
+        // From here on the passwords exist only sealed, until the job ends.
+        let secrets = key.seal_job_secrets(&mut spec, owner.as_str());
         let (job, created) = self
             .meta
             .create_job(NewJob {
@@ -57,6 +59,7 @@ impl Pipeline {
                 max_attempts: self.settings.max_attempts,
                 retention: self.settings.retention,
                 idempotency,
+                secrets,
             })
             .await?;
         if created {
@@ -97,8 +100,7 @@ impl Pipeline {
             return Err(invalid(format!("steps: at most {} steps per job", self.settings.max_steps)));
         }
         if let Some(url) = &spec.webhook_url {
-            crate::notify::check_webhook_url(url, self.settings.webhook_allow_private_hosts)
-                .map_err(|why| invalid(format!("webhook_url: {why}")))?;
+            self.check_webhook(owner, url).await.map_err(|why| invalid(format!("webhook_url: {why}")))?;
         }
         for (index, id) in spec.inputs.iter().enumerate() {
             self.meta.file(owner, *id).await.map_err(|e| match e.code() {
@@ -118,12 +120,6 @@ impl Pipeline {
         }
         Ok(())
     }
-}
-
-/// Same body, same hash: how a repeated `Idempotency-Key` is told apart from a misuse of it.
-fn request_hash(spec: &JobSpec) -> String {
-    let body = serde_json::to_vec(spec).expect("a job spec serializes");
-    hex::encode(Sha256::digest(body))
 }
 
 /// The last path component, without control characters, at most 200 characters.

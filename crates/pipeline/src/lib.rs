@@ -11,7 +11,11 @@
 //!   beside their engines, here or on an engine service.
 //! - [`remote`]: [`EngineClient`], a worker's side of an engine service, and the wire format.
 //! - [`cleanup`]: the sweeper: expired files and jobs, abandoned leases, stale work dirs.
-//! - [`notify`]: webhooks sent when a job ends.
+//! - [`notify`]: what happens when a job ends: its secrets are erased, its webhook is sent.
+//! - [`webhook`]: webhook targets (refused when internal, at creation and at each attempt) and
+//!   signed deliveries (Standard Webhooks).
+//! - [`secrets`]: [`SecretKey`]: secret parameters and webhook secrets sealed at rest, and the
+//!   keyed request hash.
 //! - [`events`]: in-process notifications that a job changed (Server-Sent Events listen here).
 //! - [`error`]: [`Error`], what a use case can fail with, with a stable code.
 
@@ -22,11 +26,14 @@ pub mod execute;
 pub mod ingest;
 pub mod notify;
 pub mod remote;
+pub mod secrets;
 pub mod steps;
+pub mod webhook;
 
 pub use error::Error;
 pub use events::Events;
 pub use remote::EngineClient;
+pub use secrets::SecretKey;
 pub use steps::{EngineRoutes, NativeSteps, StepRunner};
 
 use scanpro_queue::Queue;
@@ -53,6 +60,9 @@ pub struct Settings {
     pub large_input_bytes: u64,
     /// Let webhooks reach loopback and private networks (off: a guest could probe them).
     pub webhook_allow_private_hosts: bool,
+    /// Seals secrets at rest and keys request hashes (`secret_key`); the same in every process
+    /// of a deployment.
+    pub secret_key: SecretKey,
 }
 
 impl Default for Settings {
@@ -66,6 +76,7 @@ impl Default for Settings {
             max_steps: 20,
             max_inputs: 200,
             webhook_allow_private_hosts: false,
+            secret_key: SecretKey::random(),
             large_input_bytes: scanpro_pdf::streaming::DEFAULT_LARGE_INPUT_BYTES,
         }
     }

@@ -66,8 +66,10 @@ pub fn api(config: Config) -> anyhow::Result<()> {
     init_logging(&config);
     tokio::runtime::Runtime::new()?.block_on(async {
         let backends = open_backends(&config, "api").await?;
+        let secret_key = config.shared_secret_key("api")?;
         let work_dir = config.work_dir().join(instance_name("api"));
-        let pipeline = assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone()).await?;
+        let pipeline =
+            assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone(), secret_key).await?;
         let listener =
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         println!("scanpro: listening on http://{}", listener.local_addr()?);
@@ -125,10 +127,12 @@ pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
     }
     tokio::runtime::Runtime::new()?.block_on(async {
         let backends = open_backends(&config, "worker").await?;
+        let secret_key = config.shared_secret_key("worker")?;
         let redis = backends.redis.clone();
         let instance = instance_name("worker");
         let work_dir = config.work_dir().join(&instance);
-        let pipeline = assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone()).await?;
+        let pipeline =
+            assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone(), secret_key).await?;
         let listener =
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         println!("scanpro: worker listening on http://{}", listener.local_addr()?);

@@ -77,6 +77,8 @@ impl Cluster {
             ("SCANPRO_WORKERS", "2"),
             ("SCANPRO_MAX_ATTEMPTS", "5"),
             ("SCANPRO_LOG_LEVEL", "warn"),
+            // Every process of one deployment shares it.
+            ("SCANPRO_SECRET_KEY", "scaleout-test-secret-key-of-32-chars"),
         ]
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
