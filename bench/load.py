@@ -132,7 +132,8 @@ class Cluster:
         self.db = database.url
         self.blobs = work / "blobs"
         self.env = role_env(DATABASE_URL=database.url, REDIS_URL=redis.url, STORAGE_URL=f"file://{self.blobs}",
-                            SCANPRO_REDIS_KEY_PREFIX=f"load-{uuid.uuid4().hex[:8]}")
+                            SCANPRO_REDIS_KEY_PREFIX=f"load-{uuid.uuid4().hex[:8]}",
+                            SCANPRO_SECRET_KEY=uuid.uuid4().hex + uuid.uuid4().hex)
         migrated = subprocess.run([str(SCANPRO), "migrate"], env=self.env, capture_output=True, text=True)
         if migrated.returncode != 0:
             sys.exit(f"scanpro migrate failed: {migrated.stderr}")

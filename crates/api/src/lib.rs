@@ -11,7 +11,7 @@
 //!   `application/problem+json` bodies.
 //! - [`views`]: the JSON shapes of files, jobs and tools.
 //! - Handlers, one module per resource, each handler short: extract, call one pipeline use case,
-//!   map the result: [`files`], [`jobs`], [`tools`], [`health`]; [`download`] streams blobs and
+//!   map the result: [`files`], [`jobs`], [`tools`], [`webhooks`], [`health`]; [`download`] streams blobs and
 //!   zips; [`openapi`] documents it all at `/api/v1/openapi.json` and `/api/docs`.
 //! - The web app (`scanpro_web`) is merged in at `/`, `/tool/{name}`, `/organise` and `/assets/…`.
 //! - [`engine_service`]: `scanpro engine NAME`, one engine as an HTTP service workers call.
@@ -27,6 +27,7 @@ pub mod owner;
 pub mod rate_limit;
 pub mod tools;
 pub mod views;
+pub mod webhooks;
 
 pub use error::ApiError;
 
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/jobs/{id}/events", get(jobs::events))
         .route("/jobs/{id}/outputs.zip", get(jobs::outputs_zip))
+        .route("/webhook-secret", post(webhooks::rotate))
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .layer(axum::middleware::from_fn_with_state(state.clone(), owner::guest_cookie));

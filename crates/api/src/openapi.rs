@@ -13,10 +13,11 @@ Errors are application/problem+json with a stable `code`. Without credentials yo
         crate::files::upload, crate::files::metadata, crate::files::content, crate::files::delete,
         crate::tools::list, crate::tools::describe, crate::tools::one_shot,
         crate::jobs::create, crate::jobs::get, crate::jobs::list, crate::jobs::cancel, crate::jobs::events, crate::jobs::outputs_zip,
+        crate::webhooks::rotate,
         crate::health::live, crate::health::ready,
     ),
     components(schemas(crate::error::Problem)),
-    tags((name = "files"), (name = "jobs"), (name = "tools"), (name = "health"))
+    tags((name = "files"), (name = "jobs"), (name = "tools"), (name = "webhooks"), (name = "health"))
 )]
 pub struct ApiDoc;
 

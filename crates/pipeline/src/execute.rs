@@ -10,7 +10,7 @@
 use crate::Pipeline;
 use crate::steps::{StepFile, StepRequest};
 use chrono::Utc;
-use scanpro_core::job::{Progress, StepState, StepStatus};
+use scanpro_core::job::{JobSpec, Progress, StepState, StepStatus};
 use scanpro_core::{ErrorCode, FileId, ToolError};
 use scanpro_engines::progress::{PageProgress, ProgressFn};
 use scanpro_store::{FileRecord, JobRecord, StoreError};
@@ -68,9 +68,10 @@ impl Pipeline {
         work: &Path,
         steps: &mut [StepState],
     ) -> Result<Vec<StepFile>, ToolError> {
+        let with_secrets = self.spec_with_secrets(job)?;
         let mut files = self.fetch_inputs(job, work).await?;
         let total = steps.len();
-        for (index, spec) in job.spec.steps.iter().enumerate() {
+        for (index, spec) in with_secrets.steps.iter().enumerate() {
             steps[index].status = StepStatus::Running;
             let progress = Progress { percent: (index * 100 / total) as u8, ..Default::default() };
             self.report_progress(job, worker, steps, progress).await;
@@ -115,6 +116,19 @@ impl Pipeline {
                 .collect();
         }
         Ok(files)
+    }
+
+    /// The job's spec with its sealed secrets put back, for the steps only: it is never stored.
+    fn spec_with_secrets(&self, job: &JobRecord) -> Result<JobSpec, ToolError> {
+        let Some(sealed) = &job.secrets else { return Ok(job.spec.clone()) };
+        self.settings.secret_key.open_job_secrets(&job.spec, sealed, job.owner.as_str()).map_err(|_| {
+            ToolError::new(
+                ErrorCode::Conflict,
+                "the passwords of this job can no longer be read: the server's secret_key changed since it was \
+                 submitted (a `scanpro serve` without a configured secret_key makes a new one at each start); \
+                 submit the job again",
+            )
+        })
     }
 
     async fn fetch_inputs(&self, job: &JobRecord, work: &Path) -> Result<Vec<StepFile>, ToolError> {

@@ -8,7 +8,6 @@ use scanpro_core::{ErrorCode, FileId, OwnerId};
 use scanpro_queue::LIGHT_CLASS;
 use scanpro_store::blobs::ByteStream;
 use scanpro_store::{FileRecord, JobRecord, NewJob};
-use sha2::{Digest, Sha256};
 
 impl Pipeline {
     /// Streams an upload into the blob store and records it. Over the size limit or the owner's
@@ -49,11 +48,14 @@ impl Pipeline {
     pub async fn submit(
         &self,
         owner: &OwnerId,
-        spec: JobSpec,
+        mut spec: JobSpec,
         idempotency_key: Option<String>,
     ) -> Result<(JobRecord, bool)> {
         let class = self.check_spec(owner, &spec).await?.map_or(LIGHT_CLASS, |engine| engine.as_str());
-        let idempotency = idempotency_key.map(|key| (key, request_hash(&spec)));
+        let key = &self.settings.secret_key;
+        let idempotency = idempotency_key.map(|idempotency_key| (idempotency_key, key.request_hash(&spec)));
+        // From here on the passwords exist only sealed, until the job ends.
+        let secrets = key.seal_job_secrets(&mut spec, owner.as_str());
         let (job, created) = self
             .meta
             .create_job(NewJob {
@@ -63,6 +65,7 @@ impl Pipeline {
                 max_attempts: self.settings.max_attempts,
                 retention: self.settings.retention,
                 idempotency,
+                secrets,
             })
             .await?;
         if created {
@@ -142,8 +145,7 @@ impl Pipeline {
             return Err(invalid(format!("steps: at most {} steps per job", self.settings.max_steps)));
         }
         if let Some(url) = &spec.webhook_url {
-            crate::notify::check_webhook_url(url, self.settings.webhook_allow_private_hosts)
-                .map_err(|why| invalid(format!("webhook_url: {why}")))?;
+            self.check_webhook(owner, url).await.map_err(|why| invalid(format!("webhook_url: {why}")))?;
         }
         let mut input_types = Vec::with_capacity(spec.inputs.len());
         for (index, id) in spec.inputs.iter().enumerate() {
@@ -171,12 +173,6 @@ impl Pipeline {
         self.check_owner_limits(owner).await?;
         Ok(scanpro_tools::job_engine(engines))
     }
-}
-
-/// Same body, same hash: how a repeated `Idempotency-Key` is told apart from a misuse of it.
-fn request_hash(spec: &JobSpec) -> String {
-    let body = serde_json::to_vec(spec).expect("a job spec serializes");
-    hex::encode(Sha256::digest(body))
 }
 
 /// The last path component, without control, format (bidirectional overrides and isolates,

@@ -12,7 +12,11 @@
 //! - [`remote`]: [`EngineClient`], a worker's side of an engine service, and the wire format.
 //! - [`cleanup`]: the sweeper: expired files and jobs, abandoned leases, stale work dirs, blobs
 //!   no file row names.
-//! - [`notify`]: webhooks sent when a job ends.
+//! - [`notify`]: what happens when a job ends: its secrets are erased, its webhook is sent.
+//! - [`webhook`]: webhook targets (refused when internal, at creation and at each attempt) and
+//!   signed deliveries (Standard Webhooks).
+//! - [`secrets`]: [`SecretKey`]: secret parameters and webhook secrets sealed at rest, and the
+//!   keyed request hash.
 //! - [`events`]: in-process notifications that a job changed (Server-Sent Events listen here).
 //! - [`error`]: [`Error`], what a use case can fail with, with a stable code.
 
@@ -23,11 +27,14 @@ pub mod execute;
 pub mod ingest;
 pub mod notify;
 pub mod remote;
+pub mod secrets;
 pub mod steps;
+pub mod webhook;
 
 pub use error::Error;
 pub use events::Events;
 pub use remote::EngineClient;
+pub use secrets::SecretKey;
 pub use steps::{EngineRoutes, NativeSteps, StepRunner};
 
 use scanpro_queue::Queue;
@@ -60,6 +67,9 @@ pub struct Settings {
     pub guest_storage_bytes: u64,
     /// Files one job may produce; a step producing more fails with `resource_limit`.
     pub max_outputs_per_job: usize,
+    /// Seals secrets at rest and keys request hashes (`secret_key`); the same in every process
+    /// of a deployment.
+    pub secret_key: SecretKey,
 }
 
 impl Default for Settings {
@@ -76,6 +86,7 @@ impl Default for Settings {
             max_active_jobs: 0,
             guest_storage_bytes: 0,
             max_outputs_per_job: 1000,
+            secret_key: SecretKey::random(),
             large_input_bytes: scanpro_pdf::streaming::DEFAULT_LARGE_INPUT_BYTES,
         }
     }

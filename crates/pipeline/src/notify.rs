@@ -1,13 +1,17 @@
-//! What happens when a job ends: secrets in its parameters are erased, and its webhook is sent.
+//! What happens when a job ends: its secrets are erased, and its webhook is sent.
 //!
 //! Webhooks: when a job ends, its `webhook_url` receives a POST with a JSON summary
-//! (`event`, and the job's `id`, `status`, `error`, `outputs`, `tag`). Delivery is retried a few
-//! times with backoff and never holds up the worker. Hosts that resolve to loopback, private,
-//! link-local or otherwise internal addresses are refused (unless `webhook_allow_private_hosts`),
-//! and redirects are not followed, so a webhook cannot be aimed at the server's own network.
+//! (`event`, and the job's `id`, `status`, `error`, `outputs`, `tag`), signed with the owner's
+//! secret ([`webhook`](crate::webhook)). Delivery is retried a few times with backoff and never
+//! holds up the worker. A target found internal is refused when the job is created, and again
+//! at each attempt (its name may resolve elsewhere by then).
 
 use crate::Pipeline;
-use scanpro_core::JobId;
+use crate::error::{Error, Result};
+use crate::secrets::{REDACTED, had_secrets};
+use crate::webhook::{self, Delivery, DeliveryError, SystemResolver, Target};
+use scanpro_core::{ErrorCode, JobId, OwnerId};
+use scanpro_store::JobRecord;
 use serde_json::json;
 use std::time::Duration;
 
@@ -27,14 +31,57 @@ impl Pipeline {
 
     async fn after_end(&self, id: JobId) -> Result<(), String> {
         let job = self.meta.job_by_id(id).await.map_err(|e| e.to_string())?;
+        if !job.status.is_terminal() {
+            return Ok(());
+        }
         self.erase_secrets(&job).await;
         self.send_webhook(&job).await
     }
 
-    async fn send_webhook(&self, job: &scanpro_store::JobRecord) -> Result<(), String> {
-        let id = job.id;
-        let Some(url) = job.spec.webhook_url.clone().filter(|_| job.status.is_terminal()) else { return Ok(()) };
-        let outputs = self.meta.job_outputs(id).await.map_err(|e| e.to_string())?;
+    /// Makes (or replaces) `owner`'s webhook signing secret and returns it: the only time it is
+    /// shown. It is stored sealed with `secret_key`.
+    pub async fn rotate_webhook_secret(&self, owner: &OwnerId) -> Result<String> {
+        let secret = webhook::new_secret();
+        let sealed = self.settings.secret_key.seal(secret.as_bytes(), &webhook_context(owner));
+        self.meta.put_webhook_secret(owner, &sealed).await?;
+        Ok(secret)
+    }
+
+    /// The HMAC key of `owner`'s signing secret; a refusal that says how to get one otherwise.
+    async fn webhook_signing_key(&self, owner: &OwnerId) -> Result<Vec<u8>> {
+        let refused = |message: &str| Error::rejected(ErrorCode::InvalidParams, message);
+        let sealed = self.meta.webhook_secret(owner).await?.ok_or_else(|| {
+            refused("deliveries are signed: create your signing secret first with POST /api/v1/webhook-secret")
+        })?;
+        let opened = self.settings.secret_key.open(&sealed, &webhook_context(owner)).map_err(|_| {
+            refused(
+                "your signing secret was made under another secret_key of this server; create a new one with \
+                 POST /api/v1/webhook-secret",
+            )
+        })?;
+        let secret = String::from_utf8(opened).unwrap_or_default();
+        webhook::secret_key_bytes(&secret).ok_or_else(|| refused("your signing secret is unreadable; create a new one"))
+    }
+
+    /// At job creation: the URL's form, its host (resolved now; every address must be public
+    /// unless `webhook_allow_private_hosts`), and a signing secret to sign deliveries with.
+    pub(crate) async fn check_webhook(&self, owner: &OwnerId, url: &str) -> Result<(), String> {
+        let allow_private = self.settings.webhook_allow_private_hosts;
+        let target = Target::parse(url, allow_private)?;
+        target.checked_addresses(&SystemResolver, allow_private).await?;
+        self.webhook_signing_key(owner).await.map_err(|e| match e {
+            Error::Rejected(e) => e.message,
+            Error::Store(e) => format!("could not read your signing secret: {e}"),
+        })?;
+        Ok(())
+    }
+
+    async fn send_webhook(&self, job: &JobRecord) -> Result<(), String> {
+        let Some(url) = job.spec.webhook_url.as_deref() else { return Ok(()) };
+        let allow_private = self.settings.webhook_allow_private_hosts;
+        let target = Target::parse(url, allow_private)?;
+        let key = self.webhook_signing_key(&job.owner).await.map_err(|e| e.to_string())?;
+        let outputs = self.meta.job_outputs(job.id).await.map_err(|e| e.to_string())?;
         let body = json!({
             "event": "job.finished",
             "job": {
@@ -48,122 +95,62 @@ impl Pipeline {
                 "tag": job.spec.tag,
             }
         });
-        if !self.settings.webhook_allow_private_hosts {
-            refuse_internal_host(&url).await?;
-        }
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| e.to_string())?;
+        let delivery = Delivery {
+            target: &target,
+            id: format!("msg_{}", job.id.0.simple()),
+            body: serde_json::to_vec(&body).expect("the summary serializes"),
+            key: &key,
+            allow_private,
+            timeout: TIMEOUT,
+        };
         let mut last_error = String::new();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_secs(2u64.pow(attempt))).await;
             }
-            match client.post(&url).header("x-scanpro-job-id", job.id.to_string()).json(&body).send().await {
-                Ok(response) if response.status().is_success() => return Ok(()),
-                Ok(response) => last_error = format!("{url} answered {}", response.status()),
-                Err(e) => last_error = format!("{url}: {e}"),
+            match delivery.attempt(&SystemResolver).await {
+                Ok(()) => return Ok(()),
+                Err(DeliveryError::Refused(why)) => return Err(format!("{url} refused: {why}")),
+                Err(DeliveryError::Failed(why)) => last_error = why,
             }
         }
         Err(last_error)
     }
-}
 
-impl Pipeline {
-    /// Passwords in step parameters are needed until the job ends, and kept no longer.
-    async fn erase_secrets(&self, job: &scanpro_store::JobRecord) {
+    /// The sealed secrets go with the job's final state change; this makes sure, scrubs specs
+    /// stored by older builds (which kept passwords in them), and leaves no copy in SQLite's log.
+    async fn erase_secrets(&self, job: &JobRecord) {
         let mut spec = job.spec.clone();
-        let mut erased = false;
+        let mut legacy = false;
         for step in &mut spec.steps {
             if let serde_json::Value::Object(params) = &mut step.params {
                 for key in scanpro_core::params::SECRET_PARAMS {
-                    if let Some(value) = params.get_mut(*key) {
-                        *value = json!("***");
-                        erased = true;
+                    if let Some(value) = params.get_mut(*key).filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+                        if *value != REDACTED {
+                            *value = json!(REDACTED);
+                            legacy = true;
+                        }
                     }
                 }
             }
         }
-        if erased && job.status.is_terminal() {
+        if legacy {
             if let Err(e) = self.meta.rewrite_spec(job.id, &spec).await {
                 tracing::warn!(job = %job.id, error = %e, "could not erase secrets");
+            }
+        }
+        if legacy || had_secrets(&job.spec) || job.secrets.is_some() {
+            match self.meta.erase_secrets(job.id).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(job = %job.id, "erased secrets may stay in the write-ahead log until its next checkpoint")
+                }
+                Err(e) => tracing::warn!(job = %job.id, error = %e, "could not erase secrets"),
             }
         }
     }
 }
 
-/// A webhook URL must be absolute http(s) with a host; literal internal addresses are refused
-/// at once unless `allow_private`.
-pub fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err("must be an http:// or https:// URL".into());
-    }
-    if url.len() > 2048 {
-        return Err("longer than 2048 characters".into());
-    }
-    let literal = parsed.host_str().and_then(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok());
-    if !allow_private && (literal.is_some_and(is_internal) || parsed.host_str() == Some("localhost")) {
-        return Err("points at an internal address".into());
-    }
-    Ok(())
-}
-
-async fn refuse_internal_host(url: &str) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
-    let host = parsed.host_str().ok_or("no host")?;
-    let port = parsed.port_or_known_default().unwrap_or(80);
-    let addresses =
-        tokio::net::lookup_host((host.trim_matches(['[', ']']), port)).await.map_err(|e| format!("{host}: {e}"))?;
-    for address in addresses {
-        if is_internal(address.ip()) {
-            return Err(format!("{host} resolves to the internal address {}", address.ip()));
-        }
-    }
-    Ok(())
-}
-
-fn is_internal(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-        }
-        std::net::IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || v6.is_unique_local()
-                || v6.is_unicast_link_local()
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(v4.into()))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_webhook_url;
-
-    #[test]
-    fn internal_and_odd_urls_are_refused() {
-        assert!(check_webhook_url("https://hooks.example.com/x", false).is_ok());
-        for bad in [
-            "ftp://x/y",
-            "http://127.0.0.1/x",
-            "http://169.254.169.254/latest",
-            "http://[::1]/",
-            "http://10.0.0.8/",
-            "http://localhost:9/",
-        ] {
-            assert!(check_webhook_url(bad, false).is_err(), "{bad}");
-        }
-        assert!(check_webhook_url("http://127.0.0.1:9/hook", true).is_ok());
-    }
+fn webhook_context(owner: &OwnerId) -> String {
+    format!("webhook-secret:{}", owner.as_str())
 }

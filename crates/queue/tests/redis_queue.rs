@@ -47,6 +47,7 @@ impl Setup {
             max_attempts,
             retention: Duration::hours(1),
             idempotency: None,
+            secrets: None,
         };
         self.meta.create_job(new).await.unwrap().0
     }

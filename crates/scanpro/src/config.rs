@@ -12,6 +12,8 @@ use scanpro_engines::ghostscript::GhostscriptConfig;
 use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::OfficeConfig;
 use scanpro_engines::sandbox::SandboxMode;
+use scanpro_pipeline::SecretKey;
+use scanpro_pipeline::secrets::MIN_SECRET_KEY_CHARS;
 use scanpro_tools::{Engine, EngineSettings};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -75,6 +77,11 @@ pub struct Config {
     pub max_json_kb: u64,
     /// Allow webhooks to loopback and private addresses (for hooks inside your own network).
     pub webhook_allow_private_hosts: bool,
+    /// Seals passwords of queued jobs and webhook signing secrets in the database, and keys
+    /// request hashes: at least 32 characters, the same on every `api` and `worker` process
+    /// (which refuse to start without it). `scanpro serve` without it makes one held only in
+    /// memory: queued jobs' passwords and webhook secrets do not survive a restart then.
+    pub secret_key: Option<String>,
     /// Warm LibreOffice instances; 0 means one per CPU core.
     pub office_instances: usize,
     /// Start the LibreOffice instances with the process instead of at first use.
@@ -160,6 +167,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             max_json_kb: 256,
             webhook_allow_private_hosts: false,
+            secret_key: None,
             office_instances: 0,
             office_start_at_boot: false,
             office_recycle_after: 200,
@@ -253,6 +261,9 @@ impl Config {
         if let Some(url) = self.redis_url.as_deref().filter(|url| !url.starts_with("redis://")) {
             bail!("REDIS_URL {:?}: give a redis://host:port URL", redact_url(url));
         }
+        if self.secret_key.as_ref().is_some_and(|key| key.chars().count() < MIN_SECRET_KEY_CHARS) {
+            bail!("secret_key must be at least {MIN_SECRET_KEY_CHARS} characters (e.g. `openssl rand -base64 32`)");
+        }
         if self.redis_key_prefix.is_empty() {
             bail!("redis_key_prefix must not be empty");
         }
@@ -276,6 +287,22 @@ impl Config {
 
     pub fn work_dir(&self) -> PathBuf {
         self.data_dir.join("work")
+    }
+
+    /// The key of `secret_key`; without it, a random one for this process alone.
+    pub fn secret_key(&self) -> SecretKey {
+        self.secret_key.as_deref().map_or_else(SecretKey::random, SecretKey::from_setting)
+    }
+
+    /// For roles that share the database with other processes: `secret_key` must be set.
+    pub fn shared_secret_key(&self, role: &str) -> anyhow::Result<SecretKey> {
+        match &self.secret_key {
+            Some(key) => Ok(SecretKey::from_setting(key)),
+            None => bail!(
+                "scanpro {role} needs secret_key (SCANPRO_SECRET_KEY), the same on every api and worker \
+                 process, to seal passwords of jobs and webhook secrets: e.g. `openssl rand -base64 32`"
+            ),
+        }
     }
 
     pub fn worker_count(&self) -> usize {
@@ -316,13 +343,13 @@ impl Config {
         }
     }
 
-    /// The effective configuration as TOML, with passwords in URLs replaced by `***`.
+    /// The effective configuration as TOML, with passwords in URLs and `secret_key` replaced by `***`.
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         for url in [&mut shown.database_url, &mut shown.redis_url, &mut shown.storage_url].into_iter().flatten() {
             *url = redact_url(url);
         }
-        for secret in [&mut shown.engine_token, &mut shown.cookie_secret].into_iter().flatten() {
+        for secret in [&mut shown.engine_token, &mut shown.cookie_secret, &mut shown.secret_key].into_iter().flatten() {
             *secret = "***".into();
         }
         shown.database_url.get_or_insert_with(|| self.database_url());
@@ -384,6 +411,12 @@ mod tests {
             assert_eq!(config.workers, 9, "flag over file");
             assert_eq!(config.database_url.as_deref(), Some("postgres://u:p@h/db"));
             assert!(config.to_redacted_toml().contains("postgres://u:***@h/db"));
+            jail.set_env("SCANPRO_SECRET_KEY", "k".repeat(32));
+            let config = Config::load(None, Flags { workers: 1 }).map_err(|e| e.to_string())?;
+            assert!(!config.to_redacted_toml().contains(&"k".repeat(32)), "secret_key hidden");
+            jail.set_env("SCANPRO_SECRET_KEY", "short");
+            let err = Config::load(None, Flags { workers: 1 }).unwrap_err();
+            assert!(format!("{err:#}").contains("at least 32 characters"), "{err:#}");
             Ok(())
         });
     }

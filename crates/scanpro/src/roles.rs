@@ -74,8 +74,10 @@ pub fn api(config: Config) -> anyhow::Result<()> {
             );
         };
         let cookie_key = CookieKey::new(secret.as_bytes());
+        let secret_key = config.shared_secret_key("api")?;
         let work_dir = config.work_dir().join(instance_name("api"));
-        let pipeline = assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone()).await?;
+        let pipeline =
+            assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone(), secret_key).await?;
         let listener =
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         println!("scanpro: listening on http://{}", listener.local_addr()?);
@@ -114,10 +116,12 @@ pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
     }
     tokio::runtime::Runtime::new()?.block_on(async {
         let backends = open_backends(&config, "worker").await?;
+        let secret_key = config.shared_secret_key("worker")?;
         let redis = backends.redis.clone();
         let instance = instance_name("worker");
         let work_dir = config.work_dir().join(&instance);
-        let pipeline = assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone()).await?;
+        let pipeline =
+            assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone(), secret_key).await?;
         let listener = tokio::net::TcpListener::bind(config.worker_listen)
             .await
             .with_context(|| format!("binding {} (worker_listen)", config.worker_listen))?;

@@ -6,7 +6,7 @@ use scanpro_api::owner::CookieKey;
 use scanpro_api::rate_limit::RateLimit;
 use scanpro_api::{ApiSettings, AppState};
 use scanpro_engines::Limits;
-use scanpro_pipeline::{Events, NativeSteps, Pipeline, Settings, StepRunner};
+use scanpro_pipeline::{Events, NativeSteps, Pipeline, SecretKey, Settings, StepRunner};
 use scanpro_queue::{EmbeddedQueue, LIGHT_CLASS, Queue};
 use scanpro_store::Meta;
 use scanpro_tools::Engine;
@@ -34,7 +34,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!("REDIS_URL is for `scanpro api` and `scanpro worker`; `scanpro serve` keeps its embedded queue");
     }
     let instance = format!("serve-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let pipeline = build_pipeline(&config).await?;
+    if config.secret_key.is_none() {
+        tracing::info!(
+            "secret_key is not set: passwords of queued jobs and webhook secrets are sealed with a key held \
+             only in memory, and do not survive a restart"
+        );
+    }
+    let pipeline = build_pipeline(&config, config.secret_key()).await?;
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     // Printed on stdout whatever the log format, so scripts and tests can find a port-0 server.
@@ -136,11 +142,11 @@ pub(crate) async fn rate_limit(
     Ok(Some(Arc::new(counter)))
 }
 
-async fn build_pipeline(config: &Config) -> anyhow::Result<Pipeline> {
+async fn build_pipeline(config: &Config, secret_key: SecretKey) -> anyhow::Result<Pipeline> {
     let meta = Meta::connect(&config.database_url()).await.context("connecting to the database")?;
     meta.migrate().await.context("migrating the database")?;
     let (queue, orphans) = EmbeddedQueue::open(meta.clone()).await?;
-    let pipeline = assemble(config, meta, queue, Events::default(), config.work_dir()).await?;
+    let pipeline = assemble(config, meta, queue, Events::default(), config.work_dir(), secret_key).await?;
     pipeline.announce_ended(&orphans);
     Ok(pipeline)
 }
@@ -153,6 +159,7 @@ pub(crate) async fn assemble(
     queue: Arc<dyn Queue>,
     events: Events,
     work_dir: std::path::PathBuf,
+    secret_key: SecretKey,
 ) -> anyhow::Result<Pipeline> {
     let blobs = scanpro_store::blobs::open(config.storage_url.as_deref(), &config.data_dir)
         .await
@@ -173,6 +180,7 @@ pub(crate) async fn assemble(
         lease: chrono::Duration::seconds(config.lease_secs as i64),
         work_dir,
         webhook_allow_private_hosts: config.webhook_allow_private_hosts,
+        secret_key,
         large_input_bytes: config.large_input_mb * 1024 * 1024,
         max_active_jobs: config.max_active_jobs,
         guest_storage_bytes: config.guest_storage_mb.saturating_mul(1024 * 1024),

@@ -78,6 +78,8 @@ impl Cluster {
             ("SCANPRO_MAX_ATTEMPTS", "5"),
             ("SCANPRO_LOG_LEVEL", "warn"),
             ("SCANPRO_COOKIE_SECRET", "a shared secret of the test cluster, 32+ chars"),
+            // Every process of one deployment shares it.
+            ("SCANPRO_SECRET_KEY", "scaleout-test-secret-key-of-32-chars"),
         ]
         .iter()
         .chain(common::ROOMY_LIMITS.iter())

@@ -41,6 +41,8 @@ pub struct NewJob {
     pub retention: Duration,
     /// With the hash of the request body: a repeated key with the same body returns the first job.
     pub idempotency: Option<(String, String)>,
+    /// The spec's secret parameters, sealed; erased when the job ends.
+    pub secrets: Option<String>,
 }
 
 /// What [`Meta::release_abandoned`] did.
@@ -64,7 +66,7 @@ macro_rules! job_columns {
     () => {
         "id, owner, status, class, spec, steps, progress, attempts, max_attempts, error_code, \
          error_message, idempotency_key, request_hash, created_at, updated_at, started_at, \
-         finished_at, expires_at, lease_owner, lease_until, run_after, cancel_requested"
+         finished_at, expires_at, lease_owner, lease_until, run_after, cancel_requested, secrets"
     };
 }
 
@@ -74,7 +76,7 @@ macro_rules! job_columns {
 /// checkpoint ([`checkpoint_wal`] does, beside it). `busy_timeout` covers other processes on the
 /// same file (`scanpro cleanup`, backups).
 const SQLITE_WRITER: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA busy_timeout = 10000; PRAGMA wal_autocheckpoint = 0;";
+     PRAGMA busy_timeout = 10000; PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON;";
 /// The reading connections of SQLite.
 const SQLITE_READER: &str = "PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;";
 /// How often the log is copied back into the database file.
@@ -310,8 +312,8 @@ impl Meta {
         let (key, hash) = new.idempotency.clone().unzip();
         let inserted = sqlx::query(concat!(
             "INSERT INTO jobs (id, owner, status, class, spec, steps, progress, attempts, max_attempts, \
-             idempotency_key, request_hash, tag, created_at, updated_at, expires_at, run_after, cancel_requested) \
-             VALUES ($1, $2, 'queued', $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $11, $12, $11, 0) \
+             idempotency_key, request_hash, tag, created_at, updated_at, expires_at, run_after, cancel_requested, secrets) \
+             VALUES ($1, $2, 'queued', $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $11, $12, $11, 0, $13) \
              ON CONFLICT DO NOTHING RETURNING ",
             job_columns!(),
             ""
@@ -328,6 +330,7 @@ impl Meta {
         .bind(new.spec.tag.clone())
         .bind(millis(now))
         .bind(millis(now + new.retention))
+        .bind(new.secrets.clone())
         .fetch_optional(&self.writer)
         .await?;
         match inserted {
@@ -400,6 +403,7 @@ impl Meta {
              finished_at = CASE WHEN status = 'queued' THEN $3 ELSE finished_at END, \
              error_code = CASE WHEN status = 'queued' THEN 'cancelled' ELSE error_code END, \
              error_message = CASE WHEN status = 'queued' THEN 'cancelled before it started' ELSE error_message END, \
+             secrets = CASE WHEN status = 'queued' THEN NULL ELSE secrets END, \
              cancel_requested = 1, updated_at = $3 \
              WHERE id = $1 AND owner = $2 AND status IN ('queued', 'running')",
         )
@@ -544,7 +548,7 @@ impl Meta {
         let progress = Progress { percent: 100, ..Default::default() };
         let done = sqlx::query(
             "UPDATE jobs SET status = 'succeeded', steps = $1, progress = $2, finished_at = $3, updated_at = $3, \
-             lease_owner = NULL, lease_until = NULL WHERE id = $4 AND status = 'running' AND lease_owner = $5",
+             lease_owner = NULL, lease_until = NULL, secrets = NULL WHERE id = $4 AND status = 'running' AND lease_owner = $5",
         )
         .bind(json(&steps))
         .bind(json(&progress))
@@ -570,7 +574,7 @@ impl Meta {
         let now = millis(Utc::now());
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, steps = $2, error_code = $3, error_message = $4, finished_at = $5, \
-             updated_at = $5, lease_owner = NULL, lease_until = NULL \
+             updated_at = $5, lease_owner = NULL, lease_until = NULL, secrets = NULL \
              WHERE id = $6 AND status = 'running' AND lease_owner = $7",
         )
         .bind(status.as_str())
@@ -594,6 +598,7 @@ impl Meta {
              error_code = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE $1 END, \
              error_message = CASE WHEN cancel_requested = 1 THEN 'cancelled while running' ELSE $2 END, \
              finished_at = CASE WHEN cancel_requested = 1 THEN $4 ELSE NULL END, \
+             secrets = CASE WHEN cancel_requested = 1 THEN NULL ELSE secrets END, \
              run_after = $3, updated_at = $4, lease_owner = NULL, lease_until = NULL \
              WHERE id = $5 AND status = 'running' AND lease_owner = $6",
         )
@@ -621,7 +626,7 @@ impl Meta {
                error_code = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'delivery_limit' END, \
                error_message = CASE WHEN cancel_requested = 1 THEN 'cancelled while running' \
                  ELSE 'the job was started ' || attempts || ' times and never finished; it may crash the engine' END, \
-               finished_at = $1, updated_at = $1, lease_owner = NULL, lease_until = NULL \
+               finished_at = $1, updated_at = $1, lease_owner = NULL, lease_until = NULL, secrets = NULL \
              WHERE {filter} AND (attempts >= max_attempts OR cancel_requested = 1) RETURNING id"
         );
         let requeue = format!(
@@ -655,7 +660,7 @@ impl Meta {
                error_code = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'delivery_limit' END, \
                error_message = CASE WHEN cancel_requested = 1 THEN 'cancelled while running' \
                  ELSE 'the job was delivered ' || $2 || ' times and never finished; it may crash the engine' END, \
-               finished_at = $1, updated_at = $1, lease_owner = NULL, lease_until = NULL \
+               finished_at = $1, updated_at = $1, lease_owner = NULL, lease_until = NULL, secrets = NULL \
              WHERE id = $3 AND (status = 'queued' OR (status = 'running' AND lease_until < $1))",
         )
         .bind(now)
@@ -695,6 +700,56 @@ impl Meta {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    /// Forgets an ended job's sealed secrets (the final state change already did; this also
+    /// covers rows written by older builds) and, on SQLite, checkpoints the write-ahead log so no
+    /// copy of them lingers there. Returns false when the checkpoint could not complete.
+    pub async fn erase_secrets(&self, id: JobId) -> Result<bool> {
+        sqlx::query(
+            "UPDATE jobs SET secrets = NULL WHERE id = $1 AND secrets IS NOT NULL \
+             AND status IN ('succeeded', 'failed', 'cancelled')",
+        )
+        .bind(id.to_string())
+        .execute(&self.writer)
+        .await?;
+        self.checkpoint().await
+    }
+
+    /// SQLite: moves the write-ahead log into the database file and truncates it, so rows
+    /// overwritten or deleted (with `secure_delete`) leave no copy behind. PostgreSQL: nothing.
+    /// Returns false when readers kept the log from being emptied (SQLite's busy timeout passed).
+    pub async fn checkpoint(&self) -> Result<bool> {
+        if self.backend == Backend::Sqlite {
+            let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.writer).await?;
+            return Ok(row.try_get::<i64, _>(0)? == 0);
+        }
+        Ok(true)
+    }
+
+    // ---- webhook signing secrets ---------------------------------------------------------------
+
+    /// Sets (or replaces) `owner`'s sealed webhook signing secret.
+    pub async fn put_webhook_secret(&self, owner: &OwnerId, sealed: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO webhook_secrets (owner, secret, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (owner) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
+        )
+        .bind(owner.as_str())
+        .bind(sealed)
+        .bind(millis(Utc::now()))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// `owner`'s sealed webhook signing secret, if one was made.
+    pub async fn webhook_secret(&self, owner: &OwnerId) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT secret FROM webhook_secrets WHERE owner = $1")
+            .bind(owner.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
     }
 
     /// Finished or abandoned jobs past their expiry.

@@ -54,6 +54,9 @@ pub struct JobRecord {
     /// A queued job is not handed out before this instant (retry backoff).
     pub run_after: DateTime<Utc>,
     pub cancel_requested: bool,
+    /// The spec's secret parameters, sealed (see `scanpro_pipeline::secrets`); `None` once the
+    /// job ended, or when it had none.
+    pub secrets: Option<String>,
 }
 
 pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
@@ -124,6 +127,7 @@ pub(crate) struct JobRow {
     lease_until: Option<i64>,
     run_after: i64,
     cancel_requested: i64,
+    secrets: Option<String>,
 }
 
 impl TryFrom<JobRow> for JobRecord {
@@ -159,6 +163,7 @@ impl TryFrom<JobRow> for JobRecord {
             lease_until: r.lease_until.map(from_millis),
             run_after: from_millis(r.run_after),
             cancel_requested: r.cancel_requested != 0,
+            secrets: r.secrets,
         })
     }
 }

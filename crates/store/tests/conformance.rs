@@ -57,6 +57,8 @@ conformance!(
     lease_state_reads_without_renewing,
     blob_keys_are_found_by_file_id,
     concurrent_writes_all_land,
+    sealed_secrets_go_with_the_final_state,
+    webhook_secrets_are_one_per_owner,
 );
 
 fn owner(name: &str) -> OwnerId {
@@ -93,6 +95,7 @@ fn new_job(owner: &OwnerId, key: Option<(&str, &str)>) -> NewJob {
         max_attempts: 2,
         retention: Duration::hours(1),
         idempotency: key.map(|(k, h)| (k.to_owned(), h.to_owned())),
+        secrets: None,
     }
 }
 
@@ -377,4 +380,61 @@ async fn fs_blobs_put_range_delete() {
     assert!(blobs.put_stream("../escape", futures::stream::empty().boxed(), 1).await.is_err());
     blobs.delete("files/a").await.unwrap();
     assert!(matches!(blobs.read_range("files/a", 0, 1).await, Err(StoreError::NotFound)));
+}
+
+/// Every way a job ends (success, failure, cancel while queued, cancel on retry, dead letter)
+/// drops its sealed secrets in the same statement; a retry keeps them for the next attempt.
+async fn sealed_secrets_go_with_the_final_state(meta: &Meta) {
+    let alice = owner("alice");
+    let sealed = || NewJob { secrets: Some("v1.sealed".into()), ..new_job(&alice, None) };
+    let unavailable = ToolError::new(ErrorCode::Unavailable, "engine down");
+    let secrets_of = |id| async move { meta.job_by_id(id).await.unwrap().secrets };
+
+    let (job, _) = meta.create_job(sealed()).await.unwrap();
+    let claimed = meta.claim(job.id, "w", Duration::seconds(30)).await.unwrap().unwrap();
+    assert_eq!(claimed.secrets.as_deref(), Some("v1.sealed"), "the worker reads them");
+    assert!(meta.retry_later(job.id, "w", &unavailable, Duration::zero()).await.unwrap());
+    assert_eq!(secrets_of(job.id).await.as_deref(), Some("v1.sealed"), "kept for the retry");
+    meta.claim(job.id, "w", Duration::seconds(30)).await.unwrap().unwrap();
+    assert!(meta.finish_succeeded(job.id, "w", &claimed.steps, &[]).await.unwrap());
+    assert_eq!(secrets_of(job.id).await, None);
+
+    let (job, _) = meta.create_job(sealed()).await.unwrap();
+    meta.claim(job.id, "w", Duration::seconds(30)).await.unwrap().unwrap();
+    assert!(meta.finish_failed(job.id, "w", &[], &ToolError::new(ErrorCode::WrongPassword, "no")).await.unwrap());
+    assert_eq!(secrets_of(job.id).await, None);
+
+    let (job, _) = meta.create_job(sealed()).await.unwrap();
+    meta.request_cancel(&alice, job.id).await.unwrap();
+    assert_eq!(secrets_of(job.id).await, None);
+
+    let (job, _) = meta.create_job(sealed()).await.unwrap();
+    meta.claim(job.id, "w", Duration::seconds(30)).await.unwrap().unwrap();
+    meta.request_cancel(&alice, job.id).await.unwrap();
+    assert_eq!(secrets_of(job.id).await.as_deref(), Some("v1.sealed"), "still running");
+    assert!(meta.retry_later(job.id, "w", &unavailable, Duration::zero()).await.unwrap());
+    assert_eq!(secrets_of(job.id).await, None, "ended cancelled");
+
+    let (job, _) = meta.create_job(sealed()).await.unwrap();
+    assert!(meta.dead_letter(job.id, 3).await.unwrap());
+    assert_eq!(secrets_of(job.id).await, None);
+
+    let (job, _) = meta.create_job(sealed()).await.unwrap();
+    for _ in 0..2 {
+        meta.claim(job.id, "w", Duration::milliseconds(-1)).await.unwrap().unwrap();
+        meta.release_abandoned(false).await.unwrap();
+    }
+    assert_eq!(meta.job_by_id(job.id).await.unwrap().status, JobStatus::Failed);
+    assert_eq!(secrets_of(job.id).await, None);
+    assert!(meta.erase_secrets(job.id).await.unwrap(), "the log checkpoints");
+}
+
+async fn webhook_secrets_are_one_per_owner(meta: &Meta) {
+    let (alice, bob) = (owner("alice"), owner("bob"));
+    assert_eq!(meta.webhook_secret(&alice).await.unwrap(), None);
+    meta.put_webhook_secret(&alice, "v1.first").await.unwrap();
+    meta.put_webhook_secret(&bob, "v1.bobs").await.unwrap();
+    meta.put_webhook_secret(&alice, "v1.second").await.unwrap();
+    assert_eq!(meta.webhook_secret(&alice).await.unwrap().as_deref(), Some("v1.second"), "replaced");
+    assert_eq!(meta.webhook_secret(&bob).await.unwrap().as_deref(), Some("v1.bobs"));
 }

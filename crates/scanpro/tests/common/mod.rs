@@ -48,6 +48,19 @@ impl Server {
 
     /// Starts on an existing data dir (restart tests keep the dir alive themselves).
     pub fn start_in(data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with_stderr(data_dir, env, Stdio::inherit())
+    }
+
+    /// [`Server::start`] with the server's log (its standard error) written to `log`.
+    pub fn start_logging_to(log: &Path, env: &[(&str, &str)]) -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let stderr = Stdio::from(std::fs::File::create(log).unwrap());
+        let mut server = Self::start_with_stderr(&temp.path().join("data"), env, stderr);
+        server._temp = Some(temp);
+        server
+    }
+
+    fn start_with_stderr(data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_scanpro"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -55,7 +68,7 @@ impl Server {
             .env("SCANPRO_LOG_LEVEL", "warn")
             .envs(ROOMY_LIMITS)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         for (key, value) in env {
             command.env(key, value);
         }

@@ -1,0 +1,378 @@
+//! Webhook targets and signed deliveries.
+//!
+//! A target is refused when its host is, or resolves to, any special-purpose address (the IANA
+//! IPv4 and IPv6 special-purpose registries: loopback, private, shared, link-local, multicast,
+//! documentation, benchmarking, reserved, and IPv6 forms that carry an IPv4 address). The check
+//! runs when the job is created and again before each delivery attempt, and the connection goes
+//! only to the addresses that attempt checked: a name that re-resolves elsewhere in between (DNS
+//! rebinding) gains nothing. Proxies from the environment and redirects are not followed.
+//! `webhook_allow_private_hosts` lifts the address check (hooks inside one's own network).
+//!
+//! Deliveries follow the Standard Webhooks specification: headers `webhook-id`,
+//! `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256>` over
+//! `{id}.{timestamp}.{body}`, keyed with the owner's secret (shown once as `whsec_<base64>`).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::time::Duration;
+
+/// Prefix of a signing secret as shown to its owner.
+pub const SECRET_PREFIX: &str = "whsec_";
+const SECRET_BYTES: usize = 32;
+const MAX_URL_LEN: usize = 2048;
+/// How long a name may take to resolve.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A webhook URL that passed the checks of its form.
+#[derive(Debug, Clone)]
+pub struct Target {
+    url: reqwest::Url,
+}
+
+/// Resolves host names; the system resolver in production.
+pub trait Resolve: Send + Sync {
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>> + Send + 'a>>;
+}
+
+/// `getaddrinfo` through tokio: `/etc/hosts`, then DNS.
+pub struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>> + Send + 'a>> {
+        Box::pin(async move { Ok(tokio::net::lookup_host((host, port)).await?.collect()) })
+    }
+}
+
+/// Why a delivery did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// The target is not allowed (any more): retrying cannot help.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The receiver could not be reached or did not answer 2xx.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Target {
+    /// Checks the form: absolute http(s), a host, not too long; with `allow_private` off, the
+    /// host must not name an internal address or `localhost` (in any spelling).
+    pub fn parse(url: &str, allow_private: bool) -> Result<Self, String> {
+        if url.len() > MAX_URL_LEN {
+            return Err(format!("longer than {MAX_URL_LEN} characters"));
+        }
+        let url = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err("must be an http:// or https:// URL".into());
+        }
+        let target = Self { url };
+        if !allow_private {
+            if let Some(ip) = target.literal() {
+                if is_special_purpose(ip) {
+                    return Err(format!("{ip} is an internal or special-purpose address"));
+                }
+            } else if is_local_name(target.host()) {
+                return Err(format!("{} names this machine", target.host()));
+            }
+        }
+        Ok(target)
+    }
+
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// The host as written (normalised by URL parsing; IPv6 without brackets).
+    fn host(&self) -> &str {
+        self.url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']')
+    }
+
+    fn port(&self) -> u16 {
+        self.url.port_or_known_default().unwrap_or(80)
+    }
+
+    fn literal(&self) -> Option<IpAddr> {
+        // URL parsing already turned every IPv4 spelling (`2130706433`, `0x7f.1`) into dotted form.
+        self.host().parse().ok()
+    }
+
+    /// Every address the host stands for, each checked (unless `allow_private`): one
+    /// special-purpose address refuses the whole target.
+    pub async fn checked_addresses(
+        &self,
+        resolver: &dyn Resolve,
+        allow_private: bool,
+    ) -> Result<Vec<SocketAddr>, String> {
+        let port = self.port();
+        let addresses = match self.literal() {
+            Some(ip) => vec![SocketAddr::new(ip, port)],
+            None => {
+                let host = self.host();
+                match tokio::time::timeout(RESOLVE_TIMEOUT, resolver.lookup(host, port)).await {
+                    Ok(Ok(found)) if !found.is_empty() => found,
+                    Ok(Ok(_)) => return Err(format!("{host} has no address")),
+                    Ok(Err(e)) => return Err(format!("{host} does not resolve ({e})")),
+                    Err(_) => {
+                        return Err(format!("{host} did not resolve within {} s", RESOLVE_TIMEOUT.as_secs()));
+                    }
+                }
+            }
+        };
+        if !allow_private {
+            if let Some(internal) = addresses.iter().find(|a| is_special_purpose(a.ip())) {
+                return Err(format!(
+                    "{} resolves to {}, an internal or special-purpose address",
+                    self.host(),
+                    internal.ip()
+                ));
+            }
+        }
+        Ok(addresses)
+    }
+}
+
+/// A new signing secret: what its owner is shown (`whsec_…`) and the key bytes.
+pub fn new_secret() -> String {
+    let bytes: [u8; SECRET_BYTES] = rand::random();
+    format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes))
+}
+
+/// The HMAC key of a secret shown as `whsec_<base64>`.
+pub fn secret_key_bytes(secret: &str) -> Option<Vec<u8>> {
+    STANDARD.decode(secret.strip_prefix(SECRET_PREFIX)?).ok().filter(|key| !key.is_empty())
+}
+
+/// The `webhook-signature` value of one delivery attempt.
+pub fn signature(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut signed = format!("{id}.{timestamp}.").into_bytes();
+    signed.extend_from_slice(body);
+    format!("v1,{}", STANDARD.encode(crate::secrets::hmac(key, &signed)))
+}
+
+/// One message to send, possibly several times.
+pub struct Delivery<'a> {
+    pub target: &'a Target,
+    /// `webhook-id`: the same for every attempt, so receivers can drop duplicates.
+    pub id: String,
+    pub body: Vec<u8>,
+    /// The owner's signing key.
+    pub key: &'a [u8],
+    pub allow_private: bool,
+    pub timeout: Duration,
+}
+
+impl Delivery<'_> {
+    /// One attempt: resolve and check the host again, connect only to the checked addresses,
+    /// POST the signed body; a 2xx answer is success.
+    pub async fn attempt(&self, resolver: &dyn Resolve) -> Result<(), DeliveryError> {
+        let target = self.target;
+        let addresses = target.checked_addresses(resolver, self.allow_private).await.map_err(DeliveryError::Refused)?;
+        let mut client =
+            reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::none()).no_proxy();
+        if target.literal().is_none() {
+            client = client.resolve_to_addrs(target.host(), &addresses);
+        }
+        let client = client.build().map_err(|e| DeliveryError::Failed(e.to_string()))?;
+        let timestamp = chrono::Utc::now().timestamp();
+        let url = target.url();
+        let response = client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", &self.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature(self.key, &self.id, timestamp, &self.body))
+            .body(self.body.clone())
+            .send()
+            .await
+            .map_err(|e| DeliveryError::Failed(format!("{url}: {e}")))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(DeliveryError::Failed(format!("{url} answered {}", response.status())))
+        }
+    }
+}
+
+/// `localhost` and its subdomains (RFC 6761), however spelled (`LOCALHOST.` included).
+fn is_local_name(host: &str) -> bool {
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    name.is_empty() || name == "localhost" || name.ends_with(".localhost")
+}
+
+/// IPv4 ranges of the IANA special-purpose registry (and multicast, reserved, broadcast).
+const SPECIAL_V4: &[(Ipv4Addr, u8)] = &[
+    (Ipv4Addr::new(0, 0, 0, 0), 8),       // "this network"
+    (Ipv4Addr::new(10, 0, 0, 0), 8),      // private
+    (Ipv4Addr::new(100, 64, 0, 0), 10),   // shared address space (carrier-grade NAT)
+    (Ipv4Addr::new(127, 0, 0, 0), 8),     // loopback
+    (Ipv4Addr::new(169, 254, 0, 0), 16),  // link-local (cloud metadata services live here)
+    (Ipv4Addr::new(172, 16, 0, 0), 12),   // private
+    (Ipv4Addr::new(192, 0, 0, 0), 24),    // IETF protocol assignments
+    (Ipv4Addr::new(192, 0, 2, 0), 24),    // documentation (TEST-NET-1)
+    (Ipv4Addr::new(192, 31, 196, 0), 24), // AS112
+    (Ipv4Addr::new(192, 52, 193, 0), 24), // AMT
+    (Ipv4Addr::new(192, 88, 99, 0), 24),  // 6to4 relay anycast
+    (Ipv4Addr::new(192, 168, 0, 0), 16),  // private
+    (Ipv4Addr::new(192, 175, 48, 0), 24), // AS112 direct delegation
+    (Ipv4Addr::new(198, 18, 0, 0), 15),   // benchmarking
+    (Ipv4Addr::new(198, 51, 100, 0), 24), // documentation (TEST-NET-2)
+    (Ipv4Addr::new(203, 0, 113, 0), 24),  // documentation (TEST-NET-3)
+    (Ipv4Addr::new(224, 0, 0, 0), 4),     // multicast
+    (Ipv4Addr::new(240, 0, 0, 0), 4),     // reserved, and the limited broadcast address
+];
+
+/// Special-purpose ranges inside IPv6 global unicast (2000::/3); everything outside it is
+/// special too (loopback, unspecified, IPv4-compatible, NAT64, discard, ULA, link-local,
+/// site-local, multicast, SRv6 …), except IPv4-mapped addresses, judged by their IPv4 address.
+const SPECIAL_V6_IN_GLOBAL: &[(Ipv6Addr, u8)] = &[
+    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 23), // IETF protocol assignments, Teredo 2001::/32 included
+    (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32), // documentation
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16), // 6to4
+    (Ipv6Addr::new(0x2620, 0x4f, 0x8000, 0, 0, 0, 0, 0), 48), // AS112 direct delegation
+    (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20), // documentation
+];
+const GLOBAL_UNICAST_V6: (Ipv6Addr, u8) = (Ipv6Addr::new(0x2000, 0, 0, 0, 0, 0, 0, 0), 3);
+
+/// Whether `ip` is anything but an ordinary public unicast address.
+pub fn is_special_purpose(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => SPECIAL_V4.iter().any(|&(net, len)| in_v4(v4, net, len)),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_special_purpose(v4.into());
+            }
+            let (global, len) = GLOBAL_UNICAST_V6;
+            !in_v6(v6, global, len) || SPECIAL_V6_IN_GLOBAL.iter().any(|&(net, len)| in_v6(v6, net, len))
+        }
+    }
+}
+
+fn in_v4(ip: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
+    let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+    u32::from(ip) & mask == u32::from(net) & mask
+}
+
+fn in_v6(ip: Ipv6Addr, net: Ipv6Addr, len: u8) -> bool {
+    let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+    u128::from(ip) & mask == u128::from(net) & mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_purpose_ranges() {
+        for internal in [
+            "0.0.0.0",
+            "0.1.2.3",
+            "10.1.2.3",
+            "100.64.0.1",
+            "100.127.255.255",
+            "127.0.0.1",
+            "127.255.0.9",
+            "169.254.169.254",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.0.0.9",
+            "192.0.2.1",
+            "192.88.99.1",
+            "192.168.1.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::127.0.0.1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::808:808",
+            "64:ff9b:1::1",
+            "100::1",
+            "2001::1",
+            "2001:0:4136:e378::1",
+            "2001:2::1",
+            "2001:db8::1",
+            "2002:7f00:1::1",
+            "2002:808:808::1",
+            "2620:4f:8000::1",
+            "3fff::1",
+            "5f00::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "fec0::1",
+            "ff02::1",
+        ] {
+            let ip: IpAddr = internal.parse().unwrap();
+            assert!(is_special_purpose(ip), "{internal} passed");
+        }
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "100.128.0.1",
+            "172.32.0.1",
+            "198.20.0.1",
+            "::ffff:8.8.8.8",
+            "2001:4860::8888",
+            "2a00:1450::1",
+        ] {
+            let ip: IpAddr = public.parse().unwrap();
+            assert!(!is_special_purpose(ip), "{public} refused");
+        }
+    }
+
+    #[test]
+    fn odd_spellings_of_internal_hosts_are_refused() {
+        assert!(Target::parse("https://hooks.example.com/x", false).is_ok());
+        for bad in [
+            "ftp://x/y",
+            "http://localhost/",
+            "http://localhost./",
+            "http://LocalHost.:8080/",
+            "http://api.localhost/",
+            "http://[::127.0.0.1]/",
+            "http://[::ffff:7f00:1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://0/",
+            "http://198.18.0.1/",
+            "http://[fd00::1]:8080/",
+        ] {
+            assert!(Target::parse(bad, false).is_err(), "{bad}");
+        }
+        assert!(Target::parse("http://127.0.0.1:9/hook", true).is_ok());
+        assert!(Target::parse("http://localhost./hook", true).is_ok());
+    }
+
+    #[test]
+    fn signatures_follow_standard_webhooks() {
+        // The specification's own example (standard-webhooks, spec/standard-webhooks.md).
+        let key = secret_key_bytes("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let body = br#"{"test": 2432232314}"#;
+        assert_eq!(
+            signature(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        let secret = new_secret();
+        assert_eq!(secret_key_bytes(&secret).unwrap().len(), SECRET_BYTES);
+    }
+}
