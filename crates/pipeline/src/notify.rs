@@ -125,19 +125,17 @@ impl Pipeline {
         for step in &mut spec.steps {
             if let serde_json::Value::Object(params) = &mut step.params {
                 for key in scanpro_core::params::SECRET_PARAMS {
-                    if let Some(value) = params.get_mut(*key).filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
-                        if *value != REDACTED {
-                            *value = json!(REDACTED);
-                            legacy = true;
-                        }
+                    if let Some(value) = params.get_mut(*key).filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                        && *value != REDACTED
+                    {
+                        *value = json!(REDACTED);
+                        legacy = true;
                     }
                 }
             }
         }
-        if legacy {
-            if let Err(e) = self.meta.rewrite_spec(job.id, &spec).await {
-                tracing::warn!(job = %job.id, error = %e, "could not erase secrets");
-            }
+        if legacy && let Err(e) = self.meta.rewrite_spec(job.id, &spec).await {
+            tracing::warn!(job = %job.id, error = %e, "could not erase secrets");
         }
         if legacy || had_secrets(&job.spec) || job.secrets.is_some() {
             match self.meta.erase_secrets(job.id).await {

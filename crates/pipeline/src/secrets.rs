@@ -93,11 +93,11 @@ impl SecretKey {
         for (index, step) in spec.steps.iter_mut().enumerate() {
             let serde_json::Value::Object(params) = &mut step.params else { continue };
             for key in SECRET_PARAMS {
-                if let Some(serde_json::Value::String(value)) = params.get_mut(*key) {
-                    if !value.is_empty() {
-                        let value = std::mem::replace(value, REDACTED.to_owned());
-                        secrets.entry(index).or_default().insert((*key).to_owned(), value);
-                    }
+                if let Some(serde_json::Value::String(value)) = params.get_mut(*key)
+                    && !value.is_empty()
+                {
+                    let value = std::mem::replace(value, REDACTED.to_owned());
+                    secrets.entry(index).or_default().insert((*key).to_owned(), value);
                 }
             }
         }

@@ -129,14 +129,12 @@ impl Target {
                 }
             }
         };
-        if !allow_private {
-            if let Some(internal) = addresses.iter().find(|a| is_special_purpose(a.ip())) {
-                return Err(format!(
-                    "{} resolves to {}, an internal or special-purpose address",
-                    self.host(),
-                    internal.ip()
-                ));
-            }
+        if !allow_private && let Some(internal) = addresses.iter().find(|a| is_special_purpose(a.ip())) {
+            return Err(format!(
+                "{} resolves to {}, an internal or special-purpose address",
+                self.host(),
+                internal.ip()
+            ));
         }
         Ok(addresses)
     }
