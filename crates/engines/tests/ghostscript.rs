@@ -597,6 +597,7 @@ async fn an_image_bomb_gets_seconds_not_minutes() {
     // Above 500 megapixels no tool decodes it at all.
     let huge = dir.path().join("huge.pdf");
     image_bomb(30_000, 30_000, 4_000_000, &huge);
+    let output = dir.path().join("refused.pdf");
     let err = grayscale(&config, &huge, &output, &GrayscaleParams {}).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::ResourceLimit, "{err}");
     assert!(err.message.contains("900 megapixels"), "{err}");
