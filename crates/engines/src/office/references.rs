@@ -66,8 +66,10 @@ fn scan_package(input: &Path, part: fn(&str, &str) -> Option<String>) -> Result<
         if !(name.ends_with(".xml") || name.ends_with(".rels")) {
             continue;
         }
+        // A damaged entry (a bad checksum shows only at its end) is scanned as far as it reads:
+        // LibreOffice may read it just as far.
         let mut bytes = Vec::new();
-        entry.take(SCAN_LIMIT).read_to_end(&mut bytes)?;
+        let _ = entry.take(SCAN_LIMIT).read_to_end(&mut bytes);
         if let Some(found) = part(&name, &decode(&bytes)) {
             return Ok(Some(found));
         }
