@@ -32,7 +32,10 @@ pub async fn upload(
         if field.name() != Some("file") {
             continue;
         }
-        files.push(store_part(&state.pipeline, &owner, field).await?);
+        match store_part(&state.pipeline, &owner, field).await {
+            Ok(file) => files.push(file),
+            Err(error) => return Err(after_discarding_rest(&mut multipart, error).await),
+        }
     }
     if files.is_empty() {
         return Err(ApiError::bad_request("no `file` part in the multipart body (curl: -F file=@document.pdf)"));
@@ -64,18 +67,32 @@ pub async fn next_field(multipart: &mut Multipart) -> Result<Option<axum::extrac
     multipart.next_field().await.map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))
 }
 
-/// Reads and discards what is left of a request refused early, up to `cap` bytes, so the client
-/// gets the answer instead of a broken pipe; a bigger rest is left and the connection closes.
-pub async fn discard_rest(multipart: &mut Multipart, cap: usize) {
-    let mut seen = 0;
-    while let Ok(Some(mut field)) = multipart.next_field().await {
-        while let Ok(Some(chunk)) = field.chunk().await {
-            seen += chunk.len();
-            if seen > cap {
-                return;
+/// How much of a refused request's body is read and thrown away, and for how long at most.
+const DISCARD_BYTES: usize = 16 * 1024 * 1024;
+const DISCARD_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads and discards what is left of a request refused early (within [`DISCARD_BYTES`] and
+/// [`DISCARD_TIME`]) so the client reads the answer instead of a reset connection; a bigger or
+/// slower rest is left and the connection closes.
+pub async fn discard_rest(multipart: &mut Multipart) {
+    let drain = async {
+        let mut seen = 0;
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                seen += chunk.len();
+                if seen > DISCARD_BYTES {
+                    return;
+                }
             }
         }
-    }
+    };
+    let _ = tokio::time::timeout(DISCARD_TIME, drain).await;
+}
+
+/// `error`, once the rest of the body it interrupted has been discarded.
+pub async fn after_discarding_rest(multipart: &mut Multipart, error: ApiError) -> ApiError {
+    discard_rest(multipart).await;
+    error
 }
 
 /// A declared body far over the limit is refused before reading a byte of it.

@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::download::{file_response, zip_response};
 use crate::error::ApiError;
-use crate::files::{discard_rest, next_field, refuse_oversized_body, store_part};
+use crate::files::{after_discarding_rest, discard_rest, next_field, refuse_oversized_body, store_part};
 use crate::jobs::view;
 use crate::owner::Owner;
 use axum::Json;
@@ -81,7 +81,7 @@ pub async fn one_shot(
 ) -> Result<Response, ApiError> {
     let mut multipart = multipart?;
     if scanpro_tools::find(&tool).is_none() {
-        discard_rest(&mut multipart, 16 * 1024 * 1024).await;
+        discard_rest(&mut multipart).await;
         return Err(unknown_tool(&tool));
     }
     refuse_oversized_body(&state.pipeline, &headers)?;
@@ -89,7 +89,10 @@ pub async fn one_shot(
     let mut params = serde_json::json!({});
     while let Some(field) = next_field(&mut multipart).await? {
         match field.name() {
-            Some("file") => inputs.push(store_part(&state.pipeline, &owner, field).await?.id),
+            Some("file") => match store_part(&state.pipeline, &owner, field).await {
+                Ok(file) => inputs.push(file.id),
+                Err(error) => return Err(after_discarding_rest(&mut multipart, error).await),
+            },
             Some("params") => params = parse_params(field, state.settings.max_json_bytes).await?,
             _ => {}
         }
