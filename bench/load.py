@@ -120,8 +120,13 @@ class Role:
             self.proc.wait()
 
 
+# One client plays every guest: the per-guest limits would measure themselves, not the server.
+NO_GUEST_LIMITS = {"SCANPRO_RATE_LIMIT_PER_MINUTE": "0", "SCANPRO_NEW_GUESTS_PER_MINUTE": "0",
+                   "SCANPRO_MAX_ACTIVE_JOBS": "0", "SCANPRO_GUEST_STORAGE_MB": "0"}
+
+
 def role_env(**extra):
-    return {**os.environ, "SCANPRO_LOG_LEVEL": "warn", "SCANPRO_MAX_UPLOAD_MB": "2048", **extra}
+    return {**os.environ, "SCANPRO_LOG_LEVEL": "warn", "SCANPRO_MAX_UPLOAD_MB": "2048", **NO_GUEST_LIMITS, **extra}
 
 
 class Cluster:

@@ -10,7 +10,7 @@
 
 use scanpro_core::params::OcrParams;
 use scanpro_engines::ocr::{OcrConfig, ocr};
-use scanpro_engines::progress::ignore_progress;
+use scanpro_process::progress::ignore_progress;
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -7,10 +7,10 @@ mod common;
 use common::{corpus_file, page_count, run};
 use scanpro_core::ErrorCode;
 use scanpro_core::params::{ByteSize, CompressLevel, CompressParams, GrayscaleParams, PdfaLevel, PdfaParams};
-use scanpro_engines::ghostscript::budget::{self, Workload};
 use scanpro_engines::ghostscript::{
     CompressMethod, CompressReport, GhostscriptConfig, available, compress, grayscale, pdfa,
 };
+use scanpro_process::budget::{self, Workload};
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;

@@ -9,7 +9,7 @@ use common::{corpus_file, page_count, pdfinfo, qpdf_check, run};
 use scanpro_core::ErrorCode;
 use scanpro_core::params::{OcrMode, OcrOutput, OcrParams, PdfToTextParams};
 use scanpro_engines::ocr::{self, InputFormat, OcrConfig, OcrReport};
-use scanpro_engines::progress::{PageProgress, ProgressFn, ignore_progress};
+use scanpro_process::progress::{PageProgress, ProgressFn, ignore_progress};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

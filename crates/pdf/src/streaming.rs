@@ -7,7 +7,7 @@
 //! merged input) and more in others (it carries forms), and it is slower on small files.
 
 use scanpro_core::{ErrorCode, ToolError};
-use scanpro_engines::Subprocess;
+use scanpro_process::Subprocess;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;

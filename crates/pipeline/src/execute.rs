@@ -12,7 +12,7 @@ use crate::steps::{StepFile, StepRequest};
 use chrono::Utc;
 use scanpro_core::job::{JobSpec, Progress, StepState, StepStatus};
 use scanpro_core::{ErrorCode, FileId, ToolError};
-use scanpro_engines::progress::{PageProgress, ProgressFn};
+use scanpro_process::progress::{PageProgress, ProgressFn};
 use scanpro_store::{FileRecord, JobRecord, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -14,7 +14,7 @@ use crate::steps::StepRequest;
 use bytes::{Buf, BytesMut};
 use futures::StreamExt;
 use scanpro_core::{ErrorCode, ToolError};
-use scanpro_engines::progress::{PageProgress, ProgressFn};
+use scanpro_process::progress::{PageProgress, ProgressFn};
 use scanpro_tools::{Output, StepResult};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

@@ -11,9 +11,9 @@
 
 use crate::remote::EngineClient;
 use scanpro_core::{ErrorCode, ToolError};
-use scanpro_engines::progress::ProgressFn;
-use scanpro_engines::sandbox::{self, Grants};
-use scanpro_engines::{Limits, ProcessError, Subprocess};
+use scanpro_process::progress::ProgressFn;
+use scanpro_process::sandbox::{self, Grants};
+use scanpro_process::{Limits, ProcessError, Subprocess};
 use scanpro_tools::{Engine, EngineStatus, Input, LocalEngines, Output, StepResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -3,9 +3,9 @@
 //! `run` goes through the same tool code as a worker step, on local files, with no server.
 
 use scanpro_core::{ErrorCode, ToolError};
-use scanpro_engines::progress::{PageProgress, ProgressFn};
 use scanpro_pipeline::steps::{StepFile, StepRequest};
 use scanpro_pipeline::{NativeSteps, StepRunner};
+use scanpro_process::progress::{PageProgress, ProgressFn};
 use scanpro_tools::Input;
 use serde_json::{Map, Value};
 use std::io::Read;
@@ -233,7 +233,7 @@ pub fn list_tools() -> anyhow::Result<()> {
 /// Reads a [`StepRequest`] on stdin, runs it, writes the reply on stdout.
 pub fn step_exec() -> anyhow::Result<()> {
     // The worker started this process confined to the step's files; its children inherit that.
-    scanpro_engines::sandbox::mark_confined();
+    scanpro_process::sandbox::mark_confined();
     let mut body = Vec::new();
     std::io::stdin().read_to_end(&mut body)?;
     let request: StepRequest = serde_json::from_slice(&body)?;

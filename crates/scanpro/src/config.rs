@@ -11,9 +11,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use scanpro_engines::ghostscript::GhostscriptConfig;
 use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::OfficeConfig;
-use scanpro_engines::sandbox::SandboxMode;
 use scanpro_pipeline::SecretKey;
 use scanpro_pipeline::secrets::MIN_SECRET_KEY_CHARS;
+use scanpro_process::sandbox::SandboxMode;
 use scanpro_tools::{Engine, EngineSettings};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -221,7 +221,7 @@ impl Config {
             .extract()
             .context("invalid configuration")?;
         config.check()?;
-        scanpro_engines::sandbox::set_mode(config.engine_sandbox);
+        scanpro_process::sandbox::set_mode(config.engine_sandbox);
         // Steps run in child processes with their own working directory: paths must be absolute.
         let mut config = config;
         config.data_dir = std::path::absolute(&config.data_dir).context("resolving data_dir")?;

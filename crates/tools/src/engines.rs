@@ -12,8 +12,8 @@ use scanpro_core::{ErrorCode, ToolError};
 use scanpro_engines::ghostscript::GhostscriptConfig;
 use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::{OfficeConfig, OfficePool};
-use scanpro_engines::progress::ProgressFn;
-use scanpro_engines::sandbox::Grants;
+use scanpro_process::progress::ProgressFn;
+use scanpro_process::sandbox::Grants;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::path::Path;
@@ -109,7 +109,7 @@ impl LocalEngines {
         let [ghostscript, ocr] = self.versions.get_or_init(|| self.ask_versions()).await.clone();
         let mut statuses = vec![office, ghostscript, ocr];
         // No engine runs unconfined: without the sandbox none is available, and each says why.
-        match scanpro_engines::sandbox::describe() {
+        match scanpro_process::sandbox::describe() {
             Ok(sandbox) => {
                 statuses.iter_mut().filter(|s| s.available).for_each(|s| s.detail.push_str(&format!("; {sandbox}")))
             }
@@ -244,6 +244,6 @@ pub async fn run_engine(
     check_inputs(tool, inputs)?;
     // The engine's programs may open this step's inputs and its output directory, nothing else.
     let grants = inputs.iter().fold(Grants::new().write(out_dir), |grants, input| grants.read(&input.path));
-    scanpro_engines::sandbox::scope(grants, run(EngineStep { params: &params, inputs, out_dir, engines, progress }))
+    scanpro_process::sandbox::scope(grants, run(EngineStep { params: &params, inputs, out_dir, engines, progress }))
         .await
 }

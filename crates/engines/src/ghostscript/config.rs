@@ -17,7 +17,7 @@ pub struct GhostscriptConfig {
     /// [`SRGB_PROFILES`](Self::SRGB_PROFILES) that exists.
     pub srgb_profile: Option<PathBuf>,
     /// Ceiling of each program run's deadline. A run gets a few seconds plus time for each
-    /// page, megabyte and megapixel of its input (see [`budget`](super::budget)), never more
+    /// page, megabyte and megapixel of its input (see [`budget`](scanpro_process::budget)), never more
     /// than this. Ghostscript loops forever on some damaged files; a rewrite that runs past its
     /// deadline is abandoned (compress falls back to what it has; the other tools fail with
     /// `engine_timeout`). Default 120 s.

@@ -3,8 +3,8 @@
 //! what raster images it holds.
 
 use super::GhostscriptError;
-use super::budget::{MAX_IMAGE_PIXELS, Workload};
 use super::programs::{Programs, last_words};
+use scanpro_process::budget::{MAX_IMAGE_PIXELS, Workload};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -3,13 +3,11 @@
 //! Ghostscript always runs with `-dSAFER` (it reads only the files named on its command line)
 //! inside the sandbox (it can open only the input and the directory of the output), writes to a
 //! file in a private scratch directory beside the output, and runs under the deadline its input
-//! earns (see [`budget`]) and the configured memory limit through the one subprocess runner;
+//! earns (see [`scanpro_process::budget`]) and the configured memory limit through the one subprocess runner;
 //! dropping a tool's future kills whatever it is running. Its exit status is not trusted: every
-//! output is checked
-//! with qpdf and poppler against the input before it is delivered (see [`verify`]).
+//! output is checked with qpdf and poppler against the input before it is delivered (see [`verify`]).
 //!
 //! # Layout
-//! - [`budget`]: deadlines that grow with the input (pages, bytes, pixels), the image-size limit.
 //! - [`config`]: [`GhostscriptConfig`], programs, deadline, memory limit, sRGB profile.
 //! - [`error`]: [`GhostscriptError`] and its stable codes.
 //! - [`programs`]: how gs, qpdf and poppler are run; [`available`] for readiness.
@@ -22,7 +20,6 @@
 //! - [`rewrite`]: scratch directory, qpdf's structural pass, delivery of the result.
 //! - [`compress`], [`pdfa`], [`grayscale`]: the three tools.
 
-pub mod budget;
 mod compare;
 mod compress;
 mod config;
@@ -51,6 +48,6 @@ use std::path::Path;
 /// scratch directory is), on top of what the step already grants.
 async fn confined<F: Future>(input: &Path, output: &Path, tool: F) -> F::Output {
     let output_dir = output.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let grants = crate::sandbox::Grants::ambient().read(input).write(output_dir);
-    crate::sandbox::scope(grants, tool).await
+    let grants = scanpro_process::sandbox::Grants::ambient().read(input).write(output_dir);
+    scanpro_process::sandbox::scope(grants, tool).await
 }

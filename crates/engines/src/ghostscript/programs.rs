@@ -3,10 +3,10 @@
 //! reach the user never hold a path: the names of our scratch files and of the stored input are
 //! replaced with "the file".
 
-use super::budget::Workload;
 use super::inspect::Source;
 use super::{GhostscriptConfig, GhostscriptError};
-use crate::process::{Limits, ProcessError, ProcessOutput, Subprocess};
+use scanpro_process::budget::Workload;
+use scanpro_process::{Limits, ProcessError, ProcessOutput, Subprocess};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -35,7 +35,7 @@ impl<'a> Programs<'a> {
         Self { config, deadline: config.timeout }
     }
 
-    /// The same programs, each run with the deadline `workload` earns (see [`budget`](super::budget)).
+    /// The same programs, each run with the deadline `workload` earns (see [`budget`](scanpro_process::budget)).
     pub fn bounded(self, workload: &Workload) -> Self {
         Self { deadline: workload.deadline(self.config.timeout), ..self }
     }

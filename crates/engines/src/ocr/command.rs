@@ -1,8 +1,8 @@
 //! The `ocrmypdf` command line for a request, and the lines its plugin (`scanpro_plugin.py`)
 //! writes back.
 
-use crate::progress::PageProgress;
 use scanpro_core::params::{OcrMode, OcrParams};
+use scanpro_process::progress::PageProgress;
 use std::ffi::OsString;
 use std::path::Path;
 

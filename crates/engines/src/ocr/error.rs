@@ -1,7 +1,7 @@
 //! How OCR and text extraction fail, each failure with its stable code.
 
-use crate::process::ProcessError;
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_process::ProcessError;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 //! is encrypted (`qpdf`), and its page count (`pdfinfo`; TIFF frames are counted here).
 
 use super::OcrError;
-use crate::process::{Limits, ProcessOutput, Subprocess};
+use scanpro_process::{Limits, ProcessOutput, Subprocess};
 use serde::Serialize;
 use std::os::unix::fs::FileExt;
 use std::path::Path;

@@ -2,8 +2,8 @@
 //! request against them, and the readiness report of the whole engine.
 
 use super::{OcrConfig, OcrError};
-use crate::process::Subprocess;
 use scanpro_core::ToolError;
+use scanpro_process::Subprocess;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

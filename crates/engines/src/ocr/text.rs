@@ -3,9 +3,9 @@
 
 use super::OcrError;
 use super::inspect::{self, Encryption, HELPER_LIMITS, InputFormat};
-use crate::process::Subprocess;
 use scanpro_core::ToolError;
 use scanpro_core::params::{PdfToTextParams, Validate, page_selection};
+use scanpro_process::Subprocess;
 use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;

@@ -7,8 +7,8 @@
 //!   linked images, stylesheets and OLE links in a document are never fetched;
 //! - no lock files, no auto-recovery data.
 
-use crate::process::Subprocess;
-use crate::sandbox::Grants;
+use scanpro_process::Subprocess;
+use scanpro_process::sandbox::Grants;
 use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;

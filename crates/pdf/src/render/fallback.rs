@@ -2,7 +2,7 @@
 //! open. It runs through the one subprocess runner, with a deadline and a memory cap.
 
 use super::{RenderSize, encode::RasterEncoding};
-use scanpro_engines::{Limits, Subprocess};
+use scanpro_process::{Limits, Subprocess};
 use std::path::Path;
 use std::time::Duration;
 
