@@ -452,10 +452,29 @@ impl RedisQueue {
             return Ok(None);
         };
         let deliveries = self.deliveries(class, &message.id).await?;
+        let judged = self.judge_by_row(class, consumer, lease, &message.id, id, deliveries).await;
+        if judged.is_err() {
+            // The row could not be read or written (a database outage): this delivery taught
+            // nothing about the job, so it must not count towards its delivery limit.
+            self.uncount_delivery(class, consumer, &message.id, deliveries).await;
+        }
+        judged
+    }
+
+    /// Decides a reclaimed message by its job's row: drop it, dead-letter it, or run the job.
+    async fn judge_by_row(
+        &self,
+        class: &str,
+        consumer: &str,
+        lease: Duration,
+        message: &str,
+        id: JobId,
+        deliveries: u64,
+    ) -> Result<Option<JobRecord>, StoreError> {
         let job = match self.meta.job_by_id(id).await {
             Ok(job) => job,
             Err(StoreError::NotFound) => {
-                self.ack_message(class, &message.id, Some(id), None).await;
+                self.ack_message(class, message, Some(id), None).await;
                 return Ok(None);
             }
             Err(e) => return Err(e),
@@ -464,15 +483,18 @@ impl RedisQueue {
         // Ended, or held by a live worker (whose heartbeats could not reach Redis): the row
         // stands; if that worker dies later, its expired lease brings the job back.
         if job.status.is_terminal() || (job.status == JobStatus::Running && lease_live) {
-            self.ack_message(class, &message.id, Some(id), None).await;
+            self.ack_message(class, message, Some(id), None).await;
             return Ok(None);
         }
         if deliveries > u64::from(job.max_attempts) {
             tracing::warn!(job = %id, deliveries, "delivery limit reached: dead-lettering the job");
             if self.meta.dead_letter(id, deliveries).await? {
                 self.ended.lock().expect("ended list").push(id);
+                self.bury(class, message, id, deliveries).await;
+            } else {
+                // Claimed by a live worker meanwhile, or ended: the row stands.
+                self.ack_message(class, message, Some(id), None).await;
             }
-            self.bury(class, &message.id, id, deliveries).await;
             return Ok(None);
         }
         if job.status == JobStatus::Running {
@@ -486,11 +508,11 @@ impl RedisQueue {
         match self.meta.claim(id, consumer, lease).await? {
             Some(job) => {
                 tracing::info!(job = %id, deliveries, "took over a job whose worker went silent");
-                self.hold(&job, class, &message.id, consumer);
+                self.hold(&job, class, message, consumer);
                 Ok(Some(job))
             }
             None => {
-                self.ack_message(class, &message.id, Some(id), None).await;
+                self.ack_message(class, message, Some(id), None).await;
                 Ok(None)
             }
         }
@@ -509,6 +531,26 @@ impl RedisQueue {
             .await
             .map_err(unavailable)?;
         Ok(reply.ids.first().map_or(0, |p| p.times_delivered as u64))
+    }
+
+    /// Sets a message's delivery count back to what it was before the last claim; it stays with
+    /// `consumer` and comes back after another lease. Failure is only logged.
+    async fn uncount_delivery(&self, class: &str, consumer: &str, message: &str, deliveries: u64) {
+        let mut conn = self.commands.clone();
+        let reset: Result<redis::Value, _> = redis::cmd("XCLAIM")
+            .arg(self.stream_key(class))
+            .arg(GROUP)
+            .arg(consumer)
+            .arg(0)
+            .arg(message)
+            .arg("RETRYCOUNT")
+            .arg(deliveries.saturating_sub(1))
+            .arg("JUSTID")
+            .query_async(&mut conn)
+            .await;
+        if let Err(e) = reset {
+            tracing::warn!(message, error = %e, "could not give back a delivery");
+        }
     }
 
     /// Moves a message to the dead letters of its class.
