@@ -450,11 +450,18 @@ fn jpeg_scan(source: &Path, pages: std::ops::RangeInclusive<u32>, output: &Path)
             noise ^= noise << 5;
             let tint = [0.97, 0.955, 0.92][i % 3];
             let jitter = f64::from(noise % 7) - 3.0;
-            *sample = (f64::from(*sample) * tint + jitter).clamp(0.0, 255.0) as u8;
+            #[expect(clippy::cast_possible_truncation, reason = "clamped to 0..=255 just before")]
+            let tinted = (f64::from(*sample) * tint + jitter).clamp(0.0, 255.0) as u8;
+            *sample = tinted;
         }
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
-            .encode(&samples, width as u32, height as u32, image::ExtendedColorType::Rgb8)
+            .encode(
+                &samples,
+                u32::try_from(width).unwrap(),
+                u32::try_from(height).unwrap(),
+                image::ExtendedColorType::Rgb8,
+            )
             .unwrap();
         let image = doc.add_object(
             Stream::new(

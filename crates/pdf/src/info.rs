@@ -3,7 +3,7 @@
 use crate::dests::deref;
 use crate::guard::guarded;
 use crate::open::open_unguarded;
-use crate::page_tree::{DEFAULT_MEDIA_BOX, inherited, rotation};
+use crate::page_tree::{DEFAULT_MEDIA_BOX, inherited, page_count, rotation};
 use lopdf::{Dictionary, Document, Object};
 use scanpro_core::ToolError;
 use serde::Serialize;
@@ -58,7 +58,7 @@ pub fn info(input: &Path) -> Result<DocInfo, ToolError> {
         let page_sizes: Vec<PageInfo> =
             doc.page_iter().map(|id| page_info(&doc, doc.get_dictionary(id).ok())).collect();
         Ok(DocInfo {
-            pages: page_sizes.len() as u32,
+            pages: page_count(page_sizes.len())?,
             pdf_version: declared_version(&doc),
             encrypted: doc.was_encrypted(),
             file_size,
@@ -126,7 +126,8 @@ fn page_info(doc: &Document, page: Option<&Dictionary>) -> PageInfo {
     PageInfo {
         width: round3((visible[2] - visible[0]) * unit),
         height: round3((visible[3] - visible[1]) * unit),
-        rotation: rotation(doc, page) as u32,
+        // 0, 90, 180 or 270.
+        rotation: u32::try_from(rotation(doc, page)).unwrap_or(0),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::dests::{NamedDests, deref};
 use crate::guard::guarded;
 use crate::open::open_unguarded;
 use crate::output::{OutputDoc, sane_version};
+use crate::page_tree::page_count;
 use crate::save::StreamingPdf;
 use crate::streams::{prepare_page_contents, reencode_brotli};
 use lopdf::{Dictionary, Document, Object, ObjectId, text_string};
@@ -97,6 +98,8 @@ impl Merger {
     /// Writes the page tree, the outline, the catalog and the cross-reference table.
     fn finish(mut self) -> Result<MergeReport, ToolError> {
         let kids: Vec<ObjectId> = self.parts.iter().flat_map(|p| p.pages.iter().copied()).collect();
+        let pages = page_count(kids.len())?;
+        let input_pages = self.parts.iter().map(|p| page_count(p.pages.len())).collect::<Result<_, _>>()?;
         let mut catalog = Dictionary::new();
         if self.output.is_later_than(HEADER_VERSION) {
             catalog.set("Version", Object::Name(self.output.doc.version.clone().into_bytes()));
@@ -111,11 +114,7 @@ impl Merger {
         let mut rest = self.output.finish(&kids, catalog, info);
         write_all_but(&mut rest, &HashSet::new(), &mut self.sink)?;
         self.sink.finish(rest.trailer)?;
-        Ok(MergeReport {
-            pages: kids.len() as u32,
-            input_pages: self.parts.iter().map(|p| p.pages.len() as u32).collect(),
-            bookmarks,
-        })
+        Ok(MergeReport { pages, input_pages, bookmarks })
     }
 }
 

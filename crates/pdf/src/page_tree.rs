@@ -4,6 +4,7 @@
 
 use crate::dests::deref;
 use lopdf::{Dictionary, Document, Object, ObjectId};
+use scanpro_core::{ErrorCode, ToolError};
 use std::collections::HashSet;
 
 /// The attributes PDF lets a page inherit from its `/Pages` ancestors.
@@ -56,12 +57,23 @@ pub(crate) fn blank_page() -> Dictionary {
 /// The page's rotation, inherited if need be, as 0, 90, 180 or 270. Values that are not a
 /// multiple of 90 are invalid and shown unrotated by readers, so they count as 0.
 pub(crate) fn rotation(doc: &Document, page: &Dictionary) -> i64 {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "`r` is whole; beyond the range of i64 it saturates, which is no multiple of 90"
+    )]
     let degrees = match deref(doc, inherited(doc, page, b"Rotate")) {
         Some(Object::Integer(n)) => *n,
         Some(Object::Real(r)) if r.fract() == 0.0 => *r as i64,
         _ => 0,
     };
     if degrees % 90 == 0 { degrees.rem_euclid(360) } else { 0 }
+}
+
+/// `len` pages as a page count: pages are numbered with `u32`, and a document with more than
+/// that (more than any that fits in memory) is refused.
+pub(crate) fn page_count(len: usize) -> Result<u32, ToolError> {
+    u32::try_from(len)
+        .map_err(|_| ToolError::new(ErrorCode::ResourceLimit, format!("the PDF has {len} pages, too many to number")))
 }
 
 /// Replaces the document's page tree with one flat `/Pages` node over the pages it reads, in

@@ -17,6 +17,7 @@ use crate::dests::{NamedDests, deref};
 use crate::guard::guarded;
 use crate::open::open_unguarded;
 use crate::output::{OutputDoc, sane_version};
+use crate::page_tree::page_count;
 use crate::save::save_atomic;
 use crate::streams::{prepare_page_contents, reencode_brotli};
 use lopdf::{Dictionary, Document, Object, ObjectId};
@@ -59,7 +60,7 @@ pub fn select_pages(
     guarded("pages", || {
         let mut doc = open_unguarded(input)?;
         let page_ids: Vec<ObjectId> = doc.page_iter().collect();
-        let page_count = page_ids.len() as u32;
+        let page_count = page_count(page_ids.len())?;
         let order = choose(page_count)?;
         check_order(&order, page_count)?;
         reencode_brotli(&mut doc);
@@ -68,7 +69,7 @@ pub fn select_pages(
         let (mut document, outline) = build(doc, &chosen);
         save_atomic(&mut document, out)?;
         Ok(PagesReport {
-            pages: order.len() as u32,
+            pages: u32::try_from(order.len()).unwrap_or(u32::MAX),
             source_pages: page_count,
             source_order: order,
             bookmarks: outline.kept,

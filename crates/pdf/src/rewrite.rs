@@ -2,7 +2,7 @@
 //! `unlock`, `metadata` and `repair` do before they save (they keep everything the document
 //! holds, unlike the page tools, which copy pages into a fresh document).
 
-use crate::page_tree::flatten;
+use crate::page_tree::{flatten, page_count};
 use crate::streams::{prepare_page_contents, reencode_brotli};
 use lopdf::{Document, Object, ObjectId};
 use scanpro_core::ToolError;
@@ -33,7 +33,7 @@ pub(crate) fn prepare(doc: &mut Document) -> Result<Prepared, ToolError> {
         // Object number 0 is reserved; a damaged file that uses it needs new numbers.
         doc.renumber_objects();
     }
-    Ok(Prepared { pages: pages.len() as u32, dangling_references, stale_structure })
+    Ok(Prepared { pages: page_count(pages.len())?, dangling_references, stale_structure })
 }
 
 /// Removes cross-reference and object streams left among the objects: their contents were
@@ -51,7 +51,7 @@ fn drop_stale_structure(doc: &mut Document) -> u32 {
     for id in &stale {
         doc.objects.remove(id);
     }
-    stale.len() as u32
+    u32::try_from(stale.len()).unwrap_or(u32::MAX)
 }
 
 /// Replaces references to objects that are not in the document with `null`; returns how many.

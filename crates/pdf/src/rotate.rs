@@ -7,7 +7,7 @@
 
 use crate::guard::guarded;
 use crate::open::open_unguarded;
-use crate::page_tree::{flatten, rotation};
+use crate::page_tree::{flatten, page_count, rotation};
 use crate::save::save_atomic;
 use crate::streams::{prepare_page_contents, reencode_brotli};
 use lopdf::{Document, Object, ObjectId};
@@ -45,7 +45,8 @@ pub fn rotate_with(
         }
         let mut doc = open_unguarded(input)?;
         let page_ids = flatten(&mut doc);
-        let selected = selected_pages(&choose(page_ids.len() as u32)?, page_ids.len() as u32)?;
+        let page_count = page_count(page_ids.len())?;
+        let selected = selected_pages(&choose(page_count)?, page_count)?;
         reencode_brotli(&mut doc);
         prepare_page_contents(&mut doc, (1..).zip(page_ids.iter().copied()))?;
         for &number in &selected {
@@ -57,7 +58,7 @@ pub fn rotate_with(
             doc.renumber_objects();
         }
         save_atomic(&mut doc, out)?;
-        Ok(RotateReport { pages: page_ids.len() as u32, rotated: selected })
+        Ok(RotateReport { pages: page_count, rotated: selected })
     })
 }
 

@@ -6,6 +6,7 @@
 use crate::dests::deref;
 use crate::guard::guarded;
 use crate::open::{needs_password, open_as, opens_with};
+use crate::page_tree::page_count;
 use crate::rewrite::prepare;
 use crate::save::save_atomic;
 use lopdf::encryption::crypt_filters::{Aes256CryptFilter, CryptFilter};
@@ -118,7 +119,7 @@ pub fn unlock(input: &Path, password: &str, out: &Path) -> Result<UnlockReport, 
         })?;
         if !doc.was_encrypted() {
             copy_atomic(input, out)?;
-            return Ok(UnlockReport { pages: doc.get_pages().len() as u32, was_encrypted: false });
+            return Ok(UnlockReport { pages: page_count(doc.get_pages().len())?, was_encrypted: false });
         }
         if !opens_with(&doc, password) {
             return Err(ToolError::new(ErrorCode::WrongPassword, "the password does not open this PDF"));

@@ -16,7 +16,7 @@ use crate::dests::NamedDests;
 use crate::guard::guarded;
 use crate::open::open_unguarded;
 use crate::output::{OutputDoc, sane_version};
-use crate::page_tree::{INHERITABLE, inherited};
+use crate::page_tree::{INHERITABLE, inherited, page_count};
 use crate::save::save_atomic;
 use crate::streams::{prepare_page_contents, reencode_brotli};
 use lopdf::{Dictionary, Document, Object, ObjectId, Writer};
@@ -48,12 +48,13 @@ pub fn split_with(
     guarded("split", || {
         let mut doc = open_unguarded(input)?;
         let pages: Vec<ObjectId> = doc.page_iter().collect();
-        let groups = choose(pages.len() as u32)?;
-        check_groups(&groups, pages.len() as u32)?;
+        let page_count = page_count(pages.len())?;
+        let groups = choose(page_count)?;
+        check_groups(&groups, page_count)?;
         let used: BTreeSet<u32> = groups.iter().flatten().copied().collect();
         reencode_brotli(&mut doc);
         prepare_page_contents(&mut doc, used.into_iter().map(|n| (n, pages[n as usize - 1])))?;
-        let names = split_file_names(stem, &groups, pages.len() as u32);
+        let names = split_file_names(stem, &groups, page_count);
         let parts: Vec<Part> = groups
             .iter()
             .zip(names)
@@ -99,7 +100,7 @@ pub fn split_by_size(input: &Path, max_bytes: u64, out_dir: &Path, stem: &str) -
     guarded("split", || {
         let mut doc = open_unguarded(input)?;
         let pages: Vec<ObjectId> = doc.page_iter().collect();
-        let page_count = pages.len() as u32;
+        let page_count = page_count(pages.len())?;
         reencode_brotli(&mut doc);
         prepare_page_contents(&mut doc, (1..).zip(pages.iter().copied()))?;
         let names = NamedDests::collect(&doc);

@@ -95,7 +95,7 @@ fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     segment.extend_from_slice(&tiff);
     let mut out = jpeg[..2].to_vec();
     out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&(segment.len() as u16 + 2).to_be_bytes());
+    out.extend_from_slice(&(u16::try_from(segment.len()).unwrap() + 2).to_be_bytes());
     out.extend_from_slice(&segment);
     out.extend_from_slice(&jpeg[2..]);
     out
@@ -244,7 +244,7 @@ fn corpus_images_one_page_each_in_order() {
         assert_eq!(page.input, index);
         // Full resolution, on its own page, in input order, at the aspect ratio of the image.
         let (width, height) = image::image_dimensions(input).unwrap();
-        assert_eq!(embedded[index], (index as u32 + 1, width, height), "{}", input.display());
+        assert_eq!(embedded[index], (u32::try_from(index).unwrap() + 1, width, height), "{}", input.display());
         let aspect = f64::from(width) / f64::from(height);
         assert!(
             (size.0 / size.1 - aspect).abs() < 0.01 * aspect,
@@ -260,12 +260,12 @@ fn multi_page_tiff(frames: &[(u32, u32, u32, u8)]) -> Vec<u8> {
     let mut bytes = b"II*\0\0\0\0\0".to_vec();
     let mut link_at = 4;
     for &(width, height, dpi, level) in frames {
-        let pixels_at = bytes.len() as u32;
+        let pixels_at = u32::try_from(bytes.len()).unwrap();
         bytes.extend(std::iter::repeat_n(level, (width * height) as usize));
-        let dpi_at = bytes.len() as u32;
+        let dpi_at = u32::try_from(bytes.len()).unwrap();
         bytes.extend_from_slice(&dpi.to_le_bytes());
         bytes.extend_from_slice(&1u32.to_le_bytes());
-        let ifd_at = bytes.len() as u32;
+        let ifd_at = u32::try_from(bytes.len()).unwrap();
         bytes[link_at..link_at + 4].copy_from_slice(&ifd_at.to_le_bytes());
         let entries: [(u16, u16, u32); 11] = [
             (256, 4, width),
@@ -280,7 +280,7 @@ fn multi_page_tiff(frames: &[(u32, u32, u32, u8)]) -> Vec<u8> {
             (282, 5, dpi_at),
             (283, 5, dpi_at),
         ];
-        bytes.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(&u16::try_from(entries.len()).unwrap().to_le_bytes());
         for (tag, kind, value) in entries {
             bytes.extend_from_slice(&tag.to_le_bytes());
             bytes.extend_from_slice(&kind.to_le_bytes());
@@ -343,7 +343,7 @@ fn images_too_large_to_decode_are_refused() {
     for (kind, data) in [(b"IHDR", &header[..]), (b"IDAT", &[][..]), (b"IEND", &[][..])] {
         let mut chunk = kind.to_vec();
         chunk.extend_from_slice(data);
-        bomb.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        bomb.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
         bomb.extend_from_slice(&chunk);
         bomb.extend_from_slice(&crc32(&chunk).to_be_bytes());
     }

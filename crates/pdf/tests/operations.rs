@@ -139,9 +139,9 @@ fn split_by_ranges() {
     assert_eq!(names, ["lroundrect_01-03.pdf", "lroundrect_05.pdf", "lroundrect_08-10.pdf"]);
     for (output, group) in outputs.iter().zip(&groups) {
         assert_eq!(qpdf_check(output), 0);
-        assert_eq!(page_count(output), group.len() as u32);
+        assert_eq!(page_count(output), u32::try_from(group.len()).unwrap());
         for (index, &page) in group.iter().enumerate() {
-            same_text((output, index as u32 + 1), (&input, page));
+            same_text((output, u32::try_from(index).unwrap() + 1), (&input, page));
         }
     }
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).collect();

@@ -90,7 +90,7 @@ fn bookmarks_follow_their_pages() {
         .iter()
         .filter_map(|(title, page)| {
             let position = order.iter().position(|&p| Some(p) == *page)?;
-            Some((title.clone(), Some(position as u32 + 1)))
+            Some((title.clone(), Some(u32::try_from(position).unwrap() + 1)))
         })
         .collect();
     let kept = bookmarks(&out);

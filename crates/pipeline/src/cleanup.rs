@@ -92,7 +92,9 @@ impl Pipeline {
             .filter_map(|key| Some((key.strip_prefix("files/")?.parse().ok()?, key)))
             .collect();
         let mut removed = 0;
-        for batch in candidates.chunks(BATCH as usize) {
+        #[expect(clippy::cast_possible_truncation, reason = "BATCH is 500")]
+        let batch_len = BATCH as usize;
+        for batch in candidates.chunks(batch_len) {
             let ids: Vec<FileId> = batch.iter().map(|(id, _)| *id).collect();
             let referenced: HashSet<String> = self.meta.blob_keys_of(&ids).await?.into_iter().collect();
             for (_, key) in batch.iter().filter(|(_, key)| !referenced.contains(key)) {

@@ -73,6 +73,7 @@ impl Pipeline {
         let total = steps.len();
         for (index, spec) in with_secrets.steps.iter().enumerate() {
             steps[index].status = StepStatus::Running;
+            #[expect(clippy::cast_possible_truncation, reason = "index < total, so below 100")]
             let progress = Progress { percent: (index * 100 / total) as u8, ..Default::default() };
             self.report_progress(job, worker, steps, progress).await;
             let out_dir = work.join(format!("step-{index}"));

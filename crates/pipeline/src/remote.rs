@@ -105,7 +105,7 @@ impl EngineClient {
     async fn refused_token(&self) -> Option<ToolError> {
         let response =
             self.http.get(format!("{}/metrics", self.base)).timeout(Duration::from_secs(3)).send().await.ok()?;
-        (response.status() == reqwest::StatusCode::UNAUTHORIZED).then(|| refusal_of_token())
+        (response.status() == reqwest::StatusCode::UNAUTHORIZED).then(refusal_of_token)
     }
 
     /// Runs `request` on the service and writes its outputs into `request.out_dir`.

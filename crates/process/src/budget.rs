@@ -46,8 +46,9 @@ impl Workload {
         let megapixels = self.credited_pixels() as f64 / 1e6;
         let scaled =
             BASE + PER_PAGE * self.pages.max(1) + PER_MEGABYTE.mul_f64(megabytes) + PER_MEGAPIXEL.mul_f64(megapixels);
-        // Whole milliseconds: the deadline shows in messages.
-        Duration::from_millis(scaled.min(ceiling).as_millis() as u64)
+        // Whole milliseconds: the deadline shows in messages. Past u64::MAX milliseconds, it
+        // saturates.
+        Duration::from_millis(u64::try_from(scaled.min(ceiling).as_millis()).unwrap_or(u64::MAX))
     }
 }
 

@@ -196,7 +196,8 @@ pub fn kernel_abi() -> Result<u32, String> {
             LANDLOCK_CREATE_RULESET_VERSION,
         )
     };
-    if abi >= 1 { Ok(abi as u32) } else { Err(std::io::Error::last_os_error().to_string()) }
+    // An ABI past u32 would be newer than any known: it saturates.
+    if abi >= 1 { Ok(u32::try_from(abi).unwrap_or(u32::MAX)) } else { Err(std::io::Error::last_os_error().to_string()) }
 }
 
 /// What the sandbox does in this process, for readiness reports.
@@ -250,6 +251,7 @@ pub(crate) fn prepare(
 /// Enforces the ruleset `fd` and the [network filter](NETWORK_FILTER) on the calling (child)
 /// process. Runs between `fork` and `exec`: three system calls, no allocation.
 pub(crate) fn enforce(fd: RawFd) -> std::io::Result<()> {
+    #[expect(clippy::cast_possible_truncation, reason = "the filter is a static of 15 instructions")]
     let program = libc::sock_fprog { len: NETWORK_FILTER.len() as u16, filter: NETWORK_FILTER.as_ptr().cast_mut() };
     // SAFETY: prctl and the Landlock syscall take plain integers; the seccomp program points
     // at a static the kernel copies before the call returns.
@@ -272,10 +274,12 @@ const AUDIT_ARCH: u32 = 0xC000_003E;
 #[cfg(target_arch = "aarch64")]
 const AUDIT_ARCH: u32 = 0xC000_00B7;
 
+#[expect(clippy::cast_possible_truncation, reason = "BPF opcodes fit in 16 bits; libc declares them as u32")]
 const fn statement(code: u32, k: u32) -> libc::sock_filter {
     libc::sock_filter { code: code as u16, jt: 0, jf: 0, k }
 }
 
+#[expect(clippy::cast_possible_truncation, reason = "BPF opcodes fit in 16 bits; libc declares them as u32")]
 const fn jump(k: u32, jt: u8, jf: u8) -> libc::sock_filter {
     libc::sock_filter { code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16, jt, jf, k }
 }
@@ -286,6 +290,7 @@ const LOAD: u32 = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
 /// other datagrams could carry a document out) and `io_uring` (which creates sockets without
 /// `socket(2)`). TCP stays to Landlock's port rules. Offsets are those of `struct seccomp_data`:
 /// `nr` at 0, `arch` at 4, the low halves of `args[0]` and `args[1]` at 16 and 24.
+#[expect(clippy::cast_possible_truncation, reason = "system call numbers are small; libc declares them as c_long")]
 static NETWORK_FILTER: [libc::sock_filter; 15] = [
     statement(LOAD, 4),
     jump(AUDIT_ARCH, 0, 12), // another ABI: kill

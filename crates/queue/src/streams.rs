@@ -285,7 +285,7 @@ impl RedisQueue {
             loop {
                 tick.tick().await;
                 let mut conn = queue.commands.clone();
-                let lock_ms = every.as_millis().saturating_sub(100).max(100) as u64;
+                let lock_ms = u64::try_from(every.as_millis().saturating_sub(100).max(100)).unwrap_or(u64::MAX);
                 let locked: Result<Option<String>, _> = redis::cmd("SET")
                     .arg(format!("{}:reconciler", queue.prefix))
                     .arg(&owner)
@@ -673,8 +673,8 @@ impl Queue for RedisQueue {
             if left.is_zero() {
                 return Ok(None);
             }
-            // BLOCK 0 would wait forever.
-            let block = left.min(MAX_BLOCK).as_millis().max(1);
+            // BLOCK 0 would wait forever. At most MAX_BLOCK, so the saturation never applies.
+            let block = u64::try_from(left.min(MAX_BLOCK).as_millis().max(1)).unwrap_or(u64::MAX);
             let read: Result<Option<StreamReadReply>, _> = redis::cmd("XREADGROUP")
                 .arg("GROUP")
                 .arg(GROUP)
@@ -682,7 +682,7 @@ impl Queue for RedisQueue {
                 .arg("COUNT")
                 .arg(1)
                 .arg("BLOCK")
-                .arg(block as u64)
+                .arg(block)
                 .arg("STREAMS")
                 .arg(&stream)
                 .arg(">")

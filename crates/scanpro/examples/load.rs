@@ -195,6 +195,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Option<&Duration> {
     if sorted.is_empty() {
         return None;
     }
+    #[expect(clippy::cast_possible_truncation, reason = "clamped to 1..=len right after; the float saturates")]
     let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     sorted.get(rank - 1)
 }
@@ -207,6 +208,7 @@ where
     Fut: Future<Output = Result<T, String>> + Send + 'static,
     T: Send + 'static,
 {
+    #[expect(clippy::cast_possible_truncation, reason = "a count of requests, rounded; a nonsensical rate saturates")]
     let total = (rate * seconds).round() as usize;
     let start = Instant::now() + Duration::from_millis(20);
     let mut answers = tokio::task::JoinSet::new();
@@ -299,7 +301,7 @@ async fn upload(api: Api, bytes: u64) -> anyhow::Result<Value> {
     let block = filler_block();
     let block_len = block.len() as u64;
     let chunks = futures::stream::iter((0..bytes.div_ceil(block_len)).map(move |n| {
-        let len = (bytes - n * block_len).min(block_len) as usize;
+        let len = usize::try_from((bytes - n * block_len).min(block_len)).unwrap();
         Ok::<&'static [u8], std::io::Error>(&block[..len])
     }));
     let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(chunks), bytes)

@@ -395,6 +395,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::result_large_err, reason = "figment::Jail takes closures that return figment::Error")]
     fn layers_apply_in_order() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("custom.toml", "listen = \"127.0.0.1:9000\"\nmax_upload_mb = 5\nworkers = 3\n")?;
@@ -428,6 +429,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::result_large_err, reason = "figment::Jail takes closures that return figment::Error")]
     fn typos_in_the_file_are_errors() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "max_upload_mbb = 5\n")?;

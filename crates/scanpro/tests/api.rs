@@ -236,7 +236,7 @@ async fn idempotency_ranges_events_and_docs() {
     assert_eq!(events.headers()["content-type"], "text/event-stream");
     let text =
         tokio::time::timeout(std::time::Duration::from_secs(60), events.text()).await.expect("stream ends").unwrap();
-    let last = text.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap();
+    let last = text.lines().filter_map(|l| l.strip_prefix("data: ")).next_back().unwrap();
     assert_eq!(serde_json::from_str::<Value>(last).unwrap()["status"], "succeeded", "{text}");
 
     // Range reads.

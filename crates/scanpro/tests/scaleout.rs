@@ -331,7 +331,7 @@ async fn jobs_survive_workers_killed_mid_run() {
 
     let mut killed = Vec::new();
     while killed.len() < 3 {
-        let done = cluster.count("succeeded").await as usize;
+        let done = usize::try_from(cluster.count("succeeded").await).unwrap();
         if done >= (killed.len() + 1) * total / 5
             && let Some((index, held)) = cluster.a_busy_worker().await
         {

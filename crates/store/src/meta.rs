@@ -297,10 +297,10 @@ impl Meta {
     /// Creates a queued job. With an idempotency key already used by this owner, returns the
     /// existing job (`created = false`) or `IdempotencyConflict` when the request differs.
     pub async fn create_job(&self, new: NewJob) -> Result<(JobRecord, bool)> {
-        if let Some((key, hash)) = &new.idempotency {
-            if let Some(existing) = self.job_by_idempotency_key(&new.owner, key).await? {
-                return reuse(existing, hash);
-            }
+        if let Some((key, hash)) = &new.idempotency
+            && let Some(existing) = self.job_by_idempotency_key(&new.owner, key).await?
+        {
+            return reuse(existing, hash);
         }
         let now = Utc::now();
         let steps: Vec<StepState> = new
@@ -818,10 +818,10 @@ async fn insert_file<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(executor: 
 fn sqlite_url_creating_dir(url: &str) -> Result<String> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:" {
-        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
+    if path != ":memory:"
+        && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)?;
     }
     let query = if query.contains("mode=") {
         query.to_owned()

@@ -139,7 +139,7 @@ fn pattern(offset: u64, len: usize) -> Vec<u8> {
 fn pattern_stream(total: u64, chunk: usize) -> ByteStream<'static> {
     futures::stream::unfold(0u64, move |offset| async move {
         (offset < total).then(|| {
-            let len = chunk.min((total - offset) as usize);
+            let len = chunk.min(usize::try_from(total - offset).unwrap());
             (Ok(Bytes::from(pattern(offset, len))), offset + len as u64)
         })
     })
@@ -238,7 +238,7 @@ async fn ranged_reads(backend: Backend) {
         .unwrap();
     for (start, end) in [(0, 1), (6, 11), (0, 50_000), (49_999, 50_000), (8_192, 40_000)] {
         let got = read_all(&backend.blobs, "files/r", start, end).await;
-        assert_eq!(got, data[start as usize..end as usize], "range {start}..{end}");
+        assert_eq!(got, data[usize::try_from(start).unwrap()..usize::try_from(end).unwrap()], "range {start}..{end}");
     }
     // An end past the blob stops at its end; an empty range is empty.
     assert_eq!(read_all(&backend.blobs, "files/r", 49_000, 60_000).await, data[49_000..]);
@@ -275,13 +275,13 @@ async fn check_accepts_a_write_and_leaves_nothing(backend: Backend) {
 
 async fn twenty_megabytes_stream_through(backend: Backend) {
     const TOTAL: u64 = 20_000_000;
-    let expected = sha256_hex(&pattern(0, TOTAL as usize));
+    let expected = sha256_hex(&pattern(0, usize::try_from(TOTAL).unwrap()));
     // Odd-sized chunks so part boundaries fall inside them.
     let stored = backend.blobs.put_stream("files/big", pattern_stream(TOTAL, 100_003), TOTAL).await.unwrap();
     assert_eq!((stored.size, stored.sha256.as_str()), (TOTAL, expected.as_str()));
     assert_eq!(stored.head, pattern(0, HEAD_LEN));
     if let Some(parts) = backend.parts("files/big") {
-        assert_eq!(parts, TOTAL.div_ceil(PART_SIZE as u64) as usize, "uploaded in parts");
+        assert_eq!(parts, usize::try_from(TOTAL.div_ceil(PART_SIZE as u64)).unwrap(), "uploaded in parts");
     }
     let boundary = PART_SIZE as u64;
     let across = read_all(&backend.blobs, "files/big", boundary - 1_000, 2 * boundary + 1_000).await;

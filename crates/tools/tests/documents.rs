@@ -284,7 +284,10 @@ fn split_by_size_reports_its_parts() {
         let single = part["first_page"] == part["last_page"];
         assert_eq!(part["over_limit"], bytes > 512 * 1024, "{part}");
         assert!(bytes <= 512 * 1024 || single, "only a single page may be over the limit: {part}");
-        assert_valid(output, (part["last_page"].as_u64().unwrap() + 1 - part["first_page"].as_u64().unwrap()) as u32);
+        assert_valid(
+            output,
+            u32::try_from(part["last_page"].as_u64().unwrap() + 1 - part["first_page"].as_u64().unwrap()).unwrap(),
+        );
     }
     assert_eq!(next, 15);
 

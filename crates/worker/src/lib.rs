@@ -85,7 +85,7 @@ async fn run_one(pipeline: &Pipeline, job: &scanpro_store::JobRecord, name: &str
     {
         tracing::warn!(job = %job.id, error = %e, "could not acknowledge the delivery");
     }
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match outcome {
         Ok(Outcome::Failed(error)) => {
             tracing::info!(job = %job.id, code = %error.code, elapsed_ms, "job failed: {}", error.message)

@@ -79,7 +79,9 @@ fn parse_byte_size(text: &str) -> Result<u64, String> {
     if !bytes.is_finite() || bytes >= u64::MAX as f64 {
         return Err(format!("\"{text}\" is too large"));
     }
-    Ok(bytes.floor() as u64)
+    #[expect(clippy::cast_possible_truncation, reason = "finite, not negative and below u64::MAX: checked just above")]
+    let whole = bytes.floor() as u64;
+    Ok(whole)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -120,7 +122,14 @@ impl CompressParams {
             (Some(size), None) => {
                 (size.bytes().map_err(|why| ToolError::invalid_param("target_size", why))?, "target_size")
             }
-            (None, Some(mb)) if mb.is_finite() && mb > 0.0 => ((mb * (1u64 << 20) as f64) as u64, "target_size_mb"),
+            (None, Some(mb)) if mb.is_finite() && mb > 0.0 => {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "positive and finite; a target beyond u64::MAX bytes saturates, which any output meets"
+                )]
+                let bytes = (mb * (1u64 << 20) as f64) as u64;
+                (bytes, "target_size_mb")
+            }
             (None, Some(mb)) => {
                 return Err(ToolError::invalid_param("target_size_mb", format!("must be a number above 0, got {mb}")));
             }

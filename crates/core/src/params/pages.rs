@@ -26,7 +26,7 @@ impl RemovePagesParams {
     /// The pages that stay, 1-based, in document order.
     pub fn kept_pages(&self, page_count: u32) -> Result<Vec<u32>, ToolError> {
         let removed = resolve("pages", &self.pages, page_count)?;
-        if removed.len() as u32 >= page_count {
+        if removed.len() >= page_count as usize {
             return Err(ToolError::invalid_param(
                 "pages",
                 format!("\"{}\" removes every page ({page_count}); at least one page must remain", self.pages.trim()),

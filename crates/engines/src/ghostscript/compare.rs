@@ -165,8 +165,8 @@ mod tests {
     #[test]
     fn ssim_matches_scikit_image() {
         // Reference values from scikit-image 0.26 on the same arrays.
-        let x = gray(31, 23, |i, j| ((i * 7 + j * 13) % 256) as u8);
-        let y = gray(31, 23, |i, j| ((i * 7 + j * 13 + (i * j) % 17) % 256) as u8);
+        let x = gray(31, 23, |i, j| u8::try_from((i * 7 + j * 13) % 256).unwrap());
+        let y = gray(31, 23, |i, j| u8::try_from((i * 7 + j * 13 + (i * j) % 17) % 256).unwrap());
         assert!((ssim(&x, &y).unwrap() - 0.8712273019868465).abs() < 1e-9);
         assert!((ssim(&x, &x).unwrap() - 1.0).abs() < 1e-12);
         let line = gray(20, 20, |i, j| if (5..15).contains(&i) && j == 8 { 0 } else { 255 });

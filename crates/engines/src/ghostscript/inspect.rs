@@ -177,6 +177,10 @@ fn parse_image_list(listing: &str) -> Images {
             "G" => 1024.0 * 1024.0 * 1024.0,
             _ => continue,
         };
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "a size as listed, rounded down to whole bytes; a nonsensical one saturates"
+        )]
         let bytes = size[..split].parse::<f64>().map_or(0, |n| (n * scale) as u64);
         let pixels = width.parse::<u64>().unwrap_or(0).saturating_mul(height.parse::<u64>().unwrap_or(0));
         let ppi = x_ppi.parse::<u32>().unwrap_or(0).min(y_ppi.parse::<u32>().unwrap_or(0));
@@ -205,6 +209,7 @@ pub(crate) fn sample_pages(pages: u32, max: u32) -> Vec<u32> {
     if pages <= max {
         return (1..=pages).collect();
     }
+    #[expect(clippy::cast_possible_truncation, reason = "i < max, so the quotient is at most pages - 1, a u32")]
     let mut sample: Vec<u32> =
         (0..max).map(|i| 1 + (u64::from(i) * u64::from(pages - 1) / u64::from(max - 1)) as u32).collect();
     sample.dedup();

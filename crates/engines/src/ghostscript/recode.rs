@@ -294,6 +294,10 @@ fn recode(image: &Decoded, ppi: u32, settings: &RecodeSettings) -> Option<Recode
 }
 
 /// Rec. 601 luma, as poppler renders gray.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "the weights add up to 1000, so the rounded average is at most 255"
+)]
 fn luma(image: &Decoded) -> Vec<u8> {
     if image.channels == 1 {
         return image.samples.clone();
@@ -327,9 +331,9 @@ fn otsu_level(luma: &[u8]) -> u8 {
     let total = luma.len() as f64;
     let sum: f64 = histogram.iter().enumerate().map(|(v, &n)| v as f64 * n as f64).sum();
     let (mut weight_low, mut sum_low, mut best, mut level) = (0.0, 0.0, -1.0, 127u8);
-    for (v, &n) in histogram.iter().enumerate() {
+    for (v, &n) in (0..=u8::MAX).zip(&histogram) {
         weight_low += n as f64;
-        sum_low += v as f64 * n as f64;
+        sum_low += f64::from(v) * n as f64;
         let weight_high = total - weight_low;
         if weight_low == 0.0 || weight_high == 0.0 {
             continue;
@@ -338,7 +342,7 @@ fn otsu_level(luma: &[u8]) -> u8 {
         let between = weight_low * weight_high * (mean_low - mean_high).powi(2);
         if between > best {
             best = between;
-            level = v as u8;
+            level = v;
         }
     }
     level
@@ -368,13 +372,12 @@ fn shrink(samples: &[u8], width: usize, height: usize, factor: usize) -> Raster 
             out[col] += chunk.iter().map(|&v| u32::from(v)).sum::<u32>();
         }
     }
-    let area = (factor * factor) as u32;
-    Raster {
-        width: w,
-        height: h,
-        channels: 1,
-        samples: sums.into_iter().map(|s| ((s + area / 2) / area) as u8).collect(),
-    }
+    // At most width × height (itself at most MAX_PIXELS) when there is a block to average;
+    // with no block it is never used.
+    let area = u32::try_from(factor * factor).unwrap_or(u32::MAX);
+    #[expect(clippy::cast_possible_truncation, reason = "the rounded average of `area` samples of at most 255")]
+    let samples = sums.into_iter().map(|s| ((s + area / 2) / area) as u8).collect();
+    Raster { width: w, height: h, channels: 1, samples }
 }
 
 fn jpeg(samples: &[u8], width: usize, height: usize, channels: usize, quality: u8) -> Option<Vec<u8>> {

@@ -142,11 +142,12 @@ impl<'a> Run<'a> {
             tracing::info!(pages = self.pages, "OCR recognised no text");
         }
         move_file(&result, output)?;
+        let pages_ocred = u32::try_from(ocred.len()).unwrap_or(u32::MAX);
         Ok(OcrReport {
             input: self.format,
             pages: self.pages,
-            pages_ocred: ocred.len() as u32,
-            pages_skipped: self.pages.saturating_sub(ocred.len() as u32),
+            pages_ocred,
+            pages_skipped: self.pages.saturating_sub(pages_ocred),
             languages: params.languages.clone(),
             output: params.output,
             characters,

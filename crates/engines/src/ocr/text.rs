@@ -56,7 +56,9 @@ pub async fn pdf_to_text(input: &Path, output: &Path, params: &PdfToTextParams) 
         }
     }
     std::fs::write(output, &text).map_err(OcrError::from)?;
-    Ok(TextReport { pages: selected.len() as u32, characters: visible_characters(&text), pages_without_text })
+    // Distinct pages of the document: no more than its u32 page count.
+    let pages = u32::try_from(selected.len()).unwrap_or(u32::MAX);
+    Ok(TextReport { pages, characters: visible_characters(&text), pages_without_text })
 }
 
 /// Consecutive ascending pages as `(first, last)` runs, in the order given: one `pdftotext` each.

@@ -288,7 +288,7 @@ mod tests {
         for (i, unit) in name.encode_utf16().enumerate() {
             record[i * 2..i * 2 + 2].copy_from_slice(&unit.to_le_bytes());
         }
-        record[64..66].copy_from_slice(&(((name.encode_utf16().count() + 1) * 2) as u16).to_le_bytes());
+        record[64..66].copy_from_slice(&u16::try_from((name.encode_utf16().count() + 1) * 2).unwrap().to_le_bytes());
         record[66] = 2;
         bytes.extend_from_slice(&record);
         bytes

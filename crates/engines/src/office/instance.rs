@@ -176,7 +176,9 @@ impl Instance {
         loop {
             let message = self.receive().await?;
             if let Some(count) = message.get("pages").and_then(serde_json::Value::as_u64) {
-                let reply = match pages.map(|selection| page_range(selection, count as u32)).transpose() {
+                let count =
+                    u32::try_from(count).map_err(|_| Broken::Crashed(format!("the bridge counted {count} pages")))?;
+                let reply = match pages.map(|selection| page_range(selection, count)).transpose() {
                     Ok(range) => serde_json::json!({ "page_range": range.flatten() }),
                     Err(error) => {
                         bad_selection = Some(error);

@@ -234,6 +234,7 @@ fn percent_decode(text: &str) -> String {
             && i + 2 < bytes.len()
             && let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
         {
+            #[expect(clippy::cast_possible_truncation, reason = "two hex digits make at most 0xff")]
             out.push((high * 16 + low) as u8);
             i += 3;
             continue;

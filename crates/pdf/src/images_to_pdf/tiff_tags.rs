@@ -83,12 +83,17 @@ impl<'a> Reader<'a> {
             let (tag, kind) = (self.u16(entry)?, self.u16(entry + 2)?);
             match (tag, kind) {
                 (TAG_ORIENTATION, TYPE_SHORT) => {
-                    tags.orientation = self.u16(entry + 8).filter(|o| (1..=8).contains(o)).unwrap_or(1) as u8;
+                    tags.orientation = self
+                        .u16(entry + 8)
+                        .and_then(|o| u8::try_from(o).ok())
+                        .filter(|o| (1..=8).contains(o))
+                        .unwrap_or(1);
                 }
                 (TAG_X_RESOLUTION, TYPE_RATIONAL) => x_res = self.rational(self.u32(entry + 8)?),
                 (TAG_Y_RESOLUTION, TYPE_RATIONAL) => y_res = self.rational(self.u32(entry + 8)?),
                 (TAG_RESOLUTION_UNIT, TYPE_SHORT) => unit = self.u16(entry + 8)?,
-                (TAG_RESOLUTION_UNIT, TYPE_LONG) => unit = self.u32(entry + 8)? as u16,
+                // A unit beyond u16 is no unit: no physical size.
+                (TAG_RESOLUTION_UNIT, TYPE_LONG) => unit = u16::try_from(self.u32(entry + 8)?).unwrap_or(1),
                 _ => {}
             }
         }
@@ -121,7 +126,7 @@ mod tests {
     fn tiff(frames: &[(u16, u32)]) -> Vec<u8> {
         let mut bytes = b"II*\0\x08\0\0\0".to_vec();
         for (index, &(orientation, dpi)) in frames.iter().enumerate() {
-            let start = bytes.len() as u32;
+            let start = u32::try_from(bytes.len()).unwrap();
             let rational_at = start + 2 + 3 * 12 + 4;
             let next = if index + 1 == frames.len() { 0 } else { rational_at + 8 };
             bytes.extend_from_slice(&3u16.to_le_bytes());

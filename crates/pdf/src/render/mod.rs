@@ -97,7 +97,7 @@ pub fn render_pages(
         let Some(pdf) = open_with_hayro(read_pdf(input)?, options.password)? else {
             return render_damaged(input, options, choose, out_dir, stem);
         };
-        let page_count = pdf.pages().len() as u32;
+        let page_count = crate::page_tree::page_count(pdf.pages().len())?;
         let pages = choose(page_count)?;
         let plans = pages
             .iter()
@@ -244,7 +244,12 @@ fn plan(
     }
     let digits = page_count.to_string().len().max(3);
     let out = out_dir.join(format!("{stem}_p{page:0digits$}.{}", options.encoding.extension()));
-    Ok(PagePlan { page, size_pt, pixels: (width as u32, height as u32), out })
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "whole numbers from 1 to MAX_SIDE: rounded, at least 1, checked above"
+    )]
+    let pixels = (width as u32, height as u32);
+    Ok(PagePlan { page, size_pt, pixels, out })
 }
 
 /// How hayro did on one page.
@@ -318,6 +323,7 @@ impl<'a> Worker<'a> {
 
     /// The page's pixels (opaque RGBA, on white), exactly `plan.pixels` in size.
     fn rasterise(&mut self, page: &'a Page<'a>, plan: &PagePlan) -> Pixmap {
+        #[expect(clippy::cast_possible_truncation, reason = "`plan` keeps each side within MAX_SIDE, u16::MAX")]
         let (width, height) = (plan.pixels.0 as u16, plan.pixels.1 as u16);
         self.context.reset_and_resize(width, height);
         let scale = Affine::scale_non_uniform(f64::from(width) / plan.size_pt.0, f64::from(height) / plan.size_pt.1);

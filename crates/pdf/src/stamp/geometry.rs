@@ -221,10 +221,16 @@ fn tile_centres(
     if !count.is_finite() || count > 4.0 * MAX_TILES_PER_PAGE as f64 {
         return Err(too_many());
     }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "tile indices around the page, their spans counted just above; far out they saturate"
+    )]
+    let (i_first, i_last, j_first, j_last) =
+        (i_range.0.floor() as i64, i_range.1.ceil() as i64, j_range.0.floor() as i64, j_range.1.ceil() as i64);
     let mut centres = Vec::new();
-    for j in (j_range.0.floor() as i64)..=(j_range.1.ceil() as i64) {
+    for j in j_first..=j_last {
         let shift = if j % 2 == 0 { 0.0 } else { 0.5 };
-        for i in (i_range.0.floor() as i64 - 1)..=(i_range.1.ceil() as i64) {
+        for i in (i_first - 1)..=i_last {
             let (u, v) = ((i as f64 + shift) * along, j as f64 * across);
             let (x, y) = (centre.0 + u * cos - v * sin, centre.1 + u * sin + v * cos);
             if (left..=right).contains(&x) && (bottom..=top).contains(&y) {

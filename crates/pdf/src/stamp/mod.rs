@@ -29,6 +29,7 @@ pub use render::{ImageKind, image_kind};
 
 use crate::guard::guarded;
 use crate::open::open_unguarded;
+use crate::page_tree::page_count;
 use crate::rewrite::prepare;
 use crate::save::save_atomic;
 use lopdf::ObjectId;
@@ -134,7 +135,7 @@ pub fn stamp(
         let mut doc = open_unguarded(input)?;
         prepare(&mut doc)?;
         let page_ids: Vec<ObjectId> = doc.page_iter().collect();
-        let page_count = page_ids.len() as u32;
+        let page_count = page_count(page_ids.len())?;
         let plan = plan(page_count)?;
         check_plan(&plan, page_count)?;
         let rendered = render::render(&plan.contents)?;

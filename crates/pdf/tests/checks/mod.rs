@@ -91,7 +91,10 @@ pub fn bookmarks(path: &Path) -> Vec<(String, Option<u32>)> {
 fn collect(items: &serde_json::Value, pages: &[String], found: &mut Vec<(String, Option<u32>)>) {
     for item in items.as_array().into_iter().flatten() {
         let dest = if item["dest"]["/D"].is_array() { &item["dest"]["/D"] } else { &item["dest"] };
-        let page = dest[0].as_str().and_then(|object| pages.iter().position(|p| p == object)).map(|i| i as u32 + 1);
+        let page = dest[0]
+            .as_str()
+            .and_then(|object| pages.iter().position(|p| p == object))
+            .map(|i| u32::try_from(i).unwrap() + 1);
         found.push((item["title"].as_str().unwrap_or("").to_owned(), page));
         collect(&item["kids"], pages, found);
     }

@@ -41,7 +41,8 @@ fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, T
 /// One label per numbered page, each placed on its page.
 fn plan(params: &PageNumbersParams, page_count: u32) -> Result<StampPlan, ToolError> {
     let pages = params.numbered_pages(page_count)?;
-    let numbered = pages.len() as u32;
+    // Distinct pages of the document: no more than its u32 page count.
+    let numbered = u32::try_from(pages.len()).unwrap_or(u32::MAX);
     let placement = Placement {
         anchor: Anchor::Position { position: params.position, margin: params.margin_or_default() },
         size: MarkSize::Natural,

@@ -66,6 +66,7 @@ fn split_streaming(
 /// Packs each input's pages into files of at most `max_size_mb`; the report lists every part
 /// with its pages and size, and says which pages are over the limit on their own.
 fn split_by_size(max_size_mb: f64, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
+    #[expect(clippy::cast_possible_truncation, reason = "whole bytes, at least 1; a limit past u64::MAX saturates")]
     let max_bytes = (max_size_mb * 1024.0 * 1024.0).round().max(1.0) as u64;
     let mut stems = UniqueNames::default();
     let mut outputs = Vec::new();
