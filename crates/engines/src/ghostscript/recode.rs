@@ -364,17 +364,16 @@ fn shrink(samples: &[u8], width: usize, height: usize, factor: usize) -> Raster 
     if factor == 1 {
         return Raster { width, height, channels: 1, samples: samples.to_vec() };
     }
-    let mut sums = vec![0u32; w * h];
+    // A block of a huge image drawn tiny holds more than u32 can sum at 255 a sample.
+    let mut sums = vec![0u64; w * h];
     for row in 0..h * factor {
         let line = &samples[row * width..][..w * factor];
         let out = &mut sums[(row / factor) * w..][..w];
         for (col, chunk) in line.chunks_exact(factor).enumerate() {
-            out[col] += chunk.iter().map(|&v| u32::from(v)).sum::<u32>();
+            out[col] += chunk.iter().map(|&v| u64::from(v)).sum::<u64>();
         }
     }
-    // At most width × height (itself at most MAX_PIXELS) when there is a block to average;
-    // with no block it is never used.
-    let area = u32::try_from(factor * factor).unwrap_or(u32::MAX);
+    let area = factor as u64 * factor as u64;
     #[expect(clippy::cast_possible_truncation, reason = "the rounded average of `area` samples of at most 255")]
     let samples = sums.into_iter().map(|s| ((s + area / 2) / area) as u8).collect();
     Raster { width: w, height: h, channels: 1, samples }
