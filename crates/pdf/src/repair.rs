@@ -363,7 +363,8 @@ fn last_line(output: &ProcessOutput, program: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+/// Tests that need the corpus, qpdf and Ghostscript.
+mod with_engines {
     use super::*;
 
     fn corpus_file(name: &str) -> std::path::PathBuf {

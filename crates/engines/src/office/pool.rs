@@ -451,7 +451,8 @@ async fn deliver(written: &Path, to: &Path) -> Result<(), OfficeError> {
 }
 
 #[cfg(test)]
-mod tests {
+/// Tests that need LibreOffice.
+mod with_engines {
     use super::*;
     use crate::office::plan::TargetFormat;
 

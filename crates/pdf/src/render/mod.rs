@@ -427,59 +427,71 @@ mod tests {
         assert_eq!(p.pixels, (200, 259));
     }
 
-    fn corpus_pdf(name: &str) -> PathBuf {
-        let dir = std::env::var_os("SCANPRO_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-        let path = dir.join("pdf-text").join(name);
-        assert!(path.is_file(), "corpus file missing: {} (set SCANPRO_CORPUS)", path.display());
-        path
-    }
+    /// Tests that need the corpus and pdftoppm.
+    mod with_engines {
+        use super::*;
 
-    /// hayro renders every corpus page, so its failure is simulated: the page goes to pdftoppm.
-    #[test]
-    fn a_page_hayro_fails_on_is_rendered_by_pdftoppm() {
-        let dir = tempfile::tempdir().unwrap();
-        let pdf = corpus_pdf("lscape.pdf");
-        let jpeg =
-            RenderOptions { size: RenderSize::Dpi(50), encoding: RasterEncoding::Jpeg { quality: 80 }, password: None };
-        let planned = plan(2, (595.276, 841.89), 3, &jpeg, dir.path(), "lscape").unwrap();
-        let crashed = Ok(Outcome::Crashed("page 2: the PDF library failed on this document (boom)".into()));
-        let page = finish(&pdf, planned.clone(), crashed, &jpeg).unwrap();
-        assert_eq!((page.page, page.renderer), (2, Renderer::Pdftoppm));
-        assert!(page.path.ends_with("lscape_p002.jpg"));
-        assert!(std::fs::read(&page.path).unwrap().starts_with(b"\xFF\xD8\xFF"));
-        let (width, height) = image::image_dimensions(&page.path).unwrap();
-        assert_eq!((page.width, page.height), (width, height));
-        assert!(width.abs_diff(planned.pixels.0) <= 1 && height.abs_diff(planned.pixels.1) <= 1, "{width} × {height}");
+        fn corpus_pdf(name: &str) -> PathBuf {
+            let dir = std::env::var_os("SCANPRO_CORPUS")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+            let path = dir.join("pdf-text").join(name);
+            assert!(path.is_file(), "corpus file missing: {} (set SCANPRO_CORPUS)", path.display());
+            path
+        }
 
-        let thumbnail = RenderOptions { size: RenderSize::Width(120), ..options(RenderSize::Width(120)) };
-        let planned = plan(1, (612.0, 792.0), 3, &thumbnail, dir.path(), "thumb").unwrap();
-        let page = finish(&pdf, planned, Ok(Outcome::Crashed("boom".into())), &thumbnail).unwrap();
-        assert_eq!(image::image_dimensions(&page.path).unwrap().0, 120);
-    }
+        /// hayro renders every corpus page, so its failure is simulated: the page goes to pdftoppm.
+        #[test]
+        fn a_page_hayro_fails_on_is_rendered_by_pdftoppm() {
+            let dir = tempfile::tempdir().unwrap();
+            let pdf = corpus_pdf("lscape.pdf");
+            let jpeg = RenderOptions {
+                size: RenderSize::Dpi(50),
+                encoding: RasterEncoding::Jpeg { quality: 80 },
+                password: None,
+            };
+            let planned = plan(2, (595.276, 841.89), 3, &jpeg, dir.path(), "lscape").unwrap();
+            let crashed = Ok(Outcome::Crashed("page 2: the PDF library failed on this document (boom)".into()));
+            let page = finish(&pdf, planned.clone(), crashed, &jpeg).unwrap();
+            assert_eq!((page.page, page.renderer), (2, Renderer::Pdftoppm));
+            assert!(page.path.ends_with("lscape_p002.jpg"));
+            assert!(std::fs::read(&page.path).unwrap().starts_with(b"\xFF\xD8\xFF"));
+            let (width, height) = image::image_dimensions(&page.path).unwrap();
+            assert_eq!((page.width, page.height), (width, height));
+            assert!(
+                width.abs_diff(planned.pixels.0) <= 1 && height.abs_diff(planned.pixels.1) <= 1,
+                "{width} × {height}"
+            );
 
-    #[test]
-    fn no_fallback_for_password_protected_documents_or_other_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let pdf = corpus_pdf("lscape.pdf");
-        let locked = RenderOptions { password: Some("secret"), ..options(RenderSize::Dpi(50)) };
-        let planned = plan(1, (612.0, 792.0), 3, &locked, dir.path(), "x").unwrap();
-        let err = finish(&pdf, planned.clone(), Ok(Outcome::Crashed("boom".into())), &locked).unwrap_err();
-        assert_eq!((err.code, err.message.as_str()), (ErrorCode::InternalError, "boom"));
-        // A failure to write is no reason to render again.
-        let full = Err(ToolError::internal("cannot write x_p001.png: no space left on device"));
-        let err = finish(&pdf, planned, full, &options(RenderSize::Dpi(50))).unwrap_err();
-        assert!(err.message.starts_with("cannot write"), "{err}");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    }
+            let thumbnail = RenderOptions { size: RenderSize::Width(120), ..options(RenderSize::Width(120)) };
+            let planned = plan(1, (612.0, 792.0), 3, &thumbnail, dir.path(), "thumb").unwrap();
+            let page = finish(&pdf, planned, Ok(Outcome::Crashed("boom".into())), &thumbnail).unwrap();
+            assert_eq!(image::image_dimensions(&page.path).unwrap().0, 120);
+        }
 
-    #[test]
-    fn absurd_pages_are_refused_by_name_and_size() {
-        let err = plan(3, (14_400.0, 14_400.0), 5, &options(RenderSize::Dpi(300)), Path::new("."), "x").unwrap_err();
-        assert_eq!(err.code, ErrorCode::ResourceLimit);
-        assert!(err.message.starts_with("page 3 would be 60000 × 60000 pixels"), "{err}");
-        let err = plan(1, (100_000.0, 10.0), 1, &options(RenderSize::Dpi(72)), Path::new("."), "x").unwrap_err();
-        assert_eq!(err.code, ErrorCode::ResourceLimit);
+        #[test]
+        fn no_fallback_for_password_protected_documents_or_other_errors() {
+            let dir = tempfile::tempdir().unwrap();
+            let pdf = corpus_pdf("lscape.pdf");
+            let locked = RenderOptions { password: Some("secret"), ..options(RenderSize::Dpi(50)) };
+            let planned = plan(1, (612.0, 792.0), 3, &locked, dir.path(), "x").unwrap();
+            let err = finish(&pdf, planned.clone(), Ok(Outcome::Crashed("boom".into())), &locked).unwrap_err();
+            assert_eq!((err.code, err.message.as_str()), (ErrorCode::InternalError, "boom"));
+            // A failure to write is no reason to render again.
+            let full = Err(ToolError::internal("cannot write x_p001.png: no space left on device"));
+            let err = finish(&pdf, planned, full, &options(RenderSize::Dpi(50))).unwrap_err();
+            assert!(err.message.starts_with("cannot write"), "{err}");
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        }
+
+        #[test]
+        fn absurd_pages_are_refused_by_name_and_size() {
+            let err =
+                plan(3, (14_400.0, 14_400.0), 5, &options(RenderSize::Dpi(300)), Path::new("."), "x").unwrap_err();
+            assert_eq!(err.code, ErrorCode::ResourceLimit);
+            assert!(err.message.starts_with("page 3 would be 60000 × 60000 pixels"), "{err}");
+            let err = plan(1, (100_000.0, 10.0), 1, &options(RenderSize::Dpi(72)), Path::new("."), "x").unwrap_err();
+            assert_eq!(err.code, ErrorCode::ResourceLimit);
+        }
     }
 }
