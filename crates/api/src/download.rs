@@ -37,7 +37,7 @@ pub async fn file_response(
         },
     };
     let (start, end) = range.unwrap_or((0, file.size));
-    let stream = pipeline.blobs.read_range(&file.blob_key, start, end).await?;
+    let stream = pipeline.file_bytes(file, start, end).await?;
     let mut response = Response::new(Body::from_stream(stream));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, header_value(&file.content_type));
@@ -61,7 +61,7 @@ pub async fn zip_response(pipeline: &Pipeline, files: &[FileRecord], zip_name: &
     let mut entries = Vec::with_capacity(files.len());
     for (index, file) in files.iter().enumerate() {
         let path = staging.path().join(index.to_string());
-        pipeline.blobs.fetch_to(&file.blob_key, &path).await?;
+        pipeline.copy_file_to(file, &path).await?;
         entries.push((path, file.filename.clone()));
     }
     let zip = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {

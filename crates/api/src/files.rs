@@ -119,7 +119,7 @@ pub async fn metadata(
     Owner(owner): Owner,
     Path(id): Path<String>,
 ) -> Result<Json<FileView>, ApiError> {
-    let file = state.pipeline.meta.file(&owner, parse_id(&id)?).await?;
+    let file = state.pipeline.file(&owner, parse_id(&id)?).await?;
     Ok(Json(FileView::from(&file)))
 }
 
@@ -132,7 +132,7 @@ pub async fn content(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let file = state.pipeline.meta.file(&owner, parse_id(&id)?).await?;
+    let file = state.pipeline.file(&owner, parse_id(&id)?).await?;
     file_response(&state.pipeline, &file, &headers).await
 }
 
@@ -143,8 +143,7 @@ pub async fn delete(
     Owner(owner): Owner,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let file = state.pipeline.meta.delete_file(&owner, parse_id(&id)?).await?;
-    state.pipeline.blobs.delete(&file.blob_key).await?;
+    state.pipeline.delete_file(&owner, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -24,8 +24,7 @@ const EVENT_POLL: Duration = Duration::from_millis(1000);
 
 /// The job as the API shows it, with its outputs once it succeeded.
 pub async fn view(pipeline: &Pipeline, job: &JobRecord) -> Result<JobView, ApiError> {
-    let outputs =
-        if job.status == JobStatus::Succeeded { pipeline.meta.job_outputs(job.id).await? } else { Vec::new() };
+    let outputs = pipeline.outputs(job).await?;
     Ok(JobView::new(job, &outputs))
 }
 
@@ -74,7 +73,7 @@ pub async fn get(
     Owner(owner): Owner,
     Path(id): Path<String>,
 ) -> Result<Json<JobView>, ApiError> {
-    let job = state.pipeline.meta.job(&owner, parse_id(&id)?).await?;
+    let job = state.pipeline.job(&owner, parse_id(&id)?).await?;
     Ok(Json(view(&state.pipeline, &job).await?))
 }
 
@@ -93,7 +92,7 @@ pub async fn list(
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let mut jobs = Vec::new();
-    for job in state.pipeline.meta.list_jobs(&owner, limit).await? {
+    for job in state.pipeline.jobs(&owner, limit).await? {
         jobs.push(view(&state.pipeline, &job).await?);
     }
     Ok(Json(JobList { jobs }))
@@ -121,12 +120,12 @@ pub async fn events(
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     let id: JobId = parse_id(&id)?;
-    let first = state.pipeline.meta.job(&owner, id).await?;
+    let first = state.pipeline.job(&owner, id).await?;
     Ok(Sse::new(follow(state.pipeline, first)).keep_alive(KeepAlive::default()))
 }
 
 fn follow(pipeline: Pipeline, first: JobRecord) -> impl Stream<Item = Result<Event, std::convert::Infallible>> {
-    let mut notices = pipeline.events.subscribe();
+    let mut watch = pipeline.watch();
     async_stream(move |emit| async move {
         let mut last = None;
         let mut job = first;
@@ -145,31 +144,17 @@ fn follow(pipeline: Pipeline, first: JobRecord) -> impl Stream<Item = Result<Eve
                 return;
             }
             // A client that went away ends the task even while the job stays queued.
-            tokio::select! {
-                _ = wait_for_notice(&mut notices, job.id) => {}
+            let changed = tokio::select! {
+                changed = watch.changed(job.id, EVENT_POLL) => changed,
                 _ = emit.closed() => return,
-            }
-            match pipeline.meta.job_by_id(job.id).await {
+            };
+            match changed {
                 Ok(fresh) => job = fresh,
                 Err(e) if e.code() == ErrorCode::NotFound => return,
                 Err(_) => tokio::time::sleep(EVENT_POLL).await,
             }
         }
     })
-}
-
-async fn wait_for_notice(notices: &mut tokio::sync::broadcast::Receiver<JobId>, id: JobId) {
-    let wait = async {
-        loop {
-            match notices.recv().await {
-                Ok(changed) if changed == id => return,
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending().await,
-            }
-        }
-    };
-    let _ = tokio::time::timeout(EVENT_POLL, wait).await;
 }
 
 /// A stream fed by a task through a small channel; the task stops when the client goes away.
@@ -191,13 +176,13 @@ pub async fn outputs_zip(
     Owner(owner): Owner,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let job = state.pipeline.meta.job(&owner, parse_id(&id)?).await?;
+    let job = state.pipeline.job(&owner, parse_id(&id)?).await?;
     if job.status != JobStatus::Succeeded {
         return Err(ApiError::new(
             ErrorCode::Conflict,
             format!("the job is {}; outputs exist once it has succeeded", job.status.as_str()),
         ));
     }
-    let outputs = state.pipeline.meta.job_outputs(job.id).await?;
+    let outputs = state.pipeline.outputs(&job).await?;
     zip_response(&state.pipeline, &outputs, &format!("scanpro-{}.zip", job.id)).await
 }

@@ -15,7 +15,6 @@ use scanpro_core::ErrorCode;
 use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
 use scanpro_pipeline::Pipeline;
 use scanpro_store::JobRecord;
-use std::time::Duration;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ToolList {
@@ -43,7 +42,7 @@ pub struct ToolView {
 /// Every tool with the JSON Schema of its parameters and whether it is available.
 #[utoipa::path(get, path = "/api/v1/tools", tag = "tools", responses((status = 200, body = ToolList)))]
 pub async fn list(State(state): State<AppState>) -> Json<ToolList> {
-    let engines = state.pipeline.steps.engines.status().await;
+    let engines = state.pipeline.engine_status().await;
     let tools = scanpro_tools::catalogue()
         .into_iter()
         .map(|info| {
@@ -102,7 +101,7 @@ pub async fn one_shot(
     }
     let spec = JobSpec { inputs, steps: vec![StepSpec { tool, params }], webhook_url: None, tag: None };
     let (job, _) = state.pipeline.submit(&owner, spec, None).await?;
-    let job = wait_for_end(&state.pipeline, job, state.settings.oneshot_wait).await?;
+    let job = state.pipeline.wait_for_end(job, state.settings.oneshot_wait).await?;
     respond_with_result(&state.pipeline, job, &headers).await
 }
 
@@ -121,28 +120,11 @@ async fn parse_params(
     serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("params: not valid JSON: {e}")))
 }
 
-async fn wait_for_end(pipeline: &Pipeline, mut job: JobRecord, limit: Duration) -> Result<JobRecord, ApiError> {
-    let mut notices = pipeline.events.subscribe();
-    let deadline = tokio::time::Instant::now() + limit;
-    while !job.status.is_terminal() && tokio::time::Instant::now() < deadline {
-        let wait = async {
-            while let Ok(changed) = notices.recv().await {
-                if changed == job.id {
-                    return;
-                }
-            }
-        };
-        let _ = tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + Duration::from_secs(1)), wait).await;
-        job = pipeline.meta.job_by_id(job.id).await?;
-    }
-    Ok(job)
-}
-
 async fn respond_with_result(pipeline: &Pipeline, job: JobRecord, headers: &HeaderMap) -> Result<Response, ApiError> {
     let job_header = HeaderValue::from_str(&job.id.to_string()).expect("uuid is ascii");
     let mut response = match job.status {
         JobStatus::Succeeded => {
-            let outputs = pipeline.meta.job_outputs(job.id).await?;
+            let outputs = pipeline.outputs(&job).await?;
             match outputs.as_slice() {
                 [single] => file_response(pipeline, single, headers).await?,
                 several => zip_response(pipeline, several, &format!("scanpro-{}.zip", job.id)).await?,

@@ -12,6 +12,9 @@
 //! - [`remote`]: [`EngineClient`], a worker's side of an engine service, and the wire format.
 //! - [`cleanup`]: the sweeper: expired files and jobs, abandoned leases, stale work dirs, blobs
 //!   no file row names.
+//! - [`reads`]: what an owner reads and removes (files, their bytes, jobs, outputs), waiting
+//!   for a job to change or end, readiness, and a worker's side of the queue (next job,
+//!   acknowledge, hand back).
 //! - [`notify`]: what happens when a job ends: its secrets are erased, its webhook is sent.
 //! - [`webhook`]: webhook targets (refused when internal, at creation and at each attempt) and
 //!   signed deliveries (Standard Webhooks).
@@ -26,6 +29,7 @@ pub mod events;
 pub mod execute;
 pub mod ingest;
 pub mod notify;
+pub mod reads;
 pub mod remote;
 pub mod secrets;
 pub mod steps;
@@ -33,6 +37,7 @@ pub mod webhook;
 
 pub use error::Error;
 pub use events::Events;
+pub use reads::{JobWatch, Readiness};
 pub use remote::EngineClient;
 pub use secrets::SecretKey;
 pub use steps::{EngineRoutes, NativeSteps, StepRunner};
@@ -95,15 +100,26 @@ impl Default for Settings {
 /// Everything a use case needs. Cheap to clone.
 #[derive(Clone)]
 pub struct Pipeline {
-    pub meta: Meta,
-    pub blobs: Blobs,
-    pub queue: Arc<dyn Queue>,
-    pub events: Events,
-    pub steps: StepRunner,
+    meta: Meta,
+    blobs: Blobs,
+    queue: Arc<dyn Queue>,
+    events: Events,
+    steps: StepRunner,
     pub settings: Arc<Settings>,
 }
 
 impl Pipeline {
+    pub fn new(
+        meta: Meta,
+        blobs: Blobs,
+        queue: Arc<dyn Queue>,
+        events: Events,
+        steps: StepRunner,
+        settings: Settings,
+    ) -> Self {
+        Self { meta, blobs, queue, events, steps, settings: Arc::new(settings) }
+    }
+
     /// How often a running job renews its lease: well inside the lease.
     pub fn heartbeat_interval(&self) -> Duration {
         (self.settings.lease / 3).to_std().unwrap_or(Duration::from_secs(10))

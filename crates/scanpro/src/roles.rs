@@ -100,7 +100,7 @@ pub fn api(config: Config) -> anyhow::Result<()> {
             served = server => served??,
             _ = async { stop.cancelled().await; tokio::time::sleep(Duration::from_secs(config.drain_secs)).await } => {}
         }
-        pipeline.steps.engines.local.shutdown().await;
+        pipeline.shutdown_engines().await;
         let _ = std::fs::remove_dir_all(&work_dir);
         tracing::info!("stopped");
         Ok(())
@@ -164,7 +164,7 @@ pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
             task.abort();
         }
         let _ = health_server.await;
-        pipeline.steps.engines.local.shutdown().await;
+        pipeline.shutdown_engines().await;
         let _ = std::fs::remove_dir_all(&work_dir);
         tracing::info!("stopped");
         Ok(())
@@ -188,14 +188,9 @@ fn health_router(state: HealthState) -> Router {
 
 /// Ready when the database and the queue answer.
 async fn ready(State(state): State<HealthState>) -> (StatusCode, axum::Json<serde_json::Value>) {
-    let database = state.pipeline.meta.ping().await.map_err(|e| e.to_string());
-    let queue = state.pipeline.queue.check().await.map_err(|e| e.to_string());
-    let verdict = |r: &Result<(), String>| r.as_ref().map_or_else(|e| serde_json::json!(e), |()| "ok".into());
-    let ok = database.is_ok() && queue.is_ok();
-    let body = serde_json::json!({
-        "status": if ok { "ok" } else { "unavailable" },
-        "checks": {"database": verdict(&database), "queue": verdict(&queue)},
-    });
+    let readiness = state.pipeline.readiness(false).await;
+    let ok = readiness.is_ready();
+    let body = serde_json::json!({"status": if ok { "ok" } else { "unavailable" }, "checks": readiness.checks()});
     (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, axum::Json(body))
 }
 

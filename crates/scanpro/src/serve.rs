@@ -79,7 +79,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     while let Some(done) = workers.join_next().await {
         done?;
     }
-    pipeline.steps.engines.local.shutdown().await;
+    pipeline.shutdown_engines().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -187,7 +187,7 @@ pub(crate) async fn assemble(
         max_outputs_per_job: config.max_outputs_per_job,
         ..Settings::default()
     };
-    Ok(Pipeline { meta, blobs, queue, events, steps, settings: Arc::new(settings) })
+    Ok(Pipeline::new(meta, blobs, queue, events, steps, settings))
 }
 
 pub(crate) async fn sweep_forever(pipeline: Pipeline, every: Duration) {

@@ -49,7 +49,7 @@ pub async fn run_workers(pipeline: Pipeline, class: &str, count: usize, instance
 async fn worker_loop(pipeline: Pipeline, class: String, name: String, shutdown: Shutdown) {
     tracing::debug!(worker = %name, "worker started");
     while !shutdown.stop_taking_work.is_cancelled() {
-        match pipeline.queue.next(&class, &name, pipeline.settings.lease, IDLE_WAIT).await {
+        match pipeline.next_job(&class, &name, IDLE_WAIT).await {
             Ok(Some(job)) => run_one(&pipeline, &job, &name, &shutdown).await,
             Ok(None) => {}
             Err(e) => {
@@ -67,21 +67,15 @@ async fn run_one(pipeline: &Pipeline, job: &scanpro_store::JobRecord, name: &str
         outcome = pipeline.execute(job, name) => outcome,
         _ = shutdown.stop_now.cancelled() => {
             // Dropping the execution killed its step; give the job back for another worker.
-            let error = ToolError::new(ErrorCode::Busy, "the worker shut down before the job finished");
-            if let Ok(true) = pipeline.meta.retry_later(job.id, name, &error, chrono::Duration::zero()).await {
-                let _ = pipeline.queue.ack(job.id).await;
-                if let Err(e) = pipeline.queue.dispatch(job).await {
-                    tracing::warn!(job = %job.id, error = %e, "handed back; the queue's reconciler will dispatch it");
-                }
-                tracing::info!(job = %job.id, "handed the job back to the queue");
-            }
+            let why = ToolError::new(ErrorCode::Busy, "the worker shut down before the job finished");
+            pipeline.hand_back(job, name, why).await;
             Ok(Outcome::Abandoned)
         }
     };
     // Whatever the outcome, this worker is done with the delivery; a job it could not record
     // keeps its delivery, which comes back to a worker once the lease has run out.
     if outcome.is_ok()
-        && let Err(e) = pipeline.queue.ack(job.id).await
+        && let Err(e) = pipeline.acknowledge(job.id).await
     {
         tracing::warn!(job = %job.id, error = %e, "could not acknowledge the delivery");
     }
