@@ -5,19 +5,18 @@
 //! pdfinfo. The tests run one at a time: each starts half a dozen processes on a small machine.
 
 mod common;
-#[path = "../../queue/tests/support/mod.rs"]
-mod support;
 
 use common::{Client, assert_qpdf_ok, corpus, page_count, rotations};
 use futures::StreamExt;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use scanpro_testkit::postgres::empty_postgres_database;
+use scanpro_testkit::redis::{RedisServer, unique_prefix};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::RedisServer;
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -58,7 +57,7 @@ impl Cluster {
     /// Starts Redis and a fresh database, migrates it with `scanpro migrate` (checking first that
     /// the roles refuse the empty schema), then `apis` API processes.
     async fn start(apis: usize, env: &[(&str, &str)]) -> Self {
-        Self::start_on(support::empty_postgres_database().await, apis, env).await
+        Self::start_on(empty_postgres_database().await, apis, env).await
     }
 
     /// [`Cluster::start`] on the (empty) database at `database_url`.
@@ -71,7 +70,7 @@ impl Cluster {
             ("DATABASE_URL", database_url.as_str()),
             ("REDIS_URL", redis.url().as_str()),
             ("STORAGE_URL", &format!("file://{}", blobs.display())),
-            ("SCANPRO_REDIS_KEY_PREFIX", &support::unique_prefix()),
+            ("SCANPRO_REDIS_KEY_PREFIX", &unique_prefix()),
             ("SCANPRO_LEASE_SECS", "3"),
             ("SCANPRO_QUEUE_RECONCILE_SECS", "1"),
             ("SCANPRO_WORKERS", "2"),

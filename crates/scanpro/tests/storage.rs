@@ -3,11 +3,9 @@
 //! itself), and nothing lands in the data dir.
 
 mod common;
-#[path = "../../store/tests/support/moto.rs"]
-mod moto;
 
 use common::*;
-use moto::Moto;
+use scanpro_testkit::moto::Moto;
 use serde_json::{Value, json};
 use std::process::Command;
 
