@@ -6,10 +6,12 @@
 
 mod common;
 
-use common::{Client, assert_qpdf_ok, corpus, page_count, rotations};
+use common::Client;
 use futures::StreamExt;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use scanpro_testkit::checkers::{page_count, qpdf_check, rotations};
+use scanpro_testkit::corpus::corpus;
 use scanpro_testkit::postgres::empty_postgres_database;
 use scanpro_testkit::redis::{RedisServer, unique_prefix};
 use serde_json::{Value, json};
@@ -212,7 +214,7 @@ impl Cluster {
             assert_eq!(outputs.len(), 1, "{job}");
             let pdf = dir.path().join(format!("{n}.pdf"));
             client.download(outputs[0]["url"].as_str().unwrap(), &pdf).await;
-            assert_qpdf_ok(&pdf);
+            qpdf_check(&pdf);
             assert_eq!(page_count(&pdf), submitted.pages, "{} of job {}", submitted.tool, submitted.id);
             if submitted.tool == "rotate" {
                 assert!(rotations(&pdf).iter().all(|r| *r == 90), "rotated: {job}");
@@ -245,7 +247,7 @@ async fn upload_inputs(client: &Client) -> Inputs {
     let names = ["pypdf_002-trivial-libre-office-writer.pdf", "pypdf_pdfkit.pdf", "poi_quick.pdf", "ltnews17.pdf"];
     let mut inputs = Inputs { ids: Vec::new(), pages: Vec::new() };
     for name in names {
-        let path = corpus(&format!("pdf-text/{name}"));
+        let path = corpus(format!("pdf-text/{name}"));
         inputs.pages.push(page_count(&path));
         inputs.ids.push(client.upload(&path).await["id"].as_str().unwrap().to_owned());
     }
@@ -723,7 +725,7 @@ async fn a_worker_starts_beside_an_api_on_the_default_port() {
     assert_eq!(image_job["steps"][0]["report"]["ran_as"], "images_to_pdf", "{image_job}");
     let pdf = cluster.temp.path().join("image.pdf");
     client.download(image_job["outputs"][0]["url"].as_str().unwrap(), &pdf).await;
-    assert_qpdf_ok(&pdf);
+    qpdf_check(&pdf);
     assert_eq!(page_count(&pdf), 1);
     // Submitted first, yet left alone by the light worker: it waits for a LibreOffice worker.
     let (_, office_job) = client.get_json(&format!("/api/v1/jobs/{}", ids[0])).await;
