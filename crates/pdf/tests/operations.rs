@@ -116,7 +116,7 @@ fn merged_bookmarks_and_links_point_at_the_right_pages() {
 }
 
 #[test]
-fn merge_of_twenty_copies_is_fast() {
+fn merge_of_twenty_copies_keeps_every_page() {
     let dir = tempfile::tempdir().unwrap();
     let inputs = vec![text_pdf("pdfjs_tracemonkey.pdf"); 20];
     let order: Vec<usize> = (0..20).collect();

