@@ -5,9 +5,9 @@
 use scanpro_core::{ErrorCode, ToolError};
 use scanpro_pdf::{RasterEncoding, RenderOptions, RenderSize, RenderedPage, Renderer, render_pages};
 use scanpro_testkit::checkers::{page_sizes, rotations, run};
-use scanpro_testkit::corpus::{corpus, text_pdf};
+use scanpro_testkit::corpus::{corpus, corpus_files, text_pdf};
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 const JPEG_MAGIC: &[u8] = b"\xFF\xD8\xFF";
@@ -228,8 +228,7 @@ fn not_a_pdf_is_refused() {
 fn damaged_files_render_or_fail_cleanly() {
     let mut fallbacks = 0;
     let mut rendered_files = 0;
-    for entry in std::fs::read_dir(corpus("pdf-broken")).unwrap() {
-        let path: PathBuf = entry.unwrap().path();
+    for path in corpus_files("pdf-broken") {
         let dir = tempfile::tempdir().unwrap();
         match render_pages(&path, &options(RenderSize::Dpi(36), RasterEncoding::Png), all_pages, dir.path(), "x") {
             Ok(pages) => {
