@@ -7,7 +7,7 @@
 //!   the workspace) and the files in it.
 //! - [`checkers`]: the independent tools that judge outputs (qpdf, poppler's `pdfinfo`,
 //!   `pdftotext` and `pdftoppm`), never ScanPro's own code.
-//! - [`postgres`] (feature `postgres`): a fresh PostgreSQL database per test.
+//! - `postgres` (feature `postgres`): a fresh PostgreSQL database per test.
 //! - [`redis`]: a private `redis-server` per test, and key prefixes no other test uses.
 //! - [`moto`]: a real S3 API on loopback (moto's server).
 //!
