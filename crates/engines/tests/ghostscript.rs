@@ -2,36 +2,21 @@
 //! (`qpdf --check`, `pdfinfo`, `pdftotext`, `pdftoppm`), never with the engine's own code.
 //! Ghostscript, qpdf and poppler-utils must be installed: a missing one fails the tests loudly.
 
-mod common;
-
-use common::{corpus_file, page_count, run};
 use scanpro_core::ErrorCode;
 use scanpro_core::params::{ByteSize, CompressLevel, CompressParams, GrayscaleParams, PdfaLevel, PdfaParams};
 use scanpro_engines::ghostscript::{
     CompressMethod, CompressReport, GhostscriptConfig, available, compress, grayscale, pdfa,
 };
 use scanpro_process::budget::{self, Workload};
+use scanpro_testkit::checkers::{page_count, pdfinfo, pdftotext, qpdf_check_clean, run};
+use scanpro_testkit::corpus::corpus;
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn qpdf_check(path: &Path) {
-    let out = run("qpdf", &["--check".as_ref(), path.as_os_str()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "qpdf --check {}: {}{}",
-        path.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn words(path: &Path) -> HashSet<String> {
-    let out = run("pdftotext", &["-q".as_ref(), path.as_os_str(), "-".as_ref()]);
-    assert!(out.status.success(), "pdftotext {} failed", path.display());
-    String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect()
+    pdftotext(path).split_whitespace().map(str::to_owned).collect()
 }
 
 /// Share of the input's distinct words that still extract from the output.
@@ -48,7 +33,7 @@ fn render_rgb(path: &Path, page: u32, dpi: u32) -> (usize, usize, Vec<u8>) {
     let (page, dpi) = (page.to_string(), dpi.to_string());
     let out = run(
         "pdftoppm",
-        &[
+        [
             "-r".as_ref(),
             dpi.as_ref(),
             "-f".as_ref(),
@@ -90,7 +75,7 @@ fn assert_sound_compression(input: &Path, output: &Path, report: &CompressReport
     assert_eq!(report.returned_original, report.method == CompressMethod::Original);
     assert_eq!(page_count(output), page_count(input));
     if !report.returned_original {
-        qpdf_check(output);
+        qpdf_check_clean(output);
     }
     let kept = words_kept(input, output);
     assert!(kept >= 0.95, "only {:.0} % of the words of {} still extract", kept * 100.0, input.display());
@@ -99,7 +84,7 @@ fn assert_sound_compression(input: &Path, output: &Path, report: &CompressReport
 /// Runs every level on `name`, checks each output, and that sizes never grow with the level.
 async fn every_level(name: &str) -> Vec<CompressReport> {
     let config = GhostscriptConfig::default();
-    let input = corpus_file(name);
+    let input = corpus(name);
     let dir = tempfile::tempdir().unwrap();
     let mut reports: Vec<CompressReport> = Vec::new();
     for level in CompressLevel::ALL {
@@ -142,7 +127,7 @@ async fn every_level_on_a_scanned_pdf_is_verified_and_monotonic() {
     assert!(recommended.ratio < 0.7, "{recommended:#?}");
     let output = tempfile::tempdir().unwrap();
     let pdf = output.path().join("recommended.pdf");
-    let input = corpus_file("pdf-scanned/synth_ltnews17_p1-2_300dpi.pdf");
+    let input = corpus("pdf-scanned/synth_ltnews17_p1-2_300dpi.pdf");
     compress(&GhostscriptConfig::default(), &input, &pdf, &level(CompressLevel::Recommended)).await.unwrap();
     assert_eq!(image_encodings(&pdf), ["ccitt", "ccitt"]);
     for page in 1..=2 {
@@ -154,7 +139,7 @@ async fn every_level_on_a_scanned_pdf_is_verified_and_monotonic() {
 #[tokio::test]
 async fn a_manual_that_ghostscript_grows_does_not_grow() {
     // pgfmanual.pdf doubles under `gs -dPDFSETTINGS=/ebook`.
-    let input = corpus_file("pdf-text/pgfmanual.pdf");
+    let input = corpus("pdf-text/pgfmanual.pdf");
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("out.pdf");
     let report =
@@ -168,7 +153,7 @@ async fn a_manual_that_ghostscript_grows_does_not_grow() {
 #[tokio::test]
 async fn a_blank_ghostscript_page_is_refused() {
     // Ghostscript turns this CMYK image into a blank page, with exit status 0.
-    let input = corpus_file("pdf-text/pypdf_cmyk-image.pdf");
+    let input = corpus("pdf-text/pypdf_cmyk-image.pdf");
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("out.pdf");
     let report =
@@ -184,7 +169,7 @@ async fn a_blank_ghostscript_page_is_refused() {
 #[tokio::test]
 async fn target_sizes_are_met_or_reported_unmet() {
     let config = GhostscriptConfig::default();
-    let input = corpus_file("pdf-scanned/synth_ltnews17_p1-2_300dpi.pdf");
+    let input = corpus("pdf-scanned/synth_ltnews17_p1-2_300dpi.pdf");
     let dir = tempfile::tempdir().unwrap();
 
     // Above what `low` gives but below the lossless pass: the ladder climbs until it fits.
@@ -211,7 +196,7 @@ async fn target_sizes_are_met_or_reported_unmet() {
 #[tokio::test]
 async fn absurd_parameters_name_the_field() {
     let config = GhostscriptConfig::default();
-    let input = corpus_file("pdf-text/ltnews17.pdf");
+    let input = corpus("pdf-text/ltnews17.pdf");
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("out.pdf");
     for (params, field) in [
@@ -237,14 +222,14 @@ async fn encrypted_and_broken_inputs_get_typed_errors() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("out.pdf");
     let truncated = dir.path().join("truncated.pdf");
-    let whole = std::fs::read(corpus_file("pdf-text/ltnews17.pdf")).unwrap();
+    let whole = std::fs::read(corpus("pdf-text/ltnews17.pdf")).unwrap();
     std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
     let cases = [
-        (corpus_file("pdf-broken/pdfjs_saslprep-r6.pdf"), ErrorCode::EncryptedInput),
-        (corpus_file("pdf-broken/pypdf_libreoffice-writer-password.pdf"), ErrorCode::EncryptedInput),
-        (corpus_file("pdf-broken/qpdf_bad1.pdf"), ErrorCode::UnsupportedFormat),
-        (corpus_file("docx/delins.docx"), ErrorCode::UnsupportedFormat),
-        (corpus_file("pdf-broken/ocrmypdf_invalid.pdf"), ErrorCode::InvalidPdf),
+        (corpus("pdf-broken/pdfjs_saslprep-r6.pdf"), ErrorCode::EncryptedInput),
+        (corpus("pdf-broken/pypdf_libreoffice-writer-password.pdf"), ErrorCode::EncryptedInput),
+        (corpus("pdf-broken/qpdf_bad1.pdf"), ErrorCode::UnsupportedFormat),
+        (corpus("docx/delins.docx"), ErrorCode::UnsupportedFormat),
+        (corpus("pdf-broken/ocrmypdf_invalid.pdf"), ErrorCode::InvalidPdf),
         (truncated.clone(), ErrorCode::InvalidPdf),
     ];
     for (input, code) in &cases {
@@ -262,7 +247,7 @@ async fn encrypted_and_broken_inputs_get_typed_errors() {
 #[tokio::test]
 async fn a_file_ghostscript_loops_on_ends_within_the_deadline() {
     // Ghostscript runs forever on this one (a Type 3 font that draws itself).
-    let input = corpus_file("pdf-broken/pdfjs_ContentStreamCycleType3insideType3.pdf");
+    let input = corpus("pdf-broken/pdfjs_ContentStreamCycleType3insideType3.pdf");
     let config = GhostscriptConfig { timeout: Duration::from_secs(4), ..Default::default() };
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("out.pdf");
@@ -288,7 +273,7 @@ async fn dropping_the_future_kills_ghostscript() {
     // A name of our own, so the process is found by it and by nothing else.
     let marker = format!("cancel-{}.pdf", std::process::id());
     let input = dir.path().join(&marker);
-    std::fs::copy(corpus_file("pdf-broken/pdfjs_ContentStreamCycleType3insideType3.pdf"), &input).unwrap();
+    std::fs::copy(corpus("pdf-broken/pdfjs_ContentStreamCycleType3insideType3.pdf"), &input).unwrap();
     let output = dir.path().join("out.pdf");
     let config = GhostscriptConfig { timeout: Duration::from_secs(600), ..Default::default() };
     let gs_running = || {
@@ -313,27 +298,26 @@ async fn dropping_the_future_kills_ghostscript() {
 #[tokio::test]
 async fn pdfa_outputs_declare_their_part() {
     let config = GhostscriptConfig::default();
-    let input = corpus_file("pdf-text/ltnews17.pdf");
+    let input = corpus("pdf-text/ltnews17.pdf");
     let dir = tempfile::tempdir().unwrap();
     for level in [PdfaLevel::A1b, PdfaLevel::A2b, PdfaLevel::A3b] {
         let output = dir.path().join(format!("{}.pdf", level.as_str()));
         let report = pdfa(&config, &input, &output, &PdfaParams { level }).await.unwrap();
         assert_eq!((report.part, report.rewritten.pages), (level.part(), 2));
         assert_eq!(report.rewritten.bytes_after, size(&output));
-        let meta = run("pdfinfo", &["-meta".as_ref(), output.as_os_str()]);
-        let meta = String::from_utf8_lossy(&meta.stdout);
+        let meta = pdfinfo(&output, &["-meta"]);
         let part = level.part();
         let declared =
             [format!("pdfaid:part>{part}<"), format!("pdfaid:part=\"{part}\""), format!("pdfaid:part='{part}'")];
         assert!(declared.iter().any(|d| meta.contains(d.as_str())), "no PDF/A-{part} identification: {meta}");
         assert_eq!(page_count(&output), 2);
-        qpdf_check(&output);
+        qpdf_check_clean(&output);
         assert!(words_kept(&input, &output) >= 0.95);
     }
 
     // PDF/A-1 forbids transparency: Ghostscript flattens this page into one image, and the
     // text is gone. That output is refused, not delivered.
-    let flattened = corpus_file("pdf-text/pypdf_google-doc-document.pdf");
+    let flattened = corpus("pdf-text/pypdf_google-doc-document.pdf");
     let output = dir.path().join("flattened.pdf");
     let err = pdfa(&config, &flattened, &output, &PdfaParams { level: PdfaLevel::A1b }).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::InternalError, "{err}");
@@ -341,14 +325,12 @@ async fn pdfa_outputs_declare_their_part() {
     assert!(!output.exists());
     let report = pdfa(&config, &flattened, &output, &PdfaParams { level: PdfaLevel::A2b }).await.unwrap();
     assert_eq!(report.part, 2);
-    assert!(
-        !String::from_utf8_lossy(&run("pdfinfo", &["-meta".as_ref(), input.as_os_str()]).stdout).contains("pdfaid")
-    );
+    assert!(!pdfinfo(&input, &["-meta"]).contains("pdfaid"));
 }
 
 #[tokio::test]
 async fn grayscale_output_has_no_colour() {
-    let input = corpus_file("pdf-text/pdfjs_pdfjs_wikipedia.pdf");
+    let input = corpus("pdf-text/pdfjs_pdfjs_wikipedia.pdf");
     let (_, _, before) = render_rgb(&input, 1, 40);
     assert!(coloured_pixels(&before) > 100, "the input should have colour");
     let dir = tempfile::tempdir().unwrap();
@@ -356,7 +338,7 @@ async fn grayscale_output_has_no_colour() {
     let report = grayscale(&GhostscriptConfig::default(), &input, &output, &GrayscaleParams {}).await.unwrap();
     assert_eq!(report.bytes_after, size(&output));
     assert_eq!(page_count(&output), page_count(&input));
-    qpdf_check(&output);
+    qpdf_check_clean(&output);
     assert!(words_kept(&input, &output) >= 0.95);
     let (w, h, after) = render_rgb(&output, 1, 40);
     assert_eq!(coloured_pixels(&after), 0, "colour left on a {w}×{h} render");
@@ -365,13 +347,13 @@ async fn grayscale_output_has_no_colour() {
 
 #[tokio::test]
 async fn a_permissions_only_file_is_compressed_and_decrypted() {
-    let input = corpus_file("pdf-text/pdfjs_issue17069.pdf");
+    let input = corpus("pdf-text/pdfjs_issue17069.pdf");
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("out.pdf");
     let report = compress(&GhostscriptConfig::default(), &input, &output, &CompressParams::default()).await.unwrap();
     assert_sound_compression(&input, &output, &report);
     assert!(report.decrypted && report.bytes_after < report.bytes_before, "{report:#?}");
-    let encrypted = run("qpdf", &["--is-encrypted".as_ref(), output.as_os_str()]);
+    let encrypted = run("qpdf", ["--is-encrypted".as_ref(), output.as_os_str()]);
     assert_eq!(encrypted.status.code(), Some(2), "the output is still encrypted");
 }
 
@@ -390,7 +372,7 @@ fn render_gray(path: &Path, page: u32, dpi: u32) -> (usize, usize, Vec<u8>) {
     let args = ["-gray", "-cropbox", "-r", &dpi, "-f", &page, "-l", &page, "-singlefile"];
     let mut argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
     argv.push(path.as_os_str());
-    let out = run("pdftoppm", &argv);
+    let out = run("pdftoppm", argv);
     assert!(out.status.success(), "pdftoppm {} failed", path.display());
     let text = String::from_utf8_lossy(&out.stdout[..out.stdout.len().min(64)]).into_owned();
     let header: Vec<&str> = text.split_ascii_whitespace().take(4).collect();
@@ -496,13 +478,13 @@ fn ebook(input: &Path, output: &Path) -> u64 {
     let args = ["-dSAFER", "-dNOPAUSE", "-dBATCH", "-dQUIET", "-sDEVICE=pdfwrite", "-dPDFSETTINGS=/ebook"];
     let mut argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
     argv.extend([arg.as_os_str(), input.as_os_str()]);
-    assert!(run("gs", &argv).status.success(), "gs /ebook failed");
+    assert!(run("gs", argv).status.success(), "gs /ebook failed");
     size(output)
 }
 
 /// Encodings of the images `pdfimages -list` lists.
 fn image_encodings(path: &Path) -> Vec<String> {
-    let out = run("pdfimages", &["-list".as_ref(), path.as_os_str()]);
+    let out = run("pdfimages", ["-list".as_ref(), path.as_os_str()]);
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .skip(2)
@@ -515,7 +497,7 @@ fn image_encodings(path: &Path) -> Vec<String> {
 async fn recommended_is_smaller_than_ebook_on_a_200_dpi_colour_jpeg_scan() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("scan.pdf");
-    jpeg_scan(&corpus_file("pdf-text/ltnews17.pdf"), 1..=1, &input);
+    jpeg_scan(&corpus("pdf-text/ltnews17.pdf"), 1..=1, &input);
     let reference = render_gray(&input, 1, 100);
     let ebook_bytes = ebook(&input, &dir.path().join("ebook.pdf"));
     assert!(ebook_bytes < size(&input), "/ebook re-encodes such a scan");

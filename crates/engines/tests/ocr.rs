@@ -3,26 +3,18 @@
 //! installed: a missing one fails the test loudly. Small scans only: every test OCRs a page or
 //! two.
 
-mod common;
-
-use common::{corpus_file, page_count, pdfinfo, qpdf_check, run};
 use scanpro_core::ErrorCode;
 use scanpro_core::params::{OcrMode, OcrOutput, OcrParams, PdfToTextParams};
 use scanpro_engines::ocr::{self, InputFormat, OcrConfig, OcrReport};
 use scanpro_process::progress::{PageProgress, ProgressFn, ignore_progress};
+use scanpro_testkit::checkers::{page_count, pdfinfo, pdftotext, qpdf_check, run};
+use scanpro_testkit::corpus::corpus;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn config() -> OcrConfig {
     OcrConfig { jobs: 2, ..OcrConfig::default() }
-}
-
-/// `pdftotext` of the whole document, form feeds between pages kept.
-fn pdftotext(path: &Path) -> String {
-    let out = run("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), path.as_os_str(), "-".as_ref()]);
-    assert!(out.status.success(), "pdftotext {} failed", path.display());
-    String::from_utf8(out.stdout).expect("pdftotext writes UTF-8")
 }
 
 /// Pages `pages` of `input` as a new PDF, made by qpdf.
@@ -34,7 +26,7 @@ fn pdf_of_pages(dir: &Path, name: &str, parts: &[(&Path, &str)]) -> PathBuf {
         args.push(pages.as_ref());
     }
     args.extend(["--".as_ref(), path.as_os_str()]);
-    let out = run("qpdf", &args);
+    let out = run("qpdf", args);
     assert!(out.status.success(), "qpdf could not cut pages: {}", String::from_utf8_lossy(&out.stderr));
     path
 }
@@ -91,7 +83,7 @@ fn ground_truth_comparison_counts_edits() {
 #[tokio::test]
 async fn scanned_page_becomes_searchable_with_ground_truth_text_and_progress() {
     let dir = tempfile::tempdir().unwrap();
-    let scan = corpus_file("pdf-scanned/synth_pdkids_p3-4_300dpi_degraded.pdf");
+    let scan = corpus("pdf-scanned/synth_pdkids_p3-4_300dpi_degraded.pdf");
     let page = pdf_of_pages(dir.path(), "page.pdf", &[(&scan, "1")]);
     let output = dir.path().join("searchable.pdf");
     let (progress, seen) = recorder();
@@ -102,8 +94,7 @@ async fn scanned_page_becomes_searchable_with_ground_truth_text_and_progress() {
     qpdf_check(&output);
     assert!(!pdfinfo(&output, &["-meta"]).contains("pdfaid:part"), "plain pdf was asked for, not PDF/A");
 
-    let ground_truth =
-        std::fs::read_to_string(corpus_file("pdf-scanned/gt/synth_pdkids_p3-4_300dpi_degraded.txt")).unwrap();
+    let ground_truth = std::fs::read_to_string(corpus("pdf-scanned/gt/synth_pdkids_p3-4_300dpi_degraded.txt")).unwrap();
     let first_page = ground_truth.split('\u{c}').next().unwrap();
     let text = pdftotext(&output);
     let cer = character_error_rate(&text, first_page);
@@ -118,7 +109,7 @@ async fn scanned_page_becomes_searchable_with_ground_truth_text_and_progress() {
 #[tokio::test]
 async fn skip_text_leaves_born_digital_pages_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let input = corpus_file("pdf-text/ltnews17.pdf");
+    let input = corpus("pdf-text/ltnews17.pdf");
     let output = dir.path().join("out.pdf");
     let (progress, seen) = recorder();
     let report = ocr::ocr(&config(), &input, &output, &OcrParams::default(), progress).await.unwrap();
@@ -133,8 +124,8 @@ async fn skip_text_leaves_born_digital_pages_alone() {
 async fn text_output_joins_recognised_and_existing_pages() {
     // Born-digital page, scanned page, born-digital page: only the scan goes to Tesseract.
     let dir = tempfile::tempdir().unwrap();
-    let born = corpus_file("pdf-text/ltnews17.pdf");
-    let scan = corpus_file("pdf-scanned/ocrmypdf_linn.pdf");
+    let born = corpus("pdf-text/ltnews17.pdf");
+    let scan = corpus("pdf-scanned/ocrmypdf_linn.pdf");
     let mixed = pdf_of_pages(dir.path(), "mixed.pdf", &[(&born, "1"), (&scan, "1"), (&born, "2")]);
     let output = dir.path().join("out.txt");
     let params = OcrParams { output: OcrOutput::Text, ..OcrParams::default() };
@@ -147,7 +138,7 @@ async fn text_output_joins_recognised_and_existing_pages() {
     let born_pages: Vec<String> = pdftotext(&born).split('\u{c}').map(normalised).collect();
     assert_eq!(normalised(pages[0]), born_pages[0]);
     assert_eq!(normalised(pages[2]), born_pages[1]);
-    let linn = std::fs::read_to_string(corpus_file("images/ocrmypdf_linn.txt")).unwrap();
+    let linn = std::fs::read_to_string(corpus("images/ocrmypdf_linn.txt")).unwrap();
     let cer = character_error_rate(pages[1], &linn);
     assert!(cer < 0.05, "character error rate {cer:.4} of the recognised page: {}", pages[1]);
     assert_eq!(report.characters, text.chars().filter(|c| !c.is_whitespace()).count() as u64);
@@ -160,14 +151,14 @@ fn occurrences(text: &str, word: &str) -> usize {
 #[tokio::test]
 async fn force_rasterises_text_pages_and_redo_replaces_earlier_ocr() {
     let dir = tempfile::tempdir().unwrap();
-    let input = corpus_file("pdf-text/poi_quick.pdf");
+    let input = corpus("pdf-text/poi_quick.pdf");
     let forced = dir.path().join("forced.pdf");
     let report = ocr_ok(&input, &forced, &OcrParams { mode: OcrMode::Force, ..OcrParams::default() }).await;
     assert_eq!((report.pages, report.pages_ocred), (1, 1));
     assert_eq!(page_count(&forced), 1);
     qpdf_check(&forced);
     // The page is now an image with recognised text under it: poppler sees no fonts but OCR's.
-    let fonts = run("pdffonts", &[forced.as_os_str()]);
+    let fonts = run("pdffonts", [forced.as_os_str()]);
     let fonts = String::from_utf8_lossy(&fonts.stdout);
     assert!(fonts.lines().skip(2).all(|font| font.contains("GlyphLessFont")), "{fonts}");
     let text = normalised(&pdftotext(&forced));
@@ -186,7 +177,7 @@ async fn force_rasterises_text_pages_and_redo_replaces_earlier_ocr() {
 #[tokio::test]
 async fn rotate_pages_and_deskew_read_an_upside_down_scan() {
     let dir = tempfile::tempdir().unwrap();
-    let cardinal = corpus_file("pdf-scanned/ocrmypdf_cardinal.pdf");
+    let cardinal = corpus("pdf-scanned/ocrmypdf_cardinal.pdf");
     let upside_down = pdf_of_pages(dir.path(), "upside-down.pdf", &[(&cardinal, "3")]);
     let turned = dir.path().join("turned.pdf");
     let params = OcrParams { rotate_pages: true, deskew: true, ..OcrParams::default() };
@@ -202,7 +193,7 @@ async fn rotate_pages_and_deskew_read_an_upside_down_scan() {
 #[tokio::test]
 async fn german_needs_deu_and_images_are_read_too() {
     let dir = tempfile::tempdir().unwrap();
-    let image = corpus_file("images/tesseract_eurotext.tif");
+    let image = corpus("images/tesseract_eurotext.tif");
     let output = dir.path().join("eurotext.txt");
     let params =
         OcrParams { languages: vec!["deu".into(), "eng".into()], output: OcrOutput::Text, ..OcrParams::default() };
@@ -210,12 +201,12 @@ async fn german_needs_deu_and_images_are_read_too() {
     assert_eq!((report.input, report.pages, report.pages_ocred), (InputFormat::Tiff, 1, 1));
     let text = std::fs::read_to_string(&output).unwrap();
     assert!(text.contains("über den faulen Hund"), "German umlauts need deu: {text}");
-    let ground_truth = std::fs::read_to_string(corpus_file("images/tesseract_eurotext.txt")).unwrap();
+    let ground_truth = std::fs::read_to_string(corpus("images/tesseract_eurotext.txt")).unwrap();
     let cer = character_error_rate(&text, &ground_truth);
     assert!(cer < 0.1, "character error rate {cer:.4}: {text}");
 
     // A PNG without a resolution gets `image_dpi`: its page is the image at that resolution.
-    let png = corpus_file("images/ocrmypdf_baiona.png");
+    let png = corpus("images/ocrmypdf_baiona.png");
     let output = dir.path().join("baiona.pdf");
     let report = ocr_ok(&png, &output, &OcrParams { image_dpi: Some(200), ..OcrParams::default() }).await;
     assert_eq!((report.input, report.pages), (InputFormat::Png, 1));
@@ -227,7 +218,7 @@ async fn german_needs_deu_and_images_are_read_too() {
 #[tokio::test]
 async fn pdfa_output_identifies_itself_as_pdfa() {
     let dir = tempfile::tempdir().unwrap();
-    let input = corpus_file("pdf-scanned/ocrmypdf_ccitt.pdf");
+    let input = corpus("pdf-scanned/ocrmypdf_ccitt.pdf");
     let output = dir.path().join("archive.pdf");
     let report = ocr_ok(&input, &output, &OcrParams { output: OcrOutput::Pdfa, ..OcrParams::default() }).await;
     assert_eq!((report.output, report.pages), (OcrOutput::Pdfa, 1));
@@ -240,7 +231,7 @@ async fn pdfa_output_identifies_itself_as_pdfa() {
 
 #[tokio::test]
 async fn unknown_language_is_refused_naming_the_installed_ones() {
-    let input = corpus_file("pdf-scanned/ocrmypdf_linn.pdf");
+    let input = corpus("pdf-scanned/ocrmypdf_linn.pdf");
     let err = ocr_err(&input, &OcrParams { languages: vec!["eng".into(), "xyz".into()], ..OcrParams::default() }).await;
     assert_eq!(err.code, ErrorCode::InvalidParams);
     assert!(err.message.starts_with("languages: \"xyz\" is not installed; installed languages: "), "{}", err.message);
@@ -268,17 +259,17 @@ async fn bad_inputs_get_typed_errors() {
         // A 35000 × 35000 pixel page image: a decompression bomb to OCRmyPDF.
         ("pdf-broken/ocrmypdf_hugemono.pdf", ErrorCode::ResourceLimit),
     ] {
-        let err = ocr_err(&corpus_file(name), &params).await;
+        let err = ocr_err(&corpus(name), &params).await;
         assert_eq!(err.code, code, "{name}: {err}");
     }
-    let err = ocr_err(&corpus_file("pdf-text/pdfjs_issue17069.pdf"), &params).await;
+    let err = ocr_err(&corpus("pdf-text/pdfjs_issue17069.pdf"), &params).await;
     assert!(err.message.contains("unlock"), "{}", err.message);
     // Passes every check of ours, then OCRmyPDF cannot decode it.
     let broken_png = dir.path().join("broken.png");
     std::fs::write(&broken_png, b"\x89PNG\r\n\x1a\nthis is not image data at all").unwrap();
     let err = ocr_err(&broken_png, &params).await;
     assert_eq!(err.code, ErrorCode::UnsupportedFormat, "{err}");
-    let err = ocr_err(&corpus_file("pdf-text/poi_quick.pdf"), &OcrParams { image_dpi: Some(5), ..params }).await;
+    let err = ocr_err(&corpus("pdf-text/poi_quick.pdf"), &OcrParams { image_dpi: Some(5), ..params }).await;
     assert!(err.message.starts_with("image_dpi: "), "{err}");
 }
 
@@ -319,7 +310,7 @@ async fn dropping_the_future_kills_ocrmypdf_and_its_tesseracts() {
     // A run directory of its own, so its ocrmypdf is told from other tests' by its arguments.
     let work = tempfile::Builder::new().prefix("ocr-cancel-").tempdir().unwrap();
     let config = OcrConfig { work_dir: work.path().to_owned(), ..config() };
-    let input = corpus_file("pdf-scanned/synth_freeculture_p30-39_200dpi.pdf");
+    let input = corpus("pdf-scanned/synth_freeculture_p30-39_200dpi.pdf");
     let output = work.path().join("never.pdf");
     let params = OcrParams::default();
     let mut running = Box::pin(ocr::ocr(&config, &input, &output, &params, ignore_progress()));
@@ -349,7 +340,7 @@ async fn dropping_the_future_kills_ocrmypdf_and_its_tesseracts() {
 #[tokio::test]
 async fn pdf_to_text_reads_born_digital_pdfs() {
     let dir = tempfile::tempdir().unwrap();
-    let input = corpus_file("pdf-text/ltnews17.pdf");
+    let input = corpus("pdf-text/ltnews17.pdf");
     let output = dir.path().join("all.txt");
     let report = ocr::pdf_to_text(&input, &output, &PdfToTextParams::default()).await.unwrap();
     let text = std::fs::read_to_string(&output).unwrap();
@@ -367,7 +358,7 @@ async fn pdf_to_text_reads_born_digital_pdfs() {
     assert_eq!(normalised(pages[0]).len(), plain[1].len(), "page 2 comes first");
     assert!(pages[0].lines().any(|line| line.contains("    ") && line.trim().len() > 60), "no side-by-side columns");
 
-    let scan = corpus_file("pdf-scanned/ocrmypdf_linn.pdf");
+    let scan = corpus("pdf-scanned/ocrmypdf_linn.pdf");
     let report = ocr::pdf_to_text(&scan, &output, &PdfToTextParams::default()).await.unwrap();
     assert_eq!((report.characters, report.pages_without_text.as_slice()), (0, &[1][..]));
 
@@ -377,11 +368,11 @@ async fn pdf_to_text_reads_born_digital_pdfs() {
         ("pdf-broken/ocrmypdf_invalid.pdf", PdfToTextParams::default(), ErrorCode::InvalidPdf),
         ("pdf-text/ltnews17.pdf", PdfToTextParams { pages: Some("5".into()), layout: false }, ErrorCode::InvalidParams),
     ] {
-        let err = ocr::pdf_to_text(&corpus_file(input), &dir.path().join("x.txt"), &params).await.unwrap_err();
+        let err = ocr::pdf_to_text(&corpus(input), &dir.path().join("x.txt"), &params).await.unwrap_err();
         assert_eq!(err.code, code, "{input}: {err}");
     }
     // Restrictions without a password do not stop reading.
-    let restricted = corpus_file("pdf-text/pdfjs_issue17069.pdf");
+    let restricted = corpus("pdf-text/pdfjs_issue17069.pdf");
     let report = ocr::pdf_to_text(&restricted, &output, &PdfToTextParams::default()).await.unwrap();
     assert!(report.characters > 0);
 }

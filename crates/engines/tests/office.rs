@@ -5,14 +5,13 @@
 //! The tests run one at a time (they share two cores, and some measure deadlines); each has its
 //! own pool under its own directory, and checks that nothing of it is left after shutdown.
 
-mod common;
-
-use common::{corpus, corpus_file, page_count, pdfinfo, qpdf_check, run};
 use scanpro_core::ErrorCode;
 use scanpro_core::pages::PageSelection;
 use scanpro_engines::office::{
     ConvertOptions, ConvertRequest, Converted, OfficeConfig, OfficeError, OfficePool, PdfaLevel, Route, TargetFormat,
 };
+use scanpro_testkit::checkers::{page_count, pages_text, pdfinfo, pdftotext, qpdf_check, qpdf_json, run};
+use scanpro_testkit::corpus::{corpus, corpus_files};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -29,25 +28,18 @@ fn first_page_size(path: &Path) -> (f64, f64) {
     (numbers[0], numbers[1])
 }
 
+/// The words of pages `first` to `last` (all of them when `None`), one space between each.
 fn text_of(path: &Path, pages: Option<(u32, u32)>) -> String {
-    let (first, last) = pages.map(|(f, l)| (f.to_string(), l.to_string())).unwrap_or(("1".into(), "100000".into()));
-    let out = run(
-        "pdftotext",
-        &["-f".as_ref(), first.as_ref(), "-l".as_ref(), last.as_ref(), path.as_os_str(), "-".as_ref()],
-    );
-    assert!(out.status.success(), "pdftotext {} failed", path.display());
-    String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn qpdf_json(path: &Path, key: &str) -> serde_json::Value {
-    let out = run("qpdf", &["--json".as_ref(), format!("--json-key={key}").as_ref(), path.as_os_str()]);
-    assert!(matches!(out.status.code(), Some(0 | 3)), "qpdf --json failed on {}", path.display());
-    serde_json::from_slice(&out.stdout).expect("qpdf json")
+    let text = match pages {
+        Some((first, last)) => pages_text(path, first, last),
+        None => pdftotext(path),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Objects of `/Subtype /Text`: comments exported as PDF annotations.
 fn text_annotations(path: &Path) -> usize {
-    let objects = qpdf_json(path, "qpdf");
+    let objects = qpdf_json(path, &["qpdf"]);
     let objects = objects["qpdf"][1].as_object().expect("qpdf objects");
     objects.values().filter(|o| o["value"]["/Subtype"] == "/Text").count()
 }
@@ -141,7 +133,7 @@ async fn office_documents_convert_to_pdf() {
         ("odt/odfpy_emb_spreadsheet.odp", &["Embedded Spreadsheet"]),
     ];
     for (name, words) in cases {
-        let (converted, pdf) = pool.converted(&corpus_file(name), TargetFormat::Pdf, Default::default()).await;
+        let (converted, pdf) = pool.converted(&corpus(name), TargetFormat::Pdf, Default::default()).await;
         assert_eq!(converted.route, Route::Warm, "{name}");
         assert_pdf_with_words(&pdf, words);
     }
@@ -154,13 +146,13 @@ async fn office_documents_convert_to_pdf() {
 async fn docx_round_trips_through_odt_and_doc() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let pool = TestPool::start(|_| {}).await;
-    let original = corpus_file("docx/stress006.docx");
+    let original = corpus("docx/stress006.docx");
     let (_, odt) = pool.converted(&original, TargetFormat::Odt, Default::default()).await;
     let mimetype =
         zip::ZipArchive::new(std::fs::File::open(&odt).unwrap()).unwrap().by_name("mimetype").map(|f| f.size()).ok();
     assert!(mimetype.is_some(), "the odt has no mimetype entry");
     let (_, doc) = pool.converted(&original, TargetFormat::Doc, Default::default()).await;
-    let kind = String::from_utf8(run("file", &["-b".as_ref(), doc.as_os_str()]).stdout).unwrap();
+    let kind = String::from_utf8(run("file", ["-b".as_ref(), doc.as_os_str()]).stdout).unwrap();
     assert!(kind.contains("Microsoft Office Word") || kind.contains("Composite Document File"), "{kind}");
     for intermediate in [odt, doc] {
         let (_, docx) = pool.converted(&intermediate, TargetFormat::Docx, Default::default()).await;
@@ -181,7 +173,7 @@ async fn docx_round_trips_through_odt_and_doc() {
 async fn pdf_options_have_visible_effects() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let pool = TestPool::start(|_| {}).await;
-    let docx = corpus_file("docx/stress006.docx");
+    let docx = corpus("docx/stress006.docx");
     let (_, full) = pool.converted(&docx, TargetFormat::Pdf, Default::default()).await;
     assert_eq!(page_count(&full), 5);
     assert!(first_page_size(&full).0 < first_page_size(&full).1, "portrait by default");
@@ -210,19 +202,19 @@ async fn pdf_options_have_visible_effects() {
     assert!(!pdfinfo(&full, &["-meta"]).contains("pdfaid"), "plain export claims PDF/A");
     qpdf_check(&pdfa);
 
-    let headings = corpus_file("docx/heading123.docx");
+    let headings = corpus("docx/heading123.docx");
     let (_, with) = pool.converted(&headings, TargetFormat::Pdf, Default::default()).await;
     let (_, without) = pool
         .converted(&headings, TargetFormat::Pdf, ConvertOptions { export_bookmarks: Some(false), ..Default::default() })
         .await;
-    assert!(!qpdf_json(&with, "outlines")["outlines"].as_array().unwrap().is_empty(), "headings made no bookmarks");
+    assert!(!qpdf_json(&with, &["outlines"])["outlines"].as_array().unwrap().is_empty(), "headings made no bookmarks");
     assert!(
-        qpdf_json(&without, "outlines")["outlines"].as_array().unwrap().is_empty(),
+        qpdf_json(&without, &["outlines"])["outlines"].as_array().unwrap().is_empty(),
         "bookmarks despite export_bookmarks false"
     );
 
     // Writer comments with a view crash headless LibreOffice: wanted in the PDF, they go cold.
-    let comments = corpus_file("docx/testComment.docx");
+    let comments = corpus("docx/testComment.docx");
     let (plain, no_notes) = pool.converted(&comments, TargetFormat::Pdf, Default::default()).await;
     assert_eq!((plain.route, text_annotations(&no_notes)), (Route::Warm, 0));
     let (noted, notes) =
@@ -230,7 +222,7 @@ async fn pdf_options_have_visible_effects() {
     assert_eq!(noted.route, Route::Cold);
     assert!(text_annotations(&notes) >= 1, "no comment annotations");
 
-    let sheets = corpus_file("xlsx/Tables.xlsx");
+    let sheets = corpus("xlsx/Tables.xlsx");
     let (_, paged) = pool.converted(&sheets, TargetFormat::Pdf, Default::default()).await;
     let one_per_sheet = ConvertOptions { single_page_sheets: true, ..Default::default() };
     let (_, single) = pool.converted(&sheets, TargetFormat::Pdf, one_per_sheet.clone()).await;
@@ -246,7 +238,7 @@ async fn pdf_options_have_visible_effects() {
 async fn pdf_imports_into_documents_and_presentations() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let pool = TestPool::start(|_| {}).await;
-    let pdf = corpus_file("pdf-text/ltnews17.pdf");
+    let pdf = corpus("pdf-text/ltnews17.pdf");
     for to in [TargetFormat::Docx, TargetFormat::Pptx] {
         let (_, imported) = pool.converted(&pdf, to, Default::default()).await;
         let (_, back) = pool.converted(&imported, TargetFormat::Pdf, Default::default()).await;
@@ -281,19 +273,18 @@ async fn text_inputs_convert_and_non_documents_are_refused() {
         let (_, pdf) = pool.converted(&path, TargetFormat::Pdf, Default::default()).await;
         assert_pdf_with_words(&pdf, words);
     }
-    let image = corpus_file("images/ocrmypdf_linn.png");
+    let image = corpus("images/ocrmypdf_linn.png");
     assert_eq!(
         error_of(pool.convert(&image, TargetFormat::Pdf, Default::default()).await.0).code(),
         ErrorCode::UnsupportedFormat
     );
-    let encrypted = corpus_file("docx/bug53475-password-is-pass.docx");
+    let encrypted = corpus("docx/bug53475-password-is-pass.docx");
     assert_eq!(
         error_of(pool.convert(&encrypted, TargetFormat::Pdf, Default::default()).await.0).code(),
         ErrorCode::EncryptedInput
     );
     // Encrypted with Office's default password: LibreOffice opens it, so do we.
-    let (_, opened) =
-        pool.converted(&corpus_file("docx/protected_agile.docx"), TargetFormat::Pdf, Default::default()).await;
+    let (_, opened) = pool.converted(&corpus("docx/protected_agile.docx"), TargetFormat::Pdf, Default::default()).await;
     assert_pdf_with_words(&opened, &["Agile protected document"]);
     pool.finish().await;
 }
@@ -339,8 +330,7 @@ async fn a_killed_instance_is_replaced() {
     nix_kill(before[0]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(pool.pool.status().idle, 0, "the dead instance still counts as idle");
-    let (converted, pdf) =
-        pool.converted(&corpus_file("docx/stress006.docx"), TargetFormat::Pdf, Default::default()).await;
+    let (converted, pdf) = pool.converted(&corpus("docx/stress006.docx"), TargetFormat::Pdf, Default::default()).await;
     assert_eq!(converted.route, Route::Warm);
     assert_pdf_with_words(&pdf, &["PRESBYTERY"]);
     let after = soffice_pids(pool.work.path());
@@ -359,7 +349,7 @@ fn nix_kill(pid: i32) {
 async fn instances_are_recycled_after_n_conversions() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let pool = TestPool::start(|c| c.recycle_after = 2).await;
-    let input = corpus_file("docx/TestTableColumns.docx");
+    let input = corpus("docx/TestTableColumns.docx");
     let mut pids = Vec::new();
     for _ in 0..5 {
         pool.converted(&input, TargetFormat::Pdf, Default::default()).await;
@@ -378,16 +368,15 @@ async fn a_document_past_its_deadline_kills_the_instance_and_fails_typed() {
     let pool = TestPool::start(|c| c.conversion_timeout = Duration::from_secs(8)).await;
     let started = Instant::now();
     // The shared-strings attack sample spins LibreOffice forever, warm or cold.
-    let error = error_of(
-        pool.convert(&corpus_file("xlsx/poc-shared-strings.xlsx"), TargetFormat::Pdf, Default::default()).await.0,
-    );
+    let error =
+        error_of(pool.convert(&corpus("xlsx/poc-shared-strings.xlsx"), TargetFormat::Pdf, Default::default()).await.0);
     assert_eq!(error.code(), ErrorCode::EngineTimeout, "{error}");
     assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
     let status = pool.pool.status();
     assert_eq!((status.restarts, status.fallbacks), (2, 1), "{status:?}");
     // The pool still converts.
     let (converted, _) =
-        pool.converted(&corpus_file("docx/TestTableColumns.docx"), TargetFormat::Pdf, Default::default()).await;
+        pool.converted(&corpus("docx/TestTableColumns.docx"), TargetFormat::Pdf, Default::default()).await;
     assert_eq!(converted.route, Route::Warm);
     pool.finish().await;
 }
@@ -396,12 +385,11 @@ async fn a_document_past_its_deadline_kills_the_instance_and_fails_typed() {
 async fn shutdown_refuses_new_work_with_busy() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let pool = TestPool::start(|_| {}).await;
-    pool.converted(&corpus_file("docx/TestTableColumns.docx"), TargetFormat::Pdf, Default::default()).await;
+    pool.converted(&corpus("docx/TestTableColumns.docx"), TargetFormat::Pdf, Default::default()).await;
     let handle = pool.pool.clone();
     handle.shutdown().await;
-    let error = error_of(
-        pool.convert(&corpus_file("docx/TestTableColumns.docx"), TargetFormat::Pdf, Default::default()).await.0,
-    );
+    let error =
+        error_of(pool.convert(&corpus("docx/TestTableColumns.docx"), TargetFormat::Pdf, Default::default()).await.0);
     assert_eq!(error.code(), ErrorCode::Busy);
     pool.finish().await;
 }
@@ -413,7 +401,7 @@ const UNREADABLE_BY_LIBREOFFICE: [&str; 1] = ["odt/ocrmypdf_tagged.odt"];
 #[tokio::test]
 async fn every_corpus_office_file_converts_or_fails_typed() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let manifest = std::fs::read_to_string(corpus().join("MANIFEST.tsv")).expect("MANIFEST.tsv");
+    let manifest = std::fs::read_to_string(corpus("MANIFEST.tsv")).expect("MANIFEST.tsv");
     let roles: std::collections::HashMap<String, String> = manifest
         .lines()
         .skip(1)
@@ -424,8 +412,8 @@ async fn every_corpus_office_file_converts_or_fails_typed() {
         .collect();
     let mut files = Vec::new();
     for folder in ["docx", "xlsx", "pptx", "odt"] {
-        for entry in std::fs::read_dir(corpus().join(folder)).unwrap() {
-            files.push(format!("{folder}/{}", entry.unwrap().file_name().to_string_lossy()));
+        for path in corpus_files(folder) {
+            files.push(format!("{folder}/{}", path.file_name().unwrap().to_string_lossy()));
         }
     }
     files.sort();
@@ -441,7 +429,7 @@ async fn every_corpus_office_file_converts_or_fails_typed() {
                 // Not `while let`: its scrutinee's guard would live through the await.
                 let next = queue.lock().unwrap().pop();
                 let Some(name) = next else { break };
-                let (result, output) = pool.convert(&corpus_file(&name), TargetFormat::Pdf, Default::default()).await;
+                let (result, output) = pool.convert(&corpus(&name), TargetFormat::Pdf, Default::default()).await;
                 done.push((name, result, output));
             }
             done

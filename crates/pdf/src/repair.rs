@@ -366,22 +366,14 @@ fn last_line(output: &ProcessOutput, program: &str) -> String {
 /// Tests that need the corpus, qpdf and Ghostscript.
 mod with_engines {
     use super::*;
-
-    fn corpus_file(name: &str) -> std::path::PathBuf {
-        let corpus = std::env::var_os("SCANPRO_CORPUS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-        let path = std::path::absolute(corpus.join(name)).unwrap();
-        assert!(path.is_file(), "corpus file missing: {} (set SCANPRO_CORPUS)", path.display());
-        path
-    }
+    use scanpro_testkit::corpus::corpus;
 
     /// The corpus has no file that lopdf cannot read and qpdf can, so the qpdf method is run on
     /// its own here.
     #[test]
     fn qpdf_method_rewrites_and_summarises_warnings() {
         let dir = tempfile::tempdir().unwrap();
-        let input = corpus_file("pdf-broken/pdfjs_xref_command_missing.pdf");
+        let input = corpus("pdf-broken/pdfjs_xref_command_missing.pdf");
         let out = dir.path().join("fixed.pdf");
         let report = with_qpdf(&input, &out, dir.path(), &workload(&input)).unwrap();
         assert_eq!(report.method, RepairMethod::Qpdf);
@@ -397,7 +389,7 @@ mod with_engines {
     #[test]
     fn a_tiny_file_ghostscript_loops_on_fails_within_the_deadline_it_earns() {
         // A Type 3 font that draws itself: Ghostscript runs until it is killed.
-        let input = corpus_file("pdf-broken/pdfjs_ContentStreamCycleType3insideType3.pdf");
+        let input = corpus("pdf-broken/pdfjs_ContentStreamCycleType3insideType3.pdf");
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("fixed.pdf");
 
@@ -417,7 +409,7 @@ mod with_engines {
 
     #[test]
     fn blank_renderings_are_recognised() {
-        let drawn = open_unguarded(&corpus_file("pdf-text/lscape.pdf")).unwrap();
+        let drawn = open_unguarded(&corpus("pdf-text/lscape.pdf")).unwrap();
         assert!(paints_anything(&drawn));
         let mut blank = Document::with_version("1.4");
         let pages = blank.new_object_id();

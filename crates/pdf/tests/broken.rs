@@ -2,10 +2,9 @@
 //! rotate, merge and split (and every output passes `qpdf --check`) or fails with a typed input
 //! error: never a panic, never a hang.
 
-mod common;
-
-use common::*;
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_testkit::checkers::qpdf_verdict;
+use scanpro_testkit::corpus::corpus_files;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -37,10 +36,8 @@ fn exercise(input: &Path, out_dir: &Path) -> Result<Result<String, ToolError>, S
 
 #[test]
 fn broken_files_fail_cleanly_or_work() {
-    let dir = corpus().join("pdf-broken");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    assert!(files.len() >= 40, "expected the 40 broken files in {}, found {}", dir.display(), files.len());
+    let files = corpus_files("pdf-broken");
+    assert!(files.len() >= 40, "expected the 40 broken files in the corpus, found {}", files.len());
 
     let mut failures = Vec::new();
     for file in &files {

@@ -2,16 +2,15 @@
 //! page count and size (`pdfinfo`), embedded images (`pdfimages`), and what the page shows
 //! (`pdftoppm`).
 
-mod common;
-
-use common::*;
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 use image::{ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
 use scanpro_core::ErrorCode;
 use scanpro_core::params::{ImagePageOrientation, ImagePageSize, ImagesToPdfParams};
 use scanpro_pdf::{ImageInput, ImagePage, images_to_pdf};
+use scanpro_testkit::checkers::{page_count, page_sizes, qpdf_check, render_png, stdout};
+use scanpro_testkit::corpus::{corpus, corpus_files, text_pdf};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const RED: Rgb<u8> = Rgb([230, 20, 20]);
 const BLUE: Rgb<u8> = Rgb([20, 20, 230]);
@@ -50,23 +49,9 @@ fn assert_size(actual: (f64, f64), expected: (f64, f64), what: &str) {
     assert!(close, "{what}: page is {actual:?} points, expected {expected:?}");
 }
 
-fn poppler(program: &str, args: &[&str], pdf: &Path) -> std::process::Output {
-    let out = Command::new(program)
-        .args(args)
-        .arg(pdf)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); apt-get install -y poppler-utils"));
-    assert!(out.status.success(), "{program} failed: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
 /// Page `page` as poppler renders it at 72 dpi (one pixel per point).
-fn rendered(pdf: &Path, page: u32, dir: &Path) -> image::RgbImage {
-    let root = dir.join(format!("shown-{page}"));
-    let page_arg = page.to_string();
-    let args = ["-png", "-r", "72", "-singlefile", "-f", &page_arg, "-l", &page_arg];
-    Command::new("pdftoppm").args(args).arg(pdf).arg(&root).status().expect("pdftoppm runs");
-    image::open(root.with_extension("png")).expect("pdftoppm wrote the page").into_rgb8()
+fn rendered(pdf: &Path, page: u32) -> image::RgbImage {
+    image::load_from_memory(&render_png(pdf, page, 72)).expect("pdftoppm wrote a PNG").into_rgb8()
 }
 
 fn is_near(pixel: Rgb<u8>, colour: Rgb<u8>) -> bool {
@@ -125,7 +110,7 @@ fn jpeg_bytes_go_in_unchanged_at_their_resolution() {
     assert_size(sizes(&out)[0], (144.0, 96.0), "JPEG at 150 dpi");
 
     let extracted = dir.path().join("extracted");
-    Command::new("pdfimages").arg("-all").arg(&out).arg(&extracted).status().expect("pdfimages runs");
+    stdout("pdfimages", [OsStr::new("-all"), out.as_os_str(), extracted.as_os_str()]);
     let image = std::fs::read(dir.path().join("extracted-000.jpg")).expect("pdfimages found a DCT image");
     assert!(
         image == original,
@@ -145,11 +130,11 @@ fn exif_orientation_is_honoured() {
     let pages = convert(&[input], &fit(), &out);
     assert_eq!(pages[0].orientation, 6);
     assert_size(sizes(&out)[0], (40.0, 80.0), "quarter-turned JPEG");
-    let shown = rendered(&out, 1, dir.path());
+    let shown = rendered(&out, 1);
     assert!(is_near(*shown.get_pixel(20, 10), RED), "top is {:?}, expected red", shown.get_pixel(20, 10));
     assert!(is_near(*shown.get_pixel(20, 70), BLUE), "bottom is {:?}, expected blue", shown.get_pixel(20, 70));
     // Still the original bytes: the turn is in the placement.
-    Command::new("pdfimages").arg("-all").arg(&out).arg(dir.path().join("x")).status().unwrap();
+    stdout("pdfimages", [OsStr::new("-all"), out.as_os_str(), dir.path().join("x").as_os_str()]);
     assert!(std::fs::read(dir.path().join("x-000.jpg")).unwrap() == original);
 }
 
@@ -163,7 +148,7 @@ fn paper_sizes_orientation_and_margins() {
     convert(std::slice::from_ref(&input), &params(ImagePageSize::A4, ImagePageOrientation::Auto, None), &a4);
     assert_size(sizes(&a4)[0], (842.0, 595.0), "A4, auto orientation, wide image");
     // Default margin 36 pt: the image (scaled to 770 × 513) is centred inside it.
-    let shown = rendered(&a4, 1, dir.path());
+    let shown = rendered(&a4, 1);
     assert!(is_near(*shown.get_pixel(421, 297), RED) && is_near(*shown.get_pixel(40, 297), RED));
     assert_eq!(*shown.get_pixel(30, 297), Rgb([255, 255, 255]), "left margin");
     assert_eq!(*shown.get_pixel(421, 35), Rgb([255, 255, 255]), "top margin");
@@ -175,7 +160,7 @@ fn paper_sizes_orientation_and_margins() {
         &portrait,
     );
     assert_size(sizes(&portrait)[0], (595.0, 842.0), "A4 portrait");
-    let shown = rendered(&portrait, 1, dir.path());
+    let shown = rendered(&portrait, 1);
     // No margin: the image spans the width (595 × 397), centred vertically.
     assert!(is_near(*shown.get_pixel(1, 421), RED) && is_near(*shown.get_pixel(593, 421), RED));
     assert_eq!(*shown.get_pixel(297, 100), Rgb([255, 255, 255]));
@@ -202,26 +187,24 @@ fn transparent_png_gets_a_soft_mask() {
     let input = write(dir.path(), "alpha.png", &png(&image::DynamicImage::ImageRgba8(img)));
     let out = dir.path().join("alpha.pdf");
     convert(&[input], &fit(), &out);
-    let list = String::from_utf8(poppler("pdfimages", &["-list"], &out).stdout).unwrap();
+    let list = stdout("pdfimages", [OsStr::new("-list"), out.as_os_str()]);
     let types: Vec<&str> = list.lines().skip(2).filter_map(|l| l.split_whitespace().nth(2)).collect();
     assert_eq!(types, ["image", "smask"], "{list}");
     // The transparent half shows the white page.
-    let shown = rendered(&out, 1, dir.path());
+    let shown = rendered(&out, 1);
     assert_eq!(*shown.get_pixel(30, 20), Rgb([255, 255, 255]));
 }
 
 #[test]
 fn corpus_images_one_page_each_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let mut inputs: Vec<PathBuf> = std::fs::read_dir(corpus().join("images"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let mut inputs: Vec<PathBuf> = corpus_files("images")
+        .into_iter()
         .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("png" | "tif")))
         .collect();
-    inputs.sort();
     assert!(inputs.len() >= 9, "corpus images missing: {inputs:?}");
     // WebP: the corpus has none, so one is made losslessly from a corpus PNG.
-    let baiona = image::open(corpus().join("images/ocrmypdf_baiona.png")).unwrap().into_rgba8();
+    let baiona = image::open(corpus("images/ocrmypdf_baiona.png")).unwrap().into_rgba8();
     let mut webp = Vec::new();
     image::codecs::webp::WebPEncoder::new_lossless(&mut webp)
         .write_image(baiona.as_raw(), baiona.width(), baiona.height(), image::ExtendedColorType::Rgba8)
@@ -231,7 +214,7 @@ fn corpus_images_one_page_each_in_order() {
     let out = dir.path().join("album.pdf");
     let pages = convert(&inputs, &fit(), &out);
     assert_eq!(pages.len(), inputs.len(), "one page per image (no multi-frame TIFF in the corpus)");
-    let list = String::from_utf8(poppler("pdfimages", &["-list"], &out).stdout).unwrap();
+    let list = stdout("pdfimages", [OsStr::new("-list"), out.as_os_str()]);
     let embedded: Vec<(u32, u32, u32)> = list
         .lines()
         .skip(2)
@@ -306,7 +289,7 @@ fn every_tiff_frame_becomes_a_page() {
     assert_size(sizes[1], (21.6, 32.4), "frame 2 at 200 dpi");
     assert_size(sizes[2], (30.0, 30.0), "frame 3 at 72 dpi");
     for (page, level) in [(1, 40), (2, 200), (3, 120)] {
-        let shown = rendered(&out, page, dir.path());
+        let shown = rendered(&out, page);
         let centre = shown.get_pixel(shown.width() / 2, shown.height() / 2);
         assert!(centre.0.iter().all(|&c| c.abs_diff(level) <= 3), "page {page} shows {centre:?}, frame gray {level}");
     }

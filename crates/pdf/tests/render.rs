@@ -2,13 +2,12 @@
 //! from the bytes, pages compared with poppler's `pdftoppm` at the same resolution, and every
 //! damaged or locked file either rendered or refused with a typed error.
 
-mod common;
-
-use common::*;
 use scanpro_core::{ErrorCode, ToolError};
 use scanpro_pdf::{RasterEncoding, RenderOptions, RenderSize, RenderedPage, Renderer, render_pages};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use scanpro_testkit::checkers::{page_sizes, rotations, run};
+use scanpro_testkit::corpus::{corpus, corpus_files, text_pdf};
+use std::ffi::OsStr;
+use std::path::Path;
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 const JPEG_MAGIC: &[u8] = b"\xFF\xD8\xFF";
@@ -49,13 +48,10 @@ fn poppler_sizes(pdf: &Path) -> Vec<(f64, f64)> {
 fn pdftoppm_gray(pdf: &Path, page: u32, dpi: u32, dir: &Path) -> image::GrayImage {
     let root = dir.join(format!("reference-{page}"));
     let page_arg = page.to_string();
-    let status = Command::new("pdftoppm")
-        .args(["-gray", "-png", "-singlefile", "-cropbox", "-r", &dpi.to_string(), "-f", &page_arg, "-l", &page_arg])
-        .arg(pdf)
-        .arg(&root)
-        .status()
-        .expect("pdftoppm runs (apt-get install -y poppler-utils)");
-    assert!(status.success(), "pdftoppm failed on page {page} of {}", pdf.display());
+    let options =
+        ["-gray", "-png", "-singlefile", "-cropbox", "-r", &dpi.to_string(), "-f", &page_arg, "-l", &page_arg];
+    let out = run("pdftoppm", options.iter().map(OsStr::new).chain([pdf.as_os_str(), root.as_os_str()]));
+    assert!(out.status.success(), "pdftoppm failed on page {page} of {}", pdf.display());
     image::open(root.with_extension("png")).unwrap().into_luma8()
 }
 
@@ -129,7 +125,7 @@ fn pages_look_like_poppler_renders() {
         (text_pdf("pdfjs_freeculture.pdf"), 7, 8),
         (text_pdf("pdfjs_tracemonkey.pdf"), 1, 2),
         (text_pdf("lscape.pdf"), 2, 3),
-        (corpus().join("pdf-scanned/ocrmypdf_cardinal.pdf"), 2, 3),
+        (corpus("pdf-scanned/ocrmypdf_cardinal.pdf"), 2, 3),
         (turned_more.clone(), 1, 3),
         (turned_more, 2, 1),
     ];
@@ -194,7 +190,7 @@ fn selection_order_is_kept() {
 #[test]
 fn locked_files_need_their_password() {
     let dir = tempfile::tempdir().unwrap();
-    let locked = corpus().join("pdf-broken/pypdf_libreoffice-writer-password.pdf");
+    let locked = corpus("pdf-broken/pypdf_libreoffice-writer-password.pdf");
     let err = render(&locked, &options(RenderSize::Dpi(50), RasterEncoding::Png), &[1], dir.path()).unwrap_err();
     assert_eq!(err.code, ErrorCode::EncryptedInput, "{err}");
     let wrong = RenderOptions { password: Some("not it"), ..options(RenderSize::Dpi(50), RasterEncoding::Png) };
@@ -211,7 +207,7 @@ fn locked_files_need_their_password() {
 #[test]
 fn enormous_pages_are_refused_by_number_and_size() {
     let dir = tempfile::tempdir().unwrap();
-    let enormous = corpus().join("pdf-broken/ocrmypdf_enormous.pdf");
+    let enormous = corpus("pdf-broken/ocrmypdf_enormous.pdf");
     let err = render(&enormous, &options(RenderSize::Dpi(600), RasterEncoding::Png), &[1], dir.path()).unwrap_err();
     assert_eq!(err.code, ErrorCode::ResourceLimit, "{err}");
     assert!(err.message.starts_with("page 1 would be ") && err.message.contains(" pixels"), "{err}");
@@ -221,7 +217,7 @@ fn enormous_pages_are_refused_by_number_and_size() {
 #[test]
 fn not_a_pdf_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let png = corpus().join("images/ocrmypdf_baiona.png");
+    let png = corpus("images/ocrmypdf_baiona.png");
     let err = render(&png, &options(RenderSize::Dpi(50), RasterEncoding::Png), &[1], dir.path()).unwrap_err();
     assert_eq!(err.code, ErrorCode::UnsupportedFormat, "{err}");
 }
@@ -232,8 +228,7 @@ fn not_a_pdf_is_refused() {
 fn damaged_files_render_or_fail_cleanly() {
     let mut fallbacks = 0;
     let mut rendered_files = 0;
-    for entry in std::fs::read_dir(corpus().join("pdf-broken")).unwrap() {
-        let path: PathBuf = entry.unwrap().path();
+    for path in corpus_files("pdf-broken") {
         let dir = tempfile::tempdir().unwrap();
         match render_pages(&path, &options(RenderSize::Dpi(36), RasterEncoding::Png), all_pages, dir.path(), "x") {
             Ok(pages) => {

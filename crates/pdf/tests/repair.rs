@@ -2,26 +2,15 @@
 //! opens in poppler with the pages qpdf sees in the damaged file, and the report names the
 //! method and the damage.
 
-mod checks;
-mod common;
-
-use checks::*;
-use common::*;
 use scanpro_core::ErrorCode;
 use scanpro_pdf::RepairMethod;
+use scanpro_testkit::checkers::{page_count, qpdf_check_clean, qpdf_pages, qpdf_verdict};
+use scanpro_testkit::corpus::{corpus, corpus_files};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// The page count qpdf reads from a damaged file, if it reads one.
-fn qpdf_pages(path: &Path) -> Option<u32> {
-    let out = run("qpdf", &["--show-npages".as_ref(), path.as_os_str()]);
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-}
-
 fn broken(name: &str) -> PathBuf {
-    let path = corpus().join("pdf-broken").join(name);
-    assert!(path.is_file(), "corpus file missing: {}", path.display());
-    path
+    corpus(Path::new("pdf-broken").join(name))
 }
 
 #[test]
@@ -37,7 +26,7 @@ fn named_damaged_files_are_repaired() {
         let out = dir.path().join(name);
         let report = scanpro_pdf::repair(&input, &out).unwrap_or_else(|e| panic!("{name}: {e}"));
         eprintln!("{name}: {report:?}");
-        assert_clean(&out);
+        qpdf_check_clean(&out);
         assert_eq!(page_count(&out), report.pages, "{name}");
         if let Some(expected) = qpdf_pages(&input) {
             assert_eq!(report.pages, expected, "{name}: the pages qpdf finds in the damaged file");
@@ -57,9 +46,7 @@ fn xref_damage_is_named() {
 
 #[test]
 fn every_broken_file_is_repaired_or_refused_cleanly() {
-    let dir = corpus().join("pdf-broken");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
+    let files = corpus_files("pdf-broken");
     let mut failures = Vec::new();
     let mut methods = std::collections::BTreeMap::<String, u32>::new();
     for file in &files {
@@ -70,9 +57,9 @@ fn every_broken_file_is_repaired_or_refused_cleanly() {
         let outcome = match scanpro_pdf::repair(file, &out) {
             Ok(report) => {
                 *methods.entry(format!("{:?}", report.method)).or_default() += 1;
-                let check = run("qpdf", &["--check".as_ref(), out.as_os_str()]);
-                if check.status.code() != Some(0) {
-                    Err(format!("qpdf --check exited {:?}", check.status.code()))
+                let verdict = qpdf_verdict(&out);
+                if verdict != Ok(0) {
+                    Err(format!("qpdf --check: {verdict:?}"))
                 } else if page_count(&out) != report.pages {
                     Err("poppler sees another page count".into())
                 } else {

@@ -1,11 +1,8 @@
 //! Split by size: consecutive pages packed into files under a size limit, checked on disk and
 //! with qpdf and poppler.
 
-mod checks;
-mod common;
-
-use checks::*;
-use common::*;
+use scanpro_testkit::checkers::{page_count, page_text, qpdf_check_clean};
+use scanpro_testkit::corpus::text_pdf;
 use std::path::Path;
 use std::time::Instant;
 
@@ -45,7 +42,7 @@ fn parts_stay_under_the_limit() {
     assert!(total / report.parts.len() as u64 > MB, "parts average {} bytes", total / report.parts.len() as u64);
     for part in [&report.parts[0], &report.parts[report.parts.len() / 2], report.parts.last().unwrap()] {
         let path = dir.path().join(&part.file);
-        assert_clean(&path);
+        qpdf_check_clean(&path);
         assert_eq!(page_count(&path), part.last_page - part.first_page + 1);
         assert_eq!(page_text(&path, 1), page_text(&input, part.first_page));
     }
@@ -61,7 +58,7 @@ fn a_page_over_the_limit_goes_alone_and_is_flagged() {
     assert_eq!(report.parts.len(), 14);
     assert!(report.parts.iter().all(|p| p.over_limit && p.first_page == p.last_page), "{:?}", report.parts);
     assert_eq!(report.parts[0].file, "tm_01.pdf");
-    assert_clean(&dir.path().join("tm_14.pdf"));
+    qpdf_check_clean(&dir.path().join("tm_14.pdf"));
 
     let whole = tempfile::tempdir().unwrap();
     let report = scanpro_pdf::split_by_size(&input, 100 * MB, whole.path(), "tm").unwrap();

@@ -9,6 +9,7 @@ use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
 use scanpro_core::{ErrorCode, FileId, JobId, OwnerId, ToolError};
 use scanpro_queue::{NoticeBus, Queue, QueueDepth, RedisOptions, RedisQueue};
 use scanpro_store::{JobRecord, Meta, NewJob};
+use scanpro_testkit::redis::unique_prefix;
 use std::sync::Arc;
 use std::time::Instant;
 use support::*;

@@ -3,6 +3,8 @@
 mod common;
 
 use common::*;
+use scanpro_testkit::checkers::{page_count, page_text, qpdf_check, rotations, run};
+use scanpro_testkit::corpus::corpus;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -26,7 +28,7 @@ async fn merge_job_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let merged = dir.path().join("merged.pdf");
     client.download(job["outputs"][0]["url"].as_str().unwrap(), &merged).await;
-    assert_qpdf_ok(&merged);
+    qpdf_check(&merged);
     assert_eq!(page_count(&merged), 12);
     // Order [1, 0]: the newsletter's first page comes first.
     assert_eq!(page_text(&merged, 1), page_text(&corpus("pdf-text/ltnews17.pdf"), 1));
@@ -54,7 +56,7 @@ async fn two_step_pipeline_feeds_outputs_forward() {
     for (index, output) in outputs.iter().enumerate() {
         let path = dir.path().join(format!("{index}.pdf"));
         client.download(output["url"].as_str().unwrap(), &path).await;
-        assert_qpdf_ok(&path);
+        qpdf_check(&path);
         let rot = rotations(&path);
         assert_eq!(rot[0], 90, "first page rotated");
         assert!(rot[1..].iter().all(|r| *r == 0), "only page 1 rotated: {rot:?}");
@@ -69,7 +71,7 @@ async fn two_step_pipeline_feeds_outputs_forward() {
     assert_eq!(zip.headers()["content-type"], "application/zip");
     let zip_path = dir.path().join("out.zip");
     std::fs::write(&zip_path, zip.bytes().await.unwrap()).unwrap();
-    let listing = tool("unzip", &["-l", zip_path.to_str().unwrap()]);
+    let listing = run("unzip", ["-l", zip_path.to_str().unwrap()]);
     assert!(listing.status.success());
     assert_eq!(String::from_utf8_lossy(&listing.stdout).matches(".pdf").count(), 2);
 }
@@ -86,7 +88,7 @@ async fn one_shot_returns_the_file_or_a_zip() {
     let dir = tempfile::tempdir().unwrap();
     let rotated = dir.path().join("rotated.pdf");
     std::fs::write(&rotated, response.bytes().await.unwrap()).unwrap();
-    assert_qpdf_ok(&rotated);
+    qpdf_check(&rotated);
     let original = rotations(&corpus("pdf-text/lscape.pdf"));
     let expected: Vec<u32> =
         original.iter().enumerate().map(|(i, r)| if i % 2 == 1 { (r + 270) % 360 } else { *r }).collect();
@@ -286,7 +288,7 @@ async fn large_inputs_take_the_streaming_path() {
     assert_eq!(job["steps"][0]["report"]["streaming"], true, "{job}");
     let merged = dir.path().join("merged.pdf");
     client.download(job["outputs"][0]["url"].as_str().unwrap(), &merged).await;
-    assert_qpdf_ok(&merged);
+    qpdf_check(&merged);
     assert_eq!(page_count(&merged), 518);
     assert_eq!(page_text(&merged, 1), page_text(&corpus("pdf-text/ltnews17.pdf"), 1));
 
@@ -296,7 +298,7 @@ async fn large_inputs_take_the_streaming_path() {
     assert_eq!(outputs.len(), 2);
     let part = dir.path().join("part.pdf");
     client.download(outputs[0]["url"].as_str().unwrap(), &part).await;
-    assert_qpdf_ok(&part);
+    qpdf_check(&part);
     assert_eq!(page_count(&part), 2);
     assert_eq!(rotations(&part), vec![90, 0]);
     // Small inputs stay on the in-process path.
@@ -367,7 +369,7 @@ async fn oversized_bodies_are_refused_while_streaming() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"code\":\"payload_too_large\""), "{answer}");
     let db = server.data_dir.join("scanpro.db");
-    let jobs = tool("sqlite3", &[db.to_str().unwrap(), "SELECT COUNT(*) FROM jobs"]);
+    let jobs = run("sqlite3", [db.to_str().unwrap(), "SELECT COUNT(*) FROM jobs"]);
     assert_eq!(String::from_utf8_lossy(&jobs.stdout).trim(), "0");
 
     // The same through a client that sends it all.

@@ -1,8 +1,7 @@
 //! `scanpro run`, `scanpro tools` and `scanpro config`, as a user types them.
 
-mod common;
-
-use common::*;
+use scanpro_testkit::checkers::{page_count, page_text, pdfinfo, qpdf_check, rotations, run};
+use scanpro_testkit::corpus::corpus;
 use std::process::Command;
 
 fn scanpro(args: &[&str]) -> std::process::Output {
@@ -21,7 +20,7 @@ fn run_merge_split_rotate_info() {
     let b = corpus("pdf-text/lscape.pdf");
     let out = scanpro(&["run", "merge", "--order", "1,0", s(&a), s(&b), "-o", s(&merged)]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_qpdf_ok(&merged);
+    qpdf_check(&merged);
     assert_eq!(page_count(&merged), 5);
     assert_eq!(page_text(&merged, 1), page_text(&b, 1));
 
@@ -96,10 +95,10 @@ fn run_writes_a_zip_or_a_folder_as_named_and_leaves_nothing_else() {
     archive.extract(unpacked.path()).unwrap();
     for name in listing(unpacked.path()) {
         let part = unpacked.path().join(&name);
-        assert_qpdf_ok(&part);
+        qpdf_check(&part);
         assert_eq!(page_count(&part), 1, "{name}");
     }
-    let unzip = tool("unzip", &["-l", s(&zip_path)]);
+    let unzip = run("unzip", ["-l", s(&zip_path)]);
     assert!(unzip.status.success(), "unzip -l: {}", String::from_utf8_lossy(&unzip.stderr));
 
     // One output and `-o DIR/`: a folder holding it.
@@ -112,7 +111,7 @@ fn run_writes_a_zip_or_a_folder_as_named_and_leaves_nothing_else() {
     // An engine tool (LibreOffice) leaves no scratch or profile behind either.
     let docx = corpus("docx/FieldCodes.docx");
     assert_ran(&scanpro_in(cwd.path(), &["run", "office_to_pdf", s(&docx), "-o", "doc.pdf"]));
-    assert_qpdf_ok(&cwd.path().join("doc.pdf"));
+    qpdf_check(&cwd.path().join("doc.pdf"));
 
     assert_eq!(listing(cwd.path()), ["doc.pdf", "pages", "parts.zip"], "only the outputs are left");
 }
@@ -128,9 +127,9 @@ fn run_convert_picks_the_conversion_from_the_input() {
         &["run", "convert", "--to", "pdf", "--page-size", "a4", s(&png), "-o", "scan.pdf"],
     ));
     let scan = cwd.path().join("scan.pdf");
-    assert_qpdf_ok(&scan);
+    qpdf_check(&scan);
     assert_eq!(page_count(&scan), 1);
-    let info = String::from_utf8_lossy(&tool("pdfinfo", &[s(&scan)]).stdout).into_owned();
+    let info = pdfinfo(&scan, &[]);
     assert!(info.contains("pts (A4)"), "an A4 page: {info}");
 
     assert_ran(&scanpro_in(cwd.path(), &["run", "convert", "--to", "jpg", "--dpi", "50", s(&book), "-o", "pages/"]));
@@ -145,7 +144,7 @@ fn run_convert_picks_the_conversion_from_the_input() {
 
     let docx = corpus("docx/FieldCodes.docx");
     assert_ran(&scanpro_in(cwd.path(), &["run", "convert", "--to", "pdf", s(&docx), "-o", "doc.pdf"]));
-    assert_qpdf_ok(&cwd.path().join("doc.pdf"));
+    qpdf_check(&cwd.path().join("doc.pdf"));
     assert!(page_count(&cwd.path().join("doc.pdf")) >= 1);
 
     // Pairs it cannot make, and options that do not apply, are refused by name.

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{EngineMode, EngineProcess, EngineStack, assert_qpdf_ok, corpus, page_count, tool};
+use common::{EngineMode, EngineProcess, EngineStack};
+use scanpro_testkit::checkers::{page_count, page_text, pdftotext, qpdf_check, run};
+use scanpro_testkit::corpus::corpus;
 use serde_json::{Value, json};
 use std::io::Read;
 use std::path::Path;
@@ -72,10 +74,10 @@ async fn docx_to_pdf_as_a_job(stack: &EngineStack, _mode: EngineMode) {
     let temp = tempfile::tempdir().unwrap();
     let pdf = temp.path().join("out.pdf");
     client.download(&format!("/api/v1/files/{}/content", job["outputs"][0]["id"].as_str().unwrap()), &pdf).await;
-    assert_qpdf_ok(&pdf);
+    qpdf_check(&pdf);
     assert!(page_count(&pdf) >= 1);
     assert!(pdfa_part(&pdf) == Some(2), "PDF/A-2b asked for");
-    assert!(!text_of(&pdf).trim().is_empty(), "the PDF carries the document's text");
+    assert!(!pdftotext(&pdf).trim().is_empty(), "the PDF carries the document's text");
 }
 
 async fn spreadsheet_and_presentation_one_shot(stack: &EngineStack, _mode: EngineMode) {
@@ -91,7 +93,7 @@ async fn spreadsheet_and_presentation_one_shot(stack: &EngineStack, _mode: Engin
         assert_eq!(response.status(), 200, "{input}: {:?}", response.text().await);
         let pdf = temp.path().join("out.pdf");
         std::fs::write(&pdf, response.bytes().await.unwrap()).unwrap();
-        assert_qpdf_ok(&pdf);
+        qpdf_check(&pdf);
         assert!(page_count(&pdf) >= 1, "{input}");
     }
 }
@@ -103,7 +105,7 @@ async fn pdf_to_docx(stack: &EngineStack, _mode: EngineMode) {
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
     let bytes = response.bytes().await.unwrap();
     let document = zip_entry(&bytes, "word/document.xml").expect("a docx package");
-    let pdf_words = text_of(&input);
+    let pdf_words = pdftotext(&input);
     let first_word = pdf_words.split_whitespace().next().expect("the corpus PDF has text");
     assert!(document.contains(first_word), "the docx carries the PDF's text ({first_word})");
 }
@@ -138,8 +140,8 @@ async fn markdown_and_html_to_pdf(stack: &EngineStack, _mode: EngineMode) {
         assert_eq!(response.status(), 200, "{tool_name}: {:?}", response.text().await);
         let pdf = temp.path().join(format!("{tool_name}.pdf"));
         std::fs::write(&pdf, response.bytes().await.unwrap()).unwrap();
-        assert_qpdf_ok(&pdf);
-        let text = text_of(&pdf);
+        qpdf_check(&pdf);
+        let text = pdftotext(&pdf);
         assert!(text.contains(expected), "{tool_name}: {text:?}");
         if tool_name == "markdown_to_pdf" {
             assert!(text.contains("apples") && text.contains("42"), "the table is rendered: {text:?}");
@@ -273,8 +275,8 @@ async fn cli_converts(stack: &EngineStack, mode: EngineMode) {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_qpdf_ok(&out);
-    assert!(!text_of(&out).trim().is_empty());
+    qpdf_check(&out);
+    assert!(!pdftotext(&out).trim().is_empty());
 }
 
 scenarios!(ghostscript:
@@ -302,9 +304,9 @@ async fn compress_reports_sizes_and_keeps_text(stack: &EngineStack, _mode: Engin
         let pdf = temp.path().join("compressed.pdf");
         client.download(&format!("/api/v1/files/{}/content", job["outputs"][0]["id"].as_str().unwrap()), &pdf).await;
         assert_eq!(std::fs::metadata(&pdf).unwrap().len(), after);
-        assert_qpdf_ok(&pdf);
+        qpdf_check(&pdf);
         assert_eq!(page_count(&pdf), page_count(&input));
-        assert_eq!(words(&text_of(&pdf)), words(&text_of(&input)), "text stays searchable");
+        assert_eq!(words(&pdftotext(&pdf)), words(&pdftotext(&input)), "text stays searchable");
     }
 }
 
@@ -316,13 +318,13 @@ async fn pdfa_and_grayscale(stack: &EngineStack, _mode: EngineMode) {
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
     let pdf = temp.path().join("pdfa.pdf");
     std::fs::write(&pdf, response.bytes().await.unwrap()).unwrap();
-    assert_qpdf_ok(&pdf);
+    qpdf_check(&pdf);
     assert_eq!(pdfa_part(&pdf), Some(1));
     let response = client.one_shot("grayscale", &[&input], json!({})).await;
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
     let gray = temp.path().join("gray.pdf");
     std::fs::write(&gray, response.bytes().await.unwrap()).unwrap();
-    assert_qpdf_ok(&gray);
+    qpdf_check(&gray);
     assert_eq!(page_count(&gray), page_count(&input));
 }
 
@@ -332,7 +334,7 @@ async fn ghostscript_refuses_encrypted_input(stack: &EngineStack, _mode: EngineM
     let locked = temp.path().join("locked.pdf");
     let source = corpus("pdf-text/ltnews17.pdf");
     let qpdf =
-        tool("qpdf", &["--encrypt", "user", "owner", "256", "--", source.to_str().unwrap(), locked.to_str().unwrap()]);
+        run("qpdf", ["--encrypt", "user", "owner", "256", "--", source.to_str().unwrap(), locked.to_str().unwrap()]);
     assert!(matches!(qpdf.status.code(), Some(0 | 3)), "qpdf --encrypt: {qpdf:?}");
     let response = client.one_shot("compress", &[&locked], json!({})).await;
     assert_eq!(response.status(), 422);
@@ -368,8 +370,8 @@ async fn ocr_reports_page_progress(stack: &EngineStack, _mode: EngineMode) {
     let temp = tempfile::tempdir().unwrap();
     let pdf = temp.path().join("ocr.pdf");
     client.download(&format!("/api/v1/files/{}/content", job["outputs"][0]["id"].as_str().unwrap()), &pdf).await;
-    assert_qpdf_ok(&pdf);
-    let text = text_of(&pdf);
+    qpdf_check(&pdf);
+    let text = pdftotext(&pdf);
     assert!(text.to_lowercase().contains("trace"), "recognised text: {text:?}");
 }
 
@@ -385,12 +387,7 @@ async fn ocr_to_text_and_pdf_to_text(stack: &EngineStack, _mode: EngineMode) {
     let response = client.one_shot("pdf_to_text", &[&born_digital], json!({"pages": "1"})).await;
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
     let text = response.text().await.unwrap();
-    assert_eq!(
-        words(&text),
-        words(&String::from_utf8_lossy(
-            &tool("pdftotext", &["-f", "1", "-l", "1", born_digital.to_str().unwrap(), "-"]).stdout
-        ))
-    );
+    assert_eq!(words(&text), words(&page_text(&born_digital, 1)));
     let response = client.one_shot("ocr", &[&scan], json!({"languages": ["klingon"]})).await;
     assert_eq!(response.status(), 400);
 }
@@ -634,9 +631,9 @@ async fn convert_picks_the_tool_from_the_input(stack: &EngineStack, _mode: Engin
     assert_eq!(job["steps"][0]["report"]["ran_as"], "office_to_pdf", "{job}");
     let pdf = temp.path().join("docx.pdf");
     client.download(job["outputs"][0]["url"].as_str().unwrap(), &pdf).await;
-    assert_qpdf_ok(&pdf);
+    qpdf_check(&pdf);
     assert_eq!(pdfa_part(&pdf), Some(2));
-    assert!(!text_of(&pdf).trim().is_empty());
+    assert!(!pdftotext(&pdf).trim().is_empty());
 
     // One-shot: PDF → DOCX, spreadsheet → CSV, image → PDF, Markdown → PDF.
     let input = corpus("pdf-text/pypdf_002-trivial-libre-office-writer.pdf");
@@ -653,9 +650,9 @@ async fn convert_picks_the_tool_from_the_input(stack: &EngineStack, _mode: Engin
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
     let scan = temp.path().join("scan.pdf");
     std::fs::write(&scan, response.bytes().await.unwrap()).unwrap();
-    assert_qpdf_ok(&scan);
+    qpdf_check(&scan);
     assert_eq!(page_count(&scan), 1);
-    let images = tool("pdfimages", &["-list", scan.to_str().unwrap()]);
+    let images = run("pdfimages", ["-list", scan.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&images.stdout).lines().count() >= 3, "the image is on the page");
 
     let markdown = temp.path().join("notes.md");
@@ -664,8 +661,8 @@ async fn convert_picks_the_tool_from_the_input(stack: &EngineStack, _mode: Engin
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
     let notes = temp.path().join("notes.pdf");
     std::fs::write(&notes, response.bytes().await.unwrap()).unwrap();
-    assert_qpdf_ok(&notes);
-    let text = text_of(&notes);
+    qpdf_check(&notes);
+    let text = pdftotext(&notes);
     assert!(text.contains("Quarterly notes") && !text.contains("# Quarterly") && !text.contains("|---"), "{text}");
 
     // Pairs convert cannot make are refused on submission, naming the pair.
@@ -680,12 +677,6 @@ async fn convert_picks_the_tool_from_the_input(stack: &EngineStack, _mode: Engin
     let response = client.one_shot("convert", &[&input], json!({"to": "png", "landscape": true})).await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("landscape"));
-}
-
-fn text_of(pdf: &Path) -> String {
-    let output = tool("pdftotext", &[pdf.to_str().unwrap(), "-"]);
-    assert!(output.status.success(), "pdftotext {}", pdf.display());
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The `pdfaid:part` a PDF's XMP declares.

@@ -3,6 +3,8 @@
 mod common;
 
 use common::*;
+use scanpro_testkit::checkers::{page_count, qpdf_check, run};
+use scanpro_testkit::corpus::corpus;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -129,7 +131,7 @@ async fn broken_pdf_corpus_gets_results_or_typed_errors() {
         let code = if status == 200 {
             let out = tempfile::NamedTempFile::new().unwrap();
             std::fs::write(out.path(), response.bytes().await.unwrap()).unwrap();
-            assert_qpdf_ok(out.path());
+            qpdf_check(out.path());
             "ok".to_owned()
         } else {
             let problem: Value = response.json().await.unwrap();
@@ -184,7 +186,7 @@ async fn a_decompression_bomb_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let bomb = dir.path().join("bomb.pdf");
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/make_bomb_pdf.py");
-    let made = tool("python3", &[script.to_str().unwrap(), bomb.to_str().unwrap(), "300"]);
+    let made = run("python3", [script.to_str().unwrap(), bomb.to_str().unwrap(), "300"]);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     assert!(std::fs::metadata(&bomb).unwrap().len() < 2 * 1024 * 1024, "the bomb is small on disk");
     let server = Server::start(&[]);
@@ -277,7 +279,7 @@ async fn the_sweep_deletes_blobs_no_file_refers_to() {
     assert!(young.exists(), "a blob younger than the grace period may await its commit");
     let out = tempfile::NamedTempFile::new().unwrap();
     client.download(&format!("/api/v1/files/{}/content", kept["id"].as_str().unwrap()), out.path()).await;
-    assert_qpdf_ok(out.path());
+    qpdf_check(out.path());
 }
 
 /// An image that declares a huge size over a few hundred kilobytes of Flate is refused before
@@ -287,7 +289,7 @@ async fn an_image_decompression_bomb_is_refused_when_rendering() {
     let dir = tempfile::tempdir().unwrap();
     let bomb = dir.path().join("image-bomb.pdf");
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/make_image_bomb_pdf.py");
-    let made = tool("python3", &[script.to_str().unwrap(), bomb.to_str().unwrap(), "40000", "40000"]);
+    let made = run("python3", [script.to_str().unwrap(), bomb.to_str().unwrap(), "40000", "40000"]);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     assert!(std::fs::metadata(&bomb).unwrap().len() < 1024 * 1024, "the bomb is small on disk");
     let server = Server::start(&[]);

@@ -5,19 +5,20 @@
 //! pdfinfo. The tests run one at a time: each starts half a dozen processes on a small machine.
 
 mod common;
-#[path = "../../queue/tests/support/mod.rs"]
-mod support;
 
-use common::{Client, assert_qpdf_ok, corpus, page_count, rotations};
+use common::Client;
 use futures::StreamExt;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use scanpro_testkit::checkers::{page_count, qpdf_check, rotations};
+use scanpro_testkit::corpus::corpus;
+use scanpro_testkit::postgres::empty_postgres_database;
+use scanpro_testkit::redis::{RedisServer, unique_prefix};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::RedisServer;
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -58,7 +59,7 @@ impl Cluster {
     /// Starts Redis and a fresh database, migrates it with `scanpro migrate` (checking first that
     /// the roles refuse the empty schema), then `apis` API processes.
     async fn start(apis: usize, env: &[(&str, &str)]) -> Self {
-        Self::start_on(support::empty_postgres_database().await, apis, env).await
+        Self::start_on(empty_postgres_database().await, apis, env).await
     }
 
     /// [`Cluster::start`] on the (empty) database at `database_url`.
@@ -71,7 +72,7 @@ impl Cluster {
             ("DATABASE_URL", database_url.as_str()),
             ("REDIS_URL", redis.url().as_str()),
             ("STORAGE_URL", &format!("file://{}", blobs.display())),
-            ("SCANPRO_REDIS_KEY_PREFIX", &support::unique_prefix()),
+            ("SCANPRO_REDIS_KEY_PREFIX", &unique_prefix()),
             ("SCANPRO_LEASE_SECS", "3"),
             ("SCANPRO_QUEUE_RECONCILE_SECS", "1"),
             ("SCANPRO_WORKERS", "2"),
@@ -213,7 +214,7 @@ impl Cluster {
             assert_eq!(outputs.len(), 1, "{job}");
             let pdf = dir.path().join(format!("{n}.pdf"));
             client.download(outputs[0]["url"].as_str().unwrap(), &pdf).await;
-            assert_qpdf_ok(&pdf);
+            qpdf_check(&pdf);
             assert_eq!(page_count(&pdf), submitted.pages, "{} of job {}", submitted.tool, submitted.id);
             if submitted.tool == "rotate" {
                 assert!(rotations(&pdf).iter().all(|r| *r == 90), "rotated: {job}");
@@ -246,7 +247,7 @@ async fn upload_inputs(client: &Client) -> Inputs {
     let names = ["pypdf_002-trivial-libre-office-writer.pdf", "pypdf_pdfkit.pdf", "poi_quick.pdf", "ltnews17.pdf"];
     let mut inputs = Inputs { ids: Vec::new(), pages: Vec::new() };
     for name in names {
-        let path = corpus(&format!("pdf-text/{name}"));
+        let path = corpus(format!("pdf-text/{name}"));
         inputs.pages.push(page_count(&path));
         inputs.ids.push(client.upload(&path).await["id"].as_str().unwrap().to_owned());
     }
@@ -724,7 +725,7 @@ async fn a_worker_starts_beside_an_api_on_the_default_port() {
     assert_eq!(image_job["steps"][0]["report"]["ran_as"], "images_to_pdf", "{image_job}");
     let pdf = cluster.temp.path().join("image.pdf");
     client.download(image_job["outputs"][0]["url"].as_str().unwrap(), &pdf).await;
-    assert_qpdf_ok(&pdf);
+    qpdf_check(&pdf);
     assert_eq!(page_count(&pdf), 1);
     // Submitted first, yet left alone by the light worker: it waits for a LibreOffice worker.
     let (_, office_job) = client.get_json(&format!("/api/v1/jobs/{}", ids[0])).await;

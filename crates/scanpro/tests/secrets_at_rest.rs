@@ -7,6 +7,8 @@ mod common;
 
 use common::*;
 use scanpro_core::job::{JobSpec, StepSpec};
+use scanpro_testkit::checkers::{qpdf_show_encryption, run};
+use scanpro_testkit::corpus::corpus;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -64,9 +66,8 @@ async fn passwords_never_rest_readable_and_the_request_hash_resists_guesses() {
     let dir = tempfile::tempdir().unwrap();
     let protected = dir.path().join("protected.pdf");
     client.download(output["url"].as_str().unwrap(), &protected).await;
-    let encryption =
-        tool("qpdf", &["--show-encryption", &format!("--password={USER_PASSWORD}"), protected.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&encryption.stdout).contains("AESv3"), "{encryption:?}");
+    let encryption = qpdf_show_encryption(&protected, Some(USER_PASSWORD));
+    assert!(encryption.contains("AESv3"), "{encryption}");
     let unlock: Value = client
         .create_job(
             json!({"inputs": [output["id"]], "steps": [{"tool": "unlock", "params": {"password": OWNER_PASSWORD}}]}),
@@ -86,7 +87,7 @@ async fn passwords_never_rest_readable_and_the_request_hash_resists_guesses() {
     assert_eq!(client.wait_job(render["id"].as_str().unwrap()).await["status"], "succeeded");
     let unlocked = dir.path().join("unlocked.pdf");
     client.download(unlocked_job["outputs"][0]["url"].as_str().unwrap(), &unlocked).await;
-    let requires = tool("qpdf", &["--requires-password", unlocked.to_str().unwrap()]);
+    let requires = run("qpdf", ["--requires-password", unlocked.to_str().unwrap()]);
     assert_eq!(requires.status.code(), Some(2), "unlocked output is not encrypted");
 
     // Every job ended: the write-ahead log is checkpointed and emptied.
@@ -173,7 +174,7 @@ fn sealed_value(bytes: &[u8]) -> Option<String> {
 }
 
 fn sqlite(db: &Path, query: &str) -> String {
-    let out = tool("sqlite3", &[db.to_str().unwrap(), query]);
+    let out = run("sqlite3", [db.to_str().unwrap(), query]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -3,11 +3,11 @@
 //! itself), and nothing lands in the data dir.
 
 mod common;
-#[path = "../../store/tests/support/moto.rs"]
-mod moto;
 
 use common::*;
-use moto::Moto;
+use scanpro_testkit::checkers::{page_count, qpdf_check, rotations, run};
+use scanpro_testkit::corpus::corpus;
+use scanpro_testkit::moto::Moto;
 use serde_json::{Value, json};
 use std::process::Command;
 
@@ -15,7 +15,7 @@ const BUCKET: &str = "scanpro-e2e";
 const PREFIX: &str = "tenant-a/blobs";
 
 fn sha256sum(path: &std::path::Path) -> String {
-    let out = tool("sha256sum", &[path.to_str().unwrap()]);
+    let out = run("sha256sum", [path.to_str().unwrap()]);
     String::from_utf8_lossy(&out.stdout).split(' ').next().unwrap().to_owned()
 }
 
@@ -61,7 +61,7 @@ async fn serve_keeps_every_blob_in_s3() {
     let dir = tempfile::tempdir().unwrap();
     let rotated = dir.path().join("rotated.pdf");
     client.download(output["url"].as_str().unwrap(), &rotated).await;
-    assert_qpdf_ok(&rotated);
+    qpdf_check(&rotated);
     assert_eq!(page_count(&rotated), 261);
     let rotation = rotations(&rotated);
     assert_eq!(rotation[0], 90, "first page rotated");

@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{Server, assert_qpdf_ok, corpus, rotations};
+use common::Server;
+use scanpro_testkit::checkers::{qpdf_check, rotations};
+use scanpro_testkit::corpus::corpus;
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -53,7 +55,7 @@ async fn the_web_role_serves_the_app_and_passes_api_calls_on() {
     assert_eq!(response.status(), 200);
     let pdf = temp.path().join("rotated.pdf");
     std::fs::write(&pdf, response.bytes().await.unwrap()).unwrap();
-    assert_qpdf_ok(&pdf);
+    qpdf_check(&pdf);
     assert_eq!(rotations(&pdf)[0], 90);
     let (status, jobs) = client.get_json("/api/v1/jobs").await;
     assert_eq!(status, 200);

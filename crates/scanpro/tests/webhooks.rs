@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use scanpro_testkit::corpus::corpus;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, ToSocketAddrs};

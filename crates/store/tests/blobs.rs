@@ -3,10 +3,6 @@
 //! each scenario, what the backend holds — objects, temp files, open multipart uploads — is
 //! listed by the test itself, not through the code under test.
 
-mod support {
-    pub mod moto;
-}
-
 use bytes::Bytes;
 use futures::StreamExt;
 use object_store::aws::AmazonS3Builder;
@@ -14,11 +10,11 @@ use scanpro_core::ErrorCode;
 use scanpro_store::blobs::s3::PART_SIZE;
 use scanpro_store::blobs::{self, ByteStream, FsBlobs, HEAD_LEN, S3Blobs, StorageUrl};
 use scanpro_store::{Blobs, StoreError, Stored};
+use scanpro_testkit::moto::{self, Moto};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::moto::{self, Moto};
 
 const BUCKET: &str = "scanpro-blobs";
 

@@ -2,15 +2,13 @@
 //! blob backend. PostgreSQL comes from `SCANPRO_TEST_POSTGRES_URL` (default: the local server);
 //! each run creates and drops its own database. An unreachable server fails the run.
 
-#[path = "support/postgres.rs"]
-mod postgres_support;
-
 use chrono::{Duration, Utc};
 use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
 use scanpro_core::{ErrorCode, FileId, JobId, OwnerId, ToolError};
 use scanpro_store::blobs::FsBlobs;
 use scanpro_store::meta::Backend;
 use scanpro_store::{BlobStore, FileRecord, Meta, NewJob, StoreError};
+use scanpro_testkit::postgres::empty_postgres_database;
 use sqlx::Executor;
 
 struct TestDb {
@@ -28,7 +26,7 @@ async fn sqlite() -> TestDb {
 }
 
 async fn postgres() -> TestDb {
-    let url = postgres_support::empty_postgres_database().await;
+    let url = empty_postgres_database().await;
     let meta = Meta::connect(&url).await.unwrap();
     meta.migrate().await.unwrap();
     assert_eq!(meta.backend(), Backend::Postgres);

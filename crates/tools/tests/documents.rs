@@ -2,62 +2,21 @@
 //! checked with qpdf and poppler.
 
 use scanpro_core::ErrorCode;
+use scanpro_testkit::checkers::{
+    page_count, page_text, pdfinfo_field, qpdf_check_clean, qpdf_show_encryption, render_png,
+};
+use scanpro_testkit::corpus::corpus;
 use scanpro_tools::{Input, Output, StepResult, find, run, validate};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 mod common;
-use common::{corpus, input};
-
-fn tool(program: &str, args: &[&str], path: &Path) -> std::process::Output {
-    Command::new(program)
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); apt-get install -y qpdf poppler-utils"))
-}
-
-fn stdout(program: &str, args: &[&str], path: &Path) -> String {
-    String::from_utf8_lossy(&tool(program, args, path).stdout).into_owned()
-}
+use common::input;
 
 /// `qpdf --check` exits 0 and poppler counts `pages` pages.
 fn assert_valid(output: &Output, pages: u32) {
     assert_eq!(output.content_type, "application/pdf");
-    let check = tool("qpdf", &["--check"], &output.path);
-    assert_eq!(check.status.code(), Some(0), "{}: {}", output.filename, String::from_utf8_lossy(&check.stdout));
-    let info = stdout("pdfinfo", &[], &output.path);
-    assert!(info.contains(&format!("Pages:           {pages}\n")), "{}: {info}", output.filename);
-}
-
-/// One `pdfinfo` field (`Title`, `Encrypted`, …); `None` when pdfinfo does not list it.
-fn info_field(path: &Path, field: &str) -> Option<String> {
-    let info = stdout("pdfinfo", &["-enc", "UTF-8", "-isodates"], path);
-    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).map(|v| v.trim().to_owned())
-}
-
-fn text_of(path: &Path, page: u32) -> String {
-    let out = Command::new("pdftotext")
-        .args(["-f", &page.to_string(), "-l", &page.to_string()])
-        .arg(path)
-        .arg("-")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn render(path: &Path, page: u32) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let page = page.to_string();
-    let out = Command::new("pdftoppm")
-        .args(["-r", "50", "-f", &page, "-l", &page, "-png", "-singlefile"])
-        .arg(path)
-        .arg(dir.path().join("p"))
-        .output()
-        .expect("pdftoppm (apt-get install -y poppler-utils)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    std::fs::read(dir.path().join("p.png")).unwrap()
+    qpdf_check_clean(&output.path);
+    assert_eq!(page_count(&output.path), pages, "{}", output.filename);
 }
 
 fn lscape_path() -> PathBuf {
@@ -104,8 +63,11 @@ fn extract_and_reorder_keep_pages_byte_identical() {
     assert_valid(out, 4);
     assert_eq!(result.report.as_ref().unwrap()["outputs"][0]["source_order"], json!([5, 1, 2, 3]));
     for (out_page, in_page) in [(1, 5), (2, 1), (4, 3)] {
-        assert_eq!(text_of(&out.path, out_page), text_of(&source.path, in_page));
-        assert!(render(&out.path, out_page) == render(&source.path, in_page), "page {in_page} renders the same");
+        assert_eq!(page_text(&out.path, out_page), page_text(&source.path, in_page));
+        assert!(
+            render_png(&out.path, out_page, 50) == render_png(&source.path, in_page, 50),
+            "page {in_page} renders the same"
+        );
     }
 
     let reordered = tempfile::tempdir().unwrap();
@@ -115,13 +77,13 @@ fn extract_and_reorder_keep_pages_byte_identical() {
     assert_eq!(out.filename, "lscape_reordered.pdf");
     assert_valid(out, 3);
     let lscape = corpus("pdf-text/lscape.pdf");
-    assert_eq!(text_of(&out.path, 1), text_of(&lscape, 3));
-    assert!(render(&out.path, 2) == render(&lscape, 1));
+    assert_eq!(page_text(&out.path, 1), page_text(&lscape, 3));
+    assert!(render_png(&out.path, 2, 50) == render_png(&lscape, 1, 50));
 
     let text_order = tempfile::tempdir().unwrap();
     let result =
         run("reorder", &json!({"order": "2-last,1"}), &[input("pdf-text/lscape.pdf")], text_order.path()).unwrap();
-    assert_eq!(text_of(&one(&result).path, 3), text_of(&lscape, 1));
+    assert_eq!(page_text(&one(&result).path, 3), page_text(&lscape, 1));
 }
 
 #[test]
@@ -133,8 +95,8 @@ fn remove_pages_keeps_the_rest() {
     let out = one(&result);
     assert_eq!(out.filename, "pdfjs_tracemonkey_removed.pdf");
     assert_valid(out, 10);
-    assert_eq!(text_of(&out.path, 2), text_of(&source.path, 3));
-    assert_eq!(text_of(&out.path, 10), text_of(&source.path, 13));
+    assert_eq!(page_text(&out.path, 2), page_text(&source.path, 3));
+    assert_eq!(page_text(&out.path, 10), page_text(&source.path, 13));
     let report = result.report.unwrap();
     assert_eq!(report["outputs"][0]["input"], "pdfjs_tracemonkey.pdf");
     assert_eq!(report["outputs"][0]["pages"], 10);
@@ -160,10 +122,6 @@ fn page_selections_that_make_no_sense_are_refused() {
     assert!(err.message.contains("unlock"), "{err}");
 }
 
-fn encryption(path: &Path, password: &str) -> String {
-    stdout("qpdf", &["--show-encryption", &format!("--password={password}")], path)
-}
-
 #[test]
 fn protect_then_unlock() {
     let dir = tempfile::tempdir().unwrap();
@@ -171,7 +129,7 @@ fn protect_then_unlock() {
     let result = run("protect", &params, &[input("pdf-text/ltnews17.pdf")], dir.path()).unwrap();
     let protected = one(&result);
     assert_eq!(protected.filename, "ltnews17_protected.pdf");
-    let shown = encryption(&protected.path, "reader-pw");
+    let shown = qpdf_show_encryption(&protected.path, Some("reader-pw"));
     for line in [
         "R = 6",
         "file encryption method: AESv3",
@@ -201,7 +159,7 @@ fn protect_then_unlock() {
     let unlocked = one(&result);
     assert_eq!(unlocked.filename, "locked_unlocked.pdf");
     assert_valid(unlocked, 2);
-    assert_eq!(info_field(&unlocked.path, "Encrypted").as_deref(), Some("no"));
+    assert_eq!(pdfinfo_field(&unlocked.path, "Encrypted").as_deref(), Some("no"));
     assert_eq!(result.report.unwrap()["outputs"][0]["was_encrypted"], true);
 
     let plain_dir = tempfile::tempdir().unwrap();
@@ -232,11 +190,11 @@ fn metadata_is_written_and_reported() {
     let out = one(&result);
     assert_eq!(out.filename, "lscape_metadata.pdf");
     assert_valid(out, 3);
-    assert_eq!(info_field(&out.path, "Title").as_deref(), Some("Ĉiuj homoj — 人人生而自由"));
-    assert_eq!(info_field(&out.path, "Author").as_deref(), Some("Anna"));
-    assert_eq!(info_field(&out.path, "CreationDate").as_deref(), Some("2024-03-01T14:30:00+01"));
-    assert_eq!(info_field(&lscape_path(), "Subject").as_deref(), Some("Landscape Pages (DPC)"));
-    assert_eq!(info_field(&out.path, "Subject"), None, "an empty value removes the field");
+    assert_eq!(pdfinfo_field(&out.path, "Title").as_deref(), Some("Ĉiuj homoj — 人人生而自由"));
+    assert_eq!(pdfinfo_field(&out.path, "Author").as_deref(), Some("Anna"));
+    assert_eq!(pdfinfo_field(&out.path, "CreationDate").as_deref(), Some("2024-03-01T14:30:00+01"));
+    assert_eq!(pdfinfo_field(&lscape_path(), "Subject").as_deref(), Some("Landscape Pages (DPC)"));
+    assert_eq!(pdfinfo_field(&out.path, "Subject"), None, "an empty value removes the field");
     let report = result.report.unwrap();
     assert_eq!(report["outputs"][0]["metadata"]["title"], "Ĉiuj homoj — 人人生而自由");
     assert_eq!(report["outputs"][0]["metadata"]["creation_date"], "D:20240301143000+01'00'");
@@ -259,7 +217,7 @@ fn repair_reports_method_and_damage() {
     assert_eq!(report["outputs"][0]["method"], "lopdf");
     assert!(report["outputs"][0]["problems"].to_string().contains("missing objects"), "{report}");
     assert_eq!(report["outputs"][1]["method"], "ghostscript");
-    assert!(!text_of(&result.outputs[1].path, 1).trim().is_empty());
+    assert!(!page_text(&result.outputs[1].path, 1).trim().is_empty());
 
     let err = error("repair", json!({}), &[input("pdf-broken/ocrmypdf_invalid.pdf")]);
     assert_eq!(err.code, ErrorCode::InvalidPdf);

@@ -3,25 +3,15 @@
 //! poppler and the image bytes.
 
 use scanpro_core::ErrorCode;
+use scanpro_testkit::checkers::{pdfinfo, qpdf_check_clean};
+use scanpro_testkit::corpus::corpus;
 use scanpro_tools::{Output, StepResult, find, run, validate};
 use serde_json::{Value, json};
-use std::path::Path;
-use std::process::Command;
 mod common;
-use common::{corpus, input_at as input};
+use common::input_at as input;
 
 fn names(result: &StepResult) -> Vec<&str> {
     result.outputs.iter().map(|o| o.filename.as_str()).collect()
-}
-
-fn poppler(program: &str, args: &[&str], path: &Path) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); apt-get install -y qpdf poppler-utils"));
-    assert!(out.status.success(), "{program} {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Magic bytes and pixel size read from the file itself.
@@ -59,16 +49,15 @@ fn images_become_one_pdf() {
     let result = run("images_to_pdf", &json!({"page_size": "a4"}), &one, dir.path()).unwrap();
     assert_eq!(names(&result), ["ocrmypdf_baiona.pdf"]);
     assert_eq!(result.outputs[0].content_type, "application/pdf");
-    let check = Command::new("qpdf").arg("--check").arg(&result.outputs[0].path).output().unwrap();
-    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
-    let info = poppler("pdfinfo", &[], &result.outputs[0].path);
+    qpdf_check_clean(&result.outputs[0].path);
+    let info = pdfinfo(&result.outputs[0].path, &[]);
     assert!(info.contains("Pages:           1\n") && info.contains("595.276 x 841.89 pts (A4)"), "{info}");
 
     let several = [input(corpus("images/tesseract_phototest.tif")), input(corpus("images/ocrmypdf_linn.png"))];
     let out = tempfile::tempdir().unwrap();
     let result = run("images_to_pdf", &json!({"page_size": "letter", "margin": 0}), &several, out.path()).unwrap();
     assert_eq!(names(&result), ["images.pdf"]);
-    let info = poppler("pdfinfo", &["-f", "1", "-l", "2"], &result.outputs[0].path);
+    let info = pdfinfo(&result.outputs[0].path, &["-f", "1", "-l", "2"]);
     assert!(info.contains("Pages:           2\n"), "{info}");
     // The TIFF is wider than tall: its Letter page turns to landscape.
     assert!(

@@ -1,39 +1,19 @@
 //! `run` end to end on corpus files, outputs checked with qpdf and poppler.
 
 use scanpro_core::ErrorCode;
+use scanpro_testkit::checkers::{page_count, qpdf_check_clean, rotations};
+use scanpro_testkit::corpus::corpus;
 use scanpro_tools::{Input, Output, detect_content_type, run};
 use serde_json::json;
-use std::path::Path;
-use std::process::Command;
 mod common;
-use common::{corpus, input};
-
-fn tool(program: &str, args: &[&str], path: &Path) -> std::process::Output {
-    Command::new(program)
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); apt-get install -y qpdf poppler-utils"))
-}
+use common::input;
 
 /// Passes `qpdf --check` cleanly and has `pages` pages according to poppler.
-fn assert_valid_pdf(output: &Output, pages: u32) -> String {
+fn assert_valid_pdf(output: &Output, pages: u32) {
     assert_eq!(output.content_type, "application/pdf");
     assert_eq!(output.path.file_name().unwrap().to_string_lossy(), output.filename);
-    let check = tool("qpdf", &["--check"], &output.path);
-    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
-    let info = String::from_utf8_lossy(&tool("pdfinfo", &["-f", "1", "-l", "9999"], &output.path).stdout).into_owned();
-    assert!(info.contains(&format!("Pages:           {pages}\n")), "{}: {info}", output.filename);
-    info
-}
-
-/// Each page's rotation from `pdfinfo -f 1 -l N` output (`Page    1 rot:  90`).
-fn rotations(pdfinfo: &str) -> Vec<u32> {
-    pdfinfo
-        .lines()
-        .filter(|l| l.contains(" rot:"))
-        .map(|l| l.split_whitespace().last().unwrap().parse().unwrap())
-        .collect()
+    qpdf_check_clean(&output.path);
+    assert_eq!(page_count(&output.path), pages, "{}", output.filename);
 }
 
 fn names(outputs: &[Output]) -> Vec<&str> {
@@ -83,8 +63,10 @@ fn rotate_turns_each_input() {
     let inputs = [input("pdf-text/lscape.pdf"), input("pdf-text/ltnews17.pdf")];
     let result = run("rotate", &json!({"angle": -90, "pages": "1,last"}), &inputs, dir.path()).unwrap();
     assert_eq!(names(&result.outputs), ["lscape_rotated.pdf", "ltnews17_rotated.pdf"]);
-    assert_eq!(rotations(&assert_valid_pdf(&result.outputs[0], 3)), [270, 0, 270]);
-    assert_eq!(rotations(&assert_valid_pdf(&result.outputs[1], 2)), [270, 270]);
+    assert_valid_pdf(&result.outputs[0], 3);
+    assert_eq!(rotations(&result.outputs[0].path), [270, 0, 270]);
+    assert_valid_pdf(&result.outputs[1], 2);
+    assert_eq!(rotations(&result.outputs[1].path), [270, 270]);
 
     let err = run("rotate", &json!({"angle": 90, "pages": "1,7"}), &inputs, dir.path()).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidParams);

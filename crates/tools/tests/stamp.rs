@@ -2,26 +2,12 @@
 //! qpdf, pdftotext, pdfimages and pdftoppm renders.
 
 use scanpro_core::ErrorCode;
+use scanpro_testkit::checkers::{page_text, qpdf_check_clean, render_png, stdout};
 use scanpro_tools::{Input, Output, run, validate};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::Command;
 mod common;
 use common::input;
-
-fn tool(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); apt-get install -y qpdf poppler-utils"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -33,7 +19,7 @@ fn run_ok(name: &str, params: Value, inputs: &[Input], dir: &Path) -> Vec<Output
     std::fs::create_dir(&out_dir).unwrap();
     let result = run(name, &params, inputs, &out_dir).unwrap_or_else(|e| panic!("{name} {params}: {e}"));
     for output in &result.outputs {
-        tool("qpdf", &["--check", path_str(&output.path)]);
+        qpdf_check_clean(&output.path);
         assert_eq!(output.content_type, "application/pdf");
     }
     result.outputs
@@ -42,11 +28,6 @@ fn run_ok(name: &str, params: Value, inputs: &[Input], dir: &Path) -> Vec<Output
 fn run_err(name: &str, params: Value, inputs: &[Input], dir: &Path) -> (ErrorCode, String) {
     let err = run(name, &params, inputs, dir).unwrap_err();
     (err.code, err.message)
-}
-
-fn page_text(path: &Path, page: u32) -> String {
-    let page = page.to_string();
-    tool("pdftotext", &["-f", &page, "-l", &page, path_str(path), "-"])
 }
 
 /// Words on `page` of `after` that `before` does not have there, sorted.
@@ -73,13 +54,9 @@ fn sorted(words: &[&str]) -> Vec<String> {
     words
 }
 
-/// The page rendered at 30 dpi, as PPM bytes.
+/// The page rendered at 30 dpi, as PNG bytes.
 fn render(path: &Path, page: u32) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let prefix = dir.path().join("page");
-    let page = page.to_string();
-    tool("pdftoppm", &["-r", "30", "-f", &page, "-l", &page, "-singlefile", path_str(path), path_str(&prefix)]);
-    std::fs::read(prefix.with_extension("ppm")).unwrap()
+    render_png(path, page, 30)
 }
 
 #[test]
@@ -108,7 +85,7 @@ fn watermark_image_is_the_last_input() {
         dir.path(),
     );
     assert_eq!(outputs.len(), 1, "the image is the watermark, not a document");
-    let list = tool("pdfimages", &["-list", path_str(&outputs[0].path)]);
+    let list = stdout("pdfimages", ["-list", path_str(&outputs[0].path)]);
     let pages: Vec<&str> = list.lines().skip(2).map(|row| row.split_whitespace().next().unwrap()).collect();
     assert_eq!(pages, ["2"], "one image, on the last page: {list}");
 
@@ -185,7 +162,7 @@ fn sign_places_text_date_and_images() {
     assert_eq!(added_words(&pdf.path, signed, 10), sorted(&["Jana", "Nováková", &today]));
     assert_eq!(added_words(&pdf.path, signed, 1), std::slice::from_ref(&today));
     assert!(added_words(&pdf.path, signed, 5).is_empty());
-    let list = tool("pdfimages", &["-list", path_str(signed)]);
+    let list = stdout("pdfimages", ["-list", path_str(signed)]);
     let pages: Vec<&str> = list.lines().skip(2).map(|row| row.split_whitespace().next().unwrap()).collect();
     assert_eq!(pages, ["10"], "{list}");
 

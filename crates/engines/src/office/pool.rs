@@ -455,6 +455,8 @@ async fn deliver(written: &Path, to: &Path) -> Result<(), OfficeError> {
 mod with_engines {
     use super::*;
     use crate::office::plan::TargetFormat;
+    use scanpro_testkit::checkers::{pdftotext, stdout};
+    use std::ffi::OsStr;
 
     /// A 1×1 PNG.
     const PIXEL: [u8; 69] = *b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\x0cIDAT\x08\xd7c\xf8\xcf\xc0\0\0\x03\x01\x01\0\x18\xdd\x8d\xb0\0\0\0\0IEND\xaeB`\x82";
@@ -479,9 +481,8 @@ mod with_engines {
     }
 
     fn images_in(pdf: &Path) -> usize {
-        let out = std::process::Command::new("pdfimages").arg("-list").arg(pdf).output().expect("pdfimages runs");
-        assert!(out.status.success());
-        String::from_utf8_lossy(&out.stdout).lines().skip(2).filter(|line| !line.trim().is_empty()).count()
+        let list = stdout("pdfimages", [OsStr::new("-list"), pdf.as_os_str()]);
+        list.lines().skip(2).filter(|line| !line.trim().is_empty()).count()
     }
 
     /// With the scan for local references skipped, LibreOffice still cannot read a file outside
@@ -502,8 +503,7 @@ mod with_engines {
         let job = Job::new(&pool.inner.launch.root, &input, &plan).await.unwrap();
         let (_, route, written) = pool.run(&job, &plan).await.unwrap();
         assert_eq!(route, Route::Warm);
-        let text = std::process::Command::new("pdftotext").arg(&written).arg("-").output().unwrap();
-        assert!(String::from_utf8_lossy(&text.stdout).contains("Background from elsewhere"));
+        assert!(pdftotext(&written).contains("Background from elsewhere"));
         assert_eq!(images_in(&written), 0, "LibreOffice read a file outside its instance");
         pool.shutdown().await;
     }

@@ -430,21 +430,13 @@ mod tests {
     /// Tests that need the corpus and pdftoppm.
     mod with_engines {
         use super::*;
-
-        fn corpus_pdf(name: &str) -> PathBuf {
-            let dir = std::env::var_os("SCANPRO_CORPUS")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-            let path = dir.join("pdf-text").join(name);
-            assert!(path.is_file(), "corpus file missing: {} (set SCANPRO_CORPUS)", path.display());
-            path
-        }
+        use scanpro_testkit::corpus::text_pdf;
 
         /// hayro renders every corpus page, so its failure is simulated: the page goes to pdftoppm.
         #[test]
         fn a_page_hayro_fails_on_is_rendered_by_pdftoppm() {
             let dir = tempfile::tempdir().unwrap();
-            let pdf = corpus_pdf("lscape.pdf");
+            let pdf = text_pdf("lscape.pdf");
             let jpeg = RenderOptions {
                 size: RenderSize::Dpi(50),
                 encoding: RasterEncoding::Jpeg { quality: 80 },
@@ -472,7 +464,7 @@ mod tests {
         #[test]
         fn no_fallback_for_password_protected_documents_or_other_errors() {
             let dir = tempfile::tempdir().unwrap();
-            let pdf = corpus_pdf("lscape.pdf");
+            let pdf = text_pdf("lscape.pdf");
             let locked = RenderOptions { password: Some("secret"), ..options(RenderSize::Dpi(50)) };
             let planned = plan(1, (612.0, 792.0), 3, &locked, dir.path(), "x").unwrap();
             let err = finish(&pdf, planned.clone(), Ok(Outcome::Crashed("boom".into())), &locked).unwrap_err();

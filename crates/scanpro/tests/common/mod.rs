@@ -1,5 +1,5 @@
-//! Black-box harness: a real `scanpro serve` on port 0 in a temp data dir, real HTTP, and the
-//! independent checkers (`qpdf`, `pdfinfo`, `pdftotext`). Missing tools or corpus fail loudly.
+//! Black-box harness: a real `scanpro serve` (or engine service) on port 0 in a temp data dir, and
+//! real HTTP. The corpus and the independent checkers come from `scanpro_testkit`.
 
 #![allow(dead_code)]
 
@@ -10,15 +10,6 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-pub fn corpus(relative: &str) -> PathBuf {
-    let root = std::env::var_os("SCANPRO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    let path = root.join(relative);
-    assert!(path.exists(), "corpus file {} is missing (set SCANPRO_CORPUS)", path.display());
-    path
-}
 
 /// Per-client limits raised out of the way: tests make many guests, jobs and uploads quickly from
 /// one address. Tests of a limit set it lower in their own `env`, which comes after.
@@ -165,51 +156,6 @@ impl Client {
         assert_eq!(response.status(), 200, "download {url}");
         std::fs::write(dest, response.bytes().await.unwrap()).unwrap();
     }
-}
-
-/// Runs an independent checker; its absence fails the test.
-pub fn tool(program: &str, args: &[&str]) -> std::process::Output {
-    Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program} is required for the tests: {e}"))
-}
-
-/// `qpdf --check` passes (exit 0, or 3 = warnings only).
-pub fn assert_qpdf_ok(pdf: &Path) {
-    let out = tool("qpdf", &["--check", pdf.to_str().unwrap()]);
-    let code = out.status.code();
-    assert!(
-        matches!(code, Some(0 | 3)),
-        "qpdf --check {} failed ({code:?}): {}",
-        pdf.display(),
-        String::from_utf8_lossy(&out.stdout)
-    );
-}
-
-pub fn page_count(pdf: &Path) -> u32 {
-    let out = tool("pdfinfo", &[pdf.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .unwrap_or_else(|| panic!("pdfinfo gave no page count for {}: {text}", pdf.display()))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
-/// Rotation of each page as `pdfinfo -f 1 -l N` reports it.
-pub fn rotations(pdf: &Path) -> Vec<u32> {
-    let pages = page_count(pdf).to_string();
-    let out = tool("pdfinfo", &["-f", "1", "-l", &pages, pdf.to_str().unwrap()]);
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with("Page") && l.contains("rot:"))
-        .map(|l| l.rsplit("rot:").next().unwrap().trim().parse().unwrap())
-        .collect()
-}
-
-pub fn page_text(pdf: &Path, page: u32) -> String {
-    let p = page.to_string();
-    let out = tool("pdftotext", &["-f", &p, "-l", &p, pdf.to_str().unwrap(), "-"]);
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A running `scanpro engine NAME`, killed on drop.

@@ -1,19 +1,10 @@
-//! What every test of the catalogue shares: corpus files, as paths and as step inputs.
+//! What every test of the catalogue shares: corpus files as step inputs.
 
 #![allow(dead_code)]
 
+use scanpro_testkit::corpus::corpus;
 use scanpro_tools::Input;
-use std::path::{Path, PathBuf};
-
-/// A file of the shared corpus; its absence fails the test.
-pub fn corpus(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SCANPRO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    let path = dir.join(name);
-    assert!(path.is_file(), "corpus file missing: {} (set SCANPRO_CORPUS)", path.display());
-    path
-}
+use std::path::PathBuf;
 
 /// A step input named after its file.
 pub fn input_at(path: PathBuf) -> Input {

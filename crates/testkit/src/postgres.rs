@@ -1,5 +1,5 @@
-//! A fresh PostgreSQL database per test, on the server of `SCANPRO_TEST_POSTGRES_URL` (default the
-//! local one). Shared by the store, queue and scale-out tests.
+//! A fresh PostgreSQL database per test, on the server of `SCANPRO_TEST_POSTGRES_URL` (default
+//! the local one). An unreachable server fails the test.
 
 use sqlx::Executor;
 

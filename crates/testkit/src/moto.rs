@@ -2,18 +2,18 @@
 //! --test` installs it (in a venv under the cache dir); `SCANPRO_MOTO_SERVER` names another
 //! `moto_server`. When it cannot start, the test fails.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The region and credentials clients use; moto accepts any.
 pub const REGION: &str = "us-east-1";
 pub const ACCESS_KEY_ID: &str = "scanpro-test";
 pub const SECRET_ACCESS_KEY: &str = "scanpro-test-secret";
 
+/// A running `moto_server`, killed on drop.
 pub struct Moto {
     child: Child,
     port: u16,
@@ -24,7 +24,7 @@ impl Moto {
     pub fn start() -> Self {
         let log_dir = tempfile::tempdir().unwrap();
         let log = log_dir.path().join("moto.log");
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::free_port();
         let program = moto_server();
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
