@@ -28,7 +28,7 @@ pub async fn routes(config: &Config) -> anyhow::Result<EngineRoutes> {
 
 /// `scanpro engine NAME`: serves one engine over HTTP until SIGTERM or SIGINT.
 pub fn serve(config: Config, engine: Engine) -> anyhow::Result<()> {
-    crate::serve::init_logging(&config);
+    crate::parts::init_logging(&config);
     if config.engine_token.is_none() && !config.listen.ip().is_loopback() {
         anyhow::bail!(
             "an engine service on {} would run anyone's documents: set engine_token (SCANPRO_ENGINE_TOKEN) here and on the workers, or listen on loopback",
@@ -51,7 +51,7 @@ pub fn serve(config: Config, engine: Engine) -> anyhow::Result<()> {
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         println!("scanpro: {engine} engine listening on http://{}", listener.local_addr()?);
         axum::serve(listener, engine_service::router(service))
-            .with_graceful_shutdown(crate::serve::termination_signal())
+            .with_graceful_shutdown(crate::parts::termination_signal())
             .await?;
         engines.shutdown().await;
         Ok(())

@@ -13,6 +13,7 @@
 mod cli;
 mod config;
 mod engines;
+mod parts;
 mod roles;
 mod serve;
 mod web;

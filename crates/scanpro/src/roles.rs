@@ -8,13 +8,14 @@
 //! embedded queue on PostgreSQL rows (workers poll).
 
 use crate::config::Config;
-use crate::serve::{api_settings, assemble, init_logging, rate_limit, sweep_forever, termination_signal};
+use crate::parts::{
+    api_state, assemble, init_logging, listen, serve_api, spawn_workers, stop_on_signal, sweep_forever,
+};
 use anyhow::{Context, bail};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use scanpro_api::AppState;
 use scanpro_api::owner::CookieKey;
 use scanpro_pipeline::{Events, Pipeline};
 use scanpro_queue::{EmbeddedQueue, NoticeBus, Queue, RedisOptions, RedisQueue};
@@ -78,28 +79,11 @@ pub fn api(config: Config) -> anyhow::Result<()> {
         let work_dir = config.work_dir().join(instance_name("api"));
         let pipeline =
             assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone(), secret_key).await?;
-        let listener =
-            tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-        println!("scanpro: listening on http://{}", listener.local_addr()?);
-        let state = AppState {
-            pipeline: pipeline.clone(),
-            settings: Arc::new(api_settings(&config, cookie_key)?),
-            rate_limit: rate_limit(&config, config.redis_url.as_deref()).await?,
-        };
-        let stop = tokio_util::sync::CancellationToken::new();
-        let on_signal = {
-            let stop = stop.clone();
-            async move {
-                termination_signal().await;
-                stop.cancel();
-            }
-        };
-        let server = tokio::spawn(scanpro_api::serve(listener, state, on_signal));
-        // Open event streams could hold a graceful shutdown forever: the drain deadline bounds it.
-        tokio::select! {
-            served = server => served??,
-            _ = async { stop.cancelled().await; tokio::time::sleep(Duration::from_secs(config.drain_secs)).await } => {}
-        }
+        let listener = listen(config.listen, "listen", "").await?;
+        let state = api_state(&config, &pipeline, cookie_key, config.redis_url.as_deref()).await?;
+        let shutdown = Shutdown::default();
+        stop_on_signal(&shutdown, Duration::from_secs(config.drain_secs));
+        serve_api(listener, state, &shutdown).await?;
         pipeline.shutdown_engines().await;
         let _ = std::fs::remove_dir_all(&work_dir);
         tracing::info!("stopped");
@@ -122,10 +106,7 @@ pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
         let work_dir = config.work_dir().join(&instance);
         let pipeline =
             assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone(), secret_key).await?;
-        let listener = tokio::net::TcpListener::bind(config.worker_listen)
-            .await
-            .with_context(|| format!("binding {} (worker_listen)", config.worker_listen))?;
-        println!("scanpro: worker listening on http://{}", listener.local_addr()?);
+        let listener = listen(config.worker_listen, "worker_listen", "worker ").await?;
 
         let mut background = Vec::new();
         if let Some(redis) = &redis {
@@ -136,13 +117,8 @@ pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
         background.push(tokio::spawn(sweep_forever(pipeline.clone(), Duration::from_secs(config.sweep_interval_secs))));
 
         let shutdown = Shutdown::default();
-        let mut workers = tokio::task::JoinSet::new();
-        for class in classes.clone() {
-            let (pipeline, instance, shutdown) = (pipeline.clone(), instance.clone(), shutdown.clone());
-            let count = config.worker_count();
-            workers
-                .spawn(async move { scanpro_worker::run_workers(pipeline, &class, count, instance, shutdown).await });
-        }
+        stop_on_signal(&shutdown, Duration::from_secs(config.drain_secs));
+        let mut workers = spawn_workers(&pipeline, &classes, config.worker_count(), &instance, &shutdown);
         tracing::info!(%instance, ?classes, workers = config.worker_count(), "worker started");
         let health = HealthState { pipeline: pipeline.clone(), redis, classes: classes.clone() };
         let stopped = shutdown.stop_now.clone();
@@ -150,13 +126,6 @@ pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
             axum::serve(listener, health_router(health)).with_graceful_shutdown(stopped.cancelled_owned()).await
         });
 
-        let drain = Duration::from_secs(config.drain_secs);
-        let draining = shutdown.clone();
-        tokio::spawn(async move {
-            termination_signal().await;
-            tracing::info!(drain_secs = drain.as_secs(), "shutting down: no new work, draining running jobs");
-            draining.begin(drain);
-        });
         while workers.join_next().await.is_some() {}
         // Every worker returned: the drain is over whatever its deadline.
         shutdown.stop_now.cancel();

@@ -24,7 +24,7 @@ struct Upstream {
 }
 
 pub fn run(config: Config) -> anyhow::Result<()> {
-    crate::serve::init_logging(&config);
+    crate::parts::init_logging(&config);
     let Some(base) = config.api_url.clone() else {
         bail!("scanpro web needs api_url (SCANPRO_API_URL), the address of a `scanpro api`");
     };
@@ -42,7 +42,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         println!("scanpro: web app listening on http://{}", listener.local_addr()?);
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app).with_graceful_shutdown(crate::serve::termination_signal()).await?;
+        axum::serve(listener, app).with_graceful_shutdown(crate::parts::termination_signal()).await?;
         Ok(())
     })
 }

@@ -1,0 +1,181 @@
+//! The pieces every role is made of: `serve` is the API and the workers of every class in one
+//! process on one pipeline; `api` and `worker` take one side each.
+
+use crate::config::Config;
+use anyhow::Context;
+use scanpro_api::owner::CookieKey;
+use scanpro_api::rate_limit::RateLimit;
+use scanpro_api::{ApiSettings, AppState};
+use scanpro_pipeline::{Events, NativeSteps, Pipeline, SecretKey, Settings, StepRunner};
+use scanpro_process::Limits;
+use scanpro_queue::Queue;
+use scanpro_store::Meta;
+use scanpro_worker::Shutdown;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Binds `address` (the value of `setting`) and says where on stdout, whatever the log format,
+/// so scripts and tests can find a port-0 server: `scanpro: {who}listening on http://…`.
+pub(crate) async fn listen(address: SocketAddr, setting: &str, who: &str) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(address).await.with_context(|| format!("binding {address} ({setting})"))?;
+    println!("scanpro: {who}listening on http://{}", listener.local_addr()?);
+    Ok(listener)
+}
+
+/// The API's state: the pipeline, the API settings and the write budgets (counted through Redis
+/// at `shared_through` when replicas share them).
+pub(crate) async fn api_state(
+    config: &Config,
+    pipeline: &Pipeline,
+    cookie_key: CookieKey,
+    shared_through: Option<&str>,
+) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        pipeline: pipeline.clone(),
+        settings: Arc::new(api_settings(config, cookie_key)?),
+        rate_limit: rate_limit(config, shared_through).await?,
+    })
+}
+
+/// SIGTERM or SIGINT begins a graceful stop of `shutdown`, which turns hard after `drain`.
+pub(crate) fn stop_on_signal(shutdown: &Shutdown, drain: Duration) {
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        termination_signal().await;
+        tracing::info!(drain_secs = drain.as_secs(), "shutting down: no new work, draining running jobs");
+        shutdown.begin(drain);
+    });
+}
+
+/// Serves the API until a graceful stop has let its requests finish, or the stop turned hard
+/// (open event streams could otherwise hold it forever).
+pub(crate) async fn serve_api(listener: TcpListener, state: AppState, shutdown: &Shutdown) -> anyhow::Result<()> {
+    let graceful = shutdown.stop_taking_work.clone();
+    let server = tokio::spawn(scanpro_api::serve(listener, state, graceful.cancelled_owned()));
+    tokio::select! {
+        served = server => served??,
+        _ = shutdown.stop_now.cancelled() => {}
+    }
+    Ok(())
+}
+
+/// `count` workers for each of `classes`, running until `shutdown` ends them.
+pub(crate) fn spawn_workers(
+    pipeline: &Pipeline,
+    classes: &[String],
+    count: usize,
+    instance: &str,
+    shutdown: &Shutdown,
+) -> tokio::task::JoinSet<()> {
+    let mut workers = tokio::task::JoinSet::new();
+    for class in classes {
+        let (pipeline, class, instance, shutdown) =
+            (pipeline.clone(), class.clone(), instance.to_owned(), shutdown.clone());
+        workers.spawn(async move { scanpro_worker::run_workers(pipeline, &class, count, instance, shutdown).await });
+    }
+    workers
+}
+
+/// The API's settings, shared by `serve` and `api`.
+fn api_settings(config: &Config, cookie_key: CookieKey) -> anyhow::Result<ApiSettings> {
+    Ok(ApiSettings {
+        oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
+        secure_cookies: config.secure_cookies,
+        cookie_key,
+        max_json_bytes: usize::try_from(config.max_json_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
+        trusted_proxies: scanpro_api::owner::parse_trusted_proxies(&config.trusted_proxies)
+            .map_err(anyhow::Error::msg)?,
+    })
+}
+
+/// The write and new-guest budgets: counted through Redis at `shared_through` (API replicas),
+/// else in this process; `None` when both are unlimited.
+async fn rate_limit(config: &Config, shared_through: Option<&str>) -> anyhow::Result<Option<Arc<RateLimit>>> {
+    let (writes, new_guests, minute) =
+        (config.rate_limit_per_minute, config.new_guests_per_minute, Duration::from_secs(60));
+    if writes == 0 && new_guests == 0 {
+        return Ok(None);
+    }
+    let counter = match shared_through {
+        Some(url) => RateLimit::shared(url, &config.redis_key_prefix, writes, new_guests, minute)
+            .await
+            .map_err(anyhow::Error::msg)
+            .context("connecting to Redis for rate limits")?,
+        None => RateLimit::local(writes, new_guests, minute),
+    };
+    Ok(Some(Arc::new(counter)))
+}
+
+/// The pipeline of any role, on a database and queue already opened; `work_dir` is this
+/// process's own scratch space.
+pub(crate) async fn assemble(
+    config: &Config,
+    meta: Meta,
+    queue: Arc<dyn Queue>,
+    events: Events,
+    work_dir: std::path::PathBuf,
+    secret_key: SecretKey,
+) -> anyhow::Result<Pipeline> {
+    let blobs = scanpro_store::blobs::open(config.storage_url.as_deref(), &config.data_dir)
+        .await
+        .context("opening blob storage")?;
+    // Scratch left by a previous process belongs to attempts that will run again.
+    let _ = std::fs::remove_dir_all(&work_dir);
+    std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
+    let native = NativeSteps::Subprocess {
+        exe: std::env::current_exe().context("locating the scanpro binary")?,
+        timeout: Duration::from_secs(config.step_timeout_secs),
+        limits: Limits { memory_bytes: Some(config.step_memory_mb * 1024 * 1024), ..Default::default() },
+    };
+    let steps = StepRunner { native, engines: crate::engines::routes(config).await? };
+    let settings = Settings {
+        retention: chrono::Duration::minutes(config.retention_minutes as i64),
+        max_upload_bytes: config.max_upload_mb * 1024 * 1024,
+        max_attempts: config.max_attempts,
+        lease: chrono::Duration::seconds(config.lease_secs as i64),
+        work_dir,
+        webhook_allow_private_hosts: config.webhook_allow_private_hosts,
+        secret_key,
+        large_input_bytes: config.large_input_mb * 1024 * 1024,
+        max_active_jobs: config.max_active_jobs,
+        guest_storage_bytes: config.guest_storage_mb.saturating_mul(1024 * 1024),
+        max_outputs_per_job: config.max_outputs_per_job,
+        ..Settings::default()
+    };
+    Ok(Pipeline::new(meta, blobs, queue, events, steps, settings))
+}
+
+pub(crate) async fn sweep_forever(pipeline: Pipeline, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match pipeline.sweep().await {
+            Ok(swept) if swept != Default::default() => tracing::info!(?swept, "sweep"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep failed"),
+        }
+    }
+}
+
+pub(crate) async fn termination_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+pub(crate) fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
