@@ -74,7 +74,7 @@ const DISCARD_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 /// Reads and discards what is left of a request refused early (within [`DISCARD_BYTES`] and
 /// [`DISCARD_TIME`]) so the client reads the answer instead of a reset connection; a bigger or
 /// slower rest is left and the connection closes.
-pub async fn discard_rest(multipart: &mut Multipart) {
+async fn discard_rest(multipart: &mut Multipart) {
     let drain = async {
         let mut seen = 0;
         while let Ok(Some(mut field)) = multipart.next_field().await {

@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::download::{file_response, zip_response};
 use crate::error::ApiError;
-use crate::files::{after_discarding_rest, discard_rest, next_field, refuse_oversized_body, store_part};
+use crate::files::{after_discarding_rest, next_field, refuse_oversized_body, store_part};
 use crate::jobs::view;
 use crate::owner::Owner;
 use axum::Json;
@@ -80,8 +80,7 @@ pub async fn one_shot(
 ) -> Result<Response, ApiError> {
     let mut multipart = multipart?;
     if scanpro_tools::find(&tool).is_none() {
-        discard_rest(&mut multipart).await;
-        return Err(unknown_tool(&tool));
+        return Err(after_discarding_rest(&mut multipart, unknown_tool(&tool)).await);
     }
     refuse_oversized_body(&state.pipeline, &headers)?;
     let mut inputs = Vec::new();
