@@ -30,25 +30,7 @@ pub struct Problem {
 }
 
 pub fn status_of(code: ErrorCode) -> StatusCode {
-    use ErrorCode::*;
-    match code {
-        InvalidParams | BadRequest => StatusCode::BAD_REQUEST,
-        UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | LocalReference | DeliveryLimit => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        FileTooLarge | PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        QuotaExceeded => StatusCode::PAYMENT_REQUIRED,
-        Forbidden => StatusCode::FORBIDDEN,
-        NotFound => StatusCode::NOT_FOUND,
-        Unauthorized => StatusCode::UNAUTHORIZED,
-        Conflict | Cancelled => StatusCode::CONFLICT,
-        StepTimeout | EngineTimeout => StatusCode::GATEWAY_TIMEOUT,
-        Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        // A full queue: the client should come back after `Retry-After`.
-        Busy | RateLimited | LimitExceeded => StatusCode::TOO_MANY_REQUESTS,
-        InternalError => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl ApiError {

@@ -14,10 +14,8 @@
 //!   map the result: [`files`], [`jobs`], [`tools`], [`webhooks`], [`health`]; [`download`] streams blobs and
 //!   zips; [`openapi`] documents it all at `/api/v1/openapi.json` and `/api/docs`.
 //! - The web app (`scanpro_web`) is merged in at `/`, `/tool/{name}`, `/organise` and `/assets/…`.
-//! - [`engine_service`]: `scanpro engine NAME`, one engine as an HTTP service workers call.
 
 pub mod download;
-pub mod engine_service;
 pub mod error;
 pub mod files;
 pub mod health;

@@ -92,6 +92,27 @@ impl ErrorCode {
         !matches!(self, Self::InternalError | Self::Unavailable | Self::Busy | Self::EngineTimeout | Self::StepTimeout)
     }
 
+    /// The HTTP status this code answers with, on the public API and on engine services alike.
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidParams | BadRequest => 400,
+            UnsupportedFormat => 415,
+            EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | LocalReference | DeliveryLimit => 422,
+            FileTooLarge | PayloadTooLarge => 413,
+            QuotaExceeded => 402,
+            Forbidden => 403,
+            NotFound => 404,
+            Unauthorized => 401,
+            Conflict | Cancelled => 409,
+            StepTimeout | EngineTimeout => 504,
+            Unavailable => 503,
+            // Come back after `Retry-After`.
+            Busy | RateLimited | LimitExceeded => 429,
+            InternalError => 500,
+        }
+    }
+
     /// Transient failures worth another attempt with backoff.
     pub fn is_retryable(self) -> bool {
         matches!(self, Self::Unavailable | Self::Busy | Self::EngineTimeout)

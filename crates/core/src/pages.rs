@@ -79,6 +79,19 @@ impl PageSelection {
         self.terms.iter().map(|term| resolve_term(*term, page_count)).collect()
     }
 
+    /// A JSON Schema `pattern` (ECMA-262) matching the syntax [`Self::parse`] reads, in any case,
+    /// so that a form can check a selection as it is typed. Whether the pages exist is known only
+    /// against a document, and numbers beyond `u32` are refused by the parser alone.
+    pub fn pattern() -> String {
+        fn any_case(word: &str) -> String {
+            word.chars().map(|c| format!("[{}{c}]", c.to_ascii_uppercase())).collect()
+        }
+        let reference = format!("(?:-?[0-9]*[1-9][0-9]*|{})", any_case("last"));
+        let range = format!("{reference}(?:\\s*-\\s*(?:{reference})?)?");
+        let term = format!("(?:{}|{}|{}|\\*|{range})", any_case("all"), any_case("even"), any_case("odd"));
+        format!("^\\s*{term}(?:\\s*,\\s*{term})*\\s*$")
+    }
+
     /// The selection as the user wrote it.
     pub fn as_str(&self) -> &str {
         &self.source
@@ -235,5 +248,36 @@ mod tests {
         assert_eq!(err, "\"12\": page 12 is beyond the last page (10)");
         let err = PageSelection::parse("-11").unwrap().resolve(10).unwrap_err().to_string();
         assert!(err.contains("-11"), "{err}");
+    }
+
+    #[test]
+    fn the_pattern_accepts_what_the_parser_reads() {
+        let pattern = regex::Regex::new(&PageSelection::pattern()).unwrap();
+        let accepted = [
+            "1",
+            "1-3",
+            "5-",
+            "last",
+            "LAST",
+            "-2",
+            "2--1",
+            "last-3",
+            " 1 , 3 - 5 ,last ",
+            "all",
+            "Odd",
+            "EVEN",
+            "*",
+            "007",
+            "3-1",
+        ];
+        let refused = ["", "0", "1,,2", "x", "1-x", "all-3", "- 2", "1 2", "-last", "lastx", "1-2-3", ",1", "0-3"];
+        for text in accepted {
+            assert!(PageSelection::parse(text).is_ok(), "the parser reads {text:?}");
+            assert!(pattern.is_match(text), "the pattern matches {text:?}");
+        }
+        for text in refused {
+            assert!(PageSelection::parse(text).is_err(), "the parser refuses {text:?}");
+            assert!(!pattern.is_match(text), "the pattern refuses {text:?}");
+        }
     }
 }

@@ -8,12 +8,13 @@
 //! drops the running step, which kills its process group.
 
 use crate::Pipeline;
-use crate::steps::{StepFile, StepRequest};
+use crate::steps::StepRequest;
 use chrono::Utc;
 use scanpro_core::job::{JobSpec, Progress, StepState, StepStatus};
 use scanpro_core::{ErrorCode, FileId, ToolError};
 use scanpro_process::progress::{PageProgress, ProgressFn};
 use scanpro_store::{FileRecord, JobRecord, StoreError};
+use scanpro_tools::{Input, Output};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -67,9 +68,10 @@ impl Pipeline {
         worker: &str,
         work: &Path,
         steps: &mut [StepState],
-    ) -> Result<Vec<StepFile>, ToolError> {
+    ) -> Result<Vec<Output>, ToolError> {
         let with_secrets = self.spec_with_secrets(job)?;
         let mut files = self.fetch_inputs(job, work).await?;
+        let mut outputs = Vec::new();
         let total = steps.len();
         for (index, spec) in with_secrets.steps.iter().enumerate() {
             steps[index].status = StepStatus::Running;
@@ -110,13 +112,10 @@ impl Pipeline {
             }
             steps[index].status = StepStatus::Succeeded;
             steps[index].report = result.report;
-            files = result
-                .outputs
-                .into_iter()
-                .map(|o| StepFile { path: o.path, filename: o.filename, content_type: o.content_type })
-                .collect();
+            files = result.outputs.iter().cloned().map(Input::from).collect();
+            outputs = result.outputs;
         }
-        Ok(files)
+        Ok(outputs)
     }
 
     /// The job's spec with its sealed secrets put back, for the steps only: it is never stored.
@@ -132,7 +131,7 @@ impl Pipeline {
         })
     }
 
-    async fn fetch_inputs(&self, job: &JobRecord, work: &Path) -> Result<Vec<StepFile>, ToolError> {
+    async fn fetch_inputs(&self, job: &JobRecord, work: &Path) -> Result<Vec<Input>, ToolError> {
         let dir = work.join("inputs");
         tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
         let mut files = Vec::with_capacity(job.spec.inputs.len());
@@ -148,7 +147,7 @@ impl Pipeline {
                 .fetch_to(&record.blob_key, &path)
                 .await
                 .map_err(|e| ToolError::new(ErrorCode::Unavailable, e.to_string()))?;
-            files.push(StepFile { path, filename: record.filename, content_type: record.content_type });
+            files.push(Input { path, filename: record.filename });
         }
         Ok(files)
     }
@@ -167,7 +166,7 @@ impl Pipeline {
         job: &JobRecord,
         worker: &str,
         steps: &[StepState],
-        outputs: Vec<StepFile>,
+        outputs: Vec<Output>,
     ) -> Result<Outcome, StoreError> {
         let now = Utc::now();
         let mut records = Vec::with_capacity(outputs.len());

@@ -8,8 +8,7 @@
 //!   store outputs → commit once, with heartbeats and cancellation meanwhile.
 //! - [`steps`]: how one step runs: in a child `scanpro step-exec` process under the subprocess
 //!   runner (timeout, memory limit, crash isolation), or in-process for the CLI; engine tools
-//!   beside their engines, here or on an engine service.
-//! - [`remote`]: [`EngineClient`], a worker's side of an engine service, and the wire format.
+//!   beside their engines, here or on an engine service (`scanpro_engine_service`).
 //! - [`cleanup`]: the sweeper: expired files and jobs, abandoned leases, stale work dirs, blobs
 //!   no file row names.
 //! - [`reads`]: what an owner reads and removes (files, their bytes, jobs, outputs), waiting
@@ -30,7 +29,6 @@ pub mod execute;
 pub mod ingest;
 pub mod notify;
 pub mod reads;
-pub mod remote;
 pub mod secrets;
 pub mod steps;
 pub mod webhook;
@@ -38,7 +36,6 @@ pub mod webhook;
 pub use error::Error;
 pub use events::Events;
 pub use reads::{JobWatch, Readiness};
-pub use remote::EngineClient;
 pub use secrets::SecretKey;
 pub use steps::{EngineRoutes, NativeSteps, StepRunner};
 

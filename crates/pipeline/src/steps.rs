@@ -7,14 +7,14 @@
 //!
 //! Engine tools (LibreOffice, Ghostscript, OCR) run where their engine is: in this process, whose
 //! engines are separate processes under the same runner, or on an engine service
-//! ([`remote`](crate::remote)).
+//! ([`scanpro_engine_service`]).
 
-use crate::remote::EngineClient;
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_engine_service::EngineClient;
 use scanpro_process::progress::ProgressFn;
 use scanpro_process::sandbox::{self, Grants};
 use scanpro_process::{Limits, ProcessError, Subprocess};
-use scanpro_tools::{Engine, EngineStatus, Input, LocalEngines, Output, StepResult};
+use scanpro_tools::{Engine, EngineStatus, Input, LocalEngines, StepResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -53,29 +53,15 @@ pub struct EngineRoutes {
 pub struct StepRequest {
     pub tool: String,
     pub params: serde_json::Value,
-    pub inputs: Vec<StepFile>,
+    pub inputs: Vec<Input>,
     pub out_dir: PathBuf,
     /// Inputs above this size take the streaming (qpdf) path; absent: the built-in default.
     #[serde(default)]
     pub large_input_bytes: Option<u64>,
 }
 
-/// A file crossing the process boundary.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StepFile {
-    pub path: PathBuf,
-    pub filename: String,
-    #[serde(default)]
-    pub content_type: String,
-}
-
-/// The child's answer.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepReply {
-    Done { outputs: Vec<StepFile>, report: Option<serde_json::Value> },
-    Failed(ToolError),
-}
+/// The child's answer, on stdout.
+pub type StepReply = Result<StepResult, ToolError>;
 
 impl StepRequest {
     /// Runs the request in this process: the body of `scanpro step-exec`.
@@ -86,23 +72,9 @@ impl StepRequest {
         if let Some(bytes) = self.large_input_bytes {
             scanpro_pdf::streaming::set_large_input_bytes(bytes);
         }
-        let inputs: Vec<Input> =
-            self.inputs.into_iter().map(|f| Input { path: f.path, filename: f.filename }).collect();
-        let caught = std::panic::catch_unwind(|| scanpro_tools::run(&self.tool, &self.params, &inputs, &self.out_dir));
-        match caught {
-            Ok(Ok(result)) => StepReply::Done {
-                outputs: result
-                    .outputs
-                    .into_iter()
-                    .map(|o| StepFile { path: o.path, filename: o.filename, content_type: o.content_type })
-                    .collect(),
-                report: result.report,
-            },
-            Ok(Err(error)) => StepReply::Failed(error),
-            Err(_) => {
-                StepReply::Failed(ToolError::internal(format!("{} failed unexpectedly on this input", self.tool)))
-            }
-        }
+        let caught =
+            std::panic::catch_unwind(|| scanpro_tools::run(&self.tool, &self.params, &self.inputs, &self.out_dir));
+        caught.unwrap_or_else(|_| Err(ToolError::internal(format!("{} failed unexpectedly on this input", self.tool))))
     }
 }
 
@@ -113,27 +85,11 @@ impl StepRequest {
     }
 }
 
-impl StepReply {
-    fn into_result(self) -> Result<StepResult, ToolError> {
-        match self {
-            Self::Done { outputs, report } => Ok(StepResult {
-                outputs: outputs
-                    .into_iter()
-                    .map(|f| Output { path: f.path, filename: f.filename, content_type: f.content_type })
-                    .collect(),
-                report,
-            }),
-            Self::Failed(error) => Err(error),
-        }
-    }
-}
-
 impl StepRunner {
     /// Runs one step; `progress` hears of pages done where the tool reports them. A routing tool
     /// (`convert`) runs as the tool its inputs call for, which its report names.
     pub async fn run(&self, mut request: StepRequest, progress: ProgressFn) -> Result<StepResult, ToolError> {
-        let inputs: Vec<Input> = request.inputs.iter().map(StepFile::input).collect();
-        let (tool, params) = scanpro_tools::resolve(&request.tool, &request.params, &inputs)?;
+        let (tool, params) = scanpro_tools::resolve(&request.tool, &request.params, &request.inputs)?;
         let routed = tool != request.tool;
         (request.tool, request.params) = (tool.to_owned(), params);
         let result = match scanpro_tools::engine_of(tool) {
@@ -149,8 +105,7 @@ impl NativeSteps {
         match self {
             Self::InProcess => tokio::task::spawn_blocking(move || request.run_here())
                 .await
-                .map_err(|e| ToolError::internal(format!("step thread failed: {e}")))?
-                .into_result(),
+                .map_err(|e| ToolError::internal(format!("step thread failed: {e}")))?,
             Self::Subprocess { exe, timeout, limits } => run_in_child(exe, *timeout, *limits, request).await,
         }
     }
@@ -158,15 +113,11 @@ impl NativeSteps {
 
 impl EngineRoutes {
     async fn run(&self, engine: Engine, request: StepRequest, progress: ProgressFn) -> Result<StepResult, ToolError> {
-        let tool = request.tool.clone();
+        let StepRequest { tool, params, inputs, out_dir, .. } = &request;
         let step = async {
             match self.remote.get(&engine) {
-                Some(client) => client.run(&request, progress).await,
-                None => {
-                    let inputs: Vec<Input> = request.inputs.iter().map(StepFile::input).collect();
-                    let (params, out_dir) = (&request.params, &request.out_dir);
-                    scanpro_tools::run_engine(&tool, params, &inputs, out_dir, &self.local, progress).await
-                }
+                Some(client) => client.run(tool, params, inputs, out_dir, progress).await,
+                None => scanpro_tools::run_engine(tool, params, inputs, out_dir, &self.local, progress).await,
             }
         };
         tokio::time::timeout(self.ceiling, step).await.unwrap_or_else(|_| {
@@ -175,12 +126,6 @@ impl EngineRoutes {
                 format!("{tool} did not finish within {} s and was stopped", self.ceiling.as_secs()),
             ))
         })
-    }
-}
-
-impl StepFile {
-    pub fn input(&self) -> Input {
-        Input { path: self.path.clone(), filename: self.filename.clone() }
     }
 }
 
@@ -212,7 +157,7 @@ async fn run_in_child(
         Err(e) => return Err(ToolError::internal(e.to_string())),
     };
     match serde_json::from_slice::<StepReply>(&output.stdout) {
-        Ok(reply) if output.status.success() => reply.into_result(),
+        Ok(reply) if output.status.success() => reply,
         _ => {
             tracing::warn!(tool, status = %output.status, stderr = %output.stderr_tail, "step process crashed");
             // Under the address-space limit a failed allocation aborts the process: the input

@@ -3,7 +3,7 @@
 //! `run` goes through the same tool code as a worker step, on local files, with no server.
 
 use scanpro_core::{ErrorCode, ToolError};
-use scanpro_pipeline::steps::{StepFile, StepRequest};
+use scanpro_pipeline::steps::StepRequest;
 use scanpro_pipeline::{NativeSteps, StepRunner};
 use scanpro_process::progress::{PageProgress, ProgressFn};
 use scanpro_tools::Input;
@@ -108,10 +108,7 @@ fn run_engine_tool(
         let request = StepRequest {
             tool: tool.to_owned(),
             params,
-            inputs: inputs
-                .iter()
-                .map(|i| StepFile { path: i.path.clone(), filename: i.filename.clone(), content_type: String::new() })
-                .collect(),
+            inputs: inputs.to_vec(),
             out_dir: out_dir.to_owned(),
             large_input_bytes: None,
         };

@@ -3,8 +3,8 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use scanpro_api::engine_service::{self, EngineService, ServiceSettings};
-use scanpro_pipeline::{EngineClient, EngineRoutes};
+use scanpro_engine_service::{EngineClient, EngineService, ServiceSettings};
+use scanpro_pipeline::EngineRoutes;
 use scanpro_tools::{Engine, LocalEngines};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,9 +14,8 @@ pub async fn routes(config: &Config) -> anyhow::Result<EngineRoutes> {
     let mut remote = BTreeMap::new();
     for (engine, url) in config.engine_urls() {
         if let Some(url) = url {
-            let client = EngineClient::new(url, config.engine_token.as_deref())
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("{engine}_url"))?;
+            let client =
+                EngineClient::new(url, config.engine_token.as_deref()).with_context(|| format!("{engine}_url"))?;
             remote.insert(engine, client);
         }
     }
@@ -50,7 +49,7 @@ pub fn serve(config: Config, engine: Engine) -> anyhow::Result<()> {
         let listener =
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         println!("scanpro: {engine} engine listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, engine_service::router(service))
+        axum::serve(listener, scanpro_engine_service::router(service))
             .with_graceful_shutdown(crate::parts::termination_signal())
             .await?;
         engines.shutdown().await;

@@ -4,18 +4,19 @@ use crate::catalogue::tool;
 use crate::tools::{Runner, Tool};
 use scanpro_core::{ErrorCode, ToolError};
 use scanpro_pdf::format;
+use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// An input file: where it is, and the name the user gave it (output names derive from it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Input {
     pub path: PathBuf,
     pub filename: String,
 }
 
 /// A file a step wrote into its output directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Output {
     pub path: PathBuf,
     pub filename: String,
@@ -23,7 +24,7 @@ pub struct Output {
 }
 
 /// What a step produced: files, and for tools that answer a question, the answer as JSON.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepResult {
     pub outputs: Vec<Output>,
     pub report: Option<serde_json::Value>,
@@ -59,6 +60,13 @@ pub fn resolve(
     match tool.runner {
         Runner::Route(router) => (router.route)(params, inputs).map(|routed| (routed.tool, routed.params)),
         Runner::Native(_) | Runner::Engine(..) => Ok((tool.name, params.clone())),
+    }
+}
+
+impl From<Output> for Input {
+    /// A step's output as the next step's input.
+    fn from(output: Output) -> Self {
+        Self { path: output.path, filename: output.filename }
     }
 }
 

@@ -1,6 +1,6 @@
 //! `images_to_pdf`, `pdf_to_image`, `thumbnails`: between raster images and PDF pages.
 
-use super::{Validate, page_selection};
+use super::{Validate, advanced};
 use crate::error::ToolError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,7 @@ pub struct ImagesToPdfParams {
     /// keeping its aspect ratio, and centred.
     #[serde(default)]
     #[schemars(range(min = 0.0, max = 200.0))]
+    #[schemars(transform = advanced)]
     pub margin: Option<f32>,
 }
 
@@ -79,132 +80,6 @@ impl ImagesToPdfParams {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RasterFormat {
-    /// Lossless PNG (grayscale when the page has no colour).
-    #[default]
-    Png,
-    /// JPEG at `quality`.
-    #[serde(alias = "jpeg")]
-    Jpg,
-}
-
-impl RasterFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Png => "png",
-            Self::Jpg => "jpg",
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Png => "image/png",
-            Self::Jpg => "image/jpeg",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PdfToImageParams {
-    /// Image format of every page: `png` or `jpg`.
-    #[serde(default)]
-    pub format: RasterFormat,
-    /// Resolution in dots per inch, 10 to 600. Default 150.
-    #[serde(default)]
-    #[schemars(range(min = 10, max = 600))]
-    pub dpi: Option<u32>,
-    /// JPEG quality, 1 to 100 (`jpg` only). Default 85.
-    #[serde(default)]
-    #[schemars(range(min = 1, max = 100))]
-    pub quality: Option<u8>,
-    /// Pages to render (e.g. `1-3,last`). Absent: every page.
-    #[serde(default)]
-    pub pages: Option<String>,
-    /// Password that opens an encrypted PDF.
-    #[serde(default)]
-    pub password: Option<String>,
-}
-
-impl Validate for PdfToImageParams {
-    fn validate(&self) -> Result<(), ToolError> {
-        if let Some(dpi) = self.dpi
-            && !Self::DPI_RANGE.contains(&dpi)
-        {
-            return Err(ToolError::invalid_param(
-                "dpi",
-                format!("{dpi} is outside {} to {}", Self::DPI_RANGE.start(), Self::DPI_RANGE.end()),
-            ));
-        }
-        match (self.quality, self.format) {
-            (Some(q), RasterFormat::Jpg) if !(1..=100).contains(&q) => {
-                return Err(ToolError::invalid_param("quality", format!("{q} is outside 1 to 100")));
-            }
-            (Some(_), RasterFormat::Png) => {
-                return Err(ToolError::invalid_param("quality", "applies to format \"jpg\" only (PNG is lossless)"));
-            }
-            _ => {}
-        }
-        page_selection("pages", self.pages.as_deref()).map(drop)
-    }
-}
-
-impl PdfToImageParams {
-    /// Resolution range, in dots per inch.
-    pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 10..=600;
-    pub const DEFAULT_DPI: u32 = 150;
-    pub const DEFAULT_QUALITY: u8 = 85;
-
-    pub fn dpi(&self) -> u32 {
-        self.dpi.unwrap_or(Self::DEFAULT_DPI)
-    }
-
-    pub fn quality(&self) -> u8 {
-        self.quality.unwrap_or(Self::DEFAULT_QUALITY)
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ThumbnailsParams {
-    /// Width of each thumbnail in pixels, 16 to 1000; the height follows the page. Default 200.
-    #[serde(default)]
-    #[schemars(range(min = 16, max = 1000))]
-    pub width: Option<u32>,
-    /// Pages to preview (e.g. `1-5`). Absent: every page.
-    #[serde(default)]
-    pub pages: Option<String>,
-    /// Password that opens an encrypted PDF.
-    #[serde(default)]
-    pub password: Option<String>,
-}
-
-impl Validate for ThumbnailsParams {
-    fn validate(&self) -> Result<(), ToolError> {
-        if let Some(width) = self.width
-            && !Self::WIDTH_RANGE.contains(&width)
-        {
-            return Err(ToolError::invalid_param(
-                "width",
-                format!("{width} is outside {} to {} pixels", Self::WIDTH_RANGE.start(), Self::WIDTH_RANGE.end()),
-            ));
-        }
-        page_selection("pages", self.pages.as_deref()).map(drop)
-    }
-}
-
-impl ThumbnailsParams {
-    /// Thumbnail width range, in pixels.
-    pub const WIDTH_RANGE: std::ops::RangeInclusive<u32> = 16..=1000;
-    pub const DEFAULT_WIDTH: u32 = 200;
-
-    pub fn width(&self) -> u32 {
-        self.width.unwrap_or(Self::DEFAULT_WIDTH)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,31 +102,5 @@ mod tests {
         let err = parse::<ImagesToPdfParams>(r#"{"orientation":"landscape"}"#).unwrap_err();
         assert!(err.message.starts_with("orientation:"), "{err}");
         assert!(parse::<ImagesToPdfParams>(r#"{"page_size":"a5"}"#).is_err());
-    }
-
-    #[test]
-    fn pdf_to_image_ranges() {
-        let p: PdfToImageParams = parse("{}").unwrap();
-        assert_eq!((p.format, p.dpi(), p.quality()), (RasterFormat::Png, 150, 85));
-        let p: PdfToImageParams = parse(r#"{"format":"jpeg","quality":40,"dpi":600}"#).unwrap();
-        assert_eq!((p.format, p.quality(), p.dpi()), (RasterFormat::Jpg, 40, 600));
-        for (json, field) in [
-            (r#"{"dpi":601}"#, "dpi:"),
-            (r#"{"dpi":9}"#, "dpi:"),
-            (r#"{"format":"jpg","quality":0}"#, "quality:"),
-            (r#"{"format":"jpg","quality":101}"#, "quality:"),
-            (r#"{"quality":50}"#, "quality:"),
-            (r#"{"pages":"0"}"#, "pages:"),
-        ] {
-            let err = parse::<PdfToImageParams>(json).unwrap_err();
-            assert!(err.message.starts_with(field), "{json}: {err}");
-        }
-    }
-
-    #[test]
-    fn thumbnail_width_range() {
-        assert_eq!(parse::<ThumbnailsParams>("{}").unwrap().width(), 200);
-        assert!(parse::<ThumbnailsParams>(r#"{"width":15}"#).unwrap_err().message.starts_with("width:"));
-        assert!(parse::<ThumbnailsParams>(r#"{"width":1001}"#).unwrap_err().message.starts_with("width:"));
     }
 }

@@ -1,6 +1,6 @@
 //! `ocr`, `pdf_to_text`: the text of documents, recognised in scans or read from born-digital PDFs.
 
-use super::{Validate, page_selection};
+use super::{Validate, page_selection, page_selection_field};
 use crate::error::ToolError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -26,11 +26,14 @@ pub enum OcrMode {
 pub enum OcrOutput {
     /// A searchable PDF: the pages as they were, with the recognised text under them.
     #[default]
+    #[schemars(title = "PDF")]
     Pdf,
     /// A searchable PDF/A-2b, for archiving; it may be larger than `pdf`.
+    #[schemars(title = "PDF/A")]
     Pdfa,
     /// Plain UTF-8 text, pages separated by form feeds: the recognised text of OCRed pages and
     /// the existing text of the others.
+    #[schemars(title = "Text")]
     Text,
 }
 
@@ -163,6 +166,7 @@ fn is_language_code(code: &str) -> bool {
 pub struct PdfToTextParams {
     /// Pages to extract (e.g. `1-3,last`), in the order given. Absent: every page.
     #[serde(default)]
+    #[schemars(transform = page_selection_field)]
     pub pages: Option<String>,
     /// Keep the physical layout (columns side by side, spacing kept) instead of reading order.
     #[serde(default)]

@@ -3,13 +3,14 @@
 //! `pdf_to_office`, `pdf_to_text`, `images_to_pdf`, `pdf_to_image`); the step then runs as that
 //! tool, with the options that apply to it.
 
-use super::{Routed, Router, Runner, Tool};
+use super::{About, Routed, Router, Tool, ToolParams};
 use crate::catalogue::{InputRule, tool};
 use crate::engines::{Engine, engine_of, slowest};
-use crate::params::{check, parse, schema};
 use crate::step::{Input, check_inputs, sniff_format};
-use scanpro_core::params::{ConvertParams, ConvertTarget};
+use scanpro_core::params::{ImagePageSize, PdfaLevel, Validate, page_selection, page_selection_field};
 use scanpro_core::{ErrorCode, ToolError};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 const FORMATS: &[&str] = &[
@@ -17,16 +18,179 @@ const FORMATS: &[&str] = &[
     "ppt", "odp", "odg",
 ];
 
-pub(crate) const CONVERT: Tool = Tool {
-    name: "convert",
-    title: "Convert",
-    summary: "Any document to the format you name: office documents to and from PDF and between office formats, images to PDF, PDF pages to PNG or JPEG, HTML and Markdown to PDF. The input is recognised from its contents.",
-    group: "convert",
-    inputs: InputRule { min: 1, max: None, formats: FORMATS },
-    schema: schema::<ConvertParams>,
-    check: check::<ConvertParams>,
-    runner: Runner::Route(Router { route, engine: engine_before_run, engines: &[Engine::Libreoffice] }),
-};
+pub(crate) const CONVERT: Tool = Tool::route::<ConvertParams>(
+    About {
+        name: "convert",
+        title: "Convert",
+        summary: "Any document to the format you name: office documents to and from PDF and between office formats, images to PDF, PDF pages to PNG or JPEG, HTML and Markdown to PDF. The input is recognised from its contents.",
+        group: "convert",
+        inputs: InputRule { min: 1, max: None, formats: FORMATS },
+    },
+    Router { route, engine: engine_before_run, engines: &[Engine::Libreoffice] },
+);
+
+/// A format `convert` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(extend("format" = "file-format"))]
+pub enum ConvertTarget {
+    /// From office documents, HTML, Markdown and images.
+    Pdf,
+    Docx,
+    Doc,
+    Odt,
+    Rtf,
+    /// UTF-8 text: of a text document, or the text layer of a PDF.
+    Txt,
+    Xlsx,
+    Xls,
+    Ods,
+    /// The first sheet of a spreadsheet, comma-separated, UTF-8.
+    Csv,
+    Pptx,
+    Ppt,
+    Odp,
+    Odg,
+    /// One image per PDF page.
+    Png,
+    /// One JPEG per PDF page.
+    #[serde(alias = "jpeg")]
+    Jpg,
+}
+
+impl ConvertTarget {
+    pub const ALL: [Self; 16] = [
+        Self::Pdf,
+        Self::Docx,
+        Self::Doc,
+        Self::Odt,
+        Self::Rtf,
+        Self::Txt,
+        Self::Xlsx,
+        Self::Xls,
+        Self::Ods,
+        Self::Csv,
+        Self::Pptx,
+        Self::Ppt,
+        Self::Odp,
+        Self::Odg,
+        Self::Png,
+        Self::Jpg,
+    ];
+
+    /// The name as written in `to`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pdf => "pdf",
+            Self::Docx => "docx",
+            Self::Doc => "doc",
+            Self::Odt => "odt",
+            Self::Rtf => "rtf",
+            Self::Txt => "txt",
+            Self::Xlsx => "xlsx",
+            Self::Xls => "xls",
+            Self::Ods => "ods",
+            Self::Csv => "csv",
+            Self::Pptx => "pptx",
+            Self::Ppt => "ppt",
+            Self::Odp => "odp",
+            Self::Odg => "odg",
+            Self::Png => "png",
+            Self::Jpg => "jpg",
+        }
+    }
+}
+
+/// `convert`: the input is recognised from its bytes, and `to` decides the conversion. Each
+/// option applies to some conversions only; given to another, it is refused.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertParams {
+    /// The format to write: `pdf` from office documents, HTML, Markdown (a text file named
+    /// `.md`) or images (several images make one PDF); office formats from office documents,
+    /// or `docx`, `odt`, `pptx`, `odp`, `odg` from a PDF; `txt` from a text document or a PDF's
+    /// text layer; `png` or `jpg`, one image per page of a PDF.
+    pub to: ConvertTarget,
+    /// Pages to convert (e.g. `1-3,5`): of the laid-out office document into PDF, or of the PDF
+    /// into images or text. Absent: every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = page_selection_field)]
+    pub pages: Option<String>,
+    /// Write PDF/A at this level instead of plain PDF (office documents, HTML, Markdown; for `to = pdf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdfa: Option<PdfaLevel>,
+    /// Lay the pages out in landscape (office documents, HTML, Markdown; for `to = pdf`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub landscape: bool,
+    /// Page size of images made into a PDF: `fit` (the image's own size), `a4` or `letter` (for `to = pdf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<ImagePageSize>,
+    /// Resolution of page images in dots per inch, 10 to 600. Default 150 (for `to = png|jpg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10, max = 600))]
+    pub dpi: Option<u32>,
+    /// JPEG quality, 1 to 100. Default 85 (`jpg` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub quality: Option<u8>,
+}
+
+impl ConvertParams {
+    /// The options given, by name, for conversions that check which apply.
+    pub fn options_given(&self) -> Vec<&'static str> {
+        let given = [
+            ("pages", self.pages.is_some()),
+            ("pdfa", self.pdfa.is_some()),
+            ("landscape", self.landscape),
+            ("page_size", self.page_size.is_some()),
+            ("dpi", self.dpi.is_some()),
+            ("quality", self.quality.is_some()),
+        ];
+        given.into_iter().filter(|(_, given)| *given).map(|(name, _)| name).collect()
+    }
+}
+
+impl Validate for ConvertParams {
+    fn validate(&self) -> Result<(), ToolError> {
+        use ConvertTarget::{Jpg, Pdf, Png};
+        let to = self.to;
+        let only_for = |field: &str, formats: &str| {
+            Err(ToolError::invalid_param(field, format!("applies to `to` {formats}, not {}", to.as_str())))
+        };
+        if to != Pdf {
+            for (field, given) in
+                [("pdfa", self.pdfa.is_some()), ("landscape", self.landscape), ("page_size", self.page_size.is_some())]
+            {
+                if given {
+                    return only_for(field, "pdf");
+                }
+            }
+        }
+        if self.dpi.is_some() && !matches!(to, Png | Jpg) {
+            return only_for("dpi", "png or jpg");
+        }
+        if self.quality.is_some() && to != Jpg {
+            return only_for("quality", "jpg");
+        }
+        if let Some(dpi) = self.dpi
+            && !super::pdf_to_image::PdfToImageParams::DPI_RANGE.contains(&dpi)
+        {
+            let range = super::pdf_to_image::PdfToImageParams::DPI_RANGE;
+            return Err(ToolError::invalid_param(
+                "dpi",
+                format!("{dpi} is outside {} to {}", range.start(), range.end()),
+            ));
+        }
+        if let Some(quality) = self.quality
+            && !(1..=100).contains(&quality)
+        {
+            return Err(ToolError::invalid_param("quality", format!("{quality} is outside 1 to 100")));
+        }
+        page_selection("pages", self.pages.as_deref()).map(drop)
+    }
+}
+
+impl ToolParams for ConvertParams {}
 
 /// What an input is, as far as choosing its conversion goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +299,7 @@ fn options_of(tool: &str) -> &'static [&'static str] {
 
 /// The tool a `convert` step runs as, from its inputs' bytes and `to`, with its parameters.
 fn route(params: &Value, inputs: &[Input]) -> Result<Routed, ToolError> {
-    let params: ConvertParams = parse(params)?;
+    let params = ConvertParams::parse(params)?;
     check_inputs(&CONVERT, inputs)?;
     let mut chosen: Option<(&'static str, &Input, Source)> = None;
     for input in inputs {
@@ -190,7 +354,7 @@ fn route(params: &Value, inputs: &[Input]) -> Result<Routed, ToolError> {
 /// (`None`: a later step, whose inputs are not known yet, gets the slowest engine it may need).
 /// Inputs known to be PDFs or images are refused here when `to` is no format they become.
 fn engine_before_run(params: &Value, input_types: Option<&[&str]>) -> Result<Option<Engine>, ToolError> {
-    let params: ConvertParams = parse(params)?;
+    let params = ConvertParams::parse(params)?;
     let Some(input_types) = input_types else {
         let possible = Source::ALL.into_iter().filter_map(|source| tool_for(source, params.to));
         return Ok(slowest(possible.filter_map(engine_of)));

@@ -1,17 +1,26 @@
 //! The registry: every tool, in catalogue order, with the functions behind it.
 
+mod compress;
 mod convert;
+mod convert_office;
 mod extract_pages;
+mod grayscale;
+mod html_to_pdf;
 mod images_to_pdf;
 mod info;
+mod markdown_to_pdf;
 mod merge;
 mod metadata;
 mod ocr;
 mod office;
+mod office_to_pdf;
 mod optimize;
 mod page_numbers;
 mod page_outputs;
 mod pdf_to_image;
+mod pdf_to_office;
+mod pdf_to_text;
+mod pdfa;
 mod protect;
 mod remove_pages;
 mod reorder;
@@ -25,12 +34,18 @@ mod watermark;
 
 use crate::catalogue::{InputRule, ToolInfo};
 use crate::engines::{Engine, EngineStep, StepFuture};
+use crate::params::{parse, schema};
 use crate::step::{Input, Output, StepResult};
 use scanpro_core::ToolError;
+use scanpro_core::params::Validate;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// One tool: its catalogue entry, and the functions that check and run it.
+/// One tool: its catalogue entry, and the functions that check and run it. Made by
+/// [`Tool::native`], [`Tool::engine`] or [`Tool::route`] from the tool's parameter type, so the
+/// type is named once.
 pub(crate) struct Tool {
     pub(crate) name: &'static str,
     pub(crate) title: &'static str,
@@ -41,6 +56,78 @@ pub(crate) struct Tool {
     /// Parses and validates the parameters.
     pub(crate) check: fn(&Value) -> Result<(), ToolError>,
     pub(crate) runner: Runner,
+}
+
+/// What a tool says about itself in the catalogue.
+pub(crate) struct About {
+    pub(crate) name: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) summary: &'static str,
+    /// Where the UI shows it: `organize`, `info`, …
+    pub(crate) group: &'static str,
+    pub(crate) inputs: InputRule,
+}
+
+/// A tool's parameters: JSON in (unknown fields refused), typed and checked out, with the JSON
+/// Schema the catalogue publishes.
+pub(crate) trait ToolParams: DeserializeOwned + JsonSchema + Validate {
+    fn schema() -> Value {
+        schema::<Self>()
+    }
+
+    fn parse(params: &Value) -> Result<Self, ToolError> {
+        parse(params)
+    }
+}
+
+/// A tool ScanPro runs itself, implemented by its parameters.
+pub(crate) trait NativeTool: ToolParams {
+    fn run(self, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError>;
+}
+
+/// A tool an external engine runs, implemented by its parameters.
+pub(crate) trait EngineTool: ToolParams + Send + 'static {
+    fn run(self, step: EngineStep<'_>) -> StepFuture<'_>;
+}
+
+impl Tool {
+    pub(crate) const fn native<P: NativeTool>(about: About) -> Self {
+        Self::new(about, P::schema, check::<P>, Runner::Native(run_native::<P>))
+    }
+
+    pub(crate) const fn engine<P: EngineTool>(engine: Engine, about: About) -> Self {
+        Self::new(about, P::schema, check::<P>, Runner::Engine(engine, run_engine::<P>))
+    }
+
+    /// A tool that runs as another one, chosen by `router`.
+    pub(crate) const fn route<P: ToolParams>(about: About, router: Router) -> Self {
+        Self::new(about, P::schema, check::<P>, Runner::Route(router))
+    }
+
+    const fn new(
+        about: About,
+        schema: fn() -> Value,
+        check: fn(&Value) -> Result<(), ToolError>,
+        runner: Runner,
+    ) -> Self {
+        let About { name, title, summary, group, inputs } = about;
+        Self { name, title, summary, group, inputs, schema, check, runner }
+    }
+}
+
+fn check<P: ToolParams>(params: &Value) -> Result<(), ToolError> {
+    P::parse(params).map(drop)
+}
+
+fn run_native<P: NativeTool>(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
+    P::parse(params)?.run(inputs, out_dir)
+}
+
+fn run_engine<P: EngineTool>(step: EngineStep<'_>) -> StepFuture<'_> {
+    match P::parse(step.params) {
+        Ok(params) => params.run(step),
+        Err(error) => Box::pin(async move { Err(error) }),
+    }
 }
 
 /// How a tool runs; inputs are already checked against its `inputs` rule.
@@ -115,17 +202,17 @@ pub(crate) const ALL: &[Tool] = &[
     unlock::TOOL,
     metadata::TOOL,
     repair::TOOL,
-    office::OFFICE_TO_PDF,
-    office::HTML_TO_PDF,
-    office::MARKDOWN_TO_PDF,
-    office::PDF_TO_OFFICE,
-    office::CONVERT_OFFICE,
+    office_to_pdf::TOOL,
+    html_to_pdf::TOOL,
+    markdown_to_pdf::TOOL,
+    pdf_to_office::TOOL,
+    convert_office::TOOL,
     convert::CONVERT,
-    optimize::COMPRESS,
-    optimize::PDFA,
-    optimize::GRAYSCALE,
-    ocr::OCR,
-    ocr::PDF_TO_TEXT,
+    compress::TOOL,
+    pdfa::TOOL,
+    grayscale::TOOL,
+    ocr::TOOL,
+    pdf_to_text::TOOL,
 ];
 
 const PDF: &[&str] = &["pdf"];

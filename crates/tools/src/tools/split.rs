@@ -1,47 +1,109 @@
 //! `split`: one PDF per range, per N pages, per page, or per size limit, of each input.
 
-use super::{PDF, Runner, Tool, pdf_output};
+use super::{About, NativeTool, PDF, Tool, ToolParams, pdf_output};
 use crate::catalogue::InputRule;
 use crate::names::{UniqueNames, safe_stem};
-use crate::params::{check, parse, schema};
 use crate::step::{Input, StepResult};
 use scanpro_core::ToolError;
-use scanpro_core::params::{SplitMode, SplitParams, page_selection};
+use scanpro_core::params::{Validate, page_selection};
 use scanpro_pdf::streaming;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::path::Path;
 
-pub(crate) const TOOL: Tool = Tool {
+pub(crate) const TOOL: Tool = Tool::native::<SplitParams>(About {
     name: "split",
     title: "Split a PDF",
     summary: "Cut a PDF into several: one file per page range (\"1-3,5,8-\"), per N pages, per page, or into files of at most a given size.",
     group: "organize",
     inputs: InputRule { min: 1, max: None, formats: PDF },
-    schema: schema::<SplitParams>,
-    check: check::<SplitParams>,
-    runner: Runner::Native(run),
-};
+});
 
-fn run(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
-    let params: SplitParams = parse(params)?;
-    if let (SplitMode::Size, Some(max_size_mb)) = (params.mode, params.max_size_mb) {
-        return split_by_size(max_size_mb, inputs, out_dir);
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitMode {
+    /// One output per comma-separated term of `ranges` (`1-3,5,8-` gives three files).
+    #[default]
+    Ranges,
+    /// One output per `every` pages.
+    Every,
+    /// One output per page.
+    Each,
+    /// Consecutive pages packed into outputs of at most `max_size_mb` each (a page larger than
+    /// that on its own gets a file of its own).
+    Size,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitParams {
+    /// How to cut the document.
+    #[serde(default)]
+    pub mode: SplitMode,
+    /// Page selection for `mode = ranges`, e.g. `1-3,5,8-`; each term becomes one file.
+    #[serde(default)]
+    pub ranges: Option<String>,
+    /// Pages per output for `mode = every`.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub every: Option<u32>,
+    /// Largest output for `mode = size`, in megabytes (1 MB = 1024 × 1024 bytes), e.g. `9.5`.
+    #[serde(default)]
+    pub max_size_mb: Option<f64>,
+}
+
+impl Validate for SplitParams {
+    fn validate(&self) -> Result<(), ToolError> {
+        if self.max_size_mb.is_some() && self.mode != SplitMode::Size {
+            return Err(ToolError::invalid_param("max_size_mb", "only applies with mode \"size\""));
+        }
+        match self.mode {
+            SplitMode::Ranges => {
+                let ranges = self.ranges.as_deref().ok_or_else(|| {
+                    ToolError::invalid_param("ranges", "required when mode is \"ranges\" (e.g. \"1-3,5,8-\")")
+                })?;
+                page_selection("ranges", Some(ranges)).map(drop)
+            }
+            SplitMode::Every => match self.every {
+                Some(n) if n >= 1 => Ok(()),
+                Some(_) => Err(ToolError::invalid_param("every", "must be at least 1")),
+                None => Err(ToolError::invalid_param("every", "required when mode is \"every\"")),
+            },
+            SplitMode::Each => Ok(()),
+            SplitMode::Size => match self.max_size_mb {
+                Some(mb) if mb.is_finite() && mb > 0.0 => Ok(()),
+                Some(mb) => Err(ToolError::invalid_param("max_size_mb", format!("must be a number above 0, got {mb}"))),
+                None => Err(ToolError::invalid_param("max_size_mb", "required when mode is \"size\" (e.g. 10)")),
+            },
+        }
     }
-    let mut stems = UniqueNames::default();
-    let mut outputs = Vec::new();
-    let mut streamed = false;
-    for input in inputs {
-        // Unique stems keep the parts of two inputs with the same name apart.
-        let stem = stems.claim(&safe_stem(&input.filename), "");
-        let parts = if streaming::is_large(std::slice::from_ref(&input.path)) {
-            streamed = true;
-            split_streaming(&input.path, &params, out_dir, &stem)?
-        } else {
-            scanpro_pdf::split_with(&input.path, |count| groups(&params, count), out_dir, &stem)?
-        };
-        outputs.extend(parts.into_iter().map(pdf_output));
+}
+
+impl ToolParams for SplitParams {}
+
+impl NativeTool for SplitParams {
+    fn run(self, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
+        let params = self;
+        if let (SplitMode::Size, Some(max_size_mb)) = (params.mode, params.max_size_mb) {
+            return split_by_size(max_size_mb, inputs, out_dir);
+        }
+        let mut stems = UniqueNames::default();
+        let mut outputs = Vec::new();
+        let mut streamed = false;
+        for input in inputs {
+            // Unique stems keep the parts of two inputs with the same name apart.
+            let stem = stems.claim(&safe_stem(&input.filename), "");
+            let parts = if streaming::is_large(std::slice::from_ref(&input.path)) {
+                streamed = true;
+                split_streaming(&input.path, &params, out_dir, &stem)?
+            } else {
+                scanpro_pdf::split_with(&input.path, |count| groups(&params, count), out_dir, &stem)?
+            };
+            outputs.extend(parts.into_iter().map(pdf_output));
+        }
+        Ok(StepResult { outputs, report: Some(serde_json::json!({"streaming": streamed})) })
     }
-    Ok(StepResult { outputs, report: Some(serde_json::json!({"streaming": streamed})) })
 }
 
 /// The same cut through qpdf, one run per part, for inputs too large to hold parsed.
