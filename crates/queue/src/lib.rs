@@ -9,7 +9,10 @@
 //! - [`EmbeddedQueue`]: the durable queue of `scanpro serve`, made of the `jobs` rows themselves:
 //!   a job queued or running when the process died is still there after a restart.
 //! - [`streams`]: [`RedisQueue`], Redis Streams with a consumer group per job class, for API and
-//!   worker processes on many machines; a reconciler keeps it in step with the rows.
+//!   worker processes on many machines; a reconciler keeps it in step with the rows. Its parts:
+//!   `keys` (key names under the prefix), `scripts` (the Lua dispatch and acknowledgement),
+//!   `delivery` (reading, take-over with `XAUTOCLAIM`, delivery counts, held jobs),
+//!   `reconciler` ([`RedisQueue::reconcile`] and its lock) and `dead_letters`.
 //! - [`fanout`]: [`NoticeBus`], job-changed notices shared by every process through Redis.
 
 pub mod fanout;
