@@ -70,11 +70,11 @@ impl RedisQueue {
 
     /// Jobs ended here, for the next [`Queue::reclaim`](crate::Queue::reclaim) to report.
     pub(super) fn note_ended(&self, ids: impl IntoIterator<Item = JobId>) {
-        self.ended.lock().expect("ended list").extend(ids);
+        self.local().ended.extend(ids);
     }
 
     /// The jobs ended here since the last call.
     pub(super) fn take_ended(&self) -> Vec<JobId> {
-        std::mem::take(&mut *self.ended.lock().expect("ended list"))
+        std::mem::take(&mut self.local().ended)
     }
 }

@@ -30,7 +30,7 @@ fn job_of(message: &StreamId) -> Option<JobId> {
 
 impl RedisQueue {
     pub(super) async fn ensure_group(&self, class: &str) -> Result<(), StoreError> {
-        if self.groups.lock().expect("groups").contains(class) {
+        if self.local().groups.contains(class) {
             return Ok(());
         }
         let mut conn = self.commands.clone();
@@ -49,21 +49,21 @@ impl RedisQueue {
             Err(e) => return Err(unavailable(e)),
         }
         let _: Result<(), _> = redis::cmd("SADD").arg(self.classes_key()).arg(class).query_async(&mut conn).await;
-        self.groups.lock().expect("groups").insert(class.to_owned());
+        self.local().groups.insert(class.to_owned());
         Ok(())
     }
 
     /// A group lost with Redis's data is created again on next use.
     pub(super) fn forget_group(&self, class: &str) {
-        self.groups.lock().expect("groups").remove(class);
+        self.local().groups.remove(class);
     }
 
     async fn consumer_connection(&self, consumer: &str) -> Result<ConnectionManager, StoreError> {
-        if let Some(conn) = self.consumers.lock().expect("consumers").get(consumer) {
+        if let Some(conn) = self.local().consumers.get(consumer) {
             return Ok(conn.clone());
         }
         let conn = managed_connection(&self.client, MAX_BLOCK + BLOCK_MARGIN).await?;
-        self.consumers.lock().expect("consumers").insert(consumer.to_owned(), conn.clone());
+        self.local().consumers.insert(consumer.to_owned(), conn.clone());
         Ok(conn)
     }
 
@@ -144,7 +144,7 @@ impl RedisQueue {
 
     fn hold(&self, job: &JobRecord, class: &str, message: &str, consumer: &str) {
         let delivery = Delivery { class: class.to_owned(), message: message.to_owned(), consumer: consumer.to_owned() };
-        self.held.lock().expect("held jobs").insert(job.id, delivery);
+        self.local().held.insert(job.id, delivery);
     }
 
     /// Takes over messages whose consumer went silent for a lease and judges each by its row.
@@ -155,12 +155,12 @@ impl RedisQueue {
         lease: Duration,
     ) -> Result<Option<JobRecord>, StoreError> {
         {
-            let mut last = self.last_autoclaim.lock().expect("autoclaim times");
+            let mut local = self.local();
             let now = Instant::now();
-            if last.get(class).is_some_and(|at| now.duration_since(*at) < AUTOCLAIM_EVERY) {
+            if local.last_autoclaim.get(class).is_some_and(|at| now.duration_since(*at) < AUTOCLAIM_EVERY) {
                 return Ok(None);
             }
-            last.insert(class.to_owned(), now);
+            local.last_autoclaim.insert(class.to_owned(), now);
         }
         let mut conn = self.commands.clone();
         let stream = self.stream_key(class);
@@ -308,7 +308,7 @@ impl RedisQueue {
     /// Resets the idle time of the delivery of a job this process holds (a lease heartbeat), so
     /// that no other worker takes it over.
     pub(super) async fn renew(&self, job: JobId) -> Result<(), StoreError> {
-        let Some(delivery) = self.held.lock().expect("held jobs").get(&job).cloned() else { return Ok(()) };
+        let Some(delivery) = self.local().held.get(&job).cloned() else { return Ok(()) };
         let mut conn = self.commands.clone();
         // XCLAIM … JUSTID to its own consumer: resets the idle time, not the delivery count.
         let claimed: Result<Vec<String>, _> = redis::cmd("XCLAIM")

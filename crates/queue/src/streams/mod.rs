@@ -49,7 +49,7 @@ use scanpro_core::JobId;
 use scanpro_store::{JobRecord, Meta, Released, StoreError};
 use scripts::Scripts;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 const GROUP: &str = "workers";
@@ -79,14 +79,24 @@ pub struct RedisQueue {
     commands: ConnectionManager,
     keys: Keys,
     scripts: Scripts,
+    /// What this process keeps between calls; see [`Local`].
+    local: Mutex<Local>,
+}
+
+/// The queue's in-process state, behind one lock. Every use is short and synchronous: the lock
+/// is never held across an await.
+#[derive(Default)]
+struct Local {
     /// Each blocking consumer reads on its own connection: a `BLOCK` would stall a shared one.
-    consumers: Mutex<HashMap<String, ConnectionManager>>,
+    consumers: HashMap<String, ConnectionManager>,
     /// Jobs this process runs, and their messages.
-    held: Mutex<HashMap<JobId, Delivery>>,
+    held: HashMap<JobId, Delivery>,
     /// Jobs ended here (dead letters) that the next [`Queue::reclaim`] reports for announcing.
-    ended: Mutex<Vec<JobId>>,
-    groups: Mutex<HashSet<String>>,
-    last_autoclaim: Mutex<HashMap<String, Instant>>,
+    ended: Vec<JobId>,
+    /// Classes whose consumer group this process knows to exist.
+    groups: HashSet<String>,
+    /// When this process last looked for silent deliveries of each class.
+    last_autoclaim: HashMap<String, Instant>,
 }
 
 fn unavailable(e: RedisError) -> StoreError {
@@ -122,12 +132,13 @@ impl RedisQueue {
             commands,
             keys: Keys::new(options.prefix),
             scripts: Scripts::new(),
-            consumers: Mutex::default(),
-            held: Mutex::default(),
-            ended: Mutex::default(),
-            groups: Mutex::default(),
-            last_autoclaim: Mutex::default(),
+            local: Mutex::default(),
         }))
+    }
+
+    /// The local state. No use of it panics, so a poisoned lock still holds consistent state.
+    fn local(&self) -> MutexGuard<'_, Local> {
+        self.local.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Messages waiting, in flight and dead-lettered, per class.
@@ -196,7 +207,7 @@ impl Queue for RedisQueue {
     }
 
     async fn ack(&self, job: JobId) -> Result<(), StoreError> {
-        let Some(delivery) = self.held.lock().expect("held jobs").remove(&job) else { return Ok(()) };
+        let Some(delivery) = self.local().held.remove(&job) else { return Ok(()) };
         self.ack_message(&delivery.class, &delivery.message, Some(job), Some(&delivery.consumer)).await;
         Ok(())
     }
