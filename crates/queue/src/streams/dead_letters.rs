@@ -2,17 +2,17 @@
 //! `{prefix}:dead:{class}` (trimmed to about `DEAD_LETTERS_KEPT`), and the list of jobs ended
 //! here that the next reclaim reports.
 
-use super::{RedisQueue, unavailable};
+use super::RedisQueue;
+use crate::QueueError;
 use chrono::Utc;
 use scanpro_core::{ErrorCode, JobId};
-use scanpro_store::StoreError;
 
 /// Dead letters kept per class (approximately).
 const DEAD_LETTERS_KEPT: usize = 10_000;
 
 impl RedisQueue {
     /// The dead letters of `class`, oldest first: (job id, deliveries).
-    pub async fn dead_letters(&self, class: &str) -> Result<Vec<(String, u64)>, StoreError> {
+    pub async fn dead_letters(&self, class: &str) -> Result<Vec<(String, u64)>, QueueError> {
         let mut conn = self.commands.clone();
         let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
             .arg(self.dead_key(class))
@@ -20,7 +20,7 @@ impl RedisQueue {
             .arg("+")
             .query_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(QueueError::Redis)?;
         Ok(entries
             .ids
             .iter()

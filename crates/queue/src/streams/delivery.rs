@@ -1,7 +1,8 @@
 //! Deliveries: reading new messages, taking over those of silent workers (`XAUTOCLAIM`) and
 //! judging each by its job's row, delivery counts, and the jobs this process holds.
 
-use super::{BLOCK_MARGIN, GROUP, MAX_BLOCK, RedisQueue, is_nogroup, managed_connection, unavailable};
+use super::{BLOCK_MARGIN, GROUP, MAX_BLOCK, RedisQueue, is_nogroup, managed_connection};
+use crate::QueueError;
 use chrono::{Duration, Utc};
 use redis::RedisError;
 use redis::aio::ConnectionManager;
@@ -29,7 +30,7 @@ fn job_of(message: &StreamId) -> Option<JobId> {
 }
 
 impl RedisQueue {
-    pub(super) async fn ensure_group(&self, class: &str) -> Result<(), StoreError> {
+    pub(super) async fn ensure_group(&self, class: &str) -> Result<(), QueueError> {
         if self.local().groups.contains(class) {
             return Ok(());
         }
@@ -46,7 +47,7 @@ impl RedisQueue {
         match created {
             Ok(()) => {}
             Err(e) if e.code() == Some("BUSYGROUP") => {}
-            Err(e) => return Err(unavailable(e)),
+            Err(e) => return Err(QueueError::Redis(e)),
         }
         let _: Result<(), _> = redis::cmd("SADD").arg(self.classes_key()).arg(class).query_async(&mut conn).await;
         self.local().groups.insert(class.to_owned());
@@ -58,7 +59,7 @@ impl RedisQueue {
         self.local().groups.remove(class);
     }
 
-    async fn consumer_connection(&self, consumer: &str) -> Result<ConnectionManager, StoreError> {
+    async fn consumer_connection(&self, consumer: &str) -> Result<ConnectionManager, QueueError> {
         if let Some(conn) = self.local().consumers.get(consumer) {
             return Ok(conn.clone());
         }
@@ -74,7 +75,7 @@ impl RedisQueue {
         worker: &str,
         lease: Duration,
         wait: std::time::Duration,
-    ) -> Result<Option<JobRecord>, StoreError> {
+    ) -> Result<Option<JobRecord>, QueueError> {
         let deadline = tokio::time::Instant::now() + wait;
         let mut conn = self.consumer_connection(worker).await?;
         let stream = self.stream_key(class);
@@ -105,7 +106,7 @@ impl RedisQueue {
                     self.ensure_group(class).await?;
                     continue;
                 }
-                Err(e) => return Err(unavailable(e)),
+                Err(e) => return Err(QueueError::Redis(e)),
             };
             let Some(message) = reply.and_then(|r| r.keys.into_iter().next()).and_then(|k| k.ids.into_iter().next())
             else {
@@ -125,7 +126,7 @@ impl RedisQueue {
         consumer: &str,
         lease: Duration,
         message: &StreamId,
-    ) -> Result<Option<JobRecord>, StoreError> {
+    ) -> Result<Option<JobRecord>, QueueError> {
         let Some(id) = job_of(message) else {
             self.ack_message(class, &message.id, None, None).await;
             return Ok(None);
@@ -153,7 +154,7 @@ impl RedisQueue {
         class: &str,
         consumer: &str,
         lease: Duration,
-    ) -> Result<Option<JobRecord>, StoreError> {
+    ) -> Result<Option<JobRecord>, QueueError> {
         {
             let mut local = self.local();
             let now = Instant::now();
@@ -182,7 +183,7 @@ impl RedisQueue {
                     self.forget_group(class);
                     return Ok(None);
                 }
-                Err(e) => return Err(unavailable(e)),
+                Err(e) => return Err(QueueError::Redis(e)),
             };
             let Some(message) = reply.claimed.into_iter().next() else { return Ok(None) };
             if let Some(job) = self.judge_reclaimed(class, consumer, lease, &message).await? {
@@ -198,7 +199,7 @@ impl RedisQueue {
         consumer: &str,
         lease: Duration,
         message: &StreamId,
-    ) -> Result<Option<JobRecord>, StoreError> {
+    ) -> Result<Option<JobRecord>, QueueError> {
         let Some(id) = job_of(message) else {
             self.ack_message(class, &message.id, None, None).await;
             return Ok(None);
@@ -222,14 +223,14 @@ impl RedisQueue {
         message: &str,
         id: JobId,
         deliveries: u64,
-    ) -> Result<Option<JobRecord>, StoreError> {
+    ) -> Result<Option<JobRecord>, QueueError> {
         let job = match self.meta.job_by_id(id).await {
             Ok(job) => job,
             Err(StoreError::NotFound) => {
                 self.ack_message(class, message, Some(id), None).await;
                 return Ok(None);
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         let lease_live = job.lease_until.is_some_and(|until| until > Utc::now());
         // Ended, or held by a live worker (whose heartbeats could not reach Redis): the row
@@ -271,7 +272,7 @@ impl RedisQueue {
     }
 
     /// Times `message` was delivered (0 when it is no longer pending).
-    async fn deliveries(&self, class: &str, message: &str) -> Result<u64, StoreError> {
+    async fn deliveries(&self, class: &str, message: &str) -> Result<u64, QueueError> {
         let mut conn = self.commands.clone();
         let reply: StreamPendingCountReply = redis::cmd("XPENDING")
             .arg(self.stream_key(class))
@@ -281,7 +282,7 @@ impl RedisQueue {
             .arg(1)
             .query_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(QueueError::Redis)?;
         Ok(reply.ids.first().map_or(0, |p| p.times_delivered as u64))
     }
 
@@ -307,7 +308,7 @@ impl RedisQueue {
 
     /// Resets the idle time of the delivery of a job this process holds (a lease heartbeat), so
     /// that no other worker takes it over.
-    pub(super) async fn renew(&self, job: JobId) -> Result<(), StoreError> {
+    pub(super) async fn renew(&self, job: JobId) -> Result<(), QueueError> {
         let Some(delivery) = self.local().held.get(&job).cloned() else { return Ok(()) };
         let mut conn = self.commands.clone();
         // XCLAIM … JUSTID to its own consumer: resets the idle time, not the delivery count.
@@ -323,7 +324,7 @@ impl RedisQueue {
         match claimed {
             Ok(_) => Ok(()),
             Err(e) if is_nogroup(&e) => Ok(()),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(QueueError::Redis(e)),
         }
     }
 }

@@ -38,7 +38,7 @@ mod scripts;
 
 pub use reconciler::Reconciled;
 
-use crate::{Queue, QueueDepth};
+use crate::{Queue, QueueDepth, QueueError};
 use async_trait::async_trait;
 use chrono::Duration;
 use delivery::Delivery;
@@ -46,7 +46,7 @@ use keys::Keys;
 use redis::RedisError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use scanpro_core::JobId;
-use scanpro_store::{JobRecord, Meta, Released, StoreError};
+use scanpro_store::{JobRecord, Meta, Released};
 use scripts::Scripts;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -99,10 +99,6 @@ struct Local {
     last_autoclaim: HashMap<String, Instant>,
 }
 
-fn unavailable(e: RedisError) -> StoreError {
-    StoreError::Queue(e.to_string())
-}
-
 fn is_nogroup(e: &RedisError) -> bool {
     e.code() == Some("NOGROUP")
 }
@@ -112,19 +108,19 @@ fn is_nogroup(e: &RedisError) -> bool {
 async fn managed_connection(
     client: &redis::Client,
     response_timeout: std::time::Duration,
-) -> Result<ConnectionManager, StoreError> {
+) -> Result<ConnectionManager, QueueError> {
     let config = ConnectionManagerConfig::new()
         .set_response_timeout(Some(response_timeout))
         .set_connection_timeout(Some(CONNECT_TIMEOUT))
         .set_number_of_retries(1)
         .set_max_delay(std::time::Duration::from_millis(200));
-    client.get_connection_manager_with_config(config).await.map_err(unavailable)
+    client.get_connection_manager_with_config(config).await.map_err(QueueError::Redis)
 }
 
 impl RedisQueue {
     /// Connects to Redis (failing when it does not answer).
-    pub async fn open(meta: Meta, options: RedisOptions) -> Result<Arc<Self>, StoreError> {
-        let client = redis::Client::open(options.url.as_str()).map_err(unavailable)?;
+    pub async fn open(meta: Meta, options: RedisOptions) -> Result<Arc<Self>, QueueError> {
+        let client = redis::Client::open(options.url.as_str()).map_err(QueueError::Redis)?;
         let commands = managed_connection(&client, COMMAND_TIMEOUT).await?;
         Ok(Arc::new(Self {
             meta,
@@ -142,7 +138,7 @@ impl RedisQueue {
     }
 
     /// Messages waiting, in flight and dead-lettered, per class.
-    pub async fn depth(&self, classes: &[&str]) -> Result<Vec<QueueDepth>, StoreError> {
+    pub async fn depth(&self, classes: &[&str]) -> Result<Vec<QueueDepth>, QueueError> {
         let mut conn = self.commands.clone();
         let mut depths = Vec::with_capacity(classes.len());
         for class in classes {
@@ -153,7 +149,7 @@ impl RedisQueue {
                 .arg(self.dead_key(class))
                 .query_async(&mut conn)
                 .await
-                .map_err(unavailable)?;
+                .map_err(QueueError::Redis)?;
             let pending = match redis::cmd("XPENDING")
                 .arg(self.stream_key(class))
                 .arg(GROUP)
@@ -162,7 +158,7 @@ impl RedisQueue {
             {
                 Ok(reply) => reply.count() as u64,
                 Err(e) if is_nogroup(&e) => 0,
-                Err(e) => return Err(unavailable(e)),
+                Err(e) => return Err(QueueError::Redis(e)),
             };
             depths.push(QueueDepth {
                 class: (*class).to_owned(),
@@ -177,7 +173,7 @@ impl RedisQueue {
 
 #[async_trait]
 impl Queue for RedisQueue {
-    async fn dispatch(&self, job: &JobRecord) -> Result<(), StoreError> {
+    async fn dispatch(&self, job: &JobRecord) -> Result<(), QueueError> {
         self.send(job.id, &job.class).await
     }
 
@@ -187,7 +183,7 @@ impl Queue for RedisQueue {
         worker: &str,
         lease: Duration,
         wait: std::time::Duration,
-    ) -> Result<Option<JobRecord>, StoreError> {
+    ) -> Result<Option<JobRecord>, QueueError> {
         self.ensure_group(class).await?;
         if let Some(job) = self.autoclaim(class, worker, lease).await? {
             return Ok(Some(job));
@@ -195,26 +191,26 @@ impl Queue for RedisQueue {
         self.read(class, worker, lease, wait).await
     }
 
-    async fn reclaim(&self) -> Result<Released, StoreError> {
+    async fn reclaim(&self) -> Result<Released, QueueError> {
         let done = self.reconcile().await?;
         let mut ended = done.ended;
         ended.append(&mut self.take_ended());
         Ok(Released { requeued: done.requeued, ended })
     }
 
-    async fn touch(&self, job: JobId) -> Result<(), StoreError> {
+    async fn touch(&self, job: JobId) -> Result<(), QueueError> {
         self.renew(job).await
     }
 
-    async fn ack(&self, job: JobId) -> Result<(), StoreError> {
+    async fn ack(&self, job: JobId) -> Result<(), QueueError> {
         let Some(delivery) = self.local().held.remove(&job) else { return Ok(()) };
         self.ack_message(&delivery.class, &delivery.message, Some(job), Some(&delivery.consumer)).await;
         Ok(())
     }
 
-    async fn check(&self) -> Result<(), StoreError> {
+    async fn check(&self) -> Result<(), QueueError> {
         let mut conn = self.commands.clone();
-        redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(unavailable)?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(QueueError::Redis)?;
         Ok(())
     }
 }

@@ -1,11 +1,11 @@
 //! Reconciliation with the `jobs` rows: expired leases taken back, `queued` rows without a
 //! message dispatched again, old consumers removed; one process at a time.
 
-use super::{GROUP, RedisQueue, unavailable};
+use super::{GROUP, RedisQueue};
+use crate::QueueError;
 use chrono::Duration;
 use scanpro_core::JobId;
 use scanpro_store::Released;
-use scanpro_store::StoreError;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ pub struct Reconciled {
 impl RedisQueue {
     /// Takes back expired leases and dispatches queued rows that have no message: after a Redis
     /// restart that lost its data, or once a retry's backoff has passed.
-    pub async fn reconcile(&self) -> Result<Reconciled, StoreError> {
+    pub async fn reconcile(&self) -> Result<Reconciled, QueueError> {
         let released = self.meta.release_abandoned(false).await?;
         for id in &released.ended {
             self.record_dead_letter_of_ended(*id).await;
@@ -47,7 +47,7 @@ impl RedisQueue {
                 .arg(ids.iter().map(ToString::to_string).collect::<Vec<_>>())
                 .query_async(&mut conn)
                 .await
-                .map_err(unavailable)?;
+                .map_err(QueueError::Redis)?;
             for (id, message) in ids.iter().zip(known) {
                 if message.is_none() {
                     self.send(*id, &class).await?;

@@ -1,9 +1,9 @@
 //! The Lua scripts that change a stream and its index together, and their invocation.
 
-use super::{GROUP, RedisQueue, is_nogroup, unavailable};
+use super::{GROUP, RedisQueue, is_nogroup};
+use crate::QueueError;
 use redis::Script;
 use scanpro_core::JobId;
-use scanpro_store::StoreError;
 
 /// XADD the job id, then index it, atomically.
 const DISPATCH: &str = r"
@@ -37,7 +37,7 @@ impl Scripts {
 
 impl RedisQueue {
     /// XADD + index.
-    pub(super) async fn send(&self, id: JobId, class: &str) -> Result<(), StoreError> {
+    pub(super) async fn send(&self, id: JobId, class: &str) -> Result<(), QueueError> {
         let mut conn = self.commands.clone();
         let _: String = self
             .scripts
@@ -47,7 +47,7 @@ impl RedisQueue {
             .arg(id.to_string())
             .invoke_async(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(QueueError::Redis)?;
         Ok(())
     }
 
