@@ -3,6 +3,7 @@
 use crate::Pipeline;
 use scanpro_core::job::JobStatus;
 use scanpro_core::{FileId, JobId, OwnerId, ToolError};
+use scanpro_queue::QueueError;
 use scanpro_store::blobs::ByteStream;
 use scanpro_store::{FileRecord, JobRecord, StoreError};
 use scanpro_tools::EngineStatus;
@@ -143,12 +144,17 @@ impl Pipeline {
     }
 
     /// The next job of `class` for `worker`, waiting up to `wait` for one.
-    pub async fn next_job(&self, class: &str, worker: &str, wait: Duration) -> Result<Option<JobRecord>> {
+    pub async fn next_job(
+        &self,
+        class: &str,
+        worker: &str,
+        wait: Duration,
+    ) -> std::result::Result<Option<JobRecord>, QueueError> {
         self.queue.next(class, worker, self.settings.lease, wait).await
     }
 
     /// This worker is done with the job's delivery.
-    pub async fn acknowledge(&self, job: JobId) -> Result<()> {
+    pub async fn acknowledge(&self, job: JobId) -> std::result::Result<(), QueueError> {
         self.queue.ack(job).await
     }
 

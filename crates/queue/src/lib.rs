@@ -5,16 +5,22 @@
 //! sees a job that does not exist yet.
 //!
 //! # Layout
-//! - [`Queue`]: the small trait every backend implements.
+//! - [`Queue`]: the small trait every backend implements; [`QueueError`] (module [`error`]) is
+//!   what its methods fail with, with a stable code.
 //! - [`EmbeddedQueue`]: the durable queue of `scanpro serve`, made of the `jobs` rows themselves:
 //!   a job queued or running when the process died is still there after a restart.
 //! - [`streams`]: [`RedisQueue`], Redis Streams with a consumer group per job class, for API and
-//!   worker processes on many machines; a reconciler keeps it in step with the rows.
+//!   worker processes on many machines; a reconciler keeps it in step with the rows. Its parts:
+//!   `keys` (key names under the prefix), `scripts` (the Lua dispatch and acknowledgement),
+//!   `delivery` (reading, take-over with `XAUTOCLAIM`, delivery counts, held jobs),
+//!   `reconciler` ([`RedisQueue::reconcile`] and its lock) and `dead_letters`.
 //! - [`fanout`]: [`NoticeBus`], job-changed notices shared by every process through Redis.
 
+pub mod error;
 pub mod fanout;
 pub mod streams;
 
+pub use error::QueueError;
 pub use fanout::NoticeBus;
 pub use streams::{RedisOptions, RedisQueue};
 
@@ -22,7 +28,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 use scanpro_core::JobId;
 use scanpro_store::meta::Backend;
-use scanpro_store::{JobRecord, Meta, Released, StoreError};
+use scanpro_store::{JobRecord, Meta, Released};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
@@ -44,7 +50,7 @@ pub struct QueueDepth {
 #[async_trait]
 pub trait Queue: Send + Sync {
     /// Tells workers that `job` (already committed) is ready.
-    async fn dispatch(&self, job: &JobRecord) -> Result<(), StoreError>;
+    async fn dispatch(&self, job: &JobRecord) -> Result<(), QueueError>;
 
     /// Waits up to `wait` for a job of `class` and claims it for `worker` with a lease.
     async fn next(
@@ -53,24 +59,24 @@ pub trait Queue: Send + Sync {
         worker: &str,
         lease: Duration,
         wait: std::time::Duration,
-    ) -> Result<Option<JobRecord>, StoreError>;
+    ) -> Result<Option<JobRecord>, QueueError>;
 
     /// Takes back jobs whose worker went silent (expired leases), so they run again.
-    async fn reclaim(&self) -> Result<Released, StoreError>;
+    async fn reclaim(&self) -> Result<Released, QueueError>;
 
     /// The worker still runs `job` (called with each lease heartbeat): its delivery must not
     /// look abandoned.
-    async fn touch(&self, _job: JobId) -> Result<(), StoreError> {
+    async fn touch(&self, _job: JobId) -> Result<(), QueueError> {
         Ok(())
     }
 
     /// The worker is done with `job`: it ended, was handed back, or was taken away.
-    async fn ack(&self, _job: JobId) -> Result<(), StoreError> {
+    async fn ack(&self, _job: JobId) -> Result<(), QueueError> {
         Ok(())
     }
 
     /// Readiness: the queue's server answers.
-    async fn check(&self) -> Result<(), StoreError> {
+    async fn check(&self) -> Result<(), QueueError> {
         Ok(())
     }
 }
@@ -90,7 +96,7 @@ impl EmbeddedQueue {
     /// `running` was orphaned by a previous run and is queued again at once (or dead-lettered past
     /// its delivery limit). A shared PostgreSQL may have other live servers: there only expired
     /// leases are taken back, by [`Queue::reclaim`].
-    pub async fn open(meta: Meta) -> Result<(Arc<Self>, Released), StoreError> {
+    pub async fn open(meta: Meta) -> Result<(Arc<Self>, Released), QueueError> {
         let orphans = match meta.backend() {
             Backend::Sqlite => meta.release_abandoned(true).await?,
             Backend::Postgres => Released::default(),
@@ -110,7 +116,7 @@ impl EmbeddedQueue {
 
 #[async_trait]
 impl Queue for EmbeddedQueue {
-    async fn dispatch(&self, job: &JobRecord) -> Result<(), StoreError> {
+    async fn dispatch(&self, job: &JobRecord) -> Result<(), QueueError> {
         // A worker that is busy now claims the next job when it is done, bell or not; the one
         // stored wake-up of `notify_one` covers a worker between its claim and its wait.
         self.bell(&job.class).notify_one();
@@ -123,7 +129,7 @@ impl Queue for EmbeddedQueue {
         worker: &str,
         lease: Duration,
         wait: std::time::Duration,
-    ) -> Result<Option<JobRecord>, StoreError> {
+    ) -> Result<Option<JobRecord>, QueueError> {
         let deadline = tokio::time::Instant::now() + wait;
         let bell = self.bell(class);
         loop {
@@ -138,7 +144,7 @@ impl Queue for EmbeddedQueue {
         }
     }
 
-    async fn reclaim(&self) -> Result<Released, StoreError> {
+    async fn reclaim(&self) -> Result<Released, QueueError> {
         let released = self.meta.release_abandoned(false).await?;
         if released.requeued > 0 {
             let bells: Vec<_> = self.wake.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();

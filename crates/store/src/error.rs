@@ -19,9 +19,6 @@ pub enum StoreError {
     Body(std::io::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// The queue's server (Redis) failed or could not be reached.
-    #[error("the queue is unavailable: {0}")]
-    Queue(String),
     /// The database schema is not the one this build knows (`scanpro migrate` fixes "behind").
     #[error("{0}")]
     Schema(String),
@@ -35,7 +32,7 @@ impl StoreError {
             Self::Body(_) => ErrorCode::BadRequest,
             Self::IdempotencyConflict => ErrorCode::Conflict,
             Self::Database(sqlx::Error::RowNotFound) => ErrorCode::NotFound,
-            Self::Database(_) | Self::Io(_) | Self::Queue(_) => ErrorCode::Unavailable,
+            Self::Database(_) | Self::Io(_) => ErrorCode::Unavailable,
             Self::Migrate(_) | Self::Corrupt(_) | Self::Schema(_) => ErrorCode::InternalError,
         }
     }
