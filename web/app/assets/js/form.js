@@ -10,12 +10,8 @@
 import { h, replaceChildren, richText } from './dom.js';
 import { has, language, t } from './i18n.js';
 
-const POSITIONS = ['top_left', 'top_center', 'top_right', 'middle_left', 'center', 'middle_right', 'bottom_left', 'bottom_center', 'bottom_right'];
-/** Options tucked under "More options": rarely changed, with good defaults. */
-const ADVANCED = new Set(['x', 'y', 'width', 'height', 'margin', 'spacing', 'layer', 'font', 'utc_offset', 'date_format', 'scale', 'password', 'creator', 'creation_date', 'mod_date', 'opacity']);
 /** Forms with at most this many options show them all. */
 const FOLD_ABOVE = 4;
-const PAGE_TERM = /^(all|odd|even|(?:-?\d+|last)(?:\s*-\s*(?:-?\d+|last)?)?)$/i;
 const COLOR = /^#[0-9a-f]{6}$/i;
 
 /** The schema with `$ref`s followed; the referring schema's own keys win. */
@@ -32,9 +28,9 @@ function resolve(schema, root) {
 
 function choicesOf(schema) {
   if (Array.isArray(schema.oneOf) && schema.oneOf.length && schema.oneOf.every((v) => 'const' in v)) {
-    return schema.oneOf.map((v) => ({ value: v.const, help: v.description || '' }));
+    return schema.oneOf.map((v) => ({ value: v.const, help: v.description || '', title: v.title || '' }));
   }
-  if (Array.isArray(schema.enum)) return schema.enum.filter((v) => v !== null).map((value) => ({ value, help: '' }));
+  if (Array.isArray(schema.enum)) return schema.enum.filter((v) => v !== null).map((value) => ({ value, help: '', title: '' }));
   return null;
 }
 
@@ -50,6 +46,10 @@ function describe(name, schema, root, required) {
     required,
     description: resolved.description || '',
     default: resolved.default ?? null,
+    // The server's hints: options most people leave alone, and what a string holds.
+    advanced: resolved['x-advanced'] === true,
+    format: resolved.format || '',
+    pattern: resolved.pattern || '',
     nullable: !required && (typesOf(resolved).length < (Array.isArray(resolved.type) ? resolved.type.length : 1)),
   };
   const shape = shapeOf(resolved, root);
@@ -71,8 +71,8 @@ function shapeOf(schema, root) {
   }
   const choices = choicesOf(schema);
   if (choices) {
-    const isGrid = choices.length === POSITIONS.length && choices.every((c) => POSITIONS.includes(c.value));
-    return { kind: isGrid ? 'position' : 'select', choices };
+    const kind = schema['x-widget'] === 'position-grid' ? 'position' : 'select';
+    return { kind, choices, fileFormats: schema.format === 'file-format' };
   }
   const [type] = typesOf(schema);
   switch (type) {
@@ -99,12 +99,12 @@ function shapeOf(schema, root) {
   }
 }
 
-/** Options people set first come first; the schema lists them alphabetically. */
-const LEADING = ['mode', 'type', 'text', 'angle', 'level', 'to', 'languages', 'pages', 'page', 'ranges', 'every', 'max_size_mb', 'position', 'format', 'template', 'password', 'user_password', 'owner_password', 'permissions', 'page_size', 'orientation'];
-
+/** Required options first, then in the order the server declares them (`x-order`): the schema's
+ * `properties` come sorted by name. */
 function objectFields(schema, root) {
   const required = new Set(schema.required || []);
-  const rank = (name) => (LEADING.includes(name) ? LEADING.indexOf(name) : LEADING.length);
+  const order = Array.isArray(schema['x-order']) ? schema['x-order'] : [];
+  const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
   return Object.entries(schema.properties || {})
     .map(([name, property]) => describe(name, property, root, required.has(name)))
     .sort((a, b) => Number(b.required) - Number(a.required) || rank(a.name) - rank(b.name));
@@ -114,7 +114,7 @@ function refine(field) {
   if (field.kind === 'text') {
     if (/colou?r$/.test(field.name)) return { ...field, kind: 'color' };
     if (/password/.test(field.name)) return { ...field, kind: 'password' };
-    if (field.name === 'pages') return { ...field, kind: 'pages' };
+    if (field.format === 'page-selection') return { ...field, kind: 'pages' };
     if (field.name === 'text') return { ...field, kind: 'textarea' };
   }
   if (field.kind === 'number' && field.min === 0 && field.max === 1) return { ...field, kind: 'range' };
@@ -143,9 +143,6 @@ function fieldLabel(name, tool = '') {
   return has(`param.${name}`) ? t(`param.${name}`) : humanize(name);
 }
 
-/** File formats read best as their usual capitals (DOCX, ODT). */
-const FORMAT_NAMES = new Set(['pdf', 'docx', 'doc', 'odt', 'rtf', 'txt', 'html', 'xlsx', 'xls', 'ods', 'pptx', 'ppt', 'odp', 'odg', 'csv', 'png', 'jpg', 'jpeg', 'webp', 'tiff', 'svg', 'epub', 'md']);
-
 function choiceLabel(value, field = null) {
   // OCR languages are ISO 639-2 codes (`deu`): named in the page's language.
   if (field && /^languages?$/.test(field.name) && typeof Intl.DisplayNames === 'function') {
@@ -158,7 +155,10 @@ function choiceLabel(value, field = null) {
   }
   if (has(`position.${value}`)) return t(`position.${value}`);
   if (has(`option.${value}`)) return t(`option.${value}`);
-  if (FORMAT_NAMES.has(String(value))) return String(value).toUpperCase();
+  const choice = field?.choices?.find((c) => String(c.value) === String(value));
+  if (choice?.title) return choice.title;
+  // File formats read best as their usual capitals (DOCX, ODT).
+  if (field?.fileFormats) return String(value).toUpperCase();
   // PDF/A conformance levels: 1b, 2b, 3u …
   if (/^[1-4][abu]$/.test(String(value))) return `PDF/A-${value}`;
   return humanize(value);
@@ -219,7 +219,7 @@ export class OptionsForm {
         row.dataset.whenField = [...path, condition.field].join('.');
         row.dataset.whenValue = condition.value;
       }
-      const tucked = ADVANCED.has(field.name) && !field.required && fields.length > FOLD_ABOVE;
+      const tucked = field.advanced && !field.required && fields.length > FOLD_ABOVE;
       (tucked ? advanced : main).push(row);
     }
     if (advanced.length) {
@@ -263,7 +263,7 @@ export class OptionsForm {
         const selected = values[field.name] ?? field.default ?? '';
         const options = [];
         if (field.nullable && (field.default === null || field.default === undefined)) {
-          const shown = placeholderDefault ? ` (${choiceLabel(placeholderDefault)})` : '';
+          const shown = placeholderDefault ? ` (${choiceLabel(placeholderDefault, field)})` : '';
           options.push(h('option', { value: '' }, t('options.default') + shown));
         }
         for (const choice of field.choices) {
@@ -291,7 +291,7 @@ export class OptionsForm {
         const grid = h(
           'div',
           { class: 'position-grid', role: 'radiogroup', 'aria-label': label },
-          POSITIONS.map((position) => {
+          field.choices.map(({ value: position }) => {
             const radioId = `${id}-${position}`;
             return h(
               'label',
@@ -576,7 +576,7 @@ export class OptionsForm {
       case 'pages': {
         const text = String(raw).trim();
         const terms = text.split(',').map((term) => term.trim());
-        if (!text || terms.some((term) => !PAGE_TERM.test(term))) return { problem: t('validation.pages') };
+        if (!text || (field.pattern && !new RegExp(field.pattern, 'u').test(text))) return { problem: t('validation.pages') };
         const count = this.pageCount();
         if (count) {
           const numbers = terms.flatMap((term) => term.match(/\d+/g) || []).map(Number);
