@@ -4,12 +4,15 @@
 //! - [`ids`]: `FileId`, `JobId`, `OwnerId`.
 //! - [`error`]: [`ErrorCode`], the stable codes clients see, and [`ToolError`], a code plus a message.
 //! - [`pages`]: the one page-selection syntax (`1-3,5,8-`, `even`, `odd`, `last`, `-2`) and its parser.
-//! - [`params`]: typed, JSON-Schema-described parameters of every tool.
+//! - [`params`]: what tools' parameters share (page selections, stamp positions, fonts) and the
+//!   parameters engines and the PDF code take whole; each tool's own live with it in `scanpro_tools`.
+//! - [`metrics`]: the metrics every part records, named and described once, and their Prometheus text.
 //! - [`job`]: the job model: [`job::JobSpec`] (inputs + ordered steps), states, progress.
 
 pub mod error;
 pub mod ids;
 pub mod job;
+pub mod metrics;
 pub mod pages;
 pub mod params;
 

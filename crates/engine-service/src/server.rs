@@ -17,13 +17,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
-use scanpro_core::{ErrorCode, ToolError};
+use scanpro_core::{ErrorCode, ToolError, metrics};
 use scanpro_process::progress::ProgressFn;
 use scanpro_tools::{Engine, Input, LocalEngines, StepResult};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Semaphore, mpsc};
 
@@ -53,20 +52,11 @@ pub struct EngineService {
     /// Running plus waiting steps.
     admitted: Arc<Semaphore>,
     running: Arc<Semaphore>,
-    counters: Counters,
-}
-
-#[derive(Default)]
-struct Counters {
-    succeeded: AtomicU64,
-    failed: AtomicU64,
-    rejected: AtomicU64,
-    /// Steps whose client went away before the end.
-    abandoned: AtomicU64,
 }
 
 impl EngineService {
     pub fn new(engine: Engine, engines: LocalEngines, settings: ServiceSettings) -> Arc<Self> {
+        metrics::install();
         let concurrency = settings.concurrency.max(1);
         Arc::new(Self {
             engine,
@@ -74,8 +64,12 @@ impl EngineService {
             admitted: Arc::new(Semaphore::new(concurrency + settings.queue)),
             running: Arc::new(Semaphore::new(concurrency)),
             settings: ServiceSettings { concurrency, ..settings },
-            counters: Counters::default(),
         })
+    }
+
+    /// Counts a step that ended as `outcome`.
+    fn count(&self, outcome: &'static str) {
+        ::metrics::counter!(metrics::ENGINE_STEPS, "engine" => self.engine.as_str(), "outcome" => outcome).increment(1);
     }
 
     /// Steps admitted and not yet finished.
@@ -116,7 +110,7 @@ async fn require_token(
     match presented {
         Some(token) if digest(token) == digest(expected) => next.run(request).await,
         _ => {
-            service.counters.rejected.fetch_add(1, Relaxed);
+            service.count("rejected");
             Refused::new(
                 ErrorCode::Unauthorized,
                 "this engine service needs its token: Authorization: Bearer <engine_token>",
@@ -148,38 +142,14 @@ async fn engine_status(service: &EngineService) -> scanpro_tools::EngineStatus {
 }
 
 async fn metrics(State(service): State<Arc<EngineService>>) -> Response {
-    let engine = service.engine;
-    let counters = &service.counters;
-    let available = u8::from(engine_status(&service).await.available);
-    let mut text = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
-        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
-        for (labels, value) in samples {
-            let labels = if labels.is_empty() { String::new() } else { format!(",{labels}") };
-            text.push_str(&format!("{name}{{engine=\"{engine}\"{labels}}} {value}\n"));
-        }
-    };
-    metric(
-        "scanpro_engine_steps_total",
-        "counter",
-        "Steps by outcome.",
-        &[
-            ("outcome=\"succeeded\"", counters.succeeded.load(Relaxed)),
-            ("outcome=\"failed\"", counters.failed.load(Relaxed)),
-            ("outcome=\"rejected\"", counters.rejected.load(Relaxed)),
-            ("outcome=\"abandoned\"", counters.abandoned.load(Relaxed)),
-        ],
-    );
-    let running = (service.settings.concurrency - service.running.available_permits()) as u64;
-    metric("scanpro_engine_steps_running", "gauge", "Steps running now.", &[("", running)]);
-    metric(
-        "scanpro_engine_steps_waiting",
-        "gauge",
-        "Steps admitted and waiting to run.",
-        &[("", (service.in_flight() as u64).saturating_sub(running))],
-    );
-    metric("scanpro_engine_available", "gauge", "1 when the engine can work.", &[("", u64::from(available))]);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    let engine = service.engine.as_str();
+    let available = engine_status(&service).await.available;
+    let running = service.settings.concurrency - service.running.available_permits();
+    let waiting = service.in_flight().saturating_sub(running);
+    ::metrics::gauge!(metrics::ENGINE_STEPS_RUNNING, "engine" => engine).set(running as f64);
+    ::metrics::gauge!(metrics::ENGINE_STEPS_WAITING, "engine" => engine).set(waiting as f64);
+    ::metrics::gauge!(metrics::ENGINE_AVAILABLE, "engine" => engine).set(f64::from(u8::from(available)));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics::render()).into_response()
 }
 
 /// Admits the step (or refuses it at once when the queue is full), receives its documents,
@@ -196,7 +166,7 @@ async fn run_step(
         ));
     }
     let Ok(admission) = service.admitted.clone().try_acquire_owned() else {
-        service.counters.rejected.fetch_add(1, Relaxed);
+        service.count("rejected");
         return Err(Refused::new(
             ErrorCode::Busy,
             format!("the {} engine's queue is full; retry shortly", service.engine),
@@ -232,13 +202,12 @@ async fn run_step(
                 result = &mut work => break result,
                 _ = keep_alive.tick() => if lines.send(Ok(ServiceEvent::Working.line())).await.is_err() {
                     // The client is gone: dropping `work` kills the engine's processes.
-                    service.counters.abandoned.fetch_add(1, Relaxed);
+                    service.count("abandoned");
                     return;
                 },
             }
         };
-        let counter = if result.is_ok() { &service.counters.succeeded } else { &service.counters.failed };
-        counter.fetch_add(1, Relaxed);
+        service.count(if result.is_ok() { "succeeded" } else { "failed" });
         if let Err(e) = send_result(&lines, result).await {
             tracing::debug!(error = %e, "engine client went away while receiving its outputs");
         }

@@ -165,20 +165,17 @@ async fn ready(State(state): State<HealthState>) -> (StatusCode, axum::Json<serd
 
 /// Queue depth per class, in the Prometheus text format (what worker autoscaling watches).
 async fn metrics(State(state): State<HealthState>) -> Result<String, (StatusCode, String)> {
-    let Some(redis) = &state.redis else { return Ok(String::new()) };
-    let classes: Vec<&str> = state.classes.iter().map(String::as_str).collect();
-    let depths = redis.depth(&classes).await.map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
-    let mut text = String::new();
-    for (name, help, value) in [
-        ("scanpro_queue_waiting", "Jobs dispatched and not yet delivered to a worker.", 0),
-        ("scanpro_queue_running", "Jobs delivered to a worker and not yet acknowledged.", 1),
-        ("scanpro_queue_dead_letters", "Jobs dead-lettered after their delivery limit.", 2),
-    ] {
-        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
-        for depth in &depths {
-            let count = [depth.waiting, depth.running, depth.dead][value];
-            text.push_str(&format!("{name}{{class=\"{}\"}} {count}\n", depth.class));
+    use scanpro_core::metrics::{QUEUE_DEAD_LETTERS, QUEUE_RUNNING, QUEUE_WAITING};
+    if let Some(redis) = &state.redis {
+        let classes: Vec<&str> = state.classes.iter().map(String::as_str).collect();
+        let depths = redis.depth(&classes).await.map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+        for depth in depths {
+            for (name, count) in
+                [(QUEUE_WAITING, depth.waiting), (QUEUE_RUNNING, depth.running), (QUEUE_DEAD_LETTERS, depth.dead)]
+            {
+                metrics::gauge!(name, "class" => depth.class.clone()).set(count as f64);
+            }
         }
     }
-    Ok(text)
+    Ok(scanpro_core::metrics::render())
 }
