@@ -5,9 +5,9 @@
 
 use super::cold::{self, Cold, ColdFailure};
 use super::detect::{DocumentKind, SourceFormat, detect};
-use super::instance::{Answer, BridgeRequest, Broken, Instance, Launch};
+use super::instance::{Answer, BridgeRequest, Broken, Instance, Launch, StartError};
 use super::plan::{ConvertRequest, Plan};
-use super::profile::create_template;
+use super::profile::{ProfileError, create_template};
 use super::references::refuse_local_references;
 use super::{OfficeConfig, OfficeError};
 use serde::Serialize;
@@ -239,7 +239,7 @@ impl OfficePool {
             input: &job.input,
             timeout: self.inner.config.conversion_timeout,
         };
-        self.inner.ensure_template().await.map_err(OfficeError::Unavailable)?;
+        self.inner.ensure_template().await.map_err(|e| OfficeError::Unavailable(e.to_string()))?;
         let cold_result = self
             .inner
             .stopping
@@ -294,12 +294,12 @@ impl OfficePool {
         for _ in 0..self.inner.config.instances {
             let inner = self.inner.clone();
             starts.spawn(async move {
-                let mut lease = inner.lease(true).await.map_err(|e| e.to_string())?;
-                lease.ready().await.map_err(|broken| broken.to_string())
+                let mut lease = inner.lease(true).await.map_err(|e| OfficeError::Unavailable(e.to_string()))?;
+                lease.ready().await.map_err(|broken| OfficeError::Unavailable(broken.to_string()))
             });
         }
         while let Some(started) = starts.join_next().await {
-            started.map_err(|e| OfficeError::Failed(e.to_string()))?.map_err(OfficeError::Unavailable)?;
+            started.map_err(|e| OfficeError::Failed(e.to_string()))??;
         }
         Ok(())
     }
@@ -340,7 +340,7 @@ impl Inner {
         Lease { inner: self.clone(), instance, in_flight: false, _permit: permit }
     }
 
-    async fn ensure_template(&self) -> Result<(), String> {
+    async fn ensure_template(&self) -> Result<(), ProfileError> {
         let template = &self.launch.template;
         let timeout = self.config.startup_timeout;
         self.template.get_or_try_init(|| create_template(&self.launch.soffice, template, timeout)).await.map(|_| ())
@@ -368,8 +368,8 @@ impl Lease {
             self.inner.counters.restarts.fetch_add(1, Relaxed);
         }
         if self.instance.is_none() {
-            self.inner.ensure_template().await.map_err(Broken::Crashed)?;
-            self.instance = Some(Instance::start(&self.inner.launch).await.map_err(Broken::Crashed)?);
+            self.inner.ensure_template().await.map_err(StartError::from)?;
+            self.instance = Some(Instance::start(&self.inner.launch).await?);
         }
         Ok(())
     }
