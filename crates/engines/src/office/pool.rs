@@ -208,9 +208,9 @@ impl OfficePool {
         let mut seen_kind = None;
         for route in [Route::Warm, Route::Retried] {
             match self.warm(job, plan).await? {
-                Ok(Answer::Converted(kind)) => return Ok((kind, route, job.output.clone())),
-                Ok(Answer::BadSelection(error)) => return Err(error),
-                Ok(Answer::Refused { error, kind, message }) => {
+                WarmAttempt::Answered(Answer::Converted(kind)) => return Ok((kind, route, job.output.clone())),
+                WarmAttempt::Answered(Answer::BadSelection(error)) => return Err(error),
+                WarmAttempt::Answered(Answer::Refused { error, kind, message }) => {
                     seen_kind = kind;
                     match (error.as_str(), kind) {
                         ("encrypted", _) => return Err(OfficeError::EncryptedInput),
@@ -225,7 +225,7 @@ impl OfficePool {
                     }
                     break;
                 }
-                Err(failure) => {
+                WarmAttempt::Lost(failure) => {
                     tracing::warn!(%failure, "a LibreOffice instance was lost on a conversion; replacing it");
                     broken.push(failure);
                 }
@@ -271,8 +271,8 @@ impl OfficePool {
         }
     }
 
-    /// One attempt on a warm instance. `Err` only for shutdown; a lost instance is `Ok(Err(_))`.
-    async fn warm(&self, job: &Job, plan: &Plan) -> Result<Result<Answer, Broken>, OfficeError> {
+    /// One attempt on a warm instance. `Err` only for shutdown.
+    async fn warm(&self, job: &Job, plan: &Plan) -> Result<WarmAttempt, OfficeError> {
         let mut lease = self.inner.lease(false).await?;
         let request = BridgeRequest {
             input: &job.input,
@@ -282,9 +282,13 @@ impl OfficePool {
             count_pages: plan.pages.is_some(),
         };
         let attempt = async {
-            let answer = lease.convert(&request, plan.pages.as_ref(), self.inner.config.conversion_timeout).await?;
-            lease.recycle_if_worn().await;
-            Ok(answer)
+            match lease.convert(&request, plan.pages.as_ref(), self.inner.config.conversion_timeout).await {
+                Ok(answer) => {
+                    lease.recycle_if_worn().await;
+                    WarmAttempt::Answered(answer)
+                }
+                Err(broken) => WarmAttempt::Lost(broken),
+            }
         };
         self.inner.stopping.run_until_cancelled(attempt).await.ok_or(OfficeError::ShutDown)
     }
@@ -345,6 +349,14 @@ impl Inner {
         let timeout = self.config.startup_timeout;
         self.template.get_or_try_init(|| create_template(&self.launch.soffice, template, timeout)).await.map(|_| ())
     }
+}
+
+/// How an attempt on a warm instance ended.
+enum WarmAttempt {
+    /// The bridge answered, and the instance lives on.
+    Answered(Answer),
+    /// The instance was lost on the document (and is replaced).
+    Lost(Broken),
 }
 
 /// A slot held for one conversion. Dropped, it puts the instance back; an instance with a request
