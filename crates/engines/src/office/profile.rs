@@ -88,7 +88,7 @@ pub(crate) fn soffice_args(profile: &Path) -> Vec<OsString> {
 
 /// Why the template profile could not be made.
 #[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
+pub(crate) enum ProfileError {
     #[error("cannot create {}: {source}", dir.display())]
     CreateDir { dir: PathBuf, source: std::io::Error },
     /// The settings file could not be written, or read back.
