@@ -192,15 +192,25 @@ fn client_address(request: &Request, trusted: &[IpNet]) -> String {
     client.to_string()
 }
 
+/// A `trusted_proxies` entry that is neither an address nor a network; the source is why it is
+/// not an address.
+#[derive(Debug, thiserror::Error)]
+#[error("trusted_proxies: {entry:?} is neither an address nor a network like 10.0.0.0/8")]
+pub struct TrustedProxyError {
+    pub entry: String,
+    #[source]
+    source: std::net::AddrParseError,
+}
+
 /// Parses `trusted_proxies` entries: addresses (`10.0.0.7`) or networks (`10.0.0.0/8`).
-pub fn parse_trusted_proxies(entries: &[String]) -> Result<Vec<IpNet>, String> {
+pub fn parse_trusted_proxies(entries: &[String]) -> Result<Vec<IpNet>, TrustedProxyError> {
     entries
         .iter()
         .map(|entry| {
             entry
                 .parse::<IpNet>()
                 .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("trusted_proxies: {entry:?} is neither an address nor a network like 10.0.0.0/8"))
+                .map_err(|source| TrustedProxyError { entry: entry.clone(), source })
         })
         .collect()
 }

@@ -46,13 +46,13 @@ impl RateLimit {
         writes: u64,
         new_guests: u64,
         window: Duration,
-    ) -> Result<Self, String> {
-        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+    ) -> redis::RedisResult<Self> {
+        let client = redis::Client::open(url)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_response_timeout(Some(Duration::from_secs(1)))
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_number_of_retries(1);
-        let connection = client.get_connection_manager_with_config(config).await.map_err(|e| e.to_string())?;
+        let connection = client.get_connection_manager_with_config(config).await?;
         Ok(Self { writes, new_guests, window, counter: Counter::Redis { connection, prefix: prefix.to_owned() } })
     }
 

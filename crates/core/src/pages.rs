@@ -36,8 +36,34 @@ enum Term {
 
 /// What is wrong with a selection; the message quotes the offending term.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct PageSelectionError(String);
+pub enum PageSelectionError {
+    #[error("page selection is empty")]
+    Empty,
+    #[error("the document has no pages")]
+    NoPages,
+    /// One term does not parse, or names a page the document does not have.
+    #[error("\"{term}\": {problem}")]
+    Term { term: String, problem: TermProblem },
+}
+
+/// What is wrong with one term of a selection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TermProblem {
+    #[error("empty term (two commas in a row?)")]
+    Empty,
+    #[error("unexpected \"{0}\"")]
+    Unexpected(String),
+    #[error("expected a page number, \"last\", \"even\", \"odd\" or \"all\"")]
+    NotAPage,
+    #[error("page number is too large")]
+    TooLarge(#[source] std::num::ParseIntError),
+    #[error("pages are numbered from 1")]
+    PageZero,
+    #[error("page {page} is beyond the last page ({count})")]
+    BeyondLast { page: u32, count: u32 },
+    #[error("-{back} counts back past the first page (the document has {count})")]
+    BeforeFirst { back: u32, count: u32 },
+}
 
 impl PageSelection {
     /// Every page.
@@ -48,11 +74,14 @@ impl PageSelection {
     pub fn parse(input: &str) -> Result<Self, PageSelectionError> {
         let source = input.trim();
         if source.is_empty() {
-            return Err(PageSelectionError("page selection is empty".into()));
+            return Err(PageSelectionError::Empty);
         }
         let terms = source
             .split(',')
-            .map(|raw| parse_term(raw.trim()).map_err(|why| PageSelectionError(format!("\"{}\": {why}", raw.trim()))))
+            .map(|raw| {
+                parse_term(raw.trim())
+                    .map_err(|problem| PageSelectionError::Term { term: raw.trim().to_owned(), problem })
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self { terms, source: source.to_owned() })
     }
@@ -74,7 +103,7 @@ impl PageSelection {
     /// One group of pages per comma-separated term, in order (repeats kept): the shape `split` needs.
     pub fn resolve_groups(&self, page_count: u32) -> Result<Vec<Vec<u32>>, PageSelectionError> {
         if page_count == 0 {
-            return Err(PageSelectionError("the document has no pages".into()));
+            return Err(PageSelectionError::NoPages);
         }
         self.terms.iter().map(|term| resolve_term(*term, page_count)).collect()
     }
@@ -111,9 +140,9 @@ impl std::str::FromStr for PageSelection {
     }
 }
 
-fn parse_term(term: &str) -> Result<Term, String> {
+fn parse_term(term: &str) -> Result<Term, TermProblem> {
     match term.to_ascii_lowercase().as_str() {
-        "" => return Err("empty term (two commas in a row?)".into()),
+        "" => return Err(TermProblem::Empty),
         "even" => return Ok(Term::Even),
         "odd" => return Ok(Term::Odd),
         "all" | "*" => return Ok(Term::All),
@@ -124,20 +153,20 @@ fn parse_term(term: &str) -> Result<Term, String> {
         return Ok(Term::Page(first));
     }
     let Some(after_dash) = rest.strip_prefix('-') else {
-        return Err(format!("unexpected \"{rest}\""));
+        return Err(TermProblem::Unexpected(rest.to_owned()));
     };
     if after_dash.trim().is_empty() {
         return Ok(Term::Range(first, None));
     }
     let (last, tail) = take_ref(after_dash.trim())?;
     if !tail.is_empty() {
-        return Err(format!("unexpected \"{tail}\""));
+        return Err(TermProblem::Unexpected(tail.to_owned()));
     }
     Ok(Term::Range(first, Some(last)))
 }
 
 /// Reads one page reference (`7`, `-2`, `last`) from the front of `s`.
-fn take_ref(s: &str) -> Result<(PageRef, &str), String> {
+fn take_ref(s: &str) -> Result<(PageRef, &str), TermProblem> {
     let lower = s.to_ascii_lowercase();
     if lower.starts_with("last") {
         return Ok((PageRef::End(1), s[4..].trim_start()));
@@ -148,27 +177,27 @@ fn take_ref(s: &str) -> Result<(PageRef, &str), String> {
     };
     let digits_len = digits_on.bytes().take_while(u8::is_ascii_digit).count();
     if digits_len == 0 {
-        return Err("expected a page number, \"last\", \"even\", \"odd\" or \"all\"".into());
+        return Err(TermProblem::NotAPage);
     }
-    let number: u32 = digits_on[..digits_len].parse().map_err(|_| "page number is too large".to_string())?;
+    let number: u32 = digits_on[..digits_len].parse().map_err(TermProblem::TooLarge)?;
     if number == 0 {
-        return Err("pages are numbered from 1".into());
+        return Err(TermProblem::PageZero);
     }
     let page = if negative { PageRef::End(number) } else { PageRef::Start(number) };
     Ok((page, digits_on[digits_len..].trim_start()))
 }
 
-fn resolve_ref(page: PageRef, count: u32) -> Result<u32, String> {
+fn resolve_ref(page: PageRef, count: u32) -> Result<u32, TermProblem> {
     match page {
         PageRef::Start(n) if n <= count => Ok(n),
-        PageRef::Start(n) => Err(format!("page {n} is beyond the last page ({count})")),
+        PageRef::Start(n) => Err(TermProblem::BeyondLast { page: n, count }),
         PageRef::End(n) if n <= count => Ok(count + 1 - n),
-        PageRef::End(n) => Err(format!("-{n} counts back past the first page (the document has {count})")),
+        PageRef::End(n) => Err(TermProblem::BeforeFirst { back: n, count }),
     }
 }
 
 fn resolve_term(term: Term, count: u32) -> Result<Vec<u32>, PageSelectionError> {
-    let describe = |why: String| PageSelectionError(format!("{}: {why}", TermDisplay(term)));
+    let describe = |problem| PageSelectionError::Term { term: term.to_string(), problem };
     Ok(match term {
         Term::All => (1..=count).collect(),
         Term::Even => (2..=count).step_by(2).collect(),
@@ -185,21 +214,20 @@ fn resolve_term(term: Term, count: u32) -> Result<Vec<u32>, PageSelectionError> 
     })
 }
 
-struct TermDisplay(Term);
-
-impl fmt::Display for TermDisplay {
+/// The term as written, normalised (`8-`, `-3--1`, `even`).
+impl fmt::Display for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = |p: PageRef| match p {
             PageRef::Start(n) => n.to_string(),
             PageRef::End(n) => format!("-{n}"),
         };
-        match self.0 {
-            Term::All => write!(f, "\"all\""),
-            Term::Even => write!(f, "\"even\""),
-            Term::Odd => write!(f, "\"odd\""),
-            Term::Page(p) => write!(f, "\"{}\"", r(p)),
-            Term::Range(a, None) => write!(f, "\"{}-\"", r(a)),
-            Term::Range(a, Some(b)) => write!(f, "\"{}-{}\"", r(a), r(b)),
+        match *self {
+            Term::All => write!(f, "all"),
+            Term::Even => write!(f, "even"),
+            Term::Odd => write!(f, "odd"),
+            Term::Page(p) => write!(f, "{}", r(p)),
+            Term::Range(a, None) => write!(f, "{}-", r(a)),
+            Term::Range(a, Some(b)) => write!(f, "{}-{}", r(a), r(b)),
         }
     }
 }
@@ -279,5 +307,19 @@ mod tests {
             assert!(PageSelection::parse(text).is_err(), "the parser refuses {text:?}");
             assert!(!pattern.is_match(text), "the pattern refuses {text:?}");
         }
+    }
+
+    #[test]
+    fn errors_say_which_term_and_why() {
+        let err = PageSelection::parse("1, 2-x").unwrap_err();
+        assert_eq!(err, PageSelectionError::Term { term: "2-x".into(), problem: TermProblem::NotAPage });
+        assert_eq!(err.to_string(), "\"2-x\": expected a page number, \"last\", \"even\", \"odd\" or \"all\"");
+        let err = PageSelection::parse("99999999999").unwrap_err();
+        let PageSelectionError::Term { problem: TermProblem::TooLarge(overflow), .. } = &err else { panic!("{err:?}") };
+        assert_eq!(err.to_string(), "\"99999999999\": page number is too large");
+        assert_eq!(*overflow.kind(), std::num::IntErrorKind::PosOverflow);
+        let err = PageSelection::parse("8-").unwrap().resolve(5).unwrap_err().to_string();
+        assert_eq!(err, "\"8-\": page 8 is beyond the last page (5)");
+        assert_eq!(PageSelection::parse("1").unwrap().resolve(0), Err(PageSelectionError::NoPages));
     }
 }

@@ -73,7 +73,7 @@ pub fn repair(input: &Path, out: &Path) -> Result<RepairReport, ToolError> {
             Err(why) => why,
         },
         Err(e) if e.code == ErrorCode::UnsupportedFormat || needs_password(&e) => return Err(e),
-        Err(e) => e.message,
+        Err(e) => MethodFailure::Rewrite(e),
     };
     let scratch = tempfile::Builder::new()
         .prefix(".scanpro-repair-")
@@ -92,16 +92,16 @@ pub fn repair(input: &Path, out: &Path) -> Result<RepairReport, ToolError> {
             report.problems.splice(0..0, [format!("lopdf: {lopdf_failure}"), format!("qpdf: {qpdf_failure}")]);
             Ok(report)
         }
-        Err(gs_failure) => Err(unrepaired(&lopdf_failure, &qpdf_failure, gs_failure)),
+        Err(gs_failure) => Err(unrepaired(&lopdf_failure, &qpdf_failure, &gs_failure)),
     }
 }
 
 /// The error when no method gave a file: `invalid_pdf` naming each failure, or
 /// `engine_timeout` when Ghostscript ran past its deadline (the engine's limit, not proof that
 /// the file is beyond repair).
-fn unrepaired(lopdf_failure: &str, qpdf_failure: &str, gs_failure: GhostscriptFailure) -> ToolError {
-    let code = if gs_failure.timed_out { ErrorCode::EngineTimeout } else { ErrorCode::InvalidPdf };
-    let gs_failure = gs_failure.why;
+fn unrepaired(lopdf_failure: &MethodFailure, qpdf_failure: &MethodFailure, gs_failure: &MethodFailure) -> ToolError {
+    let code =
+        if matches!(gs_failure, MethodFailure::TimedOut(_)) { ErrorCode::EngineTimeout } else { ErrorCode::InvalidPdf };
     ToolError::new(
         code,
         format!(
@@ -118,17 +118,35 @@ pub fn workload(input: &Path) -> Workload {
     Workload { pages: budget::declared_pages(&bytes), bytes: bytes.len() as u64, pixels: 0 }
 }
 
-/// Why Ghostscript gave nothing.
-struct GhostscriptFailure {
-    why: String,
-    /// It ran past its deadline and was stopped.
-    timed_out: bool,
-}
-
-impl From<String> for GhostscriptFailure {
-    fn from(why: String) -> Self {
-        Self { why, timed_out: false }
-    }
+/// Why one method gave no usable file.
+#[derive(Debug, thiserror::Error)]
+enum MethodFailure {
+    #[error("{program} is not installed")]
+    NotInstalled {
+        program: &'static str,
+        #[source]
+        source: ProcessError,
+    },
+    #[error("{0}")]
+    DidNotRun(#[source] ProcessError),
+    /// Ghostscript ran past its deadline and was stopped.
+    #[error("did not finish within {0:?}, the deadline of a file of this size and page count")]
+    TimedOut(Duration),
+    /// The program failed: its last line (see [`last_line`]), without the input's path.
+    #[error("{0}")]
+    Failed(String),
+    #[error("Ghostscript recovered nothing but blank pages")]
+    BlankPages,
+    /// lopdf could not read or rewrite the file (the input, or a program's output).
+    #[error("{}", .0.message)]
+    Rewrite(#[source] ToolError),
+    #[error("the rewritten file does not open ({})", .0.message)]
+    Unreadable(#[source] ToolError),
+    /// `qpdf --check` found errors or warnings: its last line.
+    #[error("the rewritten file fails qpdf --check ({0})")]
+    FailsCheck(String),
+    #[error("qpdf --check did not run ({0})")]
+    CheckDidNotRun(#[source] ProcessError),
 }
 
 /// Method 1, also the last step of method 2: load leniently, fix what is found, rewrite.
@@ -157,7 +175,7 @@ fn with_lopdf(input: &Path, out: &Path) -> Result<RepairReport, ToolError> {
 }
 
 /// Method 2: qpdf rewrites the file, then lopdf cleans its output up.
-fn with_qpdf(input: &Path, out: &Path, scratch: &Path, workload: &Workload) -> Result<RepairReport, String> {
+fn with_qpdf(input: &Path, out: &Path, scratch: &Path, workload: &Workload) -> Result<RepairReport, MethodFailure> {
     let rewritten = scratch.join("qpdf.pdf");
     let deadline = workload.deadline(QPDF_TIMEOUT);
     let run = Subprocess::new("qpdf")
@@ -170,10 +188,10 @@ fn with_qpdf(input: &Path, out: &Path, scratch: &Path, workload: &Workload) -> R
     let output = run.map_err(|e| process_failure("qpdf", e))?;
     // qpdf exits 3 when it succeeded with warnings: the usual case for a damaged file.
     if !matches!(output.status.code(), Some(0 | 3)) {
-        return Err(scrub(&last_line(&output, "qpdf"), input));
+        return Err(MethodFailure::Failed(scrub(&last_line(&output, "qpdf"), input)));
     }
     let warnings = qpdf_warnings(&output.stderr_tail, input);
-    let mut report = guarded("repair", || with_lopdf(&rewritten, out)).map_err(|e| e.message)?;
+    let mut report = guarded("repair", || with_lopdf(&rewritten, out)).map_err(MethodFailure::Rewrite)?;
     verify(out)?;
     report.method = RepairMethod::Qpdf;
     report.problems.splice(0..0, warnings);
@@ -187,7 +205,7 @@ fn with_ghostscript(
     out: &Path,
     scratch: &Path,
     workload: &Workload,
-) -> Result<RepairReport, GhostscriptFailure> {
+) -> Result<RepairReport, MethodFailure> {
     let rendered = scratch.join("gs.pdf");
     // `%` in an output name is a page-number template to Ghostscript; `%%` is a plain `%`.
     let mut output_arg = std::ffi::OsString::from("-sOutputFile=");
@@ -204,20 +222,18 @@ fn with_ghostscript(
         .timeout(workload.deadline(GHOSTSCRIPT_TIMEOUT))
         .run_blocking();
     let output = run.map_err(|e| match e {
-        ProcessError::Timeout { after, .. } => GhostscriptFailure {
-            why: format!("did not finish within {after:?}, the deadline of a file of this size and page count"),
-            timed_out: true,
-        },
-        other => process_failure("Ghostscript", other).into(),
+        ProcessError::Timeout { after, .. } => MethodFailure::TimedOut(after),
+        other => process_failure("Ghostscript", other),
     })?;
     if !output.status.success() || !rendered.is_file() {
-        return Err(scrub(&last_line(&output, "Ghostscript"), input).into());
+        return Err(MethodFailure::Failed(scrub(&last_line(&output, "Ghostscript"), input)));
     }
     // Ghostscript turns even an empty file into a blank page, with exit status 0.
-    if !guarded("repair", || open_unguarded(&rendered).map(|doc| paints_anything(&doc))).map_err(|e| e.message)? {
-        return Err(String::from("Ghostscript recovered nothing but blank pages").into());
+    let painted = guarded("repair", || open_unguarded(&rendered).map(|doc| paints_anything(&doc)));
+    if !painted.map_err(MethodFailure::Rewrite)? {
+        return Err(MethodFailure::BlankPages);
     }
-    let mut report = guarded("repair", || with_lopdf(&rendered, out)).map_err(|e| e.message)?;
+    let mut report = guarded("repair", || with_lopdf(&rendered, out)).map_err(MethodFailure::Rewrite)?;
     verify(out)?;
     report.method = RepairMethod::Ghostscript;
     report.problems = vec!["neither lopdf nor qpdf could read the file; Ghostscript re-rendered what it could".into()];
@@ -244,13 +260,13 @@ fn paints_anything(doc: &Document) -> bool {
 }
 
 /// Whether `out` opens with pages, and, when qpdf is installed, passes `qpdf --check`.
-fn verify(out: &Path) -> Result<(), String> {
-    open_unguarded(out).map_err(|e| format!("the rewritten file does not open ({})", e.message))?;
+fn verify(out: &Path) -> Result<(), MethodFailure> {
+    open_unguarded(out).map_err(MethodFailure::Unreadable)?;
     match Subprocess::new("qpdf").arg("--check").arg(out).allow_read(out).timeout(QPDF_TIMEOUT).run_blocking() {
         Ok(check) if check.status.code() == Some(0) => Ok(()),
-        Ok(check) => Err(format!("the rewritten file fails qpdf --check ({})", last_line(&check, "qpdf"))),
-        Err(ProcessError::Spawn { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("qpdf --check did not run ({e})")),
+        Ok(check) => Err(MethodFailure::FailsCheck(last_line(&check, "qpdf"))),
+        Err(e) if not_installed(&e) => Ok(()),
+        Err(e) => Err(MethodFailure::CheckDidNotRun(e)),
     }
 }
 
@@ -343,13 +359,16 @@ fn qpdf_warnings(stderr: &str, input: &Path) -> Vec<String> {
     warnings
 }
 
-fn process_failure(program: &str, error: ProcessError) -> String {
-    match error {
-        ProcessError::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            format!("{program} is not installed")
-        }
-        other => other.to_string(),
+fn process_failure(program: &'static str, error: ProcessError) -> MethodFailure {
+    if not_installed(&error) {
+        MethodFailure::NotInstalled { program, source: error }
+    } else {
+        MethodFailure::DidNotRun(error)
     }
+}
+
+fn not_installed(error: &ProcessError) -> bool {
+    matches!(error, ProcessError::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// The last line a failed program wrote, as its reason.
@@ -399,9 +418,10 @@ mod with_engines {
         // One page and 2 KB earn the floor and one page, not the 180 s ceiling.
         assert!(deadline <= budget::BASE + budget::PER_PAGE + budget::PER_MEGABYTE / 100, "{deadline:?}");
         let Err(failure) = with_ghostscript(&input, &out, dir.path(), &earned) else { panic!("Ghostscript finished") };
-        assert!(failure.timed_out, "{}", failure.why);
-        assert!(failure.why.contains(&format!("did not finish within {deadline:?}")), "{}", failure.why);
-        let err = unrepaired("lopdf failed", "qpdf failed", failure);
+        assert!(matches!(failure, MethodFailure::TimedOut(_)), "{failure}");
+        assert!(failure.to_string().contains(&format!("did not finish within {deadline:?}")), "{failure}");
+        let (lopdf, qpdf) = (MethodFailure::Failed("lopdf failed".into()), MethodFailure::Failed("qpdf failed".into()));
+        let err = unrepaired(&lopdf, &qpdf, &failure);
         assert_eq!(err.code, ErrorCode::EngineTimeout, "{err}");
         assert!(err.message.contains(&format!("Ghostscript: did not finish within {deadline:?}")), "{err}");
         assert!(!out.exists());

@@ -7,16 +7,50 @@
 //! at each attempt (its name may resolve elsewhere by then).
 
 use crate::Pipeline;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::secrets::{REDACTED, had_secrets};
-use crate::webhook::{self, Delivery, DeliveryError, SystemResolver, Target};
-use scanpro_core::{ErrorCode, JobId, OwnerId};
-use scanpro_store::JobRecord;
+use crate::webhook::{self, Delivery, DeliveryError, SystemResolver, Target, WebhookTargetError};
+use scanpro_core::{JobId, OwnerId};
+use scanpro_store::{JobRecord, StoreError};
 use serde_json::json;
 use std::time::Duration;
 
 const ATTEMPTS: u32 = 4;
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a job's webhook is refused when the job is created, or was not delivered when it ended.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WebhookError {
+    #[error(transparent)]
+    Target(#[from] WebhookTargetError),
+    #[error(transparent)]
+    SigningKey(#[from] SigningKeyError),
+    /// The job or its outputs could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The target was refused at delivery: retrying cannot help.
+    #[error("{url} refused: {why}")]
+    Refused { url: String, why: String },
+    /// Every attempt failed; the last one's reason.
+    #[error(transparent)]
+    Undelivered(DeliveryError),
+}
+
+/// Why there is no key to sign an owner's deliveries with; the message says how to get one.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SigningKeyError {
+    #[error("deliveries are signed: create your signing secret first with POST /api/v1/webhook-secret")]
+    Missing,
+    #[error(
+        "your signing secret was made under another secret_key of this server; create a new one with \
+         POST /api/v1/webhook-secret"
+    )]
+    OtherSecretKey,
+    #[error("your signing secret is unreadable; create a new one")]
+    Unreadable,
+    #[error("could not read your signing secret: {0}")]
+    Store(#[from] StoreError),
+}
 
 impl Pipeline {
     /// In the background: erases the ended job's secrets and sends its webhook, if it has one.
@@ -29,8 +63,8 @@ impl Pipeline {
         });
     }
 
-    async fn after_end(&self, id: JobId) -> Result<(), String> {
-        let job = self.meta.job_by_id(id).await.map_err(|e| e.to_string())?;
+    async fn after_end(&self, id: JobId) -> Result<(), WebhookError> {
+        let job = self.meta.job_by_id(id).await?;
         if !job.status.is_terminal() {
             return Ok(());
         }
@@ -47,41 +81,34 @@ impl Pipeline {
         Ok(secret)
     }
 
-    /// The HMAC key of `owner`'s signing secret; a refusal that says how to get one otherwise.
-    async fn webhook_signing_key(&self, owner: &OwnerId) -> Result<Vec<u8>> {
-        let refused = |message: &str| Error::rejected(ErrorCode::InvalidParams, message);
-        let sealed = self.meta.webhook_secret(owner).await?.ok_or_else(|| {
-            refused("deliveries are signed: create your signing secret first with POST /api/v1/webhook-secret")
-        })?;
-        let opened = self.settings.secret_key.open(&sealed, &webhook_context(owner)).map_err(|_| {
-            refused(
-                "your signing secret was made under another secret_key of this server; create a new one with \
-                 POST /api/v1/webhook-secret",
-            )
-        })?;
+    /// The HMAC key of `owner`'s signing secret.
+    async fn webhook_signing_key(&self, owner: &OwnerId) -> Result<Vec<u8>, SigningKeyError> {
+        let sealed = self.meta.webhook_secret(owner).await?.ok_or(SigningKeyError::Missing)?;
+        let opened = self
+            .settings
+            .secret_key
+            .open(&sealed, &webhook_context(owner))
+            .map_err(|_| SigningKeyError::OtherSecretKey)?;
         let secret = String::from_utf8(opened).unwrap_or_default();
-        webhook::secret_key_bytes(&secret).ok_or_else(|| refused("your signing secret is unreadable; create a new one"))
+        webhook::secret_key_bytes(&secret).ok_or(SigningKeyError::Unreadable)
     }
 
     /// At job creation: the URL's form, its host (resolved now; every address must be public
     /// unless `webhook_allow_private_hosts`), and a signing secret to sign deliveries with.
-    pub(crate) async fn check_webhook(&self, owner: &OwnerId, url: &str) -> Result<(), String> {
+    pub(crate) async fn check_webhook(&self, owner: &OwnerId, url: &str) -> Result<(), WebhookError> {
         let allow_private = self.settings.webhook_allow_private_hosts;
         let target = Target::parse(url, allow_private)?;
         target.checked_addresses(&SystemResolver, allow_private).await?;
-        self.webhook_signing_key(owner).await.map_err(|e| match e {
-            Error::Rejected(e) => e.message,
-            Error::Store(e) => format!("could not read your signing secret: {e}"),
-        })?;
+        self.webhook_signing_key(owner).await?;
         Ok(())
     }
 
-    async fn send_webhook(&self, job: &JobRecord) -> Result<(), String> {
+    async fn send_webhook(&self, job: &JobRecord) -> Result<(), WebhookError> {
         let Some(url) = job.spec.webhook_url.as_deref() else { return Ok(()) };
         let allow_private = self.settings.webhook_allow_private_hosts;
         let target = Target::parse(url, allow_private)?;
-        let key = self.webhook_signing_key(&job.owner).await.map_err(|e| e.to_string())?;
-        let outputs = self.meta.job_outputs(job.id).await.map_err(|e| e.to_string())?;
+        let key = self.webhook_signing_key(&job.owner).await?;
+        let outputs = self.meta.job_outputs(job.id).await?;
         let body = json!({
             "event": "job.finished",
             "job": {
@@ -103,18 +130,17 @@ impl Pipeline {
             allow_private,
             timeout: TIMEOUT,
         };
-        let mut last_error = String::new();
-        for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_secs(2u64.pow(attempt))).await;
-            }
+        let mut attempt = 1;
+        loop {
             match delivery.attempt(&SystemResolver).await {
                 Ok(()) => return Ok(()),
-                Err(DeliveryError::Refused(why)) => return Err(format!("{url} refused: {why}")),
-                Err(DeliveryError::Failed(why)) => last_error = why,
+                Err(DeliveryError::Refused(why)) => return Err(WebhookError::Refused { url: url.to_owned(), why }),
+                Err(failed) if attempt == ATTEMPTS => return Err(WebhookError::Undelivered(failed)),
+                Err(_) => {}
             }
+            tokio::time::sleep(Duration::from_secs(2u64.pow(attempt))).await;
+            attempt += 1;
         }
-        Err(last_error)
     }
 
     /// The sealed secrets go with the job's final state change; this makes sure, scrubs specs

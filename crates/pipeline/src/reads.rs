@@ -16,9 +16,9 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// Whether each part the process depends on answers; `None` for a part it was not asked about.
 #[derive(Debug)]
 pub struct Readiness {
-    pub database: std::result::Result<(), String>,
-    pub queue: std::result::Result<(), String>,
-    pub storage: Option<std::result::Result<(), String>>,
+    pub database: Result<()>,
+    pub queue: std::result::Result<(), QueueError>,
+    pub storage: Option<Result<()>>,
 }
 
 impl Readiness {
@@ -28,10 +28,12 @@ impl Readiness {
 
     /// Each part checked: `"ok"` or what went wrong.
     pub fn checks(&self) -> serde_json::Value {
-        let verdict = |r: &std::result::Result<(), String>| match r {
-            Ok(()) => serde_json::json!("ok"),
-            Err(e) => serde_json::json!(e),
-        };
+        fn verdict(result: &std::result::Result<(), impl std::fmt::Display>) -> serde_json::Value {
+            match result {
+                Ok(()) => serde_json::json!("ok"),
+                Err(e) => serde_json::json!(e.to_string()),
+            }
+        }
         let mut checks = serde_json::json!({"database": verdict(&self.database), "queue": verdict(&self.queue)});
         if let Some(storage) = &self.storage {
             checks["storage"] = verdict(storage);
@@ -127,9 +129,9 @@ impl Pipeline {
 
     /// Whether the database and the queue answer, and blob storage takes a write if asked.
     pub async fn readiness(&self, with_storage: bool) -> Readiness {
-        let database = self.meta.ping().await.map_err(|e| e.to_string());
-        let queue = self.queue.check().await.map_err(|e| e.to_string());
-        let storage = if with_storage { Some(self.blobs.check().await.map_err(|e| e.to_string())) } else { None };
+        let database = self.meta.ping().await;
+        let queue = self.queue.check().await;
+        let storage = if with_storage { Some(self.blobs.check().await) } else { None };
         Readiness { database, queue, storage }
     }
 

@@ -54,6 +54,34 @@ impl Resolve for SystemResolver {
     }
 }
 
+/// Why a URL is not a webhook target: its form, or the addresses its host stands for.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookTargetError {
+    #[error("longer than {MAX_URL_LEN} characters")]
+    TooLong,
+    #[error("not a URL: {0}")]
+    NotUrl(#[source] UrlError),
+    #[error("must be an http:// or https:// URL")]
+    NotHttp,
+    #[error("{0} is an internal or special-purpose address")]
+    InternalAddress(IpAddr),
+    /// The host is `localhost` or one of its subdomains.
+    #[error("{0} names this machine")]
+    ThisMachine(String),
+    #[error("{0} has no address")]
+    NoAddress(String),
+    #[error("{host} does not resolve ({source})")]
+    Unresolved { host: String, source: std::io::Error },
+    #[error("{host} did not resolve within {} s", RESOLVE_TIMEOUT.as_secs())]
+    ResolveTimeout { host: String },
+    /// One of the addresses the host resolves to is internal.
+    #[error("{host} resolves to {address}, an internal or special-purpose address")]
+    ResolvesInternal { host: String, address: IpAddr },
+}
+
+/// Why a URL does not parse.
+pub type UrlError = <reqwest::Url as std::str::FromStr>::Err;
+
 /// Why a delivery did not happen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
@@ -68,22 +96,22 @@ pub enum DeliveryError {
 impl Target {
     /// Checks the form: absolute http(s), a host, not too long; with `allow_private` off, the
     /// host must not name an internal address or `localhost` (in any spelling).
-    pub fn parse(url: &str, allow_private: bool) -> Result<Self, String> {
+    pub fn parse(url: &str, allow_private: bool) -> Result<Self, WebhookTargetError> {
         if url.len() > MAX_URL_LEN {
-            return Err(format!("longer than {MAX_URL_LEN} characters"));
+            return Err(WebhookTargetError::TooLong);
         }
-        let url = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+        let url = reqwest::Url::parse(url).map_err(WebhookTargetError::NotUrl)?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err("must be an http:// or https:// URL".into());
+            return Err(WebhookTargetError::NotHttp);
         }
         let target = Self { url };
         if !allow_private {
             if let Some(ip) = target.literal() {
                 if is_special_purpose(ip) {
-                    return Err(format!("{ip} is an internal or special-purpose address"));
+                    return Err(WebhookTargetError::InternalAddress(ip));
                 }
             } else if is_local_name(target.host()) {
-                return Err(format!("{} names this machine", target.host()));
+                return Err(WebhookTargetError::ThisMachine(target.host().to_owned()));
             }
         }
         Ok(target)
@@ -113,7 +141,7 @@ impl Target {
         &self,
         resolver: &dyn Resolve,
         allow_private: bool,
-    ) -> Result<Vec<SocketAddr>, String> {
+    ) -> Result<Vec<SocketAddr>, WebhookTargetError> {
         let port = self.port();
         let addresses = match self.literal() {
             Some(ip) => vec![SocketAddr::new(ip, port)],
@@ -121,20 +149,14 @@ impl Target {
                 let host = self.host();
                 match tokio::time::timeout(RESOLVE_TIMEOUT, resolver.lookup(host, port)).await {
                     Ok(Ok(found)) if !found.is_empty() => found,
-                    Ok(Ok(_)) => return Err(format!("{host} has no address")),
-                    Ok(Err(e)) => return Err(format!("{host} does not resolve ({e})")),
-                    Err(_) => {
-                        return Err(format!("{host} did not resolve within {} s", RESOLVE_TIMEOUT.as_secs()));
-                    }
+                    Ok(Ok(_)) => return Err(WebhookTargetError::NoAddress(host.to_owned())),
+                    Ok(Err(source)) => return Err(WebhookTargetError::Unresolved { host: host.to_owned(), source }),
+                    Err(_) => return Err(WebhookTargetError::ResolveTimeout { host: host.to_owned() }),
                 }
             }
         };
         if !allow_private && let Some(internal) = addresses.iter().find(|a| is_special_purpose(a.ip())) {
-            return Err(format!(
-                "{} resolves to {}, an internal or special-purpose address",
-                self.host(),
-                internal.ip()
-            ));
+            return Err(WebhookTargetError::ResolvesInternal { host: self.host().to_owned(), address: internal.ip() });
         }
         Ok(addresses)
     }
@@ -175,7 +197,10 @@ impl Delivery<'_> {
     /// POST the signed body; a 2xx answer is success.
     pub async fn attempt(&self, resolver: &dyn Resolve) -> Result<(), DeliveryError> {
         let target = self.target;
-        let addresses = target.checked_addresses(resolver, self.allow_private).await.map_err(DeliveryError::Refused)?;
+        let addresses = target
+            .checked_addresses(resolver, self.allow_private)
+            .await
+            .map_err(|refused| DeliveryError::Refused(refused.to_string()))?;
         let mut client =
             reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::none()).no_proxy();
         if target.literal().is_none() {
@@ -359,6 +384,17 @@ mod tests {
         }
         assert!(Target::parse("http://127.0.0.1:9/hook", true).is_ok());
         assert!(Target::parse("http://localhost./hook", true).is_ok());
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let why = |url: &str| Target::parse(url, false).unwrap_err().to_string();
+        assert_eq!(why("ftp://x/y"), "must be an http:// or https:// URL");
+        assert_eq!(why("http://LocalHost./"), "localhost. names this machine");
+        assert_eq!(why("http://0x7f.1/"), "127.0.0.1 is an internal or special-purpose address");
+        assert!(why("hooks.example.com").starts_with("not a URL: "), "{}", why("hooks.example.com"));
+        let error = Target::parse("http://[::1", false).unwrap_err();
+        assert!(matches!(error, WebhookTargetError::NotUrl(_)) && std::error::Error::source(&error).is_some());
     }
 
     #[test]

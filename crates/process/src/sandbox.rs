@@ -175,16 +175,22 @@ pub fn grant_process(grants: &Grants) {
 /// Why a child could not be confined.
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
+    /// The kernel answers no Landlock ABI (see [`kernel_abi`]).
     #[error(
         "the kernel does not offer Landlock ({0}); engines are not started unconfined unless engine_sandbox = \"off\""
     )]
-    Unsupported(String),
+    Unsupported(#[source] std::io::Error),
+    /// The kernel took the rules but gave no ruleset to enforce.
+    #[error(
+        "the kernel does not offer Landlock (no ruleset was created); engines are not started unconfined unless engine_sandbox = \"off\""
+    )]
+    NoRuleset,
     #[error("could not build the sandbox: {0}")]
-    Ruleset(String),
+    Ruleset(#[from] landlock::RulesetError),
 }
 
-/// The Landlock ABI the kernel offers, or why there is none.
-pub fn kernel_abi() -> Result<u32, String> {
+/// The Landlock ABI the kernel offers, or the kernel's answer when there is none.
+pub fn kernel_abi() -> std::io::Result<u32> {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
     // SAFETY: with a null attribute pointer, size 0 and the VERSION flag, the call only returns
     // a number; it touches no memory of ours.
@@ -197,11 +203,11 @@ pub fn kernel_abi() -> Result<u32, String> {
         )
     };
     // An ABI past u32 would be newer than any known: it saturates.
-    if abi >= 1 { Ok(u32::try_from(abi).unwrap_or(u32::MAX)) } else { Err(std::io::Error::last_os_error().to_string()) }
+    if abi >= 1 { Ok(u32::try_from(abi).unwrap_or(u32::MAX)) } else { Err(std::io::Error::last_os_error()) }
 }
 
-/// What the sandbox does in this process, for readiness reports.
-pub fn describe() -> Result<String, String> {
+/// What the sandbox does in this process, for readiness reports, or why it cannot run here.
+pub fn describe() -> std::io::Result<String> {
     match mode() {
         SandboxMode::Off => Ok("engine sandbox off".into()),
         SandboxMode::Landlock => kernel_abi().map(|abi| format!("Landlock ABI {abi}")),
@@ -224,28 +230,25 @@ pub(crate) fn prepare(
     grants.extend(explicit);
     let read = AccessFs::from_read(NEWEST);
     let all = AccessFs::from_all(NEWEST);
-    let failed = |e: landlock::RulesetError| SandboxError::Ruleset(e.to_string());
     let mut ruleset = Ruleset::default()
         .handle_access(all)
         .and_then(|r| r.handle_access(AccessNet::from_all(NEWEST)))
         .and_then(|r| r.scope(Scope::from_all(NEWEST)))
-        .and_then(Ruleset::create)
-        .map_err(failed)?
+        .and_then(Ruleset::create)?
         .add_rules(path_beneath_rules(SYSTEM_READ, read))
         .and_then(|r| r.add_rules(path_beneath_rules(SYSTEM_WRITE, all)))
         .and_then(|r| r.add_rules(path_beneath_rules([own_temp], all)))
         .and_then(|r| r.add_rules(path_beneath_rules(&grants.read, read)))
         .and_then(|r| r.add_rules(path_beneath_rules(&grants.write, all)))
-        .and_then(|r| r.add_rules(path_beneath_rules(&grants.sockets, AccessFs::MakeSock)))
-        .map_err(failed)?;
+        .and_then(|r| r.add_rules(path_beneath_rules(&grants.sockets, AccessFs::MakeSock)))?;
     if program.is_absolute() {
-        ruleset = ruleset.add_rules(path_beneath_rules([program], read)).map_err(failed)?;
+        ruleset = ruleset.add_rules(path_beneath_rules([program], read))?;
     }
     for &port in &grants.tcp_ports {
-        ruleset = ruleset.add_rule(NetPort::new(port, AccessNet::from_all(NEWEST))).map_err(failed)?;
+        ruleset = ruleset.add_rule(NetPort::new(port, AccessNet::from_all(NEWEST)))?;
     }
     let fd: Option<OwnedFd> = ruleset.into();
-    fd.map(Some).ok_or_else(|| SandboxError::Unsupported("no ruleset was created".into()))
+    fd.map(Some).ok_or(SandboxError::NoRuleset)
 }
 
 /// Enforces the ruleset `fd` and the [network filter](NETWORK_FILTER) on the calling (child)

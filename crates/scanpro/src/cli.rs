@@ -31,6 +31,16 @@ struct Invocation {
     output: Option<PathBuf>,
 }
 
+/// What is wrong with a `run` command line.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+enum UsageError {
+    #[error("-o needs a path")]
+    OutputWithoutPath,
+    /// `--NAME` came last, with no value after it.
+    #[error("--{0} needs a value")]
+    ParamWithoutValue(String),
+}
+
 pub fn run(args: RunArgs, config_file: Option<PathBuf>) -> ExitCode {
     let Some(tool) = scanpro_tools::find(&args.tool) else {
         eprintln!("scanpro: unknown tool {:?}; `scanpro tools` lists them", args.tool);
@@ -149,7 +159,7 @@ fn place_outputs(outputs: &[scanpro_tools::Output], target: &Path) -> Result<(),
 /// `--name value`, `--name=value`, `--flag` (booleans), `-o PATH`; anything else is an input.
 /// Values are typed by the tool's schema: strings stay strings, numbers and arrays are parsed
 /// (`--order 2,0,1` or `--order '[2,0,1]'`).
-fn parse_invocation(args: &[String], schema: &Value) -> Result<Invocation, String> {
+fn parse_invocation(args: &[String], schema: &Value) -> Result<Invocation, UsageError> {
     let mut invocation = Invocation::default();
     let mut iter = args.iter().peekable();
     // A tool with an `output` parameter (`ocr`) takes `--output` as that parameter; `-o` is
@@ -157,7 +167,7 @@ fn parse_invocation(args: &[String], schema: &Value) -> Result<Invocation, Strin
     let output_is_param = schema["properties"].get("output").is_some();
     while let Some(arg) = iter.next() {
         if arg == "-o" || (arg == "--output" && !output_is_param) {
-            invocation.output = Some(iter.next().ok_or("-o needs a path")?.into());
+            invocation.output = Some(iter.next().ok_or(UsageError::OutputWithoutPath)?.into());
         } else if let Some(path) =
             arg.strip_prefix("-o=").or(arg.strip_prefix("--output=").filter(|_| !output_is_param))
         {
@@ -175,7 +185,7 @@ fn parse_invocation(args: &[String], schema: &Value) -> Result<Invocation, Strin
                 {
                     "true".into()
                 }
-                None => iter.next().ok_or_else(|| format!("--{name} needs a value"))?.clone(),
+                None => iter.next().ok_or_else(|| UsageError::ParamWithoutValue(name.clone()))?.clone(),
             };
             invocation.params.insert(name, typed_value(&value, &kinds));
         } else {
@@ -282,5 +292,12 @@ mod tests {
         assert_eq!(got.params["pages"], json!("5"), "a page selection stays a string");
         assert_eq!(got.params["skip_first"], json!(true));
         assert_eq!(got.inputs, vec![PathBuf::from("x.pdf")]);
+    }
+
+    #[test]
+    fn a_missing_value_is_named() {
+        assert_eq!(parse_invocation(&args(&["a.pdf", "-o"]), &schema()), Err(UsageError::OutputWithoutPath));
+        let err = parse_invocation(&args(&["a.pdf", "--angle"]), &schema()).unwrap_err();
+        assert_eq!(err.to_string(), "--angle needs a value");
     }
 }

@@ -1,6 +1,21 @@
 //! Pixels of rendered pages: decoding poppler's netpbm output and measuring what a rewrite did
 //! to a page (structural similarity, ink, colour).
 
+/// Why bytes are not a raster [`Raster::from_netpbm`] reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NetpbmError {
+    #[error("not a binary PGM or PPM image")]
+    NotNetpbm,
+    #[error("malformed netpbm header")]
+    MalformedHeader,
+    #[error("netpbm maxval {0}, expected 255")]
+    MaxVal(usize),
+    #[error("netpbm image without samples")]
+    NoSamples,
+    #[error("netpbm image truncated: {found} of {expected} samples")]
+    Truncated { found: usize, expected: usize },
+}
+
 /// One rendered page, 8 bits per sample: 1 sample per pixel (gray) or 3 (RGB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Raster {
@@ -12,11 +27,11 @@ pub(crate) struct Raster {
 
 impl Raster {
     /// Decodes binary PGM (`P5`) or PPM (`P6`) with 8-bit samples, as `pdftoppm` writes them.
-    pub fn from_netpbm(bytes: &[u8]) -> Result<Raster, String> {
+    pub fn from_netpbm(bytes: &[u8]) -> Result<Raster, NetpbmError> {
         let channels = match bytes.get(..2) {
             Some(b"P5") => 1,
             Some(b"P6") => 3,
-            _ => return Err("not a binary PGM or PPM image".into()),
+            _ => return Err(NetpbmError::NotNetpbm),
         };
         // Header: magic, width, height, maxval, separated by whitespace (and `#` comments),
         // then exactly one whitespace byte before the samples.
@@ -41,16 +56,16 @@ impl Raster {
             *field = std::str::from_utf8(&bytes[start..at])
                 .ok()
                 .and_then(|digits| digits.parse().ok())
-                .ok_or("malformed netpbm header")?;
+                .ok_or(NetpbmError::MalformedHeader)?;
         }
         let [width, height, maxval] = fields;
         if maxval != 255 {
-            return Err(format!("netpbm maxval {maxval}, expected 255"));
+            return Err(NetpbmError::MaxVal(maxval));
         }
-        let samples = bytes.get(at + 1..).ok_or("netpbm image without samples")?;
+        let samples = bytes.get(at + 1..).ok_or(NetpbmError::NoSamples)?;
         let expected = width * height * channels;
         if samples.len() < expected {
-            return Err(format!("netpbm image truncated: {} of {expected} samples", samples.len()));
+            return Err(NetpbmError::Truncated { found: samples.len(), expected });
         }
         Ok(Raster { width, height, channels, samples: samples[..expected].to_vec() })
     }
@@ -157,9 +172,10 @@ mod tests {
         let ppm = Raster::from_netpbm(b"P6 # comment\n1 2 255\n\xff\x00\x00\x80\x80\x80").unwrap();
         assert_eq!((ppm.width, ppm.height, ppm.channels), (1, 2, 3));
         assert_eq!(ppm.colourful_share(), 0.5);
-        assert!(Raster::from_netpbm(b"P5\n3 2\n255\n\x00").is_err());
-        assert!(Raster::from_netpbm(b"P4\n1 1\n\x00").is_err());
-        assert!(Raster::from_netpbm(b"P5\n1 1\n65535\n\x00\x00").is_err());
+        assert_eq!(Raster::from_netpbm(b"P5\n3 2\n255\n\x00"), Err(NetpbmError::Truncated { found: 1, expected: 6 }));
+        assert_eq!(Raster::from_netpbm(b"P4\n1 1\n\x00"), Err(NetpbmError::NotNetpbm));
+        assert_eq!(Raster::from_netpbm(b"P5\n1 1\n65535\n\x00\x00"), Err(NetpbmError::MaxVal(65535)));
+        assert_eq!(Raster::from_netpbm(b"P5\n1 x"), Err(NetpbmError::MalformedHeader));
     }
 
     #[test]

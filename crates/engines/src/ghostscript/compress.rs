@@ -22,14 +22,13 @@
 //! documents that are mostly text and drawings skip Ghostscript unless a target size is given
 //! (see [`LONG_DOCUMENT_PAGES`]).
 
-use super::GhostscriptConfig;
-use super::GhostscriptError;
 use super::confined;
 use super::inspect::{Images, Source, image_inventory, inspect, workload};
 use super::programs::{Programs, Run, jpeg_distiller_params, last_words};
 use super::recode::{RecodeSettings, RecodeSummary, recode_images};
-use super::rewrite::{Scratch, deliver, deliver_original, pack};
-use super::verify::{Expect, Reference};
+use super::rewrite::{Candidate, Scratch, deliver, deliver_original, pack};
+use super::verify::{Expect, Reference, Verdict};
+use super::{GhostscriptConfig, GhostscriptError, Rejection};
 use scanpro_core::ToolError;
 use scanpro_core::params::{CompressLevel, CompressParams, Validate};
 use serde::Serialize;
@@ -248,8 +247,8 @@ impl Attempt {
         }
     }
 
-    fn noting(self, note: impl Into<String>) -> Self {
-        Self { note: Some(note.into()), ..self }
+    fn noting(self, note: impl std::fmt::Display) -> Self {
+        Self { note: Some(note.to_string()), ..self }
     }
 }
 
@@ -328,7 +327,7 @@ struct Search<'a> {
     /// the input of the image re-encoding.
     packed: Option<PathBuf>,
     /// Set when Ghostscript ran past its deadline: it would on the next rung too.
-    ghostscript_gave_up: Option<String>,
+    ghostscript_gave_up: Option<Rejection>,
 }
 
 async fn run(
@@ -463,12 +462,14 @@ impl Search<'_> {
 
     /// The structural pass over the input.
     async fn structural(&mut self) -> Result<(), GhostscriptError> {
-        let packed = self.scratch.file("structural.pdf");
         let attempt = Attempt::new(CompressMethod::Structural, None);
-        if let Err(why) = pack(self.programs, &self.source.path, &packed).await? {
-            self.attempts.push(attempt.noting(why));
-            return Ok(());
-        }
+        let packed = match pack(self.programs, &self.source.path, &self.scratch.file("structural.pdf")).await? {
+            Candidate::Written(packed) => packed,
+            Candidate::Refused(why) => {
+                self.attempts.push(attempt.noting(why));
+                return Ok(());
+            }
+        };
         self.packed = Some(packed.clone());
         let expect = Expect { similarity: STRUCTURAL_FLOOR, redrawn: false, gray: false };
         self.consider(packed, attempt, expect).await
@@ -510,9 +511,8 @@ impl Search<'_> {
                 }
             };
             attempt.images = Some(summary);
-            let packed = written.with_extension("packed.pdf");
-            let candidate = match pack(self.programs, &written, &packed).await? {
-                Ok(()) if file_size(&packed) < file_size(&written) => packed,
+            let candidate = match pack(self.programs, &written, &written.with_extension("packed.pdf")).await? {
+                Candidate::Written(packed) if file_size(&packed) < file_size(&written) => packed,
                 _ => written,
             };
             let expect = Expect { similarity: rung.similarity_floor, redrawn: true, gray: false };
@@ -528,8 +528,8 @@ impl Search<'_> {
         let written = self.scratch.file(&format!("rung{index}.pdf"));
         let expect = Expect { similarity: floor, redrawn: true, gray: false };
         match self.reencoded(settings, &self.source.path, &written).await? {
-            Ok(candidate) => self.consider(candidate, attempt, expect).await,
-            Err(why) => {
+            Candidate::Written(candidate) => self.consider(candidate, attempt, expect).await,
+            Candidate::Refused(why) => {
                 self.attempts.push(attempt.noting(why));
                 Ok(())
             }
@@ -543,29 +543,28 @@ impl Search<'_> {
         settings: &ImageSettings,
         input: &Path,
         written: &Path,
-    ) -> Result<Result<PathBuf, String>, GhostscriptError> {
+    ) -> Result<Candidate, GhostscriptError> {
         if let Some(why) = &self.ghostscript_gave_up {
-            return Ok(Err(format!("not tried: {why}")));
+            return Ok(Candidate::Refused(Rejection::NotTried(Box::new(why.clone()))));
         }
         let out = match reencode_run(self.programs, settings, self.source, input, written).output().await {
             Ok(out) => out,
             Err(GhostscriptError::Timeout { program, after }) => {
-                let why = format!("{program} did not finish within {after:?}");
+                let why = Rejection::TimedOut { program, after };
                 self.ghostscript_gave_up = Some(why.clone());
-                return Ok(Err(why));
+                return Ok(Candidate::Refused(why));
             }
             Err(other) => return Err(other),
         };
         if !out.status.success() || !written.is_file() {
             let why = last_words(&out, "Ghostscript", &[input, written]);
-            return Ok(Err(format!("Ghostscript failed: {why}")));
+            return Ok(Candidate::Refused(Rejection::GhostscriptFailed(why)));
         }
         // gs writes neither object streams nor maximal compression: the structural pass
         // usually takes another 5 to 40 % off. Keep whichever is smaller.
-        let packed = written.with_extension("packed.pdf");
-        match pack(self.programs, written, &packed).await? {
-            Ok(()) if file_size(&packed) < file_size(written) => Ok(Ok(packed)),
-            _ => Ok(Ok(written.to_path_buf())),
+        match pack(self.programs, written, &written.with_extension("packed.pdf")).await? {
+            Candidate::Written(packed) if file_size(&packed) < file_size(written) => Ok(Candidate::Written(packed)),
+            _ => Ok(Candidate::Written(written.to_path_buf())),
         }
     }
 
@@ -580,7 +579,7 @@ impl Search<'_> {
             return Ok(());
         }
         match self.reference.verify(&candidate, expect).await? {
-            Ok(passed) => {
+            Verdict::Passed(passed) => {
                 attempt.passed = true;
                 attempt.similarity = passed.similarity;
                 self.best = Best {
@@ -593,7 +592,7 @@ impl Search<'_> {
                     similarity: passed.similarity,
                 };
             }
-            Err(why) => attempt.note = Some(why),
+            Verdict::Rejected(why) => attempt.note = Some(why.to_string()),
         }
         self.attempts.push(attempt);
         Ok(())

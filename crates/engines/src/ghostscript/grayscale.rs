@@ -7,8 +7,8 @@ use super::GhostscriptError;
 use super::confined;
 use super::inspect::{inspect, workload};
 use super::programs::{Programs, jpeg_distiller_params, last_words};
-use super::rewrite::{Rewritten, Scratch, pack};
-use super::verify::{Expect, Reference};
+use super::rewrite::{Candidate, Rewritten, Scratch, pack};
+use super::verify::{Expect, Reference, Verdict};
 use scanpro_core::ToolError;
 use scanpro_core::params::{GrayscaleParams, Validate};
 use std::path::Path;
@@ -57,20 +57,16 @@ async fn run(config: &GhostscriptConfig, input: &Path, output: &Path) -> Result<
     }
 
     // The packed file first when it is smaller; Ghostscript's own if it fails a check.
-    let packed = scratch.file("gray-packed.pdf");
     let size = |path: &Path| std::fs::metadata(path).map_or(u64::MAX, |meta| meta.len());
-    let mut candidates = Vec::new();
-    if pack(programs, &written, &packed).await?.is_ok() && size(&packed) < size(&written) {
-        candidates.push((packed, vec!["ghostscript", "qpdf"]));
-    }
-    candidates.push((written, vec!["ghostscript"]));
     let expect = Expect { similarity: SIMILARITY_FLOOR, redrawn: true, gray: true };
-    let mut refusal = String::new();
-    for (candidate, methods) in candidates {
-        match reference.verify(&candidate, expect).await? {
-            Ok(passed) => return Rewritten::deliver(&source, &candidate, output, &passed, methods),
-            Err(why) => refusal = why,
-        }
+    if let Candidate::Written(packed) = pack(programs, &written, &scratch.file("gray-packed.pdf")).await?
+        && size(&packed) < size(&written)
+        && let Verdict::Passed(passed) = reference.verify(&packed, expect).await?
+    {
+        return Rewritten::deliver(&source, &packed, output, &passed, vec!["ghostscript", "qpdf"]);
     }
-    Err(GhostscriptError::Failed(format!("the grayscale conversion failed its checks: {refusal}")))
+    match reference.verify(&written, expect).await? {
+        Verdict::Passed(passed) => Rewritten::deliver(&source, &written, output, &passed, vec!["ghostscript"]),
+        Verdict::Rejected(why) => Err(GhostscriptError::FailedChecks { conversion: "grayscale conversion", why }),
+    }
 }

@@ -9,7 +9,7 @@
 //!
 //! # Layout
 //! - [`config`]: [`GhostscriptConfig`], programs, deadline, memory limit, sRGB profile.
-//! - [`error`]: [`GhostscriptError`] and its stable codes.
+//! - [`error`]: [`GhostscriptError`] and its stable codes; [`Rejection`], why a candidate output is refused.
 //! - [`programs`]: how gs, qpdf and poppler are run; [`available`] for readiness.
 //! - [`inspect`]: is it a PDF, does it open without a password, pages, raster images.
 //! - [`verify`]: the checks every output passes: qpdf, page count, sampled pages rendered and
@@ -34,7 +34,7 @@ mod verify;
 
 pub use compress::{Attempt, CompressMethod, CompressReport, Downsampling, ImageSettings, compress};
 pub use config::GhostscriptConfig;
-pub use error::GhostscriptError;
+pub use error::{GhostscriptError, Rejection};
 pub use grayscale::{GrayscaleReport, grayscale};
 pub use pdfa::{PdfaReport, pdfa};
 pub use programs::{Versions, available};

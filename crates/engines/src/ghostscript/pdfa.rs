@@ -13,7 +13,7 @@ use super::confined;
 use super::inspect::{inspect, workload};
 use super::programs::{Programs, jpeg_distiller_params, last_words};
 use super::rewrite::{Rewritten, Scratch, redraw};
-use super::verify::{Expect, Reference};
+use super::verify::{Expect, Reference, Verdict};
 use scanpro_core::ToolError;
 use scanpro_core::params::{PdfaLevel, PdfaParams, Validate};
 use serde::Serialize;
@@ -81,9 +81,10 @@ async fn run(
     let run = run.arg(permit).arg("-c").arg(jpeg_distiller_params(JPEG_QUALITY, false)).arg("-f");
     let run = run.arg(&prefix).arg(&source.path);
     let expect = Expect { similarity: SIMILARITY_FLOOR, redrawn: true, gray: false };
-    let passed = redraw(run, &written, &reference, expect, &source.path)
-        .await?
-        .map_err(|why| GhostscriptError::Failed(format!("the PDF/A conversion failed its checks: {why}")))?;
+    let passed = match redraw(run, &written, &reference, expect, &source.path).await? {
+        Verdict::Passed(passed) => passed,
+        Verdict::Rejected(why) => return Err(GhostscriptError::FailedChecks { conversion: "PDF/A conversion", why }),
+    };
 
     let declared = declared_part(programs, &written).await?;
     if declared != Some(level.part()) {

@@ -173,12 +173,18 @@ impl std::fmt::Display for Versions {
     }
 }
 
-/// Whether every program the engine runs is installed and starts: their versions, or why not.
+/// Whether every program the engine runs is installed and starts: their versions, or why not
+/// (the text of a [`GhostscriptError`], as readiness reports show it).
 pub async fn available(config: &GhostscriptConfig) -> Result<Versions, String> {
+    versions(config).await.map_err(|e| e.to_string())
+}
+
+/// The version of every program the engine runs; `unavailable` when one is missing or fails.
+async fn versions(config: &GhostscriptConfig) -> Result<Versions, GhostscriptError> {
     let programs = Programs::new(config);
     let version = |run: Run| async move {
         let label = run.label();
-        let out = run.output().await.map_err(|e| e.to_string())?;
+        let out = run.output().await?;
         // pdftoppm prints its version on stderr, the others on stdout.
         let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), out.stderr_tail);
         let version = text
@@ -187,7 +193,7 @@ pub async fn available(config: &GhostscriptConfig) -> Result<Versions, String> {
             .map(str::to_owned);
         match version {
             Some(version) if out.status.success() => Ok(version),
-            _ => Err(format!("{label} does not run: {}", last_words(&out, label, &[]))),
+            _ => Err(GhostscriptError::Unavailable(format!("{label} does not run: {}", last_words(&out, label, &[])))),
         }
     };
     Ok(Versions {

@@ -70,18 +70,32 @@ pub struct RecodeSummary {
     pub bytes_after: u64,
 }
 
+/// Why the images of a document were not re-encoded.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RecodeError {
+    #[error("the document does not load for re-encoding ({0})")]
+    Load(#[source] lopdf::Error),
+    #[error("the document is encrypted")]
+    Encrypted,
+    /// Of the `images` looked at, none came out smaller at the wanted similarity.
+    #[error("none of the {images} images could be made smaller at the wanted similarity")]
+    NothingSmaller { images: usize },
+    #[error("the re-encoded document could not be written ({0})")]
+    Save(#[source] std::io::Error),
+}
+
 /// Re-encodes the images of `input` into `output` (see the module documentation).
 /// `resolution` holds the placed resolution of each image object (from `pdfimages -list`).
-/// `Err(why)` when the document cannot be read or written, or no image got smaller.
+/// Fails when the document cannot be read or written, or no image got smaller.
 pub(crate) fn recode_images(
     input: &Path,
     output: &Path,
     settings: &RecodeSettings,
     resolution: &HashMap<u32, u32>,
-) -> Result<RecodeSummary, String> {
-    let mut doc = Document::load(input).map_err(|e| format!("the document does not load for re-encoding ({e})"))?;
+) -> Result<RecodeSummary, RecodeError> {
+    let mut doc = Document::load(input).map_err(RecodeError::Load)?;
     if doc.is_encrypted() {
-        return Err("the document is encrypted".into());
+        return Err(RecodeError::Encrypted);
     }
     let masks = mask_ids(&doc);
     let images: Vec<ObjectId> =
@@ -109,9 +123,9 @@ pub(crate) fn recode_images(
         }
     }
     if summary.jpeg + summary.bilevel == 0 {
-        return Err(format!("none of the {} images could be made smaller at the wanted similarity", summary.images));
+        return Err(RecodeError::NothingSmaller { images: summary.images });
     }
-    doc.save(output).map_err(|e| format!("the re-encoded document could not be written ({e})"))?;
+    doc.save(output).map_err(RecodeError::Save)?;
     Ok(summary)
 }
 

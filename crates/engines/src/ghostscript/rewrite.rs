@@ -1,10 +1,10 @@
 //! The steps every tool of the engine shares: a scratch directory beside the output, qpdf's
 //! structural pass, one checked Ghostscript pass, and delivering the chosen file.
 
-use super::GhostscriptError;
 use super::inspect::Source;
 use super::programs::{Programs, Run, last_words};
-use super::verify::{Expect, Passed, Reference};
+use super::verify::{Expect, Passed, Reference, Verdict};
+use super::{GhostscriptError, Rejection};
 use std::path::{Path, PathBuf};
 
 /// A private directory beside the output (so the result is renamed into place, never copied
@@ -44,14 +44,19 @@ pub(crate) fn deliver_original(source: &Source, scratch: &Scratch, output: &Path
     Ok(())
 }
 
+/// A candidate output, once the programs that make it have run.
+#[derive(Debug, Clone)]
+pub(crate) enum Candidate {
+    /// Written at this path, not checked yet.
+    Written(PathBuf),
+    /// Not written: why.
+    Refused(Rejection),
+}
+
 /// qpdf's lossless structural pass: decrypted (permissions-only inputs), streams recompressed
 /// at the highest level, objects packed into object streams. Pages, fonts and images keep
-/// their bytes. `Ok(Err(why))` when qpdf cannot write the file.
-pub(crate) async fn pack(
-    programs: Programs<'_>,
-    input: &Path,
-    output: &Path,
-) -> Result<Result<(), String>, GhostscriptError> {
+/// their bytes. [`Candidate::Refused`] when qpdf cannot write the file.
+pub(crate) async fn pack(programs: Programs<'_>, input: &Path, output: &Path) -> Result<Candidate, GhostscriptError> {
     let run = programs
         .qpdf()
         .args(["--decrypt", "--object-streams=generate", "--compress-streams=y", "--recompress-flate"])
@@ -60,25 +65,31 @@ pub(crate) async fn pack(
         .arg(output);
     match run.output().await {
         // Exit 3: written with warnings, as for a damaged input qpdf reconstructed; the checks decide.
-        Ok(out) if matches!(out.status.code(), Some(0 | 3)) && output.is_file() => Ok(Ok(())),
-        Ok(out) => Ok(Err(format!("qpdf failed: {}", last_words(&out, "qpdf", &[input, output])))),
-        Err(GhostscriptError::Timeout { after, .. }) => Ok(Err(format!("qpdf did not finish within {after:?}"))),
+        Ok(out) if matches!(out.status.code(), Some(0 | 3)) && output.is_file() => {
+            Ok(Candidate::Written(output.to_path_buf()))
+        }
+        Ok(out) => Ok(Candidate::Refused(Rejection::QpdfFailed(last_words(&out, "qpdf", &[input, output])))),
+        Err(GhostscriptError::Timeout { program, after }) => {
+            Ok(Candidate::Refused(Rejection::TimedOut { program, after }))
+        }
         Err(other) => Err(other),
     }
 }
 
-/// Runs one Ghostscript pass (`run` writes `written`) and checks its output: `Ok(Err(why))`
-/// when Ghostscript fails or its output fails a check. A deadline is an error of its own.
+/// Runs one Ghostscript pass (`run` writes `written`) and checks its output:
+/// [`Verdict::Rejected`] when Ghostscript fails or its output fails a check. A deadline is an
+/// error of its own.
 pub(crate) async fn redraw(
     run: Run,
     written: &Path,
     reference: &Reference<'_>,
     expect: Expect,
     input: &Path,
-) -> Result<Result<Passed, String>, GhostscriptError> {
+) -> Result<Verdict, GhostscriptError> {
     let out = run.output().await?;
     if !out.status.success() {
-        return Ok(Err(format!("Ghostscript failed: {}", last_words(&out, "Ghostscript", &[input, written]))));
+        let why = last_words(&out, "Ghostscript", &[input, written]);
+        return Ok(Verdict::Rejected(Rejection::GhostscriptFailed(why)));
     }
     reference.verify(written, expect).await
 }

@@ -10,10 +10,10 @@
 //! 4. for a re-drawn output, the words `pdftotext` extracts from the input still extract from it;
 //! 5. optionally, no sampled page shows colour.
 
-use super::GhostscriptError;
 use super::compare::{Raster, ssim};
 use super::inspect::{Source, sample_pages};
 use super::programs::{Programs, last_words};
+use super::{GhostscriptError, Rejection};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -53,6 +53,13 @@ pub(crate) struct Passed {
     pub similarity: Option<f64>,
 }
 
+/// What the checks made of an output that could be checked.
+#[derive(Debug, Clone)]
+pub(crate) enum Verdict {
+    Passed(Passed),
+    Rejected(Rejection),
+}
+
 /// The input's side of every comparison, taken once per job.
 pub(crate) struct Reference<'a> {
     programs: Programs<'a>,
@@ -76,53 +83,54 @@ impl<'a> Reference<'a> {
         self.words.get_or_try_init(|| extract_words(self.programs, &self.source.path)).await
     }
 
-    /// Checks `candidate`: `Ok(Err(why))` when it fails a check, `Err` when a checking program
-    /// is missing.
-    pub async fn verify(&self, candidate: &Path, expect: Expect) -> Result<Result<Passed, String>, GhostscriptError> {
+    /// Checks `candidate`: [`Verdict::Rejected`] when it fails a check, `Err` when a checking
+    /// program is missing.
+    pub async fn verify(&self, candidate: &Path, expect: Expect) -> Result<Verdict, GhostscriptError> {
+        let rejected = |why| Ok(Verdict::Rejected(why));
         let programs = self.programs;
         if std::fs::metadata(candidate).map_or(0, |meta| meta.len()) == 0 {
-            return Ok(Err("the output is empty".into()));
+            return rejected(Rejection::Empty);
         }
         let check = match programs.qpdf().arg("--check").arg(candidate).output().await {
             Ok(check) => check,
-            Err(GhostscriptError::Timeout { .. }) => return Ok(Err("qpdf --check did not finish".into())),
+            Err(GhostscriptError::Timeout { .. }) => return rejected(Rejection::CheckTimedOut),
             Err(other) => return Err(other),
         };
         if check.status.code() != Some(0) {
-            return Ok(Err(format!("the output fails qpdf --check ({})", last_words(&check, "qpdf", &[candidate]))));
+            return rejected(Rejection::FailsCheck(last_words(&check, "qpdf", &[candidate])));
         }
         let counted = programs.qpdf().arg("--show-npages").arg(candidate).output().await?;
         let pages: u32 = String::from_utf8_lossy(&counted.stdout).trim().parse().unwrap_or(0);
         if pages != self.source.pages {
-            return Ok(Err(format!("the output has {pages} pages, the input {}", self.source.pages)));
+            return rejected(Rejection::PageCount { found: pages, expected: self.source.pages });
         }
 
         let mut similarities = Vec::new();
         for (page, reference) in &self.renders {
             let Some(reference) = reference else { continue };
             let Some(rendered) = render(programs, candidate, *page, false).await? else {
-                return Ok(Err(format!("page {page} of the output does not render")));
+                return rejected(Rejection::Unrendered(*page));
             };
             if reference.inked_pixels() >= MIN_INK && rendered.inked_pixels() == 0 {
-                return Ok(Err(format!("page {page} came out blank")));
+                return rejected(Rejection::Blank(*page));
             }
             let (reference, rendered) = (reference.clone(), rendered);
             let similarity = tokio::task::spawn_blocking(move || ssim(&reference, &rendered))
                 .await
                 .map_err(|e| GhostscriptError::Failed(format!("comparing pages failed: {e}")))?;
             let Some(similarity) = similarity else {
-                return Ok(Err(format!("page {page} changed size")));
+                return rejected(Rejection::Resized(*page));
             };
             if similarity < expect.similarity - PAGE_SLACK {
-                return Ok(Err(format!("page {page} differs from the input (similarity {similarity:.3})")));
+                return rejected(Rejection::PageDiffers { page: *page, similarity });
             }
             if expect.gray {
                 match render(programs, candidate, *page, true).await? {
                     Some(colour) if colour.colourful_share() > MAX_COLOURFUL => {
-                        return Ok(Err(format!("page {page} still shows colour")));
+                        return rejected(Rejection::Colour(*page));
                     }
                     Some(_) => {}
-                    None => return Ok(Err(format!("page {page} of the output does not render in colour"))),
+                    None => return rejected(Rejection::UnrenderedInColour(*page)),
                 }
             }
             similarities.push(similarity);
@@ -131,13 +139,10 @@ impl<'a> Reference<'a> {
             (!similarities.is_empty()).then(|| similarities.iter().sum::<f64>() / similarities.len() as f64);
         match similarity {
             Some(mean) if mean < expect.similarity => {
-                return Ok(Err(format!(
-                    "the pages differ too much from the input (similarity {mean:.3}, at least {:.2} wanted)",
-                    expect.similarity
-                )));
+                return rejected(Rejection::Dissimilar { mean, wanted: expect.similarity });
             }
             // Nothing of the input renders: a rewrite that re-draws pages cannot be compared.
-            None if expect.redrawn => return Ok(Err("no page of the input renders to compare with".into())),
+            None if expect.redrawn => return rejected(Rejection::NothingToCompare),
             _ => {}
         }
 
@@ -147,11 +152,11 @@ impl<'a> Reference<'a> {
                 let after = extract_words(programs, candidate).await?;
                 let kept = before.iter().filter(|word| after.contains(*word)).count() as f64 / before.len() as f64;
                 if kept < TEXT_RECALL {
-                    return Ok(Err(format!("text was lost: {:.0} % of the words still extract", kept * 100.0)));
+                    return rejected(Rejection::TextLost { kept });
                 }
             }
         }
-        Ok(Ok(Passed { similarity }))
+        Ok(Verdict::Passed(Passed { similarity }))
     }
 }
 

@@ -53,27 +53,30 @@ pub(crate) async fn convert(
         }
         let mut filter_data = export.filter_data.clone();
         if let Some(selection) = &plan.pages {
-            let full = match run(cold, &profile, plan, export, &filter_data, "cold-count").await? {
+            let full = match run(cold, &profile, plan, export, &filter_data, "cold-count").await {
                 Ok(path) => path,
-                Err(words) => {
+                Err(ColdFailure::NoOutput(words)) => {
                     last_words = words;
                     continue;
                 }
+                Err(other) => return Err(other),
             };
             match page_range(selection, page_count(&full).await?).map_err(ColdFailure::Refused)? {
                 None => return Ok((kind, full)),
                 Some(range) => filter_data.insert("PageRange", FilterValue::Text(range)),
             };
         }
-        match run(cold, &profile, plan, export, &filter_data, &format!("cold-{}", kind.as_str())).await? {
+        match run(cold, &profile, plan, export, &filter_data, &format!("cold-{}", kind.as_str())).await {
             Ok(path) => return Ok((kind, path)),
-            Err(words) => last_words = words,
+            Err(ColdFailure::NoOutput(words)) => last_words = words,
+            Err(other) => return Err(other),
         }
     }
     Err(ColdFailure::NoOutput(last_words))
 }
 
-/// One `soffice --convert-to` into `dir/out_dir`: the output path, or soffice's last words.
+/// One `soffice --convert-to` into `dir/out_dir`: the output path, or
+/// [`ColdFailure::NoOutput`] with soffice's last words.
 async fn run(
     cold: &Cold<'_>,
     profile: &Path,
@@ -81,7 +84,7 @@ async fn run(
     export: &Export,
     filter_data: &BTreeMap<&'static str, FilterValue>,
     out_dir: &str,
-) -> Result<Result<PathBuf, String>, ColdFailure> {
+) -> Result<PathBuf, ColdFailure> {
     let out_dir = cold.dir.join(out_dir);
     // The conversion's directory holds its profile, the input and the outputs: nothing else.
     let mut command = Subprocess::new(cold.soffice)
@@ -112,8 +115,12 @@ async fn run(
     let stem = cold.input.file_stem().unwrap_or_default();
     let written = out_dir.join(stem).with_extension(plan.target.extension());
     match std::fs::metadata(&written) {
-        Ok(meta) if meta.len() > 0 => Ok(Ok(written)),
-        _ => Ok(Err(format!("soffice wrote no output ({}): {}", output.status, last_lines(&output.stderr_tail)))),
+        Ok(meta) if meta.len() > 0 => Ok(written),
+        _ => Err(ColdFailure::NoOutput(format!(
+            "soffice wrote no output ({}): {}",
+            output.status,
+            last_lines(&output.stderr_tail)
+        ))),
     }
 }
 

@@ -13,10 +13,10 @@
 use super::OfficeError;
 use super::detect::DocumentKind;
 use super::plan::{Export, Import, page_range};
-use super::profile::{copy_template, last_lines, soffice_args, soffice_grants, sweep_stale_pipes};
+use super::profile::{ProfileError, copy_template, last_lines, soffice_args, soffice_grants, sweep_stale_pipes};
 use scanpro_core::pages::PageSelection;
 use scanpro_process::sandbox::Grants;
-use scanpro_process::{RunningProcess, Subprocess};
+use scanpro_process::{ProcessError, RunningProcess, Subprocess};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,19 +62,40 @@ pub(crate) enum Answer {
 }
 
 /// Why an instance is no longer usable.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum Broken {
+    /// The instance (or its replacement) did not start.
+    #[error("crashed: {0}")]
+    NotStarted(#[from] StartError),
+    #[error("crashed: {0}")]
     Crashed(String),
+    #[error("passed its deadline")]
     Deadline,
 }
 
-impl std::fmt::Display for Broken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Crashed(why) => write!(f, "crashed: {why}"),
-            Self::Deadline => f.write_str("passed its deadline"),
-        }
-    }
+/// Why an instance did not start.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StartError {
+    /// The template profile every instance copies could not be made.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// The instance's directory could not be made.
+    #[error("{0}")]
+    Dir(#[source] std::io::Error),
+    #[error("cannot copy the profile: {0}")]
+    CopyProfile(#[source] std::io::Error),
+    #[error("no free port: {0}")]
+    NoPort(#[source] std::io::Error),
+    #[error("{0}")]
+    Spawn(#[from] ProcessError),
+    /// soffice ended before the bridge connected; its last lines of stderr.
+    #[error("soffice exited while starting ({status:?}): {said}")]
+    SofficeExited { status: std::io::Result<std::process::ExitStatus>, said: String },
+    #[error("LibreOffice did not accept a connection within {0:?}")]
+    NoConnection(Duration),
+    /// The bridge did not say it is ready; the last lines of its stderr and of soffice's.
+    #[error("the UNO bridge did not connect: {bridge} {soffice}")]
+    BridgeNotConnected { bridge: String, soffice: String },
 }
 
 pub(crate) struct Instance {
@@ -90,45 +111,42 @@ pub(crate) struct Instance {
 }
 
 impl Instance {
-    pub async fn start(launch: &Launch) -> Result<Self, String> {
-        let dir = tempfile::Builder::new().prefix("instance-").tempdir_in(&launch.root).map_err(|e| e.to_string())?;
+    pub async fn start(launch: &Launch) -> Result<Self, StartError> {
+        let dir = tempfile::Builder::new().prefix("instance-").tempdir_in(&launch.root).map_err(StartError::Dir)?;
         let profile = dir.path().join("profile");
-        copy_template(&launch.template, &profile).map_err(|e| format!("cannot copy the profile: {e}"))?;
-        std::fs::create_dir(dir.path().join(EXCHANGE)).map_err(|e| e.to_string())?;
-        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        copy_template(&launch.template, &profile).map_err(StartError::CopyProfile)?;
+        std::fs::create_dir(dir.path().join(EXCHANGE)).map_err(StartError::Dir)?;
+        let port = free_port().map_err(StartError::NoPort)?;
         let mut soffice = Subprocess::new(&launch.soffice)
             .args(soffice_args(&profile))
             .arg(format!("--accept=socket,host=127.0.0.1,port={port};urp;"))
             .confine_to(soffice_grants(dir.path()).tcp_port(port))
-            .spawn()
-            .map_err(|e| e.to_string())?;
+            .spawn()?;
         let mut bridge = Subprocess::new(&launch.python)
             .arg(&launch.bridge_script)
             .arg(port.to_string())
             .arg(launch.startup_timeout.as_secs_f64().to_string())
             .confine_to(Grants::new().write(dir.path()).read(&launch.bridge_script).tcp_port(port))
-            .spawn_piped()
-            .map_err(|e| e.to_string())?;
+            .spawn_piped()?;
         let (requests, stdout) = bridge.take_stdio().expect("a piped child has its stdio");
         let mut answers = BufReader::new(stdout).lines();
         let first = tokio::select! {
             line = answers.next_line() => line,
             status = soffice.wait() => {
-                return Err(format!("soffice exited while starting ({status:?}): {}", last_lines(&soffice.stderr_tail())));
+                return Err(StartError::SofficeExited { status, said: last_lines(&soffice.stderr_tail()) });
             }
             _ = tokio::time::sleep(launch.startup_timeout + Duration::from_secs(5)) => {
-                return Err(format!("LibreOffice did not accept a connection within {:?}", launch.startup_timeout));
+                return Err(StartError::NoConnection(launch.startup_timeout));
             }
         };
         match first {
             Ok(Some(line)) if line.contains("\"ready\"") => {
                 Ok(Self { soffice, bridge, requests, answers, conversions: 0, dir })
             }
-            _ => Err(format!(
-                "the UNO bridge did not connect: {} {}",
-                last_lines(&bridge.stderr_tail()),
-                last_lines(&soffice.stderr_tail())
-            )),
+            _ => Err(StartError::BridgeNotConnected {
+                bridge: last_lines(&bridge.stderr_tail()),
+                soffice: last_lines(&soffice.stderr_tail()),
+            }),
         }
     }
 

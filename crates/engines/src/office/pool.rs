@@ -5,9 +5,9 @@
 
 use super::cold::{self, Cold, ColdFailure};
 use super::detect::{DocumentKind, SourceFormat, detect};
-use super::instance::{Answer, BridgeRequest, Broken, Instance, Launch};
+use super::instance::{Answer, BridgeRequest, Broken, Instance, Launch, StartError};
 use super::plan::{ConvertRequest, Plan};
-use super::profile::create_template;
+use super::profile::{ProfileError, create_template};
 use super::references::refuse_local_references;
 use super::{OfficeConfig, OfficeError};
 use serde::Serialize;
@@ -208,9 +208,9 @@ impl OfficePool {
         let mut seen_kind = None;
         for route in [Route::Warm, Route::Retried] {
             match self.warm(job, plan).await? {
-                Ok(Answer::Converted(kind)) => return Ok((kind, route, job.output.clone())),
-                Ok(Answer::BadSelection(error)) => return Err(error),
-                Ok(Answer::Refused { error, kind, message }) => {
+                WarmAttempt::Answered(Answer::Converted(kind)) => return Ok((kind, route, job.output.clone())),
+                WarmAttempt::Answered(Answer::BadSelection(error)) => return Err(error),
+                WarmAttempt::Answered(Answer::Refused { error, kind, message }) => {
                     seen_kind = kind;
                     match (error.as_str(), kind) {
                         ("encrypted", _) => return Err(OfficeError::EncryptedInput),
@@ -225,7 +225,7 @@ impl OfficePool {
                     }
                     break;
                 }
-                Err(failure) => {
+                WarmAttempt::Lost(failure) => {
                     tracing::warn!(%failure, "a LibreOffice instance was lost on a conversion; replacing it");
                     broken.push(failure);
                 }
@@ -239,7 +239,7 @@ impl OfficePool {
             input: &job.input,
             timeout: self.inner.config.conversion_timeout,
         };
-        self.inner.ensure_template().await.map_err(OfficeError::Unavailable)?;
+        self.inner.ensure_template().await.map_err(|e| OfficeError::Unavailable(e.to_string()))?;
         let cold_result = self
             .inner
             .stopping
@@ -271,8 +271,8 @@ impl OfficePool {
         }
     }
 
-    /// One attempt on a warm instance. `Err` only for shutdown; a lost instance is `Ok(Err(_))`.
-    async fn warm(&self, job: &Job, plan: &Plan) -> Result<Result<Answer, Broken>, OfficeError> {
+    /// One attempt on a warm instance. `Err` only for shutdown.
+    async fn warm(&self, job: &Job, plan: &Plan) -> Result<WarmAttempt, OfficeError> {
         let mut lease = self.inner.lease(false).await?;
         let request = BridgeRequest {
             input: &job.input,
@@ -282,9 +282,13 @@ impl OfficePool {
             count_pages: plan.pages.is_some(),
         };
         let attempt = async {
-            let answer = lease.convert(&request, plan.pages.as_ref(), self.inner.config.conversion_timeout).await?;
-            lease.recycle_if_worn().await;
-            Ok(answer)
+            match lease.convert(&request, plan.pages.as_ref(), self.inner.config.conversion_timeout).await {
+                Ok(answer) => {
+                    lease.recycle_if_worn().await;
+                    WarmAttempt::Answered(answer)
+                }
+                Err(broken) => WarmAttempt::Lost(broken),
+            }
         };
         self.inner.stopping.run_until_cancelled(attempt).await.ok_or(OfficeError::ShutDown)
     }
@@ -294,12 +298,12 @@ impl OfficePool {
         for _ in 0..self.inner.config.instances {
             let inner = self.inner.clone();
             starts.spawn(async move {
-                let mut lease = inner.lease(true).await.map_err(|e| e.to_string())?;
-                lease.ready().await.map_err(|broken| broken.to_string())
+                let mut lease = inner.lease(true).await.map_err(|e| OfficeError::Unavailable(e.to_string()))?;
+                lease.ready().await.map_err(|broken| OfficeError::Unavailable(broken.to_string()))
             });
         }
         while let Some(started) = starts.join_next().await {
-            started.map_err(|e| OfficeError::Failed(e.to_string()))?.map_err(OfficeError::Unavailable)?;
+            started.map_err(|e| OfficeError::Failed(e.to_string()))??;
         }
         Ok(())
     }
@@ -340,11 +344,19 @@ impl Inner {
         Lease { inner: self.clone(), instance, in_flight: false, _permit: permit }
     }
 
-    async fn ensure_template(&self) -> Result<(), String> {
+    async fn ensure_template(&self) -> Result<(), ProfileError> {
         let template = &self.launch.template;
         let timeout = self.config.startup_timeout;
         self.template.get_or_try_init(|| create_template(&self.launch.soffice, template, timeout)).await.map(|_| ())
     }
+}
+
+/// How an attempt on a warm instance ended.
+enum WarmAttempt {
+    /// The bridge answered, and the instance lives on.
+    Answered(Answer),
+    /// The instance was lost on the document (and is replaced).
+    Lost(Broken),
 }
 
 /// A slot held for one conversion. Dropped, it puts the instance back; an instance with a request
@@ -368,8 +380,8 @@ impl Lease {
             self.inner.counters.restarts.fetch_add(1, Relaxed);
         }
         if self.instance.is_none() {
-            self.inner.ensure_template().await.map_err(Broken::Crashed)?;
-            self.instance = Some(Instance::start(&self.inner.launch).await.map_err(Broken::Crashed)?);
+            self.inner.ensure_template().await.map_err(StartError::from)?;
+            self.instance = Some(Instance::start(&self.inner.launch).await?);
         }
         Ok(())
     }

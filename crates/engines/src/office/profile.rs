@@ -7,10 +7,11 @@
 //!   linked images, stylesheets and OLE links in a document are never fetched;
 //! - no lock files, no auto-recovery data.
 
-use scanpro_process::Subprocess;
 use scanpro_process::sandbox::Grants;
+use scanpro_process::{ProcessError, Subprocess};
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
 use std::time::Duration;
 
 /// `registrymodifications.xcu` written into the template before LibreOffice first starts.
@@ -85,10 +86,31 @@ pub(crate) fn soffice_args(profile: &Path) -> Vec<OsString> {
     args
 }
 
+/// Why the template profile could not be made.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ProfileError {
+    #[error("cannot create {}: {source}", dir.display())]
+    CreateDir { dir: PathBuf, source: std::io::Error },
+    /// The settings file could not be written, or read back.
+    #[error("{0}")]
+    Settings(#[source] std::io::Error),
+    #[error("{0}")]
+    Run(#[from] ProcessError),
+    /// soffice failed; its last lines of stderr.
+    #[error("soffice could not initialise a profile ({status}): {said}")]
+    Initialise { status: ExitStatus, said: String },
+    #[error("soffice kept asking for a restart while initialising a profile")]
+    Restarts,
+    /// LibreOffice rewrote the settings file without this one of ours.
+    #[error("LibreOffice dropped the {0} setting from the profile")]
+    SettingDropped(&'static str),
+}
+
 /// Creates the template profile in `dir` (which must not exist yet).
-pub(crate) async fn create_template(soffice: &Path, dir: &Path, timeout: Duration) -> Result<(), String> {
-    std::fs::create_dir_all(dir.join("user")).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    std::fs::write(dir.join("user/registrymodifications.xcu"), SETTINGS).map_err(|e| e.to_string())?;
+pub(crate) async fn create_template(soffice: &Path, dir: &Path, timeout: Duration) -> Result<(), ProfileError> {
+    std::fs::create_dir_all(dir.join("user"))
+        .map_err(|source| ProfileError::CreateDir { dir: dir.to_owned(), source })?;
+    std::fs::write(dir.join("user/registrymodifications.xcu"), SETTINGS).map_err(ProfileError::Settings)?;
     for _ in 0..3 {
         let out = Subprocess::new(soffice)
             .args(soffice_args(dir))
@@ -96,30 +118,24 @@ pub(crate) async fn create_template(soffice: &Path, dir: &Path, timeout: Duratio
             .timeout(timeout)
             .confine_to(soffice_grants(dir))
             .run()
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         sweep_stale_pipes();
         match out.status.code() {
             Some(0) => return check_settings(dir),
             Some(RESTART_REQUESTED) => continue,
-            _ => {
-                return Err(format!(
-                    "soffice could not initialise a profile ({}): {}",
-                    out.status,
-                    last_lines(&out.stderr_tail)
-                ));
-            }
+            _ => return Err(ProfileError::Initialise { status: out.status, said: last_lines(&out.stderr_tail) }),
         }
     }
-    Err("soffice kept asking for a restart while initialising a profile".into())
+    Err(ProfileError::Restarts)
 }
 
 /// LibreOffice rewrites the settings file on exit: make sure ours survived.
-fn check_settings(dir: &Path) -> Result<(), String> {
-    let settings = std::fs::read_to_string(dir.join("user/registrymodifications.xcu")).map_err(|e| e.to_string())?;
+fn check_settings(dir: &Path) -> Result<(), ProfileError> {
+    let settings =
+        std::fs::read_to_string(dir.join("user/registrymodifications.xcu")).map_err(ProfileError::Settings)?;
     for needed in ["DisableMacrosExecution", "ooInetHTTPProxyPort", "UseLocking"] {
         if !settings.contains(needed) {
-            return Err(format!("LibreOffice dropped the {needed} setting from the profile"));
+            return Err(ProfileError::SettingDropped(needed));
         }
     }
     Ok(())

@@ -13,7 +13,7 @@
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ExtendedColorType, ImageEncoder};
+use image::{ExtendedColorType, ImageEncoder, ImageError};
 
 /// How to encode rendered pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl RasterEncoding {
 }
 
 /// Encodes `rgba` (opaque, `width` × `height`) as `encoding`.
-pub(crate) fn encode(rgba: &[u8], width: u32, height: u32, encoding: RasterEncoding) -> Result<Vec<u8>, String> {
+pub(crate) fn encode(rgba: &[u8], width: u32, height: u32, encoding: RasterEncoding) -> Result<Vec<u8>, ImageError> {
     let (samples, color) = match to_gray(rgba) {
         Some(gray) => (gray, ExtendedColorType::L8),
         None => (to_rgb(rgba), ExtendedColorType::Rgb8),
@@ -50,7 +50,7 @@ pub(crate) fn encode(rgba: &[u8], width: u32, height: u32, encoding: RasterEncod
             JpegEncoder::new_with_quality(&mut out, quality).write_image(&samples, width, height, color)
         }
     };
-    result.map_err(|e| e.to_string())?;
+    result?;
     Ok(out)
 }
 

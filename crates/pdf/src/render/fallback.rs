@@ -2,8 +2,9 @@
 //! open. It runs through the one subprocess runner, with a deadline and a memory cap.
 
 use super::{RenderSize, encode::RasterEncoding};
-use scanpro_process::{Limits, Subprocess};
+use scanpro_process::{Limits, ProcessError, Subprocess};
 use std::path::Path;
+use std::process::ExitStatus;
 use std::time::Duration;
 
 /// Longest one page may take.
@@ -11,19 +12,34 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Address space for pdftoppm: room for a 100-megapixel page and its encoder.
 const MEMORY_BYTES: u64 = 3 << 30;
 
+/// Why pdftoppm gave no page.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PdftoppmError {
+    /// A path could not be made absolute.
+    #[error("{0}")]
+    Path(#[source] std::io::Error),
+    #[error("{0}")]
+    Run(#[from] ProcessError),
+    /// pdftoppm failed: its exit status and stderr.
+    #[error("pdftoppm failed ({status}): {said}")]
+    Failed { status: ExitStatus, said: String },
+    #[error("pdftoppm wrote an unreadable image: {0}")]
+    Unreadable(#[source] image::ImageError),
+}
+
 /// Renders 1-based `page` of `input` into `out` (whose extension must match `encoding`);
-/// returns its pixel size, or what went wrong.
+/// returns its pixel size.
 pub(crate) fn render_page(
     input: &Path,
     page: u32,
     size: RenderSize,
     encoding: RasterEncoding,
     out: &Path,
-) -> Result<(u32, u32), String> {
+) -> Result<(u32, u32), PdftoppmError> {
     // The child runs in a private directory: paths must be absolute. pdftoppm appends the
     // extension to the output root it is given.
-    let input = std::path::absolute(input).map_err(|e| e.to_string())?;
-    let out = std::path::absolute(out).map_err(|e| e.to_string())?;
+    let input = std::path::absolute(input).map_err(PdftoppmError::Path)?;
+    let out = std::path::absolute(out).map_err(PdftoppmError::Path)?;
     let root = out.with_extension("");
     let page = page.to_string();
     let mut command = Subprocess::new("pdftoppm")
@@ -43,16 +59,10 @@ pub(crate) fn render_page(
         RenderSize::Width(width) => command.args(["-scale-to-x", &width.to_string(), "-scale-to-y", "-1"]),
     };
     let out_dir = out.parent().unwrap_or(Path::new("/"));
-    let output = command
-        .arg(&input)
-        .arg(&root)
-        .allow_read(&input)
-        .allow_write(out_dir)
-        .run_blocking()
-        .map_err(|e| e.to_string())?;
+    let output = command.arg(&input).arg(&root).allow_read(&input).allow_write(out_dir).run_blocking()?;
     if !output.status.success() || !out.is_file() {
         let _ = std::fs::remove_file(&out);
-        return Err(format!("pdftoppm failed ({}): {}", output.status, output.stderr_tail.trim()));
+        return Err(PdftoppmError::Failed { status: output.status, said: output.stderr_tail.trim().to_owned() });
     }
-    image::image_dimensions(&out).map_err(|e| format!("pdftoppm wrote an unreadable image: {e}"))
+    image::image_dimensions(&out).map_err(PdftoppmError::Unreadable)
 }
