@@ -39,6 +39,12 @@ pub(crate) fn parse<P: DeserializeOwned + Validate>(params: &Value) -> Result<P,
     Ok(typed)
 }
 
+/// [`parse`] from JSON text, for tests.
+#[cfg(test)]
+pub(crate) fn parse_text<P: DeserializeOwned + Validate>(json: &str) -> Result<P, ToolError> {
+    parse(&serde_json::from_str(json).expect("test JSON"))
+}
+
 /// The JSON Schema of `P`, as the catalogue publishes it, with its hints for forms: `x-order`
 /// (see [`in_declared_order`]), `x-advanced` on options most people leave alone, `format:
 /// page-selection` with a `pattern`, `format: file-format` on lists of formats, `x-widget:

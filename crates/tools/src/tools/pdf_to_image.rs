@@ -154,10 +154,7 @@ pub(super) fn render_inputs(
 mod tests {
     use super::*;
 
-    fn parse<P: serde::de::DeserializeOwned + Validate>(json: &str) -> Result<P, ToolError> {
-        let p: P = serde_json::from_str(json).map_err(|e| ToolError::invalid_param("params", e))?;
-        p.validate().map(|()| p)
-    }
+    use crate::params::parse_text as parse;
 
     #[test]
     fn pdf_to_image_ranges() {

@@ -80,10 +80,7 @@ impl NativeTool for ThumbnailsParams {
 mod tests {
     use super::*;
 
-    fn parse<P: serde::de::DeserializeOwned + Validate>(json: &str) -> Result<P, ToolError> {
-        let p: P = serde_json::from_str(json).map_err(|e| ToolError::invalid_param("params", e))?;
-        p.validate().map(|()| p)
-    }
+    use crate::params::parse_text as parse;
 
     #[test]
     fn thumbnail_width_range() {
