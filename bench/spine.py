@@ -13,6 +13,9 @@ and the anchor are measured the same way:
 import argparse, concurrent.futures, http.client, json, os, pathlib, shutil, statistics, subprocess, sys, tempfile, time, uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# One client plays every guest: the per-guest limits would measure themselves, not the server.
+NO_GUEST_LIMITS = {"SCANPRO_RATE_LIMIT_PER_MINUTE": "0", "SCANPRO_NEW_GUESTS_PER_MINUTE": "0",
+                   "SCANPRO_MAX_ACTIVE_JOBS": "0", "SCANPRO_GUEST_STORAGE_MB": "0"}
 CORPUS = pathlib.Path(os.environ.get("SCANPRO_CORPUS", ROOT.parent / "shared" / "corpus"))
 SCANPRO = ROOT / "target" / "release" / "scanpro"
 
@@ -60,7 +63,8 @@ def compare(name, ours, anchor, repeat, setup=None):
 def api_bench(work, requests, clients):
     data = work / "serve-data"
     server = subprocess.Popen([str(SCANPRO), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data)],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "SCANPRO_LOG_LEVEL": "warn"})
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "SCANPRO_LOG_LEVEL": "warn", **NO_GUEST_LIMITS})
     try:
         host, port = server.stdout.readline().decode().strip().rsplit("/", 1)[-1].split(":")
         pdf = (CORPUS / "pdf-text" / "ltnews17.pdf").read_bytes()
