@@ -16,12 +16,16 @@ struct Running {
 }
 
 async fn serve(token: Option<&str>) -> Running {
+    serve_with_limit(token, 64 * 1024 * 1024).await
+}
+
+async fn serve_with_limit(token: Option<&str>, max_upload_bytes: u64) -> Running {
     let work = tempfile::tempdir().unwrap();
     let engines = LocalEngines::start(EngineSettings::default()).await;
     let settings = ServiceSettings {
         concurrency: 1,
         queue: 1,
-        max_upload_bytes: 64 * 1024 * 1024,
+        max_upload_bytes,
         work_dir: work.path().to_owned(),
         token: token.map(str::to_owned),
     };
@@ -114,4 +118,25 @@ async fn a_service_that_is_gone_makes_the_step_unavailable() {
         .unwrap_err();
     assert_eq!(error.code, ErrorCode::Unavailable, "{error}");
     assert!(client.health().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_over_the_services_limit_is_refused_by_name() {
+    // A document a little over the limit: the refusal comes before the rest of it is read.
+    let service = serve_with_limit(None, 1024).await;
+    let client = EngineClient::new(&service.base, None).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let error = client
+        .run(
+            "compress",
+            &json!({}),
+            &[input(text_pdf("pypdf_002-trivial-libre-office-writer.pdf"))],
+            out.path(),
+            no_progress(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::FileTooLarge, "{error}");
+    assert!(error.message.contains("pypdf_002"), "{error}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "nothing written");
 }
