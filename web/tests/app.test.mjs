@@ -605,6 +605,16 @@ describe('tools that need external engines', () => {
     });
   });
 
+  test('convert offers its formats as a list, named as people write them', async () => {
+    toolNamed('convert');
+    await withPage(async (page) => {
+      await open(page, '/tool/convert');
+      await page.waitForSelector('#opt-to', { state: 'attached' });
+      const labels = await page.locator('#opt-to option').allInnerTexts();
+      for (const label of ['PDF', 'DOCX', 'XLSX', 'PNG', 'JPEG']) assert.ok(labels.includes(label), `${label} among ${labels.join(', ')}`);
+    });
+  });
+
   test('a reload during a long OCR job resumes its progress', async () => {
     toolNamed('ocr');
     await withPage(async (page) => {

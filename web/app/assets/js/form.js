@@ -27,8 +27,13 @@ function resolve(schema, root) {
 }
 
 function choicesOf(schema) {
-  if (Array.isArray(schema.oneOf) && schema.oneOf.length && schema.oneOf.every((v) => 'const' in v)) {
-    return schema.oneOf.map((v) => ({ value: v.const, help: v.description || '', title: v.title || '' }));
+  // Documented choices come as `const`s, the others grouped in one `enum`.
+  if (Array.isArray(schema.oneOf) && schema.oneOf.length && schema.oneOf.every((v) => 'const' in v || Array.isArray(v.enum))) {
+    return schema.oneOf.flatMap((v) =>
+      'const' in v
+        ? [{ value: v.const, help: v.description || '', title: v.title || '' }]
+        : v.enum.filter((value) => value !== null).map((value) => ({ value, help: '', title: '' })),
+    );
   }
   if (Array.isArray(schema.enum)) return schema.enum.filter((v) => v !== null).map((value) => ({ value, help: '', title: '' }));
   return null;
