@@ -105,7 +105,7 @@ impl EngineClient {
             return Err(refusal(response).await);
         }
         let mut answer = EventReader::new(response.bytes_stream());
-        let result = loop {
+        let (mut result, sizes) = loop {
             match answer.next_event().await.map_err(|e| self.broken(e))? {
                 ServiceEvent::Progress(done) => progress(done),
                 ServiceEvent::Working => {}
@@ -113,7 +113,6 @@ impl EngineClient {
                 ServiceEvent::Done { result, sizes } => break (result, sizes),
             }
         };
-        let (mut result, sizes) = result;
         if sizes.len() != result.outputs.len() {
             return Err(self.broken(WireError::Transport("output sizes do not match the outputs".into())));
         }

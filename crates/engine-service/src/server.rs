@@ -17,7 +17,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
-use scanpro_core::{ErrorCode, ToolError, metrics};
+use scanpro_core::metrics::{ENGINE_AVAILABLE, ENGINE_STEPS, ENGINE_STEPS_RUNNING, ENGINE_STEPS_WAITING};
+use scanpro_core::{ErrorCode, ToolError};
 use scanpro_process::progress::ProgressFn;
 use scanpro_tools::{Engine, Input, LocalEngines, StepResult};
 use sha2::{Digest, Sha256};
@@ -56,7 +57,7 @@ pub struct EngineService {
 
 impl EngineService {
     pub fn new(engine: Engine, engines: LocalEngines, settings: ServiceSettings) -> Arc<Self> {
-        metrics::install();
+        scanpro_core::metrics::install();
         let concurrency = settings.concurrency.max(1);
         Arc::new(Self {
             engine,
@@ -69,7 +70,7 @@ impl EngineService {
 
     /// Counts a step that ended as `outcome`.
     fn count(&self, outcome: &'static str) {
-        ::metrics::counter!(metrics::ENGINE_STEPS, "engine" => self.engine.as_str(), "outcome" => outcome).increment(1);
+        metrics::counter!(ENGINE_STEPS, "engine" => self.engine.as_str(), "outcome" => outcome).increment(1);
     }
 
     /// Steps admitted and not yet finished.
@@ -146,10 +147,10 @@ async fn metrics(State(service): State<Arc<EngineService>>) -> Response {
     let available = engine_status(&service).await.available;
     let running = service.settings.concurrency - service.running.available_permits();
     let waiting = service.in_flight().saturating_sub(running);
-    ::metrics::gauge!(metrics::ENGINE_STEPS_RUNNING, "engine" => engine).set(running as f64);
-    ::metrics::gauge!(metrics::ENGINE_STEPS_WAITING, "engine" => engine).set(waiting as f64);
-    ::metrics::gauge!(metrics::ENGINE_AVAILABLE, "engine" => engine).set(f64::from(u8::from(available)));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics::render()).into_response()
+    metrics::gauge!(ENGINE_STEPS_RUNNING, "engine" => engine).set(running as f64);
+    metrics::gauge!(ENGINE_STEPS_WAITING, "engine" => engine).set(waiting as f64);
+    metrics::gauge!(ENGINE_AVAILABLE, "engine" => engine).set(f64::from(u8::from(available)));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], scanpro_core::metrics::render()).into_response()
 }
 
 /// Admits the step (or refuses it at once when the queue is full), receives its documents,

@@ -92,11 +92,11 @@ pub(crate) trait EngineTool: ToolParams + Send + 'static {
 
 impl Tool {
     pub(crate) const fn native<P: NativeTool>(about: About) -> Self {
-        Self::new(about, P::schema, check::<P>, Runner::Native(run_native::<P>))
+        Self::new(about, P::schema, check::<P>, Runner::Native(parse_then_run::<P>))
     }
 
     pub(crate) const fn engine<P: EngineTool>(engine: Engine, about: About) -> Self {
-        Self::new(about, P::schema, check::<P>, Runner::Engine(engine, run_engine::<P>))
+        Self::new(about, P::schema, check::<P>, Runner::Engine(engine, parse_then_start::<P>))
     }
 
     /// A tool that runs as another one, chosen by `router`.
@@ -119,11 +119,11 @@ fn check<P: ToolParams>(params: &Value) -> Result<(), ToolError> {
     P::parse(params).map(drop)
 }
 
-fn run_native<P: NativeTool>(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
+fn parse_then_run<P: NativeTool>(params: &Value, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
     P::parse(params)?.run(inputs, out_dir)
 }
 
-fn run_engine<P: EngineTool>(step: EngineStep<'_>) -> StepFuture<'_> {
+fn parse_then_start<P: EngineTool>(step: EngineStep<'_>) -> StepFuture<'_> {
     match P::parse(step.params) {
         Ok(params) => params.run(step),
         Err(error) => Box::pin(async move { Err(error) }),
