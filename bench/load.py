@@ -121,8 +121,8 @@ class Role:
 
 
 # One client plays every guest: the per-guest limits would measure themselves, not the server.
-NO_GUEST_LIMITS = {"SCANPRO_RATE_LIMIT_PER_MINUTE": "0", "SCANPRO_NEW_GUESTS_PER_MINUTE": "0",
-                   "SCANPRO_MAX_ACTIVE_JOBS": "0", "SCANPRO_GUEST_STORAGE_MB": "0"}
+NO_GUEST_LIMITS = {"SCANPRO_RATE_LIMIT_PER_MINUTE": "0", "SCANPRO_ADDRESS_WRITES_PER_MINUTE": "0", "SCANPRO_NEW_GUESTS_PER_MINUTE": "0",
+                   "SCANPRO_MAX_ACTIVE_JOBS": "0", "SCANPRO_GUEST_STORAGE_MB": "0", "SCANPRO_GUEST_ACCESS": "true"}
 
 
 def role_env(**extra):

@@ -11,6 +11,7 @@ import {
   PHONE,
   catalogue,
   corpus,
+  createUser,
   launchBrowser,
   newContext,
   open,
@@ -655,5 +656,144 @@ describe('tools that need external engines', () => {
       assert.equal(await page.locator('#job [role="alert"]').getAttribute('data-code'), 'cancelled');
       assert.match(await page.locator('#job [role="alert"]').innerText(), /The job was cancelled\./);
     });
+  });
+});
+
+describe('accounts', () => {
+  const PASSWORD = 'correct horse battery staple';
+
+  async function signIn(page, email, password = PASSWORD) {
+    await open(page, '/signin');
+    await page.fill('#email', email);
+    await page.fill('#password', password);
+    await Promise.all([page.waitForURL('**/account'), page.click('#signin-submit')]);
+    await page.waitForSelector('body[data-ready="true"]');
+  }
+
+  test('sign up keeps the guest files; the account page shows usage and an API key once', async () => {
+    await withPage(async (page) => {
+      // As a guest: a file uploaded before signing up stays with the account.
+      await open(page, '/');
+      const guestFile = await page.evaluate(async () => {
+        const form = new FormData();
+        form.append('file', new Blob(['%PDF-1.4 not really'], { type: 'application/pdf' }), 'guest.pdf');
+        const response = await fetch('/api/v1/files', { method: 'POST', body: form });
+        return (await response.json()).files[0].id;
+      });
+      assert.equal(await page.locator('#nav-signin').innerText(), 'Sign in');
+      await open(page, '/signup');
+      await page.fill('#email', 'ada@example.com');
+      await page.fill('#password', 'password123');
+      await page.click('#signup-submit');
+      await page.waitForSelector('#form-error');
+      assert.equal(await page.locator('#form-error').getAttribute('data-code'), 'invalid_params', 'a common password is refused');
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForURL('**/account'), page.click('#signup-submit')]);
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.waitForSelector('#usage-text');
+      assert.equal(await page.locator('#nav-account').innerText(), 'ada@example.com');
+      assert.match(await page.locator('#usage-text').innerText(), /^0 of 500 operations used$/);
+      const status = await page.evaluate(async (id) => (await fetch(`/api/v1/files/${id}`)).status, guestFile);
+      assert.equal(status, 200, 'the guest file is the account’s');
+
+      // An API key, shown once, that works against the API and is revoked from the list.
+      await page.fill('#key-name', 'laptop');
+      await page.uncheck('input[name="scope"][value="files:write"]');
+      await page.click('#create-key');
+      await page.waitForSelector('#new-key-value');
+      const key = await page.locator('#new-key-value').innerText();
+      assert.match(key, /^sk_[A-Za-z0-9_-]{43}$/);
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'copy-key');
+      const row = page.locator('#key-list tbody tr');
+      assert.equal(await row.count(), 1);
+      assert.match(await row.innerText(), /laptop/);
+      assert.ok(!(await row.innerText()).includes(key), 'the list never shows the key itself');
+      const read = await fetch(`${server.base}/api/v1/files/${guestFile}`, { headers: { 'X-API-Key': key } });
+      assert.equal(read.status, 200);
+      const write = await fetch(`${server.base}/api/v1/files/${guestFile}`, { method: 'DELETE', headers: { 'X-API-Key': key } });
+      assert.equal(write.status, 403, 'files:write was left out');
+      for (const violation of await seriousViolations(page)) assert.fail(violation);
+      await screenshot(page, 'account-desktop');
+      await page.reload();
+      await page.waitForSelector('#key-list');
+      assert.equal(await page.locator('#new-key-value').count(), 0, 'shown once');
+      page.once('dialog', (dialog) => dialog.accept());
+      await page.click('#key-list button');
+      await page.waitForSelector('#no-keys');
+      assert.equal((await fetch(`${server.base}/api/v1/files/${guestFile}`, { headers: { 'X-API-Key': key } })).status, 401);
+
+      // Sign out: the session cookie no longer works.
+      await Promise.all([page.waitForURL(`${server.base}/`), page.click('#nav-signout')]);
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.equal(await page.locator('#nav-signin').innerText(), 'Sign in');
+      assert.equal(await page.evaluate(async () => (await fetch('/api/v1/me')).status), 401);
+
+      // Wrong password, then the right one; then delete the account from its page.
+      await open(page, '/signin');
+      await page.fill('#email', 'ada@example.com');
+      await page.fill('#password', 'not my password');
+      await page.click('#signin-submit');
+      await page.waitForSelector('#form-error');
+      assert.equal(await page.locator('#form-error').getAttribute('data-code'), 'invalid_credentials');
+      await signIn(page, 'ada@example.com');
+      page.once('dialog', (dialog) => dialog.accept());
+      await Promise.all([page.waitForURL(`${server.base}/`), page.click('#delete-account')]);
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.match(await page.locator('#privacy-status').innerText(), /deleted/);
+      const gone = await fetch(`${server.base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'ada@example.com', password: PASSWORD }) });
+      assert.equal(gone.status, 401);
+    });
+  });
+
+  test('the account pages speak the four languages', async () => {
+    const titles = { en: 'Sign in', de: 'Anmelden', fr: 'Se connecter', es: 'Iniciar sesión' };
+    for (const [code, title] of Object.entries(titles)) {
+      await withPage(async (page) => {
+        await open(page, '/signin');
+        assert.equal(await page.locator('h1').innerText(), title);
+        assert.equal(await page.getAttribute('html', 'lang'), code);
+        await open(page, '/signup');
+        assert.ok((await page.locator('#password-hint').innerText()).includes('10'), `${code}: the password hint`);
+        for (const violation of await seriousViolations(page)) assert.fail(violation);
+      }, { locale: code });
+    }
+  });
+
+  test('an administrator switches a tool off, changes a quota and disables an account', async () => {
+    createUser(server, 'root@example.com', PASSWORD, 'admin');
+    createUser(server, 'bob@example.com', PASSWORD);
+    await withPage(async (page) => {
+      await signIn(page, 'root@example.com');
+      await Promise.all([page.waitForURL('**/admin'), page.click('#nav-admin')]);
+      await page.waitForSelector('#user-list');
+      const bob = page.locator('#user-list tr[data-user="bob@example.com"]');
+      await bob.locator('input[type="number"]').fill('7');
+      await bob.locator('button[data-action="save"]').click();
+      await page.waitForFunction(() => document.querySelector('#user-list tr[data-user="bob@example.com"] input[type="number"]')?.value === '7');
+      await page.uncheck('#tool-switches input[value="rotate"]');
+      await page.waitForFunction(() => [...document.querySelectorAll('#audit-log td')].some((cell) => cell.textContent === 'admin_tool_disabled'));
+      for (const violation of await seriousViolations(page)) assert.fail(violation);
+      await screenshot(page, 'admin-desktop');
+    });
+    await withPage(async (page) => {
+      await signIn(page, 'bob@example.com');
+      await page.waitForSelector('#usage-text');
+      assert.match(await page.locator('#usage-text').innerText(), /^0 of 7 operations used$/);
+      await open(page, '/');
+      assert.equal(await page.locator('a[href="/tool/rotate"]').count(), 0, 'the switched-off tool is hidden');
+      assert.equal(await page.locator('a[href="/tool/merge"]').count() > 0, true);
+    });
+    await withPage(async (page) => {
+      await signIn(page, 'root@example.com');
+      await open(page, '/admin');
+      await page.waitForSelector('#user-list');
+      await page.check('#tool-switches input[value="rotate"]');
+      const bob = page.locator('#user-list tr[data-user="bob@example.com"]');
+      await bob.locator('input[type="checkbox"]').check();
+      await bob.locator('button[data-action="save"]').click();
+      await page.waitForFunction(() => document.querySelector('#user-list tr[data-user="bob@example.com"] input[type="checkbox"]')?.checked === true);
+    });
+    const refused = await fetch(`${server.base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'bob@example.com', password: PASSWORD }) });
+    assert.equal((await refused.json()).code, 'account_disabled');
   });
 });

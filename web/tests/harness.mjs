@@ -39,6 +39,7 @@ export function scratchDir(prefix = 'scanpro-web-') {
  */
 const ROOMY_LIMITS = {
   SCANPRO_RATE_LIMIT_PER_MINUTE: '0',
+  SCANPRO_ADDRESS_WRITES_PER_MINUTE: '0',
   SCANPRO_NEW_GUESTS_PER_MINUTE: '0',
   SCANPRO_MAX_ACTIVE_JOBS: '0',
   SCANPRO_GUEST_STORAGE_MB: '0',
@@ -66,6 +67,7 @@ export async function startServer(env = {}) {
   lines.on('line', () => {});
   return {
     base,
+    dataDir: join(dataRoot, 'data'),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((done) => child.once('exit', done));
@@ -77,6 +79,15 @@ export async function startServer(env = {}) {
       rmSync(dataRoot, { recursive: true, force: true });
     },
   };
+}
+
+/** Makes an account with `scanpro admin create-user` on the server's data dir. */
+export function createUser(server, email, password, role = 'user') {
+  execFileSync(scanproPath, ['admin', '--data-dir', server.dataDir, 'create-user', '--email', email, '--role', role], {
+    input: `${password}\n`,
+    env: { ...process.env, SCANPRO_LOG_LEVEL: 'warn' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
 }
 
 export async function launchBrowser() {

@@ -1,9 +1,9 @@
 //! `/api/v1/files`: upload, metadata, download, delete.
 
 use crate::AppState;
+use crate::auth::{Auth, Owner};
 use crate::download::file_response;
 use crate::error::ApiError;
-use crate::owner::Owner;
 use crate::views::{FileList, FileView};
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use futures::TryStreamExt;
 use scanpro_core::ErrorCode;
+use scanpro_pipeline::Caller;
 use scanpro_pipeline::Pipeline;
 use scanpro_store::FileRecord;
 
@@ -21,7 +22,7 @@ use scanpro_store::FileRecord;
     responses((status = 201, body = FileList), (status = 413, body = crate::error::Problem, description = "file_too_large")))]
 pub async fn upload(
     State(state): State<AppState>,
-    Owner(owner): Owner,
+    Auth(caller): Auth,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<FileList>), ApiError> {
@@ -32,7 +33,7 @@ pub async fn upload(
         if field.name() != Some("file") {
             continue;
         }
-        match store_part(&state.pipeline, &owner, field).await {
+        match store_part(&state.pipeline, &caller, field).await {
             Ok(file) => files.push(file),
             Err(error) => return Err(after_discarding_rest(&mut multipart, error).await),
         }
@@ -46,17 +47,17 @@ pub async fn upload(
 /// Streams one multipart part into storage.
 pub async fn store_part(
     pipeline: &Pipeline,
-    owner: &scanpro_core::OwnerId,
+    caller: &Caller,
     field: axum::extract::multipart::Field<'_>,
 ) -> Result<FileRecord, ApiError> {
     let filename = field.file_name().unwrap_or("upload").to_owned();
     let body = field.map_err(std::io::Error::other);
-    pipeline.upload(owner, &filename, Box::pin(body)).await.map_err(|e| match e.code() {
+    pipeline.upload(caller, &filename, Box::pin(body)).await.map_err(|e| match e.code() {
         ErrorCode::FileTooLarge => ApiError::new(
             ErrorCode::FileTooLarge,
             format!(
                 "{filename} is larger than the upload limit of {} MB",
-                pipeline.settings.max_upload_bytes / (1024 * 1024)
+                pipeline.limits(caller).max_upload_bytes / (1024 * 1024)
             ),
         ),
         _ => e.into(),

@@ -1,10 +1,10 @@
 //! `/api/v1/jobs`: create, read, list, cancel, follow (Server-Sent Events), download outputs.
 
 use crate::AppState;
+use crate::auth::{Auth, Owner};
 use crate::download::zip_response;
 use crate::error::ApiError;
 use crate::files::parse_id;
-use crate::owner::Owner;
 use crate::views::{JobList, JobRequest, JobView};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -35,7 +35,7 @@ pub async fn view(pipeline: &Pipeline, job: &JobRecord) -> Result<JobView, ApiEr
         (status = 413, body = crate::error::Problem, description = "payload_too_large"), (status = 429, body = crate::error::Problem, description = "rate_limited, limit_exceeded")))]
 pub async fn create(
     State(state): State<AppState>,
-    Owner(owner): Owner,
+    Auth(caller): Auth,
     headers: HeaderMap,
     body: Result<Json<JobRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -45,7 +45,7 @@ pub async fn create(
         .map(|v| v.to_str().map(str::to_owned))
         .transpose()
         .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?;
-    let (job, created) = state.pipeline.submit(&owner, request.into(), key).await?;
+    let (job, created) = state.pipeline.submit(&caller, request.into(), key).await?;
     let mut response = (StatusCode::ACCEPTED, Json(view(&state.pipeline, &job).await?)).into_response();
     let location = HeaderValue::from_str(&format!("/api/v1/jobs/{}", job.id)).expect("ascii");
     response.headers_mut().insert(header::LOCATION, location);
@@ -56,7 +56,7 @@ pub async fn create(
 }
 
 /// A body over the limit is `payload_too_large`; any other unreadable body is `bad_request`.
-fn json_rejection(e: JsonRejection, limit: usize) -> ApiError {
+pub(crate) fn json_rejection(e: JsonRejection, limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
             ErrorCode::PayloadTooLarge,

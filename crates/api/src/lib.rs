@@ -3,25 +3,30 @@
 //! # Layout
 //! - [`router`]: every route, in one table; [`serve`] runs it on an already-bound listener until a
 //!   shutdown future resolves (tests bind port 0).
-//! - [`owner`]: who is asking: the guest of the signed `scanpro_guest` cookie (issued on a first
-//!   write); cross-site writes are refused there.
-//! - [`rate_limit`]: each guest's budget of writes and each address's budget of new guests,
-//!   shared through Redis by replicas.
+//! - [`auth`]: who is asking (an API key, an access token, the web session cookie, or the
+//!   guest of the signed `scanpro_guest` cookie), and what an API key's scopes allow;
+//!   cross-site writes are refused there.
+//! - [`rate_limit`]: budgets of writes per caller and address, of new guests, sign-ins and
+//!   registrations per address, shared through Redis by replicas.
 //! - [`error`]: [`ApiError`], the one mapping from error codes to HTTP statuses and
 //!   `application/problem+json` bodies.
-//! - [`views`]: the JSON shapes of files, jobs and tools.
+//! - [`views`]: the JSON shapes of files, jobs and tools; [`account_views`]: of accounts.
 //! - Handlers, one module per resource, each handler short: extract, call one pipeline use case,
-//!   map the result: [`files`], [`jobs`], [`tools`], [`webhooks`], [`health`]; [`download`] streams blobs and
+//!   map the result: [`files`], [`jobs`], [`tools`], [`webhooks`], [`health`], [`accounts`]
+//!   (sign-in, the account, its keys), [`admin`]; [`download`] streams blobs and
 //!   zips; [`openapi`] documents it all at `/api/v1/openapi.json` and `/api/docs`.
 //! - The web app (`scanpro_web`) is merged in at `/`, `/tool/{name}`, `/organise` and `/assets/…`.
 
+pub mod account_views;
+pub mod accounts;
+pub mod admin;
+pub mod auth;
 pub mod download;
 pub mod error;
 pub mod files;
 pub mod health;
 pub mod jobs;
 pub mod openapi;
-pub mod owner;
 pub mod rate_limit;
 pub mod tools;
 pub mod views;
@@ -31,7 +36,7 @@ pub use error::ApiError;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post, put};
 use scanpro_pipeline::Pipeline;
 use std::future::Future;
 use std::sync::Arc;
@@ -42,7 +47,7 @@ use std::time::Duration;
 pub struct AppState {
     pub pipeline: Pipeline,
     pub settings: Arc<ApiSettings>,
-    /// Writes per guest and new guests per address and window; `None`: unlimited.
+    /// Request budgets per caller and address; `None`: unlimited.
     pub rate_limit: Option<Arc<rate_limit::RateLimit>>,
 }
 
@@ -50,10 +55,12 @@ pub struct AppState {
 pub struct ApiSettings {
     /// How long `POST /api/v1/tools/{tool}` waits for the result before answering `202` + job.
     pub oneshot_wait: Duration,
-    /// Mark the guest cookie `Secure` (behind TLS).
+    /// Mark the guest and session cookies `Secure` (behind TLS).
     pub secure_cookies: bool,
     /// Signs guest cookies; the same on every replica.
-    pub cookie_key: owner::CookieKey,
+    pub cookie_key: auth::CookieKey,
+    /// Callers without credentials act as guests (`scanpro_guest` cookie); off: they are refused.
+    pub guest_access: bool,
     /// Largest JSON body, and largest `params` part of a one-shot call.
     pub max_json_bytes: usize,
     /// Proxies whose `X-Forwarded-For` names the client; other peers are the client themselves.
@@ -65,7 +72,8 @@ impl Default for ApiSettings {
         Self {
             oneshot_wait: Duration::from_secs(60),
             secure_cookies: false,
-            cookie_key: owner::CookieKey::random(),
+            cookie_key: auth::CookieKey::random(),
+            guest_access: true,
             max_json_bytes: 256 * 1024,
             trusted_proxies: Vec::new(),
         }
@@ -87,9 +95,28 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/events", get(jobs::events))
         .route("/jobs/{id}/outputs.zip", get(jobs::outputs_zip))
         .route("/webhook-secret", post(webhooks::rotate))
+        .route("/auth/register", post(accounts::register))
+        .route("/auth/login", post(accounts::login))
+        .route("/auth/refresh", post(accounts::refresh))
+        .route("/auth/logout", post(accounts::logout))
+        .route("/auth/verify", post(accounts::verify))
+        .route("/auth/password/forgot", post(accounts::forgot_password))
+        .route("/auth/password/reset", post(accounts::reset_password))
+        .route("/auth/password/change", post(accounts::change_password))
+        .route("/me", get(accounts::me).delete(accounts::delete_me))
+        .route("/me/usage", get(accounts::usage))
+        .route("/api-keys", post(accounts::create_key).get(accounts::list_keys))
+        .route("/api-keys/{id}", delete(accounts::revoke_key))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{id}", patch(admin::update_user).delete(admin::delete_user))
+        .route("/admin/usage", get(admin::usage))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/tools", get(admin::tools))
+        .route("/admin/tools/{tool}", put(admin::switch_tool))
+        .route("/admin/jobs/{id}", get(admin::job))
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), owner::guest_cookie));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::identify));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(health::live))

@@ -1,31 +1,53 @@
-//! Request budgets: at most `writes` writes (uploads, jobs, one-shot calls, deletes) per guest and
-//! window, and at most `new_guests` new guests per client address and window (so dropping the
-//! cookie does not buy a fresh budget). Behind several API replicas the counts live in Redis, so
-//! every replica sees the same budget; a single process counts in memory. Reads (status polls,
-//! downloads) and the web app's assets are never limited. If Redis does not answer, requests
-//! pass: the limit protects the service, it must not take it down. A budget of 0 is unlimited.
+//! Request budgets, per fixed window:
+//! - writes (uploads, jobs, one-shot calls, deletes) per caller: each guest, each account
+//!   (all its sessions and keys together) and each API key; and per client address;
+//! - new guests per client address (so dropping the cookie does not buy a fresh budget);
+//! - failed sign-ins per account and per address, and registrations per address.
+//!
+//! Behind several API replicas the counts live in Redis, so every replica sees the same
+//! budget; a single process counts in memory. Reads (status polls, downloads) and the web
+//! app's assets are never limited. If Redis does not answer, requests pass: the limit protects
+//! the service, it must not take it down. A budget of 0 is unlimited.
 
 use crate::AppState;
+use crate::auth::{Auth, ClientAddress};
 use crate::error::ApiError;
-use crate::owner::Owner;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use scanpro_core::ErrorCode;
+use scanpro_pipeline::accounts::Credential;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The budgets; 0 is unlimited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budgets {
+    /// Writes per guest, account and API key, per minute.
+    pub writes_per_minute: u64,
+    /// Writes per client address, per minute.
+    pub address_writes_per_minute: u64,
+    /// New guests per client address, per minute.
+    pub new_guests_per_minute: u64,
+    /// Failed sign-ins per account, and per address (×4), per 15 minutes.
+    pub sign_in_failures: u64,
+    /// Registrations per address, per hour.
+    pub registrations_per_hour: u64,
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+const SIGN_IN_WINDOW: Duration = Duration::from_secs(15 * 60);
+const HOUR: Duration = Duration::from_secs(3600);
+
 pub struct RateLimit {
-    writes: u64,
-    new_guests: u64,
-    window: Duration,
+    budgets: Budgets,
     counter: Counter,
 }
 
 enum Counter {
-    /// Window start (seconds since the epoch) and count, per counted key.
+    /// Window end (seconds since the epoch) and count, per counted key and window.
     Local(Mutex<HashMap<String, (u64, u64)>>),
     Redis {
         connection: redis::aio::ConnectionManager,
@@ -34,65 +56,101 @@ enum Counter {
 }
 
 impl RateLimit {
-    /// A budget counted in this process.
-    pub fn local(writes: u64, new_guests: u64, window: Duration) -> Self {
-        Self { writes, new_guests, window, counter: Counter::Local(Mutex::default()) }
+    /// Budgets counted in this process.
+    pub fn local(budgets: Budgets) -> Self {
+        Self { budgets, counter: Counter::Local(Mutex::default()) }
     }
 
-    /// A budget shared through Redis by every replica.
-    pub async fn shared(
-        url: &str,
-        prefix: &str,
-        writes: u64,
-        new_guests: u64,
-        window: Duration,
-    ) -> redis::RedisResult<Self> {
+    /// Budgets shared through Redis by every replica.
+    pub async fn shared(url: &str, prefix: &str, budgets: Budgets) -> redis::RedisResult<Self> {
         let client = redis::Client::open(url)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_response_timeout(Some(Duration::from_secs(1)))
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_number_of_retries(1);
         let connection = client.get_connection_manager_with_config(config).await?;
-        Ok(Self { writes, new_guests, window, counter: Counter::Redis { connection, prefix: prefix.to_owned() } })
+        Ok(Self { budgets, counter: Counter::Redis { connection, prefix: prefix.to_owned() } })
     }
 
     /// Counts one new guest from `address`; past the budget, the `429` to answer instead.
     pub async fn admit_new_guest(&self, address: &str) -> Result<(), Response> {
-        if self.new_guests == 0 {
-            return Ok(());
-        }
-        match self.spend(&format!("address:{address}"), self.new_guests).await {
-            None => Ok(()),
-            Some(wait) => Err(refusal(
+        let limit = self.budgets.new_guests_per_minute;
+        self.spend(&format!("guests:{address}"), limit, MINUTE).await.map_err(|wait| {
+            refusal(
                 format!(
-                    "more than {} new guests from this address in {} s; keep the scanpro_guest cookie \
-                     (curl: -c jar -b jar) or retry in {wait} s",
-                    self.new_guests,
-                    self.window.as_secs()
+                    "more than {limit} new guests from this address in a minute; keep the scanpro_guest cookie \
+                     (curl: -c jar -b jar) or retry in {wait} s"
                 ),
                 wait,
-            )),
+            )
+        })
+    }
+
+    /// Refuses a sign-in for `email` from `address` while failures there passed the budget.
+    pub async fn check_sign_in(&self, email: &str, address: &str) -> Result<(), Response> {
+        let limit = self.budgets.sign_in_failures;
+        for (key, limit) in
+            [(format!("signin:{}", email.trim().to_lowercase()), limit), (format!("signin-from:{address}"), limit * 4)]
+        {
+            if let Some(wait) = self.exceeded(&key, limit, SIGN_IN_WINDOW).await {
+                return Err(refusal(format!("too many failed sign-ins; retry in {wait} s"), wait));
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failed sign-in for `email` from `address`.
+    pub async fn sign_in_failed(&self, email: &str, address: &str) {
+        let limit = self.budgets.sign_in_failures;
+        let _ = self.spend(&format!("signin:{}", email.trim().to_lowercase()), limit, SIGN_IN_WINDOW).await;
+        let _ = self.spend(&format!("signin-from:{address}"), limit * 4, SIGN_IN_WINDOW).await;
+    }
+
+    /// Counts a registration from `address`; past the budget, the `429`.
+    pub async fn admit_registration(&self, address: &str) -> Result<(), Response> {
+        let limit = self.budgets.registrations_per_hour;
+        self.spend(&format!("register:{address}"), limit, HOUR).await.map_err(|wait| {
+            refusal(format!("more than {limit} registrations from this address in an hour; retry in {wait} s"), wait)
+        })
+    }
+
+    /// Counts one request under `key`; `Err(seconds to wait)` past `limit` (0: unlimited).
+    async fn spend(&self, key: &str, limit: u64, window: Duration) -> Result<(), u64> {
+        if limit == 0 {
+            return Ok(());
+        }
+        match self.count(key, window, 1).await {
+            Some((count, wait)) if count > limit => Err(wait),
+            _ => Ok(()),
         }
     }
 
-    /// Counts one request under `key`; `Some(seconds)` to wait when `limit` is spent.
-    async fn spend(&self, key: &str, limit: u64) -> Option<u64> {
+    /// `Some(seconds to wait)` while `key`'s count is at `limit` or more, without counting.
+    async fn exceeded(&self, key: &str, limit: u64, window: Duration) -> Option<u64> {
+        if limit == 0 {
+            return None;
+        }
+        self.count(key, window, 0).await.filter(|(count, _)| *count >= limit).map(|(_, wait)| wait)
+    }
+
+    /// Adds `by` to `key`'s count in the current window: the count and the seconds left.
+    async fn count(&self, key: &str, window: Duration, by: u64) -> Option<(u64, u64)> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        let window = self.window.as_secs().max(1);
-        let start = now - now % window;
+        let window = window.as_secs().max(1);
+        let end = now - now % window + window;
         let count = match &self.counter {
             Counter::Local(counts) => {
                 let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
-                counts.retain(|_, (started, _)| *started == start);
-                let entry = counts.entry(key.to_owned()).or_insert((start, 0));
-                entry.1 += 1;
+                counts.retain(|_, (ends, _)| *ends > now);
+                let entry = counts.entry(format!("{key}:{window}")).or_insert((end, 0));
+                entry.1 += by;
                 entry.1
             }
             Counter::Redis { connection, prefix } => {
-                let key = format!("{prefix}:rate:{key}:{start}");
+                let key = format!("{prefix}:rate:{key}:{window}:{end}");
                 let counted: redis::RedisResult<(u64, ())> = redis::pipe()
                     .atomic()
-                    .incr(&key, 1)
+                    .incr(&key, by)
                     .expire(&key, (window * 2) as i64)
                     .query_async(&mut connection.clone())
                     .await;
@@ -105,21 +163,31 @@ impl RateLimit {
                 }
             }
         };
-        (count > limit).then(|| start + window - now)
+        Some((count, end - now))
     }
 }
 
-/// The middleware: refuses a guest's write past its budget with `429 rate_limited`.
+/// The middleware: refuses a write past any of its caller's budgets with `429 rate_limited`.
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let (Some(limit), true) = (state.rate_limit.as_ref().filter(|limit| limit.writes > 0), write) else {
+    let (Some(limit), true) = (&state.rate_limit, crate::auth::client::is_write(request.method())) else {
         return next.run(request).await;
     };
-    let guest = request.extensions().get::<Owner>().map(|owner| owner.0.to_string()).unwrap_or_default();
-    let Some(wait) = limit.spend(&guest, limit.writes).await else {
-        return next.run(request).await;
-    };
-    refusal(format!("more than {} requests in {} s; retry in {wait} s", limit.writes, limit.window.as_secs()), wait)
+    let mut keys = Vec::new();
+    if let Some(Auth(caller)) = request.extensions().get::<Auth>() {
+        keys.push((caller.owner.to_string(), limit.budgets.writes_per_minute));
+        if let Credential::ApiKey { id, .. } = &caller.credential {
+            keys.push((format!("key:{id}"), limit.budgets.writes_per_minute));
+        }
+    }
+    if let Some(ClientAddress(address)) = request.extensions().get::<ClientAddress>() {
+        keys.push((format!("address:{address}"), limit.budgets.address_writes_per_minute));
+    }
+    for (key, budget) in keys {
+        if let Err(wait) = limit.spend(&format!("writes:{key}"), budget, MINUTE).await {
+            return refusal(format!("more than {budget} writes a minute; retry in {wait} s"), wait);
+        }
+    }
+    next.run(request).await
 }
 
 /// `429 rate_limited` with `Retry-After`.

@@ -1,11 +1,11 @@
 //! `/api/v1/tools`: the catalogue, and the one-shot call that runs a tool and returns its result.
 
 use crate::AppState;
+use crate::auth::Auth;
 use crate::download::{file_response, zip_response};
 use crate::error::ApiError;
 use crate::files::{after_discarding_rest, next_field, refuse_oversized_body, store_part};
 use crate::jobs::view;
-use crate::owner::Owner;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
@@ -39,12 +39,15 @@ pub struct ToolView {
     pub limited_reason: Option<String>,
 }
 
-/// Every tool with the JSON Schema of its parameters and whether it is available.
+/// Every tool with the JSON Schema of its parameters and whether it is available; tools an
+/// administrator switched off are left out.
 #[utoipa::path(get, path = "/api/v1/tools", tag = "tools", responses((status = 200, body = ToolList)))]
-pub async fn list(State(state): State<AppState>) -> Json<ToolList> {
+pub async fn list(State(state): State<AppState>) -> Result<Json<ToolList>, ApiError> {
     let engines = state.pipeline.engine_status().await;
+    let disabled = state.pipeline.disabled_tools().await?;
     let tools = scanpro_tools::catalogue()
         .into_iter()
+        .filter(|info| !disabled.iter().any(|name| name == info.name))
         .map(|info| {
             let down = |engine: &scanpro_tools::Engine| engines.iter().find(|s| s.engine == *engine && !s.available);
             let why = |status: &scanpro_tools::EngineStatus| {
@@ -56,7 +59,7 @@ pub async fn list(State(state): State<AppState>) -> Json<ToolList> {
             ToolView { info, available: unavailable_reason.is_none(), unavailable_reason, limited_reason }
         })
         .collect();
-    Json(ToolList { tools, engines })
+    Ok(Json(ToolList { tools, engines }))
 }
 
 #[utoipa::path(get, path = "/api/v1/tools/{tool}", tag = "tools", params(("tool" = String, Path)),
@@ -73,7 +76,7 @@ pub async fn describe(Path(tool): Path<String>) -> Result<Json<scanpro_tools::To
         (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn one_shot(
     State(state): State<AppState>,
-    Owner(owner): Owner,
+    Auth(caller): Auth,
     Path(tool): Path<String>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
@@ -87,7 +90,7 @@ pub async fn one_shot(
     let mut params = serde_json::json!({});
     while let Some(field) = next_field(&mut multipart).await? {
         match field.name() {
-            Some("file") => match store_part(&state.pipeline, &owner, field).await {
+            Some("file") => match store_part(&state.pipeline, &caller, field).await {
                 Ok(file) => inputs.push(file.id),
                 Err(error) => return Err(after_discarding_rest(&mut multipart, error).await),
             },
@@ -99,7 +102,7 @@ pub async fn one_shot(
         return Err(ApiError::bad_request("no `file` part in the multipart body (curl: -F file=@document.pdf)"));
     }
     let spec = JobSpec { inputs, steps: vec![StepSpec { tool, params }], webhook_url: None, tag: None };
-    let (job, _) = state.pipeline.submit(&owner, spec, None).await?;
+    let (job, _) = state.pipeline.submit(&caller, spec, None).await?;
     let job = state.pipeline.wait_for_end(job, state.settings.oneshot_wait).await?;
     respond_with_result(&state.pipeline, job, &headers).await
 }

@@ -1,8 +1,8 @@
 //! `/api/v1/webhook-secret`: the secret webhook deliveries are signed with, one per owner.
 
 use crate::AppState;
+use crate::auth::Owner;
 use crate::error::ApiError;
-use crate::owner::Owner;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -45,13 +45,20 @@ pub enum ErrorCode {
     Busy,
     /// Too many requests from this client.
     RateLimited,
-    /// Missing or wrong credentials (an engine service's token).
+    /// Missing, malformed, expired or revoked credentials (a token, an API key, a session).
     Unauthorized,
+    /// The email and password given do not match an account.
+    InvalidCredentials,
+    /// The account was disabled by an administrator.
+    AccountDisabled,
+    /// An administrator switched this tool off.
+    ToolDisabled,
     /// The owner has as many jobs queued or running as allowed; retry when one ends.
     LimitExceeded,
-    /// The owner's stored files reached their storage quota.
+    /// The owner's monthly operations or stored files reached their quota.
     QuotaExceeded,
-    /// The request is not allowed from where it comes (e.g. a cross-site write).
+    /// The request is not allowed: from where it comes (a cross-site write), for the caller's
+    /// role, or for the API key's scopes.
     Forbidden,
     /// Anything unexpected. Logged with its chain; never shown in detail.
     InternalError,
@@ -80,6 +87,9 @@ impl ErrorCode {
             Self::Busy => "busy",
             Self::RateLimited => "rate_limited",
             Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::AccountDisabled => "account_disabled",
+            Self::ToolDisabled => "tool_disabled",
             Self::LimitExceeded => "limit_exceeded",
             Self::QuotaExceeded => "quota_exceeded",
             Self::Forbidden => "forbidden",
@@ -101,9 +111,9 @@ impl ErrorCode {
             EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | LocalReference | DeliveryLimit => 422,
             FileTooLarge | PayloadTooLarge => 413,
             QuotaExceeded => 402,
-            Forbidden => 403,
+            Forbidden | AccountDisabled | ToolDisabled => 403,
             NotFound => 404,
-            Unauthorized => 401,
+            Unauthorized | InvalidCredentials => 401,
             Conflict | Cancelled => 409,
             StepTimeout | EngineTimeout => 504,
             Unavailable => 503,

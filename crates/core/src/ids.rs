@@ -46,6 +46,18 @@ uuid_id!(
     /// A job: inputs plus ordered steps.
     JobId
 );
+uuid_id!(
+    /// An account.
+    UserId
+);
+uuid_id!(
+    /// A signed-in session: one sign-in, its refresh tokens and its web cookie.
+    SessionId
+);
+uuid_id!(
+    /// An API key (the id, not the secret).
+    ApiKeyId
+);
 
 /// Who owns a file or job: `user:<id>` for accounts, `guest:<hash>` for cookie guests.
 /// Nothing is visible across owners.
@@ -56,6 +68,15 @@ pub struct OwnerId(pub String);
 impl OwnerId {
     pub fn guest(token_hash: &str) -> Self {
         Self(format!("guest:{token_hash}"))
+    }
+
+    pub fn user(id: UserId) -> Self {
+        Self(format!("user:{id}"))
+    }
+
+    /// The account owning this, for `user:` owners.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.0.strip_prefix("user:")?.parse().ok()
     }
 
     pub fn is_guest(&self) -> bool {

@@ -1,7 +1,8 @@
 //! ScanPro's shared vocabulary. No I/O lives here: every other crate speaks these types.
 //!
 //! # Layout
-//! - [`ids`]: `FileId`, `JobId`, `OwnerId`.
+//! - [`ids`]: `FileId`, `JobId`, `OwnerId`, and the accounts' `UserId`, `SessionId`, `ApiKeyId`.
+//! - [`accounts`]: [`accounts::Role`] and the API keys' [`accounts::Scope`].
 //! - [`error`]: [`ErrorCode`], the stable codes clients see, and [`ToolError`], a code plus a message.
 //! - [`pages`]: the one page-selection syntax (`1-3,5,8-`, `even`, `odd`, `last`, `-2`) and its parser.
 //! - [`params`]: what tools' parameters share (page selections, stamp positions, fonts) and the
@@ -9,6 +10,7 @@
 //! - [`metrics`]: the metrics every part records, named and described once, and their Prometheus text.
 //! - [`job`]: the job model: [`job::JobSpec`] (inputs + ordered steps), states, progress.
 
+pub mod accounts;
 pub mod error;
 pub mod ids;
 pub mod job;
@@ -17,4 +19,4 @@ pub mod pages;
 pub mod params;
 
 pub use error::{ErrorCode, ToolError};
-pub use ids::{FileId, JobId, OwnerId};
+pub use ids::{ApiKeyId, FileId, JobId, OwnerId, SessionId, UserId};

@@ -1,25 +1,28 @@
 //! Ingest: uploads into storage, and job requests into the queue.
 
 use crate::Pipeline;
+use crate::accounts::{Caller, Limits};
 use crate::error::{Error, Result};
 use chrono::Utc;
 use scanpro_core::job::JobSpec;
 use scanpro_core::{ErrorCode, FileId, OwnerId};
 use scanpro_queue::LIGHT_CLASS;
 use scanpro_store::blobs::ByteStream;
-use scanpro_store::{FileRecord, JobRecord, NewJob};
+use scanpro_store::{FileRecord, JobRecord, NewJob, StoreError};
 
 impl Pipeline {
     /// Streams an upload into the blob store and records it. Over the size limit or the owner's
     /// storage quota nothing is kept.
-    pub async fn upload(&self, owner: &OwnerId, filename: &str, body: ByteStream<'_>) -> Result<FileRecord> {
+    pub async fn upload(&self, caller: &Caller, filename: &str, body: ByteStream<'_>) -> Result<FileRecord> {
+        let owner = &caller.owner;
+        let limits = self.limits(caller);
         let id = FileId::new();
         let blob_key = format!("files/{id}");
-        let room = self.storage_room(owner).await?;
-        let limit = room.map_or(self.settings.max_upload_bytes, |room| room.min(self.settings.max_upload_bytes));
+        let room = self.storage_room(owner, &limits).await?;
+        let limit = room.map_or(limits.max_upload_bytes, |room| room.min(limits.max_upload_bytes));
         let stored = match self.blobs.put_stream(&blob_key, body, limit).await {
-            Err(e) if e.code() == ErrorCode::FileTooLarge && limit < self.settings.max_upload_bytes => {
-                return Err(self.quota_exceeded());
+            Err(e) if e.code() == ErrorCode::FileTooLarge && limit < limits.max_upload_bytes => {
+                return Err(storage_exceeded(limits.storage_bytes));
             }
             stored => stored?,
         };
@@ -47,16 +50,18 @@ impl Pipeline {
     /// (`false`: the same `Idempotency-Key` and body were seen before and the first job is returned).
     pub async fn submit(
         &self,
-        owner: &OwnerId,
+        caller: &Caller,
         mut spec: JobSpec,
         idempotency_key: Option<String>,
     ) -> Result<(JobRecord, bool)> {
-        let class = self.check_spec(owner, &spec).await?.map_or(LIGHT_CLASS, |engine| engine.as_str());
+        let owner = &caller.owner;
+        let class = self.check_spec(caller, &spec).await?.map_or(LIGHT_CLASS, |engine| engine.as_str());
+        let metering = self.metering_for(caller, spec.steps.len());
         let key = &self.settings.secret_key;
         let idempotency = idempotency_key.map(|idempotency_key| (idempotency_key, key.request_hash(&spec)));
         // From here on the passwords exist only sealed, until the job ends.
         let secrets = key.seal_job_secrets(&mut spec, owner.as_str());
-        let (job, created) = self
+        let created = self
             .meta
             .create_job(NewJob {
                 owner: owner.clone(),
@@ -66,8 +71,13 @@ impl Pipeline {
                 retention: self.settings.retention,
                 idempotency,
                 secrets,
+                metering,
             })
-            .await?;
+            .await;
+        let (job, created) = match created {
+            Err(StoreError::QuotaExceeded { limit }) => return Err(operations_exceeded(limit)),
+            created => created?,
+        };
         if created {
             // The row is committed and queued: if the queue cannot be told now, its reconciler
             // dispatches the job later, so the request still succeeds.
@@ -92,45 +102,45 @@ impl Pipeline {
 
     /// Bytes `owner` may still store; `None`: no quota. Concurrent uploads may together pass
     /// the quota by up to one upload each: the check is a guard, not an accounting.
-    async fn storage_room(&self, owner: &OwnerId) -> Result<Option<u64>> {
-        let quota = self.settings.guest_storage_bytes;
-        if quota == 0 || !owner.is_guest() {
+    async fn storage_room(&self, owner: &OwnerId, limits: &Limits) -> Result<Option<u64>> {
+        let quota = limits.storage_bytes;
+        if quota == 0 {
             return Ok(None);
         }
         let used = self.meta.stored_bytes(owner).await?;
         if used >= quota {
-            return Err(self.quota_exceeded());
+            return Err(storage_exceeded(quota));
         }
         Ok(Some(quota - used))
     }
 
-    fn quota_exceeded(&self) -> Error {
-        Error::rejected(
-            ErrorCode::QuotaExceeded,
-            format!(
-                "a guest may keep {} MB of files (uploads and outputs) at a time; delete some \
-                 (DELETE /api/v1/files/{{id}}) or wait for them to expire",
-                self.settings.guest_storage_bytes / (1024 * 1024)
-            ),
-        )
-    }
-
-    /// The owner's own limits: jobs queued or running at once, and stored bytes.
-    async fn check_owner_limits(&self, owner: &OwnerId) -> Result<()> {
-        let max = self.settings.max_active_jobs;
+    /// The caller's own limits: tools switched off, jobs queued or running at once, and stored
+    /// bytes.
+    async fn check_caller_limits(&self, caller: &Caller, spec: &JobSpec) -> Result<()> {
+        let disabled = self.meta.disabled_tools().await?;
+        if let Some(step) = spec.steps.iter().find(|step| disabled.contains(&step.tool)) {
+            return Err(Error::rejected(
+                ErrorCode::ToolDisabled,
+                format!("the tool {:?} is switched off on this server", step.tool),
+            ));
+        }
+        let owner = &caller.owner;
+        let limits = self.limits(caller);
+        let max = limits.max_active_jobs;
         if max > 0 && self.meta.active_jobs(owner).await? >= max {
             return Err(Error::rejected(
                 ErrorCode::LimitExceeded,
                 format!("{max} jobs are already queued or running for you; wait for one to end or cancel one"),
             ));
         }
-        self.storage_room(owner).await?;
+        self.storage_room(owner, &limits).await?;
         Ok(())
     }
 
     /// Everything that can be checked before running: limits, input ownership, tools, parameters,
     /// conversions the inputs cannot make. Returns the engine whose workers should run the job.
-    async fn check_spec(&self, owner: &OwnerId, spec: &JobSpec) -> Result<Option<scanpro_tools::Engine>> {
+    async fn check_spec(&self, caller: &Caller, spec: &JobSpec) -> Result<Option<scanpro_tools::Engine>> {
+        let owner = &caller.owner;
         let invalid = |message: String| Error::rejected(ErrorCode::InvalidParams, message);
         if spec.inputs.is_empty() {
             return Err(invalid("inputs: give at least one file id".into()));
@@ -170,9 +180,32 @@ impl Pipeline {
             let known_types = first.then_some(input_types.as_slice());
             engines.extend(scanpro_tools::step_engine(&step.tool, &step.params, known_types).map_err(named)?);
         }
-        self.check_owner_limits(owner).await?;
+        self.check_caller_limits(caller, spec).await?;
         Ok(scanpro_tools::job_engine(engines))
     }
+}
+
+fn storage_exceeded(quota: u64) -> Error {
+    Error::rejected(
+        ErrorCode::QuotaExceeded,
+        format!(
+            "storage quota: you may keep {} MB of files (uploads and outputs) at a time; delete some \
+             (DELETE /api/v1/files/{{id}}) or wait for them to expire",
+            quota / (1024 * 1024)
+        ),
+    )
+}
+
+fn operations_exceeded(limit: u64) -> Error {
+    let resets = crate::accounts::metering::period_end(Utc::now());
+    Error::rejected(
+        ErrorCode::QuotaExceeded,
+        format!(
+            "operations quota: your plan allows {limit} operations a month (one per tool step) and this job \
+             does not fit in what is left; the count resets at {}",
+            resets.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+    )
 }
 
 /// The last path component, without control, format (bidirectional overrides and isolates,

@@ -19,9 +19,12 @@
 //!   signed deliveries (Standard Webhooks).
 //! - [`secrets`]: [`SecretKey`]: secret parameters and webhook secrets sealed at rest, and the
 //!   keyed request hash.
+//! - [`accounts`]: who is asking ([`accounts::Caller`]), accounts, sessions, API keys, quotas and
+//!   administration.
 //! - [`events`]: in-process notifications that a job changed (Server-Sent Events listen here).
 //! - [`error`]: [`Error`], what a use case can fail with, with a stable code.
 
+pub mod accounts;
 pub mod cleanup;
 pub mod error;
 pub mod events;
@@ -33,6 +36,7 @@ pub mod secrets;
 pub mod steps;
 pub mod webhook;
 
+pub use accounts::Caller;
 pub use error::Error;
 pub use events::Events;
 pub use reads::{JobWatch, Readiness};
@@ -72,6 +76,7 @@ pub struct Settings {
     /// Seals secrets at rest and keys request hashes (`secret_key`); the same in every process
     /// of a deployment.
     pub secret_key: SecretKey,
+    pub accounts: accounts::AccountSettings,
 }
 
 impl Default for Settings {
@@ -90,6 +95,7 @@ impl Default for Settings {
             max_outputs_per_job: 1000,
             secret_key: SecretKey::random(),
             large_input_bytes: scanpro_pdf::streaming::DEFAULT_LARGE_INPUT_BYTES,
+            accounts: accounts::AccountSettings::default(),
         }
     }
 }

@@ -69,6 +69,9 @@ impl Pipeline {
             return Ok(());
         }
         self.erase_secrets(&job).await;
+        if let Err(e) = self.settle_operations(&job).await {
+            tracing::error!(job = %id, error = %e, "could not settle the job's operations");
+        }
         self.send_webhook(&job).await
     }
 

@@ -49,6 +49,7 @@ impl Setup {
             retention: Duration::hours(1),
             idempotency: None,
             secrets: None,
+            metering: None,
         };
         self.meta.create_job(new).await.unwrap().0
     }

@@ -12,6 +12,7 @@ use scanpro_engines::ghostscript::GhostscriptConfig;
 use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::OfficeConfig;
 use scanpro_pipeline::SecretKey;
+use scanpro_pipeline::accounts::{AccountSettings, Mailer, Plan, TokenKeys};
 use scanpro_pipeline::secrets::MIN_SECRET_KEY_CHARS;
 use scanpro_process::sandbox::SandboxMode;
 use scanpro_tools::{Engine, EngineSettings};
@@ -65,8 +66,31 @@ pub struct Config {
     pub oneshot_wait_secs: u64,
     /// How often expired files and jobs are deleted.
     pub sweep_interval_secs: u64,
-    /// Mark the guest cookie `Secure` (set behind TLS).
+    /// Mark the guest and session cookies `Secure` (set behind TLS).
     pub secure_cookies: bool,
+    /// Let callers without credentials work as guests (the `scanpro_guest` cookie). Unset: on for
+    /// `scanpro serve`, off for `scanpro api`.
+    pub guest_access: Option<bool>,
+    /// Secrets (at least 32 characters) that sign and verify access tokens: the first signs,
+    /// all verify, so a new key goes first and an old one is dropped after the tokens it signed
+    /// expired (15 minutes). Empty: one derived from `cookie_secret`.
+    pub jwt_keys: Vec<String>,
+    /// Minutes an access token lives.
+    pub access_token_minutes: u64,
+    /// Days a sign-in (its refresh tokens and web cookie) lasts at most.
+    pub session_days: u64,
+    /// Where emails (address confirmation, password reset) go out: `smtp://host:port`,
+    /// `smtp://user:password@host:587?tls=required` or `smtps://host`. Unset: emails are
+    /// written to the log and new accounts are active at once.
+    pub smtp_url: Option<String>,
+    /// The sender of those emails.
+    pub mail_from: String,
+    /// The address users reach ScanPro at, for links in emails (needed with `smtp_url`).
+    pub public_url: Option<String>,
+    /// Plans by name: monthly operations, storage, upload size and concurrent jobs.
+    pub plans: std::collections::BTreeMap<String, Plan>,
+    /// The plan of new accounts.
+    pub default_plan: String,
     /// Signs guest cookies (at least 32 characters). `scanpro api` needs it, the same on every
     /// replica; `scanpro serve` without it keeps a generated one in `{data_dir}/cookie_secret`.
     pub cookie_secret: Option<String>,
@@ -120,9 +144,16 @@ pub struct Config {
     pub engine_concurrency: usize,
     /// `scanpro engine`: steps waiting beyond those running; more are refused with `429`.
     pub engine_queue: usize,
-    /// Uploads, jobs and deletes one guest may make per minute (shared by API replicas through
-    /// Redis); 0: unlimited.
+    /// Uploads, jobs and deletes one guest, account or API key may make per minute (shared by
+    /// API replicas through Redis); 0: unlimited.
     pub rate_limit_per_minute: u64,
+    /// Writes one client address may make per minute, whoever it acts as; 0: unlimited.
+    pub address_writes_per_minute: u64,
+    /// Failed sign-ins per account in 15 minutes (four times as many per address) before
+    /// sign-in is refused for the rest of that time; 0: unlimited.
+    pub sign_in_failures: u64,
+    /// Registrations and password-reset requests per address and hour; 0: unlimited.
+    pub registrations_per_hour: u64,
     /// New guests (first writes without a valid cookie) one client address may start per minute;
     /// 0: unlimited.
     pub new_guests_per_minute: u64,
@@ -163,6 +194,15 @@ impl Default for Config {
             oneshot_wait_secs: 60,
             sweep_interval_secs: 60,
             secure_cookies: false,
+            guest_access: None,
+            jwt_keys: Vec::new(),
+            access_token_minutes: 15,
+            session_days: 30,
+            smtp_url: None,
+            mail_from: "ScanPro <no-reply@localhost>".into(),
+            public_url: None,
+            plans: std::collections::BTreeMap::from([("free".to_owned(), Plan::default())]),
+            default_plan: "free".into(),
             cookie_secret: None,
             trusted_proxies: Vec::new(),
             max_json_kb: 256,
@@ -184,6 +224,9 @@ impl Default for Config {
             engine_concurrency: 0,
             engine_queue: 8,
             rate_limit_per_minute: 120,
+            address_writes_per_minute: 600,
+            sign_in_failures: 5,
+            registrations_per_hour: 20,
             new_guests_per_minute: 20,
             max_active_jobs: 10,
             guest_storage_mb: 1024,
@@ -248,6 +291,8 @@ impl Config {
             ("ocr_timeout_per_page_secs", self.ocr_timeout_per_page_secs),
             ("max_json_kb", self.max_json_kb),
             ("max_outputs_per_job", self.max_outputs_per_job as u64),
+            ("access_token_minutes", self.access_token_minutes),
+            ("session_days", self.session_days),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             bail!("{name} must be greater than 0");
@@ -270,8 +315,50 @@ impl Config {
         if self.cookie_secret.as_ref().is_some_and(|secret| secret.len() < 32) {
             bail!("cookie_secret must be at least 32 characters (e.g. `openssl rand -hex 32`)");
         }
-        scanpro_api::owner::parse_trusted_proxies(&self.trusted_proxies).map_err(anyhow::Error::msg)?;
+        scanpro_api::auth::parse_trusted_proxies(&self.trusted_proxies).map_err(anyhow::Error::msg)?;
+        if !self.plans.contains_key(&self.default_plan) {
+            bail!(
+                "default_plan {:?} is not one of plans ({})",
+                self.default_plan,
+                self.plans.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        if !self.jwt_keys.is_empty() {
+            TokenKeys::new(&self.jwt_keys)?;
+        }
+        if let Some(url) = &self.smtp_url {
+            Mailer::smtp(url, &self.mail_from).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if self.public_url.is_none() {
+                bail!(
+                    "smtp_url is set: set public_url too (e.g. https://scanpro.example.com), the address emailed links point at"
+                );
+            }
+        }
         Ok(())
+    }
+
+    /// The accounts' settings. `cookie_secret` is the one `serve` keeps or `api` was given: the
+    /// access-token key is derived from it unless `jwt_keys` are set.
+    pub fn account_settings(&self, cookie_secret: &str) -> anyhow::Result<AccountSettings> {
+        let token_keys = if self.jwt_keys.is_empty() {
+            TokenKeys::derived_from(cookie_secret)
+        } else {
+            TokenKeys::new(&self.jwt_keys)?
+        };
+        let mailer = match &self.smtp_url {
+            Some(url) => Mailer::smtp(url, &self.mail_from).map_err(|e| anyhow::anyhow!("{e}"))?,
+            None => Mailer::Log,
+        };
+        Ok(AccountSettings {
+            token_keys,
+            access_token_lifetime: chrono::Duration::minutes(self.access_token_minutes as i64),
+            session_lifetime: chrono::Duration::days(self.session_days as i64),
+            plans: self.plans.clone(),
+            default_plan: self.default_plan.clone(),
+            verify_email: self.smtp_url.is_some(),
+            public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
+            mailer,
+        })
     }
 
     pub fn database_url(&self) -> String {
@@ -351,6 +438,12 @@ impl Config {
         }
         for secret in [&mut shown.engine_token, &mut shown.cookie_secret, &mut shown.secret_key].into_iter().flatten() {
             *secret = "***".into();
+        }
+        for key in &mut shown.jwt_keys {
+            *key = "***".into();
+        }
+        if let Some(url) = &mut shown.smtp_url {
+            *url = redact_url(url);
         }
         shown.database_url.get_or_insert_with(|| self.database_url());
         shown.storage_url.get_or_insert_with(|| format!("file://{}", self.blob_dir().display()));

@@ -7,9 +7,11 @@
 //!   deployment (PostgreSQL, Redis Streams queue, job notices fanned out through Redis).
 //! - [`engines`]: where engine steps go (own engines or engine services), and `scanpro engine NAME`.
 //! - [`web`]: `scanpro web`, the web app apart from the API, passing `/api/…` on to it.
+//! - [`admin`]: `scanpro admin create-user`, the first admin (password on stdin).
 //! - [`cli`]: `scanpro run` (a tool on local files, no server), `scanpro tools`, and the hidden
 //!   `scanpro step-exec` that workers start for each step.
 
+mod admin;
 mod cli;
 mod config;
 mod engines;
@@ -97,6 +99,13 @@ enum Command {
     Tools,
     /// Print the effective configuration, secrets hidden.
     Config(#[command(flatten)] ServerFlags),
+    /// Administer accounts from the server's host.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+        #[command(flatten)]
+        flags: ServerFlags,
+    },
     /// Run one step read as JSON from stdin (started by workers; not for direct use).
     #[command(hide = true)]
     StepExec,
@@ -116,6 +125,7 @@ fn main() -> std::process::ExitCode {
         Command::Config(flags) => load(cli.config, flags).map(|c| print!("{}", c.to_redacted_toml())),
         Command::Run(args) => return cli::run(args, cli.config),
         Command::Tools => cli::list_tools(),
+        Command::Admin { command, flags } => load(cli.config, flags).and_then(|c| admin::run(c, command)),
         Command::StepExec => cli::step_exec(),
     };
     match outcome {

@@ -3,8 +3,8 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use scanpro_api::owner::CookieKey;
-use scanpro_api::rate_limit::RateLimit;
+use scanpro_api::auth::CookieKey;
+use scanpro_api::rate_limit::{Budgets, RateLimit};
 use scanpro_api::{ApiSettings, AppState};
 use scanpro_pipeline::{Events, NativeSteps, Pipeline, SecretKey, Settings, StepRunner};
 use scanpro_process::Limits;
@@ -24,17 +24,19 @@ pub(crate) async fn listen(address: SocketAddr, setting: &str, who: &str) -> any
     Ok(listener)
 }
 
-/// The API's state: the pipeline, the API settings and the write budgets (counted through Redis
-/// at `shared_through` when replicas share them).
+/// The API's state: the pipeline, the API settings and the request budgets (counted through
+/// Redis at `shared_through` when replicas share them). `guests_by_default`: the role's
+/// `guest_access` when the setting is not given.
 pub(crate) async fn api_state(
     config: &Config,
     pipeline: &Pipeline,
     cookie_key: CookieKey,
     shared_through: Option<&str>,
+    guests_by_default: bool,
 ) -> anyhow::Result<AppState> {
     Ok(AppState {
         pipeline: pipeline.clone(),
-        settings: Arc::new(api_settings(config, cookie_key)?),
+        settings: Arc::new(api_settings(config, cookie_key, config.guest_access.unwrap_or(guests_by_default))?),
         rate_limit: rate_limit(config, shared_through).await?,
     })
 }
@@ -79,31 +81,45 @@ pub(crate) fn spawn_workers(
 }
 
 /// The API's settings, shared by `serve` and `api`.
-fn api_settings(config: &Config, cookie_key: CookieKey) -> anyhow::Result<ApiSettings> {
+fn api_settings(config: &Config, cookie_key: CookieKey, guest_access: bool) -> anyhow::Result<ApiSettings> {
     Ok(ApiSettings {
         oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
         secure_cookies: config.secure_cookies,
         cookie_key,
+        guest_access,
         max_json_bytes: usize::try_from(config.max_json_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
-        trusted_proxies: scanpro_api::owner::parse_trusted_proxies(&config.trusted_proxies)
+        trusted_proxies: scanpro_api::auth::parse_trusted_proxies(&config.trusted_proxies)
             .map_err(anyhow::Error::msg)?,
     })
 }
 
-/// The write and new-guest budgets: counted through Redis at `shared_through` (API replicas),
-/// else in this process; `None` when both are unlimited.
+/// The request budgets: counted through Redis at `shared_through` (API replicas), else in this
+/// process; `None` when all are unlimited.
 async fn rate_limit(config: &Config, shared_through: Option<&str>) -> anyhow::Result<Option<Arc<RateLimit>>> {
-    let (writes, new_guests, minute) =
-        (config.rate_limit_per_minute, config.new_guests_per_minute, Duration::from_secs(60));
-    if writes == 0 && new_guests == 0 {
+    let budgets = Budgets {
+        writes_per_minute: config.rate_limit_per_minute,
+        address_writes_per_minute: config.address_writes_per_minute,
+        new_guests_per_minute: config.new_guests_per_minute,
+        sign_in_failures: config.sign_in_failures,
+        registrations_per_hour: config.registrations_per_hour,
+    };
+    if budgets
+        == (Budgets {
+            writes_per_minute: 0,
+            address_writes_per_minute: 0,
+            new_guests_per_minute: 0,
+            sign_in_failures: 0,
+            registrations_per_hour: 0,
+        })
+    {
         return Ok(None);
     }
     let counter = match shared_through {
-        Some(url) => RateLimit::shared(url, &config.redis_key_prefix, writes, new_guests, minute)
+        Some(url) => RateLimit::shared(url, &config.redis_key_prefix, budgets)
             .await
             .map_err(anyhow::Error::msg)
             .context("connecting to Redis for rate limits")?,
-        None => RateLimit::local(writes, new_guests, minute),
+        None => RateLimit::local(budgets),
     };
     Ok(Some(Arc::new(counter)))
 }
@@ -117,6 +133,7 @@ pub(crate) async fn assemble(
     events: Events,
     work_dir: std::path::PathBuf,
     secret_key: SecretKey,
+    accounts: scanpro_pipeline::accounts::AccountSettings,
 ) -> anyhow::Result<Pipeline> {
     let blobs = scanpro_store::blobs::open(config.storage_url.as_deref(), &config.data_dir)
         .await
@@ -142,6 +159,7 @@ pub(crate) async fn assemble(
         max_active_jobs: config.max_active_jobs,
         guest_storage_bytes: config.guest_storage_mb.saturating_mul(1024 * 1024),
         max_outputs_per_job: config.max_outputs_per_job,
+        accounts,
         ..Settings::default()
     };
     Ok(Pipeline::new(meta, blobs, queue, events, steps, settings))

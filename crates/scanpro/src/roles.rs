@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use scanpro_api::owner::CookieKey;
+use scanpro_api::auth::CookieKey;
 use scanpro_pipeline::{Events, Pipeline};
 use scanpro_queue::{EmbeddedQueue, NoticeBus, Queue, RedisOptions, RedisQueue};
 use scanpro_store::Meta;
@@ -77,10 +77,11 @@ pub fn api(config: Config) -> anyhow::Result<()> {
         let cookie_key = CookieKey::new(secret.as_bytes());
         let secret_key = config.shared_secret_key("api")?;
         let work_dir = config.work_dir().join(instance_name("api"));
-        let pipeline =
-            assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone(), secret_key).await?;
+        let accounts = config.account_settings(secret)?;
+        let (meta, queue, events) = (backends.meta, backends.queue, backends.events);
+        let pipeline = assemble(&config, meta, queue, events, work_dir.clone(), secret_key, accounts).await?;
         let listener = listen(config.listen, "listen", "").await?;
-        let state = api_state(&config, &pipeline, cookie_key, config.redis_url.as_deref()).await?;
+        let state = api_state(&config, &pipeline, cookie_key, config.redis_url.as_deref(), false).await?;
         let shutdown = Shutdown::default();
         stop_on_signal(&shutdown, Duration::from_secs(config.drain_secs));
         serve_api(listener, state, &shutdown).await?;
@@ -104,8 +105,10 @@ pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
         let redis = backends.redis.clone();
         let instance = instance_name("worker");
         let work_dir = config.work_dir().join(&instance);
-        let pipeline =
-            assemble(&config, backends.meta, backends.queue, backends.events, work_dir.clone(), secret_key).await?;
+        // Workers authenticate nobody: the accounts' settings are only what settling jobs needs.
+        let accounts = Default::default();
+        let (meta, queue, events) = (backends.meta, backends.queue, backends.events);
+        let pipeline = assemble(&config, meta, queue, events, work_dir.clone(), secret_key, accounts).await?;
         let listener = listen(config.worker_listen, "worker_listen", "worker ").await?;
 
         let mut background = Vec::new();

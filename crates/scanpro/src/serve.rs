@@ -6,7 +6,7 @@ use crate::parts::{
     api_state, assemble, init_logging, listen, serve_api, spawn_workers, stop_on_signal, sweep_forever,
 };
 use anyhow::Context;
-use scanpro_api::owner::CookieKey;
+use scanpro_api::auth::CookieKey;
 use scanpro_pipeline::{Events, Pipeline, SecretKey};
 use scanpro_queue::{EmbeddedQueue, LIGHT_CLASS};
 use scanpro_store::Meta;
@@ -40,7 +40,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
              only in memory, and do not survive a restart"
         );
     }
-    let pipeline = build_pipeline(&config, config.secret_key()).await?;
+    let cookie_secret = kept_cookie_secret(&config)?;
+    let pipeline = build_pipeline(&config, config.secret_key(), &cookie_secret).await?;
     let listener = listen(config.listen, "listen", "").await?;
     let shutdown = Shutdown::default();
     stop_on_signal(&shutdown, Duration::from_secs(config.drain_secs));
@@ -52,7 +53,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let mut workers = spawn_workers(&pipeline, &classes, config.worker_count(), &instance, &shutdown);
     tokio::spawn(sweep_forever(pipeline.clone(), Duration::from_secs(config.sweep_interval_secs)));
 
-    let state = api_state(&config, &pipeline, kept_cookie_key(&config)?, None).await?;
+    let state = api_state(&config, &pipeline, CookieKey::new(cookie_secret.as_bytes()), None, true).await?;
     serve_api(listener, state, &shutdown).await?;
     while let Some(done) = workers.join_next().await {
         done?;
@@ -62,20 +63,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `serve`'s cookie key: `cookie_secret` when set, else one generated once and kept (mode 0600)
-/// in the data dir, so guests keep their files across restarts.
-fn kept_cookie_key(config: &Config) -> anyhow::Result<CookieKey> {
+/// `serve`'s cookie secret: `cookie_secret` when set, else one generated once and kept (mode
+/// 0600) in the data dir, so guests keep their files and sign-ins their tokens across restarts.
+fn kept_cookie_secret(config: &Config) -> anyhow::Result<String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(secret) = &config.cookie_secret {
-        return Ok(CookieKey::new(secret.as_bytes()));
+        return Ok(secret.clone());
     }
     let path = config.data_dir.join("cookie_secret");
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
     let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path);
     match created {
         Ok(mut file) => file
-            .write_all(scanpro_api::owner::new_secret().as_bytes())
+            .write_all(scanpro_api::auth::new_secret().as_bytes())
             .with_context(|| format!("writing {}", path.display()))?,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
@@ -84,14 +85,15 @@ fn kept_cookie_key(config: &Config) -> anyhow::Result<CookieKey> {
     if secret.trim().len() < 32 {
         anyhow::bail!("{} holds no usable secret: delete it and a new one is made", path.display());
     }
-    Ok(CookieKey::new(secret.trim().as_bytes()))
+    Ok(secret.trim().to_owned())
 }
 
-async fn build_pipeline(config: &Config, secret_key: SecretKey) -> anyhow::Result<Pipeline> {
+async fn build_pipeline(config: &Config, secret_key: SecretKey, cookie_secret: &str) -> anyhow::Result<Pipeline> {
     let meta = Meta::connect(&config.database_url()).await.context("connecting to the database")?;
     meta.migrate().await.context("migrating the database")?;
     let (queue, orphans) = EmbeddedQueue::open(meta.clone()).await?;
-    let pipeline = assemble(config, meta, queue, Events::default(), config.work_dir(), secret_key).await?;
+    let accounts = config.account_settings(cookie_secret)?;
+    let pipeline = assemble(config, meta, queue, Events::default(), config.work_dir(), secret_key, accounts).await?;
     pipeline.announce_ended(&orphans);
     Ok(pipeline)
 }

@@ -79,6 +79,8 @@ impl Cluster {
             ("SCANPRO_MAX_ATTEMPTS", "5"),
             ("SCANPRO_LOG_LEVEL", "warn"),
             ("SCANPRO_COOKIE_SECRET", "a shared secret of the test cluster, 32+ chars"),
+            // The tests act as guests; `scanpro api` has guest access off unless told.
+            ("SCANPRO_GUEST_ACCESS", "true"),
             // Every process of one deployment shares it.
             ("SCANPRO_SECRET_KEY", "scaleout-test-secret-key-of-32-chars"),
         ]
@@ -650,6 +652,51 @@ async fn the_write_budget_is_shared_by_api_replicas() {
     assert_eq!(problem["code"], "rate_limited", "{problem}");
     let (status, _) = cluster.client(0).get_json("/api/v1/jobs").await;
     assert_eq!(status, 200, "reads are not limited");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disabling_an_account_on_one_replica_holds_on_the_other_at_once() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let cluster = Cluster::start(2, &[("SCANPRO_GUEST_ACCESS", "false")]).await;
+    let mut create = Command::new(env!("CARGO_BIN_EXE_scanpro"));
+    create.args(["admin", "create-user", "--email", "root@example.com", "--role", "admin"]);
+    create.envs(cluster.env.iter().map(|(k, v)| (k, v))).stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = create.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"correct horse battery staple\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let http = reqwest::Client::new();
+    let (one, two) = (&cluster.apis[0].base, &cluster.apis[1].base);
+    let login = |base: &str, email: &str| {
+        http.post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": "correct horse battery staple"}))
+            .send()
+    };
+    let registered = http
+        .post(format!("{one}/api/v1/auth/register"))
+        .json(&serde_json::json!({"email": "ada@example.com", "password": "correct horse battery staple"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let ada: Value = registered.json().await.unwrap();
+    let root: Value = login(one, "root@example.com").await.unwrap().json().await.unwrap();
+    let ada_tokens: Value = login(two, "ada@example.com").await.unwrap().json().await.unwrap();
+    let me = || http.get(format!("{two}/api/v1/me")).bearer_auth(ada_tokens["access_token"].as_str().unwrap()).send();
+    assert_eq!(me().await.unwrap().status(), 200, "signed in on replica two");
+    let disabled = http
+        .patch(format!("{one}/api/v1/admin/users/{}", ada["id"].as_str().unwrap()))
+        .bearer_auth(root["access_token"].as_str().unwrap())
+        .json(&serde_json::json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 200, "disabled on replica one");
+    let started = Instant::now();
+    let refused = me().await.unwrap();
+    assert_eq!(refused.status(), 401, "refused on replica two, {:?} after", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let again = login(two, "ada@example.com").await.unwrap();
+    assert_eq!(again.status(), 403, "and cannot sign in again");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,6 +8,12 @@ pub enum StoreError {
     TooLarge { limit: u64 },
     #[error("Idempotency-Key was already used with a different request")]
     IdempotencyConflict,
+    /// A unique value (an account's email) is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The owner's monthly operations would pass `limit`.
+    #[error("the monthly quota of {limit} operations is used up")]
+    QuotaExceeded { limit: u64 },
     #[error("the database is unavailable: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the database schema could not be migrated: {0}")]
@@ -30,7 +36,8 @@ impl StoreError {
             Self::NotFound => ErrorCode::NotFound,
             Self::TooLarge { .. } => ErrorCode::FileTooLarge,
             Self::Body(_) => ErrorCode::BadRequest,
-            Self::IdempotencyConflict => ErrorCode::Conflict,
+            Self::IdempotencyConflict | Self::Conflict(_) => ErrorCode::Conflict,
+            Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
             Self::Database(sqlx::Error::RowNotFound) => ErrorCode::NotFound,
             Self::Database(_) | Self::Io(_) => ErrorCode::Unavailable,
             Self::Migrate(_) | Self::Corrupt(_) | Self::Schema(_) => ErrorCode::InternalError,

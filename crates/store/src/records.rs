@@ -2,8 +2,9 @@
 
 use crate::error::StoreError;
 use chrono::{DateTime, TimeZone, Utc};
+use scanpro_core::accounts::{Role, Scope};
 use scanpro_core::job::{JobSpec, JobStatus, Progress, StepState};
-use scanpro_core::{ErrorCode, FileId, JobId, OwnerId, ToolError};
+use scanpro_core::{ApiKeyId, ErrorCode, FileId, JobId, OwnerId, SessionId, ToolError, UserId};
 use serde::Serialize;
 
 /// A stored file: an upload, or an output of a job (`job_id` set).
@@ -166,4 +167,136 @@ impl TryFrom<JobRow> for JobRecord {
             secrets: r.secrets,
         })
     }
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub id: UserId,
+    /// Lower-cased.
+    pub email: String,
+    /// Argon2id, PHC string; `None` for accounts that only sign in through single sign-on.
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub plan: String,
+    pub email_verified: bool,
+    pub disabled: bool,
+    /// Overrides of the plan's monthly operations and stored bytes.
+    pub operations_limit: Option<u64>,
+    pub storage_limit: Option<u64>,
+    /// `issuer sub` of the OpenID Connect identity, for accounts made or linked by SSO.
+    pub oidc_subject: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserRecord {
+    pub fn owner(&self) -> OwnerId {
+        OwnerId::user(self.id)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: String,
+    email: String,
+    password_hash: Option<String>,
+    role: String,
+    plan: String,
+    email_verified: i64,
+    disabled: i64,
+    operations_limit: Option<i64>,
+    storage_limit: Option<i64>,
+    oidc_subject: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id.parse().map_err(|e| corrupt("user id", e))?,
+            email: r.email,
+            password_hash: r.password_hash,
+            role: r.role.parse().map_err(|e| corrupt("user role", e))?,
+            plan: r.plan,
+            email_verified: r.email_verified != 0,
+            disabled: r.disabled != 0,
+            operations_limit: r.operations_limit.map(|n| n.max(0) as u64),
+            storage_limit: r.storage_limit.map(|n| n.max(0) as u64),
+            oidc_subject: r.oidc_subject,
+            created_at: from_millis(r.created_at),
+            updated_at: from_millis(r.updated_at),
+        })
+    }
+}
+
+/// A sign-in: its refresh tokens and web cookie live as long as it does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub user_id: UserId,
+    /// Hash of the web cookie's secret, for sessions a browser holds.
+    pub cookie_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An API key, without its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyRecord {
+    pub id: ApiKeyId,
+    pub user_id: UserId,
+    pub name: String,
+    /// The key's first characters, to tell keys apart in lists.
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyRow {
+    id: String,
+    user_id: String,
+    name: String,
+    prefix: String,
+    scopes: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<ApiKeyRow> for ApiKeyRecord {
+    type Error = StoreError;
+    fn try_from(r: ApiKeyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id.parse().map_err(|e| corrupt("api key id", e))?,
+            user_id: r.user_id.parse().map_err(|e| corrupt("api key user", e))?,
+            name: r.name,
+            prefix: r.prefix,
+            scopes: serde_json::from_str(&r.scopes).map_err(|e| corrupt("api key scopes", e))?,
+            created_at: from_millis(r.created_at),
+            expires_at: r.expires_at.map(from_millis),
+            last_used_at: r.last_used_at.map(from_millis),
+            revoked_at: r.revoked_at.map(from_millis),
+        })
+    }
+}
+
+/// Something worth knowing later: who did what to whom, from where.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// `user:<id>`, `key:<id>`, `cli`, or the email tried by a failed sign-in.
+    pub actor: String,
+    /// `sign_in`, `sign_in_failed`, `api_key_created`, `admin_user_updated`, `admin_job_read`…
+    pub action: String,
+    pub target: Option<String>,
+    pub address: Option<String>,
+    pub detail: Option<String>,
 }

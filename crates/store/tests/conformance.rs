@@ -3,11 +3,15 @@
 //! each run creates and drops its own database. An unreachable server fails the run.
 
 use chrono::{Duration, Utc};
+use scanpro_core::accounts::{Role, Scope};
 use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
-use scanpro_core::{ErrorCode, FileId, JobId, OwnerId, ToolError};
+use scanpro_core::{ApiKeyId, ErrorCode, FileId, JobId, OwnerId, SessionId, ToolError, UserId};
 use scanpro_store::blobs::FsBlobs;
 use scanpro_store::meta::Backend;
-use scanpro_store::{BlobStore, FileRecord, Meta, NewJob, StoreError};
+use scanpro_store::{
+    ApiKeyRecord, AuditEntry, BlobStore, FileRecord, Meta, Metering, NewJob, RefreshUse, SessionRecord, StoreError,
+    UserRecord,
+};
 use scanpro_testkit::postgres::empty_postgres_database;
 use sqlx::Executor;
 
@@ -57,6 +61,15 @@ conformance!(
     concurrent_writes_all_land,
     sealed_secrets_go_with_the_final_state,
     webhook_secrets_are_one_per_owner,
+    accounts_are_unique_by_email,
+    refresh_tokens_are_spent_once,
+    sessions_end_when_revoked_or_expired,
+    api_keys_are_found_by_hash_and_revoked_by_their_owner,
+    email_tokens_are_spent_once,
+    concurrent_jobs_never_pass_the_monthly_quota,
+    ended_jobs_give_unspent_operations_back_once,
+    guests_files_and_jobs_pass_to_their_account,
+    tool_switches_and_audit_log,
 );
 
 fn owner(name: &str) -> OwnerId {
@@ -94,6 +107,7 @@ fn new_job(owner: &OwnerId, key: Option<(&str, &str)>) -> NewJob {
         retention: Duration::hours(1),
         idempotency: key.map(|(k, h)| (k.to_owned(), h.to_owned())),
         secrets: None,
+        metering: None,
     }
 }
 
@@ -435,4 +449,198 @@ async fn webhook_secrets_are_one_per_owner(meta: &Meta) {
     meta.put_webhook_secret(&alice, "v1.second").await.unwrap();
     assert_eq!(meta.webhook_secret(&alice).await.unwrap().as_deref(), Some("v1.second"), "replaced");
     assert_eq!(meta.webhook_secret(&bob).await.unwrap().as_deref(), Some("v1.bobs"));
+}
+
+fn user(email: &str) -> UserRecord {
+    UserRecord {
+        id: UserId::new(),
+        email: email.into(),
+        password_hash: Some("$argon2id$…".into()),
+        role: Role::User,
+        plan: "free".into(),
+        email_verified: true,
+        disabled: false,
+        operations_limit: None,
+        storage_limit: None,
+        oidc_subject: None,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+async fn session_of(meta: &Meta, user: &UserRecord, refresh_hash: &str) -> SessionRecord {
+    let session = SessionRecord {
+        id: SessionId::new(),
+        user_id: user.id,
+        cookie_hash: Some(format!("cookie-{refresh_hash}")),
+        created_at: Utc::now(),
+        expires_at: Utc::now() + Duration::days(30),
+    };
+    meta.insert_session(&session, refresh_hash).await.unwrap();
+    session
+}
+
+async fn accounts_are_unique_by_email(meta: &Meta) {
+    let ada = user("ada@example.com");
+    meta.insert_user(&ada).await.unwrap();
+    let twin = user("ada@example.com");
+    assert_eq!(meta.insert_user(&twin).await.unwrap_err().code(), ErrorCode::Conflict);
+    assert_eq!(meta.user_by_email("ADA@example.com").await.unwrap().unwrap().id, ada.id);
+    let mut changed = meta.user(ada.id).await.unwrap();
+    changed.role = Role::Admin;
+    changed.operations_limit = Some(7);
+    meta.save_user(&changed).await.unwrap();
+    let read = meta.user(ada.id).await.unwrap();
+    assert_eq!((read.role, read.operations_limit), (Role::Admin, Some(7)));
+    meta.insert_user(&user("bob_1@example.com")).await.unwrap();
+    meta.insert_user(&user("bobx1@example.com")).await.unwrap();
+    let found: Vec<String> = meta.users("b_1", 10, 0).await.unwrap().into_iter().map(|u| u.email).collect();
+    assert_eq!(found, ["bob_1@example.com"], "LIKE wildcards in the search are literal");
+    assert_eq!(meta.users("", 10, 0).await.unwrap().len(), 3);
+    assert_eq!(meta.count_admins().await.unwrap(), 1);
+    meta.delete_user(ada.id).await.unwrap();
+    assert_eq!(meta.user(ada.id).await.unwrap_err().code(), ErrorCode::NotFound);
+}
+
+async fn refresh_tokens_are_spent_once(meta: &Meta) {
+    let ada = user("ada@example.com");
+    meta.insert_user(&ada).await.unwrap();
+    let session = session_of(meta, &ada, "first").await;
+    assert_eq!(meta.use_refresh_token("first").await.unwrap(), RefreshUse::Fresh(session.id));
+    meta.add_refresh_token("second", session.id).await.unwrap();
+    assert_eq!(meta.use_refresh_token("first").await.unwrap(), RefreshUse::Replayed(session.id));
+    assert_eq!(meta.use_refresh_token("never issued").await.unwrap(), RefreshUse::Unknown);
+    // Racing presenters of one token: exactly one finds it fresh.
+    let racers = (0..10).map(|_| meta.use_refresh_token("second"));
+    let uses = futures::future::join_all(racers).await;
+    let fresh = uses.iter().filter(|u| matches!(u, Ok(RefreshUse::Fresh(_)))).count();
+    assert_eq!(fresh, 1, "{uses:?}");
+}
+
+async fn sessions_end_when_revoked_or_expired(meta: &Meta) {
+    let ada = user("ada@example.com");
+    meta.insert_user(&ada).await.unwrap();
+    let one = session_of(meta, &ada, "one").await;
+    let two = session_of(meta, &ada, "two").await;
+    let now = Utc::now();
+    let (found, owner) = meta.live_session(one.id, now).await.unwrap().unwrap();
+    assert_eq!((found.id, owner.email.as_str()), (one.id, "ada@example.com"));
+    assert_eq!(meta.live_session_by_cookie("cookie-two", now).await.unwrap().unwrap().0.id, two.id);
+    assert!(meta.live_session(one.id, now + Duration::days(31)).await.unwrap().is_none(), "expired");
+    meta.revoke_session(one.id).await.unwrap();
+    assert!(meta.live_session(one.id, now).await.unwrap().is_none());
+    assert!(meta.live_session(two.id, now).await.unwrap().is_some(), "other sessions live on");
+    meta.revoke_sessions_of(ada.id).await.unwrap();
+    assert!(meta.live_session_by_cookie("cookie-two", now).await.unwrap().is_none());
+}
+
+async fn api_keys_are_found_by_hash_and_revoked_by_their_owner(meta: &Meta) {
+    let (ada, bob) = (user("ada@example.com"), user("bob@example.com"));
+    meta.insert_user(&ada).await.unwrap();
+    meta.insert_user(&bob).await.unwrap();
+    let key = ApiKeyRecord {
+        id: ApiKeyId::new(),
+        user_id: ada.id,
+        name: "ci".into(),
+        prefix: "sk_abcd".into(),
+        scopes: vec![Scope::FilesRead, Scope::JobsWrite],
+        created_at: Utc::now(),
+        expires_at: None,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    meta.insert_api_key(&key, "hash-1").await.unwrap();
+    assert_eq!(meta.api_key_by_hash("hash-1").await.unwrap().unwrap().scopes, key.scopes);
+    meta.touch_api_key(key.id, Utc::now()).await.unwrap();
+    assert!(meta.api_keys_of(ada.id).await.unwrap()[0].last_used_at.is_some());
+    assert!(meta.api_keys_of(bob.id).await.unwrap().is_empty());
+    assert_eq!(meta.revoke_api_key(bob.id, key.id).await.unwrap_err().code(), ErrorCode::NotFound, "not bob's");
+    meta.revoke_api_key(ada.id, key.id).await.unwrap();
+    assert!(meta.api_key_by_hash("hash-1").await.unwrap().unwrap().revoked_at.is_some());
+    assert!(meta.api_keys_of(ada.id).await.unwrap().is_empty());
+}
+
+async fn email_tokens_are_spent_once(meta: &Meta) {
+    let ada = user("ada@example.com");
+    meta.insert_user(&ada).await.unwrap();
+    let now = Utc::now();
+    meta.insert_email_token("link", ada.id, "verify", now + Duration::hours(1)).await.unwrap();
+    meta.insert_email_token("old", ada.id, "reset", now - Duration::seconds(1)).await.unwrap();
+    assert_eq!(meta.use_email_token("link", "reset", now).await.unwrap(), None, "another purpose");
+    assert_eq!(meta.use_email_token("link", "verify", now).await.unwrap(), Some(ada.id));
+    assert_eq!(meta.use_email_token("link", "verify", now).await.unwrap(), None, "spent");
+    assert_eq!(meta.use_email_token("old", "reset", now).await.unwrap(), None, "expired");
+}
+
+fn metered(owner: &OwnerId, operations: u64, limit: u64) -> NewJob {
+    NewJob { metering: Some(Metering { period: "2026-12".into(), operations, limit }), ..new_job(owner, None) }
+}
+
+async fn concurrent_jobs_never_pass_the_monthly_quota(meta: &Meta) {
+    let ada = owner("user-ada");
+    let creations = (0..50).map(|_| meta.create_job(metered(&ada, 1, 5)));
+    let results = futures::future::join_all(creations).await;
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(created, 5, "exactly the 5 operations left start");
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(refused.code(), ErrorCode::QuotaExceeded, "{refused}");
+    }
+    assert_eq!(meta.operations_used(&ada, "2026-12").await.unwrap(), 5);
+    assert_eq!(meta.list_jobs(&ada, 100).await.unwrap().len(), 5, "refused creations left no job");
+    // A job of three steps does not fit in what is left of a limit of 7.
+    let bob = owner("user-bob");
+    meta.create_job(metered(&bob, 5, 7)).await.unwrap();
+    assert_eq!(meta.create_job(metered(&bob, 3, 7)).await.unwrap_err().code(), ErrorCode::QuotaExceeded);
+    meta.create_job(metered(&bob, 2, 7)).await.unwrap();
+}
+
+async fn ended_jobs_give_unspent_operations_back_once(meta: &Meta) {
+    let ada = owner("user-ada");
+    let (job, _) = meta.create_job(metered(&ada, 3, 10)).await.unwrap();
+    assert_eq!(meta.operations_used(&ada, "2026-12").await.unwrap(), 3);
+    assert_eq!(meta.settle_job_operations(job.id, 2).await.unwrap(), 2);
+    assert_eq!(meta.settle_job_operations(job.id, 2).await.unwrap(), 0, "settled once");
+    assert_eq!(meta.operations_used(&ada, "2026-12").await.unwrap(), 1);
+    let (unmetered, _) = meta.create_job(new_job(&ada, None)).await.unwrap();
+    assert_eq!(meta.settle_job_operations(unmetered.id, 1).await.unwrap(), 0);
+    meta.record_tool_usage(&ada, "2026-12-04", "rotate", 1).await.unwrap();
+    meta.record_tool_usage(&ada, "2026-12-04", "rotate", 2).await.unwrap();
+    let lines = meta.tool_usage(Some(&ada), "2026-12-01").await.unwrap();
+    assert_eq!((lines[0].tool.as_str(), lines[0].operations), ("rotate", 3));
+    let report = meta.usage_report("2026-01").await.unwrap();
+    assert_eq!((report[0].owner.as_str(), report[0].operations), (ada.as_str(), 1));
+}
+
+async fn guests_files_and_jobs_pass_to_their_account(meta: &Meta) {
+    let (guest, account) = (owner("guest-1"), owner("user-1"));
+    let kept = file(&guest, None);
+    meta.insert_file(&kept).await.unwrap();
+    let (plain, _) = meta.create_job(new_job(&guest, None)).await.unwrap();
+    let sealed = NewJob { secrets: Some("v1.sealed".into()), ..new_job(&guest, None) };
+    let (with_secrets, _) = meta.create_job(sealed).await.unwrap();
+    meta.transfer_owner(&guest, &account).await.unwrap();
+    assert_eq!(meta.file(&account, kept.id).await.unwrap().id, kept.id);
+    assert_eq!(meta.file(&guest, kept.id).await.unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(meta.job(&account, plain.id).await.unwrap().id, plain.id);
+    assert_eq!(meta.job(&guest, with_secrets.id).await.unwrap().id, with_secrets.id, "secrets stay bound");
+}
+
+async fn tool_switches_and_audit_log(meta: &Meta) {
+    meta.set_tool_enabled("ocr", false, "user:admin").await.unwrap();
+    meta.set_tool_enabled("merge", false, "user:admin").await.unwrap();
+    meta.set_tool_enabled("merge", true, "user:admin").await.unwrap();
+    assert_eq!(meta.disabled_tools().await.unwrap(), ["ocr"]);
+    for action in ["sign_in", "api_key_created"] {
+        let entry = AuditEntry {
+            at: Utc::now(),
+            actor: "user:ada".into(),
+            action: action.into(),
+            target: None,
+            address: Some("127.0.0.1".into()),
+            detail: None,
+        };
+        meta.append_audit(&entry).await.unwrap();
+    }
+    let log = meta.audit_log(None, 10).await.unwrap();
+    assert_eq!(log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["api_key_created", "sign_in"]);
 }

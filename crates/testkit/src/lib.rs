@@ -10,6 +10,7 @@
 //! - `postgres` (feature `postgres`): a fresh PostgreSQL database per test.
 //! - [`redis`]: a private `redis-server` per test, and key prefixes no other test uses.
 //! - [`moto`]: a real S3 API on loopback (moto's server).
+//! - [`smtp`]: a real SMTP server on loopback (aiosmtpd) that keeps what it receives.
 //!
 //! [`free_port`] gives the servers their ports.
 
@@ -19,6 +20,7 @@ pub mod moto;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod redis;
+pub mod smtp;
 
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {

@@ -57,6 +57,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(config: WebConfig) -> Router<S> 
     Router::new()
         .route("/", get(page()))
         .route("/organise", get(page()))
+        .route("/signin", get(page()))
+        .route("/signup", get(page()))
+        .route("/forgot-password", get(page()))
+        .route("/reset-password", get(page()))
+        .route("/verify-email", get(page()))
+        .route("/account", get(page()))
+        .route("/admin", get(page()))
         .route("/tool/{name}", get(page()))
         .route("/assets/{*path}", get(asset))
 }
@@ -143,7 +150,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_page_route_serves_the_shell_with_the_retention_written_in() {
-        for uri in ["/", "/tool/merge", "/organise"] {
+        for uri in ["/", "/tool/merge", "/organise", "/signin", "/signup", "/account", "/admin", "/reset-password"] {
             let (status, headers, body) = get(uri, &[]).await;
             assert_eq!(status, StatusCode::OK, "{uri}");
             assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 /// Per-client limits raised out of the way: tests make many guests, jobs and uploads quickly from
 /// one address. Tests of a limit set it lower in their own `env`, which comes after.
-pub const ROOMY_LIMITS: [(&str, &str); 4] = [
+pub const ROOMY_LIMITS: [(&str, &str); 5] = [
     ("SCANPRO_RATE_LIMIT_PER_MINUTE", "0"),
+    ("SCANPRO_ADDRESS_WRITES_PER_MINUTE", "0"),
     ("SCANPRO_NEW_GUESTS_PER_MINUTE", "0"),
     ("SCANPRO_MAX_ACTIVE_JOBS", "0"),
     ("SCANPRO_GUEST_STORAGE_MB", "0"),

@@ -25,10 +25,17 @@ impl Meta {
             .map(|s| StepState { tool: s.tool.clone(), status: StepStatus::Pending, report: None })
             .collect();
         let (key, hash) = new.idempotency.clone().unzip();
+        let mut tx = self.writer.begin().await?;
+        if let Some(metering) = &new.metering {
+            super::metering::reserve_operations(&mut tx, &new.owner, metering).await?;
+        }
+        let (metered_period, metered_operations) =
+            new.metering.as_ref().map(|m| (m.period.clone(), m.operations as i64)).unzip();
         let inserted = sqlx::query(concat!(
             "INSERT INTO jobs (id, owner, status, class, spec, steps, progress, attempts, max_attempts, \
-             idempotency_key, request_hash, tag, created_at, updated_at, expires_at, run_after, cancel_requested, secrets) \
-             VALUES ($1, $2, 'queued', $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $11, $12, $11, 0, $13) \
+             idempotency_key, request_hash, tag, created_at, updated_at, expires_at, run_after, cancel_requested, secrets, \
+             metered_period, metered_operations) \
+             VALUES ($1, $2, 'queued', $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $11, $12, $11, 0, $13, $14, $15) \
              ON CONFLICT DO NOTHING RETURNING ",
             job_columns!(),
             ""
@@ -46,12 +53,20 @@ impl Meta {
         .bind(millis(now))
         .bind(millis(now + new.retention))
         .bind(new.secrets.clone())
-        .fetch_optional(&self.writer)
+        .bind(metered_period)
+        .bind(metered_operations)
+        .fetch_optional(&mut *tx)
         .await?;
         match inserted {
-            Some(row) => Ok((job_from_row(&row)?, true)),
-            // Lost a race with the same key: the other request's job is the answer.
+            Some(row) => {
+                let job = job_from_row(&row)?;
+                tx.commit().await?;
+                Ok((job, true))
+            }
+            // Lost a race with the same key: the other request's job is the answer, and this
+            // request's count is rolled back with the transaction.
             None => {
+                drop(tx);
                 let (key, hash) = new.idempotency.ok_or(StoreError::NotFound)?;
                 let existing = self.job_by_idempotency_key(&new.owner, &key).await?.ok_or(StoreError::NotFound)?;
                 reuse(existing, &hash)

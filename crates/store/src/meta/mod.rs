@@ -9,6 +9,8 @@
 //! - [`leases`]: jobs as workers hold them.
 //! - [`sweep`]: what expires.
 //! - [`webhooks`]: webhook signing secrets.
+//! - [`accounts`]: users, sessions and refresh tokens, API keys, emailed links.
+//! - [`metering`]: operations counted against quotas, usage reports, tool switches, the audit log.
 
 use crate::error::{Result, StoreError};
 use crate::records::{FileRecord, JobRecord, JobRow, millis};
@@ -18,6 +20,9 @@ use scanpro_core::{JobId, OwnerId};
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Executor, Row};
+
+pub use accounts::RefreshUse;
+pub use metering::{Metering, ToolUsageLine, UsageLine};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -52,6 +57,8 @@ pub struct NewJob {
     pub idempotency: Option<(String, String)>,
     /// The spec's secret parameters, sealed; erased when the job ends.
     pub secrets: Option<String>,
+    /// Operations to count against the owner's monthly quota, in the job's own transaction.
+    pub metering: Option<Metering>,
 }
 
 /// What [`Meta::release_abandoned`] did.
@@ -113,9 +120,11 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 // After `job_columns!`, which they use.
+mod accounts;
 mod files;
 mod jobs;
 mod leases;
+mod metering;
 mod sweep;
 mod webhooks;
 

@@ -1,7 +1,10 @@
-// Starts the app: language and theme, the header (language and theme switches) and the privacy
-// footer, then the page for the URL: `/` home, `/tool/{name}` a tool, `/organise` the page
-// organiser. Switching language redraws everything from the pages' state, keeping focus.
+// Starts the app: language and theme, the header (language and theme switches, and the
+// account: sign in, or the signed-in email and sign out) and the privacy footer, then the page
+// for the URL: `/` home, `/tool/{name}` a tool, `/organise` the page organiser, and the account
+// pages (`/signin`, `/signup`, `/forgot-password`, `/reset-password`, `/verify-email`,
+// `/account`, `/admin`). Switching language redraws everything from the pages' state, keeping focus.
 
+import { AccountPage, AdminPage, ForgotPage, ResetPage, SignInPage, SignUpPage, VerifyPage, currentUser, signOut } from './account.js';
 import { api } from './api.js';
 import { loadCatalogue } from './catalogue.js';
 import { announce, h, replaceChildren } from './dom.js';
@@ -14,6 +17,16 @@ import { ToolPage } from './tool.js';
 
 const THEME_KEY = 'scanpro.theme';
 let page = null;
+let user = null;
+const ACCOUNT_PAGES = {
+  '/signin': SignInPage,
+  '/signup': SignUpPage,
+  '/forgot-password': ForgotPage,
+  '/reset-password': ResetPage,
+  '/verify-email': VerifyPage,
+  '/account': AccountPage,
+  '/admin': AdminPage,
+};
 
 function storedTheme() {
   try {
@@ -66,8 +79,21 @@ function renderHeader() {
         { class: 'header-controls' },
         h('div', { class: 'control' }, h('label', { for: 'language' }, t('header.language')), languageSelect),
         h('div', { class: 'control' }, h('label', { for: 'theme' }, t('header.theme')), themeSelect),
+        accountControls(),
       ),
     ),
+  );
+}
+
+/** Sign in, or the account's email (its page), the admin page for admins, and sign out. */
+function accountControls() {
+  if (!user) return h('nav', { class: 'account-nav', 'aria-label': t('nav.account') }, h('a', { href: '/signin', id: 'nav-signin' }, t('signin.title')));
+  return h(
+    'nav',
+    { class: 'account-nav', 'aria-label': t('nav.account') },
+    h('a', { href: '/account', id: 'nav-account' }, user.email),
+    user.role === 'admin' ? h('a', { href: '/admin', id: 'nav-admin' }, t('admin.title')) : null,
+    h('button', { type: 'button', class: 'button secondary', id: 'nav-signout', onclick: () => signOut() }, t('account.signOut')),
   );
 }
 
@@ -129,6 +155,8 @@ function titleFor() {
 
 async function route(main) {
   const path = window.location.pathname.replace(/\/+$/, '') || '/';
+  const AccountPageOf = ACCOUNT_PAGES[path];
+  if (AccountPageOf) return new AccountPageOf(main);
   let catalogue;
   try {
     catalogue = await loadCatalogue();
@@ -151,6 +179,7 @@ async function route(main) {
 async function start() {
   setLanguage(detectLanguage());
   applyTheme(storedTheme());
+  user = await currentUser();
   renderHeader();
   const flash = sessionStorage.getItem('scanpro.flash') || '';
   sessionStorage.removeItem('scanpro.flash');
