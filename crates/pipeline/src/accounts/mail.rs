@@ -6,7 +6,7 @@
 pub enum Mailer {
     /// Written to the log at `info`.
     Log,
-    Smtp(SmtpMailer),
+    Smtp(Box<SmtpMailer>),
 }
 
 #[derive(Debug, Clone)]
@@ -38,7 +38,7 @@ impl Mailer {
             .timeout(Some(std::time::Duration::from_secs(20)))
             .build();
         let from = from.parse().map_err(MailError::From)?;
-        Ok(Self::Smtp(SmtpMailer { transport, from }))
+        Ok(Self::Smtp(Box::new(SmtpMailer { transport, from })))
     }
 
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError> {

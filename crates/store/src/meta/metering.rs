@@ -144,7 +144,7 @@ impl Meta {
     /// Succeeded operations per day and tool since `from_day` (`YYYY-MM-DD`), for one owner or all.
     pub async fn tool_usage(&self, owner: Option<&OwnerId>, from_day: &str) -> Result<Vec<ToolUsageLine>> {
         let rows = sqlx::query(
-            "SELECT day, tool, SUM(operations) FROM tool_usage WHERE day >= $1 AND ($2 = '' OR owner = $2) \
+            "SELECT day, tool, CAST(SUM(operations) AS BIGINT) FROM tool_usage WHERE day >= $1 AND ($2 = '' OR owner = $2) \
              GROUP BY day, tool ORDER BY day, tool",
         )
         .bind(from_day)
