@@ -68,10 +68,12 @@ impl Pipeline {
         if !job.status.is_terminal() {
             return Ok(());
         }
-        self.erase_secrets(&job).await;
+        // Before the secrets go: erasing them ends with a checkpoint of SQLite's log, which
+        // must come after the job's last write.
         if let Err(e) = self.settle_operations(&job).await {
             tracing::error!(job = %id, error = %e, "could not settle the job's operations");
         }
+        self.erase_secrets(&job).await;
         self.send_webhook(&job).await
     }
 

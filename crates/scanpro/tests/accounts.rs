@@ -914,3 +914,48 @@ async fn emailed_links_confirm_addresses_and_reset_passwords() {
     assert_eq!(call(&server, &Cred::None, Method::POST, "/api/v1/auth/login", Some(fresh)).await.0, 200);
     assert!(smtp.received_by("nobody@example.com").is_empty(), "no email for an address without an account");
 }
+
+#[tokio::test]
+async fn failed_sign_ins_and_registrations_are_throttled() {
+    let server = Server::start(&[("SCANPRO_SIGN_IN_FAILURES", "3"), ("SCANPRO_REGISTRATIONS_PER_HOUR", "2")]);
+    register(&server, "ada@example.com").await;
+    register(&server, "bob@example.com").await;
+    let (status, body) = call(
+        &server,
+        &Cred::None,
+        Method::POST,
+        "/api/v1/auth/register",
+        Some(json!({"email": "eve@example.com", "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), code(&body)),
+        (429, "rate_limited"),
+        "a third registration from one address in an hour"
+    );
+    let attempt = |password: &'static str| {
+        call(
+            &server,
+            &Cred::None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "ada@example.com", "password": password})),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt("guessing wrong").await.0, 401);
+    }
+    let (status, body) = attempt(PASSWORD).await;
+    assert_eq!((status.as_u16(), code(&body)), (429, "rate_limited"), "even the right password waits: {body}");
+    // Another account from the same address is not locked by Ada's failures (within the
+    // address's larger budget).
+    let (status, _) = call(
+        &server,
+        &Cred::None,
+        Method::POST,
+        "/api/v1/auth/login",
+        Some(json!({"email": "bob@example.com", "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
