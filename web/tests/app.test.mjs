@@ -12,6 +12,8 @@ import {
   catalogue,
   corpus,
   createUser,
+  freePort,
+  startOidcProvider,
   launchBrowser,
   newContext,
   open,
@@ -743,6 +745,41 @@ describe('accounts', () => {
       const gone = await fetch(`${server.base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'ada@example.com', password: PASSWORD }) });
       assert.equal(gone.status, 401);
     });
+  });
+
+  test('single sign-on through a real OpenID Connect provider', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const provider = await startOidcProvider(`${base}/api/v1/auth/oidc/callback`);
+    const sso = await startServer(
+      {
+        SCANPRO_OIDC_ISSUER: provider.issuer,
+        SCANPRO_OIDC_CLIENT_ID: 'scanpro',
+        SCANPRO_OIDC_CLIENT_SECRET: 'scanpro-secret',
+        SCANPRO_OIDC_NAME: 'Example ID',
+        SCANPRO_PUBLIC_URL: base,
+      },
+      { listen: `127.0.0.1:${port}` },
+    );
+    try {
+      const context = await newContext(browser, sso);
+      const page = await context.newPage();
+      await open(page, '/signin');
+      assert.equal(await page.locator('#sso').innerText(), 'Sign in with Example ID');
+      await page.click('#sso');
+      await page.waitForURL(`${provider.issuer}/interaction/**`);
+      await page.fill('input[name="login"]', 'grace');
+      await page.fill('input[name="password"]', 'anything');
+      await page.click('button[type="submit"]');
+      await page.waitForURL(`${provider.issuer}/interaction/**`);
+      await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type="submit"]')]);
+      await page.waitForSelector('#usage-text');
+      assert.equal(await page.locator('#nav-account').innerText(), 'grace@example.org');
+      await context.close();
+    } finally {
+      await sso.stop();
+      provider.stop();
+    }
   });
 
   test('the account pages speak the four languages', async () => {

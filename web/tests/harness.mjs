@@ -45,11 +45,41 @@ const ROOMY_LIMITS = {
   SCANPRO_GUEST_STORAGE_MB: '0',
 };
 
+/** A free loopback port, for servers whose address must be known before they start. */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * A real OpenID Connect provider on loopback (crates/testkit/oidc, installed by
+ * `scripts/install-deps --test`) whose client `scanpro` may return to `redirectUri`.
+ */
+export async function startOidcProvider(redirectUri) {
+  const dir = join(repoRoot, 'crates/testkit/oidc');
+  if (!existsSync(join(dir, 'node_modules/oidc-provider'))) throw new Error(`${dir}: run scripts/install-deps --test`);
+  const port = await freePort();
+  const child = spawn(process.execPath, ['provider.mjs', String(port), redirectUri], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+  const lines = createInterface({ input: child.stdout });
+  await new Promise((ready, reject) => {
+    child.once('exit', (code) => reject(new Error(`the OpenID Connect provider exited with ${code}`)));
+    lines.once('line', (line) => (line.trim() === 'ready' ? ready() : reject(new Error(line))));
+  });
+  lines.on('line', () => {});
+  return { issuer: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
 /** A running `scanpro serve`; `stop()` ends it and removes its data dir. */
-export async function startServer(env = {}) {
+export async function startServer(env = {}, { listen = '127.0.0.1:0' } = {}) {
   if (!existsSync(scanproPath)) throw new Error(`${scanproPath} is missing: build it with cargo build -p scanpro (or set SCANPRO_BIN)`);
   const dataRoot = scratchDir('scanpro-web-data-');
-  const child = spawn(scanproPath, ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(dataRoot, 'data')], {
+  const child = spawn(scanproPath, ['serve', '--listen', listen, '--data-dir', join(dataRoot, 'data')], {
     env: { ...process.env, SCANPRO_LOG_LEVEL: 'warn', ...ROOMY_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -272,3 +272,16 @@ impl From<&ToolUsageLine> for ToolUsage {
         Self { day: l.day.clone(), tool: l.tool.clone(), operations: l.operations }
     }
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct Providers {
+    pub providers: Vec<Provider>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Provider {
+    /// What to call it on the sign-in button.
+    pub name: String,
+    /// Where the browser goes to sign in with it.
+    pub login_url: String,
+}

@@ -215,3 +215,85 @@ pub async fn revoke_key(
     state.pipeline.revoke_api_key(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The cookie holding a single sign-on in progress (state, nonce, PKCE verifier), signed.
+const OIDC_COOKIE: &str = "scanpro_oidc";
+
+/// The ways to sign in besides a password.
+#[utoipa::path(get, path = "/api/v1/auth/providers", tag = "accounts", responses((status = 200, body = Providers)))]
+pub async fn providers(State(state): State<AppState>) -> Json<Providers> {
+    let providers = state
+        .pipeline
+        .oidc_name()
+        .map(|name| Provider { name: name.to_owned(), login_url: "/api/v1/auth/oidc/login".into() });
+    Json(Providers { providers: providers.into_iter().collect() })
+}
+
+/// Single sign-on: sends the browser to the OpenID Connect provider.
+#[utoipa::path(get, path = "/api/v1/auth/oidc/login", tag = "accounts",
+    responses((status = 303, description = "to the provider"), (status = 404, body = crate::error::Problem, description = "not set up")))]
+pub async fn oidc_login(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let (url, pending) = state.pipeline.oidc_start().await?;
+    let token = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        serde_json::to_vec(&pending).expect("serializes"),
+    );
+    let value = state.settings.cookie_key.seal(OIDC_COOKIE, &token);
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    let mut response = axum::response::Redirect::to(&url).into_response();
+    set_cookie(
+        &mut response,
+        &format!("{OIDC_COOKIE}={value}; Path=/api/v1/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=600{secure}"),
+    );
+    Ok(response)
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct OidcCallback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// The provider's refusal, when the person did not sign in there.
+    pub error: Option<String>,
+}
+
+/// Single sign-on: where the provider sends the browser back. Signs in and goes to `/account`,
+/// or back to `/signin?error=…`.
+#[utoipa::path(get, path = "/api/v1/auth/oidc/callback", tag = "accounts", params(OidcCallback),
+    responses((status = 303, description = "to /account, or to /signin?error=code")))]
+pub async fn oidc_callback(
+    State(state): State<AppState>,
+    caller: MaybeAuth,
+    ClientAddress(address): ClientAddress,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(callback): axum::extract::Query<OidcCallback>,
+) -> Response {
+    let pending = crate::auth::cookie(&headers, OIDC_COOKIE)
+        .and_then(|value| state.settings.cookie_key.open(OIDC_COOKIE, &value).map(str::to_owned))
+        .and_then(|token| base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, token).ok())
+        .and_then(|json| serde_json::from_slice(&json).ok());
+    let finished = match (pending, callback.code, callback.state, callback.error) {
+        (Some(pending), Some(code), Some(returned), None) => state
+            .pipeline
+            .oidc_finish(pending, &returned, &code, guest_of(&caller), Some(&address))
+            .await
+            .map_err(|e| e.code()),
+        (None, ..) => Err(ErrorCode::Unauthorized),
+        _ => Err(ErrorCode::Forbidden),
+    };
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    let mut response = match &finished {
+        Ok(_) => axum::response::Redirect::to("/account").into_response(),
+        Err(code) => axum::response::Redirect::to(&format!("/signin?error={code}")).into_response(),
+    };
+    set_cookie(
+        &mut response,
+        &format!("{OIDC_COOKIE}=; Path=/api/v1/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    );
+    if let Ok(session) = &finished {
+        set_cookie(
+            &mut response,
+            &session_cookie(&session.cookie, session.cookie_max_age, state.settings.secure_cookies),
+        );
+    }
+    response
+}

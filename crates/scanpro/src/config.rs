@@ -12,6 +12,7 @@ use scanpro_engines::ghostscript::GhostscriptConfig;
 use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::OfficeConfig;
 use scanpro_pipeline::SecretKey;
+use scanpro_pipeline::accounts::oidc::OidcSettings;
 use scanpro_pipeline::accounts::{AccountSettings, Mailer, Plan, TokenKeys};
 use scanpro_pipeline::secrets::MIN_SECRET_KEY_CHARS;
 use scanpro_process::sandbox::SandboxMode;
@@ -87,6 +88,14 @@ pub struct Config {
     pub mail_from: String,
     /// The address users reach ScanPro at, for links in emails (needed with `smtp_url`).
     pub public_url: Option<String>,
+    /// Single sign-on: the OpenID Connect provider's issuer URL (`https://accounts.example.com`);
+    /// with `oidc_client_id`, `oidc_client_secret` and `public_url`. The provider must allow the
+    /// redirect URI `{public_url}/api/v1/auth/oidc/callback`.
+    pub oidc_issuer: Option<String>,
+    pub oidc_client_id: Option<String>,
+    pub oidc_client_secret: Option<String>,
+    /// What the sign-in button calls the provider.
+    pub oidc_name: String,
     /// Plans by name: monthly operations, storage, upload size and concurrent jobs.
     pub plans: std::collections::BTreeMap<String, Plan>,
     /// The plan of new accounts.
@@ -201,6 +210,10 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "ScanPro <no-reply@localhost>".into(),
             public_url: None,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_name: "single sign-on".into(),
             plans: std::collections::BTreeMap::from([("free".to_owned(), Plan::default())]),
             default_plan: "free".into(),
             cookie_secret: None,
@@ -326,6 +339,7 @@ impl Config {
         if !self.jwt_keys.is_empty() {
             TokenKeys::new(&self.jwt_keys)?;
         }
+        self.oidc()?;
         if let Some(url) = &self.smtp_url {
             Mailer::smtp(url, &self.mail_from).map_err(|e| anyhow::anyhow!("{e}"))?;
             if self.public_url.is_none() {
@@ -358,7 +372,25 @@ impl Config {
             verify_email: self.smtp_url.is_some(),
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
             mailer,
+            oidc: self.oidc()?,
         })
+    }
+
+    /// The single sign-on provider, when `oidc_issuer` is set.
+    fn oidc(&self) -> anyhow::Result<Option<OidcSettings>> {
+        let Some(issuer) = &self.oidc_issuer else { return Ok(None) };
+        let (Some(client_id), Some(client_secret), Some(public_url)) =
+            (&self.oidc_client_id, &self.oidc_client_secret, &self.public_url)
+        else {
+            bail!("oidc_issuer is set: set oidc_client_id, oidc_client_secret and public_url too");
+        };
+        Ok(Some(OidcSettings {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            redirect_uri: format!("{}/api/v1/auth/oidc/callback", public_url.trim_end_matches('/')),
+            name: self.oidc_name.clone(),
+        }))
     }
 
     pub fn database_url(&self) -> String {
@@ -436,7 +468,9 @@ impl Config {
         for url in [&mut shown.database_url, &mut shown.redis_url, &mut shown.storage_url].into_iter().flatten() {
             *url = redact_url(url);
         }
-        for secret in [&mut shown.engine_token, &mut shown.cookie_secret, &mut shown.secret_key].into_iter().flatten() {
+        let secrets =
+            [&mut shown.engine_token, &mut shown.cookie_secret, &mut shown.secret_key, &mut shown.oidc_client_secret];
+        for secret in secrets.into_iter().flatten() {
             *secret = "***".into();
         }
         for key in &mut shown.jwt_keys {

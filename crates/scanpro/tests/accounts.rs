@@ -959,3 +959,96 @@ async fn failed_sign_ins_and_registrations_are_throttled() {
     .await;
     assert_eq!(status, 200);
 }
+
+/// The `action` of the first form in an HTML page, made absolute against `base`.
+fn form_action(html: &str, base: &str) -> String {
+    let at = html.find("action=\"").unwrap_or_else(|| panic!("no form in {html}")) + "action=\"".len();
+    let action = &html[at..at + html[at..].find('"').unwrap()];
+    if action.starts_with("http") { action.to_owned() } else { format!("{base}{action}") }
+}
+
+/// Signs in at the provider's development login form as `login`, and gives consent; the
+/// browser (`http`, which follows redirects and keeps cookies) ends where ScanPro sends it.
+async fn sign_in_at_provider(http: &reqwest::Client, server: &Server, issuer: &str, login: &str) -> reqwest::Response {
+    let at_provider = http.get(format!("{}/api/v1/auth/oidc/login", server.base)).send().await.unwrap();
+    assert!(at_provider.url().as_str().starts_with(issuer), "sent to the provider: {}", at_provider.url());
+    let page = at_provider.text().await.unwrap();
+    let consent = http
+        .post(form_action(&page, issuer))
+        .form(&[("prompt", "login"), ("login", login), ("password", "any")])
+        .send()
+        .await
+        .unwrap();
+    let consent_page = consent.text().await.unwrap();
+    http.post(form_action(&consent_page, issuer)).form(&[("prompt", "consent")]).send().await.unwrap()
+}
+
+/// A browser: keeps cookies, follows redirects, opens a connection per request (the provider's
+/// server closes idle ones under a pooled client's feet).
+fn new_browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(0).build().unwrap()
+}
+
+#[tokio::test]
+async fn single_sign_on_with_a_real_openid_connect_provider() {
+    let port = scanpro_testkit::free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let provider = scanpro_testkit::oidc::OidcProvider::start(&format!("{public}/api/v1/auth/oidc/callback"));
+    let issuer = provider.issuer();
+    let server = Server::start_on(
+        port,
+        &[
+            ("SCANPRO_OIDC_ISSUER", issuer.as_str()),
+            ("SCANPRO_OIDC_CLIENT_ID", scanpro_testkit::oidc::CLIENT_ID),
+            ("SCANPRO_OIDC_CLIENT_SECRET", scanpro_testkit::oidc::CLIENT_SECRET),
+            ("SCANPRO_OIDC_NAME", "Example ID"),
+            ("SCANPRO_PUBLIC_URL", public.as_str()),
+        ],
+    );
+    let (_, providers) = call(&server, &Cred::None, Method::GET, "/api/v1/auth/providers", None).await;
+    assert_eq!(providers["providers"][0]["name"], "Example ID");
+
+    // A guest's file passes to the account made at the first single sign-on.
+    let browser = new_browser();
+    let part =
+        reqwest::multipart::Part::bytes(std::fs::read(corpus("pdf-text/lroundrect.pdf")).unwrap()).file_name("a.pdf");
+    let uploaded: Value = browser
+        .post(format!("{public}/api/v1/files"))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = uploaded["files"][0]["id"].as_str().unwrap().to_owned();
+    let landed = sign_in_at_provider(&browser, &server, &issuer, "alice").await;
+    assert_eq!(landed.url().path(), "/account", "back at ScanPro, signed in: {}", landed.url());
+    let me: Value = browser.get(format!("{public}/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((me["email"].as_str(), me["email_verified"].as_bool()), (Some("alice@example.org"), Some(true)), "{me}");
+    assert_eq!(browser.get(format!("{public}/api/v1/files/{file}")).send().await.unwrap().status(), 200);
+
+    // The same identity later is the same account.
+    let again = new_browser();
+    assert_eq!(sign_in_at_provider(&again, &server, &issuer, "alice").await.url().path(), "/account");
+    let me_again: Value = again.get(format!("{public}/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me_again["id"], me["id"]);
+
+    // A password account is linked only when the provider vouches for the address.
+    register(&server, "unverified-bob@example.org").await;
+    let bob = new_browser();
+    let refused = sign_in_at_provider(&bob, &server, &issuer, "unverified-bob").await;
+    assert_eq!((refused.url().path(), refused.url().query()), ("/signin", Some("error=conflict")));
+    assert_eq!(bob.get(format!("{public}/api/v1/me")).send().await.unwrap().status(), 401);
+
+    // A callback without the sign-in this browser started, or with another state, is refused.
+    let forged =
+        bare().get(format!("{public}/api/v1/auth/oidc/callback?code=stolen&state=guess")).send().await.unwrap();
+    assert_eq!(forged.url().query(), Some("error=unauthorized"));
+    let started =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    assert_eq!(started.get(format!("{public}/api/v1/auth/oidc/login")).send().await.unwrap().status(), 303);
+    let swapped =
+        started.get(format!("{public}/api/v1/auth/oidc/callback?code=stolen&state=guess")).send().await.unwrap();
+    assert_eq!(swapped.headers()["location"], "/signin?error=unauthorized");
+}

@@ -11,12 +11,14 @@
 //! - [`redis`]: a private `redis-server` per test, and key prefixes no other test uses.
 //! - [`moto`]: a real S3 API on loopback (moto's server).
 //! - [`smtp`]: a real SMTP server on loopback (aiosmtpd) that keeps what it receives.
+//! - [`oidc`]: a real OpenID Connect provider on loopback (node-oidc-provider).
 //!
 //! [`free_port`] gives the servers their ports.
 
 pub mod checkers;
 pub mod corpus;
 pub mod moto;
+pub mod oidc;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod redis;

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 pub const GUEST_COOKIE: &str = "scanpro_guest";
 const TOKEN_BYTES: usize = 32;
 
-/// The secret that signs guest cookies. Every API replica must hold the same one.
+/// The secret that signs the server's cookies (guests, single sign-on in progress). Every API
+/// replica must hold the same one.
 #[derive(Clone)]
 pub struct CookieKey(Vec<u8>);
 
@@ -26,27 +27,38 @@ impl CookieKey {
         Self(rand::random::<[u8; 32]>().to_vec())
     }
 
-    fn mac(&self, token: &str) -> Hmac<Sha256> {
+    /// The MAC of cookie `name` holding `token`: a value signed for one cookie is no other's.
+    fn mac(&self, name: &str, token: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
-        mac.update(GUEST_COOKIE.as_bytes());
+        mac.update(name.as_bytes());
         mac.update(b"=");
         mac.update(token.as_bytes());
         mac
     }
 
-    /// The cookie value for `token`: `token.signature`.
-    pub(crate) fn sign(&self, token: &str) -> String {
-        let signature = URL_SAFE_NO_PAD.encode(self.mac(token).finalize().into_bytes());
+    /// The value of cookie `name` carrying `token` (URL-safe characters): `token.signature`.
+    pub(crate) fn seal(&self, name: &str, token: &str) -> String {
+        let signature = URL_SAFE_NO_PAD.encode(self.mac(name, token).finalize().into_bytes());
         format!("{token}.{signature}")
     }
 
-    /// The token of a cookie value this key signed; `None` for anything else.
-    pub(crate) fn verify<'a>(&self, value: &'a str) -> Option<&'a str> {
+    /// The token of a value of cookie `name` this key signed; `None` for anything else.
+    pub(crate) fn open<'a>(&self, name: &str, value: &'a str) -> Option<&'a str> {
         let (token, signature) = value.split_once('.')?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let well_formed = URL_SAFE_NO_PAD.decode(token).is_ok_and(|bytes| bytes.len() == TOKEN_BYTES);
         // Constant-time comparison: the signature cannot be guessed byte by byte.
-        (well_formed && self.mac(token).verify_slice(&signature).is_ok()).then_some(token)
+        self.mac(name, token).verify_slice(&signature).is_ok().then_some(token)
+    }
+
+    /// The guest cookie's value for `token`.
+    pub(crate) fn sign(&self, token: &str) -> String {
+        self.seal(GUEST_COOKIE, token)
+    }
+
+    /// The token of a guest cookie this key signed; `None` for anything else.
+    pub(crate) fn verify<'a>(&self, value: &'a str) -> Option<&'a str> {
+        let token = self.open(GUEST_COOKIE, value)?;
+        URL_SAFE_NO_PAD.decode(token).is_ok_and(|bytes| bytes.len() == TOKEN_BYTES).then_some(token)
     }
 }
 

@@ -233,7 +233,8 @@ pub fn access_of(method: &Method, route: &str) -> Access {
     match (method.as_str(), path) {
         ("GET" | "HEAD", "/tools" | "/tools/{tool}" | "/openapi.json")
         | ("POST", "/auth/register" | "/auth/login" | "/auth/refresh" | "/auth/verify")
-        | ("POST", "/auth/password/forgot" | "/auth/password/reset") => Access::Public,
+        | ("POST", "/auth/password/forgot" | "/auth/password/reset")
+        | ("GET", "/auth/providers" | "/auth/oidc/login" | "/auth/oidc/callback") => Access::Public,
         ("GET" | "HEAD", "/files/{id}" | "/files/{id}/content") => Access::Owned(&[FilesRead]),
         ("POST", "/files") | ("DELETE", "/files/{id}") => Access::Owned(&[FilesWrite]),
         ("GET" | "HEAD", "/jobs" | "/jobs/{id}" | "/jobs/{id}/events") => Access::Owned(&[JobsRead]),
@@ -284,7 +285,7 @@ fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = St
         .flat_map(move |header| guests::cookie_values(header, name).map(str::to_owned).collect::<Vec<_>>())
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     cookies(headers, name).next()
 }
 

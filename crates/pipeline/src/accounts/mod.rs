@@ -13,12 +13,14 @@
 //! - [`metering`]: monthly operations counted atomically at job creation, given back for steps
 //!   that did not succeed through no fault of the caller; usage.
 //! - [`admin`]: users, usage reports, tool switches, audited job reads, the audit log.
+//! - [`oidc`]: single sign-on with OpenID Connect (authorization code + PKCE).
 //! - [`mail`]: emails out over SMTP, or into the log.
 
 pub mod admin;
 pub mod api_keys;
 pub mod mail;
 pub mod metering;
+pub mod oidc;
 pub mod passwords;
 pub mod sign_in;
 pub mod tokens;
@@ -68,6 +70,8 @@ pub struct AccountSettings {
     /// The address users reach the web app at, for links in emails.
     pub public_url: String,
     pub mailer: Mailer,
+    /// Single sign-on, when an OpenID Connect provider is configured.
+    pub oidc: Option<oidc::OidcSettings>,
 }
 
 impl Default for AccountSettings {
@@ -81,6 +85,7 @@ impl Default for AccountSettings {
             verify_email: false,
             public_url: "http://127.0.0.1:8080".into(),
             mailer: Mailer::Log,
+            oidc: None,
         }
     }
 }

@@ -52,10 +52,23 @@ impl Server {
         server
     }
 
+    /// [`Server::start`] on a port chosen beforehand (for settings that name the server's address).
+    pub fn start_on(port: u16, env: &[(&str, &str)]) -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let listen = format!("127.0.0.1:{port}");
+        let mut server = Self::start_listening(&listen, &temp.path().join("data"), env, Stdio::inherit());
+        server._temp = Some(temp);
+        server
+    }
+
     fn start_with_stderr(data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Self {
+        Self::start_listening("127.0.0.1:0", data_dir, env, stderr)
+    }
+
+    fn start_listening(listen: &str, data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_scanpro"));
         command
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data_dir)
             .env("SCANPRO_LOG_LEVEL", "warn")
             .envs(ROOMY_LIMITS)

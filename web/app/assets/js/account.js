@@ -83,6 +83,27 @@ function success(text) {
 
 export class SignInPage extends FormPage {
   name = 'signin';
+  providers = [];
+
+  async load() {
+    // Single sign-on comes back here with `?error=code` when it did not succeed.
+    const code = new URLSearchParams(window.location.search).get('error');
+    if (code) this.outcome = errorBox({ code }, { id: 'form-error' });
+    try {
+      this.providers = (await api.providers()).providers;
+    } catch {
+      this.providers = [];
+    }
+    this.render();
+  }
+
+  intro() {
+    if (!this.providers.length) return null;
+    return h('div', { class: 'sso' },
+      this.providers.map((provider) => h('p', {}, h('a', { class: 'button secondary', href: provider.login_url, id: 'sso' }, t('signin.with', { name: provider.name })))),
+      h('p', { class: 'muted small' }, t('signin.or')));
+  }
+
   fields() {
     return [field('email', t('account.email'), { type: 'email', autocomplete: 'username' }), field('password', t('account.password'), { type: 'password', autocomplete: 'current-password' })];
   }

@@ -56,6 +56,7 @@ export const api = {
   register: (email, password) => request('POST', '/auth/register', { json: { email, password } }),
   signIn: (email, password) => request('POST', '/auth/login', { json: { email, password } }),
   signOut: () => request('POST', '/auth/logout'),
+  providers: () => request('GET', '/auth/providers'),
   forgotPassword: (email) => request('POST', '/auth/password/forgot', { json: { email } }),
   resetPassword: (token, password) => request('POST', '/auth/password/reset', { json: { token, password } }),
   changePassword: (current, next) =>

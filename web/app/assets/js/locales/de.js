@@ -386,6 +386,8 @@ export default {
   'account.deleted': 'Ihr Konto und alle zugehörigen Daten sind gelöscht.',
   'signin.title': 'Anmelden',
   'signin.submit': 'Anmelden',
+  'signin.with': 'Mit {name} anmelden',
+  'signin.or': 'Oder mit E-Mail-Adresse und Passwort:',
   'signup.title': 'Konto erstellen',
   'signup.intro': 'Mit einem Konto haben Sie Ihre Dateien, Aufträge und API-Schlüssel überall dabei, im Rahmen Ihres Tarifs.',
   'signup.submit': 'Konto erstellen',

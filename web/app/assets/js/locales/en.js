@@ -399,6 +399,8 @@ export default {
   'account.deleted': 'Your account and everything it held are deleted.',
   'signin.title': 'Sign in',
   'signin.submit': 'Sign in',
+  'signin.with': 'Sign in with {name}',
+  'signin.or': 'Or with your email and password:',
   'signup.title': 'Create an account',
   'signup.intro': 'With an account, your files, jobs and API keys follow you, within your plan.',
   'signup.submit': 'Create account',

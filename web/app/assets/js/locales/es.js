@@ -386,6 +386,8 @@ export default {
   'account.deleted': 'Tu cuenta y todo su contenido se han borrado.',
   'signin.title': 'Iniciar sesión',
   'signin.submit': 'Iniciar sesión',
+  'signin.with': 'Iniciar sesión con {name}',
+  'signin.or': 'O con tu correo electrónico y contraseña:',
   'signup.title': 'Crear una cuenta',
   'signup.intro': 'Con una cuenta, tus archivos, trabajos y claves de API te acompañan, dentro de tu plan.',
   'signup.submit': 'Crear cuenta',

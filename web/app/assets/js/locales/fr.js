@@ -386,6 +386,8 @@ export default {
   'account.deleted': 'Votre compte et tout son contenu ont été supprimés.',
   'signin.title': 'Se connecter',
   'signin.submit': 'Se connecter',
+  'signin.with': 'Se connecter avec {name}',
+  'signin.or': 'Ou avec votre adresse e-mail et votre mot de passe :',
   'signup.title': 'Créer un compte',
   'signup.intro': 'Avec un compte, vos fichiers, travaux et clés API vous suivent, dans les limites de votre formule.',
   'signup.submit': 'Créer le compte',
