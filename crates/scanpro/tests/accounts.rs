@@ -65,28 +65,23 @@ async fn call(server: &Server, cred: &Cred, method: Method, path: &str, body: Op
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// A JSON POST without credentials (sign-up, sign-in and their kin).
+async fn post(server: &Server, path: &str, body: Value) -> (StatusCode, Value) {
+    call(server, &Cred::None, Method::POST, path, Some(body)).await
+}
+
+fn credentials(email: &str, password: &str) -> Value {
+    json!({"email": email, "password": password})
+}
+
 async fn register(server: &Server, email: &str) -> Value {
-    let (status, user) = call(
-        server,
-        &Cred::None,
-        Method::POST,
-        "/api/v1/auth/register",
-        Some(json!({"email": email, "password": PASSWORD})),
-    )
-    .await;
+    let (status, user) = post(server, "/api/v1/auth/register", credentials(email, PASSWORD)).await;
     assert_eq!(status, 201, "{user}");
     user
 }
 
 async fn login(server: &Server, email: &str) -> Value {
-    let (status, tokens) = call(
-        server,
-        &Cred::None,
-        Method::POST,
-        "/api/v1/auth/login",
-        Some(json!({"email": email, "password": PASSWORD})),
-    )
-    .await;
+    let (status, tokens) = post(server, "/api/v1/auth/login", credentials(email, PASSWORD)).await;
     assert_eq!(status, 200, "{tokens}");
     tokens
 }
@@ -141,33 +136,13 @@ fn code(body: &Value) -> &str {
 async fn sessions_rotate_refresh_tokens_and_end_everywhere_at_once() {
     let server = start();
     register(&server, "ada@example.com").await;
-    let (status, body) = call(
-        &server,
-        &Cred::None,
-        Method::POST,
-        "/api/v1/auth/login",
-        Some(json!({"email": "ada@example.com", "password": "wrong password!"})),
-    )
-    .await;
+    let (status, body) = post(&server, "/api/v1/auth/login", credentials("ada@example.com", "wrong password!")).await;
     assert_eq!((status.as_u16(), code(&body)), (401, "invalid_credentials"));
-    let (status, body) = call(
-        &server,
-        &Cred::None,
-        Method::POST,
-        "/api/v1/auth/register",
-        Some(json!({"email": "ADA@example.com", "password": PASSWORD})),
-    )
-    .await;
+    let (status, body) = post(&server, "/api/v1/auth/register", credentials("ADA@example.com", PASSWORD)).await;
     assert_eq!((status.as_u16(), code(&body)), (409, "conflict"));
     for weak in ["short", "password123", "qwertyuiop"] {
-        let (status, body) = call(
-            &server,
-            &Cred::None,
-            Method::POST,
-            "/api/v1/auth/register",
-            Some(json!({"email": "bob@example.com", "password": weak})),
-        )
-        .await;
+        let (status, body) =
+            post(&server, "/api/v1/auth/register", json!({"email": "bob@example.com", "password": weak})).await;
         assert_eq!((status.as_u16(), code(&body)), (400, "invalid_params"), "{weak}: {body}");
     }
 
@@ -180,13 +155,12 @@ async fn sessions_rotate_refresh_tokens_and_end_everywhere_at_once() {
 
     // Rotation: each refresh token works once; presenting a spent one ends the sign-in.
     let refresh = |token: &Value| json!({"refresh_token": token["refresh_token"]});
-    let (status, second) =
-        call(&server, &Cred::None, Method::POST, "/api/v1/auth/refresh", Some(refresh(&first))).await;
+    let (status, second) = post(&server, "/api/v1/auth/refresh", refresh(&first)).await;
     assert_eq!(status, 200, "{second}");
     assert_ne!(second["refresh_token"], first["refresh_token"]);
-    let (status, _) = call(&server, &Cred::None, Method::POST, "/api/v1/auth/refresh", Some(refresh(&first))).await;
+    let (status, _) = post(&server, "/api/v1/auth/refresh", refresh(&first)).await;
     assert_eq!(status, 401, "a spent refresh token");
-    let (status, _) = call(&server, &Cred::None, Method::POST, "/api/v1/auth/refresh", Some(refresh(&second))).await;
+    let (status, _) = post(&server, "/api/v1/auth/refresh", refresh(&second)).await;
     assert_eq!(status, 401, "the whole family is revoked");
     let (status, _) = call(&server, &access, Method::GET, "/api/v1/me", None).await;
     assert_eq!(status, 401, "and its access tokens with it");
@@ -196,7 +170,7 @@ async fn sessions_rotate_refresh_tokens_and_end_everywhere_at_once() {
     let access = Cred::Bearer(third["access_token"].as_str().unwrap().into());
     assert_eq!(call(&server, &access, Method::POST, "/api/v1/auth/logout", None).await.0, 204);
     assert_eq!(call(&server, &access, Method::GET, "/api/v1/me", None).await.0, 401);
-    assert_eq!(call(&server, &Cred::None, Method::POST, "/api/v1/auth/refresh", Some(refresh(&third))).await.0, 401);
+    assert_eq!(post(&server, "/api/v1/auth/refresh", refresh(&third)).await.0, 401);
 
     // A password change ends every other sign-in and hands this one new tokens.
     let (one, two) = (login(&server, "ada@example.com").await, login(&server, "ada@example.com").await);
@@ -453,14 +427,7 @@ async fn administrators_disable_switch_off_and_are_audited() {
     assert_eq!(status, 401, "its sign-ins ended: {body}");
     let (status, body) = call(&server, &Cred::Key(key), Method::GET, "/api/v1/jobs", None).await;
     assert_eq!((status.as_u16(), code(&body)), (403, "account_disabled"));
-    let (status, body) = call(
-        &server,
-        &Cred::None,
-        Method::POST,
-        "/api/v1/auth/login",
-        Some(json!({"email": "ada@example.com", "password": PASSWORD})),
-    )
-    .await;
+    let (status, body) = post(&server, "/api/v1/auth/login", credentials("ada@example.com", PASSWORD)).await;
     assert_eq!((status.as_u16(), code(&body)), (403, "account_disabled"));
 
     let (_, audit) = call(&server, &root, Method::GET, "/api/v1/admin/audit", None).await;
@@ -498,14 +465,7 @@ async fn deleting_an_account_removes_everything_it_owns() {
         401,
         "its keys are gone"
     );
-    let (status, _) = call(
-        &server,
-        &Cred::None,
-        Method::POST,
-        "/api/v1/auth/login",
-        Some(json!({"email": "ada@example.com", "password": PASSWORD})),
-    )
-    .await;
+    let (status, _) = post(&server, "/api/v1/auth/login", credentials("ada@example.com", PASSWORD)).await;
     assert_eq!(status, 401);
 }
 
@@ -528,15 +488,8 @@ async fn a_guest_who_signs_up_keeps_the_browsers_files() {
         assert_eq!(browser.get_json(path).await.0, 401, "{path} needs an account");
     }
     let post = |path: &str, body: Value| browser.http.post(browser.url(path)).json(&body).send();
-    assert_eq!(
-        post("/api/v1/auth/register", json!({"email": "ada@example.com", "password": PASSWORD}))
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
-    let signed_in =
-        post("/api/v1/auth/login", json!({"email": "ada@example.com", "password": PASSWORD})).await.unwrap();
+    assert_eq!(post("/api/v1/auth/register", credentials("ada@example.com", PASSWORD)).await.unwrap().status(), 201);
+    let signed_in = post("/api/v1/auth/login", credentials("ada@example.com", PASSWORD)).await.unwrap();
     assert_eq!(signed_in.status(), 200);
     let cookie = signed_in
         .headers()
@@ -608,7 +561,8 @@ fn rule_of(method: &str, path: &str) -> Option<Rule> {
             | "/api/v1/auth/password/forgot"
             | "/api/v1/auth/password/reset",
         )
-        | ("get", "/api/v1/tools" | "/api/v1/tools/{tool}" | "/healthz" | "/readyz") => Public,
+        | ("get", "/api/v1/tools" | "/api/v1/tools/{tool}" | "/healthz" | "/readyz")
+        | ("get", "/api/v1/auth/providers" | "/api/v1/auth/oidc/login" | "/api/v1/auth/oidc/callback") => Public,
         ("post", "/api/v1/files") => Owned { scopes: &["files:write"], by_id: false },
         ("get", "/api/v1/files/{id}" | "/api/v1/files/{id}/content") => Owned { scopes: &["files:read"], by_id: true },
         ("delete", "/api/v1/files/{id}") => Owned { scopes: &["files:write"], by_id: true },
@@ -872,9 +826,8 @@ async fn emailed_links_confirm_addresses_and_reset_passwords() {
     ]);
     let user = register(&server, "ada@example.com").await;
     assert_eq!(user["email_verified"], false);
-    let credentials = json!({"email": "ada@example.com", "password": PASSWORD});
-    let (status, body) =
-        call(&server, &Cred::None, Method::POST, "/api/v1/auth/login", Some(credentials.clone())).await;
+    let old_password = credentials("ada@example.com", PASSWORD);
+    let (status, body) = post(&server, "/api/v1/auth/login", old_password.clone()).await;
     assert_eq!((status.as_u16(), code(&body)), (403, "forbidden"), "not confirmed yet: {body}");
 
     let confirmation = smtp.message_to("ada@example.com", 0);
@@ -884,34 +837,26 @@ async fn emailed_links_confirm_addresses_and_reset_passwords() {
         "{confirmation}"
     );
     let token = link_token(&confirmation);
-    let (status, verified) =
-        call(&server, &Cred::None, Method::POST, "/api/v1/auth/verify", Some(json!({"token": token}))).await;
+    let (status, verified) = post(&server, "/api/v1/auth/verify", json!({"token": token})).await;
     assert_eq!((status.as_u16(), verified["email_verified"].as_bool()), (200, Some(true)), "{verified} {confirmation}");
-    let (status, _) =
-        call(&server, &Cred::None, Method::POST, "/api/v1/auth/verify", Some(json!({"token": token}))).await;
+    let (status, _) = post(&server, "/api/v1/auth/verify", json!({"token": token})).await;
     assert_eq!(status, 400, "a link works once");
     let signed_in = login(&server, "ada@example.com").await;
     let old = Cred::Bearer(signed_in["access_token"].as_str().unwrap().into());
 
     // The answer to a reset request is the same for unknown addresses, which get no email.
     for email in ["ada@example.com", "nobody@example.com"] {
-        let (status, _) =
-            call(&server, &Cred::None, Method::POST, "/api/v1/auth/password/forgot", Some(json!({"email": email})))
-                .await;
+        let (status, _) = post(&server, "/api/v1/auth/password/forgot", json!({"email": email})).await;
         assert_eq!(status, 202);
     }
     let reset = smtp.message_to("ada@example.com", 1);
     assert!(reset.contains("Subject: Reset your password"), "{reset}");
     let body = json!({"token": link_token(&reset), "password": "a new and longer passphrase"});
-    assert_eq!(call(&server, &Cred::None, Method::POST, "/api/v1/auth/password/reset", Some(body)).await.0, 204);
+    assert_eq!(post(&server, "/api/v1/auth/password/reset", body).await.0, 204);
     assert_eq!(call(&server, &old, Method::GET, "/api/v1/me", None).await.0, 401, "the reset ended every sign-in");
-    assert_eq!(
-        call(&server, &Cred::None, Method::POST, "/api/v1/auth/login", Some(credentials)).await.0,
-        401,
-        "the old password"
-    );
-    let fresh = json!({"email": "ada@example.com", "password": "a new and longer passphrase"});
-    assert_eq!(call(&server, &Cred::None, Method::POST, "/api/v1/auth/login", Some(fresh)).await.0, 200);
+    assert_eq!(post(&server, "/api/v1/auth/login", old_password).await.0, 401, "the old password");
+    let fresh = credentials("ada@example.com", "a new and longer passphrase");
+    assert_eq!(post(&server, "/api/v1/auth/login", fresh).await.0, 200);
     assert!(smtp.received_by("nobody@example.com").is_empty(), "no email for an address without an account");
 }
 
@@ -920,27 +865,14 @@ async fn failed_sign_ins_and_registrations_are_throttled() {
     let server = Server::start(&[("SCANPRO_SIGN_IN_FAILURES", "3"), ("SCANPRO_REGISTRATIONS_PER_HOUR", "2")]);
     register(&server, "ada@example.com").await;
     register(&server, "bob@example.com").await;
-    let (status, body) = call(
-        &server,
-        &Cred::None,
-        Method::POST,
-        "/api/v1/auth/register",
-        Some(json!({"email": "eve@example.com", "password": PASSWORD})),
-    )
-    .await;
+    let (status, body) = post(&server, "/api/v1/auth/register", credentials("eve@example.com", PASSWORD)).await;
     assert_eq!(
         (status.as_u16(), code(&body)),
         (429, "rate_limited"),
         "a third registration from one address in an hour"
     );
     let attempt = |password: &'static str| {
-        call(
-            &server,
-            &Cred::None,
-            Method::POST,
-            "/api/v1/auth/login",
-            Some(json!({"email": "ada@example.com", "password": password})),
-        )
+        call(&server, &Cred::None, Method::POST, "/api/v1/auth/login", Some(credentials("ada@example.com", password)))
     };
     for _ in 0..3 {
         assert_eq!(attempt("guessing wrong").await.0, 401);
@@ -949,14 +881,7 @@ async fn failed_sign_ins_and_registrations_are_throttled() {
     assert_eq!((status.as_u16(), code(&body)), (429, "rate_limited"), "even the right password waits: {body}");
     // Another account from the same address is not locked by Ada's failures (within the
     // address's larger budget).
-    let (status, _) = call(
-        &server,
-        &Cred::None,
-        Method::POST,
-        "/api/v1/auth/login",
-        Some(json!({"email": "bob@example.com", "password": PASSWORD})),
-    )
-    .await;
+    let (status, _) = post(&server, "/api/v1/auth/login", credentials("bob@example.com", PASSWORD)).await;
     assert_eq!(status, 200);
 }
 

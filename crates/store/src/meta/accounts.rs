@@ -45,27 +45,14 @@ pub enum RefreshUse {
 }
 
 impl Meta {
-    /// Adds an account; `StoreError::Conflict` when the email is taken.
+    /// Adds an account; `StoreError::Conflict` when the email (or SSO identity) is taken.
     pub async fn insert_user(&self, user: &UserRecord) -> Result<()> {
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, email, password_hash, role, plan, email_verified, disabled, operations_limit, \
-             storage_limit, oidc_subject, created_at, updated_at) \
+        let query = sqlx::query(
+            "INSERT INTO users (email, password_hash, role, plan, email_verified, disabled, operations_limit, \
+             storage_limit, oidc_subject, updated_at, id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
-        )
-        .bind(user.id.to_string())
-        .bind(&user.email)
-        .bind(user.password_hash.clone())
-        .bind(user.role.as_str())
-        .bind(&user.plan)
-        .bind(i64::from(user.email_verified))
-        .bind(i64::from(user.disabled))
-        .bind(user.operations_limit.map(|n| n as i64))
-        .bind(user.storage_limit.map(|n| n as i64))
-        .bind(user.oidc_subject.clone())
-        .bind(millis(user.created_at))
-        .bind(millis(user.updated_at))
-        .execute(&self.writer)
-        .await?;
+        );
+        let inserted = bind_user(query, user).bind(millis(user.created_at)).execute(&self.writer).await?;
         if inserted.rows_affected() == 0 {
             return Err(StoreError::Conflict("an account with this email already exists".into()));
         }
@@ -74,24 +61,14 @@ impl Meta {
 
     /// Writes every field of `user` back (the row must exist).
     pub async fn save_user(&self, user: &UserRecord) -> Result<()> {
-        let updated = sqlx::query(
-            "UPDATE users SET email = $2, password_hash = $3, role = $4, plan = $5, email_verified = $6, \
-             disabled = $7, operations_limit = $8, storage_limit = $9, oidc_subject = $10, updated_at = $11 \
-             WHERE id = $1",
-        )
-        .bind(user.id.to_string())
-        .bind(&user.email)
-        .bind(user.password_hash.clone())
-        .bind(user.role.as_str())
-        .bind(&user.plan)
-        .bind(i64::from(user.email_verified))
-        .bind(i64::from(user.disabled))
-        .bind(user.operations_limit.map(|n| n as i64))
-        .bind(user.storage_limit.map(|n| n as i64))
-        .bind(user.oidc_subject.clone())
-        .bind(millis(Utc::now()))
-        .execute(&self.writer)
-        .await?;
+        let query = sqlx::query(
+            "UPDATE users SET email = $1, password_hash = $2, role = $3, plan = $4, email_verified = $5, \
+             disabled = $6, operations_limit = $7, storage_limit = $8, oidc_subject = $9, updated_at = $10 \
+             WHERE id = $11",
+        );
+        let updated = bind_user(query, &UserRecord { updated_at: chrono::Utc::now(), ..user.clone() })
+            .execute(&self.writer)
+            .await?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -429,6 +406,24 @@ impl Meta {
             .map(|r| r.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("job id: {e}"))))
             .collect()
     }
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds `$1`…`$11` of a user row: its fields in column order, then `updated_at` and `id`.
+fn bind_user<'q>(query: AnyQuery<'q>, user: &UserRecord) -> AnyQuery<'q> {
+    query
+        .bind(user.email.clone())
+        .bind(user.password_hash.clone())
+        .bind(user.role.as_str())
+        .bind(user.plan.clone())
+        .bind(i64::from(user.email_verified))
+        .bind(i64::from(user.disabled))
+        .bind(user.operations_limit.map(|n| n as i64))
+        .bind(user.storage_limit.map(|n| n as i64))
+        .bind(user.oidc_subject.clone())
+        .bind(millis(user.updated_at))
+        .bind(user.id.to_string())
 }
 
 async fn insert_refresh_token<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
