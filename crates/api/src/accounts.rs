@@ -70,17 +70,16 @@ pub async fn login(
     body: Body<Credentials>,
 ) -> Result<Response, ApiError> {
     let credentials = read(&state, body)?;
+    // A bounded, plausible email before it names a budget or an audit entry.
+    let email = scanpro_pipeline::accounts::sign_in::valid_email(&credentials.email)?;
     if let Some(limit) = &state.rate_limit
-        && let Err(refused) = limit.check_sign_in(&credentials.email, &address).await
+        && let Err(refused) = limit.sign_in_attempt(&email, &address).await
     {
         return Ok(refused);
     }
-    let result =
-        state.pipeline.sign_in(&credentials.email, &credentials.password, guest_of(&caller), Some(&address)).await;
-    if let (Err(e), Some(limit)) = (&result, &state.rate_limit)
-        && e.code() == ErrorCode::InvalidCredentials
-    {
-        limit.sign_in_failed(&credentials.email, &address).await;
+    let result = state.pipeline.sign_in(&email, &credentials.password, guest_of(&caller), Some(&address)).await;
+    if let (Ok(_), Some(limit)) = (&result, &state.rate_limit) {
+        limit.sign_in_succeeded(&email, &address).await;
     }
     Ok(signed_in(&state, StatusCode::OK, &result?))
 }

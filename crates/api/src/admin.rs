@@ -96,7 +96,7 @@ pub async fn usage(
     query: Result<Query<UsageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let months = query.months.unwrap_or(12);
+    let months = query.months.unwrap_or(12).min(120);
     let accounts = state.pipeline.admin_usage(&caller, months).await?;
     if query.format.as_deref() == Some("csv") {
         return Ok(csv_response(&accounts));

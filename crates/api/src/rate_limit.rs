@@ -75,7 +75,7 @@ impl RateLimit {
     /// Counts one new guest from `address`; past the budget, the `429` to answer instead.
     pub async fn admit_new_guest(&self, address: &str) -> Result<(), Response> {
         let limit = self.budgets.new_guests_per_minute;
-        self.spend(&format!("guests:{address}"), limit, MINUTE).await.map_err(|wait| {
+        self.spend(&format!("guests:{}", bucket(address)), limit, MINUTE).await.map_err(|wait| {
             refusal(
                 format!(
                     "more than {limit} new guests from this address in a minute; keep the scanpro_guest cookie \
@@ -86,30 +86,38 @@ impl RateLimit {
         })
     }
 
-    /// Refuses a sign-in for `email` from `address` while failures there passed the budget.
-    pub async fn check_sign_in(&self, email: &str, address: &str) -> Result<(), Response> {
-        let limit = self.budgets.sign_in_failures;
-        for (key, limit) in
-            [(format!("signin:{}", email.trim().to_lowercase()), limit), (format!("signin-from:{address}"), limit * 4)]
-        {
-            if let Some(wait) = self.exceeded(&key, limit, SIGN_IN_WINDOW).await {
+    /// Counts a sign-in attempt for `email` from `address` before the password is checked, so
+    /// concurrent guesses cannot all pass; past the budget, the `429`. A sign-in that succeeds
+    /// gives its attempt back ([`RateLimit::sign_in_succeeded`]): only failures add up.
+    pub async fn sign_in_attempt(&self, email: &str, address: &str) -> Result<(), Response> {
+        for (key, limit) in self.sign_in_keys(email, address) {
+            if let Err(wait) = self.spend(&key, limit, SIGN_IN_WINDOW).await {
                 return Err(refusal(format!("too many failed sign-ins; retry in {wait} s"), wait));
             }
         }
         Ok(())
     }
 
-    /// Counts a failed sign-in for `email` from `address`.
-    pub async fn sign_in_failed(&self, email: &str, address: &str) {
+    pub async fn sign_in_succeeded(&self, email: &str, address: &str) {
+        for (key, limit) in self.sign_in_keys(email, address) {
+            if limit > 0 {
+                self.count(&key, SIGN_IN_WINDOW, -1).await;
+            }
+        }
+    }
+
+    fn sign_in_keys(&self, email: &str, address: &str) -> [(String, u64); 2] {
         let limit = self.budgets.sign_in_failures;
-        let _ = self.spend(&format!("signin:{}", email.trim().to_lowercase()), limit, SIGN_IN_WINDOW).await;
-        let _ = self.spend(&format!("signin-from:{address}"), limit * 4, SIGN_IN_WINDOW).await;
+        [
+            (format!("signin:{}", email.trim().to_lowercase()), limit),
+            (format!("signin-from:{}", bucket(address)), limit * 4),
+        ]
     }
 
     /// Counts a registration from `address`; past the budget, the `429`.
     pub async fn admit_registration(&self, address: &str) -> Result<(), Response> {
         let limit = self.budgets.registrations_per_hour;
-        self.spend(&format!("register:{address}"), limit, HOUR).await.map_err(|wait| {
+        self.spend(&format!("register:{}", bucket(address)), limit, HOUR).await.map_err(|wait| {
             refusal(format!("more than {limit} registrations from this address in an hour; retry in {wait} s"), wait)
         })
     }
@@ -125,16 +133,8 @@ impl RateLimit {
         }
     }
 
-    /// `Some(seconds to wait)` while `key`'s count is at `limit` or more, without counting.
-    async fn exceeded(&self, key: &str, limit: u64, window: Duration) -> Option<u64> {
-        if limit == 0 {
-            return None;
-        }
-        self.count(key, window, 0).await.filter(|(count, _)| *count >= limit).map(|(_, wait)| wait)
-    }
-
     /// Adds `by` to `key`'s count in the current window: the count and the seconds left.
-    async fn count(&self, key: &str, window: Duration, by: u64) -> Option<(u64, u64)> {
+    async fn count(&self, key: &str, window: Duration, by: i64) -> Option<(u64, u64)> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let window = window.as_secs().max(1);
         let end = now - now % window + window;
@@ -143,19 +143,19 @@ impl RateLimit {
                 let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
                 counts.retain(|_, (ends, _)| *ends > now);
                 let entry = counts.entry(format!("{key}:{window}")).or_insert((end, 0));
-                entry.1 += by;
+                entry.1 = entry.1.saturating_add_signed(by);
                 entry.1
             }
             Counter::Redis { connection, prefix } => {
                 let key = format!("{prefix}:rate:{key}:{window}:{end}");
-                let counted: redis::RedisResult<(u64, ())> = redis::pipe()
+                let counted: redis::RedisResult<(i64, ())> = redis::pipe()
                     .atomic()
                     .incr(&key, by)
                     .expire(&key, (window * 2) as i64)
                     .query_async(&mut connection.clone())
                     .await;
                 match counted {
-                    Ok((count, ())) => count,
+                    Ok((count, ())) => count.max(0) as u64,
                     Err(e) => {
                         tracing::warn!(error = %e, "rate limit not counted: Redis did not answer");
                         return None;
@@ -180,7 +180,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         }
     }
     if let Some(ClientAddress(address)) = request.extensions().get::<ClientAddress>() {
-        keys.push((format!("address:{address}"), limit.budgets.address_writes_per_minute));
+        keys.push((format!("address:{}", bucket(address)), limit.budgets.address_writes_per_minute));
     }
     for (key, budget) in keys {
         if let Err(wait) = limit.spend(&format!("writes:{key}"), budget, MINUTE).await {
@@ -197,4 +197,26 @@ fn refusal(message: String, wait: u64) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
+}
+
+/// What an address counts as: itself, or its /64 for IPv6 (one subscriber's usual share, which
+/// it could otherwise rotate through).
+fn bucket(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let segments = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", segments[0], segments[1], segments[2], segments[3])
+        }
+        _ => address.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        assert_eq!(super::bucket("2001:db8:1:2:aaaa::1"), super::bucket("2001:db8:1:2:bbbb::9"));
+        assert_ne!(super::bucket("2001:db8:1:2::1"), super::bucket("2001:db8:1:3::1"));
+        assert_eq!(super::bucket("203.0.113.7"), "203.0.113.7");
+    }
 }

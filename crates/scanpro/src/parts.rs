@@ -84,7 +84,9 @@ pub(crate) fn spawn_workers(
 fn api_settings(config: &Config, cookie_key: CookieKey, guest_access: bool) -> anyhow::Result<ApiSettings> {
     Ok(ApiSettings {
         oneshot_wait: Duration::from_secs(config.oneshot_wait_secs),
-        secure_cookies: config.secure_cookies,
+        // Served over HTTPS by its own account: cookies go over HTTPS only.
+        secure_cookies: config.secure_cookies
+            || config.public_url.as_deref().is_some_and(|url| url.starts_with("https://")),
         cookie_key,
         guest_access,
         max_json_bytes: usize::try_from(config.max_json_kb.saturating_mul(1024)).unwrap_or(usize::MAX),

@@ -8,7 +8,8 @@
 //!    request without one starts a new guest (counted per client address).
 //!
 //! A credential sent in a header that does not hold answers `401` (never falls back to a
-//! guest); a stale session cookie is dropped and the request goes on as a guest. Handlers take
+//! guest), except on public routes, which answer as if it were not there; a stale session
+//! cookie is dropped and the request goes on as a guest. Handlers take
 //! [`Auth`] (any caller, else `401`), [`Owner`] (its owner id) or [`MaybeAuth`].
 //!
 //! Writes a browser marks as coming from another site (`Sec-Fetch-Site`, else `Origin`
@@ -101,18 +102,23 @@ pub async fn identify(State(state): State<crate::AppState>, mut request: Request
     let address = client::client_address(&request, &state.settings.trusted_proxies);
     request.extensions_mut().insert(ClientAddress(address.clone()));
     let pipeline = &state.pipeline;
+    // A public route (sign-in, refresh) answers whatever credential came along: a client whose
+    // token expired must still reach `/auth/refresh`.
+    let public = access(&request) == Some(Access::Public);
     let mut stale_session = false;
     let caller = match presented_in_headers(request.headers()) {
         Some(Ok(presented)) => match pipeline.authenticate(presented).await {
             Ok(caller) => Some(caller),
+            Err(_) if public => None,
             Err(e) => return ApiError::from(e).into_response(),
         },
+        Some(Err(_)) if public => None,
         Some(Err(refused)) => return refused.into_response(),
         None => match cookie(request.headers(), SESSION_COOKIE) {
             Some(secret) => match pipeline.authenticate(Presented::SessionCookie(&secret)).await {
                 Ok(caller) => Some(caller),
-                Err(e) if e.code() == ErrorCode::Unauthorized => {
-                    stale_session = true;
+                Err(e) if e.code() == ErrorCode::Unauthorized || public => {
+                    stale_session = e.code() == ErrorCode::Unauthorized;
                     None
                 }
                 Err(e) => return ApiError::from(e).into_response(),
@@ -247,10 +253,15 @@ pub fn access_of(method: &Method, route: &str) -> Access {
     }
 }
 
+/// The access rule of the request's route, once axum matched one.
+fn access(request: &Request) -> Option<Access> {
+    let route = request.extensions().get::<MatchedPath>()?;
+    Some(access_of(request.method(), route.as_str()))
+}
+
 /// Why `caller` may not use the matched route, if it may not.
 fn refusal(caller: Option<&Caller>, request: &Request) -> Option<ApiError> {
-    let route = request.extensions().get::<MatchedPath>()?;
-    let access = access_of(request.method(), route.as_str());
+    let access = access(request)?;
     let is_key = matches!(caller.map(|c| &c.credential), Some(Credential::ApiKey { .. }));
     let account = caller.filter(|c| c.user.is_some());
     let unauthorized = || {

@@ -9,6 +9,9 @@ use scanpro_core::accounts::Role;
 use scanpro_core::{ErrorCode, JobId, UserId};
 use scanpro_store::{AuditEntry, JobRecord, ToolUsageLine, UsageLine, UserRecord};
 
+/// The largest limit an administrator may set (exact in JSON numbers and in the database).
+const MAX_LIMIT: u64 = 1 << 53;
+
 /// Changes an administrator makes to an account; absent fields stay.
 #[derive(Debug, Clone, Default)]
 pub struct UserChanges {
@@ -45,6 +48,13 @@ impl Pipeline {
                 format!("plan: {plan:?} is not a plan; plans are {}", known.join(", ")),
             ));
         }
+        let too_large = |limit: &Option<Option<u64>>| limit.flatten().is_some_and(|n| n > MAX_LIMIT);
+        if too_large(&changes.operations_limit) || too_large(&changes.storage_limit) {
+            return Err(Error::rejected(
+                ErrorCode::InvalidParams,
+                format!("limits: at most {MAX_LIMIT}; 0 is unlimited"),
+            ));
+        }
         if changes.role == Some(Role::Guest) {
             return Err(Error::rejected(ErrorCode::InvalidParams, "role: an account is a user or an admin"));
         }
@@ -57,7 +67,6 @@ impl Pipeline {
                 "this is the last active admin; make another admin first",
             ));
         }
-        let before = format!("{user:?}");
         user.role = changes.role.unwrap_or(user.role);
         user.disabled = changes.disabled.unwrap_or(user.disabled);
         user.plan = changes.plan.unwrap_or(user.plan);
@@ -71,7 +80,7 @@ impl Pipeline {
             "role={} disabled={} plan={} operations_limit={:?} storage_limit={:?}",
             user.role, user.disabled, user.plan, user.operations_limit, user.storage_limit
         );
-        tracing::info!(admin = %admin.id, user = %user.id, before, "account changed by an admin");
+        tracing::info!(admin = %admin.id, user = %user.id, "account changed by an admin");
         self.audit(&caller.actor(), "admin_user_updated", Some(format!("user:{}", user.id)), None, Some(detail)).await;
         Ok(user)
     }

@@ -35,7 +35,8 @@ pub struct Usage {
 impl Pipeline {
     /// What a new job of `steps` steps counts against the caller's quota; `None`: not metered.
     pub(crate) fn metering_for(&self, caller: &Caller, steps: usize) -> Option<Metering> {
-        let limit = self.limits(caller).operations_per_month?;
+        // 0 is unlimited, as for every other limit.
+        let limit = self.limits(caller).operations_per_month.filter(|limit| *limit > 0)?;
         Some(Metering { period: period_of(Utc::now()), operations: steps as u64, limit })
     }
 

@@ -40,13 +40,13 @@ pub use tokens::TokenKeys;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
-    /// Tool steps that succeed, per calendar month (UTC).
+    /// Tool steps that succeed, per calendar month (UTC); 0: unlimited.
     pub operations_per_month: u64,
-    /// Megabytes of files (uploads and outputs) kept at a time.
+    /// Megabytes of files (uploads and outputs) kept at a time; 0: unlimited.
     pub storage_mb: u64,
     /// Largest upload, per file.
     pub max_upload_mb: u64,
-    /// Jobs queued or running at once.
+    /// Jobs queued or running at once; 0: unlimited.
     pub max_active_jobs: u64,
 }
 

@@ -4,9 +4,10 @@
 //! checked by `openidconnect`. What a sign-in must remember between leaving and coming back
 //! ([`Pending`]) travels in a signed, short-lived cookie the API sets.
 //!
-//! An identity is found by its `issuer sub`; the first time, an account with the same email is
-//! linked only when the provider vouches for the address (`email_verified`), else a new account
-//! is made without a password.
+//! An identity is found by its `issuer sub`; the first time, a new account is made for it
+//! (without a password) if the provider vouches for its email address (`email_verified`) and no
+//! account has that address yet. An existing account is never taken over by an identity that
+//! claims its address: whoever registered it may not be who the provider vouches for.
 
 use super::sign_in::SignedIn;
 use crate::Pipeline;
@@ -150,7 +151,7 @@ impl Pipeline {
         self.start_session(user, guest, address).await
     }
 
-    /// The account of an identity: found, linked by a vouched-for email, or made.
+    /// The account of an identity: found, or made for a vouched-for address nobody holds.
     async fn oidc_account(&self, subject: &str, email: Option<String>, vouched: bool) -> Result<UserRecord> {
         if let Some(user) = self.meta.user_by_oidc_subject(subject).await? {
             return Ok(user);
@@ -158,18 +159,17 @@ impl Pipeline {
         let email = email.ok_or_else(|| {
             Error::rejected(ErrorCode::Forbidden, "the sign-in provider gave no email address; allow ScanPro to see it")
         })?;
-        if let Some(mut user) = self.meta.user_by_email(&email).await? {
-            if !vouched {
-                return Err(Error::rejected(
-                    ErrorCode::Conflict,
-                    "an account with this email exists and the provider does not vouch for the address; sign in with \
-                     the password",
-                ));
-            }
-            user.oidc_subject = Some(subject.to_owned());
-            self.meta.save_user(&user).await?;
-            self.audit(&format!("user:{}", user.id), "sso_linked", None, None, None).await;
-            return Ok(user);
+        if !vouched {
+            return Err(Error::rejected(
+                ErrorCode::Forbidden,
+                "the sign-in provider does not confirm this email address",
+            ));
+        }
+        if self.meta.user_by_email(&email).await?.is_some() {
+            return Err(Error::rejected(
+                ErrorCode::Conflict,
+                "an account with this email already exists: sign in with its password",
+            ));
         }
         let now = Utc::now();
         let user = UserRecord {
@@ -178,7 +178,7 @@ impl Pipeline {
             password_hash: None,
             role: Role::User,
             plan: self.accounts().default_plan.clone(),
-            email_verified: vouched,
+            email_verified: true,
             disabled: false,
             operations_limit: None,
             storage_limit: None,

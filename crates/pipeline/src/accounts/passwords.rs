@@ -9,6 +9,7 @@ pub const MIN_CHARS: usize = 10;
 pub const MAX_CHARS: usize = 256;
 /// Ranks of zxcvbn's password frequency list (xato's 10 million passwords) counted as common.
 const COMMON_RANK: usize = 10_000;
+const COMMON_MAX_CHARS: usize = 40;
 
 /// Why a password is refused; the message says what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,9 +45,13 @@ pub fn check(password: &str, email: &str) -> Result<(), PasswordProblem> {
     Ok(())
 }
 
-/// Whether the whole password (case aside) is one of the most common passwords.
+/// Whether the whole password (case aside) is one of the most common passwords. The list holds
+/// nothing this long, and zxcvbn slows down sharply on long input: those are not looked up.
 fn is_common(password: &str) -> bool {
     use zxcvbn::matching::patterns::MatchPattern;
+    if password.chars().count() > COMMON_MAX_CHARS {
+        return false;
+    }
     let entropy = zxcvbn::zxcvbn(password, &[]);
     let length = password.chars().count();
     entropy.sequence().iter().any(|found| match &found.pattern {
@@ -85,6 +90,45 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
     let matches =
         PasswordHash::new(candidate).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok());
     matches && stored.is_some()
+}
+
+/// Hashing and checking passwords at once, at most one per core: each takes 19 MiB and tens of
+/// milliseconds, and a burst of sign-ins must not take the server's memory. Past a wait of
+/// [`QUEUE_WAIT`], `busy`.
+static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+});
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs `work` (hashing or checking) off the request threads, within [`SLOTS`].
+async fn in_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+    let _slot = tokio::time::timeout(QUEUE_WAIT, SLOTS.acquire()).await.map_err(|_| Busy)?.map_err(|_| Busy)?;
+    tokio::task::spawn_blocking(work).await.map_err(|_| Busy)
+}
+
+/// Too many password checks are waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many sign-ins are being checked right now; retry in a few seconds")]
+pub struct Busy;
+
+/// [`check`], then [`hash`]: a new password, checked and hashed off the request threads.
+pub async fn checked_hash(password: &str, email: &str) -> Result<String, NewPasswordError> {
+    let (password, email) = (password.to_owned(), email.to_owned());
+    in_slot(move || check(&password, &email).map(|()| hash(&password))).await?.map_err(NewPasswordError::Policy)
+}
+
+/// [`verify`], off the request threads.
+pub async fn verify_slowly(password: &str, stored: Option<&str>) -> Result<bool, Busy> {
+    let (password, stored) = (password.to_owned(), stored.map(str::to_owned));
+    in_slot(move || verify(&password, stored.as_deref())).await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NewPasswordError {
+    #[error(transparent)]
+    Policy(PasswordProblem),
+    #[error(transparent)]
+    Busy(#[from] Busy),
 }
 
 #[cfg(test)]

@@ -59,12 +59,7 @@ impl Pipeline {
     ) -> Result<SignedIn> {
         let user = self.meta.user_by_email(email.trim()).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
-        let password = password.to_owned();
-        let stored_owned = stored.map(str::to_owned);
-        // Hashing takes tens of milliseconds of CPU: off the request threads.
-        let matches = tokio::task::spawn_blocking(move || passwords::verify(&password, stored_owned.as_deref()))
-            .await
-            .unwrap_or(false);
+        let matches = passwords::verify_slowly(password, stored).await.map_err(busy)?;
         let Some(user) = user.filter(|_| matches) else {
             self.audit(&email.trim().to_lowercase(), "sign_in_failed", None, address, None).await;
             return Err(Error::rejected(ErrorCode::InvalidCredentials, "the email or the password is wrong"));
@@ -184,17 +179,22 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Sets a new password from an emailed reset link; every sign-in of the account ends.
+    /// Sets a new password from an emailed reset link. Whoever reset it may not have been the
+    /// owner: the account's sign-ins, API keys and other emailed links end too.
     pub async fn reset_password(&self, token: &str, password: &str) -> Result<()> {
-        let user = self.spend_link(token, RESET).await?;
+        // The link is spent only once the new password is accepted: a refused one keeps it.
+        let link = tokens::hash_secret(token);
+        let user = self.meta.email_token_user(&link, RESET, Utc::now()).await?.ok_or_else(link_refused)?;
         let mut user = self.meta.user(user).await?;
-        passwords::check(password, &user.email)
-            .map_err(|e| Error::rejected(ErrorCode::InvalidParams, e.to_string()))?;
-        user.password_hash = Some(passwords::hash(password));
+        let password_hash = passwords::checked_hash(password, &user.email).await.map_err(new_password_refused)?;
+        self.spend_link(token, RESET).await?;
+        user.password_hash = Some(password_hash);
         // The link reached the mailbox: the address is the owner's.
         user.email_verified = true;
         self.meta.save_user(&user).await?;
         self.meta.revoke_sessions_of(user.id).await?;
+        self.meta.revoke_api_keys_of(user.id).await?;
+        self.meta.spend_email_tokens_of(user.id).await?;
         self.audit(&format!("user:{}", user.id), "password_reset", None, None, None).await;
         Ok(())
     }
@@ -203,12 +203,12 @@ impl Pipeline {
     /// this caller.
     pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<SignedIn> {
         let (user, _) = caller.signed_in()?;
-        if !passwords::verify(current, user.password_hash.as_deref()) {
+        if !passwords::verify_slowly(current, user.password_hash.as_deref()).await.map_err(busy)? {
             return Err(Error::rejected(ErrorCode::InvalidCredentials, "current_password is wrong"));
         }
-        passwords::check(new, &user.email).map_err(|e| Error::rejected(ErrorCode::InvalidParams, e.to_string()))?;
+        let hash = passwords::checked_hash(new, &user.email).await.map_err(new_password_refused)?;
         let mut user = self.meta.user(user.id).await?;
-        user.password_hash = Some(passwords::hash(new));
+        user.password_hash = Some(hash);
         self.meta.save_user(&user).await?;
         self.meta.revoke_sessions_of(user.id).await?;
         self.audit(&format!("user:{}", user.id), "password_changed", None, None, None).await;
@@ -228,8 +228,9 @@ impl Pipeline {
     /// sessions and keys.
     pub(crate) async fn delete_user_and_everything(&self, user: &UserRecord) -> Result<()> {
         let owner = user.owner();
-        // Sessions first: nothing new can start while the rest goes.
+        // Credentials first: nothing new can start while the rest goes.
         self.meta.revoke_sessions_of(user.id).await?;
+        self.meta.revoke_api_keys_of(user.id).await?;
         for job in self.meta.active_job_ids(&owner).await? {
             self.cancel(&owner, job).await?;
         }
@@ -267,9 +268,22 @@ impl Pipeline {
     }
 
     async fn spend_link(&self, token: &str, purpose: &str) -> Result<scanpro_core::UserId> {
-        self.meta.use_email_token(&tokens::hash_secret(token), purpose, Utc::now()).await?.ok_or_else(|| {
-            Error::rejected(ErrorCode::InvalidParams, "token: this link is unknown, used or expired; ask for a new one")
-        })
+        self.meta.use_email_token(&tokens::hash_secret(token), purpose, Utc::now()).await?.ok_or_else(link_refused)
+    }
+}
+
+fn link_refused() -> Error {
+    Error::rejected(ErrorCode::InvalidParams, "token: this link is unknown, used or expired; ask for a new one")
+}
+
+fn busy(e: passwords::Busy) -> Error {
+    Error::rejected(ErrorCode::Busy, e.to_string())
+}
+
+fn new_password_refused(e: passwords::NewPasswordError) -> Error {
+    match e {
+        passwords::NewPasswordError::Policy(problem) => Error::rejected(ErrorCode::InvalidParams, problem.to_string()),
+        passwords::NewPasswordError::Busy(e) => busy(e),
     }
 }
 
@@ -277,11 +291,7 @@ impl Pipeline {
 /// `verified`: the address needs no confirmation (no mail goes out, or an operator made it).
 pub async fn create_user(meta: &Meta, new: Registration<'_>, plan: &str, verified: bool) -> Result<UserRecord> {
     let email = valid_email(new.email)?;
-    passwords::check(new.password, &email).map_err(|e| Error::rejected(ErrorCode::InvalidParams, e.to_string()))?;
-    let password = new.password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
-        .await
-        .map_err(|_| Error::rejected(ErrorCode::InternalError, "hashing the password failed"))?;
+    let hash = passwords::checked_hash(new.password, &email).await.map_err(new_password_refused)?;
     let now = Utc::now();
     let user = UserRecord {
         id: scanpro_core::UserId::new(),
@@ -302,7 +312,7 @@ pub async fn create_user(meta: &Meta, new: Registration<'_>, plan: &str, verifie
 }
 
 /// A plausible email address, lower-cased; the emailed link is the real check.
-fn valid_email(email: &str) -> Result<String> {
+pub fn valid_email(email: &str) -> Result<String> {
     let email = email.trim().to_lowercase();
     let plausible = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())

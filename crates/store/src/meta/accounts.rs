@@ -137,7 +137,9 @@ impl Meta {
         ] {
             sqlx::query(query).bind(&id).execute(&mut *tx).await?;
         }
-        sqlx::query("DELETE FROM metering WHERE owner = $1").bind(format!("user:{id}")).execute(&mut *tx).await?;
+        for query in ["DELETE FROM metering WHERE owner = $1", "DELETE FROM webhook_secrets WHERE owner = $1"] {
+            sqlx::query(query).bind(format!("user:{id}")).execute(&mut *tx).await?;
+        }
         let deleted = sqlx::query("DELETE FROM users WHERE id = $1").bind(&id).execute(&mut *tx).await?;
         tx.commit().await?;
         if deleted.rows_affected() == 0 {
@@ -326,6 +328,40 @@ impl Meta {
         .bind(millis(expires_at))
         .execute(&self.writer)
         .await?;
+        Ok(())
+    }
+
+    /// The account of an emailed link for `purpose` still good at `now`, without spending it.
+    pub async fn email_token_user(&self, hash: &str, purpose: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
+        let row = sqlx::query(
+            "SELECT user_id FROM email_tokens WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(hash)
+        .bind(purpose)
+        .bind(millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| row.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("user id: {e}"))))
+            .transpose()
+    }
+
+    /// Spends every emailed link of the account still open.
+    pub async fn spend_email_tokens_of(&self, user: UserId) -> Result<()> {
+        sqlx::query("UPDATE email_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user.to_string())
+            .bind(millis(Utc::now()))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes every key of the account.
+    pub async fn revoke_api_keys_of(&self, user: UserId) -> Result<()> {
+        sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user.to_string())
+            .bind(millis(Utc::now()))
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
