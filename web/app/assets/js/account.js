@@ -357,10 +357,11 @@ export class AdminPage {
 
   async refresh() {
     try {
-      const [users, tools, audit] = await Promise.all([api.adminUsers(this.search), api.adminTools(), api.adminAudit()]);
+      const [users, tools, audit, usage] = await Promise.all([api.adminUsers(this.search), api.adminTools(), api.adminAudit(), api.adminUsage()]);
       this.users = users.users;
       this.tools = tools.tools;
       this.audit = audit.entries;
+      this.usage = usage;
       this.error = null;
     } catch (error) {
       this.error = error;
@@ -387,13 +388,24 @@ export class AdminPage {
           h('label', { class: 'checkbox' }, h('input', { type: 'checkbox', name: 'tool', value: tool.name, checked: tool.enabled, onchange: (event) => this.switchTool(tool.name, event.target.checked) }), ` ${tool.name}`))))),
       h('section', { 'aria-labelledby': 'usage-heading' },
         h('h2', { id: 'usage-heading' }, t('admin.usage')),
-        h('p', {}, h('a', { href: '/api/v1/admin/usage?format=csv', download: 'usage.csv', id: 'usage-csv' }, t('admin.usageCsv')))),
+        h('p', {}, h('a', { href: '/api/v1/admin/usage?format=csv', download: 'usage.csv', id: 'usage-csv' }, t('admin.usageCsv'))),
+        this.usageTable('usage-by-account', [t('admin.period'), t('account.email'), t('admin.operations')],
+          (this.usage?.accounts || []).map((line) => [line.period, line.email || line.owner, line.operations])),
+        this.usageTable('usage-by-tool', [t('admin.day'), t('admin.tool'), t('admin.operations')],
+          (this.usage?.tools || []).slice(-100).reverse().map((line) => [line.day, line.tool, line.operations]))),
       h('section', { 'aria-labelledby': 'audit-heading' },
         h('h2', { id: 'audit-heading' }, t('admin.audit')),
         h('table', { id: 'audit-log' },
           h('thead', {}, h('tr', {}, [t('admin.when'), t('admin.who'), t('admin.what'), t('admin.target')].map((title) => h('th', { scope: 'col' }, title)))),
           h('tbody', {}, this.audit.map((entry) => h('tr', {}, h('td', {}, new Date(entry.at).toLocaleString()), h('td', {}, entry.actor), h('td', {}, entry.action), h('td', {}, entry.target || '')))))),
     );
+  }
+
+  usageTable(id, titles, rows) {
+    if (!rows.length) return null;
+    return h('table', { id, class: 'usage-table' },
+      h('thead', {}, h('tr', {}, titles.map((title) => h('th', { scope: 'col' }, title)))),
+      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, String(cell)))))));
   }
 
   userRow(user) {
