@@ -65,6 +65,11 @@ async fn call(server: &Server, cred: &Cred, method: Method, path: &str, body: Op
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// A one-step job on `file`: rotate it.
+fn rotate_job(file: &str) -> Value {
+    json!({"inputs": [file], "steps": [{"tool": "rotate", "params": {"angle": 90}}]})
+}
+
 /// A JSON POST without credentials (sign-up, sign-in and their kin).
 async fn post(server: &Server, path: &str, body: Value) -> (StatusCode, Value) {
     call(server, &Cred::None, Method::POST, path, Some(body)).await
@@ -332,7 +337,7 @@ async fn concurrent_jobs_spend_exactly_the_operations_left() {
     .await;
     assert_eq!((status.as_u16(), user["operations_limit"].as_u64()), (200, Some(5)), "{user}");
     let file = upload(&server, &ada).await;
-    let job = json!({"inputs": [file], "steps": [{"tool": "rotate", "params": {"angle": 90}}]});
+    let job = rotate_job(&file);
     let creations = (0..50).map(|_| call(&server, &ada, Method::POST, "/api/v1/jobs", Some(job.clone())));
     let answers = futures::future::join_all(creations).await;
     let started = answers.iter().filter(|(status, _)| *status == 202).count();
@@ -393,14 +398,7 @@ async fn administrators_disable_switch_off_and_are_audited() {
     let (ada, ada_id) = account(&server, "ada@example.com").await;
     let (key, _) = new_key(&server, &ada, &["files:read", "files:write", "jobs:read", "jobs:write"]).await;
     let file = upload(&server, &ada).await;
-    let (_, job) = call(
-        &server,
-        &ada,
-        Method::POST,
-        "/api/v1/jobs",
-        Some(json!({"inputs": [file], "steps": [{"tool": "rotate", "params": {"angle": 90}}]})),
-    )
-    .await;
+    let (_, job) = call(&server, &ada, Method::POST, "/api/v1/jobs", Some(rotate_job(&file))).await;
     let job_id = job["id"].as_str().unwrap();
 
     // Tool switches: a disabled tool is refused and left out of the catalogue.
@@ -408,14 +406,7 @@ async fn administrators_disable_switch_off_and_are_audited() {
         call(&server, &root, Method::PUT, "/api/v1/admin/tools/rotate", Some(json!({"enabled": false}))).await.0,
         204
     );
-    let (status, body) = call(
-        &server,
-        &ada,
-        Method::POST,
-        "/api/v1/jobs",
-        Some(json!({"inputs": [file], "steps": [{"tool": "rotate", "params": {"angle": 90}}]})),
-    )
-    .await;
+    let (status, body) = call(&server, &ada, Method::POST, "/api/v1/jobs", Some(rotate_job(&file))).await;
     assert_eq!((status.as_u16(), code(&body)), (403, "tool_disabled"), "{body}");
     let (_, tools) = call(&server, &ada, Method::GET, "/api/v1/tools", None).await;
     assert!(tools["tools"].as_array().unwrap().iter().all(|t| t["name"] != "rotate"));
@@ -626,14 +617,7 @@ struct Fixture {
 async fn fixture(server: &Server, email: &str) -> Fixture {
     let (cred, user) = account(server, email).await;
     let file = upload(server, &cred).await;
-    let (_, job) = call(
-        server,
-        &cred,
-        Method::POST,
-        "/api/v1/jobs",
-        Some(json!({"inputs": [file], "steps": [{"tool": "rotate", "params": {"angle": 90}}]})),
-    )
-    .await;
+    let (_, job) = call(server, &cred, Method::POST, "/api/v1/jobs", Some(rotate_job(&file))).await;
     let (_, key) = new_key(server, &cred, &["jobs:read"]).await;
     Fixture { cred, user, file, job: job["id"].as_str().unwrap().into(), key }
 }
