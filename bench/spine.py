@@ -14,7 +14,7 @@ import argparse, concurrent.futures, http.client, json, os, pathlib, shutil, sta
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # One client plays every guest: the per-guest limits would measure themselves, not the server.
-NO_GUEST_LIMITS = {"SCANPRO_RATE_LIMIT_PER_MINUTE": "0", "SCANPRO_ADDRESS_WRITES_PER_MINUTE": "0", "SCANPRO_NEW_GUESTS_PER_MINUTE": "0",
+NO_GUEST_LIMITS = {"SCANPRO_METRICS_LISTEN": "127.0.0.1:0", "SCANPRO_RATE_LIMIT_PER_MINUTE": "0", "SCANPRO_ADDRESS_WRITES_PER_MINUTE": "0", "SCANPRO_NEW_GUESTS_PER_MINUTE": "0",
                    "SCANPRO_MAX_ACTIVE_JOBS": "0", "SCANPRO_GUEST_STORAGE_MB": "0"}
 CORPUS = pathlib.Path(os.environ.get("SCANPRO_CORPUS", ROOT.parent / "shared" / "corpus"))
 SCANPRO = ROOT / "target" / "release" / "scanpro"

@@ -38,6 +38,7 @@ export function scratchDir(prefix = 'scanpro-web-') {
  * from one address. A test of a limit sets it in its own `env`.
  */
 const ROOMY_LIMITS = {
+  SCANPRO_METRICS_LISTEN: '127.0.0.1:0',
   SCANPRO_RATE_LIMIT_PER_MINUTE: '0',
   SCANPRO_ADDRESS_WRITES_PER_MINUTE: '0',
   SCANPRO_NEW_GUESTS_PER_MINUTE: '0',

@@ -38,6 +38,7 @@ pub async fn file_response(
     };
     let (start, end) = range.unwrap_or((0, file.size));
     let stream = pipeline.file_bytes(file, start, end).await?;
+    metrics::counter!(scanpro_core::metrics::DOWNLOAD_BYTES).increment(end - start);
     let mut response = Response::new(Body::from_stream(stream));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, header_value(&file.content_type));

@@ -131,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         }))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .route_layer(axum::middleware::from_fn(health::record_request))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -23,6 +23,28 @@ pub const QUEUE_RUNNING: &str = "scanpro_queue_running";
 /// Jobs dead-lettered after their delivery limit, by `class`.
 pub const QUEUE_DEAD_LETTERS: &str = "scanpro_queue_dead_letters";
 
+/// HTTP requests by `route` (as matched, e.g. `/api/v1/jobs/{id}`), `method` and `status`.
+pub const HTTP_REQUESTS: &str = "scanpro_http_requests_total";
+/// HTTP request duration in seconds, by `route` and `method` (a histogram).
+pub const HTTP_REQUEST_SECONDS: &str = "scanpro_http_request_duration_seconds";
+/// Jobs that ended, by their first step's `tool` and final `status`.
+pub const JOBS_ENDED: &str = "scanpro_jobs_total";
+/// Step duration in seconds, by `tool` and `outcome` (a histogram).
+pub const STEP_SECONDS: &str = "scanpro_step_duration_seconds";
+/// Bytes of uploads stored.
+pub const UPLOAD_BYTES: &str = "scanpro_upload_bytes_total";
+/// Bytes of files served for download.
+pub const DOWNLOAD_BYTES: &str = "scanpro_download_bytes_total";
+/// Jobs queued or running now, by `class` and `status` (from the database, at each scrape).
+pub const JOBS_ACTIVE: &str = "scanpro_jobs_active";
+/// What retention sweeps deleted, by `kind` (files, jobs, orphan_blobs, work_dirs).
+pub const SWEPT: &str = "scanpro_swept_total";
+/// Engine step duration in seconds, by `engine` (a histogram).
+pub const ENGINE_STEP_SECONDS: &str = "scanpro_engine_step_duration_seconds";
+
+/// Histogram buckets of durations, in seconds: a 5 ms request to a 30 minute OCR run.
+const SECONDS_BUCKETS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0, 1800.0];
+
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Puts the Prometheus recorder in place and describes every metric, once per process. `false`
@@ -30,7 +52,13 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 pub fn install() -> bool {
     HANDLE
         .get_or_init(|| {
-            let handle = PrometheusBuilder::new().install_recorder().ok()?;
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
+                    &SECONDS_BUCKETS,
+                )
+                .ok()?;
+            let handle = builder.install_recorder().ok()?;
             describe();
             Some(handle)
         })
@@ -44,7 +72,16 @@ pub fn render() -> String {
 }
 
 fn describe() {
-    use metrics::{describe_counter, describe_gauge};
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(HTTP_REQUESTS, "HTTP requests by route, method and status.");
+    describe_histogram!(HTTP_REQUEST_SECONDS, Unit::Seconds, "HTTP request duration by route and method.");
+    describe_counter!(JOBS_ENDED, "Jobs that ended, by first tool and final status.");
+    describe_histogram!(STEP_SECONDS, Unit::Seconds, "Step duration by tool and outcome.");
+    describe_counter!(UPLOAD_BYTES, Unit::Bytes, "Bytes of uploads stored.");
+    describe_counter!(DOWNLOAD_BYTES, Unit::Bytes, "Bytes of files served for download.");
+    describe_gauge!(JOBS_ACTIVE, "Jobs queued or running now, by class and status.");
+    describe_counter!(SWEPT, "What retention sweeps deleted, by kind.");
+    describe_histogram!(ENGINE_STEP_SECONDS, Unit::Seconds, "Engine step duration by engine.");
     describe_counter!(ENGINE_STEPS, "Engine steps by outcome.");
     describe_gauge!(ENGINE_STEPS_RUNNING, "Engine steps running now.");
     describe_gauge!(ENGINE_STEPS_WAITING, "Engine steps admitted and waiting to run.");
@@ -69,5 +106,12 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines.contains(&"scanpro_engine_steps_total{engine=\"ocr\",outcome=\"succeeded\"} 2"), "{text}");
         assert!(lines.contains(&"scanpro_queue_waiting{class=\"native\"} 3"), "{text}");
+        metrics::histogram!(STEP_SECONDS, "tool" => "rotate", "outcome" => "succeeded").record(0.3);
+        let text = render();
+        assert!(text.contains("# TYPE scanpro_step_duration_seconds histogram"), "{text}");
+        assert!(
+            text.contains("scanpro_step_duration_seconds_bucket{tool=\"rotate\",outcome=\"succeeded\",le=\"0.5\"} 1"),
+            "{text}"
+        );
     }
 }

@@ -78,6 +78,16 @@ impl Pipeline {
             tracing::warn!(error = %e, "could not sweep work dirs");
             0
         });
+        let counts = [
+            ("files", swept.files),
+            ("jobs", swept.jobs),
+            ("orphan_blobs", swept.orphan_blobs),
+            ("work_dirs", swept.work_dirs),
+            ("temp_files", swept.temp_files),
+        ];
+        for (kind, count) in counts {
+            metrics::counter!(scanpro_core::metrics::SWEPT, "kind" => kind).increment(count as u64);
+        }
         Ok(swept)
     }
 

@@ -11,6 +11,7 @@ use crate::Pipeline;
 use crate::steps::StepRequest;
 use chrono::Utc;
 use scanpro_core::job::{JobSpec, Progress, StepState, StepStatus};
+use scanpro_core::metrics::{JOBS_ENDED, STEP_SECONDS};
 use scanpro_core::{ErrorCode, FileId, ToolError};
 use scanpro_process::progress::{PageProgress, ProgressFn};
 use scanpro_store::{FileRecord, JobRecord, StoreError};
@@ -57,6 +58,13 @@ impl Pipeline {
         drop(lease);
         self.events.publish(job.id);
         if matches!(outcome, Outcome::Succeeded | Outcome::Failed(_) | Outcome::Cancelled) {
+            let status = match outcome {
+                Outcome::Succeeded => "succeeded",
+                Outcome::Failed(_) => "failed",
+                _ => "cancelled",
+            };
+            let tool = job.spec.steps.first().map(|s| s.tool.clone()).unwrap_or_default();
+            metrics::counter!(JOBS_ENDED, "tool" => tool, "status" => status).increment(1);
             self.on_job_ended(job.id);
         }
         Ok(outcome)
@@ -93,9 +101,15 @@ impl Pipeline {
             });
             let running = self.steps.run(request, progress);
             tokio::pin!(running);
+            let started = std::time::Instant::now();
             let result = loop {
                 tokio::select! {
-                    result = &mut running => break result?,
+                    result = &mut running => {
+                        let outcome = if result.is_ok() { "succeeded" } else { "failed" };
+                        metrics::histogram!(STEP_SECONDS, "tool" => spec.tool.clone(), "outcome" => outcome)
+                            .record(started.elapsed().as_secs_f64());
+                        break result?;
+                    }
                     Ok(()) = pages.changed() => {
                         let Some(done) = *pages.borrow_and_update() else { continue };
                         let progress = step_progress(index, total, done);

@@ -43,6 +43,7 @@ impl Pipeline {
             let _ = self.blobs.delete(&record.blob_key).await;
             return Err(e.into());
         }
+        metrics::counter!(scanpro_core::metrics::UPLOAD_BYTES).increment(record.size);
         Ok(record)
     }
 

@@ -127,6 +127,28 @@ impl Pipeline {
         Ok(job)
     }
 
+    /// Sets the gauges of state held elsewhere (jobs queued and running by class, engines up),
+    /// then renders every metric of this process as Prometheus text.
+    pub async fn metrics(&self) -> String {
+        use scanpro_core::metrics::{ENGINE_AVAILABLE, JOBS_ACTIVE};
+        match self.meta.active_by_class().await {
+            Ok(counts) => {
+                for status in ["queued", "running"] {
+                    for class in counts.iter().map(|(class, _, _)| class) {
+                        let count = counts.iter().find(|(c, s, _)| c == class && s == status).map_or(0, |(_, _, n)| *n);
+                        metrics::gauge!(JOBS_ACTIVE, "class" => class.clone(), "status" => status).set(count as f64);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: jobs by class not counted"),
+        }
+        for engine in self.engine_status().await {
+            metrics::gauge!(ENGINE_AVAILABLE, "engine" => engine.engine.as_str())
+                .set(f64::from(u8::from(engine.available)));
+        }
+        scanpro_core::metrics::render()
+    }
+
     /// Whether the database and the queue answer, and blob storage takes a write if asked.
     pub async fn readiness(&self, with_storage: bool) -> Readiness {
         let database = self.meta.ping().await;

@@ -27,6 +27,10 @@ use std::time::Duration;
 pub struct Config {
     /// Address the HTTP server binds (`--listen`).
     pub listen: SocketAddr,
+    /// Address of the Prometheus `/metrics` of `scanpro serve` and `scanpro api`, apart from the
+    /// public port so the API never exposes it (`scanpro worker` serves its own on
+    /// `worker_listen`). Port 0 picks a free port.
+    pub metrics_listen: SocketAddr,
     /// Address of `scanpro worker`'s `/healthz`, `/readyz` and `/metrics` (its `--listen`); apart
     /// from `listen`, so a worker starts beside an API on the same host.
     pub worker_listen: SocketAddr,
@@ -185,6 +189,7 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".parse().expect("valid address"),
             worker_listen: "127.0.0.1:9090".parse().expect("valid address"),
+            metrics_listen: "127.0.0.1:9464".parse().expect("valid address"),
             data_dir: PathBuf::from("./data"),
             database_url: None,
             redis_url: None,

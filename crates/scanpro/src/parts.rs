@@ -20,7 +20,9 @@ use tokio::net::TcpListener;
 /// so scripts and tests can find a port-0 server: `scanpro: {who}listening on http://…`.
 pub(crate) async fn listen(address: SocketAddr, setting: &str, who: &str) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind(address).await.with_context(|| format!("binding {address} ({setting})"))?;
-    println!("scanpro: {who}listening on http://{}", listener.local_addr()?);
+    // Whoever started the process may have stopped reading: a closed stdout is no error here.
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "scanpro: {who}listening on http://{}", listener.local_addr()?);
     Ok(listener)
 }
 
@@ -39,6 +41,19 @@ pub(crate) async fn api_state(
         settings: Arc::new(api_settings(config, cookie_key, config.guest_access.unwrap_or(guests_by_default))?),
         rate_limit: rate_limit(config, shared_through).await?,
     })
+}
+
+/// Serves `/metrics` on `metrics_listen` until the process ends; says where on stdout, after the
+/// public listener's line.
+pub(crate) async fn serve_metrics(config: &Config, pipeline: &Pipeline) -> anyhow::Result<()> {
+    let listener = listen(config.metrics_listen, "metrics_listen", "metrics ").await?;
+    let router = scanpro_api::health::metrics_router(pipeline.clone());
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 /// SIGTERM or SIGINT begins a graceful stop of `shutdown`, which turns hard after `drain`.

@@ -9,7 +9,7 @@
 
 use crate::config::Config;
 use crate::parts::{
-    api_state, assemble, init_logging, listen, serve_api, spawn_workers, stop_on_signal, sweep_forever,
+    api_state, assemble, init_logging, listen, serve_api, serve_metrics, spawn_workers, stop_on_signal, sweep_forever,
 };
 use anyhow::{Context, bail};
 use axum::Router;
@@ -81,6 +81,7 @@ pub fn api(config: Config) -> anyhow::Result<()> {
         let (meta, queue, events) = (backends.meta, backends.queue, backends.events);
         let pipeline = assemble(&config, meta, queue, events, work_dir.clone(), secret_key, accounts).await?;
         let listener = listen(config.listen, "listen", "").await?;
+        serve_metrics(&config, &pipeline).await?;
         let state = api_state(&config, &pipeline, cookie_key, config.redis_url.as_deref(), false).await?;
         let shutdown = Shutdown::default();
         stop_on_signal(&shutdown, Duration::from_secs(config.drain_secs));
@@ -180,5 +181,5 @@ async fn metrics(State(state): State<HealthState>) -> Result<String, (StatusCode
             }
         }
     }
-    Ok(scanpro_core::metrics::render())
+    Ok(state.pipeline.metrics().await)
 }

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::parts::{
-    api_state, assemble, init_logging, listen, serve_api, spawn_workers, stop_on_signal, sweep_forever,
+    api_state, assemble, init_logging, listen, serve_api, serve_metrics, spawn_workers, stop_on_signal, sweep_forever,
 };
 use anyhow::Context;
 use scanpro_api::auth::CookieKey;
@@ -43,6 +43,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let cookie_secret = kept_cookie_secret(&config)?;
     let pipeline = build_pipeline(&config, config.secret_key(), &cookie_secret).await?;
     let listener = listen(config.listen, "listen", "").await?;
+    serve_metrics(&config, &pipeline).await?;
     let shutdown = Shutdown::default();
     stop_on_signal(&shutdown, Duration::from_secs(config.drain_secs));
     // Every class gets its workers: engine jobs wait on their engine, never on light jobs.

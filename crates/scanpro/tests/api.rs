@@ -691,3 +691,37 @@ async fn uploaded_html_downloads_inert_and_names_lose_bidi_controls() {
     assert_eq!(zip.headers()["x-content-type-options"], "nosniff");
     assert!(zip.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
 }
+
+#[tokio::test]
+async fn metrics_are_served_apart_from_the_api() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let job: Value = client
+        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 90}}]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let done = client.wait_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "succeeded");
+    let output = done["outputs"][0]["url"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    client.download(output, &dir.path().join("out.pdf")).await;
+
+    assert_eq!(client.get_json("/metrics").await.0, 404, "the public port has no metrics");
+    let text = reqwest::get(format!("{}/metrics", server.metrics_base)).await.unwrap().text().await.unwrap();
+    let has = |needle: &str| text.lines().any(|line| line.starts_with(needle));
+    assert!(has("scanpro_http_requests_total{route=\"/api/v1/jobs\",method=\"POST\",status=\"202\"}"), "{text}");
+    assert!(
+        has("scanpro_http_requests_total{route=\"/api/v1/jobs/{id}\",method=\"GET\",status=\"200\"}"),
+        "ids make no series: {text}"
+    );
+    assert!(has("scanpro_http_request_duration_seconds_bucket{route=\"/api/v1/files\",method=\"POST\",le="), "{text}");
+    assert!(has("scanpro_jobs_total{tool=\"rotate\",status=\"succeeded\"} 1"), "{text}");
+    assert!(has("scanpro_step_duration_seconds_count{tool=\"rotate\",outcome=\"succeeded\"} 1"), "{text}");
+    let size = file["size"].as_u64().unwrap();
+    assert!(has(&format!("scanpro_upload_bytes_total {size}")), "{text}");
+    assert!(has("scanpro_download_bytes_total "), "{text}");
+    assert!(has("scanpro_engine_available{engine=\"ghostscript\"}"), "{text}");
+}

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 /// Per-client limits raised out of the way: tests make many guests, jobs and uploads quickly from
 /// one address. Tests of a limit set it lower in their own `env`, which comes after.
-pub const ROOMY_LIMITS: [(&str, &str); 5] = [
+pub const ROOMY_LIMITS: [(&str, &str); 6] = [
+    // Many servers run at once: each takes a free metrics port.
+    ("SCANPRO_METRICS_LISTEN", "127.0.0.1:0"),
     ("SCANPRO_RATE_LIMIT_PER_MINUTE", "0"),
     ("SCANPRO_ADDRESS_WRITES_PER_MINUTE", "0"),
     ("SCANPRO_NEW_GUESTS_PER_MINUTE", "0"),
@@ -25,6 +27,8 @@ pub const ROOMY_LIMITS: [(&str, &str); 5] = [
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// Where its Prometheus `/metrics` is served (`metrics_listen`).
+    pub metrics_base: String,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
 }
@@ -78,15 +82,15 @@ impl Server {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("start scanpro serve");
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("scanpro: listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Self { child, base, data_dir: data_dir.to_owned(), _temp: None }
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut announced = |prefix: &str| {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            line.trim().strip_prefix(prefix).unwrap_or_else(|| panic!("expected {prefix:?}…, got {line:?}")).to_owned()
+        };
+        let base = announced("scanpro: listening on ");
+        let metrics_base = announced("scanpro: metrics listening on ");
+        Self { child, base, metrics_base, data_dir: data_dir.to_owned(), _temp: None }
     }
 
     pub fn client(&self) -> Client {

@@ -163,6 +163,16 @@ impl Meta {
             .await?;
         Ok(row.try_get::<i64, _>(0)?)
     }
+
+    /// Jobs queued or running, by class and status.
+    pub async fn active_by_class(&self) -> Result<Vec<(String, String, u64)>> {
+        let rows = sqlx::query(
+            "SELECT class, status, COUNT(*) FROM jobs WHERE status IN ('queued', 'running') GROUP BY class, status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<i64, _>(2)?.max(0) as u64))).collect()
+    }
 }
 
 fn reuse(existing: JobRecord, request_hash: &str) -> Result<(JobRecord, bool)> {
