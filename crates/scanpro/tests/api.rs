@@ -725,3 +725,40 @@ async fn metrics_are_served_apart_from_the_api() {
     assert!(has("scanpro_download_bytes_total "), "{text}");
     assert!(has("scanpro_engine_available{engine=\"ghostscript\"}"), "{text}");
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_and_the_job_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let server = Server::start_logging_to(&log, &[("SCANPRO_LOG_FORMAT", "json"), ("SCANPRO_LOG_LEVEL", "info")]);
+    let client = server.client();
+    let echoed =
+        client.http.get(client.url("/api/v1/tools")).header("x-request-id", "trace-me-42").send().await.unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-me-42", "the client's id comes back");
+    let made = client.http.get(client.url("/api/v1/tools")).send().await.unwrap();
+    assert_eq!(made.headers()["x-request-id"].len(), 36, "a new id (a UUID) otherwise");
+    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let job: Value = client
+        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "unlock", "params": {"password": "x"}}]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = job["id"].as_str().unwrap();
+    client.wait_job(id).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let lines: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let in_span = |name: &str, field: &str, value: &str| {
+        lines.iter().any(|line| {
+            line["spans"].as_array().is_some_and(|spans| spans.iter().any(|s| s["name"] == name && s[field] == value))
+                || (line["span"]["name"] == name && line["span"][field] == value)
+        })
+    };
+    assert!(in_span("request", "request_id", "trace-me-42"), "a log line of the request carries its id");
+    let of_job = lines.iter().any(|line| line["fields"]["job"] == id) || in_span("job", "job", id);
+    assert!(of_job, "a log line of the job's run carries its id");
+}

@@ -64,7 +64,8 @@ async fn worker_loop(pipeline: Pipeline, class: String, name: String, shutdown: 
 async fn run_one(pipeline: &Pipeline, job: &scanpro_store::JobRecord, name: &str, shutdown: &Shutdown) {
     let started = std::time::Instant::now();
     let outcome = tokio::select! {
-        outcome = pipeline.execute(job, name) => outcome,
+        // Every log line of the run carries the job's id.
+        outcome = tracing::Instrument::instrument(pipeline.execute(job, name), tracing::info_span!("job", job = %job.id)) => outcome,
         _ = shutdown.stop_now.cancelled() => {
             // Dropping the execution killed its step; give the job back for another worker.
             let why = ToolError::new(ErrorCode::Busy, "the worker shut down before the job finished");
