@@ -7,11 +7,13 @@
 //!   deployment (PostgreSQL, Redis Streams queue, job notices fanned out through Redis).
 //! - [`engines`]: where engine steps go (own engines or engine services), and `scanpro engine NAME`.
 //! - [`web`]: `scanpro web`, the web app apart from the API, passing `/api/…` on to it.
+//! - [`backup`]: `scanpro backup` and `scanpro restore` (database and blob store, with manifests).
 //! - [`admin`]: `scanpro admin create-user`, the first admin (password on stdin).
 //! - [`cli`]: `scanpro run` (a tool on local files, no server), `scanpro tools`, and the hidden
 //!   `scanpro step-exec` that workers start for each step.
 
 mod admin;
+mod backup;
 mod cli;
 mod config;
 mod engines;
@@ -99,6 +101,20 @@ enum Command {
     Tools,
     /// Print the effective configuration, secrets hidden.
     Config(#[command(flatten)] ServerFlags),
+    /// Back up the database and the blob store (see `scanpro restore`).
+    Backup {
+        #[command(flatten)]
+        args: backup::BackupArgs,
+        #[command(flatten)]
+        flags: ServerFlags,
+    },
+    /// Put a backup back: the database replaced whole, every blob written again.
+    Restore {
+        #[command(flatten)]
+        args: backup::RestoreArgs,
+        #[command(flatten)]
+        flags: ServerFlags,
+    },
     /// Administer accounts from the server's host.
     Admin {
         #[command(subcommand)]
@@ -125,6 +141,14 @@ fn main() -> std::process::ExitCode {
         Command::Config(flags) => load(cli.config, flags).map(|c| print!("{}", c.to_redacted_toml())),
         Command::Run(args) => return cli::run(args, cli.config),
         Command::Tools => cli::list_tools(),
+        Command::Backup { args, flags } => {
+            backup::unconfined_tools();
+            load(cli.config, flags).and_then(|c| backup::backup(c, args))
+        }
+        Command::Restore { args, flags } => {
+            backup::unconfined_tools();
+            load(cli.config, flags).and_then(|c| backup::restore(c, args))
+        }
         Command::Admin { command, flags } => load(cli.config, flags).and_then(|c| admin::run(c, command)),
         Command::StepExec => cli::step_exec(),
     };

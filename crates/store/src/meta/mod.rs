@@ -243,6 +243,16 @@ impl Meta {
         self.writer.close().await;
     }
 
+    /// SQLite: writes a consistent copy of the whole database to `path` while it stays in use
+    /// (`VACUUM INTO`). Other backends are copied with their own tools.
+    pub async fn snapshot_sqlite(&self, path: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Schema("only an SQLite database is copied this way".into()));
+        }
+        sqlx::query("VACUUM INTO $1").bind(path.to_string_lossy().into_owned()).execute(&self.writer).await?;
+        Ok(())
+    }
+
     /// SQLite: moves the write-ahead log into the database file and truncates it, so rows
     /// overwritten or deleted (with `secure_delete`) leave no copy behind. PostgreSQL: nothing.
     /// Returns false when readers kept the log from being emptied (SQLite's busy timeout passed).
