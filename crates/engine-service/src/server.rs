@@ -153,6 +153,23 @@ async fn metrics(State(service): State<Arc<EngineService>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], scanpro_core::metrics::render()).into_response()
 }
 
+/// Reads and drops what is left of a refused request, up to 16 MiB and 10 s.
+async fn discard(mut multipart: Multipart) {
+    const MAX_BYTES: usize = 16 * 1024 * 1024;
+    let drain = async {
+        let mut seen = 0;
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                seen += chunk.len();
+                if seen > MAX_BYTES {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
+}
+
 /// Admits the step (or refuses it at once when the queue is full), receives its documents,
 /// checks its parameters, then answers with the stream of [`ServiceEvent`] lines.
 async fn run_step(
@@ -161,6 +178,11 @@ async fn run_step(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Refused> {
     if scanpro_tools::engine_of(&tool) != Some(service.engine) {
+        // The client is still sending its documents: read a bounded part of them, so it reads
+        // this answer rather than a connection reset.
+        if let Ok(multipart) = multipart {
+            discard(multipart).await;
+        }
         return Err(Refused::new(
             ErrorCode::NotFound,
             format!("this is the {} engine service; it does not run \"{tool}\"", service.engine),
