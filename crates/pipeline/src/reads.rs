@@ -133,10 +133,13 @@ impl Pipeline {
         use scanpro_core::metrics::{ENGINE_AVAILABLE, JOBS_ACTIVE};
         match self.meta.active_by_class().await {
             Ok(counts) => {
-                for status in ["queued", "running"] {
-                    for class in counts.iter().map(|(class, _, _)| class) {
+                // Every class, with or without jobs: a dashboard shows 0, not a gap.
+                let classes = std::iter::once(scanpro_queue::LIGHT_CLASS)
+                    .chain(scanpro_tools::Engine::ALL.iter().map(|e| e.as_str()));
+                for class in classes {
+                    for status in ["queued", "running"] {
                         let count = counts.iter().find(|(c, s, _)| c == class && s == status).map_or(0, |(_, _, n)| *n);
-                        metrics::gauge!(JOBS_ACTIVE, "class" => class.clone(), "status" => status).set(count as f64);
+                        metrics::gauge!(JOBS_ACTIVE, "class" => class, "status" => status).set(count as f64);
                     }
                 }
             }

@@ -1,0 +1,166 @@
+//! The monitoring configuration in `k8s/monitoring` against real tools: `promtool` checks the
+//! rules and the Prometheus configuration, then a real Prometheus scrapes a `scanpro serve` that
+//! has run jobs, and every alert expression answers well-formed and every dashboard panel's
+//! query returns data.
+
+mod common;
+
+use common::Server;
+use scanpro_testkit::corpus::corpus;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn monitoring() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../k8s/monitoring")
+}
+
+fn promtool(args: &[&str]) {
+    let out = Command::new("promtool")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("promtool is missing ({e}): run scripts/install-deps --test"));
+    assert!(
+        out.status.success(),
+        "promtool {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A real Prometheus on loopback scraping `target` every second, killed on drop.
+struct Prometheus {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    fn start(target: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(monitoring().join("alerts.yml"), dir.path().join("alerts.yml")).unwrap();
+        let config = format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: [alerts.yml]\n\
+             scrape_configs:\n  - job_name: scanpro\n    static_configs: [{{targets: ['{target}']}}]\n"
+        );
+        std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
+        let port = scanpro_testkit::free_port();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("prometheus is missing ({e}): run scripts/install-deps --test"));
+        Self { child, base: format!("http://127.0.0.1:{port}"), _dir: dir }
+    }
+
+    /// The answer to `expr`; `null` while Prometheus is not listening yet.
+    async fn query(&self, expr: &str) -> Value {
+        let sent =
+            reqwest::Client::new().get(format!("{}/api/v1/query", self.base)).query(&[("query", expr)]).send().await;
+        match sent {
+            Ok(response) => response.json().await.unwrap_or(Value::Null),
+            Err(_) => Value::Null,
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn promtool_accepts_the_rules_and_the_configuration() {
+    promtool(&["check", "rules", monitoring().join("alerts.yml").to_str().unwrap()]);
+    promtool(&["check", "config", monitoring().join("prometheus.yml").to_str().unwrap()]);
+}
+
+#[tokio::test]
+async fn a_real_prometheus_answers_every_alert_and_dashboard_query() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let job: Value = client
+        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 90}}]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let done = client.wait_job(job["id"].as_str().unwrap()).await;
+    client
+        .download(done["outputs"][0]["url"].as_str().unwrap(), &tempfile::tempdir().unwrap().path().join("o.pdf"))
+        .await;
+
+    let target = server.metrics_base.trim_start_matches("http://");
+    let prometheus = Prometheus::start(target);
+    // Rates need two scrapes at least: wait for a few.
+    let started = Instant::now();
+    loop {
+        let up = prometheus.query("count_over_time(up{job=\"scanpro\"}[1m])").await;
+        let scrapes = up["data"]["result"][0]["value"][1].as_str().and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+        if scrapes >= 4 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "Prometheus did not scrape scanpro: {up}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Traffic between scrapes, so rates are above zero.
+    for _ in 0..5 {
+        client.get_json("/api/v1/tools").await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+
+    let rules: Value = serde_yaml_like(&std::fs::read_to_string(monitoring().join("alerts.yml")).unwrap());
+    assert!(!rules.as_array().unwrap().is_empty());
+    for expr in rules.as_array().unwrap() {
+        let answer = prometheus.query(expr.as_str().unwrap()).await;
+        assert_eq!(answer["status"], "success", "alert expression {expr}: {answer}");
+    }
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(monitoring().join("dashboard.json")).unwrap()).unwrap();
+    let mut queried = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let answer = prometheus.query(expr).await;
+            assert_eq!(answer["status"], "success", "{}: {expr}: {answer}", panel["title"]);
+            let result = answer["data"]["result"].as_array().unwrap();
+            assert!(!result.is_empty(), "panel {:?} shows no data: {expr}", panel["title"]);
+            queried += 1;
+        }
+    }
+    assert!(queried >= 8, "{queried} panel queries");
+}
+
+/// The `expr` of every rule in a rules file: the lines after `expr:`, in YAML's folded
+/// (`|`) or plain form (enough for the file's own shape; promtool checks the YAML itself).
+fn serde_yaml_like(text: &str) -> Value {
+    let mut exprs = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(rest) = line.trim_start().strip_prefix("expr:") else { continue };
+        let indent = line.len() - line.trim_start().len();
+        let rest = rest.trim();
+        if rest == "|" {
+            let mut block = String::new();
+            while let Some(next) = lines.peek() {
+                if next.trim().is_empty() || next.len() - next.trim_start().len() <= indent {
+                    break;
+                }
+                block.push_str(next.trim());
+                block.push(' ');
+                lines.next();
+            }
+            exprs.push(Value::String(block.trim().to_owned()));
+        } else {
+            exprs.push(Value::String(rest.to_owned()));
+        }
+    }
+    Value::Array(exprs)
+}
