@@ -696,18 +696,7 @@ async fn uploaded_html_downloads_inert_and_names_lose_bidi_controls() {
 async fn metrics_are_served_apart_from_the_api() {
     let server = Server::start(&[]);
     let client = server.client();
-    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
-    let job: Value = client
-        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 90}}]}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let done = client.wait_job(job["id"].as_str().unwrap()).await;
-    assert_eq!(done["status"], "succeeded");
-    let output = done["outputs"][0]["url"].as_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    client.download(output, &dir.path().join("out.pdf")).await;
+    let (file, _) = client.rotate_round_trip().await;
 
     assert_eq!(client.get_json("/metrics").await.0, 404, "the public port has no metrics");
     let text = reqwest::get(format!("{}/metrics", server.metrics_base)).await.unwrap().text().await.unwrap();

@@ -6,8 +6,7 @@
 mod common;
 
 use common::Server;
-use scanpro_testkit::corpus::corpus;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -85,17 +84,7 @@ fn promtool_accepts_the_rules_and_the_configuration() {
 async fn a_real_prometheus_answers_every_alert_and_dashboard_query() {
     let server = Server::start(&[]);
     let client = server.client();
-    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
-    let job: Value = client
-        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 90}}]}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let done = client.wait_job(job["id"].as_str().unwrap()).await;
-    client
-        .download(done["outputs"][0]["url"].as_str().unwrap(), &tempfile::tempdir().unwrap().path().join("o.pdf"))
-        .await;
+    client.rotate_round_trip().await;
 
     let target = server.metrics_base.trim_start_matches("http://");
     let prometheus = Prometheus::start(target);

@@ -144,6 +144,25 @@ impl Client {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Uploads a corpus PDF, rotates it in a job, checks the job succeeded and downloads its
+    /// output: traffic of every kind, for tests of what the server reports about itself.
+    pub async fn rotate_round_trip(&self) -> (Value, Value) {
+        let file = self.upload(&scanpro_testkit::corpus::corpus("pdf-text/ltnews17.pdf")).await;
+        let job: Value = self
+            .create_job(
+                serde_json::json!({"inputs": [file["id"]], "steps": [{"tool": "rotate", "params": {"angle": 90}}]}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let done = self.wait_job(job["id"].as_str().unwrap()).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        let dir = tempfile::tempdir().unwrap();
+        self.download(done["outputs"][0]["url"].as_str().unwrap(), &dir.path().join("out.pdf")).await;
+        (file, done)
+    }
+
     /// Polls the job until it reaches a final state.
     pub async fn wait_job(&self, id: &str) -> Value {
         let started = Instant::now();

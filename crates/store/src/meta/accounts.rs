@@ -203,22 +203,16 @@ impl Meta {
     }
 
     pub async fn revoke_session(&self, id: SessionId) -> Result<()> {
-        sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id.to_string())
-            .bind(millis(Utc::now()))
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.stamp_now("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", id.to_string()).await
     }
 
     /// Ends every session of the account (password change, reset, disabling).
     pub async fn revoke_sessions_of(&self, user: UserId) -> Result<()> {
-        sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-            .bind(user.to_string())
-            .bind(millis(Utc::now()))
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.stamp_now(
+            "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            user.to_string(),
+        )
+        .await
     }
 
     /// Spends a refresh token: at most one presenter ever finds it [`RefreshUse::Fresh`].
@@ -347,47 +341,43 @@ impl Meta {
 
     /// Spends every emailed link of the account still open.
     pub async fn spend_email_tokens_of(&self, user: UserId) -> Result<()> {
-        sqlx::query("UPDATE email_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
-            .bind(user.to_string())
-            .bind(millis(Utc::now()))
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.stamp_now("UPDATE email_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL", user.to_string())
+            .await
     }
 
     /// Revokes every key of the account.
     pub async fn revoke_api_keys_of(&self, user: UserId) -> Result<()> {
-        sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-            .bind(user.to_string())
-            .bind(millis(Utc::now()))
-            .execute(&self.writer)
-            .await?;
+        self.stamp_now(
+            "UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            user.to_string(),
+        )
+        .await
+    }
+
+    /// Runs an update that stamps rows of `key` ($1) with the time now ($2): revocations, spent
+    /// links.
+    async fn stamp_now(&self, query: &'static str, key: String) -> Result<()> {
+        sqlx::query(query).bind(key).bind(millis(Utc::now())).execute(&self.writer).await?;
         Ok(())
     }
 
     /// Spends an emailed link for `purpose`: its account, once, while it has not expired.
     pub async fn use_email_token(&self, hash: &str, purpose: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
-        let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(
-            "SELECT user_id FROM email_tokens WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+        // One conditional update: of racing presenters, one spends it.
+        let spent = sqlx::query(
+            "UPDATE email_tokens SET used_at = $3 WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
         )
         .bind(hash)
         .bind(purpose)
         .bind(millis(now))
-        .fetch_optional(&mut *tx)
+        .execute(&self.writer)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let spent = sqlx::query("UPDATE email_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL")
-            .bind(hash)
-            .bind(millis(now))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         if spent.rows_affected() == 0 {
             return Ok(None);
         }
-        let user = row.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("user id: {e}")))?;
-        Ok(Some(user))
+        let row =
+            sqlx::query("SELECT user_id FROM email_tokens WHERE hash = $1").bind(hash).fetch_one(&self.writer).await?;
+        Ok(Some(row.try_get::<String, _>(0)?.parse().map_err(|e| StoreError::Corrupt(format!("user id: {e}")))?))
     }
 
     /// Gives `from`'s files and jobs to `to` (a guest who signs in keeps what the browser made).
