@@ -1,6 +1,6 @@
 //! A worker's side of an engine service.
 
-use crate::wire::{EventReader, KEEP_ALIVE, ServiceEvent, WireError, step_path};
+use crate::wire::{EventReader, JOB_HEADER, KEEP_ALIVE, ServiceEvent, WireError, step_path};
 use scanpro_core::{ErrorCode, ToolError};
 use scanpro_process::progress::ProgressFn;
 use scanpro_tools::{Input, StepResult};
@@ -13,6 +13,8 @@ use std::time::Duration;
 pub struct EngineClient {
     base: String,
     http: reqwest::Client,
+    /// The job its steps belong to, sent in [`JOB_HEADER`] for the service's logs.
+    job: Option<String>,
 }
 
 /// Why a client could not be made.
@@ -48,7 +50,12 @@ impl EngineClient {
             .connect_timeout(Duration::from_secs(5))
             .read_timeout(KEEP_ALIVE * 10)
             .build()?;
-        Ok(Self { base, http })
+        Ok(Self { base, http, job: None })
+    }
+
+    /// This client for the steps of `job`: the service's log lines about them carry its id.
+    pub fn for_job(&self, job: impl Into<String>) -> Self {
+        Self { job: Some(job.into()), ..self.clone() }
     }
 
     pub fn base(&self) -> &str {
@@ -90,7 +97,11 @@ impl EngineClient {
             form = form.part("file", part);
         }
         let url = format!("{}{}", self.base, step_path(tool));
-        let response = match self.http.post(url).multipart(form).send().await {
+        let mut post = self.http.post(url).multipart(form);
+        if let Some(job) = &self.job {
+            post = post.header(JOB_HEADER, job);
+        }
+        let response = match post.send().await {
             Ok(response) => response,
             Err(error) => {
                 return Err(self.refused_token().await.unwrap_or_else(|| {

@@ -13,7 +13,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Semaphore, mpsc};
+use tracing::Instrument;
 
 /// Largest `params` field accepted.
 const MAX_PARAMS_BYTES: usize = 64 * 1024;
@@ -175,6 +176,17 @@ async fn discard(mut multipart: Multipart) {
 async fn run_step(
     State(service): State<Arc<EngineService>>,
     Path(tool): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, Refused> {
+    let job = headers.get(crate::wire::JOB_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let span = tracing::info_span!("engine_step", job_id = %job, tool = %tool);
+    run_step_in(service, tool, multipart).instrument(span).await
+}
+
+async fn run_step_in(
+    service: Arc<EngineService>,
+    tool: String,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Refused> {
     if scanpro_tools::engine_of(&tool) != Some(service.engine) {
@@ -207,7 +219,8 @@ async fn run_step(
     std::fs::create_dir(&out_dir).map_err(|e| Refused::new(ErrorCode::InternalError, e.to_string()))?;
 
     let (lines, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(16);
-    tokio::spawn(async move {
+    tracing::info!("step started");
+    let step = async move {
         let _admission = admission;
         let progress_lines = lines.clone();
         let progress: ProgressFn = Arc::new(move |done| {
@@ -226,16 +239,22 @@ async fn run_step(
                 _ = keep_alive.tick() => if lines.send(Ok(ServiceEvent::Working.line())).await.is_err() {
                     // The client is gone: dropping `work` kills the engine's processes.
                     service.count("abandoned");
+                    tracing::info!("step abandoned: the worker went away");
                     return;
                 },
             }
         };
+        match &result {
+            Ok(_) => tracing::info!("step succeeded"),
+            Err(e) => tracing::info!(code = %e.code, error = %e.message, "step failed"),
+        }
         service.count(if result.is_ok() { "succeeded" } else { "failed" });
         if let Err(e) = send_result(&lines, result).await {
             tracing::debug!(error = %e, "engine client went away while receiving its outputs");
         }
         drop(scratch);
-    });
+    };
+    tokio::spawn(step.in_current_span());
     let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }

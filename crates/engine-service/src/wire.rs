@@ -23,6 +23,9 @@ pub fn step_path(tool: &str) -> String {
     format!("/v1/steps/{tool}")
 }
 
+/// The header naming the job a step belongs to, so a job's id follows it into the service's logs.
+pub const JOB_HEADER: &str = "x-scanpro-job-id";
+
 /// How often a service writes a keep-alive line while its engine works.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(2);
 

@@ -94,6 +94,7 @@ impl Pipeline {
                 inputs: files,
                 out_dir,
                 large_input_bytes: Some(self.settings.large_input_bytes),
+                job: Some(job.id.to_string()),
             };
             let (pages_sender, mut pages) = tokio::sync::watch::channel(None::<PageProgress>);
             let progress: ProgressFn = Arc::new(move |done| {

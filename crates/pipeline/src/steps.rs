@@ -58,6 +58,9 @@ pub struct StepRequest {
     /// Inputs above this size take the streaming (qpdf) path; absent: the built-in default.
     #[serde(default)]
     pub large_input_bytes: Option<u64>,
+    /// The job the step belongs to, passed on to engine services for their logs.
+    #[serde(default)]
+    pub job: Option<String>,
 }
 
 /// The child's answer, on stdout.
@@ -116,7 +119,10 @@ impl EngineRoutes {
         let StepRequest { tool, params, inputs, out_dir, .. } = &request;
         let step = async {
             match self.remote.get(&engine) {
-                Some(client) => client.run(tool, params, inputs, out_dir, progress).await,
+                Some(client) => {
+                    let client = request.job.as_ref().map_or_else(|| client.clone(), |job| client.for_job(job.clone()));
+                    client.run(tool, params, inputs, out_dir, progress).await
+                }
                 None => scanpro_tools::run_engine(tool, params, inputs, out_dir, &self.local, progress).await,
             }
         };

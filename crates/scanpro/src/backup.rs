@@ -7,10 +7,10 @@
 //! - `files-{time}/`: `files.zip` (every blob, stored as it is) and `manifest.json` listing each
 //!   blob's key, size and SHA-256; a restore checks every one.
 //!
-//! Retention follows the deployment's: the newest `--keep-databases` (7, taken daily) and
-//! `--keep-files` (3, taken weekly) are kept, older ones removed after a backup succeeds.
-//! A restore takes the newest of each (or the directories named) and puts them back: the
-//! database replaced whole, the blobs written again.
+//! Each backup prints its directory on the last line of standard output. Retention follows the
+//! deployment's: the newest `--keep` are kept (database 7, taken daily; files 3, taken weekly),
+//! older ones removed after a backup succeeds. A restore takes one backup (or the newest under a
+//! root) and puts it back: the database replaced whole, the blobs written again.
 
 use crate::config::Config;
 use anyhow::{Context, bail};
@@ -27,33 +27,44 @@ use std::time::Duration;
 const FILES_PREFIX: &str = "files";
 const DUMP_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 
-#[derive(clap::Args, Debug)]
-pub struct BackupArgs {
-    /// The backup root (default `{data_dir}/backups`).
-    #[arg(long)]
-    to: Option<PathBuf>,
-    /// Back up only `database` or `files` (default both).
-    #[arg(long, value_parser = ["database", "files"])]
-    only: Option<String>,
-    /// Database backups kept.
-    #[arg(long, default_value_t = 7)]
-    keep_databases: usize,
-    /// File backups kept.
-    #[arg(long, default_value_t = 3)]
-    keep_files: usize,
+/// `scanpro backup database|files`.
+#[derive(clap::Subcommand, Debug)]
+pub enum BackupCommand {
+    /// Back up the metadata database into `database-{time}/` under `--dest`.
+    Database {
+        /// The backup root (default `{data_dir}/backups`).
+        #[arg(long)]
+        dest: Option<PathBuf>,
+        /// Database backups kept (the newest; one a day in the deployment).
+        #[arg(long, default_value_t = 7)]
+        keep: usize,
+    },
+    /// Back up every blob into `files-{time}/` under `--dest`.
+    Files {
+        /// The backup root (default `{data_dir}/backups`).
+        #[arg(long)]
+        dest: Option<PathBuf>,
+        /// File backups kept (the newest; one a week in the deployment).
+        #[arg(long, default_value_t = 3)]
+        keep: usize,
+    },
 }
 
-#[derive(clap::Args, Debug)]
-pub struct RestoreArgs {
-    /// The backup root: its newest database and files backups are restored.
-    #[arg(long)]
-    from: Option<PathBuf>,
-    /// A `database-…` backup directory to restore instead of the newest.
-    #[arg(long)]
-    database: Option<PathBuf>,
-    /// A `files-…` backup directory to restore instead of the newest.
-    #[arg(long)]
-    files: Option<PathBuf>,
+/// `scanpro restore database|files`.
+#[derive(clap::Subcommand, Debug)]
+pub enum RestoreCommand {
+    /// Replace the database with a backup's (then migrate it to this build).
+    Database {
+        /// A `database-…` backup, or a backup root whose newest one is taken.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Write every blob of a backup back into the store.
+    Files {
+        /// A `files-…` backup, or a backup root whose newest one is taken.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 /// What a backup directory holds.
@@ -89,50 +100,54 @@ pub fn unconfined_tools() {
     scanpro_process::sandbox::set_mode(scanpro_process::sandbox::SandboxMode::Off);
 }
 
-pub fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
+/// Writes one backup, prints its path on the last line and keeps the newest few.
+pub fn backup(config: Config, command: BackupCommand) -> anyhow::Result<()> {
     crate::parts::init_logging(&config);
-    let root = args.to.clone().unwrap_or_else(|| config.data_dir.join("backups"));
+    let (dest, keep, prefix) = match &command {
+        BackupCommand::Database { dest, keep } => (dest, *keep, "database-"),
+        BackupCommand::Files { dest, keep } => (dest, *keep, "files-"),
+    };
+    let root = dest.clone().unwrap_or_else(|| config.data_dir.join("backups"));
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    let dir = root.join(format!("{prefix}{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ")));
     tokio::runtime::Runtime::new()?.block_on(async {
-        let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
-        if args.only.as_deref() != Some("files") {
-            let dir = back_up_database(&config, &root.join(format!("database-{stamp}"))).await?;
-            println!("database backed up to {}", dir.display());
-            prune(&root, "database-", args.keep_databases)?;
+        match command {
+            BackupCommand::Database { .. } => back_up_database(&config, &dir).await,
+            BackupCommand::Files { .. } => back_up_files(&config, &dir).await,
         }
-        if args.only.as_deref() != Some("database") {
-            let dir = back_up_files(&config, &root.join(format!("files-{stamp}"))).await?;
-            println!("files backed up to {}", dir.display());
-            prune(&root, "files-", args.keep_files)?;
+    })?;
+    prune(&root, prefix, keep.max(1))?;
+    println!("{}", dir.display());
+    Ok(())
+}
+
+pub fn restore(config: Config, command: RestoreCommand) -> anyhow::Result<()> {
+    crate::parts::init_logging(&config);
+    tokio::runtime::Runtime::new()?.block_on(async {
+        match command {
+            RestoreCommand::Database { from } => {
+                let dir = backup_at(&from, "database-")?;
+                restore_database(&config, &dir).await?;
+                println!("database restored from {}", dir.display());
+            }
+            RestoreCommand::Files { from } => {
+                let dir = backup_at(&from, "files-")?;
+                let count = restore_files(&config, &dir).await?;
+                println!("{count} files restored from {}", dir.display());
+            }
         }
         Ok(())
     })
 }
 
-pub fn restore(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
-    crate::parts::init_logging(&config);
-    tokio::runtime::Runtime::new()?.block_on(async {
-        let newest = |prefix: &str| -> anyhow::Result<Option<PathBuf>> {
-            match &args.from {
-                Some(root) => Ok(backups(root, prefix)?.pop()),
-                None => Ok(None),
-            }
-        };
-        let database = args.database.clone().map_or_else(|| newest("database-"), |dir| Ok(Some(dir)))?;
-        let files = args.files.clone().map_or_else(|| newest("files-"), |dir| Ok(Some(dir)))?;
-        if database.is_none() && files.is_none() {
-            bail!("nothing to restore: give --from ROOT, or --database DIR and/or --files DIR");
-        }
-        if let Some(dir) = database {
-            restore_database(&config, &dir).await?;
-            println!("database restored from {}", dir.display());
-        }
-        if let Some(dir) = files {
-            let count = restore_files(&config, &dir).await?;
-            println!("{count} files restored from {}", dir.display());
-        }
-        Ok(())
-    })
+/// `path` itself when it is a backup (it has a manifest), else its newest `prefix…` backup.
+fn backup_at(path: &Path, prefix: &str) -> anyhow::Result<PathBuf> {
+    if path.join("manifest.json").exists() {
+        return Ok(path.to_owned());
+    }
+    backups(path, prefix)?
+        .pop()
+        .with_context(|| format!("{} is neither a backup nor a directory holding {prefix}… backups", path.display()))
 }
 
 async fn back_up_database(config: &Config, dir: &Path) -> anyhow::Result<PathBuf> {

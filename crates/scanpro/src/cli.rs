@@ -121,6 +121,7 @@ fn run_engine_tool(
             inputs: inputs.to_vec(),
             out_dir: out_dir.to_owned(),
             large_input_bytes: None,
+            job: None,
         };
         let progress: ProgressFn = Arc::new(|done: PageProgress| eprintln!("page {} of {}", done.done, done.total));
         let steps = StepRunner { native: NativeSteps::InProcess, engines: engines.clone() };

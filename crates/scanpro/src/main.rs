@@ -40,15 +40,15 @@ struct Cli {
 #[derive(clap::Args, Serialize, Default)]
 struct ServerFlags {
     /// Address to listen on, e.g. 0.0.0.0:8080 (port 0 picks a free port).
-    #[arg(long)]
+    #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     listen: Option<String>,
     /// Directory for the database, files and scratch space.
-    #[arg(long)]
+    #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     data_dir: Option<PathBuf>,
     /// Number of in-process workers (default: one per core).
-    #[arg(long)]
+    #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     workers: Option<usize>,
 }
@@ -101,17 +101,17 @@ enum Command {
     Tools,
     /// Print the effective configuration, secrets hidden.
     Config(#[command(flatten)] ServerFlags),
-    /// Back up the database and the blob store (see `scanpro restore`).
+    /// Back up the database or the blob store: `scanpro backup database|files --dest DIR`.
     Backup {
-        #[command(flatten)]
-        args: backup::BackupArgs,
+        #[command(subcommand)]
+        what: backup::BackupCommand,
         #[command(flatten)]
         flags: ServerFlags,
     },
-    /// Put a backup back: the database replaced whole, every blob written again.
+    /// Put a backup back: `scanpro restore database|files --from PATH`.
     Restore {
-        #[command(flatten)]
-        args: backup::RestoreArgs,
+        #[command(subcommand)]
+        what: backup::RestoreCommand,
         #[command(flatten)]
         flags: ServerFlags,
     },
@@ -141,13 +141,13 @@ fn main() -> std::process::ExitCode {
         Command::Config(flags) => load(cli.config, flags).map(|c| print!("{}", c.to_redacted_toml())),
         Command::Run(args) => return cli::run(args, cli.config),
         Command::Tools => cli::list_tools(),
-        Command::Backup { args, flags } => {
+        Command::Backup { what, flags } => {
             backup::unconfined_tools();
-            load(cli.config, flags).and_then(|c| backup::backup(c, args))
+            load(cli.config, flags).and_then(|c| backup::backup(c, what))
         }
-        Command::Restore { args, flags } => {
+        Command::Restore { what, flags } => {
             backup::unconfined_tools();
-            load(cli.config, flags).and_then(|c| backup::restore(c, args))
+            load(cli.config, flags).and_then(|c| backup::restore(c, what))
         }
         Command::Admin { command, flags } => load(cli.config, flags).and_then(|c| admin::run(c, command)),
         Command::StepExec => cli::step_exec(),

@@ -36,7 +36,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         retention_minutes: config.retention_minutes,
         max_upload_bytes: config.max_upload_mb * 1024 * 1024,
     });
-    let app = Router::new().route("/api/{*rest}", axum::routing::any(pass_through)).with_state(upstream).merge(web);
+    let app = Router::new()
+        .route("/api/{*rest}", axum::routing::any(pass_through))
+        .with_state(upstream)
+        .merge(web)
+        // For probes: the pages are embedded, so a process that answers serves them.
+        .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }));
     tokio::runtime::Runtime::new()?.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;

@@ -751,3 +751,32 @@ async fn json_logs_carry_the_request_id_and_the_job_id() {
     let of_job = lines.iter().any(|line| line["fields"]["job"] == id) || in_span("job", "job", id);
     assert!(of_job, "a log line of the job's run carries its id");
 }
+
+#[tokio::test]
+async fn a_jobs_id_follows_it_to_the_engine_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("engine.log");
+    let json_logs = [("SCANPRO_LOG_FORMAT", "json"), ("SCANPRO_LOG_LEVEL", "info")];
+    let engine = common::EngineProcess::start_logging_to("ghostscript", &json_logs, &log);
+    let server = Server::start(&[("SCANPRO_GHOSTSCRIPT_URL", engine.base.as_str())]);
+    let client = server.client();
+    let file = client.upload(&corpus("pdf-text/ltnews17.pdf")).await;
+    let job: Value = client
+        .create_job(json!({"inputs": [file["id"]], "steps": [{"tool": "compress", "params": {}}]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = job["id"].as_str().unwrap();
+    assert_eq!(client.wait_job(id).await["status"], "succeeded");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    let of_job: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .filter(|line| line["span"]["name"] == "engine_step" && line["span"]["job_id"] == id)
+        .collect();
+    let said: Vec<&str> = of_job.iter().filter_map(|line| line["fields"]["message"].as_str()).collect();
+    assert!(said.contains(&"step started") && said.contains(&"step succeeded"), "the service's lines: {text}");
+    assert!(of_job.iter().all(|line| line["span"]["tool"] == "compress"), "{of_job:?}");
+}

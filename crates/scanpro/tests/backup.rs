@@ -88,20 +88,31 @@ async fn drill(env: &[(&str, &str)], wipe_database: impl AsyncFnOnce(&Path)) {
     let mut server = Server::start_in(&data, env);
     let before = make_things(&server).await;
     // Online: the server keeps running while it is backed up.
-    let said = scanpro(&["backup", "--to", backups_arg], &data, env);
-    assert!(said.contains("database backed up") && said.contains("files backed up"), "{said}");
+    let database_backup = scanpro(&["backup", "database", "--dest", backups_arg], &data, env);
+    let files_backup = scanpro(&["backup", "files", "--dest", backups_arg], &data, env);
+    // Each prints the backup's directory on its last line.
+    for (said, kind) in [(&database_backup, "database-"), (&files_backup, "files-")] {
+        let dir = Path::new(said.lines().last().unwrap());
+        assert!(dir.starts_with(&backups) && dir.join("manifest.json").exists(), "{said}");
+        assert!(dir.file_name().unwrap().to_string_lossy().starts_with(kind), "{said}");
+    }
     server.kill();
 
     wipe_database(&data).await;
     std::fs::remove_dir_all(data.join("blobs")).unwrap();
-    let said = scanpro(&["restore", "--from", backups_arg], &data, env);
+    // One by its directory, one by the root (its newest).
+    let database_dir = database_backup.lines().last().unwrap();
+    let said = scanpro(&["restore", "database", "--from", database_dir], &data, env);
+    assert!(said.contains("database restored"), "{said}");
+    let said = scanpro(&["restore", "files", "--from", backups_arg], &data, env);
     assert!(said.contains("3 files restored"), "{said}");
     let server = Server::start_in(&data, env);
     find_them_again(&server, &before).await;
 
     // Retention: only the newest backups of each kind stay.
     for _ in 0..3 {
-        scanpro(&["backup", "--to", backups_arg, "--keep-databases", "2", "--keep-files", "1"], &data, env);
+        scanpro(&["backup", "database", "--dest", backups_arg, "--keep", "2"], &data, env);
+        scanpro(&["backup", "files", "--dest", backups_arg, "--keep", "1"], &data, env);
     }
     let kinds: Vec<String> = std::fs::read_dir(&backups)
         .unwrap()
@@ -124,7 +135,7 @@ async fn drill(env: &[(&str, &str)], wipe_database: impl AsyncFnOnce(&Path)) {
     bytes[middle] ^= 0xff;
     std::fs::write(&archive, bytes).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_scanpro"))
-        .args(["restore", "--files"])
+        .args(["restore", "files", "--from"])
         .arg(&files_dir)
         .arg("--data-dir")
         .arg(&data)

@@ -204,6 +204,15 @@ pub struct EngineProcess {
 
 impl EngineProcess {
     pub fn start(engine: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_with_stderr(engine, env, Stdio::inherit())
+    }
+
+    /// [`EngineProcess::start`] with the service's log (its standard error) written to `log`.
+    pub fn start_logging_to(engine: &str, env: &[(&str, &str)], log: &Path) -> Self {
+        Self::start_with_stderr(engine, env, Stdio::from(std::fs::File::create(log).unwrap()))
+    }
+
+    fn start_with_stderr(engine: &str, env: &[(&str, &str)], stderr: Stdio) -> Self {
         let temp = tempfile::tempdir().unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_scanpro"));
         command
@@ -211,7 +220,7 @@ impl EngineProcess {
             .arg(temp.path())
             .env("SCANPRO_LOG_LEVEL", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         for (key, value) in env {
             command.env(key, value);
         }
