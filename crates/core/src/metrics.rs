@@ -41,6 +41,10 @@ pub const JOBS_ACTIVE: &str = "scanpro_jobs_active";
 pub const SWEPT: &str = "scanpro_swept_total";
 /// Engine step duration in seconds, by `engine` (a histogram).
 pub const ENGINE_STEP_SECONDS: &str = "scanpro_engine_step_duration_seconds";
+/// The warm LibreOffice pool's instances, by `state`: configured, alive, idle, busy.
+pub const OFFICE_POOL_INSTANCES: &str = "scanpro_office_pool_instances";
+/// LibreOffice instances replaced, by `reason`: recycled (worn out) or restarted (failed).
+pub const OFFICE_POOL_REPLACED: &str = "scanpro_office_pool_replaced_total";
 
 /// Histogram buckets of durations, in seconds: a 5 ms request to a 30 minute OCR run.
 const SECONDS_BUCKETS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0, 1800.0];
@@ -86,6 +90,8 @@ fn describe() {
     describe_gauge!(ENGINE_STEPS_RUNNING, "Engine steps running now.");
     describe_gauge!(ENGINE_STEPS_WAITING, "Engine steps admitted and waiting to run.");
     describe_gauge!(ENGINE_AVAILABLE, "1 when the engine can work.");
+    describe_gauge!(OFFICE_POOL_INSTANCES, "The warm LibreOffice pool's instances by state.");
+    describe_counter!(OFFICE_POOL_REPLACED, "LibreOffice instances replaced, by reason.");
     describe_gauge!(QUEUE_WAITING, "Jobs dispatched and not yet delivered to a worker.");
     describe_gauge!(QUEUE_RUNNING, "Jobs delivered to a worker and not yet acknowledged.");
     describe_gauge!(QUEUE_DEAD_LETTERS, "Jobs dead-lettered after their delivery limit.");

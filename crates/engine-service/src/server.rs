@@ -151,6 +151,7 @@ async fn metrics(State(service): State<Arc<EngineService>>) -> Response {
     metrics::gauge!(ENGINE_STEPS_RUNNING, "engine" => engine).set(running as f64);
     metrics::gauge!(ENGINE_STEPS_WAITING, "engine" => engine).set(waiting as f64);
     metrics::gauge!(ENGINE_AVAILABLE, "engine" => engine).set(f64::from(u8::from(available)));
+    service.engines.record_pool_metrics();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], scanpro_core::metrics::render()).into_response()
 }
 

@@ -145,6 +145,7 @@ impl Pipeline {
             }
             Err(e) => tracing::warn!(error = %e, "metrics: jobs by class not counted"),
         }
+        self.steps.engines.local.record_pool_metrics();
         for engine in self.engine_status().await {
             metrics::gauge!(ENGINE_AVAILABLE, "engine" => engine.engine.as_str())
                 .set(f64::from(u8::from(engine.available)));

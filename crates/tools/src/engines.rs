@@ -96,6 +96,21 @@ impl LocalEngines {
         Self { office, settings: Arc::new(settings), versions: Arc::default() }
     }
 
+    /// Sets the gauges of the LibreOffice pool, when it runs in this process.
+    pub fn record_pool_metrics(&self) {
+        use scanpro_core::metrics::{OFFICE_POOL_INSTANCES, OFFICE_POOL_REPLACED};
+        let Ok(pool) = &self.office else { return };
+        let pool = pool.status();
+        for (state, count) in
+            [("configured", pool.instances), ("alive", pool.alive), ("idle", pool.idle), ("busy", pool.busy)]
+        {
+            metrics::gauge!(OFFICE_POOL_INSTANCES, "state" => state).set(count as f64);
+        }
+        let failed = pool.restarts.saturating_sub(pool.recycled);
+        metrics::counter!(OFFICE_POOL_REPLACED, "reason" => "recycled").absolute(pool.recycled);
+        metrics::counter!(OFFICE_POOL_REPLACED, "reason" => "restarted").absolute(failed);
+    }
+
     /// Every engine, available or not, with its version or the reason.
     pub async fn status(&self) -> Vec<EngineStatus> {
         let office = match &self.office {
