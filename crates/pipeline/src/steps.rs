@@ -186,17 +186,16 @@ async fn run_in_child(
 impl EngineRoutes {
     /// Every engine as this process can use it: through its service where one is configured
     /// (available when the service answers its health check), else here.
+    /// The services are asked at once, so one that hangs costs its timeout (3 s) once.
     pub async fn status(&self) -> Vec<EngineStatus> {
-        let mut statuses = self.local.status().await;
-        for status in &mut statuses {
-            if let Some(client) = self.remote.get(&status.engine) {
-                let (available, detail) = match client.health().await {
-                    Ok(_) => (true, format!("engine service at {}", client.base())),
-                    Err(why) => (false, format!("engine service unreachable: {why}")),
-                };
-                *status = EngineStatus { engine: status.engine, available, detail };
-            }
-        }
-        statuses
+        let asked = self.local.status().await.into_iter().map(|status| async move {
+            let Some(client) = self.remote.get(&status.engine) else { return status };
+            let (available, detail) = match client.health().await {
+                Ok(_) => (true, format!("engine service at {}", client.base())),
+                Err(why) => (false, format!("engine service unreachable: {why}")),
+            };
+            EngineStatus { engine: status.engine, available, detail }
+        });
+        futures::future::join_all(asked).await
     }
 }

@@ -70,8 +70,14 @@ fn objects(kind: &str) -> impl Iterator<Item = &'static Value> {
     rendered().objects.iter().filter(move |o| o["kind"] == kind)
 }
 
+/// The object of `kind` named `name`; a generated ConfigMap or Secret by its name before
+/// kustomize's content hash (`name-0123456789`).
 fn object(kind: &str, name: &str) -> &'static Value {
-    objects(kind).find(|o| o["metadata"]["name"] == name).unwrap_or_else(|| panic!("no {kind} {name}"))
+    let named = |o: &&Value| {
+        let actual = o["metadata"]["name"].as_str().unwrap();
+        actual == name || actual.strip_prefix(name).and_then(|s| s.strip_prefix('-')).is_some_and(|h| h.len() == 10)
+    };
+    objects(kind).find(named).unwrap_or_else(|| panic!("no {kind} {name}"))
 }
 
 fn name(object: &Value) -> &str {
@@ -119,7 +125,7 @@ fn data_of(kind: &str, name: &str, key: &str) -> String {
     }
 }
 
-/// A container's environment as the kubelet would give it (`POD_NAME` for `subPathExpr`).
+/// A container's environment as the kubelet would give it.
 fn environment(container: &Value) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     for source in container["envFrom"].as_array().into_iter().flatten() {
@@ -143,8 +149,7 @@ fn environment(container: &Value) -> BTreeMap<String, String> {
         } else if let Some(r) = from["secretKeyRef"].as_object() {
             data_of("Secret", r["name"].as_str().unwrap(), r["key"].as_str().unwrap())
         } else {
-            assert_eq!(from["fieldRef"]["fieldPath"], "metadata.name", "{variable}");
-            "pod-0".to_owned()
+            panic!("unexpected variable {variable}")
         };
         env.insert(key, value);
     }
@@ -243,15 +248,23 @@ fn the_seed_architecture_is_all_there() {
     let storage =
         |claim: &str| object("PersistentVolumeClaim", claim)["spec"]["resources"]["requests"]["storage"].clone();
     assert_eq!(storage("scanpro-files"), "70Gi", "uploads, conversions and compressions 20Gi each, OCR results 10Gi");
-    assert_eq!(storage("scanpro-temp"), "10Gi");
     assert_eq!(storage("scanpro-backups"), "50Gi");
-    for claim in ["scanpro-files", "scanpro-temp", "scanpro-backups"] {
+    for claim in ["scanpro-files", "scanpro-backups"] {
         assert_eq!(object("PersistentVolumeClaim", claim)["spec"]["accessModes"][0], "ReadWriteMany");
     }
     let template =
         |set: &str| object("StatefulSet", set)["spec"]["volumeClaimTemplates"][0]["spec"]["resources"].clone();
     assert_eq!(template("scanpro-postgresql")["requests"]["storage"], "20Gi");
     assert_eq!(template("scanpro-redis")["requests"]["storage"], "5Gi");
+    // Temporary files: each worker's and engine's own scratch, 10Gi.
+    for (workload, _) in scanpro_containers() {
+        let component = &workload["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"];
+        if component == "worker" || component == "engine" {
+            let volumes = pod_spec(workload).unwrap()["volumes"].as_array().unwrap();
+            let scratch = volumes.iter().find(|v| v["name"] == "scratch").unwrap();
+            assert_eq!(scratch["emptyDir"]["sizeLimit"], "10Gi", "{}", name(workload));
+        }
+    }
     let hosts: Vec<String> = objects("Ingress")
         .flat_map(|i| i["spec"]["rules"].as_array().unwrap())
         .map(|r| r["host"].to_string())
@@ -333,7 +346,7 @@ fn each_container_runs_a_real_role_with_real_settings() {
         let effective: toml::Table = toml::from_str(&printed).unwrap_or_else(|e| panic!("{who}: {e}\n{printed}"));
         for (key, value) in &env {
             let setting = match key.as_str() {
-                "POD_NAME" | "SCANPRO_CONFIG" => continue,
+                "SCANPRO_CONFIG" => continue,
                 "DATABASE_URL" | "REDIS_URL" | "STORAGE_URL" => key.to_lowercase(),
                 _ => key
                     .strip_prefix("SCANPRO_")
@@ -394,10 +407,12 @@ impl Drop for Role {
     }
 }
 
-/// What the roles share here: PostgreSQL, Redis, and the token the engines ask for.
+/// What the roles share here: PostgreSQL, Redis, and the shared volumes (`/srv/scanpro`: the
+/// blob store and the backups).
 struct Backends {
     database_url: String,
     redis: RedisServer,
+    volumes: tempfile::TempDir,
 }
 
 impl Backends {
@@ -411,13 +426,13 @@ impl Backends {
         toml::to_string(&config).unwrap()
     }
 
-    /// Starts `container` of `workload` here, with its paths under a scratch directory.
+    /// Starts `container` of `workload` here: the shared volumes under one directory for all
+    /// roles, its scratch (`/var/lib/scanpro`) its own.
     fn start(&self, workload: &Value, container: &Value) -> Role {
         let scratch = tempfile::tempdir().unwrap();
         let local_path = |path: &str| {
-            ["/srv/scanpro", "/var/lib/scanpro"]
-                .iter()
-                .fold(path.to_owned(), |path, root| path.replace(root, &format!("{}{root}", scratch.path().display())))
+            path.replace("/srv/scanpro", &format!("{}/srv/scanpro", self.volumes.path().display()))
+                .replace("/var/lib/scanpro", &format!("{}/var/lib/scanpro", scratch.path().display()))
         };
         let mut ports = BTreeMap::new();
         let mut localise = |address: &str| {
@@ -488,7 +503,11 @@ fn scraped_ports() -> BTreeMap<String, u16> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_role_serves_its_probes_ports_and_queues() {
-    let backends = Backends { database_url: empty_postgres_database().await, redis: RedisServer::start() };
+    let backends = Backends {
+        database_url: empty_postgres_database().await,
+        redis: RedisServer::start(),
+        volumes: tempfile::tempdir().unwrap(),
+    };
     let token = toml::from_str::<toml::Table>(&data_of("Secret", "scanpro-engine-secrets", "scanpro.toml")).unwrap()
         ["engine_token"]
         .as_str()
@@ -548,8 +567,11 @@ async fn each_role_serves_its_probes_ports_and_queues() {
     }
     assert_eq!(checked.len(), 9, "api, frontend, 4 worker classes, 3 engines: {checked:?}");
 
-    // The backup CronJobs run as written, against the migrated database and an empty store.
-    for cronjob in ["scanpro-backup-database", "scanpro-backup-files"] {
+    // The backup CronJobs run as written, against the migrated database and an empty store, and
+    // the restore CronJobs put those backups back.
+    for cronjob in
+        ["scanpro-backup-database", "scanpro-backup-files", "scanpro-restore-database", "scanpro-restore-files"]
+    {
         let workload = object("CronJob", cronjob);
         let (_, container) = scanpro_containers().into_iter().find(|(w, _)| *w == workload).unwrap();
         let mut role = backends.start(workload, container);
