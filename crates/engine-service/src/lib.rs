@@ -15,5 +15,5 @@ pub mod server;
 pub mod wire;
 
 pub use client::EngineClient;
-pub use server::{EngineService, ServiceSettings, router};
+pub use server::{EngineService, ServiceSettings, metrics_router, router};
 pub use wire::{EventReader, ServiceEvent};

@@ -95,6 +95,12 @@ pub fn router(service: Arc<EngineService>) -> Router {
         .with_state(service)
 }
 
+/// `/metrics` alone, without the token: for a listener apart from the service's port
+/// (`metrics_listen`).
+pub fn metrics_router(service: Arc<EngineService>) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(service)
+}
+
 /// Refuses a request without the service's bearer token, before its body is read.
 async fn require_token(
     State(service): State<Arc<EngineService>>,

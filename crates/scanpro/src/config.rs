@@ -27,10 +27,12 @@ use std::time::Duration;
 pub struct Config {
     /// Address the HTTP server binds (`--listen`).
     pub listen: SocketAddr,
-    /// Address of the Prometheus `/metrics` of `scanpro serve` and `scanpro api`, apart from the
-    /// public port so the API never exposes it (`scanpro worker` serves its own on
-    /// `worker_listen`). Port 0 picks a free port.
-    pub metrics_listen: SocketAddr,
+    /// Address of the Prometheus `/metrics` of every role, apart from its public port so the API
+    /// never exposes it. Port 0 picks a free port. Unset: `127.0.0.1:9464` for `scanpro serve` and
+    /// `scanpro api`; `scanpro worker` serves them on `worker_listen` beside its health checks,
+    /// and `scanpro web` and `scanpro engine` only where this is set (so roles sharing a host do
+    /// not collide), an engine service also answering `/metrics` to its token.
+    pub metrics_listen: Option<SocketAddr>,
     /// Address of `scanpro worker`'s `/healthz`, `/readyz` and `/metrics` (its `--listen`); apart
     /// from `listen`, so a worker starts beside an API on the same host.
     pub worker_listen: SocketAddr,
@@ -189,7 +191,7 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".parse().expect("valid address"),
             worker_listen: "127.0.0.1:9090".parse().expect("valid address"),
-            metrics_listen: "127.0.0.1:9464".parse().expect("valid address"),
+            metrics_listen: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
             redis_url: None,
@@ -396,6 +398,11 @@ impl Config {
             redirect_uri: format!("{}/api/v1/auth/oidc/callback", public_url.trim_end_matches('/')),
             name: self.oidc_name.clone(),
         }))
+    }
+
+    /// `metrics_listen`, or `127.0.0.1:9464` for the roles that serve metrics apart by default.
+    pub fn metrics_address(&self) -> SocketAddr {
+        self.metrics_listen.unwrap_or_else(|| "127.0.0.1:9464".parse().expect("valid address"))
     }
 
     pub fn database_url(&self) -> String {

@@ -49,6 +49,9 @@ pub fn serve(config: Config, engine: Engine) -> anyhow::Result<()> {
         let listener =
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         println!("scanpro: {engine} engine listening on http://{}", listener.local_addr()?);
+        if let Some(address) = config.metrics_listen {
+            crate::parts::serve_metrics(address, scanpro_engine_service::metrics_router(service.clone())).await?;
+        }
         axum::serve(listener, scanpro_engine_service::router(service))
             .with_graceful_shutdown(crate::parts::termination_signal())
             .await?;

@@ -43,11 +43,10 @@ pub(crate) async fn api_state(
     })
 }
 
-/// Serves `/metrics` on `metrics_listen` until the process ends; says where on stdout, after the
-/// public listener's line.
-pub(crate) async fn serve_metrics(config: &Config, pipeline: &Pipeline) -> anyhow::Result<()> {
-    let listener = listen(config.metrics_listen, "metrics_listen", "metrics ").await?;
-    let router = scanpro_api::health::metrics_router(pipeline.clone());
+/// Serves `router` (its `/metrics`) on `address` until the process ends; says where on stdout,
+/// after the public listener's line.
+pub(crate) async fn serve_metrics(address: SocketAddr, router: axum::Router) -> anyhow::Result<()> {
+    let listener = listen(address, "metrics_listen", "metrics ").await?;
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "the metrics listener stopped");

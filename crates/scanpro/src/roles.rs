@@ -81,7 +81,7 @@ pub fn api(config: Config) -> anyhow::Result<()> {
         let (meta, queue, events) = (backends.meta, backends.queue, backends.events);
         let pipeline = assemble(&config, meta, queue, events, work_dir.clone(), secret_key, accounts).await?;
         let listener = listen(config.listen, "listen", "").await?;
-        serve_metrics(&config, &pipeline).await?;
+        serve_metrics(config.metrics_address(), scanpro_api::health::metrics_router(pipeline.clone())).await?;
         let state = api_state(&config, &pipeline, cookie_key, config.redis_url.as_deref(), false).await?;
         let shutdown = Shutdown::default();
         stop_on_signal(&shutdown, Duration::from_secs(config.drain_secs));
@@ -94,7 +94,8 @@ pub fn api(config: Config) -> anyhow::Result<()> {
 }
 
 /// `scanpro worker`: runs jobs of `classes` (`--workers` each), the sweeper and, with Redis, the
-/// queue's reconciler; serves `/healthz`, `/readyz` and `/metrics` on `worker_listen`.
+/// queue's reconciler; serves `/healthz`, `/readyz` and `/metrics` on `worker_listen` (and
+/// `/metrics` on `metrics_listen` too when it is set).
 pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
     init_logging(&config);
     if classes.is_empty() || classes.iter().any(|c| c.is_empty()) {
@@ -125,6 +126,10 @@ pub fn worker(config: Config, classes: Vec<String>) -> anyhow::Result<()> {
         let mut workers = spawn_workers(&pipeline, &classes, config.worker_count(), &instance, &shutdown);
         tracing::info!(%instance, ?classes, workers = config.worker_count(), "worker started");
         let health = HealthState { pipeline: pipeline.clone(), redis, classes: classes.clone() };
+        if let Some(address) = config.metrics_listen {
+            let metrics_only = Router::new().route("/metrics", get(metrics)).with_state(health.clone());
+            serve_metrics(address, metrics_only).await?;
+        }
         let stopped = shutdown.stop_now.clone();
         let health_server = tokio::spawn(async move {
             axum::serve(listener, health_router(health)).with_graceful_shutdown(stopped.cancelled_owned()).await

@@ -43,7 +43,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let cookie_secret = kept_cookie_secret(&config)?;
     let pipeline = build_pipeline(&config, config.secret_key(), &cookie_secret).await?;
     let listener = listen(config.listen, "listen", "").await?;
-    serve_metrics(&config, &pipeline).await?;
+    serve_metrics(config.metrics_address(), scanpro_api::health::metrics_router(pipeline.clone())).await?;
     let shutdown = Shutdown::default();
     stop_on_signal(&shutdown, Duration::from_secs(config.drain_secs));
     // Every class gets its workers: engine jobs wait on their engine, never on light jobs.

@@ -41,11 +41,18 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .with_state(upstream)
         .merge(web)
         // For probes: the pages are embedded, so a process that answers serves them.
-        .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }));
+        .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route_layer(axum::middleware::from_fn(scanpro_api::health::record_request));
     tokio::runtime::Runtime::new()?.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         println!("scanpro: web app listening on http://{}", listener.local_addr()?);
+        if let Some(address) = config.metrics_listen {
+            scanpro_core::metrics::install();
+            let render =
+                || async { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], scanpro_core::metrics::render()) };
+            crate::parts::serve_metrics(address, Router::new().route("/metrics", axum::routing::get(render))).await?;
+        }
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app).with_graceful_shutdown(crate::parts::termination_signal()).await?;
         Ok(())

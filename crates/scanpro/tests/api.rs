@@ -716,6 +716,27 @@ async fn metrics_are_served_apart_from_the_api() {
 }
 
 #[tokio::test]
+async fn an_engine_service_serves_metrics_apart_when_asked() {
+    let port = scanpro_testkit::free_port();
+    let metrics_listen = format!("127.0.0.1:{port}");
+    let env = [("SCANPRO_ENGINE_TOKEN", "engine-secret"), ("SCANPRO_METRICS_LISTEN", metrics_listen.as_str())];
+    let engine = common::EngineProcess::start("ghostscript", &env);
+    let guarded = reqwest::get(format!("{}/metrics", engine.base)).await.unwrap();
+    assert_eq!(guarded.status(), 401, "its own port asks for the token");
+    // Bound just after the service's own port.
+    let mut answer = reqwest::get(format!("http://{metrics_listen}/metrics")).await;
+    for _ in 0..50 {
+        if answer.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        answer = reqwest::get(format!("http://{metrics_listen}/metrics")).await;
+    }
+    let text = answer.unwrap().text().await.unwrap();
+    assert!(text.lines().any(|l| l.starts_with("scanpro_engine_available{engine=\"ghostscript\"}")), "{text}");
+}
+
+#[tokio::test]
 async fn json_logs_carry_the_request_id_and_the_job_id() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("server.log");
