@@ -15,6 +15,7 @@
 //!   map the result: [`files`], [`jobs`], [`tools`], [`webhooks`], [`health`], [`accounts`]
 //!   (sign-in, the account, its keys), [`admin`]; [`download`] streams blobs and
 //!   zips; [`openapi`] documents it all at `/api/v1/openapi.json` and `/api/docs`.
+//! - [`gotenberg`]: Gotenberg 8's API (`/forms/…`, `/health`, `/version`) over the same pipeline.
 //! - The web app (`scanpro_web`) is merged in at `/`, `/tool/{name}`, `/organise` and `/assets/…`.
 
 pub mod account_views;
@@ -24,6 +25,7 @@ pub mod auth;
 pub mod download;
 pub mod error;
 pub mod files;
+pub mod gotenberg;
 pub mod health;
 pub mod jobs;
 pub mod openapi;
@@ -124,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        .merge(gotenberg::router(state.clone()))
         .merge(openapi::docs())
         .merge(scanpro_web::router(scanpro_web::WebConfig {
             retention_minutes: state.pipeline.settings.retention.num_minutes().max(0) as u64,

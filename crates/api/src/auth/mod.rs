@@ -232,6 +232,10 @@ pub enum Access {
 /// The access rule of a route (as axum matched it).
 pub fn access_of(method: &Method, route: &str) -> Access {
     use Scope::*;
+    // Gotenberg's conversions: uploads and a job, like a one-shot tool call.
+    if route.starts_with("/forms/") {
+        return Access::Owned(&[FilesWrite, JobsWrite]);
+    }
     let Some(path) = route.strip_prefix("/api/v1") else { return Access::Public };
     if path.starts_with("/admin/") {
         return Access::Admin;

@@ -1,0 +1,198 @@
+//! A multipart body read as Gotenberg reads it: every part with a filename is an input file
+//! (but for the `embeds`, `watermark`, `stamp` and `facturxXml` buckets), keyed by its sanitised
+//! filename (a repeated name replaces the earlier file) and taken in natural filename order;
+//! every other part is a value, the first of a name winning, an empty one meaning the default.
+
+use super::reply::Refusal;
+use crate::AppState;
+use crate::files::{next_field, store_part};
+use axum::extract::Multipart;
+use scanpro_core::FileId;
+use scanpro_pipeline::Caller;
+use std::collections::BTreeMap;
+
+/// File parts kept apart from the inputs (their features are refused where ScanPro lacks them).
+const BUCKETS: [&str; 4] = ["embeds", "watermark", "stamp", "facturxXml"];
+
+/// An uploaded input: its stored file and the name Gotenberg knows it by.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub name: String,
+    pub file: FileId,
+}
+
+/// The form of one call.
+#[derive(Debug, Default)]
+pub struct Form {
+    uploads: Vec<Upload>,
+    values: BTreeMap<String, String>,
+    buckets: Vec<String>,
+}
+
+impl Form {
+    /// Reads the whole body, storing each input file for `caller` as it streams.
+    pub async fn read(state: &AppState, caller: &Caller, mut multipart: Multipart) -> Result<Self, Refusal> {
+        let mut form = Self::default();
+        let limit = state.settings.max_json_bytes;
+        while let Some(mut field) = next_field(&mut multipart).await.map_err(|_| Refusal::malformed_body())? {
+            let field_name = field.name().unwrap_or_default().to_owned();
+            if let Some(filename) = field.file_name().map(sanitised) {
+                if BUCKETS.contains(&field_name.as_str()) {
+                    form.buckets.push(field_name);
+                    while field.chunk().await.map_err(|_| Refusal::malformed_body())?.is_some() {}
+                    continue;
+                }
+                let stored = store_part(&state.pipeline, caller, field).await.map_err(Refusal::from)?;
+                form.uploads.retain(|u| u.name != filename);
+                form.uploads.push(Upload { name: filename, file: stored.id });
+                continue;
+            }
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|_| Refusal::malformed_body())? {
+                if value.len() + chunk.len() > limit {
+                    return Err(Refusal::too_large());
+                }
+                value.extend_from_slice(&chunk);
+            }
+            let value = String::from_utf8_lossy(&value).into_owned();
+            form.values.entry(field_name).or_insert(value);
+        }
+        form.uploads.sort_by(|a, b| natord::compare(&a.name, &b.name));
+        Ok(form)
+    }
+
+    /// The inputs whose extension is one of `extensions` (lowercase, with the dot), in natural
+    /// order; none is Gotenberg's form error.
+    pub fn inputs(&self, extensions: &[&str]) -> Result<Vec<Upload>, Refusal> {
+        let found: Vec<Upload> = self
+            .uploads
+            .iter()
+            .filter(|u| extensions.iter().any(|e| u.name.to_lowercase().ends_with(e)))
+            .cloned()
+            .collect();
+        if found.is_empty() {
+            return Err(Refusal::form(vec![format!("no form file found for extensions: [{}]", extensions.join(" "))]));
+        }
+        Ok(found)
+    }
+
+    /// The value of `name`, unless absent or empty.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// Fields the route knows but ScanPro cannot honour, given with a value other than their
+    /// default: refused as invalid, never ignored. `defaults` pairs each name with its default.
+    pub fn unsupported(&self, defaults: &[(&str, &str)], errors: &mut Vec<String>) {
+        for (name, default) in defaults {
+            if let Some(value) = self.value(name)
+                && value != *default
+            {
+                errors.push(format!(
+                    "form field '{name}' is invalid (got '{value}', resulting to not supported by ScanPro)"
+                ));
+            }
+        }
+        for bucket in &self.buckets {
+            errors.push(format!("form file field '{bucket}' is invalid (resulting to not supported by ScanPro)"));
+        }
+    }
+}
+
+/// Gotenberg's typed readings of a value, each adding its error to `errors`.
+pub struct Fields<'a> {
+    form: &'a Form,
+    pub errors: Vec<String>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn of(form: &'a Form) -> Self {
+        Self { form, errors: Vec::new() }
+    }
+
+    fn invalid(&mut self, name: &str, value: &str, why: String) {
+        self.errors.push(format!("form field '{name}' is invalid (got '{value}', resulting to {why})"));
+    }
+
+    /// Go's `strconv.ParseBool`.
+    pub fn bool(&mut self, name: &str, default: bool) -> bool {
+        match self.form.value(name) {
+            None => default,
+            Some("1" | "t" | "T" | "TRUE" | "true" | "True") => true,
+            Some("0" | "f" | "F" | "FALSE" | "false" | "False") => false,
+            Some(other) => {
+                let why = format!("strconv.ParseBool: parsing \"{other}\": invalid syntax");
+                self.invalid(name, other, why);
+                default
+            }
+        }
+    }
+
+    /// A string value, or `None`.
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.form.value(name).map(str::to_owned)
+    }
+
+    /// A required string value.
+    pub fn required(&mut self, name: &str) -> Option<String> {
+        let value = self.string(name);
+        if value.is_none() {
+            self.errors.push(format!("form field '{name}' is required"));
+        }
+        value
+    }
+
+    /// A JSON value, parsed strictly.
+    pub fn json(&mut self, name: &str) -> Option<serde_json::Value> {
+        let text = self.form.value(name)?;
+        match serde_json::from_str(text) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.invalid(name, text, format!("unmarshal {name}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// A field whose value must be one of `allowed`.
+    pub fn choice(&mut self, name: &str, allowed: &[&str]) -> Option<String> {
+        let value = self.string(name)?;
+        if allowed.contains(&value.as_str()) {
+            Some(value)
+        } else {
+            let why = format!("wrong value, expected either {}", allowed.join(", "));
+            self.invalid(name, &value, why);
+            None
+        }
+    }
+
+    /// The errors so far as Gotenberg's one `400`.
+    pub fn finish(self) -> Result<(), Refusal> {
+        if self.errors.is_empty() { Ok(()) } else { Err(Refusal::form(self.errors)) }
+    }
+}
+
+/// The text after the last `/` or `\`, without control characters.
+fn sanitised(filename: &str) -> String {
+    let last = filename.rsplit(['/', '\\']).next().unwrap_or(filename);
+    last.chars().filter(|c| !c.is_control()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_keep_their_last_segment_only() {
+        assert_eq!(sanitised("../../etc/passwd"), "passwd");
+        assert_eq!(sanitised("C:\\Temp\\report.pdf"), "report.pdf");
+        assert_eq!(sanitised("a\u{0}b\n.pdf"), "ab.pdf");
+    }
+
+    #[test]
+    fn inputs_come_in_natural_order() {
+        let mut names = ["page_10.pdf", "page_2.pdf", "page_1.pdf"];
+        names.sort_by(|a, b| natord::compare(a, b));
+        assert_eq!(names, ["page_1.pdf", "page_2.pdf", "page_10.pdf"]);
+    }
+}

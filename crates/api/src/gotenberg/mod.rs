@@ -1,0 +1,445 @@
+//! Gotenberg 8's HTTP API, so Gotenberg's clients work against ScanPro with only the base URL
+//! changed: `/health`, `/version` and the `/forms/…` routes, with Gotenberg's field names,
+//! defaults, statuses, headers (`Gotenberg-Trace`, `Gotenberg-Output-Filename`) and output names.
+//! Each call runs as one job of its caller through the pipeline (so accounts, quotas, limits,
+//! metrics and the engine services apply) and is answered when the job ends.
+//!
+//! - [`form`]: the body read as Gotenberg reads it, and its typed fields.
+//! - [`reply`]: Gotenberg's errors and results.
+//! - here: each route turns its form into the job's steps ([`Plan`]).
+//!
+//! A field ScanPro cannot honour is refused as an invalid form field, never ignored.
+
+mod form;
+mod reply;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::ApiError;
+use axum::Router;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use form::{Fields, Form, Upload};
+use reply::{Naming, Refusal};
+use scanpro_core::job::{JobSpec, JobStatus, StepSpec};
+use scanpro_pipeline::Caller;
+use serde_json::{Value, json};
+
+/// The Gotenberg release whose API this is.
+const GOTENBERG_VERSION: &str = "8.36.0";
+const TRACE: &str = "gotenberg-trace";
+
+/// The extensions `/forms/libreoffice/convert` takes (Gotenberg's list).
+const OFFICE_EXTENSIONS: &[&str] = &[
+    ".123", ".602", ".abw", ".bib", ".bmp", ".cdr", ".cgm", ".cmx", ".csv", ".cwk", ".dbf", ".dif", ".doc", ".docm",
+    ".docx", ".dot", ".dotm", ".dotx", ".dxf", ".emf", ".eps", ".epub", ".fodg", ".fodp", ".fods", ".fodt", ".fopd",
+    ".gif", ".htm", ".html", ".hwp", ".jpeg", ".jpg", ".key", ".ltx", ".lwp", ".mcw", ".met", ".mml", ".mw",
+    ".numbers", ".odd", ".odg", ".odm", ".odp", ".ods", ".odt", ".otg", ".oth", ".otp", ".ots", ".ott", ".pages",
+    ".pbm", ".pcd", ".pct", ".pcx", ".pdb", ".pdf", ".pgm", ".png", ".pot", ".potm", ".potx", ".ppm", ".pps", ".ppsm",
+    ".ppsx", ".ppt", ".pptm", ".pptx", ".psd", ".psw", ".pub", ".pwp", ".pxl", ".ras", ".rtf", ".sda", ".sdc", ".sdd",
+    ".sdp", ".sdw", ".sgl", ".slk", ".smf", ".stc", ".std", ".sti", ".stw", ".svg", ".svm", ".swf", ".sxc", ".sxd",
+    ".sxg", ".sxi", ".sxm", ".sxw", ".tga", ".tif", ".tiff", ".txt", ".uof", ".uop", ".uos", ".uot", ".vdx", ".vor",
+    ".vsd", ".vsdm", ".vsdx", ".wb2", ".wk1", ".wks", ".wmf", ".wpd", ".wpg", ".wps", ".xbm", ".xhtml", ".xls",
+    ".xlsb", ".xlsm", ".xlsx", ".xlt", ".xltm", ".xltx", ".xlw", ".xml", ".xpm", ".zabw",
+];
+
+/// Gotenberg's routes, behind `identify` and the rate limits like the rest of the API.
+pub fn router(state: AppState) -> Router<AppState> {
+    let forms = Router::new()
+        .route("/forms/pdfengines/merge", post(merge))
+        .route("/forms/pdfengines/split", post(split))
+        .route("/forms/pdfengines/rotate", post(rotate))
+        .route("/forms/pdfengines/encrypt", post(encrypt))
+        .route("/forms/pdfengines/convert", post(convert))
+        .route("/forms/pdfengines/metadata/write", post(write_metadata))
+        .route("/forms/libreoffice/convert", post(libreoffice))
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(trace));
+    Router::new()
+        .route("/health", get(health))
+        .route("/version", get(|| async { ([(header::CONTENT_TYPE, "text/plain; charset=UTF-8")], GOTENBERG_VERSION) }))
+        .merge(forms)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::rate_limit::enforce))
+        .layer(axum::middleware::from_fn_with_state(state, crate::auth::identify))
+}
+
+/// Echoes the caller's `Gotenberg-Trace`, or answers with a new one.
+async fn trace(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let id =
+        request.headers().get(TRACE).cloned().unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a header value")
+        });
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(TRACE, id);
+    response
+}
+
+/// Gotenberg's health document: `up` when the LibreOffice engine can work.
+async fn health(State(state): State<AppState>) -> Response {
+    let engines = state.pipeline.engine_status().await;
+    let office = engines.iter().find(|e| e.engine == scanpro_tools::Engine::Libreoffice);
+    let up = office.is_some_and(|e| e.available);
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    let mut libreoffice = json!({"status": if up { "up" } else { "down" }, "timestamp": now});
+    if let Some(office) = office.filter(|e| !e.available) {
+        libreoffice["error"] = json!(office.detail);
+    }
+    let body = json!({"status": if up { "up" } else { "down" }, "details": {"libreoffice": libreoffice}});
+    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let mut response = (status, axum::Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(header::EXPIRES, HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
+    response
+}
+
+/// What a call runs: its inputs, its steps, and how its outputs are named.
+struct Plan {
+    inputs: Vec<Upload>,
+    steps: Vec<StepSpec>,
+    naming: Naming,
+}
+
+fn step(tool: &str, params: Value) -> StepSpec {
+    StepSpec { tool: tool.into(), params }
+}
+
+type Body = Result<Multipart, MultipartRejection>;
+
+/// Reads the form, plans the job, runs it and answers with its outputs.
+async fn call(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Body,
+    plan: impl FnOnce(&Form) -> Result<Plan, Refusal>,
+) -> Result<Response, Refusal> {
+    let multipart = body.map_err(|_| {
+        let mut refusal = Refusal::bad_request("Invalid 'Content-Type' header value: want 'multipart/form-data'");
+        refusal.set_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        refusal
+    })?;
+    let form = Form::read(state, caller, multipart).await?;
+    let Plan { inputs, steps, naming } = plan(&form)?;
+    let spec = JobSpec { inputs: inputs.iter().map(|u| u.file).collect(), steps, webhook_url: None, tag: None };
+    let (job, _) = state.pipeline.submit(caller, spec, None).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
+    let job = state
+        .pipeline
+        .wait_for_end(job, state.settings.oneshot_wait)
+        .await
+        .map_err(|e| Refusal::from(ApiError::from(e)))?;
+    match job.status {
+        JobStatus::Succeeded => {
+            let files = state.pipeline.outputs(&job).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
+            reply::outputs(&state.pipeline, files, naming, headers).await
+        }
+        JobStatus::Failed | JobStatus::Cancelled => {
+            let error = job.error.unwrap_or_else(|| scanpro_core::ToolError::internal("the job failed"));
+            Err(Refusal::from(ApiError { code: error.code, message: error.message, job_id: Some(job.id.to_string()) }))
+        }
+        JobStatus::Queued | JobStatus::Running => Err(Refusal::timeout()),
+    }
+}
+
+/// Post-processing fields shared by the conversion and merge routes, as steps after `steps`:
+/// PDF/A, metadata, rotation, then encryption. The rest of Gotenberg's groups are refused.
+fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) {
+    form.unsupported(
+        &[
+            ("pdfua", "false"),
+            ("flatten", "false"),
+            ("watermarkSource", ""),
+            ("stampSource", ""),
+            ("embedsMetadata", ""),
+            ("optimizeImages", "false"),
+            ("facturxConformanceLevel", ""),
+            ("autoIndexBookmarks", "false"),
+            ("titleBookmarks", "false"),
+            ("bookmarks", ""),
+            ("splitMode", ""),
+        ],
+        &mut fields.errors,
+    );
+    if let Some(level) = pdfa_level(form, fields) {
+        steps.push(step("pdfa", json!({"level": level})));
+    }
+    if let Some(metadata) = fields.json("metadata") {
+        match metadata_params(&metadata) {
+            Ok(params) => steps.push(step("metadata", params)),
+            Err(why) => fields.errors.push(why),
+        }
+    }
+    if let Some(angle) = fields.choice("rotateAngle", &["90", "180", "270"]) {
+        steps.push(step(
+            "rotate",
+            json!({"angle": angle.parse::<i32>().unwrap_or(90), "pages": fields.string("rotatePages")}),
+        ));
+    }
+    if let Some(params) = encryption(form, fields, false) {
+        steps.push(step("protect", params));
+    }
+}
+
+/// `pdfa` as ScanPro's level (`PDF/A-2b` → `2b`); the accessible variants are refused.
+fn pdfa_level(form: &Form, fields: &mut Fields) -> Option<&'static str> {
+    match form.value("pdfa")? {
+        "PDF/A-1b" => Some("1b"),
+        "PDF/A-2b" => Some("2b"),
+        "PDF/A-3b" => Some("3b"),
+        other => {
+            fields.errors.push(format!(
+                "form field 'pdfa' is invalid (got '{other}', resulting to the requested PDF format is not supported; valid formats are PDF/A-1b, PDF/A-2b and PDF/A-3b)"
+            ));
+            None
+        }
+    }
+}
+
+/// Gotenberg's ExifTool metadata as the `metadata` tool's parameters.
+fn metadata_params(metadata: &Value) -> Result<Value, String> {
+    let Some(entries) = metadata.as_object() else {
+        return Err("form field 'metadata' is invalid (resulting to expected a JSON object)".into());
+    };
+    let mut params = serde_json::Map::new();
+    for (key, value) in entries {
+        let param = match key.as_str() {
+            "Title" => "title",
+            "Author" => "author",
+            "Subject" => "subject",
+            "Keywords" => "keywords",
+            "Creator" => "creator",
+            "CreationDate" | "CreateDate" => "creation_date",
+            "ModDate" => "mod_date",
+            other => {
+                return Err(format!(
+                    "form field 'metadata' is invalid (resulting to tag '{other}' cannot be written by ScanPro)"
+                ));
+            }
+        };
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+            other => other.to_string(),
+        };
+        params.insert(param.into(), Value::String(text));
+    }
+    Ok(Value::Object(params))
+}
+
+/// The ENC group as the `protect` tool's parameters; `required`: one password must be given.
+fn encryption(form: &Form, fields: &mut Fields, required: bool) -> Option<Value> {
+    let user = fields.string("userPassword").unwrap_or_default();
+    let owner = fields.string("ownerPassword").unwrap_or_default();
+    let allowed = [
+        ("allowPrinting", "print"),
+        ("allowCopying", "copy"),
+        ("allowModifying", "modify"),
+        ("allowAnnotating", "annotate"),
+        ("allowFillingForms", "fill_forms"),
+    ];
+    let mut permissions = serde_json::Map::new();
+    for (field, flag) in allowed {
+        if !fields.bool(field, true) {
+            permissions.insert(flag.into(), json!(false));
+        }
+    }
+    form.unsupported(&[("allowAssembling", "true")], &mut fields.errors);
+    if user.is_empty() && owner.is_empty() {
+        if required {
+            fields.errors.push("a 'userPassword' or 'ownerPassword' is required".into());
+        } else if !permissions.is_empty() {
+            fields.errors.push("restrictions need a 'userPassword' or an 'ownerPassword'".into());
+        }
+        return None;
+    }
+    // A user password alone: with restrictions the owner's is one nobody knows (so they hold),
+    // without them it is the same.
+    let owner = match (owner.is_empty(), permissions.is_empty()) {
+        (false, _) => owner,
+        (true, true) => user.clone(),
+        (true, false) => uuid::Uuid::new_v4().simple().to_string(),
+    };
+    let mut params = json!({"user_password": user, "owner_password": owner});
+    if !permissions.is_empty() {
+        params["permissions"] = Value::Object(permissions);
+    }
+    Some(params)
+}
+
+fn names(inputs: &[Upload]) -> Vec<String> {
+    inputs.iter().map(|u| u.name.clone()).collect()
+}
+
+async fn merge(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let planned = call(&state, &caller, &headers, body, |form| {
+        let inputs = form.inputs(&[".pdf"])?;
+        let mut fields = Fields::of(form);
+        let mut steps = vec![step("merge", json!({}))];
+        post_processing(form, &mut fields, &mut steps);
+        fields.finish()?;
+        Ok(Plan { inputs, steps, naming: Naming::New })
+    });
+    planned.await.into_response()
+}
+
+async fn split(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let planned = call(&state, &caller, &headers, body, |form| {
+        let inputs = form.inputs(&[".pdf"])?;
+        let mut fields = Fields::of(form);
+        let mode = fields.required("splitMode");
+        let span = fields.required("splitSpan").map(|s| s.replace(' ', ""));
+        let unify = fields.bool("splitUnify", false);
+        fields.finish()?;
+        let (mode, span) = (mode.unwrap_or_default(), span.unwrap_or_default());
+        let unsupported = || {
+            Refusal::bad_request(
+                "The requested split mode is not supported, or no PDF engine could process it. Valid modes: 'intervals', 'pages'.",
+            )
+        };
+        let steps = match (mode.as_str(), unify) {
+            ("intervals", false) => match span.parse::<u32>() {
+                Ok(every) if every >= 1 => vec![step("split", json!({"mode": "every", "every": every}))],
+                _ => return Err(unsupported()),
+            },
+            ("pages", false) => {
+                vec![step("extract_pages", json!({"pages": span})), step("split", json!({"mode": "each"}))]
+            }
+            ("pages", true) => vec![step("extract_pages", json!({"pages": span}))],
+            _ => return Err(unsupported()),
+        };
+        let naming = split_naming(&inputs, unify);
+        Ok(Plan { inputs, steps, naming })
+    });
+    planned.await.into_response()
+}
+
+/// Gotenberg's split names for one input: `<stem>_0.pdf`, `<stem>_1.pdf`…, or `<stem>.pdf` when
+/// unified.
+fn split_naming(inputs: &[Upload], unify: bool) -> Naming {
+    match inputs {
+        [single] => {
+            let stem = single.name.rsplit_once('.').map_or(single.name.as_str(), |(stem, _)| stem).to_owned();
+            if unify { Naming::InPlace(vec![format!("{stem}.pdf")]) } else { Naming::Numbered(stem) }
+        }
+        _ => Naming::New,
+    }
+}
+
+async fn rotate(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let planned = call(&state, &caller, &headers, body, |form| {
+        let inputs = form.inputs(&[".pdf"])?;
+        let mut fields = Fields::of(form);
+        let angle = fields.required("rotateAngle");
+        let angle = angle.and_then(|a| {
+            let parsed = a.parse::<i32>().ok().filter(|a| [90, 180, 270].contains(a));
+            if parsed.is_none() {
+                fields.errors.push(format!(
+                    "form field 'rotateAngle' is invalid (got '{a}', resulting to expected 90, 180 or 270)"
+                ));
+            }
+            parsed
+        });
+        let pages = fields.string("rotatePages");
+        fields.finish()?;
+        let steps = vec![step("rotate", json!({"angle": angle, "pages": pages}))];
+        Ok(Plan { naming: Naming::InPlace(names(&inputs)), inputs, steps })
+    });
+    planned.await.into_response()
+}
+
+async fn encrypt(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let planned = call(&state, &caller, &headers, body, |form| {
+        let inputs = form.inputs(&[".pdf"])?;
+        let mut fields = Fields::of(form);
+        let params = encryption(form, &mut fields, true);
+        fields.finish()?;
+        let steps = vec![step("protect", params.unwrap_or_default())];
+        Ok(Plan { naming: Naming::InPlace(names(&inputs)), inputs, steps })
+    });
+    planned.await.into_response()
+}
+
+async fn convert(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let planned = call(&state, &caller, &headers, body, |form| {
+        let inputs = form.inputs(&[".pdf"])?;
+        let mut fields = Fields::of(form);
+        if form.value("pdfa").is_none() && form.value("pdfua").is_none() {
+            return Err(Refusal::form(vec!["either 'pdfa' or 'pdfua' form fields must be provided".into()]));
+        }
+        form.unsupported(&[("pdfua", "false")], &mut fields.errors);
+        let level = pdfa_level(form, &mut fields);
+        fields.finish()?;
+        let steps = level.map(|level| step("pdfa", json!({"level": level}))).into_iter().collect();
+        let naming = if inputs.len() == 1 { Naming::New } else { Naming::InPlace(names(&inputs)) };
+        Ok(Plan { inputs, steps, naming })
+    });
+    planned.await.into_response()
+}
+
+async fn write_metadata(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let planned = call(&state, &caller, &headers, body, |form| {
+        let inputs = form.inputs(&[".pdf"])?;
+        let mut fields = Fields::of(form);
+        fields.required("metadata");
+        let params = fields.json("metadata").map(|m| metadata_params(&m));
+        let params = match params {
+            Some(Ok(params)) => Some(params),
+            Some(Err(why)) => {
+                fields.errors.push(why);
+                None
+            }
+            None => None,
+        };
+        fields.finish()?;
+        let steps = vec![step("metadata", params.unwrap_or_default())];
+        Ok(Plan { naming: Naming::InPlace(names(&inputs)), inputs, steps })
+    });
+    planned.await.into_response()
+}
+
+async fn libreoffice(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let planned = call(&state, &caller, &headers, body, |form| {
+        let inputs = form.inputs(OFFICE_EXTENSIONS)?;
+        let mut fields = Fields::of(form);
+        let mut params = json!({
+            "landscape": fields.bool("landscape", false),
+            "export_notes": fields.bool("exportNotes", false),
+            "single_page_sheets": fields.bool("singlePageSheets", false),
+            "export_bookmarks": fields.bool("exportBookmarks", true),
+        });
+        if let Some(pages) = fields.string("nativePageRanges") {
+            params["pages"] = json!(pages);
+        }
+        let merged = fields.bool("merge", false);
+        form.unsupported(
+            &[
+                ("password", ""),
+                ("exportFormFields", "true"),
+                ("exportNotesPages", "false"),
+                ("exportOnlyNotesPages", "false"),
+                ("exportHiddenSlides", "false"),
+                ("skipEmptyPages", "false"),
+                ("addOriginalDocumentAsStream", "false"),
+                ("losslessImageCompression", "false"),
+                ("reduceImageResolution", "false"),
+                ("nativeWatermarkText", ""),
+                ("nativeTiledWatermarkText", ""),
+            ],
+            &mut fields.errors,
+        );
+        let mut steps = vec![step("office_to_pdf", params)];
+        if merged {
+            steps.push(step("merge", json!({})));
+        }
+        post_processing(form, &mut fields, &mut steps);
+        fields.finish()?;
+        let naming = if merged || inputs.len() == 1 { Naming::New } else { Naming::Appended(names(&inputs)) };
+        Ok(Plan { inputs, steps, naming })
+    });
+    planned.await.into_response()
+}

@@ -1,0 +1,322 @@
+//! Gotenberg 8's API, as its documentation specifies it: routes, fields, defaults, statuses,
+//! headers and output names, with outputs checked by qpdf and poppler; then a real Gotenberg
+//! client library (Python's `gotenberg-client`) against `scanpro serve`, unchanged.
+
+mod common;
+
+use common::Server;
+use scanpro_testkit::checkers::{page_count, pdfinfo, pdftotext, qpdf_check, rotations};
+use scanpro_testkit::corpus::{corpus, text_pdf};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+fn part(path: &Path, name: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(std::fs::read(path).unwrap()).file_name(name.to_owned())
+}
+
+async fn post(server: &Server, route: &str, form: reqwest::multipart::Form) -> reqwest::Response {
+    reqwest::Client::new().post(format!("{}{route}", server.base)).multipart(form).send().await.unwrap()
+}
+
+/// The response's body written to a file in `dir`.
+async fn save(response: reqwest::Response, dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, response.bytes().await.unwrap()).unwrap();
+    path
+}
+
+fn disposition(response: &reqwest::Response) -> String {
+    response.headers()[reqwest::header::CONTENT_DISPOSITION].to_str().unwrap().to_owned()
+}
+
+fn zip_names(path: &Path) -> Vec<String> {
+    let archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut names: Vec<String> = archive.file_names().map(|n| n.unwrap().into_owned()).collect();
+    names.sort();
+    names
+}
+
+fn zip_entry(path: &Path, name: &str, dir: &Path) -> PathBuf {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut bytes = Vec::new();
+    archive.by_name(name).unwrap().read_to_end(&mut bytes).unwrap();
+    let out = dir.join(name);
+    std::fs::write(&out, bytes).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn health_and_version_answer_as_gotenberg() {
+    let server = Server::start(&[]);
+    let health = reqwest::get(format!("{}/health", server.base)).await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.headers()["cache-control"], "no-cache");
+    assert!(health.headers().get("gotenberg-trace").is_none(), "no trace on /health");
+    let body: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "up");
+    assert_eq!(body["details"]["libreoffice"]["status"], "up");
+    assert!(body["details"]["libreoffice"]["timestamp"].as_str().unwrap().ends_with('Z'));
+    assert!(body["details"].get("chromium").is_none(), "no Chromium module yet: its key is absent");
+
+    let version = reqwest::get(format!("{}/version", server.base)).await.unwrap();
+    assert_eq!(version.headers()["content-type"], "text/plain; charset=UTF-8");
+    assert!(version.text().await.unwrap().starts_with("8."));
+}
+
+#[tokio::test]
+async fn merge_takes_files_in_natural_order_and_names_the_result() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (three, one) = (text_pdf("ltnews17.pdf"), corpus("pdf-text/VisualPSTricks.pdf"));
+    // page_10 sorts after page_2 naturally (before it as text).
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&one, "page_10.pdf"))
+        .part("files", part(&three, "page_2.pdf"));
+    let response = reqwest::Client::new()
+        .post(format!("{}/forms/pdfengines/merge", server.base))
+        .header("Gotenberg-Trace", "trace-42")
+        .header("Gotenberg-Output-Filename", "/tmp/../merged")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["gotenberg-trace"], "trace-42");
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert!(disposition(&response).contains("merged.pdf"), "{}", disposition(&response));
+    let merged = save(response, dir.path(), "merged.pdf").await;
+    qpdf_check(&merged);
+    assert_eq!(page_count(&merged), page_count(&three) + page_count(&one));
+    let first_page = scanpro_testkit::checkers::page_text(&merged, 1);
+    assert!(first_page.contains(&scanpro_testkit::checkers::page_text(&three, 1)[..20]), "page_2 first");
+
+    // Without the header: a new UUID name, and a trace of its own.
+    let form = reqwest::multipart::Form::new().part("files", part(&one, "one.pdf"));
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["gotenberg-trace"].len(), 36);
+    let name = disposition(&response);
+    assert!(name.contains(".pdf") && !name.contains("one.pdf"), "{name}");
+}
+
+#[tokio::test]
+async fn form_errors_come_back_as_gotenberg_words_them() {
+    let server = Server::start(&[]);
+    let pdf = text_pdf("ltnews17.pdf");
+    let cases = [
+        ("/forms/pdfengines/merge", vec![], "Invalid form data: no form file found for extensions: [.pdf]"),
+        (
+            "/forms/pdfengines/merge",
+            vec![("pdfua", "foo")],
+            "Invalid form data: form field 'pdfua' is invalid (got 'foo'",
+        ),
+        ("/forms/pdfengines/split", vec![], "Invalid form data: form field 'splitMode' is required"),
+        (
+            "/forms/pdfengines/split",
+            vec![("splitMode", "chunks"), ("splitSpan", "1")],
+            "The requested split mode is not supported",
+        ),
+        ("/forms/pdfengines/encrypt", vec![], "Invalid form data: a 'userPassword' or 'ownerPassword' is required"),
+        (
+            "/forms/pdfengines/convert",
+            vec![],
+            "Invalid form data: either 'pdfa' or 'pdfua' form fields must be provided",
+        ),
+        ("/forms/pdfengines/rotate", vec![("rotateAngle", "45")], "form field 'rotateAngle' is invalid (got '45'"),
+        ("/forms/pdfengines/metadata/write", vec![("metadata", "{nope")], "form field 'metadata' is invalid"),
+        ("/forms/libreoffice/convert", vec![("landscape", "maybe")], "no form file found for extensions"),
+    ];
+    for (route, values, expected) in cases {
+        // Merge without values gets a value and no file; LibreOffice gets a file it cannot take.
+        let mut form = reqwest::multipart::Form::new().text("unrelated", "value");
+        if !route.ends_with("merge") || !values.is_empty() {
+            form = form.part("files", part(&pdf, if route.contains("libreoffice") { "in.exe" } else { "in.pdf" }));
+        }
+        for (name, value) in values {
+            form = form.text(name, value);
+        }
+        let response = post(&server, route, form).await;
+        assert_eq!(response.status(), 400, "{route}");
+        assert_eq!(response.headers()["content-type"], "text/plain; charset=UTF-8");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(expected), "{route}: {body}");
+    }
+    // A body that is not multipart.
+    let response = reqwest::Client::new()
+        .post(format!("{}/forms/pdfengines/merge", server.base))
+        .body("{}")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    assert!(response.text().await.unwrap().contains("want 'multipart/form-data'"));
+}
+
+#[tokio::test]
+async fn split_rotate_encrypt_and_convert_work_on_pdfs() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = text_pdf("ltnews17.pdf");
+    let pages = page_count(&pdf);
+
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&pdf, "news.pdf"))
+        .text("splitMode", "intervals")
+        .text("splitSpan", "1");
+    let response = post(&server, "/forms/pdfengines/split", form).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let zip = save(response, dir.path(), "parts.zip").await;
+    assert!(pages >= 2, "a document of several pages");
+    let expected: Vec<String> = (0..pages).map(|i| format!("news_{i}.pdf")).collect();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(zip_names(&zip), expected_sorted);
+    assert_eq!(page_count(&zip_entry(&zip, "news_0.pdf", dir.path())), 1);
+
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&pdf, "news.pdf"))
+        .text("splitMode", "pages")
+        .text("splitSpan", "2-")
+        .text("splitUnify", "true");
+    let response = post(&server, "/forms/pdfengines/split", form).await;
+    assert_eq!(response.status(), 200);
+    assert!(disposition(&response).contains("news.pdf"));
+    assert_eq!(page_count(&save(response, dir.path(), "unified.pdf").await), pages - 1);
+
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&pdf, "news.pdf"))
+        .text("rotateAngle", "90")
+        .text("rotatePages", "1");
+    let response = post(&server, "/forms/pdfengines/rotate", form).await;
+    assert_eq!(response.status(), 200);
+    assert!(disposition(&response).contains("news.pdf"), "changed in place, its name kept");
+    let rotated = save(response, dir.path(), "rotated.pdf").await;
+    assert_eq!(rotations(&rotated)[0], 90);
+    assert_eq!(rotations(&rotated)[1], 0);
+
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&pdf, "news.pdf"))
+        .text("userPassword", "open sesame")
+        .text("allowPrinting", "false");
+    let response = post(&server, "/forms/pdfengines/encrypt", form).await;
+    assert_eq!(response.status(), 200);
+    let locked = save(response, dir.path(), "locked.pdf").await;
+    let info = std::process::Command::new("qpdf").arg("--show-encryption").arg(&locked).output().unwrap();
+    assert!(!info.status.success() || String::from_utf8_lossy(&info.stdout).contains("password"), "needs a password");
+    let opened = std::process::Command::new("qpdf")
+        .args(["--password=open sesame", "--show-encryption"])
+        .arg(&locked)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&opened.stdout);
+    assert!(shown.contains("print low resolution: not allowed") || shown.contains("print: not allowed"), "{shown}");
+
+    let form = reqwest::multipart::Form::new().part("files", part(&pdf, "news.pdf")).text("pdfa", "PDF/A-2b");
+    let response = post(&server, "/forms/pdfengines/convert", form).await;
+    assert_eq!(response.status(), 200);
+    let archived = save(response, dir.path(), "archived.pdf").await;
+    let meta = std::process::Command::new("pdfinfo").arg("-meta").arg(&archived).output().unwrap();
+    assert!(String::from_utf8_lossy(&meta.stdout).contains("pdfaid:part"), "a PDF/A identification");
+
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&pdf, "news.pdf"))
+        .text("metadata", r#"{"Title":"Quarterly","Author":"Ada","Keywords":["a","b"]}"#);
+    let response = post(&server, "/forms/pdfengines/metadata/write", form).await;
+    assert_eq!(response.status(), 200);
+    let described = pdfinfo(&save(response, dir.path(), "described.pdf").await, &[]);
+    assert!(described.contains("Quarterly") && described.contains("Ada"), "{described}");
+}
+
+#[tokio::test]
+async fn libreoffice_converts_one_several_or_merged() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let docx = corpus("docx/heading123.docx");
+
+    let form = reqwest::multipart::Form::new().part("files", part(&docx, "report.docx"));
+    let response = post(&server, "/forms/libreoffice/convert", form).await;
+    assert_eq!(response.status(), 200);
+    let pdf = save(response, dir.path(), "report.pdf").await;
+    qpdf_check(&pdf);
+    assert!(pdftotext(&pdf).contains("First paragraph"));
+
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&docx, "page_2.docx"))
+        .part("files", part(&docx, "page_1.docx"));
+    let response = post(&server, "/forms/libreoffice/convert", form).await;
+    assert_eq!(response.status(), 200);
+    let zip = save(response, dir.path(), "both.zip").await;
+    assert_eq!(zip_names(&zip), ["page_1.docx.pdf", "page_2.docx.pdf"]);
+
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&docx, "a.docx"))
+        .part("files", part(&docx, "b.docx"))
+        .text("merge", "true")
+        .text("landscape", "true");
+    let response = post(&server, "/forms/libreoffice/convert", form).await;
+    assert_eq!(response.status(), 200);
+    let merged = save(response, dir.path(), "merged.pdf").await;
+    assert_eq!(page_count(&merged), 2);
+
+    // An option ScanPro cannot honour is refused, not ignored.
+    let form =
+        reqwest::multipart::Form::new().part("files", part(&docx, "a.docx")).text("nativeWatermarkText", "DRAFT");
+    let response = post(&server, "/forms/libreoffice/convert", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("form field 'nativeWatermarkText' is invalid"));
+}
+
+/// `scripts/install-deps --test` makes this venv.
+fn client_python() -> PathBuf {
+    let cache = std::env::var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache"));
+    let python = cache.join("scanpro/gotenberg-client/bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/install-deps --test", python.display());
+    python
+}
+
+#[tokio::test]
+async fn a_real_gotenberg_client_works_unchanged() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gotenberg_client_run.py");
+    let out = tokio::process::Command::new(client_python())
+        .arg(script)
+        .arg(&server.base)
+        .arg(dir.path())
+        .arg(text_pdf("ltnews17.pdf"))
+        .arg(corpus("pdf-text/VisualPSTricks.pdf"))
+        .arg(corpus("docx/heading123.docx"))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the client failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = dir.path().join("merged.pdf");
+    qpdf_check(&merged);
+    assert_eq!(
+        page_count(&merged),
+        page_count(&text_pdf("ltnews17.pdf")) + page_count(&corpus("pdf-text/VisualPSTricks.pdf"))
+    );
+    let converted = dir.path().join("converted.pdf");
+    assert!(pdftotext(&converted).contains("First paragraph"));
+    let parts = dir.path().join("split.zip");
+    assert!(zip_names(&parts).len() >= 2);
+}
+
+#[tokio::test]
+async fn without_guest_access_a_call_needs_credentials() {
+    let server = Server::start(&[("SCANPRO_GUEST_ACCESS", "false")]);
+    let form = reqwest::multipart::Form::new().part("files", part(&text_pdf("ltnews17.pdf"), "a.pdf"));
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.status(), 401);
+    // Health stays open, as Gotenberg's does.
+    assert_eq!(reqwest::get(format!("{}/health", server.base)).await.unwrap().status(), 200);
+}
