@@ -317,6 +317,74 @@ async fn without_guest_access_a_call_needs_credentials() {
     let form = reqwest::multipart::Form::new().part("files", part(&text_pdf("ltnews17.pdf"), "a.pdf"));
     let response = post(&server, "/forms/pdfengines/merge", form).await;
     assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "basic realm=Restricted");
+    assert_eq!(response.text().await.unwrap(), "Unauthorized");
     // Health stays open, as Gotenberg's does.
     assert_eq!(reqwest::get(format!("{}/health", server.base)).await.unwrap().status(), 200);
+
+    // An account's API key as the Basic password, as a Gotenberg client configured for basic
+    // authentication sends it.
+    let http = reqwest::Client::new();
+    let credentials = serde_json::json!({"email": "ada@example.com", "password": "correct horse battery staple"});
+    let registered =
+        http.post(format!("{}/api/v1/auth/register", server.base)).json(&credentials).send().await.unwrap();
+    assert_eq!(registered.status(), 201);
+    let tokens: serde_json::Value = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key: serde_json::Value = http
+        .post(format!("{}/api/v1/api-keys", server.base))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .json(&serde_json::json!({"name": "gotenberg"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = key["key"].as_str().unwrap();
+    let call = |password: &str| {
+        let form = reqwest::multipart::Form::new().part("files", part(&text_pdf("ltnews17.pdf"), "a.pdf"));
+        http.post(format!("{}/forms/pdfengines/merge", server.base))
+            .basic_auth("gotenberg", Some(password))
+            .multipart(form)
+            .send()
+    };
+    assert_eq!(call(key).await.unwrap().status(), 200);
+    assert_eq!(call("sk_not-a-key").await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn what_scanpro_cannot_honour_is_refused() {
+    let server = Server::start(&[]);
+    let pdf = text_pdf("ltnews17.pdf");
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&pdf, "a.pdf"))
+        .text("downloadFrom", r#"[{"url":"http://127.0.0.1:1/x.pdf"}]"#);
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("form field 'downloadFrom' is invalid"));
+
+    let form = reqwest::multipart::Form::new().part("files", part(&pdf, "a.pdf"));
+    let response = reqwest::Client::new()
+        .post(format!("{}/forms/pdfengines/merge", server.base))
+        .header("Gotenberg-Webhook-Url", "http://127.0.0.1:1/done")
+        .header("Gotenberg-Webhook-Error-Url", "http://127.0.0.1:1/error")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("Gotenberg-Webhook-Url"));
+
+    let form = reqwest::multipart::Form::new().part("files", part(&pdf, "a.pdf")).text("pdfa", "PDF/A-1a");
+    let response = post(&server, "/forms/pdfengines/convert", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("form field 'pdfa' is invalid (got 'PDF/A-1a'"));
 }

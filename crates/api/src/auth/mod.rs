@@ -106,7 +106,12 @@ pub async fn identify(State(state): State<crate::AppState>, mut request: Request
     // token expired must still reach `/auth/refresh`.
     let public = access(&request) == Some(Access::Public);
     let mut stale_session = false;
-    let caller = match presented_in_headers(request.headers()) {
+    let basic = basic_key(request.headers());
+    let presented = match &basic {
+        Some(key) => Some(Ok(Presented::ApiKey(key))),
+        None => presented_in_headers(request.headers()),
+    };
+    let caller = match presented {
         Some(Ok(presented)) => match pipeline.authenticate(presented).await {
             Ok(caller) => Some(caller),
             Err(_) if public => None,
@@ -191,6 +196,20 @@ async fn guest(
 }
 
 /// The credential a request carries in its headers; `Err` for a header that holds none.
+/// An API key sent as the password of HTTP Basic authentication (what Gotenberg's clients send;
+/// the user name is not read).
+fn basic_key(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (_, password) = String::from_utf8(decoded).ok()?.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned()))?;
+    Some(password)
+}
+
 fn presented_in_headers(headers: &HeaderMap) -> Option<Result<Presented<'_>, ApiError>> {
     let malformed = |why: &str| Err(ApiError::new(ErrorCode::Unauthorized, why.to_owned()));
     if let Some(key) = headers.get("x-api-key") {
@@ -205,7 +224,9 @@ fn presented_in_headers(headers: &HeaderMap) -> Option<Result<Presented<'_>, Api
         return Some(malformed("Authorization: expected `Bearer <token>`"));
     };
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Some(malformed("Authorization: only the Bearer scheme is accepted"));
+        return Some(malformed(
+            "Authorization: only the Bearer scheme (or Basic with an API key as the password) is accepted",
+        ));
     }
     let credential = credential.trim();
     Some(Ok(if credential.starts_with(scanpro_pipeline::accounts::api_keys::KEY_PREFIX) {

@@ -64,6 +64,34 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(forms)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::rate_limit::enforce))
         .layer(axum::middleware::from_fn_with_state(state, crate::auth::identify))
+        .layer(axum::middleware::from_fn(refusals_as_gotenberg))
+}
+
+/// The refusals of the layers in front (credentials, rate limits) in Gotenberg's words.
+async fn refusals_as_gotenberg(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    match response.status() {
+        StatusCode::UNAUTHORIZED if is_problem => {
+            let mut refused = (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+            let headers = refused.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=UTF-8"));
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("basic realm=Restricted"));
+            refused
+        }
+        StatusCode::TOO_MANY_REQUESTS if is_problem => {
+            let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+            let mut refused = Refusal::from(ApiError::new(scanpro_core::ErrorCode::RateLimited, "")).into_response();
+            if let Some(retry_after) = retry_after {
+                refused.headers_mut().insert(header::RETRY_AFTER, retry_after);
+            }
+            refused
+        }
+        _ => response,
+    }
 }
 
 /// Echoes the caller's `Gotenberg-Trace`, or answers with a new one.
@@ -124,7 +152,16 @@ async fn call(
         refusal.set_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
         refusal
     })?;
+    // Asynchronous delivery is not offered: refused, never answered synchronously instead.
+    if headers.contains_key("gotenberg-webhook-url") {
+        return Err(Refusal::bad_request(
+            "Invalid 'Gotenberg-Webhook-Url' header value: webhooks are not supported here; call synchronously, or use ScanPro's jobs API with a webhook_url",
+        ));
+    }
     let form = Form::read(state, caller, multipart).await?;
+    let mut fields = Fields::of(&form);
+    form.unsupported(&[("downloadFrom", "")], &mut fields.errors);
+    fields.finish()?;
     let Plan { inputs, steps, naming } = plan(&form)?;
     let spec = JobSpec { inputs: inputs.iter().map(|u| u.file).collect(), steps, webhook_url: None, tag: None };
     let (job, _) = state.pipeline.submit(caller, spec, None).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
