@@ -35,6 +35,13 @@ pub fn is_large(inputs: &[PathBuf]) -> bool {
 
 const QPDF_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// Draws every annotation and form field into its page as it looks (appearances generated where
+/// a field lacks one) and removes them: the form can no longer be filled or changed.
+pub fn flatten(input: &Path, out: &Path) -> Result<(), ToolError> {
+    let args = vec!["--generate-appearances".into(), "--flatten-annotations=all".into(), input.into(), out.into()];
+    qpdf(args, &[input], Some(out)).map(|_| ())
+}
+
 /// Runs qpdf with `args`; it may read `inputs` and write beside `out`.
 fn qpdf(args: Vec<std::ffi::OsString>, inputs: &[&Path], out: Option<&Path>) -> Result<String, ToolError> {
     let mut command = Subprocess::new("qpdf").args(args).timeout(QPDF_TIMEOUT);

@@ -15,7 +15,21 @@ fn part(path: &Path, name: &str) -> reqwest::multipart::Part {
 }
 
 async fn post(server: &Server, route: &str, form: reqwest::multipart::Form) -> reqwest::Response {
-    reqwest::Client::new().post(format!("{}{route}", server.base)).multipart(form).send().await.unwrap()
+    post_with(server, route, form, &[]).await
+}
+
+/// [`post`] with request headers.
+async fn post_with(
+    server: &Server,
+    route: &str,
+    form: reqwest::multipart::Form,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new().post(format!("{}{route}", server.base)).multipart(form);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
 }
 
 /// The response's body written to a file in `dir`.
@@ -72,14 +86,8 @@ async fn merge_takes_files_in_natural_order_and_names_the_result() {
     let form = reqwest::multipart::Form::new()
         .part("files", part(&one, "page_10.pdf"))
         .part("files", part(&three, "page_2.pdf"));
-    let response = reqwest::Client::new()
-        .post(format!("{}/forms/pdfengines/merge", server.base))
-        .header("Gotenberg-Trace", "trace-42")
-        .header("Gotenberg-Output-Filename", "/tmp/../merged")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let headers = [("Gotenberg-Trace", "trace-42"), ("Gotenberg-Output-Filename", "/tmp/../merged")];
+    let response = post_with(&server, "/forms/pdfengines/merge", form, &headers).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["gotenberg-trace"], "trace-42");
     assert_eq!(response.headers()["content-type"], "application/pdf");
@@ -230,6 +238,30 @@ async fn split_rotate_encrypt_and_convert_work_on_pdfs() {
 }
 
 #[tokio::test]
+async fn flatten_draws_the_form_into_its_page() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let form_pdf = corpus("pdf-text/pdfjs_issue15096.pdf");
+    assert!(pdfinfo(&form_pdf, &[]).contains("AcroForm"), "the corpus document has a form");
+    let form = reqwest::multipart::Form::new().part("files", part(&form_pdf, "form.pdf"));
+    let response = post(&server, "/forms/pdfengines/flatten", form).await;
+    assert_eq!(response.status(), 200);
+    assert!(disposition(&response).contains("form.pdf"), "flattened in place, its name kept");
+    let flat = save(response, dir.path(), "flat.pdf").await;
+    qpdf_check(&flat);
+    let info = pdfinfo(&flat, &[]);
+    assert!(info.lines().any(|l| l.starts_with("Form:") && l.ends_with("none")), "{info}");
+    assert_eq!(page_count(&flat), page_count(&form_pdf));
+
+    // As a post-processing field of merge, too.
+    let form = reqwest::multipart::Form::new().part("files", part(&form_pdf, "form.pdf")).text("flatten", "true");
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.status(), 200);
+    let info = pdfinfo(&save(response, dir.path(), "merged.pdf").await, &[]);
+    assert!(info.lines().any(|l| l.starts_with("Form:") && l.ends_with("none")), "{info}");
+}
+
+#[tokio::test]
 async fn libreoffice_converts_one_several_or_merged() {
     let server = Server::start(&[]);
     let dir = tempfile::tempdir().unwrap();
@@ -372,14 +404,11 @@ async fn what_scanpro_cannot_honour_is_refused() {
     assert!(response.text().await.unwrap().contains("form field 'downloadFrom' is invalid"));
 
     let form = reqwest::multipart::Form::new().part("files", part(&pdf, "a.pdf"));
-    let response = reqwest::Client::new()
-        .post(format!("{}/forms/pdfengines/merge", server.base))
-        .header("Gotenberg-Webhook-Url", "http://127.0.0.1:1/done")
-        .header("Gotenberg-Webhook-Error-Url", "http://127.0.0.1:1/error")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let headers = [
+        ("Gotenberg-Webhook-Url", "http://127.0.0.1:1/done"),
+        ("Gotenberg-Webhook-Error-Url", "http://127.0.0.1:1/error"),
+    ];
+    let response = post_with(&server, "/forms/pdfengines/merge", form, &headers).await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("Gotenberg-Webhook-Url"));
 

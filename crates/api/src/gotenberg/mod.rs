@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/forms/pdfengines/encrypt", post(encrypt))
         .route("/forms/pdfengines/convert", post(convert))
         .route("/forms/pdfengines/metadata/write", post(write_metadata))
+        .route("/forms/pdfengines/flatten", post(flatten))
         .route("/forms/libreoffice/convert", post(libreoffice))
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(trace));
@@ -184,12 +185,12 @@ async fn call(
 }
 
 /// Post-processing fields shared by the conversion and merge routes, as steps after `steps`:
-/// PDF/A, metadata, rotation, then encryption. The rest of Gotenberg's groups are refused.
+/// PDF/A, metadata, rotation, flattening, then encryption. The rest of Gotenberg's groups are
+/// refused.
 fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) {
     form.unsupported(
         &[
             ("pdfua", "false"),
-            ("flatten", "false"),
             ("watermarkSource", ""),
             ("stampSource", ""),
             ("embedsMetadata", ""),
@@ -216,6 +217,9 @@ fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) 
             "rotate",
             json!({"angle": angle.parse::<i32>().unwrap_or(90), "pages": fields.string("rotatePages")}),
         ));
+    }
+    if fields.bool("flatten", false) {
+        steps.push(step("flatten", json!({})));
     }
     if let Some(params) = encryption(form, fields, false) {
         steps.push(step("protect", params));
@@ -414,6 +418,15 @@ async fn convert(State(state): State<AppState>, Auth(caller): Auth, headers: Hea
         let steps = level.map(|level| step("pdfa", json!({"level": level}))).into_iter().collect();
         let naming = if inputs.len() == 1 { Naming::New } else { Naming::InPlace(names(&inputs)) };
         Ok(Plan { inputs, steps, naming })
+    });
+    planned.await.into_response()
+}
+
+async fn flatten(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let planned = call(&state, &caller, &headers, body, |form| {
+        let inputs = form.inputs(&[".pdf"])?;
+        let steps = vec![step("flatten", json!({}))];
+        Ok(Plan { naming: Naming::InPlace(names(&inputs)), inputs, steps })
     });
     planned.await.into_response()
 }

@@ -4,6 +4,7 @@ mod compress;
 mod convert;
 mod convert_office;
 mod extract_pages;
+mod flatten;
 mod grayscale;
 mod html_to_pdf;
 mod images_to_pdf;
@@ -200,6 +201,7 @@ pub(crate) const ALL: &[Tool] = &[
     reorder::TOOL,
     protect::TOOL,
     unlock::TOOL,
+    flatten::TOOL,
     metadata::TOOL,
     repair::TOOL,
     office_to_pdf::TOOL,

@@ -340,6 +340,8 @@ export default {
   'tool.protect.summary': 'Ein PDF verschlüsseln (AES-256) und festlegen, was Leser dürfen.',
   'tool.unlock.title': 'Passwort entfernen',
   'tool.unlock.summary': 'Passwort und Einschränkungen eines PDFs entfernen, das Sie öffnen können.',
+  'tool.flatten.title': 'Formulare und Anmerkungen reduzieren',
+  'tool.flatten.summary': 'Formularfelder und Kommentare fest in die Seiten zeichnen, sodass sie nicht mehr geändert werden können.',
   'tool.metadata.title': 'Metadaten bearbeiten',
   'tool.metadata.summary': 'Titel, Autor, Thema, Stichwörter und Daten festlegen.',
   'tool.repair.title': 'PDF reparieren',

@@ -353,6 +353,8 @@ export default {
   'tool.protect.summary': 'Encrypt a PDF (AES-256) and choose what readers may do.',
   'tool.unlock.title': 'Remove a password',
   'tool.unlock.summary': 'Remove the password and restrictions of a PDF you can open.',
+  'tool.flatten.title': 'Flatten forms and annotations',
+  'tool.flatten.summary': 'Draw form fields and comments into the pages, so they can no longer be changed.',
   'tool.metadata.title': 'Edit metadata',
   'tool.metadata.summary': 'Set the title, author, subject, keywords and dates.',
   'tool.repair.title': 'Repair a PDF',

@@ -340,6 +340,8 @@ export default {
   'tool.protect.summary': 'Cifrar un PDF (AES-256) y elegir qué pueden hacer los lectores.',
   'tool.unlock.title': 'Quitar una contraseña',
   'tool.unlock.summary': 'Quitar la contraseña y las restricciones de un PDF que puedes abrir.',
+  'tool.flatten.title': 'Aplanar formularios y anotaciones',
+  'tool.flatten.summary': 'Dibujar los campos de formulario y los comentarios en las páginas, para que ya no puedan cambiarse.',
   'tool.metadata.title': 'Editar metadatos',
   'tool.metadata.summary': 'Definir título, autor, asunto, palabras clave y fechas.',
   'tool.repair.title': 'Reparar un PDF',

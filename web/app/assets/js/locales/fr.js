@@ -340,6 +340,8 @@ export default {
   'tool.protect.summary': 'Chiffrer un PDF (AES-256) et choisir ce que les lecteurs peuvent faire.',
   'tool.unlock.title': 'Retirer un mot de passe',
   'tool.unlock.summary': 'Retirer le mot de passe et les restrictions d’un PDF que vous pouvez ouvrir.',
+  'tool.flatten.title': 'Aplatir formulaires et annotations',
+  'tool.flatten.summary': 'Dessiner les champs de formulaire et les commentaires dans les pages, pour qu’ils ne puissent plus être modifiés.',
   'tool.metadata.title': 'Modifier les métadonnées',
   'tool.metadata.summary': 'Définir le titre, l’auteur, le sujet, les mots-clés et les dates.',
   'tool.repair.title': 'Réparer un PDF',
