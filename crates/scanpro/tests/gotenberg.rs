@@ -235,6 +235,19 @@ async fn split_rotate_encrypt_and_convert_work_on_pdfs() {
     assert_eq!(response.status(), 200);
     let described = pdfinfo(&save(response, dir.path(), "described.pdf").await, &[]);
     assert!(described.contains("Quarterly") && described.contains("Ada"), "{described}");
+
+    // Read back as Gotenberg answers: ExifTool's tag names, per uploaded file name.
+    let described = dir.path().join("described.pdf");
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&described, "described.pdf"))
+        .part("files", part(&pdf, "plain.pdf"));
+    let response = post(&server, "/forms/pdfengines/metadata/read", form).await;
+    assert_eq!(response.status(), 200);
+    let read: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(read["described.pdf"]["Title"], "Quarterly");
+    assert_eq!(read["described.pdf"]["Author"], "Ada");
+    assert_eq!(read["plain.pdf"]["PageCount"], pages);
+    assert!(read["plain.pdf"]["PDFVersion"].is_number(), "{read}");
 }
 
 #[tokio::test]

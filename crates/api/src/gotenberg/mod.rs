@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/forms/pdfengines/convert", post(convert))
         .route("/forms/pdfengines/metadata/write", post(write_metadata))
         .route("/forms/pdfengines/flatten", post(flatten))
+        .route("/forms/pdfengines/metadata/read", post(read_metadata))
         .route("/forms/libreoffice/convert", post(libreoffice))
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(trace));
@@ -164,6 +165,18 @@ async fn call(
     form.unsupported(&[("downloadFrom", "")], &mut fields.errors);
     fields.finish()?;
     let Plan { inputs, steps, naming } = plan(&form)?;
+    let job = run_job(state, caller, &inputs, steps).await?;
+    let files = state.pipeline.outputs(&job).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
+    reply::outputs(&state.pipeline, files, naming, headers).await
+}
+
+/// Runs `steps` on `inputs` as one job of `caller` and waits for it to succeed.
+async fn run_job(
+    state: &AppState,
+    caller: &Caller,
+    inputs: &[Upload],
+    steps: Vec<StepSpec>,
+) -> Result<scanpro_store::JobRecord, Refusal> {
     let spec = JobSpec { inputs: inputs.iter().map(|u| u.file).collect(), steps, webhook_url: None, tag: None };
     let (job, _) = state.pipeline.submit(caller, spec, None).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
     let job = state
@@ -172,10 +185,7 @@ async fn call(
         .await
         .map_err(|e| Refusal::from(ApiError::from(e)))?;
     match job.status {
-        JobStatus::Succeeded => {
-            let files = state.pipeline.outputs(&job).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
-            reply::outputs(&state.pipeline, files, naming, headers).await
-        }
+        JobStatus::Succeeded => Ok(job),
         JobStatus::Failed | JobStatus::Cancelled => {
             let error = job.error.unwrap_or_else(|| scanpro_core::ToolError::internal("the job failed"));
             Err(Refusal::from(ApiError { code: error.code, message: error.message, job_id: Some(job.id.to_string()) }))
@@ -431,6 +441,71 @@ async fn flatten(State(state): State<AppState>, Auth(caller): Auth, headers: Hea
     planned.await.into_response()
 }
 
+/// `{"<file>.pdf": {ExifTool tags}}`: one `info` job per file (the tool reads one document).
+async fn read_metadata(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let read = async {
+        if headers.contains_key("gotenberg-webhook-url") {
+            return Err(Refusal::bad_request(
+                "Invalid 'Gotenberg-Webhook-Url' header value: this route answers JSON, which no webhook carries",
+            ));
+        }
+        let multipart =
+            body.map_err(|_| Refusal::bad_request("Invalid 'Content-Type' header value: want 'multipart/form-data'"))?;
+        let form = Form::read(&state, &caller, multipart).await?;
+        let mut answer = serde_json::Map::new();
+        for upload in form.inputs(&[".pdf"])? {
+            let job = run_job(&state, &caller, std::slice::from_ref(&upload), vec![step("info", json!({}))]).await?;
+            let report = job.steps.first().and_then(|s| s.report.clone()).unwrap_or_default();
+            answer.insert(upload.name.clone(), exiftool_tags(&report));
+        }
+        Ok(axum::Json(Value::Object(answer)))
+    };
+    read.await.into_response()
+}
+
+/// `info`'s report under ExifTool's tag names, as Gotenberg answers: dates as ExifTool writes
+/// them (`2006:09:18 16:27:50-04:00`), `PageCount` a number.
+fn exiftool_tags(report: &Value) -> Value {
+    let metadata = &report["metadata"];
+    let mut tags = serde_json::Map::new();
+    for (field, tag) in [
+        ("title", "Title"),
+        ("author", "Author"),
+        ("subject", "Subject"),
+        ("keywords", "Keywords"),
+        ("creator", "Creator"),
+        ("producer", "Producer"),
+        ("creation_date", "CreateDate"),
+        ("mod_date", "ModDate"),
+    ] {
+        if let Some(text) = metadata[field].as_str() {
+            let value = if field.ends_with("_date") { exiftool_date(text) } else { text.to_owned() };
+            tags.insert(tag.into(), Value::String(value));
+        }
+    }
+    tags.insert("PageCount".into(), report["pages"].clone());
+    if let Some(version) = report["pdf_version"].as_str().and_then(|v| v.parse::<f64>().ok()) {
+        tags.insert("PDFVersion".into(), json!(version));
+    }
+    Value::Object(tags)
+}
+
+/// `D:20230122120000+01'00'` as `2023:01:22 12:00:00+01:00`; anything else as written.
+fn exiftool_date(pdf: &str) -> String {
+    let digits = pdf.trim_start_matches("D:");
+    if digits.len() < 14 || !digits[..14].bytes().all(|b| b.is_ascii_digit()) {
+        return pdf.to_owned();
+    }
+    let d = &digits[..14];
+    let zone = digits[14..].replace('\'', "");
+    let zone = match zone.as_str() {
+        "" | "Z" => zone.clone(),
+        z if z.len() == 5 => format!("{}:{}", &z[..3], &z[3..]),
+        z => z.to_owned(),
+    };
+    format!("{}:{}:{} {}:{}:{}{zone}", &d[..4], &d[4..6], &d[6..8], &d[8..10], &d[10..12], &d[12..14])
+}
+
 async fn write_metadata(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
     let planned = call(&state, &caller, &headers, body, |form| {
         let inputs = form.inputs(&[".pdf"])?;
@@ -492,4 +567,16 @@ async fn libreoffice(State(state): State<AppState>, Auth(caller): Auth, headers:
         Ok(Plan { inputs, steps, naming })
     });
     planned.await.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exiftool_date;
+
+    #[test]
+    fn pdf_dates_read_as_exiftool_writes_them() {
+        assert_eq!(exiftool_date("D:20230122120000+01'00'"), "2023:01:22 12:00:00+01:00");
+        assert_eq!(exiftool_date("D:20230122120000Z"), "2023:01:22 12:00:00Z");
+        assert_eq!(exiftool_date("yesterday"), "yesterday");
+    }
 }
