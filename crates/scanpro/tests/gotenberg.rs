@@ -251,6 +251,55 @@ async fn split_rotate_encrypt_and_convert_work_on_pdfs() {
 }
 
 #[tokio::test]
+async fn fields_read_as_gotenberg_parses_them() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = text_pdf("ltnews17.pdf");
+    let docx = corpus("docx/heading123.docx");
+    // `1` is Go's `true`: a field at its default, however written, is no request.
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&docx, "a.docx"))
+        .text("exportFormFields", "1")
+        .text("quality", "90");
+    assert_eq!(post(&server, "/forms/libreoffice/convert", form).await.status(), 200);
+    let form = reqwest::multipart::Form::new().part("files", part(&docx, "a.docx")).text("quality", "50");
+    let refused = post(&server, "/forms/libreoffice/convert", form).await;
+    assert_eq!(refused.status(), 400, "a LibreOffice option ScanPro cannot honour");
+
+    // Split takes the post-processing fields: its parts come back encrypted.
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&pdf, "news.pdf"))
+        .text("splitMode", "pages")
+        .text("splitSpan", "1")
+        .text("splitUnify", "true")
+        .text("userPassword", "secret");
+    let response = post(&server, "/forms/pdfengines/split", form).await;
+    assert_eq!(response.status(), 200);
+    let part_pdf = save(response, dir.path(), "part.pdf").await;
+    let opened = std::process::Command::new("pdfinfo").arg(&part_pdf).output().unwrap();
+    assert!(!opened.status.success(), "the part needs its password");
+    let unlocked = std::process::Command::new("pdfinfo").args(["-upw", "secret"]).arg(&part_pdf).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&unlocked.stdout).lines().any(|l| l.starts_with("Encrypted:") && l.contains("yes"))
+    );
+
+    // `pdfua=false` alone asks for nothing.
+    let form = reqwest::multipart::Form::new().part("files", part(&pdf, "a.pdf")).text("pdfua", "false");
+    let response = post(&server, "/forms/pdfengines/convert", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("either 'pdfa' or 'pdfua' form fields must be provided"));
+
+    // PDF/A cannot be encrypted.
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&pdf, "a.pdf"))
+        .text("pdfa", "PDF/A-2b")
+        .text("userPassword", "secret");
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("PDF/A format is incompatible with encryption"));
+}
+
+#[tokio::test]
 async fn flatten_draws_the_form_into_its_page() {
     let server = Server::start(&[]);
     let dir = tempfile::tempdir().unwrap();

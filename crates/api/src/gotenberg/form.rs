@@ -11,6 +11,9 @@ use scanpro_core::FileId;
 use scanpro_pipeline::Caller;
 use std::collections::BTreeMap;
 
+/// Parts in one body; a form is small whatever it holds (its values share `max_json_kb`).
+const MAX_PARTS: usize = 1000;
+
 /// File parts kept apart from the inputs (their features are refused where ScanPro lacks them).
 const BUCKETS: [&str; 4] = ["embeds", "watermark", "stamp", "facturxXml"];
 
@@ -34,7 +37,12 @@ impl Form {
     pub async fn read(state: &AppState, caller: &Caller, mut multipart: Multipart) -> Result<Self, Refusal> {
         let mut form = Self::default();
         let limit = state.settings.max_json_bytes;
+        let (mut parts, mut value_bytes) = (0, 0);
         while let Some(mut field) = next_field(&mut multipart).await.map_err(|_| Refusal::malformed_body())? {
+            parts += 1;
+            if parts > MAX_PARTS {
+                return Err(Refusal::too_large());
+            }
             let field_name = field.name().unwrap_or_default().to_owned();
             if let Some(filename) = field.file_name().map(sanitised) {
                 if BUCKETS.contains(&field_name.as_str()) {
@@ -49,7 +57,8 @@ impl Form {
             }
             let mut value = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(|_| Refusal::malformed_body())? {
-                if value.len() + chunk.len() > limit {
+                value_bytes += chunk.len();
+                if value_bytes > limit {
                     return Err(Refusal::too_large());
                 }
                 value.extend_from_slice(&chunk);
@@ -82,12 +91,24 @@ impl Form {
     }
 
     /// Fields the route knows but ScanPro cannot honour, given with a value other than their
-    /// default: refused as invalid, never ignored. `defaults` pairs each name with its default.
+    /// default: refused as invalid, never ignored. `defaults` pairs each name with its default;
+    /// boolean and integer values compare as Gotenberg parses them (`1` is `true`).
     pub fn unsupported(&self, defaults: &[(&str, &str)], errors: &mut Vec<String>) {
         for (name, default) in defaults {
-            if let Some(value) = self.value(name)
-                && value != *default
-            {
+            let Some(value) = self.value(name) else { continue };
+            let same = match (go_bool(default), default.parse::<i64>()) {
+                (Some(default), _) => match go_bool(value) {
+                    Some(parsed) => parsed == default,
+                    None => {
+                        let why = format!("strconv.ParseBool: parsing \"{value}\": invalid syntax");
+                        errors.push(format!("form field '{name}' is invalid (got '{value}', resulting to {why})"));
+                        continue;
+                    }
+                },
+                (None, Ok(default)) => value.parse::<i64>().is_ok_and(|v| v == default),
+                (None, Err(_)) => value == *default,
+            };
+            if !same {
                 errors.push(format!(
                     "form field '{name}' is invalid (got '{value}', resulting to not supported by ScanPro)"
                 ));
@@ -118,13 +139,11 @@ impl<'a> Fields<'a> {
     pub fn bool(&mut self, name: &str, default: bool) -> bool {
         match self.form.value(name) {
             None => default,
-            Some("1" | "t" | "T" | "TRUE" | "true" | "True") => true,
-            Some("0" | "f" | "F" | "FALSE" | "false" | "False") => false,
-            Some(other) => {
-                let why = format!("strconv.ParseBool: parsing \"{other}\": invalid syntax");
-                self.invalid(name, other, why);
+            Some(text) => go_bool(text).unwrap_or_else(|| {
+                let why = format!("strconv.ParseBool: parsing \"{text}\": invalid syntax");
+                self.invalid(name, text, why);
                 default
-            }
+            }),
         }
     }
 
@@ -169,6 +188,15 @@ impl<'a> Fields<'a> {
     /// The errors so far as Gotenberg's one `400`.
     pub fn finish(self) -> Result<(), Refusal> {
         if self.errors.is_empty() { Ok(()) } else { Err(Refusal::form(self.errors)) }
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+fn go_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
     }
 }
 

@@ -190,7 +190,11 @@ async fn run_job(
             let error = job.error.unwrap_or_else(|| scanpro_core::ToolError::internal("the job failed"));
             Err(Refusal::from(ApiError { code: error.code, message: error.message, job_id: Some(job.id.to_string()) }))
         }
-        JobStatus::Queued | JobStatus::Running => Err(Refusal::timeout()),
+        JobStatus::Queued | JobStatus::Running => {
+            // Gotenberg abandons a call past its time limit; so does ScanPro, not leaving it to run.
+            let _ = state.pipeline.cancel(&caller.owner, job.id).await;
+            Err(Refusal::timeout())
+        }
     }
 }
 
@@ -209,19 +213,10 @@ fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) 
             ("autoIndexBookmarks", "false"),
             ("titleBookmarks", "false"),
             ("bookmarks", ""),
-            ("splitMode", ""),
         ],
         &mut fields.errors,
     );
-    if let Some(level) = pdfa_level(form, fields) {
-        steps.push(step("pdfa", json!({"level": level})));
-    }
-    if let Some(metadata) = fields.json("metadata") {
-        match metadata_params(&metadata) {
-            Ok(params) => steps.push(step("metadata", params)),
-            Err(why) => fields.errors.push(why),
-        }
-    }
+    // Gotenberg's order: rotation, flattening, PDF/A, metadata, and encryption last.
     if let Some(angle) = fields.choice("rotateAngle", &["90", "180", "270"]) {
         steps.push(step(
             "rotate",
@@ -231,7 +226,20 @@ fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) 
     if fields.bool("flatten", false) {
         steps.push(step("flatten", json!({})));
     }
+    let level = pdfa_level(form, fields);
+    if let Some(level) = level {
+        steps.push(step("pdfa", json!({"level": level})));
+    }
+    if let Some(metadata) = fields.json("metadata") {
+        match metadata_params(&metadata) {
+            Ok(params) => steps.push(step("metadata", params)),
+            Err(why) => fields.errors.push(why),
+        }
+    }
     if let Some(params) = encryption(form, fields, false) {
+        if level.is_some() {
+            fields.errors.push("PDF/A format is incompatible with encryption".into());
+        }
         steps.push(step("protect", params));
     }
 }
@@ -363,6 +371,10 @@ async fn split(State(state): State<AppState>, Auth(caller): Auth, headers: Heade
             ("pages", true) => vec![step("extract_pages", json!({"pages": span}))],
             _ => return Err(unsupported()),
         };
+        let mut steps = steps;
+        let mut fields = Fields::of(form);
+        post_processing(form, &mut fields, &mut steps);
+        fields.finish()?;
         let naming = split_naming(&inputs, unify);
         Ok(Plan { inputs, steps, naming })
     });
@@ -419,12 +431,13 @@ async fn convert(State(state): State<AppState>, Auth(caller): Auth, headers: Hea
     let planned = call(&state, &caller, &headers, body, |form| {
         let inputs = form.inputs(&[".pdf"])?;
         let mut fields = Fields::of(form);
-        if form.value("pdfa").is_none() && form.value("pdfua").is_none() {
-            return Err(Refusal::form(vec!["either 'pdfa' or 'pdfua' form fields must be provided".into()]));
-        }
         form.unsupported(&[("pdfua", "false")], &mut fields.errors);
         let level = pdfa_level(form, &mut fields);
+        let universal = fields.bool("pdfua", false);
         fields.finish()?;
+        if level.is_none() && !universal {
+            return Err(Refusal::form(vec!["either 'pdfa' or 'pdfua' form fields must be provided".into()]));
+        }
         let steps = level.map(|level| step("pdfa", json!({"level": level}))).into_iter().collect();
         let naming = if inputs.len() == 1 { Naming::New } else { Naming::InPlace(names(&inputs)) };
         Ok(Plan { inputs, steps, naming })
@@ -554,6 +567,38 @@ async fn libreoffice(State(state): State<AppState>, Auth(caller): Auth, headers:
                 ("reduceImageResolution", "false"),
                 ("nativeWatermarkText", ""),
                 ("nativeTiledWatermarkText", ""),
+                ("updateIndexes", "true"),
+                ("allowDuplicateFieldNames", "false"),
+                ("exportBookmarksToPdfDestination", "false"),
+                ("exportPlaceholders", "false"),
+                ("exportNotesInMargin", "false"),
+                ("convertOooTargetToPdfTarget", "false"),
+                ("exportLinksRelativeFsys", "false"),
+                ("initialView", "0"),
+                ("initialPage", "1"),
+                ("magnification", "0"),
+                ("zoom", "100"),
+                ("pageLayout", "0"),
+                ("firstPageOnLeft", "false"),
+                ("resizeWindowToInitialPage", "false"),
+                ("centerWindow", "false"),
+                ("openInFullScreenMode", "false"),
+                ("displayPDFDocumentTitle", "true"),
+                ("hideViewerMenubar", "false"),
+                ("hideViewerToolbar", "false"),
+                ("hideViewerWindowControls", "false"),
+                ("useTransitionEffects", "true"),
+                ("openBookmarkLevels", "-1"),
+                ("quality", "90"),
+                ("maxImageResolution", "300"),
+                ("nativeWatermarkColor", "8388223"),
+                ("nativeWatermarkFontHeight", "0"),
+                ("nativeWatermarkRotateAngle", "0"),
+                ("nativeWatermarkFontName", "Helvetica"),
+                ("nativePdfFormats", "true"),
+                ("splitMode", ""),
+                ("splitSpan", ""),
+                ("splitUnify", "false"),
             ],
             &mut fields.errors,
         );
