@@ -479,3 +479,26 @@ async fn what_scanpro_cannot_honour_is_refused() {
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("form field 'pdfa' is invalid (got 'PDF/A-1a'"));
 }
+
+#[tokio::test]
+async fn hostile_forms_and_documents_are_refused_cleanly() {
+    let server = Server::start(&[("SCANPRO_MAX_JSON_KB", "16")]);
+    // Values past the bound, however they are split into parts.
+    let mut form = reqwest::multipart::Form::new().part("files", part(&text_pdf("ltnews17.pdf"), "a.pdf"));
+    for index in 0..40 {
+        form = form.text(format!("field{index}"), "x".repeat(1024));
+    }
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.status(), 413);
+    assert!(response.text().await.unwrap().starts_with("The request body exceeds"));
+
+    // A file that only claims to be a PDF: the form's fault, named, never a 500.
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fake.pdf");
+    std::fs::write(&fake, b"%PDF-1.7 this is not a PDF at all").unwrap();
+    let form = reqwest::multipart::Form::new().part("files", part(&fake, "fake.pdf"));
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["content-type"], "text/plain; charset=UTF-8");
+    assert!(!response.text().await.unwrap().is_empty());
+}
