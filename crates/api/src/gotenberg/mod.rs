@@ -149,12 +149,22 @@ async fn call(
     body: Body,
     plan: impl FnOnce(&Form) -> Result<Plan, Refusal>,
 ) -> Result<Response, Refusal> {
+    let form = open_form(state, caller, headers, body).await?;
+    let Plan { inputs, steps, naming } = plan(&form)?;
+    let job = run_job(state, caller, &inputs, steps).await?;
+    let files = state.pipeline.outputs(&job).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
+    reply::outputs(&state.pipeline, files, naming, headers).await
+}
+
+/// The checks every `/forms` route makes first, then its form: a multipart body, no webhook
+/// (asynchronous delivery is not offered: refused, never answered synchronously instead), and no
+/// `downloadFrom`.
+async fn open_form(state: &AppState, caller: &Caller, headers: &HeaderMap, body: Body) -> Result<Form, Refusal> {
     let multipart = body.map_err(|_| {
         let mut refusal = Refusal::bad_request("Invalid 'Content-Type' header value: want 'multipart/form-data'");
         refusal.set_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
         refusal
     })?;
-    // Asynchronous delivery is not offered: refused, never answered synchronously instead.
     if headers.contains_key("gotenberg-webhook-url") {
         return Err(Refusal::bad_request(
             "Invalid 'Gotenberg-Webhook-Url' header value: webhooks are not supported here; call synchronously, or use ScanPro's jobs API with a webhook_url",
@@ -164,10 +174,7 @@ async fn call(
     let mut fields = Fields::of(&form);
     form.unsupported(&[("downloadFrom", "")], &mut fields.errors);
     fields.finish()?;
-    let Plan { inputs, steps, naming } = plan(&form)?;
-    let job = run_job(state, caller, &inputs, steps).await?;
-    let files = state.pipeline.outputs(&job).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
-    reply::outputs(&state.pipeline, files, naming, headers).await
+    Ok(form)
 }
 
 /// Runs `steps` on `inputs` as one job of `caller` and waits for it to succeed.
@@ -457,21 +464,14 @@ async fn flatten(State(state): State<AppState>, Auth(caller): Auth, headers: Hea
 /// `{"<file>.pdf": {ExifTool tags}}`: one `info` job per file (the tool reads one document).
 async fn read_metadata(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
     let read = async {
-        if headers.contains_key("gotenberg-webhook-url") {
-            return Err(Refusal::bad_request(
-                "Invalid 'Gotenberg-Webhook-Url' header value: this route answers JSON, which no webhook carries",
-            ));
-        }
-        let multipart =
-            body.map_err(|_| Refusal::bad_request("Invalid 'Content-Type' header value: want 'multipart/form-data'"))?;
-        let form = Form::read(&state, &caller, multipart).await?;
+        let form = open_form(&state, &caller, &headers, body).await?;
         let mut answer = serde_json::Map::new();
         for upload in form.inputs(&[".pdf"])? {
             let job = run_job(&state, &caller, std::slice::from_ref(&upload), vec![step("info", json!({}))]).await?;
             let report = job.steps.first().and_then(|s| s.report.clone()).unwrap_or_default();
             answer.insert(upload.name.clone(), exiftool_tags(&report));
         }
-        Ok(axum::Json(Value::Object(answer)))
+        Ok::<_, Refusal>(axum::Json(Value::Object(answer)))
     };
     read.await.into_response()
 }
