@@ -201,7 +201,7 @@ fn go_bool(text: &str) -> Option<bool> {
 }
 
 /// The text after the last `/` or `\`, without control characters.
-fn sanitised(filename: &str) -> String {
+pub(super) fn sanitised(filename: &str) -> String {
     let last = filename.rsplit(['/', '\\']).next().unwrap_or(filename);
     last.chars().filter(|c| !c.is_control()).collect()
 }

@@ -127,7 +127,7 @@ pub async fn outputs(
     let chosen = request
         .get("gotenberg-output-filename")
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.rsplit(['/', '\\']).next().unwrap_or(v).to_owned())
+        .map(super::form::sanitised)
         .filter(|v| !v.is_empty());
     match files.as_mut_slice() {
         [] => Err(Refusal::from(ApiError::new(ErrorCode::InternalError, "no output"))),
