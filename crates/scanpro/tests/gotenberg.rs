@@ -496,9 +496,11 @@ async fn hostile_forms_and_documents_are_refused_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("fake.pdf");
     std::fs::write(&fake, b"%PDF-1.7 this is not a PDF at all").unwrap();
-    let form = reqwest::multipart::Form::new().part("files", part(&fake, "fake.pdf"));
-    let response = post(&server, "/forms/pdfengines/merge", form).await;
-    assert_eq!(response.status(), 400);
-    assert_eq!(response.headers()["content-type"], "text/plain; charset=UTF-8");
-    assert!(!response.text().await.unwrap().is_empty());
+    for route in ["/forms/pdfengines/merge", "/forms/pdfengines/flatten", "/forms/pdfengines/metadata/read"] {
+        let form = reqwest::multipart::Form::new().part("files", part(&fake, "fake.pdf"));
+        let response = post(&server, route, form).await;
+        assert_eq!(response.status(), 400, "{route}");
+        assert_eq!(response.headers()["content-type"], "text/plain; charset=UTF-8", "{route}");
+        assert!(!response.text().await.unwrap().is_empty(), "{route}");
+    }
 }
