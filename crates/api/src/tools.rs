@@ -98,7 +98,7 @@ pub async fn one_shot(
             _ => {}
         }
     }
-    if inputs.is_empty() {
+    if inputs.is_empty() && scanpro_tools::find(&tool).is_none_or(|t| t.inputs.min > 0) {
         return Err(ApiError::bad_request("no `file` part in the multipart body (curl: -F file=@document.pdf)"));
     }
     let spec = JobSpec { inputs, steps: vec![StepSpec { tool, params }], webhook_url: None, tag: None };

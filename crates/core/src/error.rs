@@ -23,6 +23,9 @@ pub enum ErrorCode {
     /// The document refers to a file on the server (a linked image, an included file), which is
     /// never read.
     LocalReference,
+    /// A web page did not load or render as asked: a failing HTTP status, a resource that could
+    /// not be loaded, an exception in its scripts, or a refused address.
+    PageFailed,
     /// A request body (a JSON body, a `params` part) exceeds its size limit.
     PayloadTooLarge,
     /// The document exceeds a processing limit (pages, decompressed size, memory).
@@ -77,6 +80,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload_too_large",
             Self::ResourceLimit => "resource_limit",
             Self::LocalReference => "local_reference",
+            Self::PageFailed => "page_failed",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::StepTimeout => "step_timeout",
@@ -108,7 +112,7 @@ impl ErrorCode {
         match self {
             InvalidParams | BadRequest => 400,
             UnsupportedFormat => 415,
-            EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | LocalReference | DeliveryLimit => 422,
+            EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | LocalReference | PageFailed | DeliveryLimit => 422,
             FileTooLarge | PayloadTooLarge => 413,
             QuotaExceeded => 402,
             Forbidden | AccountDisabled | ToolDisabled => 403,

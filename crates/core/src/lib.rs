@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`ids`]: `FileId`, `JobId`, `OwnerId`, and the accounts' `UserId`, `SessionId`, `ApiKeyId`.
+//! - [`addresses`]: special-purpose IP addresses and local host names, refused as remote targets.
 //! - [`accounts`]: [`accounts::Role`] and the API keys' [`accounts::Scope`].
 //! - [`error`]: [`ErrorCode`], the stable codes clients see, and [`ToolError`], a code plus a message.
 //! - [`pages`]: the one page-selection syntax (`1-3,5,8-`, `even`, `odd`, `last`, `-2`) and its parser.
@@ -11,6 +12,7 @@
 //! - [`job`]: the job model: [`job::JobSpec`] (inputs + ordered steps), states, progress.
 
 pub mod accounts;
+pub mod addresses;
 pub mod error;
 pub mod ids;
 pub mod job;

@@ -143,7 +143,9 @@ impl Pipeline {
     async fn check_spec(&self, caller: &Caller, spec: &JobSpec) -> Result<Option<scanpro_tools::Engine>> {
         let owner = &caller.owner;
         let invalid = |message: String| Error::rejected(ErrorCode::InvalidParams, message);
-        if spec.inputs.is_empty() {
+        // Only a first step that opens something else (`url_to_pdf`) runs without input files.
+        let needs_inputs = spec.steps.first().is_none_or(|first| scanpro_tools::find(&first.tool).is_none_or(|t| t.inputs.min > 0));
+        if spec.inputs.is_empty() && needs_inputs {
             return Err(invalid("inputs: give at least one file id".into()));
         }
         if spec.inputs.len() > self.settings.max_inputs {

@@ -8,6 +8,7 @@
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use scanpro_engines::chromium::ChromiumConfig;
 use scanpro_engines::ghostscript::GhostscriptConfig;
 use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::OfficeConfig;
@@ -144,9 +145,25 @@ pub struct Config {
     /// and its temp dir, and reach no network; where the kernel lacks Landlock they do not start.
     /// `off`: only where engines are isolated otherwise (a pod of their own without the data).
     pub engine_sandbox: SandboxMode,
+    /// Warm Chromium browsers, one rendering at a time each; 0 means one per CPU core.
+    pub chromium_instances: usize,
+    /// A browser is replaced after this many renderings.
+    pub chromium_recycle_after: u32,
+    /// Deadline of one web page's rendering; the browser is killed past it.
+    pub chromium_timeout_secs: u64,
+    /// Pages may load `http(s)` resources, and `url_to_pdf` and `screenshot` may open addresses.
+    /// Off: only the files sent with a job are ever loaded.
+    pub chromium_allow_remote: bool,
+    /// With remote fetches on, also allow loopback, private and link-local addresses (pages
+    /// inside one's own network). Every request is checked after name resolution.
+    pub chromium_allow_private_hosts: bool,
+    /// The Chromium program; found on the system when unset.
+    pub chromium_path: Option<PathBuf>,
     /// Call this `scanpro engine libreoffice` service (`http://host:port`) instead of running
     /// LibreOffice here.
     pub libreoffice_url: Option<String>,
+    /// Call this `scanpro engine chromium` service instead of running Chromium here.
+    pub chromium_url: Option<String>,
     /// Call this `scanpro engine ghostscript` service instead of running Ghostscript here.
     pub ghostscript_url: Option<String>,
     /// Call this `scanpro engine ocr` service instead of running OCRmyPDF here.
@@ -238,6 +255,13 @@ impl Default for Config {
             engine_step_ceiling_secs: 1800,
             engine_sandbox: SandboxMode::Landlock,
             libreoffice_url: None,
+            chromium_url: None,
+            chromium_instances: 0,
+            chromium_recycle_after: 100,
+            chromium_timeout_secs: 60,
+            chromium_allow_remote: false,
+            chromium_allow_private_hosts: false,
+            chromium_path: None,
             ghostscript_url: None,
             ocr_url: None,
             engine_token: None,
@@ -441,9 +465,10 @@ impl Config {
     }
 
     /// The engine services configured, by engine.
-    pub fn engine_urls(&self) -> [(Engine, Option<&str>); 3] {
+    pub fn engine_urls(&self) -> [(Engine, Option<&str>); 4] {
         [
             (Engine::Libreoffice, self.libreoffice_url.as_deref()),
+            (Engine::Chromium, self.chromium_url.as_deref()),
             (Engine::Ghostscript, self.ghostscript_url.as_deref()),
             (Engine::Ocr, self.ocr_url.as_deref()),
         ]
@@ -459,6 +484,16 @@ impl Config {
                 conversion_timeout: Duration::from_secs(self.office_timeout_secs),
                 work_dir: self.work_dir(),
                 ..OfficeConfig::default()
+            },
+            chromium: ChromiumConfig {
+                program: self.chromium_path.clone(),
+                instances: or_cores(self.chromium_instances),
+                recycle_after: self.chromium_recycle_after.max(1),
+                timeout: Duration::from_secs(self.chromium_timeout_secs.max(1)),
+                work_dir: self.work_dir(),
+                allow_remote: self.chromium_allow_remote,
+                allow_private_hosts: self.chromium_allow_private_hosts,
+                ..ChromiumConfig::default()
             },
             ghostscript: GhostscriptConfig {
                 timeout: Duration::from_secs(self.ghostscript_timeout_secs),

@@ -70,7 +70,7 @@ async fn health_and_version_answer_as_gotenberg() {
     assert_eq!(body["status"], "up");
     assert_eq!(body["details"]["libreoffice"]["status"], "up");
     assert!(body["details"]["libreoffice"]["timestamp"].as_str().unwrap().ends_with('Z'));
-    assert!(body["details"].get("chromium").is_none(), "no Chromium module yet: its key is absent");
+    assert_eq!(body["details"]["chromium"]["status"], "up", "{body}");
 
     let version = reqwest::get(format!("{}/version", server.base)).await.unwrap();
     assert_eq!(version.headers()["content-type"], "text/plain; charset=UTF-8");
@@ -503,4 +503,102 @@ async fn hostile_forms_and_documents_are_refused_cleanly() {
         assert_eq!(response.headers()["content-type"], "text/plain; charset=UTF-8", "{route}");
         assert!(!response.text().await.unwrap().is_empty(), "{route}");
     }
+}
+
+fn text_part(text: &str, name: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(text.as_bytes().to_vec()).file_name(name.to_owned())
+}
+
+const PAGE: &str = r#"<!DOCTYPE html><html><head><meta charset="utf-8"><title>Invoice</title><link rel="stylesheet" href="style.css"></head>
+<body><h1>Invoice 42</h1><h1 class="next">Terms</h1></body></html>"#;
+
+#[tokio::test]
+async fn chromium_routes_convert_and_screenshot_as_gotenberg() {
+    let server = Server::start(&[]);
+    let temp = tempfile::tempdir().unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part("files", text_part(PAGE, "index.html"))
+        .part("files", text_part(".next { break-before: page }", "style.css"))
+        .part("files", text_part("<html><body><p style='font-size:10px'>Acme header</p></body></html>", "header.html"))
+        .part(
+            "files",
+            text_part("<html><body><p style='font-size:10px'>Folio <span class='pageNumber'></span></p></body></html>", "footer.html"),
+        )
+        .text("paperWidth", "8.27")
+        .text("paperHeight", "11.7")
+        .text("marginLeft", "1in")
+        .text("marginTop", "1in")
+        .text("marginBottom", "1in")
+        .text("nativePageRanges", "1");
+    let response = post(&server, "/forms/chromium/convert/html", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert!(disposition(&response).ends_with(".pdf\""));
+    assert!(response.headers().contains_key("gotenberg-trace"));
+    let pdf = save(response, temp.path(), "html.pdf").await;
+    qpdf_check(&pdf);
+    assert_eq!(page_count(&pdf), 1, "nativePageRanges 1");
+    let sizes = scanpro_testkit::checkers::page_sizes(&pdf);
+    assert!(sizes[0].starts_with("595.") && sizes[0].contains("x 842."), "A4: {sizes:?}");
+    let text = pdftotext(&pdf);
+    assert!(text.contains("Invoice 42") && !text.contains("Terms"), "{text}");
+    assert!(text.contains("Acme header") && text.contains("Folio 1"), "header.html and footer.html: {text}");
+
+    let missing = post(&server, "/forms/chromium/convert/html", reqwest::multipart::Form::new().part("files", text_part(PAGE, "page.html"))).await;
+    assert_eq!(missing.status(), 400);
+    assert_eq!(missing.text().await.unwrap(), "Invalid form data: form file 'index.html' is required");
+
+    // Markdown: a Go template calling toHTML.
+    let template = "<!DOCTYPE html><html><body>{{ toHTML \"notes.md\" }}</body></html>";
+    let form = reqwest::multipart::Form::new()
+        .part("files", text_part(template, "index.html"))
+        .part("files", text_part("# Minutes\n\n* **bold** point\n", "notes.md"));
+    let pdf = save(post(&server, "/forms/chromium/convert/markdown", form).await, temp.path(), "md.pdf").await;
+    let text = pdftotext(&pdf);
+    assert!(text.contains("Minutes") && text.contains("bold point") && !text.contains("**"), "{text}");
+    let form = reqwest::multipart::Form::new()
+        .part("files", text_part("<html><body>{{ toHTML \"gone.md\" }}</body></html>", "index.html"))
+        .part("files", text_part("# other", "other.md"));
+    let refused = post(&server, "/forms/chromium/convert/markdown", form).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("Markdown file(s) not found: 'gone.md'"));
+
+    // Screenshots.
+    let form = reqwest::multipart::Form::new()
+        .part("files", text_part(PAGE, "index.html"))
+        .text("format", "jpeg")
+        .text("width", "500")
+        .text("height", "400")
+        .text("clip", "true");
+    let response = post(&server, "/forms/chromium/screenshot/html", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    assert!(disposition(&response).ends_with(".jpeg\""), "{}", disposition(&response));
+    let image = image::load_from_memory(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!((image.width(), image.height()), (500, 400));
+
+    // Failures as Gotenberg words them.
+    let form = reqwest::multipart::Form::new()
+        .part("files", text_part("<html><body><p>x</p><script>throw new Error('boom')</script></body></html>", "index.html"))
+        .text("failOnConsoleExceptions", "true");
+    let response = post(&server, "/forms/chromium/convert/html", form).await;
+    assert_eq!(response.status(), 409);
+    assert!(response.text().await.unwrap().contains("Chromium console exceptions"));
+    let form = reqwest::multipart::Form::new().part("files", text_part(PAGE, "index.html")).text("waitDelay", "soon");
+    let response = post(&server, "/forms/chromium/convert/html", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("form field 'waitDelay' is invalid"));
+    let url = reqwest::multipart::Form::new().text("url", "file:///etc/passwd");
+    assert_eq!(post(&server, "/forms/chromium/convert/url", url).await.status(), 400);
+    let url = reqwest::multipart::Form::new().text("url", "https://example.com");
+    let response = post(&server, "/forms/chromium/convert/url", url).await;
+    assert_eq!(response.status(), 403, "remote fetches are off by default");
+    assert_eq!(response.text().await.unwrap(), "Forbidden");
+
+    // PDF/A after rendering, through Ghostscript.
+    let form = reqwest::multipart::Form::new().part("files", text_part(PAGE, "index.html")).text("pdfa", "PDF/A-2b");
+    let pdf = save(post(&server, "/forms/chromium/convert/html", form).await, temp.path(), "pdfa.pdf").await;
+    qpdf_check(&pdf);
+    let meta = pdfinfo(&pdf, &["-meta"]);
+    assert!(meta.contains("pdfaid:part") && meta.contains('2'), "{meta}");
 }

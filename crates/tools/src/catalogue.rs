@@ -31,7 +31,7 @@ pub struct InputRule {
     pub min: usize,
     /// `None`: no upper bound.
     pub max: Option<usize>,
-    /// Accepted formats, detected from content: `pdf`, …
+    /// Accepted formats, detected from content: `pdf`, …; empty: any file.
     pub formats: &'static [&'static str],
 }
 

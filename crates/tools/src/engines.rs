@@ -1,4 +1,4 @@
-//! Tools that drive an external engine (LibreOffice, Ghostscript, OCRmyPDF).
+//! Tools that drive an external engine (LibreOffice, Chromium, Ghostscript, OCRmyPDF).
 //!
 //! Rust-native tools run in a child `scanpro step-exec` process; engine tools do not need one, as
 //! the engine is already a separate process under the subprocess runner (deadline, memory cap,
@@ -9,6 +9,7 @@ use crate::catalogue::tool;
 use crate::step::{Input, StepResult, check_inputs, resolve};
 use crate::tools::Runner;
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_engines::chromium::{ChromiumConfig, ChromiumPool};
 use scanpro_engines::ghostscript::GhostscriptConfig;
 use scanpro_engines::ocr::OcrConfig;
 use scanpro_engines::office::{OfficeConfig, OfficePool};
@@ -26,16 +27,18 @@ use tokio::sync::OnceCell;
 #[serde(rename_all = "snake_case")]
 pub enum Engine {
     Libreoffice,
+    Chromium,
     Ghostscript,
     Ocr,
 }
 
 impl Engine {
-    pub const ALL: [Self; 3] = [Self::Libreoffice, Self::Ghostscript, Self::Ocr];
+    pub const ALL: [Self; 4] = [Self::Libreoffice, Self::Chromium, Self::Ghostscript, Self::Ocr];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Libreoffice => "libreoffice",
+            Self::Chromium => "chromium",
             Self::Ghostscript => "ghostscript",
             Self::Ocr => "ocr",
         }
@@ -48,7 +51,7 @@ impl std::str::FromStr for Engine {
         Self::ALL
             .into_iter()
             .find(|engine| engine.as_str() == name)
-            .ok_or_else(|| format!("unknown engine \"{name}\"; one of libreoffice, ghostscript, ocr"))
+            .ok_or_else(|| format!("unknown engine \"{name}\"; one of libreoffice, chromium, ghostscript, ocr"))
     }
 }
 
@@ -71,15 +74,17 @@ pub struct EngineStatus {
 #[derive(Debug, Clone, Default)]
 pub struct EngineSettings {
     pub office: OfficeConfig,
+    pub chromium: ChromiumConfig,
     pub ghostscript: GhostscriptConfig,
     pub ocr: OcrConfig,
 }
 
-/// The engines of this process: the warm LibreOffice pool and the settings of the others.
-/// Cheap to clone.
+/// The engines of this process: the warm LibreOffice pool, the warm browsers and the settings of
+/// the others. Cheap to clone.
 #[derive(Clone)]
 pub struct LocalEngines {
     office: Result<OfficePool, String>,
+    chromium: Result<ChromiumPool, String>,
     settings: Arc<EngineSettings>,
     /// Ghostscript's and OCRmyPDF's versions (or why they are missing), asked once.
     versions: Arc<OnceCell<[EngineStatus; 2]>>,
@@ -93,7 +98,11 @@ impl LocalEngines {
         if let Err(why) = &office {
             tracing::warn!(why, "LibreOffice tools are unavailable");
         }
-        Self { office, settings: Arc::new(settings), versions: Arc::default() }
+        let chromium = ChromiumPool::start(settings.chromium.clone()).await.map_err(|e| e.to_string());
+        if let Err(why) = &chromium {
+            tracing::warn!(why, "Chromium tools are unavailable");
+        }
+        Self { office, chromium, settings: Arc::new(settings), versions: Arc::default() }
     }
 
     /// Sets the gauges of the LibreOffice pool, when it runs in this process.
@@ -121,8 +130,22 @@ impl LocalEngines {
             }
             Err(why) => EngineStatus { engine: Engine::Libreoffice, available: false, detail: why.clone() },
         };
+        let chromium = match &self.chromium {
+            Ok(pool) => {
+                let browsers = pool.status();
+                let detail = format!(
+                    "{}, {} of {} browsers running, {} busy",
+                    pool.version(),
+                    browsers.alive,
+                    browsers.instances,
+                    browsers.busy
+                );
+                EngineStatus { engine: Engine::Chromium, available: true, detail }
+            }
+            Err(why) => EngineStatus { engine: Engine::Chromium, available: false, detail: why.clone() },
+        };
         let [ghostscript, ocr] = self.versions.get_or_init(|| self.ask_versions()).await.clone();
-        let mut statuses = vec![office, ghostscript, ocr];
+        let mut statuses = vec![office, chromium, ghostscript, ocr];
         // No engine runs unconfined: without the sandbox none is available, and each says why.
         match scanpro_process::sandbox::describe() {
             Ok(sandbox) => {
@@ -179,6 +202,15 @@ impl LocalEngines {
         &self.settings.ocr
     }
 
+    pub(crate) fn chromium(&self) -> Result<&ChromiumPool, ToolError> {
+        self.chromium.as_ref().map_err(|why| ToolError::new(ErrorCode::Unavailable, format!("Chromium: {why}")))
+    }
+
+    /// The warm browsers, for tests that crash one.
+    pub fn chromium_pool(&self) -> Option<&ChromiumPool> {
+        self.chromium.as_ref().ok()
+    }
+
     pub(crate) fn office(&self) -> Result<&OfficePool, ToolError> {
         self.office.as_ref().map_err(|why| ToolError::new(ErrorCode::Unavailable, format!("LibreOffice: {why}")))
     }
@@ -186,6 +218,9 @@ impl LocalEngines {
     /// Stops the engines' long-lived processes.
     pub async fn shutdown(&self) {
         if let Ok(pool) = &self.office {
+            pool.shutdown().await;
+        }
+        if let Ok(pool) = &self.chromium {
             pool.shutdown().await;
         }
     }
@@ -227,7 +262,7 @@ pub fn step_engine(
 }
 
 /// The engine whose workers should run a job whose steps need `engines`: the slowest of them
-/// (OCR, then LibreOffice, then Ghostscript), so each engine's queue scales on its own; `None`
+/// (OCR, then LibreOffice, then Chromium, then Ghostscript), so each engine's queue scales on its own; `None`
 /// when every step is Rust-native.
 pub fn job_engine(engines: impl IntoIterator<Item = Engine>) -> Option<Engine> {
     slowest(engines)
@@ -235,8 +270,9 @@ pub fn job_engine(engines: impl IntoIterator<Item = Engine>) -> Option<Engine> {
 
 pub(crate) fn slowest(engines: impl IntoIterator<Item = Engine>) -> Option<Engine> {
     let rank = |engine: &Engine| match engine {
-        Engine::Ocr => 3,
-        Engine::Libreoffice => 2,
+        Engine::Ocr => 4,
+        Engine::Libreoffice => 3,
+        Engine::Chromium => 2,
         Engine::Ghostscript => 1,
     };
     engines.into_iter().max_by_key(rank)

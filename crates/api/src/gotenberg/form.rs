@@ -14,6 +14,11 @@ use std::collections::BTreeMap;
 /// Parts in one body; a form is small whatever it holds (its values share `max_json_kb`).
 const MAX_PARTS: usize = 1000;
 
+/// Chromium's header and footer templates: read into the form, not stored as inputs.
+const TEMPLATES: [&str; 2] = ["header.html", "footer.html"];
+/// The largest header or footer template.
+const MAX_TEMPLATE_BYTES: usize = 64 << 10;
+
 /// File parts kept apart from the inputs (their features are refused where ScanPro lacks them).
 const BUCKETS: [&str; 4] = ["embeds", "watermark", "stamp", "facturxXml"];
 
@@ -30,6 +35,7 @@ pub struct Form {
     uploads: Vec<Upload>,
     values: BTreeMap<String, String>,
     buckets: Vec<String>,
+    templates: BTreeMap<String, String>,
 }
 
 impl Form {
@@ -48,6 +54,17 @@ impl Form {
                 if BUCKETS.contains(&field_name.as_str()) {
                     form.buckets.push(field_name);
                     while field.chunk().await.map_err(|_| Refusal::malformed_body())?.is_some() {}
+                    continue;
+                }
+                if TEMPLATES.contains(&filename.as_str()) {
+                    let mut text = Vec::new();
+                    while let Some(chunk) = field.chunk().await.map_err(|_| Refusal::malformed_body())? {
+                        text.extend_from_slice(&chunk);
+                        if text.len() > MAX_TEMPLATE_BYTES {
+                            return Err(Refusal::too_large());
+                        }
+                    }
+                    form.templates.insert(filename, String::from_utf8_lossy(&text).into_owned());
                     continue;
                 }
                 let stored = store_part(&state.pipeline, caller, field).await.map_err(Refusal::from)?;
@@ -83,6 +100,16 @@ impl Form {
             return Err(Refusal::form(vec![format!("no form file found for extensions: [{}]", extensions.join(" "))]));
         }
         Ok(found)
+    }
+
+    /// The text of `header.html` or `footer.html`, when sent.
+    pub fn template(&self, name: &str) -> Option<&str> {
+        self.templates.get(name).map(String::as_str)
+    }
+
+    /// Every uploaded file, in natural order.
+    pub fn uploads(&self) -> &[Upload] {
+        &self.uploads
     }
 
     /// The value of `name`, unless absent or empty.
@@ -147,6 +174,37 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Go's `strconv.Atoi`.
+    pub fn int(&mut self, name: &str, default: i64) -> i64 {
+        match self.form.value(name) {
+            None => default,
+            Some(text) => text.parse().unwrap_or_else(|_| {
+                self.invalid(name, text, format!("strconv.Atoi: parsing \"{text}\": invalid syntax"));
+                default
+            }),
+        }
+    }
+
+    /// Go's `strconv.ParseFloat`.
+    pub fn float(&mut self, name: &str, default: f64) -> f64 {
+        match self.form.value(name) {
+            None => default,
+            Some(text) => text.parse::<f64>().ok().filter(|v| v.is_finite()).unwrap_or_else(|| {
+                self.invalid(name, text, format!("strconv.ParseFloat: parsing \"{text}\": invalid syntax"));
+                default
+            }),
+        }
+    }
+
+    /// Go's `time.ParseDuration`, in milliseconds.
+    pub fn duration_ms(&mut self, name: &str) -> u64 {
+        let Some(text) = self.form.value(name) else { return 0 };
+        go_duration_ms(text).unwrap_or_else(|| {
+            self.invalid(name, text, format!("time: invalid duration \"{text}\""));
+            0
+        })
+    }
+
     /// A string value, or `None`.
     pub fn string(&self, name: &str) -> Option<String> {
         self.form.value(name).map(str::to_owned)
@@ -191,6 +249,34 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Go's `time.ParseDuration` (`1s`, `500ms`, `1m30s`, `2.5s`) in whole milliseconds.
+fn go_duration_ms(text: &str) -> Option<u64> {
+    if text == "0" {
+        return Some(0);
+    }
+    let mut rest = text;
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).filter(|&i| i > 0)?;
+        let number: f64 = rest[..number_end].parse().ok()?;
+        let unit_end = rest[number_end..].find(|c: char| c.is_ascii_digit() || c == '.').map_or(rest.len(), |i| number_end + i);
+        let per_ms = match &rest[number_end..unit_end] {
+            "ns" => 1e-6,
+            "us" | "µs" => 1e-3,
+            "ms" => 1.0,
+            "s" => 1e3,
+            "m" => 60e3,
+            "h" => 3600e3,
+            _ => return None,
+        };
+        total += number * per_ms;
+        rest = &rest[unit_end..];
+    }
+    // Bounded above, so the cast keeps every value.
+    #[allow(clippy::cast_possible_truncation)]
+    (total.is_finite() && total < 1e15).then(|| total.round() as u64)
+}
+
 /// Go's `strconv.ParseBool`.
 fn go_bool(text: &str) -> Option<bool> {
     match text {
@@ -215,6 +301,17 @@ mod tests {
         assert_eq!(sanitised("../../etc/passwd"), "passwd");
         assert_eq!(sanitised("C:\\Temp\\report.pdf"), "report.pdf");
         assert_eq!(sanitised("a\u{0}b\n.pdf"), "ab.pdf");
+    }
+
+    #[test]
+    fn durations_read_as_go_reads_them() {
+        assert_eq!(go_duration_ms("1s"), Some(1000));
+        assert_eq!(go_duration_ms("500ms"), Some(500));
+        assert_eq!(go_duration_ms("2.5s"), Some(2500));
+        assert_eq!(go_duration_ms("1m30s"), Some(90_000));
+        assert_eq!(go_duration_ms("0"), Some(0));
+        assert_eq!(go_duration_ms("5"), None);
+        assert_eq!(go_duration_ms("soon"), None);
     }
 
     #[test]

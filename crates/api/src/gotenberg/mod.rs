@@ -6,10 +6,12 @@
 //!
 //! - [`form`]: the body read as Gotenberg reads it, and its typed fields.
 //! - [`reply`]: Gotenberg's errors and results.
+//! - [`chromium`]: the Chromium routes.
 //! - here: each route turns its form into the job's steps ([`Plan`]).
 //!
 //! A field ScanPro cannot honour is refused as an invalid form field, never ignored.
 
+mod chromium;
 mod form;
 mod reply;
 
@@ -58,6 +60,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/forms/pdfengines/flatten", post(flatten))
         .route("/forms/pdfengines/metadata/read", post(read_metadata))
         .route("/forms/libreoffice/convert", post(libreoffice))
+        .route("/forms/chromium/convert/html", post(chromium::convert_html))
+        .route("/forms/chromium/convert/url", post(chromium::convert_url))
+        .route("/forms/chromium/convert/markdown", post(chromium::convert_markdown))
+        .route("/forms/chromium/screenshot/html", post(chromium::screenshot_html))
+        .route("/forms/chromium/screenshot/url", post(chromium::screenshot_url))
+        .route("/forms/chromium/screenshot/markdown", post(chromium::screenshot_markdown))
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(trace));
     Router::new()
@@ -107,17 +115,24 @@ async fn trace(request: axum::extract::Request, next: axum::middleware::Next) ->
     response
 }
 
-/// Gotenberg's health document: `up` when the LibreOffice engine can work.
+/// Gotenberg's health document: `up` when the Chromium and LibreOffice engines can both work.
 async fn health(State(state): State<AppState>) -> Response {
+    use scanpro_tools::Engine;
     let engines = state.pipeline.engine_status().await;
-    let office = engines.iter().find(|e| e.engine == scanpro_tools::Engine::Libreoffice);
-    let up = office.is_some_and(|e| e.available);
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
-    let mut libreoffice = json!({"status": if up { "up" } else { "down" }, "timestamp": now});
-    if let Some(office) = office.filter(|e| !e.available) {
-        libreoffice["error"] = json!(office.detail);
+    let mut details = serde_json::Map::new();
+    let mut up = true;
+    for engine in [Engine::Chromium, Engine::Libreoffice] {
+        let status = engines.iter().find(|e| e.engine == engine);
+        let available = status.is_some_and(|e| e.available);
+        up &= available;
+        let mut check = json!({"status": if available { "up" } else { "down" }, "timestamp": now});
+        if let Some(status) = status.filter(|e| !e.available) {
+            check["error"] = json!(status.detail);
+        }
+        details.insert(engine.as_str().into(), check);
     }
-    let body = json!({"status": if up { "up" } else { "down" }, "details": {"libreoffice": libreoffice}});
+    let body = json!({"status": if up { "up" } else { "down" }, "details": details});
     let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let mut response = (status, axum::Json(body)).into_response();
     let headers = response.headers_mut();
@@ -129,20 +144,20 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// What a call runs: its inputs, its steps, and how its outputs are named.
-struct Plan {
-    inputs: Vec<Upload>,
-    steps: Vec<StepSpec>,
-    naming: Naming,
+pub(super) struct Plan {
+    pub(super) inputs: Vec<Upload>,
+    pub(super) steps: Vec<StepSpec>,
+    pub(super) naming: Naming,
 }
 
-fn step(tool: &str, params: Value) -> StepSpec {
+pub(super) fn step(tool: &str, params: Value) -> StepSpec {
     StepSpec { tool: tool.into(), params }
 }
 
-type Body = Result<Multipart, MultipartRejection>;
+pub(super) type Body = Result<Multipart, MultipartRejection>;
 
 /// Reads the form, plans the job, runs it and answers with its outputs.
-async fn call(
+pub(super) async fn call(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
@@ -208,7 +223,7 @@ async fn run_job(
 /// Post-processing fields shared by the conversion and merge routes, as steps after `steps`:
 /// PDF/A, metadata, rotation, flattening, then encryption. The rest of Gotenberg's groups are
 /// refused.
-fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) {
+pub(super) fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) {
     form.unsupported(
         &[
             ("pdfua", "false"),

@@ -66,6 +66,8 @@ impl From<ApiError> for Refusal {
             ErrorCode::StepTimeout | ErrorCode::EngineTimeout => Self::timeout(),
             ErrorCode::Unauthorized => Self::new(StatusCode::UNAUTHORIZED, "Unauthorized"),
             ErrorCode::Forbidden => Self::new(StatusCode::FORBIDDEN, "Forbidden"),
+            // Chromium's main page or resources failed as the form asked to notice.
+            ErrorCode::PageFailed => Self::new(StatusCode::CONFLICT, error.message),
             ErrorCode::NotFound => Self::new(StatusCode::NOT_FOUND, "Not Found"),
             ErrorCode::InternalError | ErrorCode::Unavailable => {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")

@@ -257,17 +257,17 @@ pub struct EngineStack {
 impl EngineStack {
     pub fn start(mode: EngineMode) -> Self {
         // One warm LibreOffice per process: the machine running the tests has few cores.
-        let small = [("SCANPRO_OFFICE_INSTANCES", "1")];
+        let small = [("SCANPRO_OFFICE_INSTANCES", "1"), ("SCANPRO_CHROMIUM_INSTANCES", "1")];
         let services = match mode {
             EngineMode::Local => Vec::new(),
-            EngineMode::Remote => ["libreoffice", "ghostscript", "ocr"]
+            EngineMode::Remote => ["libreoffice", "chromium", "ghostscript", "ocr"]
                 .into_iter()
                 .map(|engine| EngineProcess::start(engine, &small))
                 .collect(),
         };
         let urls: Vec<(String, String)> = services
             .iter()
-            .zip(["SCANPRO_LIBREOFFICE_URL", "SCANPRO_GHOSTSCRIPT_URL", "SCANPRO_OCR_URL"])
+            .zip(["SCANPRO_LIBREOFFICE_URL", "SCANPRO_CHROMIUM_URL", "SCANPRO_GHOSTSCRIPT_URL", "SCANPRO_OCR_URL"])
             .map(|(service, key)| (key.to_owned(), service.base.clone()))
             .collect();
         let mut env: Vec<(&str, &str)> = urls.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

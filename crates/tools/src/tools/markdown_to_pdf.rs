@@ -1,52 +1,51 @@
-//! `markdown_to_pdf`: Markdown rendered to a plain HTML page, then laid out to PDF.
+//! `markdown_to_pdf`: Markdown rendered to a plain HTML page, then printed by Chromium
+//! (LibreOffice where Chromium is not installed).
 
-use super::html_to_pdf::{PageToPdfParams, page_request};
+use super::html_to_pdf::office_request;
 use super::office::convert_each;
+use super::web::{LoadFields, PrintFields, pdf_params, render_pdf};
 use super::{About, EngineTool, Tool, ToolParams};
 use crate::catalogue::InputRule;
 use crate::engines::{Engine, EngineStep, StepFuture};
-use crate::params::schema;
-use crate::step::Input;
+use crate::names::{UniqueNames, safe_stem};
+use crate::step::{Input, StepResult};
 use scanpro_core::ToolError;
 use scanpro_core::params::Validate;
+use scanpro_engines::chromium::Source;
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub(crate) const TOOL: Tool = Tool::engine::<MarkdownToPdfParams>(
-    Engine::Libreoffice,
+    Engine::Chromium,
     About {
         name: "markdown_to_pdf",
         title: "Markdown to PDF",
-        summary: "Markdown (CommonMark with tables, task lists and strikethrough) to PDF. Remote images are never fetched.",
+        summary: "Markdown (CommonMark with tables, task lists and strikethrough) to PDF, one per file. Remote images are never fetched.",
         group: "convert_to_pdf",
         inputs: InputRule { min: 1, max: None, formats: &["txt"] },
     },
 );
 
-/// The same options as `html_to_pdf`.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(transparent)]
-pub struct MarkdownToPdfParams(PageToPdfParams);
+pdf_params! {
+    /// `markdown_to_pdf`: how each page loads and prints.
+    pub struct MarkdownToPdfParams {}
+}
 
 impl Validate for MarkdownToPdfParams {
     fn validate(&self) -> Result<(), ToolError> {
-        self.0.validate()
+        self.check_fields()
     }
 }
 
-impl ToolParams for MarkdownToPdfParams {
-    fn schema() -> Value {
-        schema::<PageToPdfParams>()
-    }
-}
+impl ToolParams for MarkdownToPdfParams {}
 
 impl EngineTool for MarkdownToPdfParams {
     fn run(self, step: EngineStep<'_>) -> StepFuture<'_> {
         Box::pin(async move {
             let scratch = tempfile::Builder::new()
-                .prefix("scanpro-markdown-")
-                .tempdir()
+                .prefix(".markdown-")
+                .tempdir_in(step.out_dir)
                 .map_err(|e| ToolError::internal(format!("scratch directory: {e}")))?;
             let mut pages = Vec::with_capacity(step.inputs.len());
             for (index, input) in step.inputs.iter().enumerate() {
@@ -57,17 +56,41 @@ impl EngineTool for MarkdownToPdfParams {
                     .map_err(|e| ToolError::internal(format!("scratch file: {e}")))?;
                 pages.push(Input { path, filename: input.filename.clone() });
             }
-            convert_each(&step, &pages, &page_request(&self.0)).await
+            if step.engines.chromium().is_err() && step.engines.office().is_ok() {
+                return convert_each(&step, &pages, &office_request(self.landscape, self.pdfa)).await;
+            }
+            let load = self.load().options(true)?;
+            let mut names = UniqueNames::default();
+            let mut outputs = Vec::with_capacity(pages.len());
+            for page in &pages {
+                let filename = names.claim(&safe_stem(&page.filename), ".pdf");
+                let source = Source::Files {
+                    files: BTreeMap::from([("index.html".to_owned(), page.path.clone())]),
+                    main: "index.html".into(),
+                };
+                let print = self.print().options()?;
+                let output = render_pdf(&step, &source, &load, print, self.pdfa, filename)
+                    .await
+                    .map_err(|e| ToolError::new(e.code, format!("{}: {}", page.filename, e.message)))?;
+                outputs.push(output);
+            }
+            Ok(StepResult { outputs, report: Some(serde_json::json!({"engine": "chromium"})) })
         })
     }
 }
 
-/// A Markdown text as a standalone HTML page with a plain, print-friendly style.
-fn markdown_page(markdown: &str) -> String {
+/// A Markdown text as HTML, without a page around it.
+pub(crate) fn markdown_html(markdown: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut body = String::with_capacity(markdown.len() * 2);
     html::push_html(&mut body, Parser::new_ext(markdown, options));
+    body
+}
+
+/// A Markdown text as a standalone HTML page with a plain, print-friendly style.
+fn markdown_page(markdown: &str) -> String {
+    let body = markdown_html(markdown);
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><style>{MARKDOWN_STYLE}</style></head><body>\n{body}</body></html>\n"
     )

@@ -27,11 +27,14 @@ mod remove_pages;
 mod reorder;
 mod repair;
 mod rotate;
+mod screenshot;
 mod sign;
 mod split;
 mod thumbnails;
 mod unlock;
+mod url_to_pdf;
 mod watermark;
+mod web;
 
 use crate::catalogue::{InputRule, ToolInfo};
 use crate::engines::{Engine, EngineStep, StepFuture};
@@ -207,6 +210,8 @@ pub(crate) const ALL: &[Tool] = &[
     office_to_pdf::TOOL,
     html_to_pdf::TOOL,
     markdown_to_pdf::TOOL,
+    url_to_pdf::TOOL,
+    screenshot::TOOL,
     pdf_to_office::TOOL,
     convert_office::TOOL,
     convert::CONVERT,

@@ -172,6 +172,7 @@ export default {
   'error.engine_timeout': 'Die Verarbeitung hat zu lange gedauert und wurde gestoppt. Versuchen Sie eine kleinere Datei oder weniger Seiten.',
   'error.resource_limit': 'Dieses Dokument braucht mehr Speicher oder Zeit, als der Server erlaubt.',
   'error.local_reference': 'Dieses Dokument verweist auf eine Datei auf dem Server (ein Bild oder eine eingebundene Datei), die ScanPro nie liest. Betten Sie das Bild in das Dokument ein und versuchen Sie es erneut.',
+  'error.page_failed': 'Die Webseite ließ sich nicht wie verlangt laden: Sie antwortete mit einem Fehlerstatus, eine ihrer Ressourcen war nicht ladbar, oder ihre Skripte schlugen fehl. Die Meldung nennt den Grund.',
   'error.unauthorized': 'Sie sind nicht angemeldet, oder Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.',
   'error.invalid_credentials': 'E-Mail-Adresse oder Passwort ist falsch.',
   'error.account_disabled': 'Dieses Konto ist deaktiviert. Wenden Sie sich an den Administrator.',

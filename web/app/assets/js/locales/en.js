@@ -173,6 +173,7 @@ export default {
   'error.engine_timeout': 'Processing took too long and was stopped. Try a smaller file or fewer pages.',
   'error.resource_limit': 'This document needs more memory or time than the server allows.',
   'error.local_reference': 'This document links to a file on the server (an image or included file), which ScanPro never reads. Embed the image in the document and try again.',
+  'error.page_failed': 'The web page did not load as asked: it answered with an error status, one of its resources could not be loaded, or its scripts failed. The message says which.',
   'error.unauthorized': 'You are not signed in, or your sign-in has ended. Please sign in again.',
   'error.invalid_credentials': 'The email or the password is wrong.',
   'error.account_disabled': 'This account is disabled. Contact the administrator.',

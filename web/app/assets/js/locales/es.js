@@ -172,6 +172,7 @@ export default {
   'error.engine_timeout': 'El proceso tardó demasiado y se detuvo. Prueba con un archivo más pequeño o menos páginas.',
   'error.resource_limit': 'Este documento necesita más memoria o tiempo del que permite el servidor.',
   'error.local_reference': 'Este documento enlaza un archivo del servidor (una imagen o un archivo incluido), que ScanPro nunca lee. Inserte la imagen en el documento y vuelva a intentarlo.',
+  'error.page_failed': 'La página web no se cargó como se pedía: respondió con un estado de error, uno de sus recursos no se pudo cargar o sus scripts fallaron. El mensaje indica cuál.',
   'error.unauthorized': 'No has iniciado sesión o tu sesión ha caducado. Vuelve a iniciar sesión.',
   'error.invalid_credentials': 'El correo o la contraseña no son correctos.',
   'error.account_disabled': 'Esta cuenta está desactivada. Ponte en contacto con el administrador.',

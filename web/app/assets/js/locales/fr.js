@@ -172,6 +172,7 @@ export default {
   'error.engine_timeout': 'Le traitement a pris trop de temps et a été arrêté. Essayez un fichier plus petit ou moins de pages.',
   'error.resource_limit': 'Ce document demande plus de mémoire ou de temps que le serveur ne le permet.',
   'error.local_reference': "Ce document renvoie à un fichier du serveur (une image ou un fichier inclus), que ScanPro ne lit jamais. Intégrez l'image au document et réessayez.",
+  "error.page_failed": "La page web ne s'est pas chargée comme demandé : elle a répondu par un statut d'erreur, une de ses ressources n'a pas pu être chargée, ou ses scripts ont échoué. Le message précise la cause.",
   'error.unauthorized': 'Vous n’êtes pas connecté, ou votre session a expiré. Veuillez vous reconnecter.',
   'error.invalid_credentials': 'L’adresse e-mail ou le mot de passe est incorrect.',
   'error.account_disabled': 'Ce compte est désactivé. Contactez l’administrateur.',

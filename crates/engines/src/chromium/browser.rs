@@ -1,0 +1,165 @@
+//! One headless Chromium under the subprocess runner: its own profile directory, DevTools on a
+//! loopback port (the only port its sandbox lets it bind or reach), and no name resolution at all,
+//! since every request a page makes is answered through the DevTools `Fetch` domain.
+
+use super::cdp::Cdp;
+use scanpro_process::sandbox::Grants;
+use scanpro_process::{ProcessError, RunningProcess, Subprocess};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What starting a browser needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Launch {
+    pub program: PathBuf,
+    /// Where browser profiles are created.
+    pub root: PathBuf,
+    pub startup_timeout: Duration,
+}
+
+/// Why a browser did not start.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StartError {
+    #[error("{0}")]
+    Dir(#[source] std::io::Error),
+    #[error("no free port: {0}")]
+    NoPort(#[source] std::io::Error),
+    #[error("{0}")]
+    Spawn(#[from] ProcessError),
+    #[error("chromium exited while starting: {0}")]
+    Exited(String),
+    #[error("chromium did not open DevTools within {0:?}: {1}")]
+    NoDevTools(Duration, String),
+}
+
+pub(crate) struct Browser {
+    process: RunningProcess,
+    pub cdp: Cdp,
+    /// Pages this browser rendered, counted for recycling.
+    pub conversions: u32,
+    /// The profile; removed after the process is killed (fields drop in order).
+    _dir: tempfile::TempDir,
+}
+
+/// Switches for a headless browser that renders documents: nothing runs in the background, no
+/// GPU, no extensions, one renderer process for all frames (so every frame's requests pass through
+/// the page's interception), and no host name resolves.
+const SWITCHES: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-site-isolation-trials",
+    "--disable-features=site-per-process,IsolateOrigins,Translate,MediaRouter,OptimizationHints,HttpsUpgrades,PrivateNetworkAccessChecks",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--no-pings",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--font-render-hinting=none",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--remote-debugging-address=127.0.0.1",
+];
+
+impl Browser {
+    pub async fn start(launch: &Launch) -> Result<Self, StartError> {
+        let dir = tempfile::Builder::new().prefix("browser-").tempdir_in(&launch.root).map_err(StartError::Dir)?;
+        let port = free_port().map_err(StartError::NoPort)?;
+        let mut process = Subprocess::new(&launch.program)
+            .args(SWITCHES)
+            .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+            .arg(format!("--remote-debugging-port={port}"))
+            .arg("about:blank")
+            .confine_to(Grants::new().write(dir.path()).tcp_port(port))
+            .spawn()?;
+        let deadline = Instant::now() + launch.startup_timeout;
+        let url = loop {
+            if let Ok(Some(_)) = process.try_wait() {
+                return Err(StartError::Exited(last_lines(&process.stderr_tail())));
+            }
+            if let Some(url) = devtools_url(port).await {
+                break url;
+            }
+            if Instant::now() > deadline {
+                process.kill();
+                return Err(StartError::NoDevTools(launch.startup_timeout, last_lines(&process.stderr_tail())));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let cdp = Cdp::connect(&url).await.map_err(|why| StartError::NoDevTools(launch.startup_timeout, why))?;
+        Ok(Self { process, cdp, conversions: 0, _dir: dir })
+    }
+
+    /// The process runs and its connection is open.
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.process.try_wait(), Ok(None)) && self.cdp.is_open()
+    }
+
+    /// Resident memory of the browser and its renderers.
+    pub fn rss_bytes(&self) -> u64 {
+        self.process.group_rss_bytes()
+    }
+
+    /// The browser's process id (tests kill it to see the pool recover).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    /// The last lines the browser wrote to stderr.
+    pub fn said(&self) -> String {
+        last_lines(&self.process.stderr_tail())
+    }
+
+    /// Kills the browser with its renderers and waits for it (briefly).
+    pub async fn stop(mut self) {
+        self.process.kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.process.wait()).await;
+    }
+}
+
+/// The browser's WebSocket address, once DevTools answers on `port`.
+async fn devtools_url(port: u16) -> Option<String> {
+    let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build().ok()?;
+    let version: serde_json::Value =
+        client.get(format!("http://127.0.0.1:{port}/json/version")).send().await.ok()?.json().await.ok()?;
+    version.get("webSocketDebuggerUrl")?.as_str().map(str::to_owned)
+}
+
+fn last_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(3)..].join(" | ")
+}
+
+/// A loopback port nobody listens on right now; a browser that loses it to another process fails
+/// to start and is started again.
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The Chromium program: the configured one, else the first of Debian's and the usual names
+/// found on `PATH`.
+pub(crate) fn find_program(configured: Option<&Path>) -> Option<PathBuf> {
+    if let Some(path) = configured {
+        return path.is_file().then(|| path.to_owned());
+    }
+    // Debian's `/usr/bin/chromium` is a shell script around this binary.
+    let debian = Path::new("/usr/lib/chromium/chromium");
+    if debian.is_file() {
+        return Some(debian.to_owned());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    ["chromium", "chromium-browser", "google-chrome", "chrome"].iter().find_map(|name| {
+        std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+    })
+}
