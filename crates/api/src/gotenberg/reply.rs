@@ -140,11 +140,23 @@ pub async fn outputs(
             } else if matches!(naming, Naming::New) {
                 single.filename = format!("{}.{extension}", fresh());
             }
-            file_response(pipeline, single, &HeaderMap::new()).await.map_err(Refusal::from)
+            let response = file_response(pipeline, single, &HeaderMap::new()).await.map_err(Refusal::from)?;
+            Ok(attachment(response, &single.filename))
         }
         several => {
             let name = format!("{}.zip", chosen.unwrap_or_else(fresh));
-            zip_response(pipeline, several, &name).await.map_err(Refusal::from)
+            let response = zip_response(pipeline, several, &name).await.map_err(Refusal::from)?;
+            Ok(attachment(response, &name))
         }
     }
+}
+
+/// Gotenberg's `Content-Disposition` (echo's `c.Attachment`): the name quoted, `\` and `"`
+/// escaped, UTF-8 sent as is.
+fn attachment(mut response: Response, name: &str) -> Response {
+    let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
+    if let Ok(value) = HeaderValue::from_bytes(format!("attachment; filename=\"{escaped}\"").as_bytes()) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }

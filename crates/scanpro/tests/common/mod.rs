@@ -275,3 +275,20 @@ impl EngineStack {
         Self { server: Server::start(&env), services }
     }
 }
+
+/// The images of a PDF drawn at `width` × `height` pixels, as `pdfimages -list` lines: a page
+/// that drew a file it must not read shows it at its own size (Chromium's icons for what failed to
+/// load have theirs).
+#[allow(dead_code)]
+pub fn images_sized(pdf: &Path, width: u32, height: u32) -> Vec<String> {
+    let list = scanpro_testkit::checkers::stdout("pdfimages", [Path::new("-list"), pdf]);
+    list.lines()
+        .skip(2)
+        .filter(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            let size = |i: usize| columns.get(i).and_then(|c| c.parse::<u32>().ok());
+            size(3) == Some(width) && size(4) == Some(height)
+        })
+        .map(str::to_owned)
+        .collect()
+}
