@@ -156,7 +156,7 @@ try {{ new WebSocket('ws://127.0.0.1:{port}/'); }} catch (e) {{}}
 /// explicitly allowed, on the page and on every resource.
 #[tokio::test]
 async fn remote_pages_load_only_where_allowed() {
-    let (port, hits) = serve_page("<!DOCTYPE html><html><body><h1>Served over HTTP</h1></body></html>");
+    let (port, hits) = common::serve_page("<!DOCTYPE html><html><body><h1>Served over HTTP</h1></body></html>");
     let url = format!("http://127.0.0.1:{port}/page.html");
     let open = Server::start(&[("SCANPRO_CHROMIUM_ALLOW_REMOTE", "true")]);
     let response = open.client().one_shot("url_to_pdf", &[], json!({"url": url})).await;
@@ -175,31 +175,6 @@ async fn remote_pages_load_only_where_allowed() {
         private.client().one_shot("url_to_pdf", &[], json!({"url": url.replace("page.html", "missing")})).await;
     assert_eq!(response.status(), 422, "a 404 main page fails by default (fail_on_http_status [499, 599])");
     assert_eq!(response.json::<Value>().await.unwrap()["code"], "page_failed");
-}
-
-/// A tiny HTTP server answering `body` for `/page.html` and 404 for the rest, counting requests.
-fn serve_page(body: &'static str) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = hits.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let mut request = [0u8; 4096];
-            let read = stream.read(&mut request).unwrap_or(0);
-            let request = String::from_utf8_lossy(&request[..read]);
-            let (status, body) =
-                if request.starts_with("GET /page.html") { ("200 OK", body) } else { ("404 Not Found", "missing") };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (port, hits)
 }
 
 /// The Chromium browsers of a server: processes whose command line names a profile under its

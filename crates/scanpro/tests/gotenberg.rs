@@ -375,7 +375,9 @@ fn client_python() -> PathBuf {
 
 #[tokio::test]
 async fn a_real_gotenberg_client_works_unchanged() {
-    let server = Server::start(&[]);
+    let server =
+        Server::start(&[("SCANPRO_CHROMIUM_ALLOW_REMOTE", "true"), ("SCANPRO_CHROMIUM_ALLOW_PRIVATE_HOSTS", "true")]);
+    let (port, _) = common::serve_page("<!DOCTYPE html><html><body><h1>Remote page for the client</h1></body></html>");
     let dir = tempfile::tempdir().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gotenberg_client_run.py");
     let out = tokio::process::Command::new(client_python())
@@ -385,6 +387,7 @@ async fn a_real_gotenberg_client_works_unchanged() {
         .arg(text_pdf("ltnews17.pdf"))
         .arg(corpus("pdf-text/VisualPSTricks.pdf"))
         .arg(corpus("docx/heading123.docx"))
+        .arg(format!("http://127.0.0.1:{port}/page.html"))
         .output()
         .await
         .unwrap();
@@ -404,6 +407,20 @@ async fn a_real_gotenberg_client_works_unchanged() {
     assert!(pdftotext(&converted).contains("First paragraph"));
     let parts = dir.path().join("split.zip");
     assert!(zip_names(&parts).len() >= 2);
+    let encrypted = dir.path().join("encrypted.pdf");
+    assert!(scanpro_testkit::checkers::qpdf_show_encryption(&encrypted, Some("open-sesame")).contains("R = "));
+    for (name, expected) in
+        [("html.pdf", "Invoice from HTML"), ("markdown.pdf", "Minutes from Markdown"), ("url.pdf", "Remote page for the client")]
+    {
+        let pdf = dir.path().join(name);
+        qpdf_check(&pdf);
+        assert!(pdftotext(&pdf).contains(expected), "{name}: {}", pdftotext(&pdf));
+    }
+    let html = dir.path().join("html.pdf");
+    assert!(pdftotext(&html).contains("Footer text"));
+    assert!(scanpro_testkit::checkers::page_sizes(&html)[0].ends_with("(A4)"));
+    let shot = image::open(dir.path().join("shot.png")).unwrap();
+    assert_eq!((shot.width(), shot.height()), (640, 480));
 }
 
 #[tokio::test]

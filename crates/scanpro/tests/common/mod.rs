@@ -292,3 +292,32 @@ pub fn images_sized(pdf: &Path, width: u32, height: u32) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// A tiny HTTP server answering `body` for `/page.html` and 404 for the rest, counting requests.
+#[allow(dead_code)]
+pub fn serve_page(body: &'static str) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut request = [0u8; 4096];
+            let read = std::io::Read::read(&mut stream, &mut request).unwrap_or(0);
+            let request = String::from_utf8_lossy(&request[..read]);
+            let (status, body) =
+                if request.starts_with("GET /page.html") { ("200 OK", body) } else { ("404 Not Found", "missing") };
+            let _ = std::io::Write::write_fmt(
+                &mut stream,
+                format_args!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+            );
+        }
+    });
+    (port, hits)
+}
+
