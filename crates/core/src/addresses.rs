@@ -68,4 +68,3 @@ fn in_v6(ip: Ipv6Addr, net: Ipv6Addr, len: u8) -> bool {
     let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
     u128::from(ip) & mask == u128::from(net) & mask
 }
-

@@ -112,7 +112,8 @@ impl ErrorCode {
         match self {
             InvalidParams | BadRequest => 400,
             UnsupportedFormat => 415,
-            EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | LocalReference | PageFailed | DeliveryLimit => 422,
+            EncryptedInput | WrongPassword | InvalidPdf | ResourceLimit | LocalReference | PageFailed
+            | DeliveryLimit => 422,
             FileTooLarge | PayloadTooLarge => 413,
             QuotaExceeded => 402,
             Forbidden | AccountDisabled | ToolDisabled => 403,

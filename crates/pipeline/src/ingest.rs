@@ -144,7 +144,8 @@ impl Pipeline {
         let owner = &caller.owner;
         let invalid = |message: String| Error::rejected(ErrorCode::InvalidParams, message);
         // Only a first step that opens something else (`url_to_pdf`) runs without input files.
-        let needs_inputs = spec.steps.first().is_none_or(|first| scanpro_tools::find(&first.tool).is_none_or(|t| t.inputs.min > 0));
+        let needs_inputs =
+            spec.steps.first().is_none_or(|first| scanpro_tools::find(&first.tool).is_none_or(|t| t.inputs.min > 0));
         if spec.inputs.is_empty() && needs_inputs {
             return Err(invalid("inputs: give at least one file id".into()));
         }

@@ -14,8 +14,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use std::future::Future;
 use scanpro_core::addresses::{is_local_name, is_special_purpose};
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;

@@ -8,7 +8,7 @@ mod common;
 use common::Server;
 use scanpro_testkit::checkers::{page_count, page_sizes, pdftotext, qpdf_check, run, stdout};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,7 +36,10 @@ fn png() -> Vec<u8> {
 
 /// The leftmost word box of page 1 in PDF points, from `pdftotext -bbox`.
 fn leftmost_word(pdf: &Path) -> f64 {
-    let html = stdout("pdftotext", [Path::new("-bbox"), Path::new("-f"), Path::new("1"), Path::new("-l"), Path::new("1"), pdf, Path::new("-")]);
+    let html = stdout(
+        "pdftotext",
+        [Path::new("-bbox"), Path::new("-f"), Path::new("1"), Path::new("-l"), Path::new("1"), pdf, Path::new("-")],
+    );
     let x_min = regex::Regex::new(r#"xMin="([0-9.]+)""#).unwrap();
     x_min.captures_iter(&html).map(|c| c[1].parse::<f64>().unwrap()).fold(f64::MAX, f64::min)
 }
@@ -52,7 +55,11 @@ async fn a_page_with_its_assets_prints_as_asked() {
     let client = server.client();
     let temp = tempfile::tempdir().unwrap();
     let page = write(temp.path(), "index.html", THREE_PAGES);
-    let style = write(temp.path(), "style.css", ".next { break-before: page; } h1 { font-family: 'DejaVu Sans'; color: #123456 }");
+    let style = write(
+        temp.path(),
+        "style.css",
+        ".next { break-before: page; } h1 { font-family: 'DejaVu Sans'; color: #123456 }",
+    );
     std::fs::create_dir(temp.path().join("img")).unwrap();
     // The image goes in a zip with its folder, as a saved page keeps it.
     let zip_path = temp.path().join("site.zip");
@@ -90,11 +97,16 @@ async fn a_page_with_its_assets_prints_as_asked() {
     let sizes = page_sizes(&pdf);
     assert!(sizes[0].ends_with("(A4)"), "A4 by default: {sizes:?}");
     assert!(pdftotext(&pdf).contains("apples"));
-    let shot = client.one_shot("screenshot", &[&page, &style], json!({"width": 400, "height": 300, "clip": true})).await;
+    let shot =
+        client.one_shot("screenshot", &[&page, &style], json!({"width": 400, "height": 300, "clip": true})).await;
     let shot = save(shot, temp.path(), "shot.png").await;
     let image = image::open(&shot).unwrap();
     assert_eq!((image.width(), image.height()), (400, 300));
-    let tall = write(temp.path(), "tall.html", "<!DOCTYPE html><html><body><div style='height:2000px'>Tall</div></body></html>");
+    let tall = write(
+        temp.path(),
+        "tall.html",
+        "<!DOCTYPE html><html><body><div style='height:2000px'>Tall</div></body></html>",
+    );
     let shot = client.one_shot("screenshot", &[&tall], json!({"format": "jpeg", "quality": 50})).await;
     assert_eq!(shot.headers()["content-type"], "image/jpeg");
     let full = image::load_from_memory(&shot.bytes().await.unwrap()).unwrap();
@@ -168,7 +180,8 @@ async fn remote_pages_load_only_where_allowed() {
     let private =
         Server::start(&[("SCANPRO_CHROMIUM_ALLOW_REMOTE", "true"), ("SCANPRO_CHROMIUM_ALLOW_PRIVATE_HOSTS", "true")]);
     let temp = tempfile::tempdir().unwrap();
-    let pdf = save(private.client().one_shot("url_to_pdf", &[], json!({"url": url})).await, temp.path(), "url.pdf").await;
+    let pdf =
+        save(private.client().one_shot("url_to_pdf", &[], json!({"url": url})).await, temp.path(), "url.pdf").await;
     assert!(pdftotext(&pdf).contains("Served over HTTP"));
     assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 1);
     let response =
@@ -204,7 +217,11 @@ async fn a_hung_page_and_a_killed_browser_leave_the_engine_working() {
     ]);
     let client = server.client();
     let temp = tempfile::tempdir().unwrap();
-    let hung = write(temp.path(), "hung.html", "<!DOCTYPE html><html><body><p>Never</p><script>while (true) {}</script></body></html>");
+    let hung = write(
+        temp.path(),
+        "hung.html",
+        "<!DOCTYPE html><html><body><p>Never</p><script>while (true) {}</script></body></html>",
+    );
     let started = std::time::Instant::now();
     let response = client.one_shot("html_to_pdf", &[&hung], json!({})).await;
     assert_eq!(response.status(), 504, "{:?}", response.text().await);
@@ -240,6 +257,7 @@ async fn a_hung_page_and_a_killed_browser_leave_the_engine_working() {
     assert!(pdftotext(&pdf).contains("Fine again"));
 
     let (_, health) = client.get_json("/api/v1/tools").await;
-    let tool = health["tools"].as_array().unwrap().iter().find(|t| t["name"] == "url_to_pdf").cloned().unwrap_or_default();
+    let tool =
+        health["tools"].as_array().unwrap().iter().find(|t| t["name"] == "url_to_pdf").cloned().unwrap_or_default();
     assert_eq!(tool["engine"], "chromium", "{tool}");
 }

@@ -409,9 +409,11 @@ async fn a_real_gotenberg_client_works_unchanged() {
     assert!(zip_names(&parts).len() >= 2);
     let encrypted = dir.path().join("encrypted.pdf");
     assert!(scanpro_testkit::checkers::qpdf_show_encryption(&encrypted, Some("open-sesame")).contains("R = "));
-    for (name, expected) in
-        [("html.pdf", "Invoice from HTML"), ("markdown.pdf", "Minutes from Markdown"), ("url.pdf", "Remote page for the client")]
-    {
+    for (name, expected) in [
+        ("html.pdf", "Invoice from HTML"),
+        ("markdown.pdf", "Minutes from Markdown"),
+        ("url.pdf", "Remote page for the client"),
+    ] {
         let pdf = dir.path().join(name);
         qpdf_check(&pdf);
         assert!(pdftotext(&pdf).contains(expected), "{name}: {}", pdftotext(&pdf));
@@ -540,7 +542,10 @@ async fn chromium_routes_convert_and_screenshot_as_gotenberg() {
         .part("files", text_part("<html><body><p style='font-size:10px'>Acme header</p></body></html>", "header.html"))
         .part(
             "files",
-            text_part("<html><body><p style='font-size:10px'>Folio <span class='pageNumber'></span></p></body></html>", "footer.html"),
+            text_part(
+                "<html><body><p style='font-size:10px'>Folio <span class='pageNumber'></span></p></body></html>",
+                "footer.html",
+            ),
         )
         .text("paperWidth", "8.27")
         .text("paperHeight", "11.7")
@@ -562,7 +567,12 @@ async fn chromium_routes_convert_and_screenshot_as_gotenberg() {
     assert!(text.contains("Invoice 42") && !text.contains("Terms"), "{text}");
     assert!(text.contains("Acme header") && text.contains("Folio 1"), "header.html and footer.html: {text}");
 
-    let missing = post(&server, "/forms/chromium/convert/html", reqwest::multipart::Form::new().part("files", text_part(PAGE, "page.html"))).await;
+    let missing = post(
+        &server,
+        "/forms/chromium/convert/html",
+        reqwest::multipart::Form::new().part("files", text_part(PAGE, "page.html")),
+    )
+    .await;
     assert_eq!(missing.status(), 400);
     assert_eq!(missing.text().await.unwrap(), "Invalid form data: form file 'index.html' is required");
 
@@ -597,7 +607,10 @@ async fn chromium_routes_convert_and_screenshot_as_gotenberg() {
 
     // Failures as Gotenberg words them.
     let form = reqwest::multipart::Form::new()
-        .part("files", text_part("<html><body><p>x</p><script>throw new Error('boom')</script></body></html>", "index.html"))
+        .part(
+            "files",
+            text_part("<html><body><p>x</p><script>throw new Error('boom')</script></body></html>", "index.html"),
+        )
         .text("failOnConsoleExceptions", "true");
     let response = post(&server, "/forms/chromium/convert/html", form).await;
     assert_eq!(response.status(), 409);

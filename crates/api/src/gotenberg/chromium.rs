@@ -93,7 +93,8 @@ fn load_fields(form: &Form, fields: &mut Fields, params: &mut Map<String, Value>
                         kept.push(kept_cookie);
                     }
                     _ => fields.errors.push(
-                        "form field 'cookies' is invalid (resulting to a cookie needs a name, a value and a domain)".into(),
+                        "form field 'cookies' is invalid (resulting to a cookie needs a name, a value and a domain)"
+                            .into(),
                     ),
                 }
             }
@@ -168,7 +169,9 @@ fn screenshot_fields(fields: &mut Fields, params: &mut Map<String, Value>) {
     let format = fields.choice("format", &["png", "jpeg", "webp"]).unwrap_or_else(|| "png".into());
     let quality = fields.int("quality", 100);
     if !(0..=100).contains(&quality) {
-        fields.errors.push(format!("form field 'quality' is invalid (got '{quality}', resulting to expected 0 to 100)"));
+        fields
+            .errors
+            .push(format!("form field 'quality' is invalid (got '{quality}', resulting to expected 0 to 100)"));
     } else if format != "png" {
         params.insert("quality".into(), json!(quality));
     }
@@ -185,7 +188,12 @@ fn screenshot_fields(fields: &mut Fields, params: &mut Map<String, Value>) {
 }
 
 /// The page's inputs, or its address (`file://` refused as Gotenberg does).
-fn page_inputs(form: &Form, fields: &mut Fields, page: Page, params: &mut Map<String, Value>) -> Result<Vec<Upload>, Refusal> {
+fn page_inputs(
+    form: &Form,
+    fields: &mut Fields,
+    page: Page,
+    params: &mut Map<String, Value>,
+) -> Result<Vec<Upload>, Refusal> {
     match page {
         Page::Url => {
             if let Some(url) = fields.required("url") {
@@ -235,11 +243,21 @@ fn screenshot(form: &Form, page: Page) -> Result<Plan, Refusal> {
     Ok(Plan { inputs, steps: vec![step("screenshot", Value::Object(params))], naming: Naming::New })
 }
 
-pub(super) async fn convert_html(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn convert_html(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     call(&state, &caller, &headers, body, |form| convert(form, Page::Html)).await.into_response()
 }
 
-pub(super) async fn convert_url(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn convert_url(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     call(&state, &caller, &headers, body, |form| convert(form, Page::Url)).await.into_response()
 }
 
@@ -252,11 +270,21 @@ pub(super) async fn convert_markdown(
     call(&state, &caller, &headers, body, |form| convert(form, Page::Markdown)).await.into_response()
 }
 
-pub(super) async fn screenshot_html(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn screenshot_html(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     call(&state, &caller, &headers, body, |form| screenshot(form, Page::Html)).await.into_response()
 }
 
-pub(super) async fn screenshot_url(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn screenshot_url(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     call(&state, &caller, &headers, body, |form| screenshot(form, Page::Url)).await.into_response()
 }
 

@@ -259,7 +259,8 @@ fn go_duration_ms(text: &str) -> Option<u64> {
     while !rest.is_empty() {
         let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).filter(|&i| i > 0)?;
         let number: f64 = rest[..number_end].parse().ok()?;
-        let unit_end = rest[number_end..].find(|c: char| c.is_ascii_digit() || c == '.').map_or(rest.len(), |i| number_end + i);
+        let unit_end =
+            rest[number_end..].find(|c: char| c.is_ascii_digit() || c == '.').map_or(rest.len(), |i| number_end + i);
         let per_ms = match &rest[number_end..unit_end] {
             "ns" => 1e-6,
             "us" | "µs" => 1e-3,

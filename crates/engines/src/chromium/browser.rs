@@ -159,7 +159,7 @@ pub(crate) fn find_program(configured: Option<&Path>) -> Option<PathBuf> {
         return Some(debian.to_owned());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    ["chromium", "chromium-browser", "google-chrome", "chrome"].iter().find_map(|name| {
-        std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
-    })
+    ["chromium", "chromium-browser", "google-chrome", "chrome"]
+        .iter()
+        .find_map(|name| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file()))
 }

@@ -8,8 +8,8 @@
 //! loop) loses its session, which ends its conversion, rather than growing memory or stalling the
 //! answers every other command waits for.
 
-use futures::stream::{SplitSink, StreamExt};
 use futures::SinkExt;
+use futures::stream::{SplitSink, StreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -134,11 +134,7 @@ impl Cdp {
 }
 
 /// Hands an answer to its caller, or an event to its session.
-fn route(
-    message: &Value,
-    pending: &Mutex<Option<Pending>>,
-    sessions: &Mutex<HashMap<String, mpsc::Sender<Event>>>,
-) {
+fn route(message: &Value, pending: &Mutex<Option<Pending>>, sessions: &Mutex<HashMap<String, mpsc::Sender<Event>>>) {
     if let Some(id) = message.get("id").and_then(Value::as_u64) {
         let waiting = pending.lock().expect("pending lock").as_mut().and_then(|p| p.remove(&id));
         if let Some(waiting) = waiting {
@@ -153,11 +149,8 @@ fn route(
     let Some(method) = message.get("method").and_then(Value::as_str) else { return };
     let params = message.get("params").cloned().unwrap_or(Value::Null);
     // Browser-level events about a session (its page crashed or went away) go to that session.
-    let session = message
-        .get("sessionId")
-        .or_else(|| params.get("sessionId"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let session =
+        message.get("sessionId").or_else(|| params.get("sessionId")).and_then(Value::as_str).map(str::to_owned);
     let Some(session) = session else { return };
     let mut sessions = sessions.lock().expect("sessions lock");
     if let Some(sender) = sessions.get(&session) {

@@ -15,7 +15,9 @@ mod page;
 mod pool;
 pub mod remote;
 
-pub use options::{Capture, Cookie, ExtraHeader, ImageFormat, Media, PageOptions, PdfOptions, ScreenshotOptions, StatusRange};
+pub use options::{
+    Capture, Cookie, ExtraHeader, ImageFormat, Media, PageOptions, PdfOptions, ScreenshotOptions, StatusRange,
+};
 pub use page::{DOCUMENT_ORIGIN, Source};
 pub use pool::{ChromiumPool, ChromiumStatus};
 pub use reqwest::Url;

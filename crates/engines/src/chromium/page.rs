@@ -8,10 +8,10 @@
 //! else (`file://`, other schemes, remote URLs otherwise) fails as blocked. The browser itself
 //! resolves no name and may reach no port but its DevTools one.
 
+use super::ChromiumError;
 use super::cdp::{Cdp, CdpError, Event};
 use super::options::{Capture, PageOptions, PdfOptions, ScreenshotOptions};
 use super::remote::{Fetched, RemoteFetcher};
-use super::ChromiumError;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -37,7 +37,10 @@ const POLL: Duration = Duration::from_millis(100);
 pub enum Source {
     /// `files` maps paths relative to the document (`index.html`, `img/logo.png`) to files here;
     /// `main` is the path of the page to open.
-    Files { files: BTreeMap<String, PathBuf>, main: String },
+    Files {
+        files: BTreeMap<String, PathBuf>,
+        main: String,
+    },
     Url(reqwest::Url),
 }
 
@@ -109,8 +112,7 @@ async fn render_in(
     }
     page.until_loaded(&mut loading, &mut events).await?;
     if !options.wait_delay.is_zero() {
-        let delay = tokio::time::sleep(options.wait_delay);
-        page.alongside(&mut loading, &mut events, async { Ok::<_, ChromiumError>(delay.await) }).await?;
+        page.pause(&mut loading, &mut events, options.wait_delay).await?;
     }
     if let Some(expression) = &options.wait_for_expression {
         page.wait_for(&mut loading, &mut events, expression).await?;
@@ -163,8 +165,11 @@ impl Page<'_> {
             .await?;
         }
         if capture.omit_background() {
-            self.call("Emulation.setDefaultBackgroundColorOverride", json!({"color": {"r": 0, "g": 0, "b": 0, "a": 0}}))
-                .await?;
+            self.call(
+                "Emulation.setDefaultBackgroundColorOverride",
+                json!({"color": {"r": 0, "g": 0, "b": 0, "a": 0}}),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -186,8 +191,26 @@ impl Page<'_> {
         }
     }
 
+    /// Waits `duration`, answering the page's requests meanwhile.
+    async fn pause(
+        &self,
+        loading: &mut Loading,
+        events: &mut mpsc::Receiver<Event>,
+        duration: Duration,
+    ) -> Result<(), ChromiumError> {
+        let sleep = async {
+            tokio::time::sleep(duration).await;
+            Ok(())
+        };
+        self.alongside(loading, events, sleep).await
+    }
+
     /// Waits for the page's `load` event, answering its requests meanwhile.
-    async fn until_loaded(&self, loading: &mut Loading, events: &mut mpsc::Receiver<Event>) -> Result<(), ChromiumError> {
+    async fn until_loaded(
+        &self,
+        loading: &mut Loading,
+        events: &mut mpsc::Receiver<Event>,
+    ) -> Result<(), ChromiumError> {
         loop {
             let event = events.recv().await;
             if event.as_ref().is_some_and(|e| e.method == "Page.loadEventFired") {
@@ -204,20 +227,18 @@ impl Page<'_> {
         expression: &str,
     ) -> Result<(), ChromiumError> {
         loop {
-            let evaluate =
-                self.call("Runtime.evaluate", json!({"expression": expression, "returnByValue": true, "awaitPromise": true}));
+            let evaluate = self.call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            );
             let answer = self.alongside(loading, events, evaluate).await?;
             if let Some(exception) = answer.get("exceptionDetails") {
-                return Err(ChromiumError::Page(format!(
-                    "the wait expression failed: {}",
-                    exception_text(exception)
-                )));
+                return Err(ChromiumError::Page(format!("the wait expression failed: {}", exception_text(exception))));
             }
             if answer["result"]["value"] == json!(true) {
                 return Ok(());
             }
-            let pause = tokio::time::sleep(POLL);
-            self.alongside(loading, events, async { Ok::<_, ChromiumError>(pause.await) }).await?;
+            self.pause(loading, events, POLL).await?;
         }
     }
 
@@ -233,9 +254,12 @@ impl Page<'_> {
             "Fetch.requestPaused" => self.answer_request(loading, &event.params).await,
             "Fetch.authRequired" => {
                 let id = event.params["requestId"].clone();
-                self.call("Fetch.continueWithAuth", json!({"requestId": id, "authChallengeResponse": {"response": "CancelAuth"}}))
-                    .await
-                    .map(drop)
+                self.call(
+                    "Fetch.continueWithAuth",
+                    json!({"requestId": id, "authChallengeResponse": {"response": "CancelAuth"}}),
+                )
+                .await
+                .map(drop)
             }
             "Inspector.targetCrashed" => {
                 loading.crashed = true;
@@ -254,8 +278,7 @@ impl Page<'_> {
     async fn answer_request(&self, loading: &mut Loading, paused: &Value) -> Result<(), ChromiumError> {
         let id = paused["requestId"].clone();
         let url = paused["request"]["url"].as_str().unwrap_or_default().to_owned();
-        let is_main =
-            paused["resourceType"] == "Document" && paused["frameId"].as_str() == Some(self.main_frame);
+        let is_main = paused["resourceType"] == "Document" && paused["frameId"].as_str() == Some(self.main_frame);
         let answer = self.resolve(&url, paused).await;
         match answer {
             Ok(fetched) => {
@@ -280,7 +303,9 @@ impl Page<'_> {
             Err(reason) => {
                 tracing::debug!(url = shorten(&url), reason, "request refused");
                 loading.failed.push(format!("{}: {reason}", shorten(&url)));
-                ignore_gone(self.call("Fetch.failRequest", json!({"requestId": id, "errorReason": "BlockedByClient"})).await)
+                ignore_gone(
+                    self.call("Fetch.failRequest", json!({"requestId": id, "errorReason": "BlockedByClient"})).await,
+                )
             }
         }
     }
@@ -426,7 +451,8 @@ impl Page<'_> {
                 let metrics = self.call("Page.getLayoutMetrics", json!({})).await?;
                 let size = &metrics["cssContentSize"];
                 let width = size["width"].as_f64().unwrap_or(f64::from(shot.width)).max(1.0);
-                let height = size["height"].as_f64().unwrap_or(f64::from(shot.height)).clamp(1.0, MAX_SCREENSHOT_HEIGHT);
+                let height =
+                    size["height"].as_f64().unwrap_or(f64::from(shot.height)).clamp(1.0, MAX_SCREENSHOT_HEIGHT);
                 Some(json!({"x": 0, "y": 0, "width": width, "height": height, "scale": 1}))
             }
             None => None,
@@ -535,9 +561,7 @@ fn exception_text(details: &Value) -> String {
 fn ignore_gone(result: Result<Value, ChromiumError>) -> Result<(), ChromiumError> {
     match result {
         Ok(_) => Ok(()),
-        Err(ChromiumError::Protocol(message)) if message.contains("Invalid") || message.contains("not found") => {
-            Ok(())
-        }
+        Err(ChromiumError::Protocol(message)) if message.contains("Invalid") || message.contains("not found") => Ok(()),
         Err(other) => Err(other),
     }
 }

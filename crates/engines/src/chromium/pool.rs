@@ -70,7 +70,7 @@ impl ChromiumPool {
         let launch = Launch { program, root: root.path().to_owned(), startup_timeout: config.startup_timeout };
         let remote = config
             .allow_remote
-            .then(|| RemoteFetcher { allow_private: config.allow_private_hosts, timeout: config.timeout });
+            .then_some(RemoteFetcher { allow_private: config.allow_private_hosts, timeout: config.timeout });
         Ok(Self {
             inner: Arc::new(Inner {
                 slots: Mutex::new((0..instances).map(|_| None).collect()),
@@ -128,7 +128,13 @@ impl ChromiumPool {
         };
         match &result {
             // The browser lives on unless it crashed or hangs; a page's own failure is not its.
-            Ok(()) | Err(ChromiumError::Status(_) | ChromiumError::Page(_) | ChromiumError::Load(_) | ChromiumError::PageRange(_)) => {
+            Ok(())
+            | Err(
+                ChromiumError::Status(_)
+                | ChromiumError::Page(_)
+                | ChromiumError::Load(_)
+                | ChromiumError::PageRange(_),
+            ) => {
                 lease.in_flight = false;
                 lease.recycle_if_worn().await;
             }
@@ -144,7 +150,8 @@ impl ChromiumPool {
     }
 
     pub fn status(&self) -> ChromiumStatus {
-        let idle = self.inner.slots().iter_mut().flatten().map(|browser| browser.is_alive()).filter(|alive| *alive).count();
+        let idle =
+            self.inner.slots().iter_mut().flatten().map(|browser| browser.is_alive()).filter(|alive| *alive).count();
         let busy = self.inner.busy.load(Relaxed);
         ChromiumStatus {
             instances: self.inner.config.instances,

@@ -60,7 +60,9 @@ impl RemoteFetcher {
         if addresses.is_empty() {
             return Err(format!("{host} has no address"));
         }
-        if !self.allow_private && let Some(internal) = addresses.iter().find(|a| is_special_purpose(a.ip())) {
+        if !self.allow_private
+            && let Some(internal) = addresses.iter().find(|a| is_special_purpose(a.ip()))
+        {
             return Err(format!("{host} is or resolves to {}, an internal or special-purpose address", internal.ip()));
         }
         Ok(addresses)
@@ -74,10 +76,8 @@ impl RemoteFetcher {
         cookies: &[Cookie],
     ) -> Result<Fetched, String> {
         let addresses = self.check(url).await?;
-        let mut client = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
+        let mut client =
+            reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::none()).no_proxy();
         if let Some(host) = url.host_str().filter(|h| h.parse::<IpAddr>().is_err()) {
             client = client.resolve_to_addrs(host, &addresses);
         }

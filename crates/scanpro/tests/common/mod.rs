@@ -260,14 +260,14 @@ impl EngineStack {
         let small = [("SCANPRO_OFFICE_INSTANCES", "1"), ("SCANPRO_CHROMIUM_INSTANCES", "1")];
         let services = match mode {
             EngineMode::Local => Vec::new(),
-            EngineMode::Remote => ["libreoffice", "chromium", "ghostscript", "ocr"]
+            EngineMode::Remote => ["libreoffice", "ghostscript", "ocr", "chromium"]
                 .into_iter()
                 .map(|engine| EngineProcess::start(engine, &small))
                 .collect(),
         };
         let urls: Vec<(String, String)> = services
             .iter()
-            .zip(["SCANPRO_LIBREOFFICE_URL", "SCANPRO_CHROMIUM_URL", "SCANPRO_GHOSTSCRIPT_URL", "SCANPRO_OCR_URL"])
+            .zip(["SCANPRO_LIBREOFFICE_URL", "SCANPRO_GHOSTSCRIPT_URL", "SCANPRO_OCR_URL", "SCANPRO_CHROMIUM_URL"])
             .map(|(service, key)| (key.to_owned(), service.base.clone()))
             .collect();
         let mut env: Vec<(&str, &str)> = urls.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -320,4 +320,3 @@ pub fn serve_page(body: &'static str) -> (u16, std::sync::Arc<std::sync::atomic:
     });
     (port, hits)
 }
-

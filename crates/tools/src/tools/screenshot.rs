@@ -140,8 +140,12 @@ impl EngineTool for ScreenshotParams {
             let load = self.load().options(false)?;
             let (source, stem, _site) = match (&self.url, step.inputs) {
                 (Some(url), []) => (Source::Url(parse_address(url)?), "page".to_owned(), None),
-                (Some(_), _) => return Err(ToolError::invalid_param("url", "give an address or input files, not both")),
-                (None, []) => return Err(ToolError::invalid_param("inputs", "give an HTML file (with its assets), or a url")),
+                (Some(_), _) => {
+                    return Err(ToolError::invalid_param("url", "give an address or input files, not both"));
+                }
+                (None, []) => {
+                    return Err(ToolError::invalid_param("inputs", "give an HTML file (with its assets), or a url"));
+                }
                 (None, inputs) => {
                     let mut site = Site::of(inputs, step.out_dir)?;
                     if self.expand_markdown {

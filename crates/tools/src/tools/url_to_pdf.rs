@@ -42,7 +42,8 @@ pub(crate) fn parse_address(url: &str) -> Result<scanpro_engines::chromium::Url,
     if url.len() > 2048 {
         return Err(ToolError::invalid_param("url", "at most 2048 characters"));
     }
-    let parsed = scanpro_engines::chromium::Url::parse(url).map_err(|e| ToolError::invalid_param("url", format!("not a URL: {e}")))?;
+    let parsed = scanpro_engines::chromium::Url::parse(url)
+        .map_err(|e| ToolError::invalid_param("url", format!("not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err(ToolError::invalid_param("url", "an http:// or https:// address"));
     }

@@ -136,14 +136,20 @@ impl Load<'_> {
             return Err(ToolError::invalid_param("wait_delay_ms", format!("at most {MAX_WAIT_MS}")));
         }
         if self.extra_headers.len() > MAX_HEADERS || self.cookies.len() > MAX_HEADERS {
-            return Err(ToolError::invalid_param("extra_headers", format!("at most {MAX_HEADERS} headers and cookies")));
+            return Err(ToolError::invalid_param(
+                "extra_headers",
+                format!("at most {MAX_HEADERS} headers and cookies"),
+            ));
         }
         let mut extra_headers = Vec::with_capacity(self.extra_headers.len());
         for (name, value) in self.extra_headers {
             let (value, scope) = match value.split_once(";scope=") {
                 Some((value, scope)) => {
                     let scope = regex::RegexBuilder::new(scope).size_limit(1 << 20).build().map_err(|e| {
-                        ToolError::invalid_param("extra_headers", format!("{name}: the scope is not a regular expression: {e}"))
+                        ToolError::invalid_param(
+                            "extra_headers",
+                            format!("{name}: the scope is not a regular expression: {e}"),
+                        )
                     })?;
                     (value.trim_end().to_owned(), Some(scope))
                 }
@@ -180,7 +186,12 @@ impl Load<'_> {
             cookies: self
                 .cookies
                 .iter()
-                .map(|c| Cookie { name: c.name.clone(), value: c.value.clone(), domain: c.domain.clone(), path: c.path.clone() })
+                .map(|c| Cookie {
+                    name: c.name.clone(),
+                    value: c.value.clone(),
+                    domain: c.domain.clone(),
+                    path: c.path.clone(),
+                })
                 .collect(),
             wait_delay: Duration::from_millis(u64::from(self.wait_delay_ms)),
             wait_for_expression: self.wait_for_expression.map(str::to_owned),
@@ -207,9 +218,9 @@ impl Length {
             Self::Inches(inches) => Some(*inches),
             Self::Text(text) => parse_length(text),
         };
-        value
-            .filter(|v| v.is_finite() && (0.0..=200.0).contains(v))
-            .ok_or_else(|| ToolError::invalid_param(field, "a length such as 210mm, 21cm, 8.5in, 72pt or 96px, up to 200 inches"))
+        value.filter(|v| v.is_finite() && (0.0..=200.0).contains(v)).ok_or_else(|| {
+            ToolError::invalid_param(field, "a length such as 210mm, 21cm, 8.5in, 72pt or 96px, up to 200 inches")
+        })
     }
 }
 
@@ -368,7 +379,8 @@ impl Print<'_> {
                 return Err(ToolError::invalid_param(field, "at most 64 KB"));
             }
         }
-        let length = |field, value: &Option<Length>, default: f64| value.as_ref().map_or(Ok(default), |l| l.inches(field));
+        let length =
+            |field, value: &Option<Length>, default: f64| value.as_ref().map_or(Ok(default), |l| l.inches(field));
         let margin = 0.39;
         let [top, bottom, left, right] = self.margins;
         let options = PdfOptions {
@@ -422,8 +434,9 @@ impl Site {
         let mut files = BTreeMap::new();
         for input in inputs {
             if is_zip(&input.path) {
-                unzip_into(&input.path, scratch.path(), &mut files)
-                    .map_err(|why| ToolError::new(ErrorCode::UnsupportedFormat, format!("{}: {why}", input.filename)))?;
+                unzip_into(&input.path, scratch.path(), &mut files).map_err(|why| {
+                    ToolError::new(ErrorCode::UnsupportedFormat, format!("{}: {why}", input.filename))
+                })?;
             } else {
                 files.insert(input.filename.clone(), input.path.clone());
             }
@@ -470,7 +483,10 @@ impl Site {
             return Err(error);
         }
         if !missing.is_empty() {
-            return Err(ToolError::invalid_param("inputs", format!("Markdown file(s) not found: {}", missing.join(", "))));
+            return Err(ToolError::invalid_param(
+                "inputs",
+                format!("Markdown file(s) not found: {}", missing.join(", ")),
+            ));
         }
         let expanded = self._scratch.path().join("expanded.html");
         std::fs::write(&expanded, page.as_bytes()).map_err(|e| ToolError::internal(format!("scratch file: {e}")))?;
@@ -514,7 +530,8 @@ fn unzip_into(zip: &Path, dir: &Path, files: &mut BTreeMap<String, PathBuf>) -> 
         let target = dir.join(format!("{index}"));
         let mut out = std::fs::File::create(&target).map_err(|e| e.to_string())?;
         let budget = MAX_UNPACKED_BYTES - total;
-        let copied = std::io::copy(&mut std::io::Read::take(&mut entry, budget + 1), &mut out).map_err(|e| e.to_string())?;
+        let copied =
+            std::io::copy(&mut std::io::Read::take(&mut entry, budget + 1), &mut out).map_err(|e| e.to_string())?;
         total += copied;
         if total > MAX_UNPACKED_BYTES {
             return Err(format!("unpacks to more than {} MB", MAX_UNPACKED_BYTES >> 20));
@@ -540,7 +557,8 @@ pub(crate) async fn render_pdf(
     pool.render(source, page, &Capture::Pdf(pdf), &rendered, None).await.map_err(tool_error)?;
     if let Some(level) = pdfa {
         let converted =
-            scanpro_engines::ghostscript::pdfa(step.engines.ghostscript(), &rendered, &path, &PdfaParams { level }).await;
+            scanpro_engines::ghostscript::pdfa(step.engines.ghostscript(), &rendered, &path, &PdfaParams { level })
+                .await;
         let _ = std::fs::remove_file(&rendered);
         converted?;
     }
