@@ -2,7 +2,9 @@
 //! loopback port (the only port its sandbox lets it bind or reach), and no name resolution at all,
 //! since every request a page makes is answered through the DevTools `Fetch` domain.
 
+use super::ChromiumError;
 use super::cdp::Cdp;
+use super::page::{BlankPage, open};
 use scanpro_process::sandbox::Grants;
 use scanpro_process::{ProcessError, RunningProcess, Subprocess};
 use std::path::{Path, PathBuf};
@@ -38,6 +40,8 @@ pub(crate) struct Browser {
     pub cdp: Cdp,
     /// Pages this browser rendered, counted for recycling.
     pub conversions: u32,
+    /// The blank page the next rendering takes, opening in the background.
+    spare: Option<tokio::task::JoinHandle<Result<BlankPage, ChromiumError>>>,
     /// The profile; removed after the process is killed (fields drop in order).
     _dir: tempfile::TempDir,
 }
@@ -59,6 +63,12 @@ const SWITCHES: &[&str] = &[
     "--disable-domain-reliability",
     "--disable-client-side-phishing-detection",
     "--disable-site-isolation-trials",
+    // A page opened ahead is in the background until it renders: never throttle it.
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-ipc-flooding-protection",
+    "--disable-hang-monitor",
     "--disable-features=site-per-process,IsolateOrigins,Translate,MediaRouter,OptimizationHints,HttpsUpgrades,PrivateNetworkAccessChecks",
     "--no-first-run",
     "--no-default-browser-check",
@@ -98,7 +108,26 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         let cdp = Cdp::connect(&url).await.map_err(|why| StartError::NoDevTools(launch.startup_timeout, why))?;
-        Ok(Self { process, cdp, conversions: 0, _dir: dir })
+        let mut browser = Self { process, cdp, conversions: 0, spare: None, _dir: dir };
+        browser.open_spare();
+        Ok(browser)
+    }
+
+    /// A blank page for the next rendering: the spare one opened ahead, else a new one.
+    pub async fn blank_page(&mut self) -> Result<BlankPage, ChromiumError> {
+        if let Some(spare) = self.spare.take()
+            && let Ok(Ok(page)) = spare.await
+        {
+            return Ok(page);
+        }
+        open(self.cdp.clone()).await
+    }
+
+    /// Starts opening the blank page of the next rendering.
+    pub fn open_spare(&mut self) {
+        if let Some(previous) = self.spare.replace(tokio::spawn(open(self.cdp.clone()))) {
+            previous.abort();
+        }
     }
 
     /// The process runs and its connection is open.
@@ -124,7 +153,18 @@ impl Browser {
     /// Kills the browser with its renderers and waits for it (briefly).
     pub async fn stop(mut self) {
         self.process.kill();
+        if let Some(spare) = self.spare.take() {
+            spare.abort();
+        }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.process.wait()).await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(spare) = self.spare.take() {
+            spare.abort();
+        }
     }
 }
 

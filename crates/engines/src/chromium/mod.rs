@@ -35,7 +35,9 @@ pub struct ChromiumConfig {
     pub instances: usize,
     /// A browser is replaced after this many renderings.
     pub recycle_after: u32,
-    /// A browser using more memory than this after a rendering is replaced.
+    /// A browser whose processes use more memory than this after a rendering is replaced. The
+    /// resident sizes of its dozen processes are summed, shared pages counted in each: an idle
+    /// browser already counts about 1 GB.
     pub max_rss_bytes: u64,
     /// Deadline of one rendering; the browser is killed past it.
     pub timeout: Duration,
@@ -54,7 +56,7 @@ impl Default for ChromiumConfig {
             program: None,
             instances: 1,
             recycle_after: 100,
-            max_rss_bytes: 1 << 30,
+            max_rss_bytes: 4 << 30,
             timeout: Duration::from_secs(60),
             startup_timeout: Duration::from_secs(30),
             work_dir: std::env::temp_dir(),

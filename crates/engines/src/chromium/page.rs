@@ -56,43 +56,78 @@ struct Loading {
     crashed: bool,
 }
 
-/// Renders `source` to `output` as `capture` asks.
+/// A blank page in a fresh browser context, every request of it paused for ScanPro to answer.
+/// Opened ahead of the rendering that takes it: opening waits for a new renderer to start.
+pub(crate) struct BlankPage {
+    context: String,
+    target: String,
+    session: String,
+    events: mpsc::Receiver<Event>,
+}
+
+/// Opens a [`BlankPage`].
+pub(crate) async fn open(cdp: Cdp) -> Result<BlankPage, ChromiumError> {
+    let context = cdp.call(None, "Target.createBrowserContext", json!({"disposeOnDetach": true})).await?;
+    let context = text(&context, "browserContextId")?;
+    let opened = async {
+        let target =
+            cdp.call(None, "Target.createTarget", json!({"url": "about:blank", "browserContextId": context})).await?;
+        let target = text(&target, "targetId")?;
+        let session = cdp.call(None, "Target.attachToTarget", json!({"targetId": target, "flatten": true})).await?;
+        let session = text(&session, "sessionId")?;
+        let events = cdp.subscribe(&session);
+        for (method, params) in [
+            ("Fetch.enable", json!({"patterns": [{"urlPattern": "*"}], "handleAuthRequests": true})),
+            ("Page.enable", json!({})),
+            ("Inspector.enable", json!({})),
+        ] {
+            cdp.call(Some(&session), method, params).await?;
+        }
+        Ok::<_, ChromiumError>(BlankPage { context: context.clone(), target, session, events })
+    };
+    let opened = opened.await;
+    if opened.is_err() {
+        dispose(&cdp, &context).await;
+    }
+    opened
+}
+
+/// Closes a browser context with its pages. A crashed or closed browser has nothing left to
+/// dispose; the pool replaces it.
+async fn dispose(cdp: &Cdp, context: &str) {
+    let _ = cdp.call(None, "Target.disposeBrowserContext", json!({"browserContextId": context})).await;
+}
+
+/// Renders `source` on `blank` to `output` as `capture` asks, then closes the page's context.
 pub(crate) async fn render(
     cdp: &Cdp,
+    blank: BlankPage,
     source: &Source,
     page: &PageOptions,
     capture: &Capture,
     remote: Option<&RemoteFetcher>,
     output: &Path,
 ) -> Result<(), ChromiumError> {
-    let context = cdp.call(None, "Target.createBrowserContext", json!({"disposeOnDetach": true})).await?;
-    let context = text(&context, "browserContextId")?;
-    let result = render_in(cdp, &context, source, page, capture, remote, output).await;
-    // A crashed or closed browser has nothing left to dispose; the pool replaces it.
-    let _ = cdp.call(None, "Target.disposeBrowserContext", json!({"browserContextId": context})).await;
+    let context = blank.context.clone();
+    let result = render_in(cdp, blank, source, page, capture, remote, output).await;
+    // Closing is the browser's work; the caller need not wait for it.
+    let closing = cdp.clone();
+    tokio::spawn(async move { dispose(&closing, &context).await });
     result
 }
 
 async fn render_in(
     cdp: &Cdp,
-    context: &str,
+    blank: BlankPage,
     source: &Source,
     options: &PageOptions,
     capture: &Capture,
     remote: Option<&RemoteFetcher>,
     output: &Path,
 ) -> Result<(), ChromiumError> {
-    let target =
-        cdp.call(None, "Target.createTarget", json!({"url": "about:blank", "browserContextId": context})).await?;
-    let target = text(&target, "targetId")?;
-    let session = cdp.call(None, "Target.attachToTarget", json!({"targetId": target, "flatten": true})).await?;
-    let session = text(&session, "sessionId")?;
-    let mut events = cdp.subscribe(&session);
+    let BlankPage { target, session, mut events, .. } = blank;
     let page = Page { cdp, session: &session, main_frame: &target, options, remote, source };
     let mut loading = Loading::default();
-    page.call("Fetch.enable", json!({"patterns": [{"urlPattern": "*"}], "handleAuthRequests": true})).await?;
-    page.call("Page.enable", json!({})).await?;
-    page.call("Inspector.enable", json!({})).await?;
     if options.fail_on_console_exceptions {
         page.call("Runtime.enable", json!({})).await?;
     }

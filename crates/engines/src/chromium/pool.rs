@@ -120,7 +120,10 @@ impl ChromiumPool {
         let rendering = async {
             lease.in_flight = true;
             let browser = lease.ready().await?;
-            render(&browser.cdp, source, page, capture, self.inner.remote.as_ref(), output).await
+            let blank = browser.blank_page().await?;
+            let rendered = render(&browser.cdp, blank, source, page, capture, self.inner.remote.as_ref(), output).await;
+            browser.open_spare();
+            rendered
         };
         let result = match tokio::time::timeout(timeout, rendering).await {
             Ok(result) => result,
@@ -206,7 +209,7 @@ struct Lease {
 
 impl Lease {
     /// A live browser in the slot, starting one when it is empty or its browser died.
-    async fn ready(&mut self) -> Result<&Browser, ChromiumError> {
+    async fn ready(&mut self) -> Result<&mut Browser, ChromiumError> {
         if let Some(browser) = &mut self.browser
             && !browser.is_alive()
         {
