@@ -261,3 +261,55 @@ async fn a_hung_page_and_a_killed_browser_leave_the_engine_working() {
         health["tools"].as_array().unwrap().iter().find(|t| t["name"] == "url_to_pdf").cloned().unwrap_or_default();
     assert_eq!(tool["engine"], "chromium", "{tool}");
 }
+
+/// The corpus's hostile web pages: each ends in a PDF or a typed error, never a crash or a hang,
+/// and none leaks a file of the server.
+#[tokio::test]
+async fn the_corpus_edge_pages_end_cleanly() {
+    use scanpro_testkit::corpus::corpus;
+    let server = Server::start(&[]);
+    let client = server.client();
+    let temp = tempfile::tempdir().unwrap();
+    let hostile = save(
+        client.one_shot("html_to_pdf", &[&corpus("html/edge/hostile-refs.html")], json!({})).await,
+        temp.path(),
+        "hostile.pdf",
+    )
+    .await;
+    qpdf_check(&hostile);
+    let text = pdftotext(&hostile);
+    assert!(!text.contains("root:x:0:0") && !text.contains("/bin/bash"), "/etc/passwd reached the PDF: {text}");
+    let malformed = save(
+        client.one_shot("html_to_pdf", &[&corpus("html/edge/malformed.html")], json!({})).await,
+        temp.path(),
+        "malformed.pdf",
+    )
+    .await;
+    qpdf_check(&malformed);
+    let long = save(
+        client.one_shot("html_to_pdf", &[&corpus("html/edge/300-pages.html")], json!({})).await,
+        temp.path(),
+        "long.pdf",
+    )
+    .await;
+    qpdf_check(&long);
+    assert!(page_count(&long) >= 300, "{} pages", page_count(&long));
+
+    let strict = Server::start(&[("SCANPRO_CHROMIUM_TIMEOUT_SECS", "15"), ("SCANPRO_MAX_ATTEMPTS", "1")]);
+    for (page, why) in [
+        ("html/edge/infinite-script.html", "a script that never ends"),
+        ("html/edge/big-table-5mb.html", "a table Chromium lays out for minutes"),
+    ] {
+        let response = strict.client().one_shot("html_to_pdf", &[&corpus(page)], json!({})).await;
+        assert_eq!(response.status(), 504, "{why}: {:?}", response.text().await);
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "step_timeout", "{why}: {problem}");
+    }
+    let after = save(
+        strict.client().one_shot("html_to_pdf", &[&corpus("html/edge/malformed.html")], json!({})).await,
+        temp.path(),
+        "after.pdf",
+    )
+    .await;
+    qpdf_check(&after);
+}
