@@ -45,6 +45,10 @@ pub const ENGINE_STEP_SECONDS: &str = "scanpro_engine_step_duration_seconds";
 pub const OFFICE_POOL_INSTANCES: &str = "scanpro_office_pool_instances";
 /// LibreOffice instances replaced, by `reason`: recycled (worn out) or restarted (failed).
 pub const OFFICE_POOL_REPLACED: &str = "scanpro_office_pool_replaced_total";
+/// Chromium browsers by `state`: configured, alive, idle, busy.
+pub const CHROMIUM_BROWSERS: &str = "scanpro_chromium_browsers";
+/// Chromium browsers replaced, by `reason`: recycled (worn out) or restarted (crashed, hung).
+pub const CHROMIUM_REPLACED: &str = "scanpro_chromium_replaced_total";
 
 /// Histogram buckets of durations, in seconds: a 5 ms request to a 30 minute OCR run.
 const SECONDS_BUCKETS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0, 1800.0];
@@ -92,6 +96,8 @@ fn describe() {
     describe_gauge!(ENGINE_AVAILABLE, "1 when the engine can work.");
     describe_gauge!(OFFICE_POOL_INSTANCES, "The warm LibreOffice pool's instances by state.");
     describe_counter!(OFFICE_POOL_REPLACED, "LibreOffice instances replaced, by reason.");
+    describe_gauge!(CHROMIUM_BROWSERS, "The warm Chromium browsers by state.");
+    describe_counter!(CHROMIUM_REPLACED, "Chromium browsers replaced, by reason.");
     describe_gauge!(QUEUE_WAITING, "Jobs dispatched and not yet delivered to a worker.");
     describe_gauge!(QUEUE_RUNNING, "Jobs delivered to a worker and not yet acknowledged.");
     describe_gauge!(QUEUE_DEAD_LETTERS, "Jobs dead-lettered after their delivery limit.");

@@ -256,6 +256,15 @@ async fn a_hung_page_and_a_killed_browser_leave_the_engine_working() {
     qpdf_check(&pdf);
     assert!(pdftotext(&pdf).contains("Fine again"));
 
+    // The replacements show in the metrics.
+    let metrics = reqwest::get(format!("{}/metrics", server.metrics_base)).await.unwrap().text().await.unwrap();
+    let restarted = metrics
+        .lines()
+        .find(|l| l.starts_with("scanpro_chromium_replaced_total{reason=\"restarted\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+    assert!(restarted.is_some_and(|n| n >= 2.0), "the hung and the killed browser: {restarted:?}");
+    assert!(metrics.contains("scanpro_chromium_browsers{state=\"configured\"} 1"), "{metrics}");
+
     let (_, health) = client.get_json("/api/v1/tools").await;
     let tool =
         health["tools"].as_array().unwrap().iter().find(|t| t["name"] == "url_to_pdf").cloned().unwrap_or_default();

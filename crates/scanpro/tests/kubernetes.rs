@@ -178,7 +178,7 @@ fn every_object_validates_strictly_against_kubernetes_1_30() {
     assert!(!out.contains("ERROR"), "{out}");
     // kubernetes-validate has no schema for KEDA's kinds: they are checked against ours.
     let keda: Vec<&Value> = rendered().objects.iter().filter(|o| o["apiVersion"] == "keda.sh/v1alpha1").collect();
-    assert_eq!(keda.len(), 5, "four ScaledObjects and their TriggerAuthentication");
+    assert_eq!(keda.len(), 6, "five ScaledObjects and their TriggerAuthentication");
     let script = "import json, sys, jsonschema\n\
                   schema = json.load(open(sys.argv[1]))\n\
                   for o in json.load(sys.stdin): jsonschema.validate(o, schema)";
@@ -227,6 +227,7 @@ fn the_seed_architecture_is_all_there() {
         "deployment/database/postgres/postgres_deployment.yaml",
         "deployment/database/redis/redis_deployment.yaml",
         "deployment/services/libreoffice.yaml",
+        "deployment/services/chromium.yaml",
         "deployment/services/ghostscript.yaml",
         "deployment/services/ocr/kustomization.yaml",
         "deployment/services/monitoring/prometheus_grafana.yaml",
@@ -239,6 +240,7 @@ fn the_seed_architecture_is_all_there() {
         ("scanpro-postgresql", 5432),
         ("scanpro-redis", 6379),
         ("scanpro-libreoffice", 8997),
+        ("scanpro-chromium", 80),
         ("scanpro-ghostscript", 80),
         ("scanpro-ocrmypdf", 80),
         ("scanpro-tesseract", 80),
@@ -565,7 +567,7 @@ async fn each_role_serves_its_probes_ports_and_queues() {
         checked.push(who.to_owned());
         drop(role);
     }
-    assert_eq!(checked.len(), 9, "api, frontend, 4 worker classes, 3 engines: {checked:?}");
+    assert_eq!(checked.len(), 11, "api, frontend, 5 worker classes, 4 engines: {checked:?}");
 
     // The backup CronJobs run as written, against the migrated database and an empty store, and
     // the restore CronJobs put those backups back.

@@ -105,19 +105,29 @@ impl LocalEngines {
         Self { office, chromium, settings: Arc::new(settings), versions: Arc::default() }
     }
 
-    /// Sets the gauges of the LibreOffice pool, when it runs in this process.
+    /// Sets the gauges of the LibreOffice pool and the Chromium browsers, where they run in this
+    /// process.
     pub fn record_pool_metrics(&self) {
-        use scanpro_core::metrics::{OFFICE_POOL_INSTANCES, OFFICE_POOL_REPLACED};
-        let Ok(pool) = &self.office else { return };
-        let pool = pool.status();
-        for (state, count) in
-            [("configured", pool.instances), ("alive", pool.alive), ("idle", pool.idle), ("busy", pool.busy)]
-        {
-            metrics::gauge!(OFFICE_POOL_INSTANCES, "state" => state).set(count as f64);
+        use scanpro_core::metrics::{
+            CHROMIUM_BROWSERS, CHROMIUM_REPLACED, OFFICE_POOL_INSTANCES, OFFICE_POOL_REPLACED,
+        };
+        let record = |gauge: &'static str, counter: &'static str, states: [usize; 4], restarts: u64, recycled: u64| {
+            for (state, count) in ["configured", "alive", "idle", "busy"].into_iter().zip(states) {
+                metrics::gauge!(gauge, "state" => state).set(count as f64);
+            }
+            metrics::counter!(counter, "reason" => "recycled").absolute(recycled);
+            metrics::counter!(counter, "reason" => "restarted").absolute(restarts.saturating_sub(recycled));
+        };
+        if let Ok(pool) = &self.office {
+            let pool = pool.status();
+            let states = [pool.instances, pool.alive, pool.idle, pool.busy];
+            record(OFFICE_POOL_INSTANCES, OFFICE_POOL_REPLACED, states, pool.restarts, pool.recycled);
         }
-        let failed = pool.restarts.saturating_sub(pool.recycled);
-        metrics::counter!(OFFICE_POOL_REPLACED, "reason" => "recycled").absolute(pool.recycled);
-        metrics::counter!(OFFICE_POOL_REPLACED, "reason" => "restarted").absolute(failed);
+        if let Ok(pool) = &self.chromium {
+            let pool = pool.status();
+            let states = [pool.instances, pool.alive, pool.idle, pool.busy];
+            record(CHROMIUM_BROWSERS, CHROMIUM_REPLACED, states, pool.restarts, pool.recycled);
+        }
     }
 
     /// Every engine, available or not, with its version or the reason.

@@ -123,6 +123,11 @@ impl Browser {
         open(self.cdp.clone()).await
     }
 
+    /// Whether the next rendering's page is open (or failed to open) already.
+    pub fn spare_is_open(&self) -> bool {
+        self.spare.as_ref().is_some_and(tokio::task::JoinHandle::is_finished)
+    }
+
     /// Starts opening the blank page of the next rendering.
     pub fn open_spare(&mut self) {
         if let Some(previous) = self.spare.replace(tokio::spawn(open(self.cdp.clone()))) {

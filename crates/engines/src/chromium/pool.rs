@@ -188,10 +188,15 @@ impl Inner {
         self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Takes a slot for `permit`, a warm browser first.
+    /// Takes a slot for `permit`: a browser whose next page is already open first, then any warm
+    /// browser, then an empty slot.
     fn lease(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> Lease {
         let mut slots = self.slots();
-        let at = slots.iter().position(Option::is_some).unwrap_or(slots.len() - 1);
+        let at = slots
+            .iter()
+            .position(|slot| slot.as_ref().is_some_and(Browser::spare_is_open))
+            .or_else(|| slots.iter().position(Option::is_some))
+            .unwrap_or(slots.len() - 1);
         let browser = slots.swap_remove(at);
         self.busy.fetch_add(1, Relaxed);
         Lease { inner: self.clone(), browser, in_flight: false, _permit: permit }
