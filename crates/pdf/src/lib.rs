@@ -48,10 +48,12 @@
 //!   visual signatures), drawn once with krilla and placed on each page as a Form XObject.
 //! - [`pages`](mod@pages): remove, extract and reorder pages; [`security`](mod@security):
 //!   AES-256 protect and unlock; [`metadata`](mod@metadata): the Info dictionary;
+//!   [`attachments`](mod@attachments): files embedded in the document;
 //!   [`repair`](mod@repair): lopdf, then qpdf, then Ghostscript.
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
 
+pub mod attachments;
 mod copy;
 mod dests;
 pub mod format;

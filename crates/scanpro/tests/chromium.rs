@@ -53,6 +53,11 @@ const THREE_PAGES: &str = r#"<!DOCTYPE html><html><head><meta charset="utf-8"><t
 async fn a_page_with_its_assets_prints_as_asked() {
     let server = Server::start(&[]);
     let client = server.client();
+    let (_, ready) = client.get_json("/readyz").await;
+    let chromium = ready["engines"].as_array().unwrap().iter().find(|e| e["engine"] == "chromium").cloned();
+    let chromium = chromium.unwrap_or_default();
+    assert_eq!(chromium["available"], true, "{ready}");
+    assert!(chromium["detail"].as_str().unwrap().starts_with("Chromium "), "{chromium}");
     let temp = tempfile::tempdir().unwrap();
     let page = write(temp.path(), "index.html", THREE_PAGES);
     let style = write(

@@ -633,3 +633,40 @@ async fn chromium_routes_convert_and_screenshot_as_gotenberg() {
     let meta = pdfinfo(&pdf, &["-meta"]);
     assert!(meta.contains("pdfaid:part") && meta.contains('2'), "{meta}");
 }
+
+#[tokio::test]
+async fn embed_attaches_files_to_every_pdf() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let invoice = "<?xml version=\"1.0\"?><invoice><total>42.00</total></invoice>";
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&text_pdf("ltnews17.pdf"), "news.pdf"))
+        .part("embeds", reqwest::multipart::Part::bytes(invoice.as_bytes().to_vec()).file_name("invoice.xml"))
+        .part("embeds", reqwest::multipart::Part::bytes(b"plain notes".to_vec()).file_name("notes.txt"))
+        .text("embedsMetadata", r#"{"invoice.xml":{"mimeType":"text/xml","relationship":"Data"}}"#);
+    let response = post(&server, "/forms/pdfengines/embed", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert!(disposition(&response).contains("news.pdf"), "changed in place, its name kept");
+    let pdf = save(response, dir.path(), "news.pdf").await;
+    qpdf_check(&pdf);
+    assert_eq!(page_count(&pdf), page_count(&text_pdf("ltnews17.pdf")));
+    let listed = scanpro_testkit::checkers::stdout("pdfdetach", [Path::new("-list"), &pdf]);
+    assert!(
+        listed.contains("2 embedded files") && listed.contains("invoice.xml") && listed.contains("notes.txt"),
+        "{listed}"
+    );
+    let saved = dir.path().join("saved.xml");
+    scanpro_testkit::checkers::run(
+        "pdfdetach",
+        [Path::new("-savefile"), Path::new("invoice.xml"), Path::new("-o"), &saved, &pdf],
+    );
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), invoice);
+    let described =
+        scanpro_testkit::checkers::stdout("qpdf", [Path::new("--list-attachments"), Path::new("--verbose"), &pdf]);
+    assert!(described.contains("text/xml"), "{described}");
+
+    let form = reqwest::multipart::Form::new().part("files", part(&text_pdf("ltnews17.pdf"), "news.pdf"));
+    let refused = post(&server, "/forms/pdfengines/embed", form).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("form file field 'embeds' is required"));
+}

@@ -19,8 +19,9 @@ const TEMPLATES: [&str; 2] = ["header.html", "footer.html"];
 /// The largest header or footer template.
 const MAX_TEMPLATE_BYTES: usize = 64 << 10;
 
-/// File parts kept apart from the inputs (their features are refused where ScanPro lacks them).
-const BUCKETS: [&str; 4] = ["embeds", "watermark", "stamp", "facturxXml"];
+/// File parts kept apart from the inputs, their features refused (`embeds` are kept apart too, for
+/// the embed route).
+const BUCKETS: [&str; 3] = ["watermark", "stamp", "facturxXml"];
 
 /// An uploaded input: its stored file and the name Gotenberg knows it by.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct Form {
     values: BTreeMap<String, String>,
     buckets: Vec<String>,
     templates: BTreeMap<String, String>,
+    /// Files of the `embeds` field, for `/forms/pdfengines/embed`.
+    embeds: Vec<Upload>,
 }
 
 impl Form {
@@ -51,6 +54,12 @@ impl Form {
             }
             let field_name = field.name().unwrap_or_default().to_owned();
             if let Some(filename) = field.file_name().map(sanitised) {
+                if field_name == "embeds" {
+                    let stored = store_part(&state.pipeline, caller, field).await.map_err(Refusal::from)?;
+                    form.embeds.retain(|u| u.name != filename);
+                    form.embeds.push(Upload { name: filename, file: stored.id });
+                    continue;
+                }
                 if BUCKETS.contains(&field_name.as_str()) {
                     form.buckets.push(field_name);
                     while field.chunk().await.map_err(|_| Refusal::malformed_body())?.is_some() {}
@@ -105,6 +114,11 @@ impl Form {
     /// The text of `header.html` or `footer.html`, when sent.
     pub fn template(&self, name: &str) -> Option<&str> {
         self.templates.get(name).map(String::as_str)
+    }
+
+    /// The files of the `embeds` field, in the order sent.
+    pub fn embeds(&self) -> &[Upload] {
+        &self.embeds
     }
 
     /// Every uploaded file, in natural order.

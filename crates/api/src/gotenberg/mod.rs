@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/forms/pdfengines/convert", post(convert))
         .route("/forms/pdfengines/metadata/write", post(write_metadata))
         .route("/forms/pdfengines/flatten", post(flatten))
+        .route("/forms/pdfengines/embed", post(embed))
         .route("/forms/pdfengines/metadata/read", post(read_metadata))
         .route("/forms/libreoffice/convert", post(libreoffice))
         .route("/forms/chromium/convert/html", post(chromium::convert_html))
@@ -224,6 +225,11 @@ async fn run_job(
 /// PDF/A, metadata, rotation, flattening, then encryption. The rest of Gotenberg's groups are
 /// refused.
 pub(super) fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) {
+    if !form.embeds().is_empty() {
+        fields.errors.push(
+            "form file field 'embeds' is invalid (resulting to not supported by ScanPro on this route; use /forms/pdfengines/embed)".into(),
+        );
+    }
     form.unsupported(
         &[
             ("pdfua", "false"),
@@ -472,6 +478,51 @@ async fn flatten(State(state): State<AppState>, Auth(caller): Auth, headers: Hea
         let inputs = form.inputs(&[".pdf"])?;
         let steps = vec![step("flatten", json!({}))];
         Ok(Plan { naming: Naming::InPlace(names(&inputs)), inputs, steps })
+    });
+    planned.await.into_response()
+}
+
+/// The files of `embeds` attached to every PDF, with `embedsMetadata`'s MIME types and
+/// relationships; the PDFs keep their names.
+async fn embed(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
+    let planned = call(&state, &caller, &headers, body, |form| {
+        let pdfs = form.inputs(&[".pdf"])?;
+        let mut fields = Fields::of(form);
+        let embeds = form.embeds().to_vec();
+        if embeds.is_empty() {
+            fields.errors.push("form file field 'embeds' is required".into());
+        }
+        let mut metadata = serde_json::Map::new();
+        match fields.json("embedsMetadata") {
+            Some(Value::Object(entries)) => {
+                for (name, entry) in entries {
+                    let mut meta = serde_json::Map::new();
+                    if let Some(mime) = entry.get("mimeType").and_then(Value::as_str) {
+                        meta.insert("mime_type".into(), json!(mime));
+                    }
+                    match entry.get("relationship").and_then(Value::as_str) {
+                        Some(r @ ("Source" | "Data" | "Alternative" | "Supplement" | "Unspecified")) => {
+                            meta.insert("relationship".into(), json!(r));
+                        }
+                        Some(other) => fields.errors.push(format!(
+                            "form field 'embedsMetadata' is invalid (got '{other}', resulting to expected Source, Data, Alternative, Supplement or Unspecified)"
+                        )),
+                        None => {}
+                    }
+                    metadata.insert(name, Value::Object(meta));
+                }
+            }
+            Some(Value::Null) | None => {}
+            Some(other) => fields.errors.push(format!(
+                "form field 'embedsMetadata' is invalid (got '{other}', resulting to expected an object)"
+            )),
+        }
+        form.unsupported(&[("facturxConformanceLevel", ""), ("pdfa", ""), ("pdfua", "false")], &mut fields.errors);
+        fields.finish()?;
+        let steps = vec![step("attach", json!({"files": embeds.len(), "metadata": metadata}))];
+        let naming = Naming::InPlace(names(&pdfs));
+        let inputs = pdfs.into_iter().chain(embeds).collect();
+        Ok(Plan { inputs, steps, naming })
     });
     planned.await.into_response()
 }

@@ -1,5 +1,6 @@
 //! The registry: every tool, in catalogue order, with the functions behind it.
 
+mod attach;
 mod compress;
 mod convert;
 mod convert_office;
@@ -206,6 +207,7 @@ pub(crate) const ALL: &[Tool] = &[
     unlock::TOOL,
     flatten::TOOL,
     metadata::TOOL,
+    attach::TOOL,
     repair::TOOL,
     office_to_pdf::TOOL,
     html_to_pdf::TOOL,

@@ -134,6 +134,7 @@ export function acceptAttribute(formats) {
 
 /** "PDF, PNG, JPEG" */
 export function formatList(formats) {
+  if (!formats.length) return t('files.anyFormat');
   return formats.map((format) => format.toUpperCase()).join(', ');
 }
 
@@ -142,6 +143,8 @@ export function formatList(formats) {
  * Only types the server always recognises decide here; anything else is left to the server.
  */
 export function certainlyUnaccepted(contentType, formats) {
+  // No formats named: the tool takes any file (a web page's assets).
+  if (!formats.length) return false;
   const format = SNIFFED[contentType];
   if (format) return !formats.includes(format);
   const onlySniffed = formats.every((f) => Object.values(SNIFFED).includes(f));

@@ -42,6 +42,7 @@ export default {
   'files.choose': 'Dateien auswählen',
   'files.chooseOne': 'Datei auswählen',
   'files.accepts': 'Erlaubt: {formats}',
+  'files.anyFormat': 'jede Datei (eine Webseite mit ihren Bildern, Stilen und Schriften, oder ein ZIP einer gespeicherten Seite)',
   'files.needMin.one': 'Fügen Sie eine Datei hinzu.',
   'files.needMin.other': 'Fügen Sie mindestens {count} Dateien hinzu.',
   'files.tooMany.one': 'Dieses Werkzeug nimmt jeweils eine Datei.',

@@ -43,6 +43,7 @@ export default {
   'files.choose': 'Choose files',
   'files.chooseOne': 'Choose a file',
   'files.accepts': 'Accepted: {formats}',
+  'files.anyFormat': 'any file (a web page with its images, styles and fonts, or a zip of a saved page)',
   'files.needMin.one': 'Add a file to start.',
   'files.needMin.other': 'Add at least {count} files.',
   'files.tooMany.one': 'This tool takes one file at a time.',

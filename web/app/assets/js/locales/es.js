@@ -42,6 +42,7 @@ export default {
   'files.choose': 'Elegir archivos',
   'files.chooseOne': 'Elegir un archivo',
   'files.accepts': 'Se aceptan: {formats}',
+  'files.anyFormat': 'cualquier archivo (una página web con sus imágenes, estilos y fuentes, o un zip de una página guardada)',
   'files.needMin.one': 'Añade un archivo para empezar.',
   'files.needMin.other': 'Añade al menos {count} archivos.',
   'files.tooMany.one': 'Esta herramienta toma un archivo cada vez.',

@@ -42,6 +42,7 @@ export default {
   'files.choose': 'Choisir des fichiers',
   'files.chooseOne': 'Choisir un fichier',
   'files.accepts': 'Acceptés : {formats}',
+  'files.anyFormat': "tout fichier (une page web avec ses images, styles et polices, ou le zip d'une page enregistrée)",
   'files.needMin.one': 'Ajoutez un fichier pour commencer.',
   'files.needMin.other': 'Ajoutez au moins {count} fichiers.',
   'files.tooMany.one': 'Cet outil prend un seul fichier à la fois.',
