@@ -6,9 +6,11 @@ use super::reply::{Naming, Refusal};
 use super::{Body, Plan, call, post_processing, step};
 use crate::AppState;
 use crate::auth::Auth;
+use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
+use axum::routing::post;
 use serde_json::{Map, Value, json};
 
 /// What the page is: its uploaded files (HTML, or a Markdown template), or an address.
@@ -243,56 +245,27 @@ fn screenshot(form: &Form, page: Page) -> Result<Plan, Refusal> {
     Ok(Plan { inputs, steps: vec![step("screenshot", Value::Object(params))], naming: Naming::New })
 }
 
-pub(super) async fn convert_html(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    call(&state, &caller, &headers, body, |form| convert(form, Page::Html)).await.into_response()
+/// What a route makes of its page.
+#[derive(Clone, Copy)]
+enum Output {
+    Pdf,
+    Screenshot,
 }
 
-pub(super) async fn convert_url(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    call(&state, &caller, &headers, body, |form| convert(form, Page::Url)).await.into_response()
-}
-
-pub(super) async fn convert_markdown(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    call(&state, &caller, &headers, body, |form| convert(form, Page::Markdown)).await.into_response()
-}
-
-pub(super) async fn screenshot_html(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    call(&state, &caller, &headers, body, |form| screenshot(form, Page::Html)).await.into_response()
-}
-
-pub(super) async fn screenshot_url(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    call(&state, &caller, &headers, body, |form| screenshot(form, Page::Url)).await.into_response()
-}
-
-pub(super) async fn screenshot_markdown(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    call(&state, &caller, &headers, body, |form| screenshot(form, Page::Markdown)).await.into_response()
+/// The six routes: `convert` and `screenshot`, each of HTML, a URL and Markdown.
+pub(super) fn routes() -> Router<AppState> {
+    let mut router = Router::new();
+    for (output, verb) in [(Output::Pdf, "convert"), (Output::Screenshot, "screenshot")] {
+        for (page, noun) in [(Page::Html, "html"), (Page::Url, "url"), (Page::Markdown, "markdown")] {
+            let handler = move |State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body| async move {
+                let plan = |form: &Form| match output {
+                    Output::Pdf => convert(form, page),
+                    Output::Screenshot => screenshot(form, page),
+                };
+                call(&state, &caller, &headers, body, plan).await.into_response()
+            };
+            router = router.route(&format!("/forms/chromium/{verb}/{noun}"), post(handler));
+        }
+    }
+    router
 }

@@ -61,12 +61,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/forms/pdfengines/embed", post(embed))
         .route("/forms/pdfengines/metadata/read", post(read_metadata))
         .route("/forms/libreoffice/convert", post(libreoffice))
-        .route("/forms/chromium/convert/html", post(chromium::convert_html))
-        .route("/forms/chromium/convert/url", post(chromium::convert_url))
-        .route("/forms/chromium/convert/markdown", post(chromium::convert_markdown))
-        .route("/forms/chromium/screenshot/html", post(chromium::screenshot_html))
-        .route("/forms/chromium/screenshot/url", post(chromium::screenshot_url))
-        .route("/forms/chromium/screenshot/markdown", post(chromium::screenshot_markdown))
+        .merge(chromium::routes())
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(trace));
     Router::new()

@@ -545,25 +545,9 @@ async fn serve_file(files: &BTreeMap<String, PathBuf>, path: &str) -> Result<Fet
     Ok(Fetched { status: 200, headers: vec![("Content-Type".into(), content_type)], body })
 }
 
-/// `%20` and friends decoded; an invalid escape stays as written.
-fn percent_decode(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// `%20` and friends decoded (lossily where the bytes are not UTF-8).
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 /// A relative path as a URL path: each segment percent-encoded where it must be.
