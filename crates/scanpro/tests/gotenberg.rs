@@ -485,15 +485,6 @@ async fn what_scanpro_cannot_honour_is_refused() {
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("form field 'downloadFrom' is invalid"));
 
-    let form = reqwest::multipart::Form::new().part("files", part(&pdf, "a.pdf"));
-    let headers = [
-        ("Gotenberg-Webhook-Url", "http://127.0.0.1:1/done"),
-        ("Gotenberg-Webhook-Error-Url", "http://127.0.0.1:1/error"),
-    ];
-    let response = post_with(&server, "/forms/pdfengines/merge", form, &headers).await;
-    assert_eq!(response.status(), 400);
-    assert!(response.text().await.unwrap().contains("Gotenberg-Webhook-Url"));
-
     let form = reqwest::multipart::Form::new().part("files", part(&pdf, "a.pdf")).text("pdfa", "PDF/A-1a");
     let response = post(&server, "/forms/pdfengines/convert", form).await;
     assert_eq!(response.status(), 400);
@@ -669,4 +660,114 @@ async fn embed_attaches_files_to_every_pdf() {
     let refused = post(&server, "/forms/pdfengines/embed", form).await;
     assert_eq!(refused.status(), 400);
     assert!(refused.text().await.unwrap().contains("form file field 'embeds' is required"));
+}
+
+/// Accepts one HTTP request, answers 200, returns its request line, headers (names in lower case)
+/// and body.
+async fn receive_one(
+    listener: &tokio::net::TcpListener,
+) -> (String, std::collections::BTreeMap<String, String>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let receive = async {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the connection closed early");
+            request.extend_from_slice(&buf[..n]);
+            let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+            let head = String::from_utf8_lossy(&request[..end]).into_owned();
+            let headers: std::collections::BTreeMap<String, String> = head
+                .lines()
+                .skip(1)
+                .filter_map(|line| line.split_once(':'))
+                .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+                .collect();
+            let length: usize = headers.get("content-length").map_or(0, |l| l.parse().unwrap());
+            if request.len() >= end + 4 + length {
+                socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await.unwrap();
+                let line = head.lines().next().unwrap_or_default().to_owned();
+                return (line, headers, request[end + 4..end + 4 + length].to_vec());
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), receive).await.expect("the callback came")
+}
+
+#[tokio::test]
+async fn webhook_calls_answer_204_and_deliver_the_result_later() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = Server::start(&[("SCANPRO_WEBHOOK_ALLOW_PRIVATE_HOSTS", "true")]);
+    let dir = tempfile::tempdir().unwrap();
+    let success = format!("{base}/success");
+    let error = format!("{base}/error");
+    let events = format!("{base}/events");
+    let hook_headers = [
+        ("Gotenberg-Webhook-Url", success.as_str()),
+        ("Gotenberg-Webhook-Error-Url", error.as_str()),
+        ("Gotenberg-Webhook-Events-Url", events.as_str()),
+        ("Gotenberg-Webhook-Method", "put"),
+        ("Gotenberg-Webhook-Extra-Http-Headers", r#"{"X-Custom":"yes"}"#),
+        ("Gotenberg-Trace", "trace-42"),
+    ];
+    let one = text_pdf("ltnews17.pdf");
+    let form = reqwest::multipart::Form::new().part("files", part(&one, "a.pdf")).part("files", part(&one, "b.pdf"));
+    let response = post_with(&server, "/forms/pdfengines/merge", form, &hook_headers).await;
+    assert_eq!(response.status(), 204, "{:?}", response.text().await);
+    let (line, headers, body) = receive_one(&listener).await;
+    assert!(line.starts_with("PUT /success "), "{line}");
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(headers["x-custom"], "yes");
+    assert_eq!(headers["user-agent"], "Gotenberg");
+    assert_eq!(headers["gotenberg-trace"], "trace-42");
+    assert!(headers["content-disposition"].starts_with("attachment; filename=\""), "{headers:?}");
+    let merged = dir.path().join("merged.pdf");
+    std::fs::write(&merged, body).unwrap();
+    qpdf_check(&merged);
+    assert_eq!(page_count(&merged), 2 * page_count(&one));
+    let (line, _, body) = receive_one(&listener).await;
+    assert!(line.starts_with("POST /events "), "{line}");
+    let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((event["event"].as_str(), event["correlationId"].as_str()), (Some("webhook.success"), Some("trace-42")));
+
+    // A failure goes to the error URL, as the synchronous call would have answered it.
+    let fake = dir.path().join("fake.pdf");
+    std::fs::write(&fake, b"not a pdf at all").unwrap();
+    let form = reqwest::multipart::Form::new().part("files", part(&fake, "fake.pdf"));
+    let response = post_with(&server, "/forms/pdfengines/flatten", form, &hook_headers).await;
+    assert_eq!(response.status(), 204);
+    let (line, headers, body) = receive_one(&listener).await;
+    assert!(line.starts_with("POST /error "), "{line}");
+    assert_eq!(headers["content-type"], "application/json");
+    let failure: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(failure["status"], 400, "{failure}");
+    assert!(failure["message"].as_str().unwrap().contains("fake.pdf"), "{failure}");
+    let (line, _, body) = receive_one(&listener).await;
+    assert!(line.starts_with("POST /events "), "{line}");
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["event"], "webhook.error");
+
+    // Headers Gotenberg refuses.
+    let form = || reqwest::multipart::Form::new().part("files", part(&one, "a.pdf"));
+    let alone =
+        post_with(&server, "/forms/pdfengines/merge", form(), &[("Gotenberg-Webhook-Url", success.as_str())]).await;
+    assert_eq!(alone.status(), 400);
+    assert!(alone.text().await.unwrap().starts_with("At least one of 'Gotenberg-Webhook-Error-Url'"));
+    let bad_method = [
+        ("Gotenberg-Webhook-Url", success.as_str()),
+        ("Gotenberg-Webhook-Error-Url", error.as_str()),
+        ("Gotenberg-Webhook-Method", "GET"),
+    ];
+    let refused = post_with(&server, "/forms/pdfengines/merge", form(), &bad_method).await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(
+        refused.text().await.unwrap(),
+        "Invalid 'Gotenberg-Webhook-Method' header value: expected 'POST', 'PATCH' or 'PUT', but got 'GET'"
+    );
+    // Internal callback addresses are refused where private hosts are not allowed.
+    let strict = Server::start(&[]);
+    let internal = [("Gotenberg-Webhook-Url", success.as_str()), ("Gotenberg-Webhook-Error-Url", error.as_str())];
+    let refused = post_with(&strict, "/forms/pdfengines/merge", form(), &internal).await;
+    assert_eq!(refused.status(), 403);
 }

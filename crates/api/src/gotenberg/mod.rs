@@ -7,6 +7,7 @@
 //! - [`form`]: the body read as Gotenberg reads it, and its typed fields.
 //! - [`reply`]: Gotenberg's errors and results.
 //! - [`chromium`]: the Chromium routes.
+//! - [`webhook`]: asynchronous calls, answered `204` and delivered to the caller's URLs.
 //! - here: each route turns its form into the job's steps ([`Plan`]).
 //!
 //! A field ScanPro cannot honour is refused as an invalid form field, never ignored.
@@ -14,6 +15,7 @@
 mod chromium;
 mod form;
 mod reply;
+mod webhook;
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -102,10 +104,13 @@ async fn refusals_as_gotenberg(request: axum::extract::Request, next: axum::midd
 
 /// Echoes the caller's `Gotenberg-Trace`, or answers with a new one.
 async fn trace(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut request = request;
     let id =
         request.headers().get(TRACE).cloned().unwrap_or_else(|| {
             HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a header value")
         });
+    // The handler sees the trace too: asynchronous calls send it with their callbacks.
+    request.headers_mut().insert(TRACE, id.clone());
     let mut response = next.run(request).await;
     response.headers_mut().insert(TRACE, id);
     response
@@ -152,7 +157,11 @@ pub(super) fn step(tool: &str, params: Value) -> StepSpec {
 
 pub(super) type Body = Result<Multipart, MultipartRejection>;
 
-/// Reads the form, plans the job, runs it and answers with its outputs.
+/// How long an asynchronous call's job may take before it is cancelled and reported as timed out.
+const WEBHOOK_WAIT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Reads the form, plans the job, runs it and answers with its outputs; with
+/// `Gotenberg-Webhook-Url`, answers `204` once the job is accepted and delivers the outcome later.
 pub(super) async fn call(
     state: &AppState,
     caller: &Caller,
@@ -160,27 +169,44 @@ pub(super) async fn call(
     body: Body,
     plan: impl FnOnce(&Form) -> Result<Plan, Refusal>,
 ) -> Result<Response, Refusal> {
-    let form = open_form(state, caller, headers, body).await?;
+    let hook = webhook::Hook::from_headers(headers, state.pipeline.settings.webhook_allow_private_hosts)?;
+    let form = open_form(state, caller, body).await?;
     let Plan { inputs, steps, naming } = plan(&form)?;
-    let job = run_job(state, caller, &inputs, steps).await?;
+    let job = submit_job(state, caller, &inputs, steps).await?;
+    let Some(hook) = hook else {
+        return finish(state, caller, job, naming, headers, state.settings.oneshot_wait).await;
+    };
+    let trace = headers.get(TRACE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let (state, caller, headers) = (state.clone(), caller.clone(), headers.clone());
+    tokio::spawn(async move {
+        let result = finish(&state, &caller, job, naming, &headers, WEBHOOK_WAIT).await;
+        hook.deliver(result, trace).await;
+    });
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Waits for `job` and answers with its outputs as Gotenberg names them.
+async fn finish(
+    state: &AppState,
+    caller: &Caller,
+    job: scanpro_store::JobRecord,
+    naming: Naming,
+    headers: &HeaderMap,
+    wait: std::time::Duration,
+) -> Result<Response, Refusal> {
+    let job = wait_for_success(state, caller, job, wait).await?;
     let files = state.pipeline.outputs(&job).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
     reply::outputs(&state.pipeline, files, naming, headers).await
 }
 
-/// The checks every `/forms` route makes first, then its form: a multipart body, no webhook
-/// (asynchronous delivery is not offered: refused, never answered synchronously instead), and no
+/// The checks every `/forms` route makes first, then its form: a multipart body and no
 /// `downloadFrom`.
-async fn open_form(state: &AppState, caller: &Caller, headers: &HeaderMap, body: Body) -> Result<Form, Refusal> {
+async fn open_form(state: &AppState, caller: &Caller, body: Body) -> Result<Form, Refusal> {
     let multipart = body.map_err(|_| {
         let mut refusal = Refusal::bad_request("Invalid 'Content-Type' header value: want 'multipart/form-data'");
         refusal.set_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
         refusal
     })?;
-    if headers.contains_key("gotenberg-webhook-url") {
-        return Err(Refusal::bad_request(
-            "Invalid 'Gotenberg-Webhook-Url' header value: webhooks are not supported here; call synchronously, or use ScanPro's jobs API with a webhook_url",
-        ));
-    }
     let form = Form::read(state, caller, multipart).await?;
     let mut fields = Fields::of(&form);
     form.unsupported(&[("downloadFrom", "")], &mut fields.errors);
@@ -195,13 +221,31 @@ async fn run_job(
     inputs: &[Upload],
     steps: Vec<StepSpec>,
 ) -> Result<scanpro_store::JobRecord, Refusal> {
+    let job = submit_job(state, caller, inputs, steps).await?;
+    wait_for_success(state, caller, job, state.settings.oneshot_wait).await
+}
+
+/// Queues `steps` on `inputs` as one job of `caller`.
+async fn submit_job(
+    state: &AppState,
+    caller: &Caller,
+    inputs: &[Upload],
+    steps: Vec<StepSpec>,
+) -> Result<scanpro_store::JobRecord, Refusal> {
     let spec = JobSpec { inputs: inputs.iter().map(|u| u.file).collect(), steps, webhook_url: None, tag: None };
     let (job, _) = state.pipeline.submit(caller, spec, None).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
-    let job = state
-        .pipeline
-        .wait_for_end(job, state.settings.oneshot_wait)
-        .await
-        .map_err(|e| Refusal::from(ApiError::from(e)))?;
+    Ok(job)
+}
+
+/// Waits up to `wait` for `job` to succeed; a failure is its error, a job still running past
+/// `wait` is cancelled.
+async fn wait_for_success(
+    state: &AppState,
+    caller: &Caller,
+    job: scanpro_store::JobRecord,
+    wait: std::time::Duration,
+) -> Result<scanpro_store::JobRecord, Refusal> {
+    let job = state.pipeline.wait_for_end(job, wait).await.map_err(|e| Refusal::from(ApiError::from(e)))?;
     match job.status {
         JobStatus::Succeeded => Ok(job),
         JobStatus::Failed | JobStatus::Cancelled => {
@@ -525,7 +569,10 @@ async fn embed(State(state): State<AppState>, Auth(caller): Auth, headers: Heade
 /// `{"<file>.pdf": {ExifTool tags}}`: one `info` job per file (the tool reads one document).
 async fn read_metadata(State(state): State<AppState>, Auth(caller): Auth, headers: HeaderMap, body: Body) -> Response {
     let read = async {
-        let form = open_form(&state, &caller, &headers, body).await?;
+        if headers.contains_key("gotenberg-webhook-url") {
+            return Err(Refusal::bad_request("This route answers JSON and cannot be used with a webhook"));
+        }
+        let form = open_form(&state, &caller, body).await?;
         let mut answer = serde_json::Map::new();
         for upload in form.inputs(&[".pdf"])? {
             let job = run_job(&state, &caller, std::slice::from_ref(&upload), vec![step("info", json!({}))]).await?;

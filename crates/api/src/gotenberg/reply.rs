@@ -34,6 +34,11 @@ impl Refusal {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// A URL refused by the address checks.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Forbidden")
+    }
+
     pub fn malformed_body() -> Self {
         Self::bad_request("Malformed body: it does not match the 'Content-Type' header boundaries")
     }
