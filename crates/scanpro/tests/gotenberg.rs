@@ -482,8 +482,8 @@ async fn what_scanpro_cannot_honour_is_refused() {
         .part("files", part(&pdf, "a.pdf"))
         .text("downloadFrom", r#"[{"url":"http://127.0.0.1:1/x.pdf"}]"#);
     let response = post(&server, "/forms/pdfengines/merge", form).await;
-    assert_eq!(response.status(), 400);
-    assert!(response.text().await.unwrap().contains("form field 'downloadFrom' is invalid"));
+    assert_eq!(response.status(), 403, "downloads from internal addresses are refused");
+    assert_eq!(response.text().await.unwrap(), "Forbidden");
 
     let form = reqwest::multipart::Form::new().part("files", part(&pdf, "a.pdf")).text("pdfa", "PDF/A-1a");
     let response = post(&server, "/forms/pdfengines/convert", form).await;
@@ -770,4 +770,69 @@ async fn webhook_calls_answer_204_and_deliver_the_result_later() {
     let internal = [("Gotenberg-Webhook-Url", success.as_str()), ("Gotenberg-Webhook-Error-Url", error.as_str())];
     let refused = post_with(&strict, "/forms/pdfengines/merge", form(), &internal).await;
     assert_eq!(refused.status(), 403);
+}
+
+/// Serves `pdf` at `/named.pdf` with a `Content-Disposition`, the same bytes at `/anonymous.pdf`
+/// without one, and `404` elsewhere.
+async fn serve_downloads(pdf: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let pdf = pdf.clone();
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 8192];
+                let n = socket.read(&mut request).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&request[..n]).into_owned();
+                assert!(request.to_ascii_lowercase().contains("user-agent: gotenberg"), "{request}");
+                let (status, disposition, body) = if request.starts_with("GET /named.pdf ") {
+                    ("200 OK", "content-disposition: attachment; filename=\"0-downloaded.pdf\"\r\n", pdf)
+                } else if request.starts_with("GET /anonymous.pdf ") {
+                    ("200 OK", "", pdf)
+                } else {
+                    ("404 Not Found", "", b"missing".to_vec())
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/pdf\r\n{disposition}content-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn download_from_fetches_files_as_uploads() {
+    let one = text_pdf("ltnews17.pdf");
+    let base = serve_downloads(std::fs::read(&one).unwrap()).await;
+    let server = Server::start(&[("SCANPRO_WEBHOOK_ALLOW_PRIVATE_HOSTS", "true")]);
+    let dir = tempfile::tempdir().unwrap();
+    let entries = format!(r#"[{{"url":"{base}/named.pdf","extraHttpHeaders":{{"X-Token":"t"}}}}]"#);
+    let form =
+        reqwest::multipart::Form::new().part("files", part(&one, "1-uploaded.pdf")).text("downloadFrom", entries);
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let merged = save(response, dir.path(), "merged.pdf").await;
+    qpdf_check(&merged);
+    assert_eq!(page_count(&merged), 2 * page_count(&one), "the download joins the upload");
+
+    for (path, expected) in [
+        ("anonymous.pdf", format!("No 'Content-Disposition' header from '{base}/anonymous.pdf'")),
+        ("gone.pdf", format!("Unable to download file from '{base}/gone.pdf': got status: '404 Not Found'")),
+    ] {
+        let entries = format!(r#"[{{"url":"{base}/{path}"}}]"#);
+        let form = reqwest::multipart::Form::new().part("files", part(&one, "a.pdf")).text("downloadFrom", entries);
+        let response = post(&server, "/forms/pdfengines/merge", form).await;
+        assert_eq!(response.status(), 400);
+        assert_eq!(response.text().await.unwrap(), expected);
+    }
+    let form =
+        reqwest::multipart::Form::new().part("files", part(&one, "a.pdf")).text("downloadFrom", r#"[{"url":""}]"#);
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.text().await.unwrap(), "Invalid 'downloadFrom' form field entry 0: URL must be set");
 }

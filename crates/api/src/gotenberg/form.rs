@@ -116,6 +116,25 @@ impl Form {
         self.templates.get(name).map(String::as_str)
     }
 
+    /// Adds files fetched for `downloadFrom`, each as an upload with its name would be.
+    pub fn add_downloaded(&mut self, downloaded: Vec<(Upload, super::download::Destination)>) {
+        use super::download::Destination;
+        for (upload, destination) in downloaded {
+            match destination {
+                Destination::Input => {
+                    self.uploads.retain(|u| u.name != upload.name);
+                    self.uploads.push(upload);
+                }
+                Destination::Embed => {
+                    self.embeds.retain(|u| u.name != upload.name);
+                    self.embeds.push(upload);
+                }
+                Destination::Refused(field) => self.buckets.push(field),
+            }
+        }
+        self.uploads.sort_by(|a, b| natord::compare(&a.name, &b.name));
+    }
+
     /// The files of the `embeds` field, in the order sent.
     pub fn embeds(&self) -> &[Upload] {
         &self.embeds

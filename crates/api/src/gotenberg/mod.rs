@@ -8,11 +8,13 @@
 //! - [`reply`]: Gotenberg's errors and results.
 //! - [`chromium`]: the Chromium routes.
 //! - [`webhook`]: asynchronous calls, answered `204` and delivered to the caller's URLs.
+//! - [`download`]: `downloadFrom`, files fetched from URLs as if uploaded.
 //! - here: each route turns its form into the job's steps ([`Plan`]).
 //!
 //! A field ScanPro cannot honour is refused as an invalid form field, never ignored.
 
 mod chromium;
+mod download;
 mod form;
 mod reply;
 mod webhook;
@@ -170,7 +172,7 @@ pub(super) async fn call(
     plan: impl FnOnce(&Form) -> Result<Plan, Refusal>,
 ) -> Result<Response, Refusal> {
     let hook = webhook::Hook::from_headers(headers, state.pipeline.settings.webhook_allow_private_hosts)?;
-    let form = open_form(state, caller, body).await?;
+    let form = open_form(state, caller, headers, body).await?;
     let Plan { inputs, steps, naming } = plan(&form)?;
     let job = submit_job(state, caller, &inputs, steps).await?;
     let Some(hook) = hook else {
@@ -199,17 +201,22 @@ async fn finish(
     reply::outputs(&state.pipeline, files, naming, headers).await
 }
 
-/// The checks every `/forms` route makes first, then its form: a multipart body and no
-/// `downloadFrom`.
-async fn open_form(state: &AppState, caller: &Caller, body: Body) -> Result<Form, Refusal> {
+/// The checks every `/forms` route makes first, then its form (with the files of `downloadFrom`):
+/// a multipart body, and no file field whose feature ScanPro lacks.
+async fn open_form(state: &AppState, caller: &Caller, headers: &HeaderMap, body: Body) -> Result<Form, Refusal> {
     let multipart = body.map_err(|_| {
         let mut refusal = Refusal::bad_request("Invalid 'Content-Type' header value: want 'multipart/form-data'");
         refusal.set_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
         refusal
     })?;
-    let form = Form::read(state, caller, multipart).await?;
+    let mut form = Form::read(state, caller, multipart).await?;
+    if let Some(value) = form.value("downloadFrom").map(str::to_owned) {
+        let trace = headers.get(TRACE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let downloaded = download::download_all(state, caller, &value, trace).await?;
+        form.add_downloaded(downloaded);
+    }
     let mut fields = Fields::of(&form);
-    form.unsupported(&[("downloadFrom", "")], &mut fields.errors);
+    form.unsupported(&[], &mut fields.errors);
     fields.finish()?;
     Ok(form)
 }
@@ -572,7 +579,7 @@ async fn read_metadata(State(state): State<AppState>, Auth(caller): Auth, header
         if headers.contains_key("gotenberg-webhook-url") {
             return Err(Refusal::bad_request("This route answers JSON and cannot be used with a webhook"));
         }
-        let form = open_form(&state, &caller, body).await?;
+        let form = open_form(&state, &caller, &headers, body).await?;
         let mut answer = serde_json::Map::new();
         for upload in form.inputs(&[".pdf"])? {
             let job = run_job(&state, &caller, std::slice::from_ref(&upload), vec![step("info", json!({}))]).await?;
