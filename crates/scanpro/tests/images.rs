@@ -267,6 +267,26 @@ fn the_libreoffice_image_converts_office_documents() {
 }
 
 #[test]
+fn the_chromium_image_prints_web_pages() {
+    let image = image("scanpro-chromium");
+    let container = Container::of(&image);
+    container.check_identity(&image, &["engine", "chromium", "--listen", "0.0.0.0:8080"]);
+    let before = container.snapshot();
+
+    let temp = tempfile::tempdir().unwrap();
+    let page = temp.path().join("index.html");
+    std::fs::write(&page, "<!DOCTYPE html><html><body><h1>Printed inside the image</h1></body></html>").unwrap();
+    let input = container.put(&page);
+    container.ok(&["scanpro", "run", "html_to_pdf", &input, "-o", &format!("{DATA}/page.pdf")]);
+    let pdf = container.host("page.pdf");
+    qpdf_check(&pdf);
+    assert!(pdfinfo(&pdf, &[]).contains("Skia/PDF"), "laid out by Chromium, not LibreOffice");
+    assert!(pdftotext(&pdf).contains("Printed inside the image"));
+
+    container.assert_wrote_nothing_since(&before);
+}
+
+#[test]
 fn the_ghostscript_image_compresses_and_makes_pdfa() {
     let image = image("scanpro-ghostscript");
     let container = Container::of(&image);
