@@ -662,39 +662,6 @@ async fn embed_attaches_files_to_every_pdf() {
     assert!(refused.text().await.unwrap().contains("form file field 'embeds' is required"));
 }
 
-/// Accepts one HTTP request, answers 200, returns its request line, headers (names in lower case)
-/// and body.
-async fn receive_one(
-    listener: &tokio::net::TcpListener,
-) -> (String, std::collections::BTreeMap<String, String>, Vec<u8>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let receive = async {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut request = Vec::new();
-        let mut buf = [0u8; 65536];
-        loop {
-            let n = socket.read(&mut buf).await.unwrap();
-            assert!(n > 0, "the connection closed early");
-            request.extend_from_slice(&buf[..n]);
-            let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-            let head = String::from_utf8_lossy(&request[..end]).into_owned();
-            let headers: std::collections::BTreeMap<String, String> = head
-                .lines()
-                .skip(1)
-                .filter_map(|line| line.split_once(':'))
-                .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-                .collect();
-            let length: usize = headers.get("content-length").map_or(0, |l| l.parse().unwrap());
-            if request.len() >= end + 4 + length {
-                socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await.unwrap();
-                let line = head.lines().next().unwrap_or_default().to_owned();
-                return (line, headers, request[end + 4..end + 4 + length].to_vec());
-            }
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(120), receive).await.expect("the callback came")
-}
-
 #[tokio::test]
 async fn webhook_calls_answer_204_and_deliver_the_result_later() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -716,7 +683,7 @@ async fn webhook_calls_answer_204_and_deliver_the_result_later() {
     let form = reqwest::multipart::Form::new().part("files", part(&one, "a.pdf")).part("files", part(&one, "b.pdf"));
     let response = post_with(&server, "/forms/pdfengines/merge", form, &hook_headers).await;
     assert_eq!(response.status(), 204, "{:?}", response.text().await);
-    let (line, headers, body) = receive_one(&listener).await;
+    let (line, headers, body) = common::receive_one(&listener).await;
     assert!(line.starts_with("PUT /success "), "{line}");
     assert_eq!(headers["content-type"], "application/pdf");
     assert_eq!(headers["x-custom"], "yes");
@@ -727,7 +694,7 @@ async fn webhook_calls_answer_204_and_deliver_the_result_later() {
     std::fs::write(&merged, body).unwrap();
     qpdf_check(&merged);
     assert_eq!(page_count(&merged), 2 * page_count(&one));
-    let (line, _, body) = receive_one(&listener).await;
+    let (line, _, body) = common::receive_one(&listener).await;
     assert!(line.starts_with("POST /events "), "{line}");
     let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!((event["event"].as_str(), event["correlationId"].as_str()), (Some("webhook.success"), Some("trace-42")));
@@ -738,13 +705,13 @@ async fn webhook_calls_answer_204_and_deliver_the_result_later() {
     let form = reqwest::multipart::Form::new().part("files", part(&fake, "fake.pdf"));
     let response = post_with(&server, "/forms/pdfengines/flatten", form, &hook_headers).await;
     assert_eq!(response.status(), 204);
-    let (line, headers, body) = receive_one(&listener).await;
+    let (line, headers, body) = common::receive_one(&listener).await;
     assert!(line.starts_with("POST /error "), "{line}");
     assert_eq!(headers["content-type"], "application/json");
     let failure: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(failure["status"], 400, "{failure}");
     assert!(failure["message"].as_str().unwrap().contains("fake.pdf"), "{failure}");
-    let (line, _, body) = receive_one(&listener).await;
+    let (line, _, body) = common::receive_one(&listener).await;
     assert!(line.starts_with("POST /events "), "{line}");
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["event"], "webhook.error");
 

@@ -320,3 +320,37 @@ pub fn serve_page(body: &'static str) -> (u16, std::sync::Arc<std::sync::atomic:
     });
     (port, hits)
 }
+
+/// Accepts one HTTP request, answers 200, returns its request line, headers (names in lower case)
+/// and body.
+#[allow(dead_code)]
+pub async fn receive_one(
+    listener: &tokio::net::TcpListener,
+) -> (String, std::collections::BTreeMap<String, String>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let receive = async {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the connection closed early");
+            request.extend_from_slice(&buf[..n]);
+            let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+            let head = String::from_utf8_lossy(&request[..end]).into_owned();
+            let headers: std::collections::BTreeMap<String, String> = head
+                .lines()
+                .skip(1)
+                .filter_map(|line| line.split_once(':'))
+                .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+                .collect();
+            let length: usize = headers.get("content-length").map_or(0, |l| l.parse().unwrap());
+            if request.len() >= end + 4 + length {
+                socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await.unwrap();
+                let line = head.lines().next().unwrap_or_default().to_owned();
+                return (line, headers, request[end + 4..end + 4 + length].to_vec());
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), receive).await.expect("the callback came")
+}
