@@ -803,3 +803,43 @@ async fn download_from_fetches_files_as_uploads() {
     let response = post(&server, "/forms/pdfengines/merge", form).await;
     assert_eq!(response.text().await.unwrap(), "Invalid 'downloadFrom' form field entry 0: URL must be set");
 }
+
+/// What the new doors take, pushed past their bounds: each is refused with a clear answer.
+#[tokio::test]
+async fn oversized_and_hostile_inputs_to_the_new_routes_are_refused() {
+    let server = Server::start(&[("SCANPRO_WEBHOOK_ALLOW_PRIVATE_HOSTS", "true"), ("SCANPRO_MAX_UPLOAD_MB", "1")]);
+    let huge_header = format!("<html><body>{}</body></html>", "x".repeat(70 * 1024));
+    let form = reqwest::multipart::Form::new()
+        .part("files", text_part(PAGE, "index.html"))
+        .part("files", text_part(&huge_header, "header.html"));
+    assert_eq!(post(&server, "/forms/chromium/convert/html", form).await.status(), 413, "a header template past 64 KB");
+
+    // A download larger than the caller's upload limit stops at the limit.
+    let base = serve_downloads(vec![b'%'; 2 * 1024 * 1024]).await;
+    let entries = format!(r#"[{{"url":"{base}/named.pdf"}}]"#);
+    let form = reqwest::multipart::Form::new().text("downloadFrom", entries);
+    assert_eq!(post(&server, "/forms/pdfengines/merge", form).await.status(), 413);
+    let many: Vec<String> = (0..33).map(|i| format!(r#"{{"url":"{base}/named.pdf?{i}"}}"#)).collect();
+    let form = reqwest::multipart::Form::new().text("downloadFrom", format!("[{}]", many.join(",")));
+    let response = post(&server, "/forms/pdfengines/merge", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("at most 32 entries"));
+
+    // Embedding into something that is not a PDF.
+    let form = reqwest::multipart::Form::new()
+        .part("files", text_part("plain text, not a PDF", "fake.pdf"))
+        .part("embeds", reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"));
+    let response = post(&server, "/forms/pdfengines/embed", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("fake.pdf"));
+
+    // Too many cookies and headers for one page.
+    let cookies: Vec<serde_json::Value> =
+        (0..65).map(|i| serde_json::json!({"name": format!("c{i}"), "value": "v", "domain": "example.com"})).collect();
+    let form = reqwest::multipart::Form::new()
+        .part("files", text_part(PAGE, "index.html"))
+        .text("cookies", serde_json::Value::Array(cookies).to_string());
+    let response = post(&server, "/forms/chromium/convert/html", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("at most 64"));
+}
