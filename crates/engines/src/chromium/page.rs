@@ -53,7 +53,6 @@ struct Loading {
     /// `url: reason` of every request that failed or was blocked.
     failed: Vec<String>,
     exceptions: Vec<String>,
-    crashed: bool,
 }
 
 /// A blank page in a fresh browser context, every request of it paused for ScanPro to answer.
@@ -297,7 +296,6 @@ impl Page<'_> {
                 .map(drop)
             }
             "Inspector.targetCrashed" => {
-                loading.crashed = true;
                 Err(ChromiumError::Crashed("the page's renderer crashed".into()))
             }
             "Target.detachedFromTarget" => Err(ChromiumError::Crashed("the page went away".into())),
