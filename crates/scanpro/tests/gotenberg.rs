@@ -337,6 +337,15 @@ async fn libreoffice_converts_one_several_or_merged() {
     qpdf_check(&pdf);
     assert!(pdftotext(&pdf).contains("First paragraph"));
 
+    // PDF/UA, from LibreOffice's own export: tagged, and identified as PDF/UA-1.
+    let form = reqwest::multipart::Form::new().part("files", part(&docx, "report.docx")).text("pdfua", "true");
+    let response = post(&server, "/forms/libreoffice/convert", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let accessible = save(response, dir.path(), "accessible.pdf").await;
+    qpdf_check(&accessible);
+    assert!(pdfinfo(&accessible, &[]).contains("Tagged:          yes"));
+    assert!(pdfinfo(&accessible, &["-meta"]).contains("<pdfuaid:part>1</pdfuaid:part>"));
+
     let form = reqwest::multipart::Form::new()
         .part("files", part(&docx, "page_2.docx"))
         .part("files", part(&docx, "page_1.docx"));

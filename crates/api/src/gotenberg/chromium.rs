@@ -229,7 +229,7 @@ fn convert(form: &Form, page: Page) -> Result<Plan, Refusal> {
     print_fields(form, &mut fields, &mut params);
     let tool = if page == Page::Url { "url_to_pdf" } else { "html_to_pdf" };
     let mut steps = vec![step(tool, Value::Object(params))];
-    form.unsupported(&[("flatten", "false")], &mut fields.errors);
+    form.unsupported(&[("flatten", "false"), ("pdfua", "false")], &mut fields.errors);
     post_processing(form, &mut fields, &mut steps);
     fields.finish()?;
     Ok(Plan { inputs, steps, naming: Naming::New })

@@ -269,7 +269,7 @@ async fn wait_for_success(
 
 /// Post-processing fields shared by the conversion and merge routes, as steps after `steps`:
 /// PDF/A, metadata, rotation, flattening, then encryption. The rest of Gotenberg's groups are
-/// refused.
+/// refused; `pdfua` is each route's own (only LibreOffice writes PDF/UA).
 pub(super) fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) {
     if !form.embeds().is_empty() {
         fields.errors.push(
@@ -278,7 +278,6 @@ pub(super) fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<
     }
     form.unsupported(
         &[
-            ("pdfua", "false"),
             ("watermarkSource", ""),
             ("stampSource", ""),
             ("embedsMetadata", ""),
@@ -413,6 +412,7 @@ async fn merge(State(state): State<AppState>, Auth(caller): Auth, headers: Heade
         let inputs = form.inputs(&[".pdf"])?;
         let mut fields = Fields::of(form);
         let mut steps = vec![step("merge", json!({}))];
+        form.unsupported(&[("pdfua", "false")], &mut fields.errors);
         post_processing(form, &mut fields, &mut steps);
         fields.finish()?;
         Ok(Plan { inputs, steps, naming: Naming::New })
@@ -447,6 +447,7 @@ async fn split(State(state): State<AppState>, Auth(caller): Auth, headers: Heade
         };
         let mut steps = steps;
         let mut fields = Fields::of(form);
+        form.unsupported(&[("pdfua", "false")], &mut fields.errors);
         post_processing(form, &mut fields, &mut steps);
         fields.finish()?;
         let naming = split_naming(&inputs, unify);
@@ -664,6 +665,7 @@ async fn libreoffice(State(state): State<AppState>, Auth(caller): Auth, headers:
             "export_notes": fields.bool("exportNotes", false),
             "single_page_sheets": fields.bool("singlePageSheets", false),
             "export_bookmarks": fields.bool("exportBookmarks", true),
+            "pdfua": fields.bool("pdfua", false),
         });
         if let Some(pages) = fields.string("nativePageRanges") {
             params["pages"] = json!(pages);

@@ -295,9 +295,7 @@ impl Page<'_> {
                 .await
                 .map(drop)
             }
-            "Inspector.targetCrashed" => {
-                Err(ChromiumError::Crashed("the page's renderer crashed".into()))
-            }
+            "Inspector.targetCrashed" => Err(ChromiumError::Crashed("the page's renderer crashed".into())),
             "Target.detachedFromTarget" => Err(ChromiumError::Crashed("the page went away".into())),
             "Runtime.exceptionThrown" => {
                 loading.exceptions.push(exception_text(&event.params["exceptionDetails"]));

@@ -120,6 +120,9 @@ pub struct ConvertOptions {
     pub export_bookmarks: Option<bool>,
     /// PDF output only: comments in the document become PDF text annotations (`ExportNotes`).
     pub export_notes: bool,
+    /// PDF output only: an accessible PDF/UA-1 document, tagged, with its title and language
+    /// (`PDFUACompliance`).
+    pub pdfua: bool,
     /// Spreadsheets to PDF only: every sheet on one page sized to fit the whole sheet
     /// (`SinglePageSheets`), so the PDF has one page per sheet.
     pub single_page_sheets: bool,
@@ -337,6 +340,9 @@ fn export_for(kind: DocumentKind, source: SourceFormat, request: &ConvertRequest
     }
     if options.export_notes {
         filter_data.insert("ExportNotes", FilterValue::Bool(true));
+    }
+    if options.pdfua {
+        filter_data.insert("PDFUACompliance", FilterValue::Bool(true));
     }
     if options.single_page_sheets {
         filter_data.insert("SinglePageSheets", FilterValue::Bool(true));

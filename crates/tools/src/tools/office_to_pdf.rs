@@ -37,6 +37,9 @@ pub struct OfficeToPdfParams {
     /// Comments in the document become PDF comments.
     #[serde(default)]
     pub export_notes: bool,
+    /// An accessible PDF/UA-1 document: tagged, with its title and language.
+    #[serde(default)]
+    pub pdfua: bool,
     /// Spreadsheets: each sheet on one page sized to fit it, so the PDF has one page per sheet.
     #[serde(default)]
     pub single_page_sheets: bool,
@@ -62,6 +65,7 @@ impl EngineTool for OfficeToPdfParams {
                 pdfa: params.pdfa.map(pdfa_level),
                 export_bookmarks: params.export_bookmarks,
                 export_notes: params.export_notes,
+                pdfua: params.pdfua,
                 single_page_sheets: params.single_page_sheets,
                 landscape: params.landscape,
             };
