@@ -163,6 +163,29 @@ impl Target {
     }
 }
 
+impl Target {
+    /// A client for one request to this target: the host resolved and checked again (unless
+    /// `allow_private`), the connection made only to the addresses checked, no redirect followed
+    /// and no proxy from the environment used.
+    pub async fn pinned_client(
+        &self,
+        resolver: &dyn Resolve,
+        allow_private: bool,
+        timeout: Duration,
+    ) -> Result<reqwest::Client, DeliveryError> {
+        let addresses = self
+            .checked_addresses(resolver, allow_private)
+            .await
+            .map_err(|refused| DeliveryError::Refused(refused.to_string()))?;
+        let mut client =
+            reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()).no_proxy();
+        if self.literal().is_none() {
+            client = client.resolve_to_addrs(self.host(), &addresses);
+        }
+        client.build().map_err(|e| DeliveryError::Failed(e.to_string()))
+    }
+}
+
 /// A new signing secret: what its owner is shown (`whsec_…`) and the key bytes.
 pub fn new_secret() -> String {
     let bytes: [u8; SECRET_BYTES] = rand::random();
@@ -198,16 +221,7 @@ impl Delivery<'_> {
     /// POST the signed body; a 2xx answer is success.
     pub async fn attempt(&self, resolver: &dyn Resolve) -> Result<(), DeliveryError> {
         let target = self.target;
-        let addresses = target
-            .checked_addresses(resolver, self.allow_private)
-            .await
-            .map_err(|refused| DeliveryError::Refused(refused.to_string()))?;
-        let mut client =
-            reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::none()).no_proxy();
-        if target.literal().is_none() {
-            client = client.resolve_to_addrs(target.host(), &addresses);
-        }
-        let client = client.build().map_err(|e| DeliveryError::Failed(e.to_string()))?;
+        let client = target.pinned_client(resolver, self.allow_private, self.timeout).await?;
         let timestamp = chrono::Utc::now().timestamp();
         let url = target.url();
         let response = client

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use futures::TryStreamExt;
 use scanpro_pipeline::Caller;
-use scanpro_pipeline::webhook::{SystemResolver, Target};
+use scanpro_pipeline::webhook::{DeliveryError, SystemResolver, Target};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -94,14 +94,11 @@ async fn fetch(
     let mut pause = Duration::from_millis(500);
     let mut attempt = 1;
     let response = loop {
-        let addresses =
-            target.checked_addresses(&SystemResolver, allow_private).await.map_err(|_| Refusal::forbidden())?;
-        let mut client =
-            reqwest::Client::builder().timeout(DOWNLOAD_TIMEOUT).redirect(reqwest::redirect::Policy::none()).no_proxy();
-        if let Some(host) = url.host_str().filter(|h| h.parse::<std::net::IpAddr>().is_err()) {
-            client = client.resolve_to_addrs(host, &addresses);
-        }
-        let client = client.build().map_err(|e| unable(e.to_string()))?;
+        let client =
+            target.pinned_client(&SystemResolver, allow_private, DOWNLOAD_TIMEOUT).await.map_err(|e| match e {
+                DeliveryError::Refused(_) => Refusal::forbidden(),
+                DeliveryError::Failed(why) => unable(why),
+            })?;
         let sent = client
             .get(url.clone())
             .headers(headers.clone())

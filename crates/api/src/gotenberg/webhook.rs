@@ -187,13 +187,10 @@ impl Hook {
         body: Vec<u8>,
         trace: &str,
     ) -> Result<(), String> {
-        let addresses = url.checked_addresses(&SystemResolver, self.allow_private).await.map_err(|e| e.to_string())?;
-        let mut client =
-            reqwest::Client::builder().timeout(CALLBACK_TIMEOUT).redirect(reqwest::redirect::Policy::none()).no_proxy();
-        if let Some(host) = url.url().host_str().filter(|h| h.parse::<std::net::IpAddr>().is_err()) {
-            client = client.resolve_to_addrs(host, &addresses);
-        }
-        let client = client.build().map_err(|e| e.to_string())?;
+        let client = url
+            .pinned_client(&SystemResolver, self.allow_private, CALLBACK_TIMEOUT)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut request = client
             .request(method.clone(), url.url().clone())
             .headers(headers.clone())

@@ -5,6 +5,7 @@
 use super::ChromiumError;
 use super::cdp::Cdp;
 use super::page::{BlankPage, open};
+use crate::{free_port, last_lines};
 use scanpro_process::sandbox::Grants;
 use scanpro_process::{ProcessError, RunningProcess, Subprocess};
 use std::path::{Path, PathBuf};
@@ -179,17 +180,6 @@ async fn devtools_url(port: u16) -> Option<String> {
     let version: serde_json::Value =
         client.get(format!("http://127.0.0.1:{port}/json/version")).send().await.ok()?.json().await.ok()?;
     version.get("webSocketDebuggerUrl")?.as_str().map(str::to_owned)
-}
-
-fn last_lines(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(3)..].join(" | ")
-}
-
-/// A loopback port nobody listens on right now; a browser that loses it to another process fails
-/// to start and is started again.
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// The Chromium program: the configured one, else the first of Debian's and the usual names

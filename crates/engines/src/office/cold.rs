@@ -7,7 +7,8 @@
 use super::OfficeError;
 use super::detect::DocumentKind;
 use super::plan::{Export, FilterValue, Plan, page_range};
-use super::profile::{copy_template, last_lines, soffice_args, soffice_grants, sweep_stale_pipes};
+use super::profile::{copy_template, soffice_args, soffice_grants, sweep_stale_pipes};
+use crate::last_lines;
 use scanpro_process::sandbox::Grants;
 use scanpro_process::{ProcessError, Subprocess};
 use std::collections::BTreeMap;

@@ -13,7 +13,8 @@
 use super::OfficeError;
 use super::detect::DocumentKind;
 use super::plan::{Export, Import, page_range};
-use super::profile::{ProfileError, copy_template, last_lines, soffice_args, soffice_grants, sweep_stale_pipes};
+use super::profile::{ProfileError, copy_template, soffice_args, soffice_grants, sweep_stale_pipes};
+use crate::{free_port, last_lines};
 use scanpro_core::pages::PageSelection;
 use scanpro_process::sandbox::Grants;
 use scanpro_process::{ProcessError, RunningProcess, Subprocess};
@@ -281,10 +282,4 @@ fn clear_dir(dir: &Path) {
         let path = entry.path();
         let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
     }
-}
-
-/// A loopback port nobody listens on right now. Another process may take it before soffice
-/// does; the instance then fails its health check and is started again.
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

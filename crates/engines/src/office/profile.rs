@@ -123,7 +123,9 @@ pub(crate) async fn create_template(soffice: &Path, dir: &Path, timeout: Duratio
         match out.status.code() {
             Some(0) => return check_settings(dir),
             Some(RESTART_REQUESTED) => continue,
-            _ => return Err(ProfileError::Initialise { status: out.status, said: last_lines(&out.stderr_tail) }),
+            _ => {
+                return Err(ProfileError::Initialise { status: out.status, said: crate::last_lines(&out.stderr_tail) });
+            }
         }
     }
     Err(ProfileError::Restarts)
@@ -168,12 +170,6 @@ fn file_url(path: &Path) -> String {
         }
     }
     url
-}
-
-/// The last few lines of a stderr tail: enough to say what went wrong.
-pub(crate) fn last_lines(tail: &str) -> String {
-    let lines: Vec<&str> = tail.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(5)..].join(" | ")
 }
 
 #[cfg(test)]
