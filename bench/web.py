@@ -7,7 +7,9 @@ one run against the anchor tools:
     sub-folders goes zipped to ScanPro's own `html_to_pdf`, which keeps folders), each Markdown
     file through `markdown_to_pdf`
   - a cold `chromium --headless --print-to-pdf` per document, one at a time and two at a time
-    (Markdown made HTML first with Python-Markdown, untimed)
+    (Markdown made HTML first with Python-Markdown, untimed): the anchor
+  - the same with a cold `chromium-headless-shell`, the browser ScanPro drives, for comparison
+  - document by document, one at a time, ScanPro against the cold anchor
   - `/forms/libreoffice/convert` (2 warm LibreOffice instances, 2 clients) on the `dev` docx
     against a cold `soffice --headless --convert-to pdf` per document, one at a time
 
@@ -25,6 +27,7 @@ from corpus import CORPUS, ROOT, dev_files, pages
 OUT = ROOT / "bench" / "out"
 VENV = pathlib.Path.home() / ".cache" / "scanpro" / "bench-markdown"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HEADLESS_SHELL = shutil.which("chromium-headless-shell") or "/usr/bin/chromium-headless-shell"
 STYLE = ("body{font-family:'DejaVu Sans',sans-serif;font-size:11pt;line-height:1.4}"
          "pre,code{font-family:'DejaVu Sans Mono',monospace;font-size:9.5pt}table{border-collapse:collapse}"
          "th,td{border:1px solid #999;padding:3pt 6pt}")
@@ -103,9 +106,9 @@ def scanpro_markdown(base, markdown, out):
                          [("params", json.dumps({"paper_width": "8.5in", "paper_height": "11in"}))]))
 
 
-def cold_chromium(html, out):
+def cold_chromium(html, out, program=CHROMIUM):
     with tempfile.TemporaryDirectory(prefix="cold-chromium-") as profile:
-        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        subprocess.run([program, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer",
                         f"--user-data-dir={profile}", f"--print-to-pdf={out}", html.as_uri()],
                        capture_output=True, timeout=300)
@@ -132,23 +135,31 @@ def timed_set(name, jobs, workers):
     """Runs `jobs` (name, function writing an output, output path) with `workers` at once."""
     latencies, failed = [], []
 
+    per_document = {}
+
     def one(job):
         label, work, out = job
         started = time.perf_counter()
         try:
             work()
-            ok = out.exists() and pages(out) >= 1
+            seconds = time.perf_counter() - started
+            count = pages(out) if out.exists() else 0
         except Exception as error:  # noqa: BLE001 - a failed document is counted, not fatal
             print(f"  {label}: {error}", file=sys.stderr)
-            ok = False
-        return label, ok, time.perf_counter() - started
+            seconds, count = time.perf_counter() - started, 0
+        return label, count, seconds
 
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        for label, ok, seconds in pool.map(one, jobs):
-            (latencies.append(seconds) if ok else failed.append(label))
+        for label, count, seconds in pool.map(one, jobs):
+            if count >= 1:
+                latencies.append(seconds)
+                per_document[label] = {"s": round(seconds, 3), "pages": count}
+            else:
+                failed.append(label)
     wall = time.perf_counter() - started
     row = {"name": name, "documents": len(jobs), "converted": len(latencies), "failed": failed,
+           "per_document": per_document,
            "wall_s": round(wall, 2), "docs_per_min": round(len(latencies) / wall * 60, 1),
            "p50_s": round(sorted(latencies)[len(latencies) // 2], 3) if latencies else None}
     print(f"{name:<44} {row['docs_per_min']:>7.1f} docs/min  p50 {row['p50_s']} s  "
@@ -193,9 +204,36 @@ def main():
             rows.append(timed_set(f"cold chromium --print-to-pdf, {workers} at a time", jobs, workers))
         ratio = rows[0]["docs_per_min"] / max(rows[1]["docs_per_min"], rows[2]["docs_per_min"])
         sequential = one_client["docs_per_min"] / rows[1]["docs_per_min"]
+        # The same browser ScanPro drives, started cold per document, for comparison.
+        shells = []
+        for workers in (1, 2):
+            out = scratch / f"shell{workers}"
+            out.mkdir()
+            jobs = [(label, (lambda p=p, o=out / f"{label}.pdf": cold_chromium(p, o, HEADLESS_SHELL)), out / f"{label}.pdf")
+                    for label, p, _ in documents]
+            jobs += [(m.stem, (lambda h=markdown_html[m], o=out / f"{m.stem}.md.pdf": cold_chromium(h, o, HEADLESS_SHELL)),
+                      out / f"{m.stem}.md.pdf") for m in markdown_files]
+            shells.append(timed_set(f"cold chromium-headless-shell, {workers} at a time", jobs, workers))
+        shell_ratio = rows[0]["docs_per_min"] / max(row["docs_per_min"] for row in shells)
         rows.insert(1, one_client)
-        print(f"ScanPro / best cold Chromium throughput: {ratio:.1f}x; one at a time: {sequential:.1f}x")
-        summary = {"html_ratio_vs_best_cold": round(ratio, 2), "html_ratio_one_at_a_time": round(sequential, 2)}
+        rows[4:4] = shells
+        print(f"ScanPro / best cold Chromium throughput: {ratio:.1f}x; one at a time: {sequential:.1f}x; "
+              f"against the best cold headless shell: {shell_ratio:.1f}x")
+        summary = {"html_ratio_vs_best_cold": round(ratio, 2), "html_ratio_one_at_a_time": round(sequential, 2),
+                   "html_ratio_vs_best_cold_headless_shell": round(shell_ratio, 2)}
+        # Document by document, one at a time: where the fixed cost of a cold browser dominates
+        # (one-page documents: invoices, tickets, letters) and where layout and printing do.
+        warm_docs, cold_docs = one_client["per_document"], rows[2]["per_document"]  # cold chromium, 1 at a time
+        print(f"{'document':<36} {'pages':>5} {'warm s':>7} {'cold s':>7} {'ratio':>6}")
+        for label in sorted(set(warm_docs) & set(cold_docs), key=lambda l: cold_docs[l]["pages"]):
+            w, c = warm_docs[label], cold_docs[label]
+            print(f"{label:<36} {c['pages']:>5} {w['s']:>7.2f} {c['s']:>7.2f} {c['s'] / w['s']:>5.1f}x")
+        one_page = [l for l in set(warm_docs) & set(cold_docs) if cold_docs[l]["pages"] == 1]
+        if one_page:
+            ratio_one_page = sum(cold_docs[l]["s"] for l in one_page) / sum(warm_docs[l]["s"] for l in one_page)
+            summary["one_page_documents"] = len(one_page)
+            summary["html_ratio_one_page_one_at_a_time"] = round(ratio_one_page, 2)
+            print(f"one-page documents ({len(one_page)}), one at a time: {ratio_one_page:.1f}x")
         if not args.skip_office:
             docx = dev_files("docx", ".docx")
             post(f"{server.base}/forms/libreoffice/convert", [("files", docx[0].name, docx[0].read_bytes())])

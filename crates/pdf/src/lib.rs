@@ -49,10 +49,12 @@
 //! - [`pages`](mod@pages): remove, extract and reorder pages; [`security`](mod@security):
 //!   AES-256 protect and unlock; [`metadata`](mod@metadata): the Info dictionary;
 //!   [`attachments`](mod@attachments): files embedded in the document;
+//!   [`accessible`](mod@accessible): PDF/UA identification of a tagged PDF;
 //!   [`repair`](mod@repair): lopdf, then qpdf, then Ghostscript.
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
 
+pub mod accessible;
 pub mod attachments;
 mod copy;
 mod dests;
@@ -77,6 +79,7 @@ pub mod stamp;
 pub mod streaming;
 mod streams;
 
+pub use accessible::{PdfUaReport, mark_pdfua};
 pub use images_to_pdf::{ImageInput, ImagePage, images_to_pdf};
 pub use info::{DocInfo, Metadata, PageInfo, info};
 pub use lopdf;

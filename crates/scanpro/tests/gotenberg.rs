@@ -263,9 +263,9 @@ async fn fields_read_as_gotenberg_parses_them() {
         .text("exportFormFields", "1")
         .text("quality", "90");
     assert_eq!(post(&server, "/forms/libreoffice/convert", form).await.status(), 200);
-    let form = reqwest::multipart::Form::new().part("files", part(&docx, "a.docx")).text("quality", "50");
+    let form = reqwest::multipart::Form::new().part("files", part(&docx, "a.docx")).text("quality", "0");
     let refused = post(&server, "/forms/libreoffice/convert", form).await;
-    assert_eq!(refused.status(), 400, "a LibreOffice option ScanPro cannot honour");
+    assert_eq!(refused.status(), 400, "a quality Gotenberg refuses");
 
     // Split takes the post-processing fields: its parts come back encrypted.
     let form = reqwest::multipart::Form::new()
@@ -363,23 +363,178 @@ async fn libreoffice_converts_one_several_or_merged() {
     assert_eq!(response.status(), 200);
     let merged = save(response, dir.path(), "merged.pdf").await;
     assert_eq!(page_count(&merged), 2);
+}
 
-    // An option ScanPro cannot honour is refused, not ignored.
-    let form =
-        reqwest::multipart::Form::new().part("files", part(&docx, "a.docx")).text("nativeWatermarkText", "DRAFT");
-    let response = post(&server, "/forms/libreoffice/convert", form).await;
+/// The catalog of `pdf` as qpdf writes it uncompressed, for its viewer settings.
+fn catalog_text(pdf: &Path) -> String {
+    let output = std::process::Command::new("qpdf").arg("--show-object=trailer").arg(pdf).output().unwrap();
+    let trailer = String::from_utf8_lossy(&output.stdout).into_owned();
+    let root = trailer.split("/Root ").nth(1).and_then(|rest| rest.split(" 0 R").next()).unwrap().trim().to_owned();
+    let output = std::process::Command::new("qpdf").arg(format!("--show-object={root}")).arg(pdf).output().unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn libreoffice_export_options_reach_the_pdf() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let docx = corpus("docx/heading123.docx");
+    let convert = |fields: &[(&'static str, &'static str)], input: &Path, name: &str| {
+        let mut form = reqwest::multipart::Form::new().part("files", part(input, name));
+        for (field, value) in fields {
+            form = form.text(*field, *value);
+        }
+        post(&server, "/forms/libreoffice/convert", form)
+    };
+
+    // LibreOffice's own watermark and viewer settings.
+    let response = convert(
+        &[
+            ("nativeWatermarkText", "SCANPRO-DRAFT"),
+            ("nativeWatermarkColor", "16711680"),
+            ("initialView", "2"),
+            ("pageLayout", "2"),
+            ("hideViewerToolbar", "true"),
+            ("openInFullScreenMode", "true"),
+        ],
+        &docx,
+        "report.docx",
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let pdf = save(response, dir.path(), "marked.pdf").await;
+    qpdf_check(&pdf);
+    assert!(pdftotext(&pdf).contains("SCANPRO-DRAFT"), "the watermark is text on the page");
+    let catalog = catalog_text(&pdf);
+    assert!(catalog.contains("/PageMode /FullScreen"), "{catalog}");
+    assert!(catalog.contains("/PageLayout /OneColumn"), "{catalog}");
+    assert!(catalog.contains("/HideToolbar true"), "{catalog}");
+
+    // PDF/A natively by LibreOffice, or afterwards by Ghostscript when nativePdfFormats is false.
+    for native in ["true", "false"] {
+        let response = convert(&[("pdfa", "PDF/A-2b"), ("nativePdfFormats", native)], &docx, "report.docx").await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        let pdf = save(response, dir.path(), &format!("pdfa-{native}.pdf")).await;
+        let meta = pdfinfo(&pdf, &["-meta"]);
+        assert!(meta.contains("pdfaid:part") && meta.contains('2'), "{meta}");
+        let producer = pdfinfo(&pdf, &[]);
+        assert_eq!(producer.contains("GPL Ghostscript"), native == "false", "{producer}");
+    }
+
+    // A document that needs a password opens with it, and a wrong one is named. The document is
+    // encrypted here by msoffcrypto-tool (`scripts/install-deps --test`), as Office encrypts it.
+    let locked = dir.path().join("locked.docx");
+    let status = std::process::Command::new(installed("msoffcrypto/bin/msoffcrypto-tool"))
+        .args(["-e", "-p", "s3cret"])
+        .arg(&docx)
+        .arg(&locked)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let response = convert(&[], &locked, "locked.docx").await;
     assert_eq!(response.status(), 400);
-    assert!(response.text().await.unwrap().contains("form field 'nativeWatermarkText' is invalid"));
+    assert!(response.text().await.unwrap().contains("password-protected"));
+    let response = convert(&[("password", "s3cret")], &locked, "locked.docx").await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let opened = save(response, dir.path(), "opened.pdf").await;
+    qpdf_check(&opened);
+    assert!(pdftotext(&opened).contains("First paragraph"));
+    let response = convert(&[("password", "wrong")], &locked, "locked.docx").await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("password does not open the document"));
+
+    // Values Gotenberg refuses are refused with its words.
+    for (field, value, why) in [
+        ("quality", "0", "value is inferior to 1"),
+        ("maxImageResolution", "100", "value is not 75, 150, 300, 600 or 1200"),
+        ("initialView", "7", "value is not 0, 1 or 2"),
+        ("openBookmarkLevels", "11", "value is not -1 or between 1 and 10"),
+        ("zoom", "many", "strconv.Atoi: parsing \"many\": invalid syntax"),
+    ] {
+        let response = convert(&[(field, value)], &docx, "report.docx").await;
+        assert_eq!(response.status(), 400, "{field}={value}");
+        let text = response.text().await.unwrap();
+        assert!(
+            text.contains(&format!("form field '{field}' is invalid (got '{value}', resulting to {why})")),
+            "{text}"
+        );
+    }
+
+    // PDF/UA needs the tags LibreOffice writes while converting; afterwards they are gone.
+    let response = convert(&[("pdfua", "true"), ("nativePdfFormats", "false")], &docx, "report.docx").await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("form field 'pdfua' is invalid"));
+}
+
+#[tokio::test]
+async fn pdfua_comes_from_chromium_and_from_tagged_pdfs() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let page = |head: &str| {
+        format!(
+            "<!doctype html><html lang=\"en\"><head>{head}</head><body><h1>Invoice</h1><p>Total due</p><table><tr><th>Item</th></tr><tr><td>Paper</td></tr></table></body></html>"
+        )
+    };
+    let titled = "<title>Invoice 42</title>";
+    let html = |text: String| reqwest::multipart::Part::text(text).file_name("index.html");
+
+    let form = reqwest::multipart::Form::new().part("files", html(page(titled))).text("pdfua", "true");
+    let response = post(&server, "/forms/chromium/convert/html", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let accessible = save(response, dir.path(), "accessible.pdf").await;
+    qpdf_check(&accessible);
+    let info = pdfinfo(&accessible, &[]);
+    assert!(info.contains("Tagged:          yes") && info.contains("Invoice 42"), "{info}");
+    assert!(pdfinfo(&accessible, &["-meta"]).contains("<pdfuaid:part>1</pdfuaid:part>"));
+    assert!(catalog_text(&accessible).contains("/DisplayDocTitle true"));
+    let structure = pdfinfo(&accessible, &["-struct"]);
+    assert!(structure.contains("Table") && structure.contains("H1"), "{structure}");
+
+    // No title, no PDF/UA: the page is named as the reason.
+    let form = reqwest::multipart::Form::new().part("files", html(page(""))).text("pdfua", "true");
+    let response = post(&server, "/forms/chromium/convert/html", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("has no title"));
+
+    // PDF/A after Chromium drops the tags, so both together are refused.
+    let form = reqwest::multipart::Form::new()
+        .part("files", html(page(titled)))
+        .text("pdfua", "true")
+        .text("pdfa", "PDF/A-2b");
+    let response = post(&server, "/forms/chromium/convert/html", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("form field 'pdfua' is invalid"));
+
+    // A PDF tagged by LibreOffice is identified; an untagged one is refused, never marked.
+    let tagged = corpus("pdf-text/ocrmypdf_tagged.pdf");
+    let form = reqwest::multipart::Form::new().part("files", part(&tagged, "tagged.pdf")).text("pdfua", "true");
+    let response = post(&server, "/forms/pdfengines/convert", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let identified = save(response, dir.path(), "identified.pdf").await;
+    qpdf_check(&identified);
+    assert!(pdfinfo(&identified, &["-meta"]).contains("pdfuaid"));
+    assert_eq!(page_count(&identified), page_count(&tagged));
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&text_pdf("ltnews17.pdf"), "plain.pdf"))
+        .text("pdfua", "true");
+    let response = post(&server, "/forms/pdfengines/convert", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("not tagged"));
 }
 
 /// `scripts/install-deps --test` makes this venv.
 fn client_python() -> PathBuf {
+    installed("gotenberg-client/bin/python")
+}
+
+/// A program `scripts/install-deps --test` installs under `~/.cache/scanpro`.
+fn installed(path: &str) -> PathBuf {
     let cache = std::env::var("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache"));
-    let python = cache.join("scanpro/gotenberg-client/bin/python");
-    assert!(python.exists(), "{} is missing: run scripts/install-deps --test", python.display());
-    python
+    let program = cache.join("scanpro").join(path);
+    assert!(program.exists(), "{} is missing: run scripts/install-deps --test", program.display());
+    program
 }
 
 #[tokio::test]
@@ -851,4 +1006,63 @@ async fn oversized_and_hostile_inputs_to_the_new_routes_are_refused() {
     let response = post(&server, "/forms/chromium/convert/html", form).await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("at most 64"));
+}
+
+#[tokio::test]
+async fn conversions_split_their_output_as_gotenberg_names_it() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let docx = corpus("docx/heading123.docx");
+
+    // Two documents merged, then cut into one-page parts: `<uuid>_0.pdf`, `<uuid>_1.pdf` in a zip.
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&docx, "a.docx"))
+        .part("files", part(&docx, "b.docx"))
+        .text("merge", "true")
+        .text("splitMode", "intervals")
+        .text("splitSpan", "1");
+    let response = post(&server, "/forms/libreoffice/convert", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let zip = save(response, dir.path(), "parts.zip").await;
+    let names = zip_names(&zip);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].ends_with("_0.pdf") && names[1].ends_with("_1.pdf"), "{names:?}");
+    for name in &names {
+        assert_eq!(page_count(&zip_entry(&zip, name, dir.path())), 1);
+    }
+
+    // One document, its selected pages unified: a PDF named after the upload.
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&docx, "report.docx"))
+        .text("splitMode", "pages")
+        .text("splitSpan", "1")
+        .text("splitUnify", "true");
+    let response = post(&server, "/forms/libreoffice/convert", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert!(disposition(&response).contains("report.docx.pdf"), "{}", disposition(&response));
+
+    // Several documents not merged are not split one by one: refused, not ignored.
+    let form = reqwest::multipart::Form::new()
+        .part("files", part(&docx, "a.docx"))
+        .part("files", part(&docx, "b.docx"))
+        .text("splitMode", "intervals")
+        .text("splitSpan", "1");
+    let response = post(&server, "/forms/libreoffice/convert", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("form field 'splitMode' is invalid"));
+
+    // A Chromium page of three pages, each its own PDF; a bad mode is Gotenberg's 400.
+    let html = "<!doctype html><html><body><p>one</p><p style=\"break-before:page\">two</p><p style=\"break-before:page\">three</p></body></html>";
+    let page = || reqwest::multipart::Part::text(html).file_name("index.html");
+    let form = reqwest::multipart::Form::new().part("files", page()).text("splitMode", "pages").text("splitSpan", "2-");
+    let response = post(&server, "/forms/chromium/convert/html", form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let zip = save(response, dir.path(), "chromium.zip").await;
+    let names = zip_names(&zip);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(pdftotext(&zip_entry(&zip, &names[0], dir.path())).contains("two"));
+    let form = reqwest::multipart::Form::new().part("files", page()).text("splitMode", "halves").text("splitSpan", "1");
+    let response = post(&server, "/forms/chromium/convert/html", form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("Valid modes: 'intervals', 'pages'"));
 }

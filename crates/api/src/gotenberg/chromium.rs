@@ -3,7 +3,7 @@
 
 use super::form::{Fields, Form, Upload};
 use super::reply::{Naming, Refusal};
-use super::{Body, Plan, call, post_processing, step};
+use super::{Body, Formats, Plan, call, parts_naming, post_processing, split_steps, step};
 use crate::AppState;
 use crate::auth::Auth;
 use axum::Router;
@@ -28,9 +28,6 @@ fn load_fields(form: &Form, fields: &mut Fields, params: &mut Map<String, Value>
             ("skipNetworkIdleEvent", "true"),
             ("skipNetworkAlmostIdleEvent", "true"),
             ("ignoreResourceHttpStatusDomains", ""),
-            ("splitMode", ""),
-            ("splitSpan", ""),
-            ("splitUnify", "false"),
         ],
         &mut fields.errors,
     );
@@ -229,10 +226,17 @@ fn convert(form: &Form, page: Page) -> Result<Plan, Refusal> {
     print_fields(form, &mut fields, &mut params);
     let tool = if page == Page::Url { "url_to_pdf" } else { "html_to_pdf" };
     let mut steps = vec![step(tool, Value::Object(params))];
-    form.unsupported(&[("flatten", "false"), ("pdfua", "false")], &mut fields.errors);
-    post_processing(form, &mut fields, &mut steps);
+    let naming = match split_steps(form)? {
+        Some((split, unify)) => {
+            steps.extend(split);
+            parts_naming(uuid::Uuid::new_v4().to_string(), unify)
+        }
+        None => Naming::New,
+    };
+    form.unsupported(&[("flatten", "false")], &mut fields.errors);
+    post_processing(form, &mut fields, &mut steps, Formats::Chromium);
     fields.finish()?;
-    Ok(Plan { inputs, steps, naming: Naming::New })
+    Ok(Plan { inputs, steps, naming })
 }
 
 fn screenshot(form: &Form, page: Page) -> Result<Plan, Refusal> {

@@ -218,6 +218,20 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Go's `strconv.Atoi`, then `check`, whose refusal is Gotenberg's reason (`value is not 0,
+    /// 1 or 2`).
+    pub fn int_where(&mut self, name: &str, default: i64, check: impl Fn(i64) -> Result<(), &'static str>) -> i64 {
+        let value = self.int(name, default);
+        match check(value) {
+            Ok(()) => value,
+            Err(why) => {
+                let text = self.form.value(name).unwrap_or_default().to_owned();
+                self.invalid(name, &text, why.to_owned());
+                default
+            }
+        }
+    }
+
     /// Go's `strconv.ParseFloat`.
     pub fn float(&mut self, name: &str, default: f64) -> f64 {
         match self.form.value(name) {

@@ -267,10 +267,22 @@ async fn wait_for_success(
     }
 }
 
+/// Who writes PDF/A and PDF/UA on a route.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Formats {
+    /// LibreOffice, while it converts a single document: both are its own export.
+    Native,
+    /// Chromium renders tagged and the result is identified as PDF/UA; PDF/A is Ghostscript's
+    /// afterwards, which drops the tags, so not both.
+    Chromium,
+    /// PDF/A by Ghostscript afterwards; PDF/UA refused, since merging and splitting drop the tags.
+    Afterwards,
+}
+
 /// Post-processing fields shared by the conversion and merge routes, as steps after `steps`:
-/// PDF/A, metadata, rotation, flattening, then encryption. The rest of Gotenberg's groups are
-/// refused; `pdfua` is each route's own (only LibreOffice writes PDF/UA).
-pub(super) fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>) {
+/// PDF/A and PDF/UA (as `formats` says), metadata, rotation, flattening, then encryption. The
+/// rest of Gotenberg's groups are refused.
+pub(super) fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<StepSpec>, formats: Formats) {
     if !form.embeds().is_empty() {
         fields.errors.push(
             "form file field 'embeds' is invalid (resulting to not supported by ScanPro on this route; use /forms/pdfengines/embed)".into(),
@@ -300,8 +312,24 @@ pub(super) fn post_processing(form: &Form, fields: &mut Fields, steps: &mut Vec<
         steps.push(step("flatten", json!({})));
     }
     let level = pdfa_level(form, fields);
-    if let Some(level) = level {
-        steps.push(step("pdfa", json!({"level": level})));
+    let pdfua = fields.bool("pdfua", false);
+    let native = formats == Formats::Native && steps.len() == 1;
+    if pdfua {
+        match formats {
+            Formats::Native if native => steps[0].params["pdfua"] = json!(true),
+            Formats::Chromium if level.is_none() && steps.len() == 1 => steps[0].params["pdfua"] = json!(true),
+            Formats::Chromium if level.is_some() => fields.errors.push(
+                "form field 'pdfua' is invalid (got 'true', resulting to PDF/A conversion after Chromium drops the tags PDF/UA needs; ask for one of pdfa and pdfua)".into(),
+            ),
+            _ => fields.errors.push(
+                "form field 'pdfua' is invalid (got 'true', resulting to ScanPro writes PDF/UA only while converting a document: the tags it needs do not survive merging, splitting or a later conversion)".into(),
+            ),
+        }
+    }
+    match level {
+        Some(level) if native => steps[0].params["pdfa"] = json!(level),
+        Some(level) => steps.push(step("pdfa", json!({"level": level}))),
+        None => {}
     }
     if let Some(metadata) = fields.json("metadata") {
         match metadata_params(&metadata) {
@@ -412,8 +440,7 @@ async fn merge(State(state): State<AppState>, Auth(caller): Auth, headers: Heade
         let inputs = form.inputs(&[".pdf"])?;
         let mut fields = Fields::of(form);
         let mut steps = vec![step("merge", json!({}))];
-        form.unsupported(&[("pdfua", "false")], &mut fields.errors);
-        post_processing(form, &mut fields, &mut steps);
+        post_processing(form, &mut fields, &mut steps, Formats::Afterwards);
         fields.finish()?;
         Ok(Plan { inputs, steps, naming: Naming::New })
     });
@@ -424,36 +451,47 @@ async fn split(State(state): State<AppState>, Auth(caller): Auth, headers: Heade
     let planned = call(&state, &caller, &headers, body, |form| {
         let inputs = form.inputs(&[".pdf"])?;
         let mut fields = Fields::of(form);
-        let mode = fields.required("splitMode");
-        let span = fields.required("splitSpan").map(|s| s.replace(' ', ""));
-        let unify = fields.bool("splitUnify", false);
+        fields.required("splitMode");
+        fields.required("splitSpan");
         fields.finish()?;
-        let (mode, span) = (mode.unwrap_or_default(), span.unwrap_or_default());
-        let unsupported = || {
-            Refusal::bad_request(
-                "The requested split mode is not supported, or no PDF engine could process it. Valid modes: 'intervals', 'pages'.",
-            )
-        };
-        let steps = match (mode.as_str(), unify) {
-            ("intervals", false) => match span.parse::<u32>() {
-                Ok(every) if every >= 1 => vec![step("split", json!({"mode": "every", "every": every}))],
-                _ => return Err(unsupported()),
-            },
-            ("pages", false) => {
-                vec![step("extract_pages", json!({"pages": span})), step("split", json!({"mode": "each"}))]
-            }
-            ("pages", true) => vec![step("extract_pages", json!({"pages": span}))],
-            _ => return Err(unsupported()),
-        };
-        let mut steps = steps;
+        let (mut steps, unify) = split_steps(form)?.unwrap_or_default();
         let mut fields = Fields::of(form);
-        form.unsupported(&[("pdfua", "false")], &mut fields.errors);
-        post_processing(form, &mut fields, &mut steps);
+        post_processing(form, &mut fields, &mut steps, Formats::Afterwards);
         fields.finish()?;
         let naming = split_naming(&inputs, unify);
         Ok(Plan { inputs, steps, naming })
     });
     planned.await.into_response()
+}
+
+/// Gotenberg's SPLIT group as the steps that split a PDF, and whether the parts are unified into
+/// one; `None` without a `splitMode`.
+pub(super) fn split_steps(form: &Form) -> Result<Option<(Vec<StepSpec>, bool)>, Refusal> {
+    let Some(mode) = form.value("splitMode") else { return Ok(None) };
+    let mut fields = Fields::of(form);
+    let span = fields.required("splitSpan").map(|s| s.replace(' ', "")).unwrap_or_default();
+    let unify = fields.bool("splitUnify", false);
+    fields.finish()?;
+    let unsupported = || {
+        Refusal::bad_request(
+            "The requested split mode is not supported, or no PDF engine could process it. Valid modes: 'intervals', 'pages'.",
+        )
+    };
+    let steps = match (mode, unify) {
+        ("intervals", false) => match span.parse::<u32>() {
+            Ok(every) if every >= 1 => vec![step("split", json!({"mode": "every", "every": every}))],
+            _ => return Err(unsupported()),
+        },
+        ("pages", false) => vec![step("extract_pages", json!({"pages": span})), step("split", json!({"mode": "each"}))],
+        ("pages", true) => vec![step("extract_pages", json!({"pages": span}))],
+        _ => return Err(unsupported()),
+    };
+    Ok(Some((steps, unify)))
+}
+
+/// The names of one converted document's parts: `<stem>_0.pdf`…, or `<stem>.pdf` when unified.
+pub(super) fn parts_naming(stem: String, unify: bool) -> Naming {
+    if unify { Naming::InPlace(vec![format!("{stem}.pdf")]) } else { Naming::Numbered(stem) }
 }
 
 /// Gotenberg's split names for one input: `<stem>_0.pdf`, `<stem>_1.pdf`…, or `<stem>.pdf` when
@@ -462,7 +500,7 @@ fn split_naming(inputs: &[Upload], unify: bool) -> Naming {
     match inputs {
         [single] => {
             let stem = single.name.rsplit_once('.').map_or(single.name.as_str(), |(stem, _)| stem).to_owned();
-            if unify { Naming::InPlace(vec![format!("{stem}.pdf")]) } else { Naming::Numbered(stem) }
+            parts_naming(stem, unify)
         }
         _ => Naming::New,
     }
@@ -506,14 +544,21 @@ async fn convert(State(state): State<AppState>, Auth(caller): Auth, headers: Hea
     let planned = call(&state, &caller, &headers, body, |form| {
         let inputs = form.inputs(&[".pdf"])?;
         let mut fields = Fields::of(form);
-        form.unsupported(&[("pdfua", "false")], &mut fields.errors);
         let level = pdfa_level(form, &mut fields);
         let universal = fields.bool("pdfua", false);
+        if level.is_some() && universal {
+            fields.errors.push(
+                "form field 'pdfua' is invalid (got 'true', resulting to the PDF/A conversion drops the tags PDF/UA needs; ask for one of pdfa and pdfua)".into(),
+            );
+        }
         fields.finish()?;
         if level.is_none() && !universal {
             return Err(Refusal::form(vec!["either 'pdfa' or 'pdfua' form fields must be provided".into()]));
         }
-        let steps = level.map(|level| step("pdfa", json!({"level": level}))).into_iter().collect();
+        let steps = match level {
+            Some(level) => vec![step("pdfa", json!({"level": level}))],
+            None => vec![step("pdfua", json!({}))],
+        };
         let naming = if inputs.len() == 1 { Naming::New } else { Naming::InPlace(names(&inputs)) };
         Ok(Plan { inputs, steps, naming })
     });
@@ -660,75 +705,137 @@ async fn libreoffice(State(state): State<AppState>, Auth(caller): Auth, headers:
     let planned = call(&state, &caller, &headers, body, |form| {
         let inputs = form.inputs(OFFICE_EXTENSIONS)?;
         let mut fields = Fields::of(form);
-        let mut params = json!({
-            "landscape": fields.bool("landscape", false),
-            "export_notes": fields.bool("exportNotes", false),
-            "single_page_sheets": fields.bool("singlePageSheets", false),
-            "export_bookmarks": fields.bool("exportBookmarks", true),
-            "pdfua": fields.bool("pdfua", false),
-        });
-        if let Some(pages) = fields.string("nativePageRanges") {
-            params["pages"] = json!(pages);
-        }
+        let native_formats = fields.bool("nativePdfFormats", true);
+        let params = libreoffice_params(&mut fields);
         let merged = fields.bool("merge", false);
-        form.unsupported(
-            &[
-                ("password", ""),
-                ("exportFormFields", "true"),
-                ("exportNotesPages", "false"),
-                ("exportOnlyNotesPages", "false"),
-                ("exportHiddenSlides", "false"),
-                ("skipEmptyPages", "false"),
-                ("addOriginalDocumentAsStream", "false"),
-                ("losslessImageCompression", "false"),
-                ("reduceImageResolution", "false"),
-                ("nativeWatermarkText", ""),
-                ("nativeTiledWatermarkText", ""),
-                ("updateIndexes", "true"),
-                ("allowDuplicateFieldNames", "false"),
-                ("exportBookmarksToPdfDestination", "false"),
-                ("exportPlaceholders", "false"),
-                ("exportNotesInMargin", "false"),
-                ("convertOooTargetToPdfTarget", "false"),
-                ("exportLinksRelativeFsys", "false"),
-                ("initialView", "0"),
-                ("initialPage", "1"),
-                ("magnification", "0"),
-                ("zoom", "100"),
-                ("pageLayout", "0"),
-                ("firstPageOnLeft", "false"),
-                ("resizeWindowToInitialPage", "false"),
-                ("centerWindow", "false"),
-                ("openInFullScreenMode", "false"),
-                ("displayPDFDocumentTitle", "true"),
-                ("hideViewerMenubar", "false"),
-                ("hideViewerToolbar", "false"),
-                ("hideViewerWindowControls", "false"),
-                ("useTransitionEffects", "true"),
-                ("openBookmarkLevels", "-1"),
-                ("quality", "90"),
-                ("maxImageResolution", "300"),
-                ("nativeWatermarkColor", "8388223"),
-                ("nativeWatermarkFontHeight", "0"),
-                ("nativeWatermarkRotateAngle", "0"),
-                ("nativeWatermarkFontName", "Helvetica"),
-                ("nativePdfFormats", "true"),
-                ("splitMode", ""),
-                ("splitSpan", ""),
-                ("splitUnify", "false"),
-            ],
-            &mut fields.errors,
-        );
+        let split = split_steps(form)?;
         let mut steps = vec![step("office_to_pdf", params)];
         if merged {
             steps.push(step("merge", json!({})));
         }
-        post_processing(form, &mut fields, &mut steps);
+        if split.is_some() && inputs.len() > 1 && !merged {
+            fields.errors.push(
+                "form field 'splitMode' is invalid (resulting to ScanPro splits one converted document: merge them, or send them one by one)".into(),
+            );
+        }
+        let naming = match split {
+            Some((split, unify)) => {
+                steps.extend(split);
+                let stem = if merged { uuid::Uuid::new_v4().to_string() } else { inputs[0].name.clone() };
+                parts_naming(stem, unify)
+            }
+            None if merged || inputs.len() == 1 => Naming::New,
+            None => Naming::Appended(names(&inputs)),
+        };
+        let formats = if native_formats { Formats::Native } else { Formats::Afterwards };
+        post_processing(form, &mut fields, &mut steps, formats);
         fields.finish()?;
-        let naming = if merged || inputs.len() == 1 { Naming::New } else { Naming::Appended(names(&inputs)) };
         Ok(Plan { inputs, steps, naming })
     });
     planned.await.into_response()
+}
+
+/// The LibreOffice route's fields as `office_to_pdf`'s parameters, with Gotenberg's defaults
+/// (which keep empty pages, unlike LibreOffice's own). PDF/A and PDF/UA are left to
+/// [`post_processing`].
+fn libreoffice_params(fields: &mut Fields) -> Value {
+    let one_of =
+        |allowed: &'static [i64], why: &'static str| move |v: i64| if allowed.contains(&v) { Ok(()) } else { Err(why) };
+    let at_least_one = |v: i64| if v < 1 { Err("value is inferior to 1") } else { Ok(()) };
+    let initial_view = ["default", "bookmarks", "thumbnails"]
+        [fields.int_where("initialView", 0, one_of(&[0, 1, 2], "value is not 0, 1 or 2")) as usize];
+    let magnification = ["default", "whole_page", "page_width", "visible_width", "zoom"]
+        [fields.int_where("magnification", 0, one_of(&[0, 1, 2, 3, 4], "value is not 0, 1, 2, 3 or 4")) as usize];
+    let page_layout = ["default", "single_page", "one_column", "two_columns"]
+        [fields.int_where("pageLayout", 0, one_of(&[0, 1, 2, 3], "value is not 0, 1, 2 or 3")) as usize];
+    let mut params = json!({
+        "landscape": fields.bool("landscape", false),
+        "update_indexes": fields.bool("updateIndexes", true),
+        "export_form_fields": fields.bool("exportFormFields", true),
+        "allow_duplicate_field_names": fields.bool("allowDuplicateFieldNames", false),
+        "export_bookmarks": fields.bool("exportBookmarks", true),
+        "bookmarks_as_destinations": fields.bool("exportBookmarksToPdfDestination", false),
+        "export_placeholders": fields.bool("exportPlaceholders", false),
+        "export_notes": fields.bool("exportNotes", false),
+        "export_notes_pages": fields.bool("exportNotesPages", false),
+        "export_only_notes_pages": fields.bool("exportOnlyNotesPages", false),
+        "notes_in_margin": fields.bool("exportNotesInMargin", false),
+        "links_to_pdf": fields.bool("convertOooTargetToPdfTarget", false),
+        "relative_file_links": fields.bool("exportLinksRelativeFsys", false),
+        "export_hidden_slides": fields.bool("exportHiddenSlides", false),
+        "skip_empty_pages": fields.bool("skipEmptyPages", false),
+        "embed_original_document": fields.bool("addOriginalDocumentAsStream", false),
+        "single_page_sheets": fields.bool("singlePageSheets", false),
+        "initial_view": initial_view,
+        "initial_page": fields.int_where("initialPage", 1, at_least_one).min(i64::from(u32::MAX)),
+        "magnification": magnification,
+        "zoom": fields.int_where("zoom", 100, at_least_one).min(6400),
+        "page_layout": page_layout,
+        "first_page_on_left": fields.bool("firstPageOnLeft", false),
+        "resize_window_to_initial_page": fields.bool("resizeWindowToInitialPage", false),
+        "center_window": fields.bool("centerWindow", false),
+        "full_screen": fields.bool("openInFullScreenMode", false),
+        "display_document_title": fields.bool("displayPDFDocumentTitle", true),
+        "hide_viewer_menubar": fields.bool("hideViewerMenubar", false),
+        "hide_viewer_toolbar": fields.bool("hideViewerToolbar", false),
+        "hide_viewer_window_controls": fields.bool("hideViewerWindowControls", false),
+        "transition_effects": fields.bool("useTransitionEffects", true),
+        "lossless_images": fields.bool("losslessImageCompression", false),
+        "image_quality": fields.int_where("quality", 90, |v| match v {
+            ..1 => Err("value is inferior to 1"),
+            101.. => Err("value is superior to 100"),
+            _ => Ok(()),
+        }),
+    });
+    let levels = fields.int_where("openBookmarkLevels", -1, |v| {
+        if v == -1 || (1..=10).contains(&v) { Ok(()) } else { Err("value is not -1 or between 1 and 10") }
+    });
+    if levels != -1 {
+        params["open_bookmark_levels"] = json!(levels);
+    }
+    let reduce = fields.bool("reduceImageResolution", false);
+    let resolution = fields.int_where(
+        "maxImageResolution",
+        300,
+        one_of(&[75, 150, 300, 600, 1200], "value is not 75, 150, 300, 600 or 1200"),
+    );
+    if reduce {
+        params["max_image_resolution"] = json!(resolution);
+    }
+    if let Some(pages) = fields.string("nativePageRanges") {
+        params["pages"] = json!(pages);
+    }
+    if let Some(password) = fields.string("password") {
+        params["password"] = json!(password);
+    }
+    if let Some(text) = fields.string("nativeWatermarkText") {
+        params["watermark_text"] = json!(text);
+    }
+    if let Some(text) = fields.string("nativeTiledWatermarkText") {
+        params["tiled_watermark_text"] = json!(text);
+    }
+    let color = fields.int_where("nativeWatermarkColor", 8_388_223, |v| {
+        if (0..=0xFF_FFFF).contains(&v) { Ok(()) } else { Err("value is not a colour between 0 and 16777215") }
+    });
+    if params.get("watermark_text").is_some() || params.get("tiled_watermark_text").is_some() {
+        params["watermark_color"] = json!(format!("#{color:06x}"));
+    }
+    let height = fields
+        .int_where("nativeWatermarkFontHeight", 0, |v| if v < 0 { Err("value is inferior to 0") } else { Ok(()) });
+    if height > 0 {
+        params["watermark_font_size"] = json!(height);
+    }
+    // Gotenberg passes LibreOffice's tenths of a degree through.
+    let angle = fields.int_where("nativeWatermarkRotateAngle", 0, |v| {
+        if (-3600..=3600).contains(&v) { Ok(()) } else { Err("value is not between -3600 and 3600") }
+    });
+    if angle != 0 {
+        params["watermark_angle"] = json!(angle as f64 / 10.0);
+    }
+    if let Some(font) = fields.string("nativeWatermarkFontName").filter(|font| font != "Helvetica") {
+        params["watermark_font"] = json!(font);
+    }
+    params
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::page::{BlankPage, open};
 use crate::{free_port, last_lines};
 use scanpro_process::sandbox::Grants;
 use scanpro_process::{ProcessError, RunningProcess, Subprocess};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -36,13 +37,17 @@ pub(crate) enum StartError {
     NoDevTools(Duration, String),
 }
 
+/// Blank pages a browser keeps open ahead. Opening one waits for a new renderer process (about
+/// 0.1 s); with two, a browser that renders back to back still finds one open.
+const SPARES: usize = 1;
+
 pub(crate) struct Browser {
     process: RunningProcess,
     pub cdp: Cdp,
     /// Pages this browser rendered, counted for recycling.
     pub conversions: u32,
-    /// The blank page the next rendering takes, opening in the background.
-    spare: Option<tokio::task::JoinHandle<Result<BlankPage, ChromiumError>>>,
+    /// The blank pages the next renderings take, opening in the background, oldest first.
+    spares: VecDeque<tokio::task::JoinHandle<Result<BlankPage, ChromiumError>>>,
     /// The profile; removed after the process is killed (fields drop in order).
     _dir: tempfile::TempDir,
 }
@@ -109,30 +114,30 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         let cdp = Cdp::connect(&url).await.map_err(|why| StartError::NoDevTools(launch.startup_timeout, why))?;
-        let mut browser = Self { process, cdp, conversions: 0, spare: None, _dir: dir };
-        browser.open_spare();
+        let mut browser = Self { process, cdp, conversions: 0, spares: VecDeque::new(), _dir: dir };
+        browser.open_spares();
         Ok(browser)
     }
 
-    /// A blank page for the next rendering: the spare one opened ahead, else a new one.
+    /// A blank page for the next rendering: the oldest spare opened ahead, else a new one.
     pub async fn blank_page(&mut self) -> Result<BlankPage, ChromiumError> {
-        if let Some(spare) = self.spare.take()
-            && let Ok(Ok(page)) = spare.await
-        {
-            return Ok(page);
+        while let Some(spare) = self.spares.pop_front() {
+            if let Ok(Ok(page)) = spare.await {
+                return Ok(page);
+            }
         }
         open(self.cdp.clone()).await
     }
 
     /// Whether the next rendering's page is open (or failed to open) already.
     pub fn spare_is_open(&self) -> bool {
-        self.spare.as_ref().is_some_and(tokio::task::JoinHandle::is_finished)
+        self.spares.front().is_some_and(tokio::task::JoinHandle::is_finished)
     }
 
-    /// Starts opening the blank page of the next rendering.
-    pub fn open_spare(&mut self) {
-        if let Some(previous) = self.spare.replace(tokio::spawn(open(self.cdp.clone()))) {
-            previous.abort();
+    /// Starts opening blank pages until [`SPARES`] are open or opening.
+    pub fn open_spares(&mut self) {
+        while self.spares.len() < SPARES {
+            self.spares.push_back(tokio::spawn(open(self.cdp.clone())));
         }
     }
 
@@ -159,7 +164,7 @@ impl Browser {
     /// Kills the browser with its renderers and waits for it (briefly).
     pub async fn stop(mut self) {
         self.process.kill();
-        if let Some(spare) = self.spare.take() {
+        for spare in self.spares.drain(..) {
             spare.abort();
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.process.wait()).await;
@@ -168,7 +173,7 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        if let Some(spare) = self.spare.take() {
+        for spare in self.spares.drain(..) {
             spare.abort();
         }
     }
@@ -188,13 +193,17 @@ pub(crate) fn find_program(configured: Option<&Path>) -> Option<PathBuf> {
     if let Some(path) = configured {
         return path.is_file().then(|| path.to_owned());
     }
-    // Debian's `/usr/bin/chromium` is a shell script around this binary.
-    let debian = Path::new("/usr/lib/chromium/chromium");
-    if debian.is_file() {
-        return Some(debian.to_owned());
+    // The headless shell (Debian's `chromium-headless-shell`) is Chromium's renderer without the
+    // desktop browser around it: a browser context costs it a fraction of the full browser's
+    // work (whose contexts are whole incognito profiles), about a quarter of the CPU per page.
+    // Debian's `/usr/bin/chromium` is a shell script around the full browser's binary.
+    for debian in ["/usr/lib/chromium/chromium-headless-shell", "/usr/lib/chromium/chromium"] {
+        if Path::new(debian).is_file() {
+            return Some(debian.into());
+        }
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    ["chromium", "chromium-browser", "google-chrome", "chrome"]
+    ["chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "chrome"]
         .iter()
         .find_map(|name| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file()))
 }

@@ -125,6 +125,7 @@ async fn render_in(
     output: &Path,
 ) -> Result<(), ChromiumError> {
     let BlankPage { target, session, mut events, .. } = blank;
+    let started = std::time::Instant::now();
     let page = Page { cdp, session: &session, main_frame: &target, options, remote, source };
     let mut loading = Loading::default();
     if options.fail_on_console_exceptions {
@@ -145,6 +146,7 @@ async fn render_in(
         }
     }
     page.until_loaded(&mut loading, &mut events).await?;
+    let loaded = started.elapsed();
     if !options.wait_delay.is_zero() {
         page.pause(&mut loading, &mut events, options.wait_delay).await?;
     }
@@ -152,7 +154,8 @@ async fn render_in(
         page.wait_for(&mut loading, &mut events, expression).await?;
     }
     page.check_loading(&loading)?;
-    match capture {
+    let ready = started.elapsed();
+    let captured = match capture {
         Capture::Pdf(pdf) => {
             let printing = page.print(pdf, output);
             page.alongside(&mut loading, &mut events, printing).await
@@ -161,7 +164,10 @@ async fn render_in(
             let shooting = page.screenshot(shot, output);
             page.alongside(&mut loading, &mut events, shooting).await
         }
-    }
+    };
+    let requests = loading.resource_statuses.len() + loading.failed.len() + 1;
+    tracing::debug!(?loaded, ?ready, done = ?started.elapsed(), requests, "rendered");
+    captured
 }
 
 struct Page<'a> {

@@ -122,7 +122,7 @@ impl ChromiumPool {
             let browser = lease.ready().await?;
             let blank = browser.blank_page().await?;
             let rendered = render(&browser.cdp, blank, source, page, capture, self.inner.remote.as_ref(), output).await;
-            browser.open_spare();
+            browser.open_spares();
             rendered
         };
         let result = match tokio::time::timeout(timeout, rendering).await {
@@ -146,10 +146,28 @@ impl ChromiumPool {
                 tracing::warn!(%error, said, "a Chromium browser was lost on a rendering; it is replaced");
             }
         }
-        if result.is_ok() {
-            self.inner.renderings.fetch_add(1, Relaxed);
+        if result.is_ok() && self.inner.renderings.fetch_add(1, Relaxed) == 0 {
+            self.warm_the_rest();
         }
         result
+    }
+
+    /// After the first rendering, starts a browser in every empty slot that is free, in the
+    /// background: a process that renders once is likely to render again, and each browser then
+    /// has its pages open ahead when the renderings come.
+    fn warm_the_rest(&self) {
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            while let Ok(permit) = inner.permits.clone().try_acquire_owned() {
+                let mut lease = inner.lease_where(permit, |slots| slots.iter().position(Option::is_none));
+                if lease.browser.is_some() {
+                    break;
+                }
+                if lease.ready().await.is_err() {
+                    break;
+                }
+            }
+        });
     }
 
     pub fn status(&self) -> ChromiumStatus {
@@ -191,12 +209,22 @@ impl Inner {
     /// Takes a slot for `permit`: a browser whose next page is already open first, then any warm
     /// browser, then an empty slot.
     fn lease(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> Lease {
+        self.lease_where(permit, |slots| {
+            slots
+                .iter()
+                .position(|slot| slot.as_ref().is_some_and(Browser::spare_is_open))
+                .or_else(|| slots.iter().position(Option::is_some))
+        })
+    }
+
+    /// Takes a slot for `permit`: the one `choose` picks, else the last.
+    fn lease_where(
+        self: &Arc<Self>,
+        permit: OwnedSemaphorePermit,
+        choose: impl FnOnce(&[Option<Browser>]) -> Option<usize>,
+    ) -> Lease {
         let mut slots = self.slots();
-        let at = slots
-            .iter()
-            .position(|slot| slot.as_ref().is_some_and(Browser::spare_is_open))
-            .or_else(|| slots.iter().position(Option::is_some))
-            .unwrap_or(slots.len() - 1);
+        let at = choose(&slots).unwrap_or(slots.len() - 1);
         let browser = slots.swap_remove(at);
         self.busy.fetch_add(1, Relaxed);
         Lease { inner: self.clone(), browser, in_flight: false, _permit: permit }

@@ -14,6 +14,9 @@ pub enum OfficeError {
     /// The document needs a password to open.
     #[error("the document is password-protected")]
     EncryptedInput,
+    /// The password given does not open the document.
+    #[error("the password does not open the document")]
+    WrongPassword,
     /// Every attempt (warm, a fresh instance, a cold process) ran past its deadline.
     #[error("LibreOffice did not finish within {after:?}, on a warm instance, a fresh one and a cold process")]
     Timeout { after: Duration },
@@ -41,6 +44,7 @@ impl OfficeError {
             Self::InvalidParams { .. } => ErrorCode::InvalidParams,
             Self::UnsupportedFormat(_) => ErrorCode::UnsupportedFormat,
             Self::EncryptedInput => ErrorCode::EncryptedInput,
+            Self::WrongPassword => ErrorCode::WrongPassword,
             Self::LocalReference(_) => ErrorCode::LocalReference,
             Self::Timeout { .. } => ErrorCode::EngineTimeout,
             Self::Failed(_) | Self::Io(_) => ErrorCode::InternalError,

@@ -46,6 +46,8 @@ pub(crate) struct BridgeRequest<'a> {
     pub import: Option<Import>,
     pub exports: &'a BTreeMap<DocumentKind, Export>,
     pub count_pages: bool,
+    pub password: Option<&'a str>,
+    pub update_indexes: bool,
 }
 
 /// How the bridge answered a request that the instance survived.

@@ -38,5 +38,5 @@ mod references;
 pub use config::OfficeConfig;
 pub use detect::{DocumentKind, SourceFormat};
 pub use error::OfficeError;
-pub use plan::{ConvertOptions, ConvertRequest, PdfaLevel, TargetFormat};
+pub use plan::{ConvertOptions, ConvertRequest, FilterValue, PdfaLevel, TargetFormat};
 pub use pool::{Converted, OfficePool, PoolStatus, Route};

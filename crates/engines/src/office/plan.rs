@@ -129,6 +129,14 @@ pub struct ConvertOptions {
     /// Text documents and spreadsheets only: every page style in portrait is turned to landscape
     /// (width and height swapped) before the export.
     pub landscape: bool,
+    /// PDF output only: further settings of LibreOffice's PDF export under its own `FilterData`
+    /// names (`Quality`, `Watermark`, `InitialView`, …), for the tool that offers them.
+    pub pdf_export: Vec<(&'static str, FilterValue)>,
+    /// The password that opens an encrypted document.
+    pub password: Option<String>,
+    /// Text documents: tables of contents and other indexes are brought up to date (page
+    /// numbers included) before the export.
+    pub update_indexes: bool,
 }
 
 /// One conversion: the target format and its options.
@@ -147,7 +155,7 @@ impl ConvertRequest {
 /// A value in an export filter's `FilterData`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub(crate) enum FilterValue {
+pub enum FilterValue {
     Bool(bool),
     Int(i32),
     Text(String),
@@ -240,6 +248,11 @@ impl Plan {
         })
     }
 
+    /// The conversion's options.
+    pub fn options(&self) -> &ConvertOptions {
+        &self.request.options
+    }
+
     /// The kinds to try, most likely first.
     pub fn kinds(&self) -> impl Iterator<Item = DocumentKind> + '_ {
         let order = match self.source {
@@ -312,6 +325,7 @@ fn export_for(kind: DocumentKind, source: SourceFormat, request: &ConvertRequest
         ("export_bookmarks", options.export_bookmarks.is_some()),
         ("export_notes", options.export_notes),
         ("single_page_sheets", options.single_page_sheets),
+        ("pdf export options", !options.pdf_export.is_empty()),
     ];
     if let Some((field, _)) = pdf_only.iter().find(|(_, set)| *set && !pdf) {
         return Err(OfficeError::invalid(field, format!("applies to PDF output only, not {to}")));
@@ -347,6 +361,7 @@ fn export_for(kind: DocumentKind, source: SourceFormat, request: &ConvertRequest
     if options.single_page_sheets {
         filter_data.insert("SinglePageSheets", FilterValue::Bool(true));
     }
+    filter_data.extend(options.pdf_export.iter().cloned());
     Ok(Export {
         filter,
         options: filter_options,

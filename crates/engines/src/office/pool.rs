@@ -214,6 +214,7 @@ impl OfficePool {
                     seen_kind = kind;
                     match (error.as_str(), kind) {
                         ("encrypted", _) => return Err(OfficeError::EncryptedInput),
+                        ("wrong_password", _) => return Err(OfficeError::WrongPassword),
                         // LibreOffice decrypts the same way warm or cold (Office's default
                         // password): a package it could not open needs a password.
                         ("unreadable", _) if plan.source == SourceFormat::EncryptedOoxml => {
@@ -280,6 +281,8 @@ impl OfficePool {
             import: plan.import,
             exports: &plan.exports,
             count_pages: plan.pages.is_some(),
+            password: plan.options().password.as_deref(),
+            update_indexes: plan.options().update_indexes,
         };
         let attempt = async {
             match lease.convert(&request, plan.pages.as_ref(), self.inner.config.conversion_timeout).await {

@@ -118,6 +118,8 @@ class Bridge:
                 make_landscape(document)
             if export["needs_view"]:
                 self.attach_view(document, export["keep_comments"])
+            if request.get("update_indexes"):
+                update_indexes(document)
             filter_data = dict(export["filter_data"])
             if request["count_pages"]:
                 reply({"pages": page_count(document, filter_data)})
@@ -137,7 +139,7 @@ class Bridge:
     def load(self, request, handler):
         url = uno.systemPathToFileUrl(request["input"])
         forced = request.get("import") or {}
-        filter_name = forced.get("filter") or self.detect(url, handler)
+        filter_name = forced.get("filter") or self.detect(url, handler, request.get("password"))
         descriptor = dict(
             FilterName=filter_name,
             ReadOnly=True,
@@ -148,6 +150,8 @@ class Bridge:
         )
         if forced.get("options"):
             descriptor["FilterOptions"] = forced["options"]
+        if request.get("password"):
+            descriptor["Password"] = request["password"]
         try:
             if filter_name in FRAMED_IMPORTS:
                 document = self.desktop.loadComponentFromURL(url, "_blank", 0, props(**descriptor))
@@ -156,18 +160,19 @@ class Bridge:
         except DisposedException:
             raise
         except Exception as error:
-            if handler.asked_password:
-                raise Refused("encrypted", "the document is password-protected")
+            refuse_if_locked(request, handler)
             raise Refused("unreadable", f"LibreOffice could not read the document ({type(error).__name__})")
         if document is None:
             raise Refused("unreadable", "LibreOffice could not read the document")
         return document
 
-    def detect(self, url, handler):
+    def detect(self, url, handler, password):
         """LibreOffice's deep type detection (where encrypted OOXML asks for its password)."""
-        type_name, descriptor = self.detection.queryTypeByDescriptor(props(URL=url, InteractionHandler=handler), True)
-        if handler.asked_password:
-            raise Refused("encrypted", "the document is password-protected")
+        query = dict(URL=url, InteractionHandler=handler)
+        if password:
+            query["Password"] = password
+        type_name, descriptor = self.detection.queryTypeByDescriptor(props(**query), True)
+        refuse_if_locked({"password": password}, handler)
         found = [p.Value for p in descriptor if p.Name == "FilterName" and p.Value]
         if not found and type_name:
             found = [p.Value for p in self.detection.getByName(type_name) if p.Name == "PreferredFilter" and p.Value]
@@ -197,6 +202,23 @@ class Bridge:
         shown = self.desktop.loadComponentFromURL("private:object", "_blank", 0, props(Model=document, Hidden=True))
         if shown is None:
             raise Refused("export_failed", "LibreOffice could not lay the document out")
+
+
+def refuse_if_locked(request, handler):
+    """A password was asked for: none was given, or the one given is wrong."""
+    if handler.asked_password and request.get("password"):
+        raise Refused("wrong_password", "the password does not open the document")
+    if handler.asked_password:
+        raise Refused("encrypted", "the document is password-protected")
+
+
+def update_indexes(document):
+    """Brings tables of contents and other indexes up to date, page numbers included."""
+    if not document.supportsService("com.sun.star.text.TextDocument"):
+        return
+    indexes = document.getDocumentIndexes()
+    for i in range(indexes.getCount()):
+        indexes.getByIndex(i).update()
 
 
 def document_kind(document):

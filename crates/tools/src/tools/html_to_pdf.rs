@@ -62,7 +62,8 @@ impl EngineTool for HtmlToPdfParams {
             }
             let page = self.load().options(true)?;
             let stem = crate::names::safe_stem(&site.main);
-            let output = render_pdf(&step, &site.source(), &page, print, self.pdfa, format!("{stem}.pdf")).await?;
+            let output =
+                render_pdf(&step, &site.source(), &page, print, self.print().finish(), format!("{stem}.pdf")).await?;
             Ok(StepResult {
                 outputs: vec![output],
                 report: Some(serde_json::json!({"page": site.main, "engine": "chromium"})),

@@ -69,7 +69,7 @@ impl EngineTool for MarkdownToPdfParams {
                     main: "index.html".into(),
                 };
                 let print = self.print().options()?;
-                let output = render_pdf(&step, &source, &load, print, self.pdfa, filename)
+                let output = render_pdf(&step, &source, &load, print, self.print().finish(), filename)
                     .await
                     .map_err(|e| ToolError::new(e.code, format!("{}: {}", page.filename, e.message)))?;
                 outputs.push(output);

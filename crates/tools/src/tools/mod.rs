@@ -23,6 +23,7 @@ mod pdf_to_image;
 mod pdf_to_office;
 mod pdf_to_text;
 mod pdfa;
+mod pdfua;
 mod protect;
 mod remove_pages;
 mod reorder;
@@ -219,6 +220,7 @@ pub(crate) const ALL: &[Tool] = &[
     convert::CONVERT,
     compress::TOOL,
     pdfa::TOOL,
+    pdfua::TOOL,
     grayscale::TOOL,
     ocr::TOOL,
     pdf_to_text::TOOL,

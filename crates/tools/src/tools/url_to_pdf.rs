@@ -65,7 +65,7 @@ impl EngineTool for UrlToPdfParams {
             let source = Source::Url(self.address()?);
             let load = self.load().options(true)?;
             let print = self.print().options()?;
-            let output = render_pdf(&step, &source, &load, print, self.pdfa, "page.pdf".into()).await?;
+            let output = render_pdf(&step, &source, &load, print, self.print().finish(), "page.pdf".into()).await?;
             Ok(StepResult { outputs: vec![output], report: Some(serde_json::json!({"url": self.url})) })
         })
     }

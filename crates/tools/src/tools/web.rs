@@ -301,6 +301,10 @@ macro_rules! pdf_params {
                 /// Write PDF/A at this level (converted by Ghostscript after rendering).
                 #[serde(default)]
                 pub pdfa: Option<scanpro_core::params::PdfaLevel>,
+                /// An accessible PDF/UA-1 document: tagged, its title and language checked, and
+                /// identified as PDF/UA. Not with `pdfa`, whose conversion drops the tags.
+                #[serde(default)]
+                pub pdfua: bool,
                 $($own)*
             }
         }
@@ -322,6 +326,8 @@ macro_rules! pdf_params {
                     single_page: self.single_page,
                     outline: self.outline,
                     tagged: self.tagged,
+                    pdfa: self.pdfa,
+                    pdfua: self.pdfua,
                 }
             }
         }
@@ -353,6 +359,15 @@ pub(crate) struct Print<'a> {
     pub single_page: bool,
     pub outline: bool,
     pub tagged: bool,
+    pub pdfa: Option<PdfaLevel>,
+    pub pdfua: bool,
+}
+
+/// What happens to a rendered PDF: PDF/A by Ghostscript, or PDF/UA identification.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Finish {
+    pub pdfa: Option<PdfaLevel>,
+    pub pdfua: bool,
 }
 
 pub(crate) trait PrintFields: LoadFields {
@@ -366,6 +381,10 @@ pub(crate) trait PrintFields: LoadFields {
 }
 
 impl Print<'_> {
+    pub fn finish(&self) -> Finish {
+        Finish { pdfa: self.pdfa, pdfua: self.pdfua }
+    }
+
     /// Checks the fields and makes the engine's print options.
     pub fn options(&self) -> Result<PdfOptions, ToolError> {
         if !(0.1..=2.0).contains(&self.scale) {
@@ -402,8 +421,14 @@ impl Print<'_> {
             prefer_css_page_size: self.prefer_css_page_size,
             single_page: self.single_page,
             outline: self.outline,
-            tagged: self.tagged,
+            tagged: self.tagged || self.pdfua,
         };
+        if self.pdfua && self.pdfa.is_some() {
+            return Err(ToolError::invalid_param(
+                "pdfua",
+                "not together with pdfa: the PDF/A conversion drops the tags PDF/UA needs",
+            ));
+        }
         if options.paper_width < 0.1 || options.paper_height < 0.1 {
             return Err(ToolError::invalid_param("paper_width", "the paper must be at least 0.1 inch each way"));
         }
@@ -541,27 +566,39 @@ fn unzip_into(zip: &Path, dir: &Path, files: &mut BTreeMap<String, PathBuf>) -> 
     Ok(())
 }
 
-/// Renders `source` to a PDF named `filename` in the step's output directory, through
-/// Ghostscript when PDF/A is asked.
+/// Renders `source` to a PDF named `filename` in the step's output directory, then makes it
+/// PDF/A (Ghostscript) or identifies it as PDF/UA as `finish` asks.
 pub(crate) async fn render_pdf(
     step: &EngineStep<'_>,
     source: &Source,
     page: &PageOptions,
     pdf: PdfOptions,
-    pdfa: Option<PdfaLevel>,
+    finish: Finish,
     filename: String,
 ) -> Result<Output, ToolError> {
     let pool = step.engines.chromium()?;
     let path = step.out_dir.join(&filename);
-    let rendered = if pdfa.is_some() { step.out_dir.join(format!(".rendered-{filename}")) } else { path.clone() };
+    let finished = finish.pdfa.is_some() || finish.pdfua;
+    let rendered = if finished { step.out_dir.join(format!(".rendered-{filename}")) } else { path.clone() };
     pool.render(source, page, &Capture::Pdf(pdf), &rendered, None).await.map_err(tool_error)?;
-    if let Some(level) = pdfa {
-        let converted =
+    let converted = match finish {
+        Finish { pdfa: Some(level), .. } => {
             scanpro_engines::ghostscript::pdfa(step.engines.ghostscript(), &rendered, &path, &PdfaParams { level })
-                .await;
+                .await
+                .map(drop)
+        }
+        Finish { pdfua: true, .. } => {
+            let (rendered, marked) = (rendered.clone(), path.clone());
+            tokio::task::spawn_blocking(move || scanpro_pdf::mark_pdfua(&rendered, &marked).map(drop))
+                .await
+                .unwrap_or_else(|e| Err(ToolError::internal(format!("the PDF/UA step failed: {e}"))))
+        }
+        Finish { .. } => Ok(()),
+    };
+    if finished {
         let _ = std::fs::remove_file(&rendered);
-        converted?;
     }
+    converted?;
     Ok(Output { path, filename, content_type: "application/pdf".into() })
 }
 

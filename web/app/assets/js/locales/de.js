@@ -352,6 +352,8 @@ export default {
   'tool.compress.summary': 'Ein PDF verkleinern und lesbar halten.',
   'tool.pdfa.title': 'PDF in PDF/A',
   'tool.pdfa.summary': 'Ein PDF für die Langzeitarchivierung in PDF/A umwandeln.',
+  'tool.pdfua.title': 'Getaggtes PDF in PDF/UA',
+  'tool.pdfua.summary': 'Ein getaggtes PDF als barrierefreies PDF/UA kennzeichnen.',
   'tool.grayscale.title': 'Graustufen',
   'tool.grayscale.summary': 'Alle Seiten in Grautöne umwandeln.',
   'tool.ocr.title': 'Text erkennen (OCR)',

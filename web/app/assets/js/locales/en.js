@@ -365,6 +365,8 @@ export default {
   'tool.compress.summary': 'Make a PDF smaller while keeping it readable.',
   'tool.pdfa.title': 'PDF to PDF/A',
   'tool.pdfa.summary': 'Turn a PDF into PDF/A for long-term archiving.',
+  'tool.pdfua.title': 'Tagged PDF to PDF/UA',
+  'tool.pdfua.summary': 'Mark a tagged PDF as accessible PDF/UA.',
   'tool.grayscale.title': 'Grayscale',
   'tool.grayscale.summary': 'Turn every page to shades of grey.',
   'tool.ocr.title': 'Recognise text (OCR)',

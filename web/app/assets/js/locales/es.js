@@ -352,6 +352,8 @@ export default {
   'tool.compress.summary': 'Hacer un PDF más ligero sin que deje de leerse bien.',
   'tool.pdfa.title': 'PDF a PDF/A',
   'tool.pdfa.summary': 'Convertir un PDF a PDF/A para archivarlo a largo plazo.',
+  'tool.pdfua.title': 'PDF etiquetado a PDF/UA',
+  'tool.pdfua.summary': 'Marcar un PDF etiquetado como PDF/UA accesible.',
   'tool.grayscale.title': 'Escala de grises',
   'tool.grayscale.summary': 'Pasar todas las páginas a tonos de gris.',
   'tool.ocr.title': 'Reconocer texto (OCR)',

@@ -352,6 +352,8 @@ export default {
   'tool.compress.summary': 'Rendre un PDF plus léger tout en le gardant lisible.',
   'tool.pdfa.title': 'PDF en PDF/A',
   'tool.pdfa.summary': 'Convertir un PDF en PDF/A pour l’archivage à long terme.',
+  'tool.pdfua.title': 'PDF balisé en PDF/UA',
+  'tool.pdfua.summary': 'Marquer un PDF balisé comme PDF/UA accessible.',
   'tool.grayscale.title': 'Niveaux de gris',
   'tool.grayscale.summary': 'Passer toutes les pages en niveaux de gris.',
   'tool.ocr.title': 'Reconnaître le texte (OCR)',
