@@ -742,12 +742,14 @@ fn libreoffice_params(fields: &mut Fields) -> Value {
     let one_of =
         |allowed: &'static [i64], why: &'static str| move |v: i64| if allowed.contains(&v) { Ok(()) } else { Err(why) };
     let at_least_one = |v: i64| if v < 1 { Err("value is inferior to 1") } else { Ok(()) };
+    // Each value is checked to be one of the indexes.
+    let index = |value: i64| usize::try_from(value).unwrap_or_default();
     let initial_view = ["default", "bookmarks", "thumbnails"]
-        [fields.int_where("initialView", 0, one_of(&[0, 1, 2], "value is not 0, 1 or 2")) as usize];
+        [index(fields.int_where("initialView", 0, one_of(&[0, 1, 2], "value is not 0, 1 or 2")))];
     let magnification = ["default", "whole_page", "page_width", "visible_width", "zoom"]
-        [fields.int_where("magnification", 0, one_of(&[0, 1, 2, 3, 4], "value is not 0, 1, 2, 3 or 4")) as usize];
+        [index(fields.int_where("magnification", 0, one_of(&[0, 1, 2, 3, 4], "value is not 0, 1, 2, 3 or 4")))];
     let page_layout = ["default", "single_page", "one_column", "two_columns"]
-        [fields.int_where("pageLayout", 0, one_of(&[0, 1, 2, 3], "value is not 0, 1, 2 or 3")) as usize];
+        [index(fields.int_where("pageLayout", 0, one_of(&[0, 1, 2, 3], "value is not 0, 1, 2 or 3")))];
     let mut params = json!({
         "landscape": fields.bool("landscape", false),
         "update_indexes": fields.bool("updateIndexes", true),
@@ -830,7 +832,7 @@ fn libreoffice_params(fields: &mut Fields) -> Value {
         if (-3600..=3600).contains(&v) { Ok(()) } else { Err("value is not between -3600 and 3600") }
     });
     if angle != 0 {
-        params["watermark_angle"] = json!(angle as f64 / 10.0);
+        params["watermark_angle"] = json!(f64::from(i32::try_from(angle).unwrap_or_default()) / 10.0);
     }
     if let Some(font) = fields.string("nativeWatermarkFontName").filter(|font| font != "Helvetica") {
         params["watermark_font"] = json!(font);

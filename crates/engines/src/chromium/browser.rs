@@ -37,8 +37,8 @@ pub(crate) enum StartError {
     NoDevTools(Duration, String),
 }
 
-/// Blank pages a browser keeps open ahead. Opening one waits for a new renderer process (about
-/// 0.1 s); with two, a browser that renders back to back still finds one open.
+/// Blank pages a browser keeps open ahead. Opening one waits for a new renderer process; more
+/// than one measured no faster on two cores, where opening competes with rendering for the CPU.
 const SPARES: usize = 1;
 
 pub(crate) struct Browser {

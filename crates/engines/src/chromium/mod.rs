@@ -1,8 +1,11 @@
-//! Web pages to PDF and images with headless Chromium, driven over the DevTools protocol.
+//! Web pages to PDF and images with headless Chromium (Debian's `chromium-headless-shell`, else
+//! the full browser), driven over the DevTools protocol.
 //!
-//! - [`pool`]: warm browsers, one rendering at a time each, recycled after a number of renderings
-//!   or past a memory cap, replaced after a crash, killed on a deadline.
-//! - [`browser`]: one browser process under the subprocess runner's sandbox.
+//! - [`pool`]: warm browsers, one rendering at a time each, all started after the first
+//!   rendering, recycled after a number of renderings or past a memory cap, replaced after a
+//!   crash, killed on a deadline.
+//! - [`browser`]: one browser process under the subprocess runner's sandbox, with the next
+//!   rendering's blank page opened ahead.
 //! - [`cdp`]: the DevTools connection.
 //! - [`page`]: one rendering in a fresh browser context, every request answered by ScanPro.
 //! - [`remote`]: remote requests, where allowed, checked against internal addresses.

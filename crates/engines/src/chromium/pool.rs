@@ -1,7 +1,7 @@
-//! Warm browsers behind a semaphore, each leased for one rendering at a time. A browser that
-//! crashes, passes the deadline or is cancelled mid-rendering is killed and its slot left empty
-//! (the next rendering starts a fresh one); one that reached `recycle_after` renderings or
-//! `max_rss_bytes` is replaced the same way.
+//! Warm browsers behind a semaphore, each leased for one rendering at a time, all started in the
+//! background after the first rendering. A browser that crashes, passes the deadline or is
+//! cancelled mid-rendering is killed and its slot left empty (the next rendering starts a fresh
+//! one); one that reached `recycle_after` renderings or `max_rss_bytes` is replaced the same way.
 
 use super::browser::{Browser, Launch, find_program};
 use super::page::{Source, render};
@@ -49,8 +49,8 @@ struct Inner {
 }
 
 impl ChromiumPool {
-    /// Finds Chromium and asks its version; browsers start on first use. Fails when Chromium is
-    /// missing.
+    /// Finds Chromium and asks its version; browsers start with the first rendering. Fails when
+    /// Chromium is missing.
     pub async fn start(config: ChromiumConfig) -> Result<Self, ChromiumError> {
         let program = find_program(config.program.as_deref()).ok_or_else(|| {
             ChromiumError::Unavailable("chromium not found (install Debian's chromium, or set chromium_path)".into())

@@ -208,6 +208,11 @@ fn yes() -> bool {
     true
 }
 
+/// A checked count as LibreOffice's `long`.
+fn long(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
 fn image_quality() -> u8 {
     90
 }
@@ -358,9 +363,9 @@ impl OfficeToPdfParams {
         let numbers = [
             ("Quality", i32::from(self.image_quality), i32::from(defaults.image_quality)),
             ("InitialView", self.initial_view as i32, defaults.initial_view as i32),
-            ("InitialPage", self.initial_page as i32, defaults.initial_page as i32),
+            ("InitialPage", long(self.initial_page), long(defaults.initial_page)),
             ("Magnification", self.magnification as i32, defaults.magnification as i32),
-            ("Zoom", self.zoom as i32, defaults.zoom as i32),
+            ("Zoom", long(self.zoom), long(defaults.zoom)),
             ("PageLayout", self.page_layout as i32, defaults.page_layout as i32),
             ("OpenBookmarkLevels", self.open_bookmark_levels.map_or(-1, i32::from), -1),
         ];
@@ -372,7 +377,7 @@ impl OfficeToPdfParams {
         );
         if let Some(dpi) = self.max_image_resolution {
             data.push(("ReduceImageResolution", FilterValue::Bool(true)));
-            data.push(("MaxImageResolution", FilterValue::Int(dpi as i32)));
+            data.push(("MaxImageResolution", FilterValue::Int(long(dpi))));
         }
         let texts = [
             ("Watermark", &self.watermark_text),
@@ -384,11 +389,13 @@ impl OfficeToPdfParams {
             data.push(("WatermarkColor", FilterValue::Int(i32::from_be_bytes([0, r, g, b]))));
         }
         if let Some(size) = self.watermark_font_size {
-            data.push(("WatermarkFontHeight", FilterValue::Int(size as i32)));
+            data.push(("WatermarkFontHeight", FilterValue::Int(long(size))));
         }
         if let Some(angle) = self.watermark_angle {
-            // LibreOffice reads tenths of a degree.
-            data.push(("WatermarkRotateAngle", FilterValue::Int((angle * 10.0).round() as i32)));
+            // LibreOffice reads tenths of a degree; the angle is checked to lie within ±360.
+            #[allow(clippy::cast_possible_truncation, reason = "at most ±3600 after the check")]
+            let tenths = (angle * 10.0).round() as i32;
+            data.push(("WatermarkRotateAngle", FilterValue::Int(tenths)));
         }
         data
     }
