@@ -213,12 +213,16 @@ def refuse_if_locked(request, handler):
 
 
 def update_indexes(document):
-    """Brings tables of contents and other indexes up to date, page numbers included."""
+    """Brings tables of contents and other indexes up to date, page numbers included. Alphabetical
+    indexes are left as the document has them: one can name a concordance file, which updating
+    would read from the server."""
     if not document.supportsService("com.sun.star.text.TextDocument"):
         return
     indexes = document.getDocumentIndexes()
     for i in range(indexes.getCount()):
-        indexes.getByIndex(i).update()
+        index = indexes.getByIndex(i)
+        if not index.supportsService("com.sun.star.text.DocumentIndex"):
+            index.update()
 
 
 def document_kind(document):
