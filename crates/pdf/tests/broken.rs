@@ -1,5 +1,5 @@
 //! Every damaged, hostile or locked file in the corpus either works through open, info,
-//! rotate, merge and split (and every output passes `qpdf --check`) or fails with a typed input
+//! rotate, merge, split and PDF/UA identification (and every output passes `qpdf --check`) or fails with a typed input
 //! error: never a panic, never a hang.
 
 use scanpro_core::{ErrorCode, ToolError};
@@ -23,6 +23,13 @@ fn exercise(input: &Path, out_dir: &Path) -> Result<Result<String, ToolError>, S
         scanpro_pdf::merge(&[input.to_owned(), input.to_owned()], &[0, 1], &merged)?;
         let mut outputs = scanpro_pdf::split(input, vec![vec![1], vec![info.pages]], out_dir, "part")?;
         outputs.extend([rotated, merged]);
+        // PDF/UA identification refuses an untagged file by design; a tagged one must come out whole.
+        let marked = out_dir.join("marked.pdf");
+        match scanpro_pdf::mark_pdfua(input, &marked) {
+            Ok(_) => outputs.push(marked),
+            Err(error) if error.code == ErrorCode::UnsupportedFormat => {}
+            Err(error) => return Err(error),
+        }
         Ok((info.pages, outputs))
     };
     match steps() {
