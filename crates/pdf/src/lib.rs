@@ -50,6 +50,7 @@
 //!   AES-256 protect and unlock; [`metadata`](mod@metadata): the Info dictionary;
 //!   [`attachments`](mod@attachments): files embedded in the document;
 //!   [`accessible`](mod@accessible): PDF/UA identification of a tagged PDF;
+//!   [`forms`](mod@forms): list and fill AcroForm fields;
 //!   [`repair`](mod@repair): lopdf, then qpdf, then Ghostscript.
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
@@ -59,6 +60,7 @@ pub mod attachments;
 mod copy;
 mod dests;
 pub mod format;
+pub mod forms;
 mod guard;
 pub mod images_to_pdf;
 pub mod info;

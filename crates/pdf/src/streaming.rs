@@ -42,6 +42,18 @@ pub fn flatten(input: &Path, out: &Path) -> Result<(), ToolError> {
     qpdf(args, &[input], Some(out)).map(|_| ())
 }
 
+/// Gives the text and choice fields of a form that asks for it (`NeedAppearances`) appearance
+/// streams showing their values, in place; with `flatten`, then draws every annotation into its
+/// page as [`flatten`] does.
+pub fn generate_appearances(path: &Path, flatten: bool) -> Result<(), ToolError> {
+    let mut args: Vec<std::ffi::OsString> = vec!["--generate-appearances".into()];
+    if flatten {
+        args.push("--flatten-annotations=all".into());
+    }
+    args.extend([path.into(), "--replace-input".into()]);
+    qpdf(args, &[path], Some(path)).map(|_| ())
+}
+
 /// Runs qpdf with `args`; it may read `inputs` and write beside `out`.
 fn qpdf(args: Vec<std::ffi::OsString>, inputs: &[&Path], out: Option<&Path>) -> Result<String, ToolError> {
     let mut command = Subprocess::new("qpdf").args(args).timeout(QPDF_TIMEOUT);

@@ -1,8 +1,9 @@
 //! Every damaged, hostile or locked file in the corpus either works through open, info,
-//! rotate, merge, split and PDF/UA identification (and every output passes `qpdf --check`) or fails with a typed input
+//! rotate, merge, split, PDF/UA identification and forms (and every output passes `qpdf --check`) or fails with a typed input
 //! error: never a panic, never a hang.
 
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_pdf::forms::{FieldKind, FieldValue};
 use scanpro_testkit::checkers::qpdf_verdict;
 use scanpro_testkit::corpus::corpus_files;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,16 @@ fn exercise(input: &Path, out_dir: &Path) -> Result<Result<String, ToolError>, S
             Ok(_) => outputs.push(marked),
             Err(error) if error.code == ErrorCode::UnsupportedFormat => {}
             Err(error) => return Err(error),
+        }
+        // A form's text field is filled; a file with none is listed as such.
+        let form = scanpro_pdf::forms::form_fields(input)?;
+        let text_field =
+            form.fields.iter().find(|f| f.kind == FieldKind::Text && !f.read_only && f.max_length.is_none());
+        if let Some(field) = text_field {
+            let filled = out_dir.join("filled.pdf");
+            let values = [(field.name.clone(), FieldValue::Text("ScanPro".into()))].into();
+            scanpro_pdf::forms::fill_form(input, &values, false, &filled)?;
+            outputs.push(filled);
         }
         Ok((info.pages, outputs))
     };

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use scanpro_testkit::checkers::{page_count, page_text, qpdf_check, rotations, run};
+use scanpro_testkit::checkers::{page_count, page_text, qpdf_check, qpdf_json, rotations, run};
 use scanpro_testkit::corpus::corpus;
 use serde_json::{Value, json};
 
@@ -102,6 +102,34 @@ async fn one_shot_returns_the_file_or_a_zip() {
     assert_eq!(response.status(), 200);
     let info: Value = response.json().await.unwrap();
     assert_eq!(info["pages"], 10, "{info}");
+}
+
+#[tokio::test]
+async fn a_form_is_listed_then_filled_through_the_api() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let form = corpus("pdf-text/pdfjs_issue15096.pdf");
+    let response = client.one_shot("form_fields", &[&form], json!({})).await;
+    assert_eq!(response.status(), 200);
+    let listed: Value = response.json().await.unwrap();
+    assert!(listed["fields"].as_array().unwrap().iter().any(|f| f["name"] == "checkbox" && f["value"] == false));
+
+    let response =
+        client.one_shot("fill_form", &[&form], json!({"values": {"name": "Hedy Lamarr", "checkbox": true}})).await;
+    assert_eq!(response.status(), 200);
+    let dir = tempfile::tempdir().unwrap();
+    let filled = dir.path().join("filled.pdf");
+    std::fs::write(&filled, response.bytes().await.unwrap()).unwrap();
+    qpdf_check(&filled);
+    let fields = qpdf_json(&filled, &["acroform"]);
+    let fields = fields["acroform"]["fields"].as_array().unwrap();
+    assert!(fields.iter().any(|f| f["fullname"] == "name" && f["value"] == "u:Hedy Lamarr"));
+
+    let response = client.one_shot("fill_form", &[&form], json!({"values": {"Dropdown9": "Cooking"}})).await;
+    let (status, problem) = problem_of(response).await;
+    assert_eq!(status, 400);
+    assert_eq!(problem["code"], "invalid_params");
+    assert!(problem["detail"].as_str().unwrap().contains("\"Cooking\" is not one of its options"), "{problem}");
 }
 
 #[tokio::test]

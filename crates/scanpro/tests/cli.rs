@@ -63,6 +63,28 @@ fn run_reports_errors_with_codes_and_exit_status() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn run_fills_a_form_from_a_json_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = corpus("pdf-text/pdfjs_issue15096.pdf");
+    let out = scanpro(&["run", "form_fields", s(&form)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listed["fields"].as_array().unwrap().iter().any(|f| f["name"] == "Group1" && f["type"] == "radio"));
+
+    let filled = dir.path().join("filled.pdf");
+    let values = r#"{"name": "Katherine Johnson", "Group1": "Choice1"}"#;
+    let out = scanpro(&["run", "fill_form", "--values", values, "--flatten", s(&form), "-o", s(&filled)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    qpdf_check(&filled);
+    assert!(page_text(&filled, 1).contains("Katherine Johnson"));
+
+    let out = scanpro(&["run", "fill_form", "--values", r#"{"nobody": "x"}"#, s(&form), "-o", s(&filled)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid_params") && err.contains("no field named \"nobody\""), "{err}");
+}
+
 /// `scanpro run` with its working directory at `cwd`.
 fn scanpro_in(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_scanpro")).args(args).current_dir(cwd).env_remove("DATABASE_URL").output().unwrap()

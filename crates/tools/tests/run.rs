@@ -1,7 +1,7 @@
 //! `run` end to end on corpus files, outputs checked with qpdf and poppler.
 
 use scanpro_core::ErrorCode;
-use scanpro_testkit::checkers::{page_count, qpdf_check_clean, rotations};
+use scanpro_testkit::checkers::{page_count, pdftotext, qpdf_check_clean, rotations};
 use scanpro_testkit::corpus::corpus;
 use scanpro_tools::{Input, Output, detect_content_type, run};
 use serde_json::json;
@@ -85,6 +85,32 @@ fn info_writes_json_and_reports_it() {
     assert_eq!(report["pages"], 3);
     assert_eq!(report["metadata"]["title"], "The lscape package");
     assert_eq!(report["page_sizes"][0], json!({"width": 595.276, "height": 841.89, "rotation": 0}));
+}
+
+#[test]
+fn form_fields_lists_and_fill_form_fills_and_flattens() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = [input("pdf-text/pdfjs_issue15096.pdf")];
+    let listed = run("form_fields", &json!({}), &form, dir.path()).unwrap();
+    assert_eq!(names(&listed.outputs), ["pdfjs_issue15096_fields.json"]);
+    let report = listed.report.unwrap();
+    let dropdown = report["fields"].as_array().unwrap().iter().find(|f| f["name"] == "Dropdown9").unwrap();
+    assert_eq!(dropdown["type"], "combo");
+    assert_eq!(dropdown["options"], json!(["Technical", "non tech", "value1", "value2"]));
+
+    let params =
+        json!({"values": {"name": "Grace Hopper", "checkbox": true, "List Box8": ["item1", "item3"]}, "flatten": true});
+    let filled = run("fill_form", &params, &form, dir.path()).unwrap();
+    assert_eq!(names(&filled.outputs), ["pdfjs_issue15096_filled.pdf"]);
+    assert_valid_pdf(&filled.outputs[0], 1);
+    assert!(pdftotext(&filled.outputs[0].path).contains("Grace Hopper"));
+    assert_eq!(filled.report.unwrap()["outputs"][0]["filled"], json!(["List Box8", "checkbox", "name"]));
+
+    let err = run("fill_form", &json!({"values": {}}), &form, dir.path()).unwrap_err();
+    assert_eq!(err.message, "values: give at least one field's value");
+    let err = run("fill_form", &json!({"values": {"name": 42}}), &form, dir.path()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidParams);
+    assert!(err.message.contains("values"), "{err}");
 }
 
 #[test]

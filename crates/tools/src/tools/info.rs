@@ -1,9 +1,9 @@
 //! `info`: the facts about one PDF, as a JSON file and as the step's report.
 
-use super::{About, NativeTool, PDF, Tool, ToolParams};
+use super::{About, NativeTool, PDF, Tool, ToolParams, json_answer};
 use crate::catalogue::InputRule;
 use crate::names::safe_stem;
-use crate::step::{Input, Output, StepResult};
+use crate::step::{Input, StepResult};
 use scanpro_core::ToolError;
 use scanpro_core::params::Validate;
 use schemars::JsonSchema;
@@ -35,13 +35,6 @@ impl NativeTool for InfoParams {
     fn run(self, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
         let input = &inputs[0];
         let info = scanpro_pdf::info(&input.path)?;
-        let report = serde_json::to_value(&info).map_err(|e| ToolError::internal(format!("info: {e}")))?;
-        let filename = format!("{}_info.json", safe_stem(&input.filename));
-        let path = out_dir.join(&filename);
-        let body = serde_json::to_vec_pretty(&report).map_err(|e| ToolError::internal(format!("info: {e}")))?;
-        std::fs::write(&path, body)
-            .map_err(|e| ToolError::internal(format!("cannot write {}: {e}", path.display())))?;
-        let output = Output { path, filename, content_type: "application/json".into() };
-        Ok(StepResult { outputs: vec![output], report: Some(report) })
+        json_answer(out_dir, format!("{}_info.json", safe_stem(&input.filename)), &info)
     }
 }

@@ -5,7 +5,9 @@ mod compress;
 mod convert;
 mod convert_office;
 mod extract_pages;
+mod fill_form;
 mod flatten;
+mod form_fields;
 mod grayscale;
 mod html_to_pdf;
 mod images_to_pdf;
@@ -206,6 +208,8 @@ pub(crate) const ALL: &[Tool] = &[
     reorder::TOOL,
     protect::TOOL,
     unlock::TOOL,
+    form_fields::TOOL,
+    fill_form::TOOL,
     flatten::TOOL,
     metadata::TOOL,
     attach::TOOL,
@@ -227,6 +231,16 @@ pub(crate) const ALL: &[Tool] = &[
 ];
 
 const PDF: &[&str] = &["pdf"];
+
+/// A step whose answer is a JSON document: written as `filename` and returned as the report.
+fn json_answer(out_dir: &Path, filename: String, report: &impl serde::Serialize) -> Result<StepResult, ToolError> {
+    let report = serde_json::to_value(report).map_err(|e| ToolError::internal(format!("{filename}: {e}")))?;
+    let path = out_dir.join(&filename);
+    let body = serde_json::to_vec_pretty(&report).map_err(|e| ToolError::internal(format!("{filename}: {e}")))?;
+    std::fs::write(&path, body).map_err(|e| ToolError::internal(format!("cannot write {}: {e}", path.display())))?;
+    let output = Output { path, filename, content_type: "application/json".into() };
+    Ok(StepResult { outputs: vec![output], report: Some(report) })
+}
 
 fn pdf_output(path: PathBuf) -> Output {
     let filename = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
