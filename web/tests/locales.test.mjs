@@ -9,7 +9,7 @@ import fr from '../app/assets/js/locales/fr.js';
 import es from '../app/assets/js/locales/es.js';
 
 /** Brand names, format names and numbers that need no translation. */
-const SAME_EVERYWHERE = new Set(['app.name', 'option.a4', 'option.letter', 'option.png', 'option.jpg', 'option.pdf', 'option.pdfa', 'option.180', 'option.arabic', 'option.roman', 'option.roman_upper', 'option.letters', 'option.letters_lower']);
+const SAME_EVERYWHERE = new Set(['app.name', 'option.a3', 'option.a4', 'option.a5', 'option.letter', 'option.png', 'option.jpg', 'option.pdf', 'option.pdfa', 'option.180', 'option.arabic', 'option.roman', 'option.roman_upper', 'option.letters', 'option.letters_lower']);
 
 const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 

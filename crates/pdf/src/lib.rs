@@ -50,7 +50,8 @@
 //!   AES-256 protect and unlock; [`metadata`](mod@metadata): the Info dictionary;
 //!   [`attachments`](mod@attachments): files embedded in the document;
 //!   [`accessible`](mod@accessible): PDF/UA identification of a tagged PDF;
-//!   [`forms`](mod@forms): list and fill AcroForm fields;
+//!   [`forms`](mod@forms): list and fill AcroForm fields; [`impose`](mod@impose): n-up,
+//!   booklets and pages scaled to a paper size, pages drawn as Form XObjects on new sheets;
 //!   [`repair`](mod@repair): lopdf, then qpdf, then Ghostscript.
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
@@ -63,6 +64,7 @@ pub mod format;
 pub mod forms;
 mod guard;
 pub mod images_to_pdf;
+pub mod impose;
 pub mod info;
 pub mod merge;
 pub mod metadata;

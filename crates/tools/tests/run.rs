@@ -114,6 +114,37 @@ fn form_fields_lists_and_fill_form_fills_and_flattens() {
 }
 
 #[test]
+fn layout_tools_make_sheets_and_refuse_what_they_cannot_lay_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = [input("pdf-text/lroundrect.pdf")];
+    let four =
+        run("n_up", &json!({"pages_per_sheet": 4, "sheet_size": "a4", "borders": true}), &book, dir.path()).unwrap();
+    assert_eq!(names(&four.outputs), ["lroundrect_4up.pdf"]);
+    assert_valid_pdf(&four.outputs[0], 3);
+    assert_eq!(four.report.unwrap()["outputs"][0]["sheet_size"], json!([595.28, 841.89]));
+    let folded = run("booklet", &json!({}), &book, dir.path()).unwrap();
+    assert_valid_pdf(&folded.outputs[0], 6);
+    assert_eq!(folded.report.unwrap()["outputs"][0]["blank_pages_added"], 2);
+    let scaled = run("scale_pages", &json!({"width": 300, "height": 400}), &book, dir.path()).unwrap();
+    assert_valid_pdf(&scaled.outputs[0], 10);
+    assert_eq!(scanpro_testkit::checkers::page_sizes(&scaled.outputs[0].path)[0], "300 x 400 pts");
+
+    for (tool, params, expected) in [
+        ("n_up", json!({"pages_per_sheet": 5}), "pages_per_sheet: 5: one of 2, 4, 6, 9 or 16"),
+        ("n_up", json!({"margin": -3}), "margin: must be between 0 and 144, got -3"),
+        ("scale_pages", json!({"size": "a4", "width": 300}), "size: give either size or width and height, not both"),
+        ("scale_pages", json!({"width": 300}), "width: width and height go together"),
+        ("scale_pages", json!({"width": 3, "height": 400}), "width: must be between 72 and 14400, got 3"),
+        ("scale_pages", json!({"size": "same"}), "size: \"same\" would change nothing: choose a paper size"),
+        ("booklet", json!({"binding": "top"}), "binding"),
+    ] {
+        let err = run(tool, &params, &book, dir.path()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidParams, "{tool} {params}");
+        assert!(err.message.contains(expected), "{tool} {params}: {}", err.message);
+    }
+}
+
+#[test]
 fn inputs_are_checked_by_content_not_name() {
     let dir = tempfile::tempdir().unwrap();
     let photo = Input { path: corpus("images/ocrmypdf_baiona.png"), filename: "holiday.pdf".into() };

@@ -89,7 +89,7 @@ impl PageFrame {
 
 /// The crop box clipped to the media box (what readers show), normalised to
 /// `[left bottom right top]`.
-fn visible_box(doc: &Document, page: &Dictionary) -> [f64; 4] {
+pub(crate) fn visible_box(doc: &Document, page: &Dictionary) -> [f64; 4] {
     let default = DEFAULT_MEDIA_BOX.map(|n| n as f64);
     let media = read_box(doc, page, b"MediaBox").unwrap_or(default);
     let Some(crop) = read_box(doc, page, b"CropBox") else { return media };

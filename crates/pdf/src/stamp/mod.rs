@@ -18,7 +18,7 @@
 //! rewritten as one clean revision.
 
 mod fonts;
-mod geometry;
+pub(crate) mod geometry;
 mod import;
 mod page_marks;
 mod render;

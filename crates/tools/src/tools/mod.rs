@@ -1,6 +1,7 @@
 //! The registry: every tool, in catalogue order, with the functions behind it.
 
 mod attach;
+mod booklet;
 mod compress;
 mod convert;
 mod convert_office;
@@ -15,12 +16,14 @@ mod info;
 mod markdown_to_pdf;
 mod merge;
 mod metadata;
+mod n_up;
 mod ocr;
 mod office;
 mod office_to_pdf;
 mod optimize;
 mod page_numbers;
 mod page_outputs;
+mod paper;
 mod pdf_to_image;
 mod pdf_to_office;
 mod pdf_to_text;
@@ -31,6 +34,7 @@ mod remove_pages;
 mod reorder;
 mod repair;
 mod rotate;
+mod scale_pages;
 mod screenshot;
 mod sign;
 mod split;
@@ -206,6 +210,9 @@ pub(crate) const ALL: &[Tool] = &[
     remove_pages::TOOL,
     extract_pages::TOOL,
     reorder::TOOL,
+    n_up::TOOL,
+    booklet::TOOL,
+    scale_pages::TOOL,
     protect::TOOL,
     unlock::TOOL,
     form_fields::TOOL,
