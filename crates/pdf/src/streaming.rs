@@ -141,3 +141,30 @@ pub fn rotate(input: &Path, angle: i32, pages: &[u32], out: &Path) -> Result<(),
     let spec = if pages.is_empty() { format!("+{angle}") } else { format!("+{angle}:{}", ranges(pages)) };
     qpdf(vec![format!("--rotate={spec}").into(), input.into(), out.into()], &[input], Some(out)).map(drop)
 }
+
+/// Draws pages of `overlay` over (or, with `under`, beneath) the pages `to` (1-based) of
+/// `input`: its first page on each, or with `match_pages` its page n on page n and its last page
+/// on the pages after. qpdf shrinks an overlay page larger than the page to fit, centred.
+pub fn overlay(
+    input: &Path,
+    overlay: &Path,
+    under: bool,
+    to: &[u32],
+    match_pages: bool,
+    out: &Path,
+) -> Result<(), ToolError> {
+    refuse_encrypted(input)?;
+    refuse_encrypted(overlay)?;
+    let (from, repeat) = if match_pages { ("1-z", "z") } else { ("", "1") };
+    let args = vec![
+        input.into(),
+        if under { "--underlay" } else { "--overlay" }.into(),
+        overlay.into(),
+        format!("--to={}", ranges(to)).into(),
+        format!("--from={from}").into(),
+        format!("--repeat={repeat}").into(),
+        "--".into(),
+        out.into(),
+    ];
+    qpdf(args, &[input, overlay], Some(out)).map(|_| ())
+}

@@ -144,6 +144,43 @@ fn layout_tools_make_sheets_and_refuse_what_they_cannot_lay_out() {
     }
 }
 
+/// Where `first` and `second` occur in `page`'s text in content-stream order (`pdftotext
+/// -raw`): whether `first` is drawn before `second`.
+fn drawn_before(path: &std::path::Path, page: u32, first: &str, second: &str) -> bool {
+    let n = page.to_string();
+    let raw = scanpro_testkit::checkers::stdout("pdftotext", ["-raw", "-f", &n, "-l", &n, path.to_str().unwrap(), "-"]);
+    raw.find(first).unwrap() < raw.find(second).unwrap()
+}
+
+#[test]
+fn overlay_draws_the_last_input_under_or_over_chosen_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [input("pdf-text/lroundrect.pdf"), input("pdf-text/lscape.pdf")];
+    let letterhead_line = "This file has version number v3.02";
+    let result = run("overlay", &json!({"pages": "1,3"}), &inputs, dir.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["lroundrect_overlaid.pdf"]);
+    let out = &result.outputs[0].path;
+    assert_valid_pdf(&result.outputs[0], 10);
+    assert_eq!(result.report.unwrap()["outputs"][0]["overlaid"], 2);
+    let text = |page| scanpro_testkit::checkers::page_text(out, page);
+    assert!(text(1).contains(letterhead_line) && text(1).contains("The lroundrect Package"), "{}", text(1));
+    assert!(!text(2).contains(letterhead_line));
+    assert!(text(3).contains(letterhead_line));
+    assert!(drawn_before(out, 1, "Carlisle", "Goodman"), "under: drawn first");
+
+    let over = run("overlay", &json!({"layer": "over", "match_pages": true}), &inputs, dir.path()).unwrap();
+    let out = &over.outputs[0].path;
+    assert!(drawn_before(out, 1, "Goodman", "Carlisle"), "over: drawn last");
+    let text = |page| scanpro_testkit::checkers::page_text(out, page);
+    assert!(text(2).contains("PassOptionsToPackage"), "page 2 of the overlay on page 2: {}", text(2));
+
+    let err = run("overlay", &json!({"pages": "12"}), &inputs, dir.path()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidParams);
+    assert!(err.message.starts_with("pages: "), "{err}");
+    let err = run("overlay", &json!({}), &inputs[..1], dir.path()).unwrap_err();
+    assert!(err.message.contains("at least 2"), "{err}");
+}
+
 #[test]
 fn inputs_are_checked_by_content_not_name() {
     let dir = tempfile::tempdir().unwrap();

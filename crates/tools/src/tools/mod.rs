@@ -21,6 +21,7 @@ mod ocr;
 mod office;
 mod office_to_pdf;
 mod optimize;
+mod overlay;
 mod page_numbers;
 mod page_outputs;
 mod paper;
@@ -219,6 +220,7 @@ pub(crate) const ALL: &[Tool] = &[
     fill_form::TOOL,
     flatten::TOOL,
     metadata::TOOL,
+    overlay::TOOL,
     attach::TOOL,
     repair::TOOL,
     office_to_pdf::TOOL,
