@@ -52,11 +52,14 @@
 //!   [`accessible`](mod@accessible): PDF/UA identification of a tagged PDF;
 //!   [`forms`](mod@forms): list and fill AcroForm fields; [`impose`](mod@impose): n-up,
 //!   booklets and pages scaled to a paper size, pages drawn as Form XObjects on new sheets;
-//!   [`repair`](mod@repair): lopdf, then qpdf, then Ghostscript.
+//!   [`repair`](mod@repair): lopdf, then qpdf, then Ghostscript; [`sanitize`](mod@sanitize):
+//!   scripts, embedded files, links out and metadata removed; [`annotations`](mod@annotations):
+//!   comments, links or form fields removed.
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
 
 pub mod accessible;
+pub mod annotations;
 pub mod attachments;
 mod copy;
 mod dests;
@@ -76,6 +79,7 @@ pub mod render;
 pub mod repair;
 mod rewrite;
 pub mod rotate;
+pub mod sanitize;
 mod save;
 pub mod security;
 pub mod split;

@@ -181,6 +181,61 @@ fn overlay_draws_the_last_input_under_or_over_chosen_pages() {
     assert!(err.message.contains("at least 2"), "{err}");
 }
 
+/// How often `needle` occurs in the file, every stream decompressed by qpdf.
+fn occurrences(path: &std::path::Path, needle: &str) -> usize {
+    let raw =
+        scanpro_testkit::checkers::stdout("qpdf", ["--qdf", "--object-streams=disable", path.to_str().unwrap(), "-"]);
+    raw.matches(needle).count()
+}
+
+#[test]
+fn remove_annotations_takes_the_kinds_and_pages_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let highlights = [input("pdf-text/pdfjs_highlights.pdf")];
+    let result = run("remove_annotations", &json!({"kinds": ["comments"]}), &highlights, dir.path()).unwrap();
+    assert_eq!(result.report.unwrap()["outputs"][0]["comments"], 8, "six highlights and two drawings");
+    let out = &result.outputs[0].path;
+    qpdf_check_clean(out);
+    assert_eq!(occurrences(out, "/Subtype /Highlight") + occurrences(out, "/Subtype /Popup"), 0);
+
+    let form = [input("pdf-text/pdfjs_issue15096.pdf")];
+    let result = run("remove_annotations", &json!({"kinds": ["form_fields"]}), &form, dir.path()).unwrap();
+    let report = result.report.unwrap();
+    assert_eq!(
+        (report["outputs"][0]["form_fields"].as_u64(), report["outputs"][0]["form_removed"].as_bool()),
+        (Some(11), Some(true))
+    );
+    let info = scanpro_testkit::checkers::pdfinfo(&result.outputs[0].path, &[]);
+    assert!(info.contains("Form:            none"), "{info}");
+
+    let linked = [input("pdf-text/hyperref.pdf")];
+    let before = occurrences(&linked[0].path, "/Subtype /Link");
+    let result = run("remove_annotations", &json!({"kinds": ["links"], "pages": "1-3"}), &linked, dir.path()).unwrap();
+    let removed = usize::try_from(result.report.unwrap()["outputs"][0]["links"].as_u64().unwrap()).unwrap();
+    let after = occurrences(&result.outputs[0].path, "/Subtype /Link");
+    assert!(
+        removed > 0 && after > 0 && after == before - removed,
+        "{before} - {removed} = {after}: only pages 1-3 lose theirs"
+    );
+
+    let err = run("remove_annotations", &json!({"kinds": []}), &form, dir.path()).unwrap_err();
+    assert_eq!(err.message, "kinds: choose at least one kind to remove");
+}
+
+#[test]
+fn sanitize_reports_what_it_found_and_refuses_to_do_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripted = [input("pdf-text/tikz-among-us.pdf")];
+    let result = run("sanitize", &json!({"links": true}), &scripted, dir.path()).unwrap();
+    let report = result.report.unwrap();
+    assert!(report["outputs"][0]["found"]["scripts"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["outputs"][0]["removed"], json!(["scripts", "embedded_files", "links"]));
+    assert_eq!(occurrences(&result.outputs[0].path, "/JavaScript") + occurrences(&result.outputs[0].path, "/URI"), 0);
+    let nothing = json!({"scripts": false, "embedded_files": false});
+    let err = run("sanitize", &nothing, &scripted, dir.path()).unwrap_err();
+    assert_eq!(err.message, "scripts: choose at least one thing to remove");
+}
+
 #[test]
 fn inputs_are_checked_by_content_not_name() {
     let dir = tempfile::tempdir().unwrap();

@@ -31,10 +31,12 @@ mod pdf_to_text;
 mod pdfa;
 mod pdfua;
 mod protect;
+mod remove_annotations;
 mod remove_pages;
 mod reorder;
 mod repair;
 mod rotate;
+mod sanitize;
 mod scale_pages;
 mod screenshot;
 mod sign;
@@ -219,8 +221,10 @@ pub(crate) const ALL: &[Tool] = &[
     form_fields::TOOL,
     fill_form::TOOL,
     flatten::TOOL,
+    sanitize::TOOL,
     metadata::TOOL,
     overlay::TOOL,
+    remove_annotations::TOOL,
     attach::TOOL,
     repair::TOOL,
     office_to_pdf::TOOL,
