@@ -54,7 +54,8 @@
 //!   booklets and pages scaled to a paper size, pages drawn as Form XObjects on new sheets;
 //!   [`repair`](mod@repair): lopdf, then qpdf, then Ghostscript; [`sanitize`](mod@sanitize):
 //!   scripts, embedded files, links out and metadata removed; [`annotations`](mod@annotations):
-//!   comments, links or form fields removed.
+//!   comments, links or form fields removed; [`outline`](mod@outline): bookmarks read and
+//!   written.
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
 
@@ -72,6 +73,7 @@ pub mod info;
 pub mod merge;
 pub mod metadata;
 pub mod open;
+pub mod outline;
 mod output;
 mod page_tree;
 pub mod pages;

@@ -237,6 +237,52 @@ fn sanitize_reports_what_it_found_and_refuses_to_do_nothing() {
 }
 
 #[test]
+fn bookmarks_are_listed_and_written_and_split_chapters() {
+    let dir = tempfile::tempdir().unwrap();
+    let manual = [input("pdf-text/ghsystem-manual.pdf")];
+    let listed = run("bookmarks", &json!({}), &manual, dir.path()).unwrap();
+    assert_eq!(names(&listed.outputs), ["ghsystem-manual_bookmarks.json"]);
+    let report = listed.report.unwrap();
+    assert_eq!(report["bookmarks"][5], json!({"title": "4.1 Simple Statements", "level": 2, "page": 2}));
+
+    let toc = json!({"mode": "replace", "bookmarks": [{"title": "Start", "page": 1}, {"title": "Middle", "page": 5, "level": 2}]});
+    let written = run("bookmarks", &toc, &manual, dir.path()).unwrap();
+    assert_valid_pdf(&written.outputs[0], 20);
+    let outline = scanpro_testkit::checkers::qpdf_json(&written.outputs[0].path, &["outlines"]);
+    assert_eq!(outline["outlines"][0]["kids"][0]["title"], "Middle");
+    assert_eq!(outline["outlines"][0]["kids"][0]["destpageposfrom1"], 5);
+
+    let parts = run("split", &json!({"mode": "bookmarks"}), &manual, dir.path()).unwrap();
+    let counts: Vec<u32> = parts.outputs.iter().map(|o| page_count(&o.path)).collect();
+    assert_eq!(counts, [1, 4, 2, 1, 10, 2], "chapters start at pages 1, 2, 6, 8, 9 and 19");
+    let report = parts.report.unwrap();
+    assert_eq!(report["parts"][2]["bookmark"], "5 Pictograms");
+    let text = |path: &std::path::Path, page| scanpro_testkit::checkers::page_text(path, page);
+    assert_eq!(text(&parts.outputs[2].path, 1), text(&manual[0].path, 6));
+    let sections = run("split", &json!({"mode": "bookmarks", "level": 2}), &manual, dir.path()).unwrap();
+    assert!(sections.outputs.len() > counts.len(), "level 2 cuts at sections too");
+
+    let plain = [input("pdf-text/lroundrect.pdf")];
+    for (tool, params, expected) in [
+        (
+            "split",
+            json!({"mode": "bookmarks"}),
+            "level: lroundrect.pdf: no bookmark of level 1 opens a page to split at",
+        ),
+        ("split", json!({"mode": "each", "level": 2}), "level: only applies with mode \"bookmarks\""),
+        ("bookmarks", json!({"mode": "add"}), "bookmarks: give the bookmarks to add"),
+        (
+            "bookmarks",
+            json!({"bookmarks": [{"title": "x", "page": 1}]}),
+            "bookmarks: only used with mode \"replace\" or \"add\"",
+        ),
+    ] {
+        let err = run(tool, &params, &plain, dir.path()).unwrap_err();
+        assert_eq!(err.message, expected, "{tool} {params}");
+    }
+}
+
+#[test]
 fn inputs_are_checked_by_content_not_name() {
     let dir = tempfile::tempdir().unwrap();
     let photo = Input { path: corpus("images/ocrmypdf_baiona.png"), filename: "holiday.pdf".into() };

@@ -2,6 +2,7 @@
 
 mod attach;
 mod booklet;
+mod bookmarks;
 mod compress;
 mod convert;
 mod convert_office;
@@ -224,6 +225,7 @@ pub(crate) const ALL: &[Tool] = &[
     sanitize::TOOL,
     metadata::TOOL,
     overlay::TOOL,
+    bookmarks::TOOL,
     remove_annotations::TOOL,
     attach::TOOL,
     repair::TOOL,

@@ -15,7 +15,7 @@ use std::path::Path;
 pub(crate) const TOOL: Tool = Tool::native::<SplitParams>(About {
     name: "split",
     title: "Split a PDF",
-    summary: "Cut a PDF into several: one file per page range (\"1-3,5,8-\"), per N pages, per page, or into files of at most a given size.",
+    summary: "Cut a PDF into several: one file per page range (\"1-3,5,8-\"), per N pages, per page, per chapter (bookmark), or into files of at most a given size.",
     group: "organize",
     inputs: InputRule { min: 1, max: None, formats: PDF },
 });
@@ -33,6 +33,9 @@ pub enum SplitMode {
     /// Consecutive pages packed into outputs of at most `max_size_mb` each (a page larger than
     /// that on its own gets a file of its own).
     Size,
+    /// One output per bookmark of `level` (a chapter): from its page to the page before the
+    /// next bookmark of that level or above; pages before the first go in a file of their own.
+    Bookmarks,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -51,6 +54,11 @@ pub struct SplitParams {
     /// Largest output for `mode = size`, in megabytes (1 MB = 1024 × 1024 bytes), e.g. `9.5`.
     #[serde(default)]
     pub max_size_mb: Option<f64>,
+    /// The bookmark level that starts a file for `mode = bookmarks`: 1 (the default) for the
+    /// top level, 2 for the bookmarks inside those, …
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 64))]
+    pub level: Option<u32>,
 }
 
 impl Validate for SplitParams {
@@ -58,7 +66,16 @@ impl Validate for SplitParams {
         if self.max_size_mb.is_some() && self.mode != SplitMode::Size {
             return Err(ToolError::invalid_param("max_size_mb", "only applies with mode \"size\""));
         }
+        if self.level.is_some() && self.mode != SplitMode::Bookmarks {
+            return Err(ToolError::invalid_param("level", "only applies with mode \"bookmarks\""));
+        }
         match self.mode {
+            SplitMode::Bookmarks => match self.level {
+                Some(level) if !(1..=64).contains(&level) => {
+                    Err(ToolError::invalid_param("level", format!("must be between 1 and 64, got {level}")))
+                }
+                _ => Ok(()),
+            },
             SplitMode::Ranges => {
                 let ranges = self.ranges.as_deref().ok_or_else(|| {
                     ToolError::invalid_param("ranges", "required when mode is \"ranges\" (e.g. \"1-3,5,8-\")")
@@ -87,6 +104,9 @@ impl NativeTool for SplitParams {
         let params = self;
         if let (SplitMode::Size, Some(max_size_mb)) = (params.mode, params.max_size_mb) {
             return split_by_size(max_size_mb, inputs, out_dir);
+        }
+        if params.mode == SplitMode::Bookmarks {
+            return split_by_bookmarks(params.level.unwrap_or(1), inputs, out_dir);
         }
         let mut stems = UniqueNames::default();
         let mut outputs = Vec::new();
@@ -156,6 +176,56 @@ fn split_by_size(max_size_mb: f64, inputs: &[Input], out_dir: &Path) -> Result<S
     Ok(StepResult { outputs, report: Some(report) })
 }
 
+/// One file per chapter (a bookmark of `level`); the report names each part's bookmark.
+fn split_by_bookmarks(level: u32, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
+    let mut stems = UniqueNames::default();
+    let mut outputs = Vec::new();
+    let mut parts = Vec::new();
+    for input in inputs {
+        let stem = stems.claim(&safe_stem(&input.filename), "");
+        let outline = scanpro_pdf::outline::bookmarks(&input.path)?;
+        let chapters = chapters(&outline.bookmarks, level, outline.pages);
+        if chapters.len() < 2 && chapters.first().is_none_or(|(title, _)| title.is_none()) {
+            return Err(ToolError::invalid_param(
+                "level",
+                format!("{}: no bookmark of level {level} opens a page to split at", input.filename),
+            ));
+        }
+        let groups: Vec<Vec<u32>> = chapters.iter().map(|(_, pages)| pages.clone()).collect();
+        let files = scanpro_pdf::split(&input.path, groups, out_dir, &stem)?;
+        for (file, (title, pages)) in files.into_iter().zip(chapters) {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+            parts.push(json!({"file": name, "input": input.filename, "bookmark": title, "first_page": pages[0], "pages": pages.len()}));
+            outputs.push(pdf_output(file));
+        }
+    }
+    Ok(StepResult { outputs, report: Some(json!({ "parts": parts })) })
+}
+
+/// The chapters that bookmarks of `level` (or above) start, each with its title and pages;
+/// pages before the first chapter make an untitled one.
+fn chapters(
+    bookmarks: &[scanpro_pdf::outline::Bookmark],
+    level: u32,
+    page_count: u32,
+) -> Vec<(Option<String>, Vec<u32>)> {
+    let mut starts: Vec<(Option<String>, u32)> = Vec::new();
+    for bookmark in bookmarks.iter().filter(|b| b.level <= level) {
+        let Some(page) = bookmark.page else { continue };
+        match starts.last_mut() {
+            // Bookmarks on one page start one chapter, named after the first.
+            Some((_, last)) if *last == page => {}
+            Some((_, last)) if *last > page => {} // out of order: stays in the chapter before
+            _ => starts.push((Some(bookmark.title.clone()), page)),
+        }
+    }
+    if starts.first().is_none_or(|(_, first)| *first > 1) {
+        starts.insert(0, (None, 1));
+    }
+    let ends = starts.iter().skip(1).map(|(_, page)| page - 1).chain([page_count]);
+    starts.iter().zip(ends).map(|((title, first), last)| (title.clone(), (*first..=last).collect())).collect()
+}
+
 /// The page groups of a `page_count`-page document, one per output file.
 fn groups(params: &SplitParams, page_count: u32) -> Result<Vec<Vec<u32>>, ToolError> {
     match params.mode {
@@ -169,5 +239,6 @@ fn groups(params: &SplitParams, page_count: u32) -> Result<Vec<Vec<u32>>, ToolEr
         }
         SplitMode::Each => Ok((1..=page_count).map(|page| vec![page]).collect()),
         SplitMode::Size => Err(ToolError::invalid_param("max_size_mb", "required when mode is \"size\"")),
+        SplitMode::Bookmarks => Err(ToolError::invalid_param("mode", "bookmarks are read from the document")),
     }
 }
