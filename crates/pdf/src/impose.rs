@@ -15,7 +15,7 @@ use crate::open::open_unguarded;
 use crate::page_tree::{inherited, page_count};
 use crate::rewrite::prepare;
 use crate::save::save_atomic;
-use crate::stamp::geometry::{Matrix, PageFrame, number, visible_box};
+use crate::stamp::geometry::{Matrix, PageFrame, number, real, visible_box};
 use lopdf::{DEFAULT_MAX_DECOMPRESSED_SIZE, Dictionary, Document, Object, ObjectId, Stream};
 use scanpro_core::{ErrorCode, ToolError};
 use serde::Serialize;
@@ -341,12 +341,6 @@ fn page_form(doc: &mut Document, page_id: ObjectId) -> Result<ObjectId, ToolErro
     let mut form = Stream::new(dict, content);
     let _ = form.compress();
     Ok(doc.add_object(form))
-}
-
-/// A PDF real number; page coordinates are far inside `f32`'s range and precision.
-#[expect(clippy::cast_possible_truncation, reason = "page coordinates fit f32")]
-fn real(n: f64) -> Object {
-    Object::Real(n as f32)
 }
 
 /// The inverse of an invertible affine matrix (the page frames': rotations and translations).

@@ -55,7 +55,8 @@
 //!   [`repair`](mod@repair): lopdf, then qpdf, then Ghostscript; [`sanitize`](mod@sanitize):
 //!   scripts, embedded files, links out and metadata removed; [`annotations`](mod@annotations):
 //!   comments, links or form fields removed; [`outline`](mod@outline): bookmarks read and
-//!   written.
+//!   written; [`ink`](mod@ink): blank pages and white margins found on small renderings
+//!   (`remove_blank_pages`, `crop`).
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
 
@@ -70,6 +71,7 @@ mod guard;
 pub mod images_to_pdf;
 pub mod impose;
 pub mod info;
+pub mod ink;
 pub mod merge;
 pub mod metadata;
 pub mod open;

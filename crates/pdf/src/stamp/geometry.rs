@@ -44,7 +44,6 @@ impl Matrix {
         ])
     }
 
-    #[cfg(test)]
     pub(crate) fn apply(self, x: f64, y: f64) -> (f64, f64) {
         let [a, b, c, d, e, f] = self.0;
         (a * x + c * y + e, b * x + d * y + f)
@@ -54,6 +53,12 @@ impl Matrix {
     pub(crate) fn operands(self) -> String {
         self.0.iter().map(|&n| number(n)).collect::<Vec<_>>().join(" ")
     }
+}
+
+/// A PDF real number; page coordinates are far inside `f32`'s range and precision.
+#[expect(clippy::cast_possible_truncation, reason = "page coordinates fit f32")]
+pub(crate) fn real(n: f64) -> Object {
+    Object::Real(n as f32)
 }
 
 /// A number for a content stream: at most 4 decimals, no exponent, no `-0`.

@@ -6,6 +6,7 @@ mod bookmarks;
 mod compress;
 mod convert;
 mod convert_office;
+mod crop;
 mod extract_pages;
 mod fill_form;
 mod flatten;
@@ -33,6 +34,7 @@ mod pdfa;
 mod pdfua;
 mod protect;
 mod remove_annotations;
+mod remove_blank_pages;
 mod remove_pages;
 mod reorder;
 mod repair;
@@ -217,6 +219,8 @@ pub(crate) const ALL: &[Tool] = &[
     n_up::TOOL,
     booklet::TOOL,
     scale_pages::TOOL,
+    remove_blank_pages::TOOL,
+    crop::TOOL,
     protect::TOOL,
     unlock::TOOL,
     form_fields::TOOL,
