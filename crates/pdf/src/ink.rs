@@ -86,9 +86,15 @@ pub struct BlankPagesReport {
 }
 
 /// Removes the pages whose ink covers at most `max_ink_percent` of the page.
-pub fn remove_blank_pages(input: &Path, max_ink_percent: f64, white_level: u8, out: &Path) -> Result<BlankPagesReport, ToolError> {
+pub fn remove_blank_pages(
+    input: &Path,
+    max_ink_percent: f64,
+    white_level: u8,
+    out: &Path,
+) -> Result<BlankPagesReport, ToolError> {
     let ink = guarded("remove_blank_pages", || measure(input, white_level))?;
-    let blank: Vec<u32> = (1..).zip(&ink).filter(|(_, page)| page.share * 100.0 <= max_ink_percent).map(|(n, _)| n).collect();
+    let blank: Vec<u32> =
+        (1..).zip(&ink).filter(|(_, page)| page.share * 100.0 <= max_ink_percent).map(|(n, _)| n).collect();
     let kept: Vec<u32> = (1..).zip(&ink).map(|(n, _)| n).filter(|n| !blank.contains(n)).collect();
     if kept.is_empty() {
         return Err(ToolError::invalid_param(
@@ -128,7 +134,8 @@ pub fn crop(input: &Path, crop: Crop, out: &Path) -> Result<CropReport, ToolErro
         let page_ids: Vec<ObjectId> = doc.page_iter().collect();
         let mut cropped = 0;
         for (index, &page_id) in page_ids.iter().enumerate() {
-            let page = doc.get_dictionary(page_id).map_err(|_| ToolError::new(ErrorCode::InvalidPdf, "a page is missing"))?;
+            let page =
+                doc.get_dictionary(page_id).map_err(|_| ToolError::new(ErrorCode::InvalidPdf, "a page is missing"))?;
             let frame = PageFrame::of(&doc, page);
             let visible = visible_box(&doc, page);
             // The kept part, in display space.
@@ -136,8 +143,16 @@ pub fn crop(input: &Path, crop: Crop, out: &Path) -> Result<CropReport, ToolErro
                 (Crop::Margins([top, right, bottom, left]), _) => {
                     let kept = [left, bottom, frame.width - right, frame.height - top];
                     if kept[2] - kept[0] < 1.0 || kept[3] - kept[1] < 1.0 {
-                        let why = format!("page {} is {:.0} × {:.0} pt: these margins leave nothing of it", index + 1, frame.width, frame.height);
-                        return Err(ToolError::new(ErrorCode::InvalidParams, format!("top, right, bottom, left: {why}")));
+                        let why = format!(
+                            "page {} is {:.0} × {:.0} pt: these margins leave nothing of it",
+                            index + 1,
+                            frame.width,
+                            frame.height
+                        );
+                        return Err(ToolError::new(
+                            ErrorCode::InvalidParams,
+                            format!("top, right, bottom, left: {why}"),
+                        ));
                     }
                     kept
                 }
@@ -152,7 +167,8 @@ pub fn crop(input: &Path, crop: Crop, out: &Path) -> Result<CropReport, ToolErro
             let (x0, y0) = frame.to_user.apply(kept[0], kept[1]);
             let (x1, y1) = frame.to_user.apply(kept[2], kept[3]);
             let user = [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)];
-            let user = [user[0].max(visible[0]), user[1].max(visible[1]), user[2].min(visible[2]), user[3].min(visible[3])];
+            let user =
+                [user[0].max(visible[0]), user[1].max(visible[1]), user[2].min(visible[2]), user[3].min(visible[3])];
             let crop_box: Vec<Object> = user.iter().map(|&n| real(n)).collect();
             if let Ok(page) = doc.get_dictionary_mut(page_id) {
                 page.set("CropBox", crop_box);

@@ -283,6 +283,30 @@ fn bookmarks_are_listed_and_written_and_split_chapters() {
 }
 
 #[test]
+fn crop_and_remove_blank_pages_check_their_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = [input("pdf-text/lroundrect.pdf")];
+    let cropped = run("crop", &json!({"mode": "margins", "top": 72, "left": 36}), &book, dir.path()).unwrap();
+    assert_valid_pdf(&cropped.outputs[0], 10);
+    let boxes = scanpro_testkit::checkers::pdfinfo(&cropped.outputs[0].path, &["-box", "-f", "1", "-l", "1"]);
+    assert!(boxes.lines().any(|l| l.contains("CropBox:") && l.contains("36.00") && l.contains("720.00")), "{boxes}");
+    let kept = run("remove_blank_pages", &json!({}), &book, dir.path()).unwrap();
+    assert_valid_pdf(&kept.outputs[0], 10);
+    assert_eq!(kept.report.unwrap()["outputs"][0]["removed"], json!([]));
+
+    for (tool, params, expected) in [
+        ("crop", json!({"top": 10}), "top: only applies with mode \"margins\""),
+        ("crop", json!({"mode": "margins"}), "top: give at least one margin to cut"),
+        ("crop", json!({"padding": -1}), "padding: must be between 0 and 720, got -1"),
+        ("remove_blank_pages", json!({"threshold": 80}), "threshold: must be between 0 and 50, got 80"),
+        ("remove_blank_pages", json!({"white_level": 0}), "white_level: must be between 1 and 255, got 0"),
+    ] {
+        let err = run(tool, &params, &book, dir.path()).unwrap_err();
+        assert_eq!(err.message, expected, "{tool} {params}");
+    }
+}
+
+#[test]
 fn inputs_are_checked_by_content_not_name() {
     let dir = tempfile::tempdir().unwrap();
     let photo = Input { path: corpus("images/ocrmypdf_baiona.png"), filename: "holiday.pdf".into() };

@@ -63,7 +63,15 @@ fn white_level() -> u8 {
 
 impl Default for CropParams {
     fn default() -> Self {
-        Self { mode: CropMode::Auto, padding: padding(), top: 0.0, right: 0.0, bottom: 0.0, left: 0.0, white_level: white_level() }
+        Self {
+            mode: CropMode::Auto,
+            padding: padding(),
+            top: 0.0,
+            right: 0.0,
+            bottom: 0.0,
+            left: 0.0,
+            white_level: white_level(),
+        }
     }
 }
 
