@@ -1,9 +1,14 @@
 //! Every damaged, hostile or locked file in the corpus either works through open, info,
-//! rotate, merge, split, PDF/UA identification and forms (and every output passes `qpdf --check`) or fails with a typed input
+//! rotate, merge, split, PDF/UA identification, forms, n-up, sanitising, annotation removal and
+//! bookmarks (and every output passes `qpdf --check`) or fails with a typed input
 //! error: never a panic, never a hang.
 
 use scanpro_core::{ErrorCode, ToolError};
+use scanpro_pdf::annotations::AnnotationKind;
 use scanpro_pdf::forms::{FieldKind, FieldValue};
+use scanpro_pdf::impose::{NUp, Order, Orientation, SheetSize};
+use scanpro_pdf::outline::{Bookmark, Placement};
+use scanpro_pdf::sanitize::Sanitize;
 use scanpro_testkit::checkers::qpdf_verdict;
 use scanpro_testkit::corpus::corpus_files;
 use std::path::{Path, PathBuf};
@@ -41,6 +46,29 @@ fn exercise(input: &Path, out_dir: &Path) -> Result<Result<String, ToolError>, S
             scanpro_pdf::forms::fill_form(input, &values, false, &filled)?;
             outputs.push(filled);
         }
+        // Layout, sanitising, annotations and bookmarks rewrite the whole document.
+        let four_up = out_dir.join("four_up.pdf");
+        let layout = NUp {
+            pages_per_sheet: 4,
+            sheet: SheetSize::Source,
+            orientation: Orientation::Auto,
+            order: Order::Across,
+            borders: true,
+            margin: 0.0,
+        };
+        scanpro_pdf::impose::n_up(input, &layout, &four_up)?;
+        let clean = out_dir.join("clean.pdf");
+        let everything =
+            Sanitize { scripts: true, embedded_files: true, links: true, xmp_metadata: true, document_metadata: true };
+        scanpro_pdf::sanitize::sanitize(input, everything, &clean)?;
+        let bare = out_dir.join("bare.pdf");
+        let kinds = [AnnotationKind::Comments, AnnotationKind::Links, AnnotationKind::FormFields];
+        scanpro_pdf::annotations::remove_annotations(input, &kinds, &[], &bare)?;
+        let marked = out_dir.join("bookmarked.pdf");
+        scanpro_pdf::outline::bookmarks(input)?;
+        let entry = Bookmark { title: "Start".into(), level: 1, page: Some(1) };
+        scanpro_pdf::outline::write_bookmarks(input, &[entry], Placement::Add, &marked)?;
+        outputs.extend([four_up, clean, bare, marked]);
         Ok((info.pages, outputs))
     };
     match steps() {
