@@ -145,3 +145,115 @@ fn utf16(text: &str) -> Vec<u8> {
     bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
     bytes
 }
+
+/// Attachments read at most: more is a hostile file, not a dossier.
+const MAX_ATTACHMENTS: usize = 10_000;
+
+/// One embedded file, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmbeddedFile {
+    pub name: String,
+    /// Bytes, once decompressed.
+    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The page it is pinned to, for a file attached to a page rather than to the document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachmentsReport {
+    pub pages: u32,
+    pub attachments: Vec<EmbeddedFile>,
+}
+
+/// The files embedded in `input`: the document's (its `EmbeddedFiles` tree) and the pages'
+/// (file attachment annotations).
+pub fn list_attachments(input: &Path) -> Result<AttachmentsReport, ToolError> {
+    guarded("attachments", || {
+        let doc = open_unguarded(input)?;
+        let pages = crate::page_tree::page_count(doc.get_pages().len())?;
+        let attachments = embedded_files(&doc)?.into_iter().map(|(file, _)| file).collect();
+        Ok(AttachmentsReport { pages, attachments })
+    })
+}
+
+/// Hands each file embedded in `input` (as [`list_attachments`] lists them) with its bytes to
+/// `write`; a file that does not decompress within lopdf's limit is refused.
+pub fn extract_attachments(
+    input: &Path,
+    mut write: impl FnMut(&EmbeddedFile, &[u8]) -> Result<(), ToolError>,
+) -> Result<AttachmentsReport, ToolError> {
+    guarded("attachments", || {
+        let doc = open_unguarded(input)?;
+        let pages = crate::page_tree::page_count(doc.get_pages().len())?;
+        let files = embedded_files(&doc)?;
+        for (file, stream) in &files {
+            let bytes = stream_bytes(&doc, *stream).map_err(|why| {
+                ToolError::new(scanpro_core::ErrorCode::InvalidPdf, format!("attachment {:?}: {why}", file.name))
+            })?;
+            write(file, &bytes)?;
+        }
+        Ok(AttachmentsReport { pages, attachments: files.into_iter().map(|(file, _)| file).collect() })
+    })
+}
+
+/// Every embedded file with the id of its stream, document files first, then by page.
+fn embedded_files(doc: &Document) -> Result<Vec<(EmbeddedFile, ObjectId)>, ToolError> {
+    let mut files = Vec::new();
+    for (name, spec) in existing_entries(doc)? {
+        if let Some(found) = describe(doc, &spec, Some(name), None) {
+            files.push(found);
+        }
+    }
+    for (number, page_id) in doc.get_pages() {
+        let annots = doc.get_dictionary(page_id).ok().and_then(|p| deref(doc, p.get(b"Annots").ok()));
+        let Some(Object::Array(annots)) = annots else { continue };
+        for annot in annots.iter().filter_map(|a| deref(doc, Some(a))).filter_map(|a| a.as_dict().ok()) {
+            let attached = annot.get(b"Subtype").and_then(Object::as_name).is_ok_and(|s| s == b"FileAttachment");
+            if let (true, Ok(spec)) = (attached, annot.get(b"FS"))
+                && let Some(found) = describe(doc, spec, None, Some(number))
+            {
+                files.push(found);
+            }
+        }
+        if files.len() > MAX_ATTACHMENTS {
+            break;
+        }
+    }
+    files.truncate(MAX_ATTACHMENTS);
+    Ok(files)
+}
+
+/// A file specification's embedded file: its name (the tree's key, else the spec's own), size,
+/// type and description.
+fn describe(doc: &Document, spec: &Object, key: Option<String>, page: Option<u32>) -> Option<(EmbeddedFile, ObjectId)> {
+    let spec = deref(doc, Some(spec))?.as_dict().ok()?;
+    let files = deref(doc, spec.get(b"EF").ok())?.as_dict().ok()?;
+    let stream_id = [&b"UF"[..], b"F"].iter().find_map(|k| files.get(k).ok()?.as_reference().ok())?;
+    let Ok(Object::Stream(stream)) = doc.get_object(stream_id) else { return None };
+    let text = |key: &[u8]| deref(doc, spec.get(key).ok()).and_then(crate::info::decode_text);
+    let name = key.or_else(|| text(b"UF")).or_else(|| text(b"F")).unwrap_or_else(|| "attachment".to_owned());
+    let declared = deref(doc, stream.dict.get(b"Params").ok())
+        .and_then(|p| p.as_dict().ok())
+        .and_then(|p| p.get(b"Size").ok())
+        .and_then(|s| s.as_i64().ok())
+        .and_then(|s| u64::try_from(s).ok());
+    let mime_type =
+        stream.dict.get(b"Subtype").and_then(Object::as_name).ok().map(|m| String::from_utf8_lossy(m).into_owned());
+    let size = declared.unwrap_or(stream.content.len() as u64);
+    Some((EmbeddedFile { name, size, mime_type, description: text(b"Desc"), page }, stream_id))
+}
+
+fn stream_bytes(doc: &Document, id: ObjectId) -> Result<Vec<u8>, String> {
+    match doc.get_object(id) {
+        Ok(Object::Stream(stream)) if stream.dict.has(b"Filter") => {
+            stream.decompressed_content_with_limit(lopdf::DEFAULT_MAX_DECOMPRESSED_SIZE).map_err(|e| e.to_string())
+        }
+        Ok(Object::Stream(stream)) => Ok(stream.content.clone()),
+        _ => Err("its data is missing".into()),
+    }
+}

@@ -307,6 +307,50 @@ fn crop_and_remove_blank_pages_check_their_parameters() {
 }
 
 #[test]
+fn attachments_are_listed_and_extracted_under_safe_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let xml = files.join("invoice.xml");
+    std::fs::write(&xml, "<invoice total=\"12.50\"/>").unwrap();
+    let script = files.join("escape.sh");
+    std::fs::write(&script, "#!/bin/sh\necho pwned\n").unwrap();
+    let inputs = [
+        input("pdf-text/lscape.pdf"),
+        Input { path: xml, filename: "invoice.xml".into() },
+        Input { path: script, filename: "../../../tmp/escape.sh".into() },
+    ];
+    let attached = run("attach", &json!({"files": 2}), &inputs, dir.path()).unwrap();
+    let document = [common::input_at(attached.outputs[0].path.clone())];
+
+    let out = dir.path().join("listed");
+    std::fs::create_dir(&out).unwrap();
+    let listed = run("attachments", &json!({}), &document, &out).unwrap();
+    let report = listed.report.unwrap();
+    let names: Vec<&str> =
+        report["attachments"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 2, "{report}");
+    assert!(names.contains(&"invoice.xml"));
+    let poppler = scanpro_testkit::checkers::stdout("pdfdetach", ["-list", document[0].path.to_str().unwrap()]);
+    assert!(poppler.starts_with("2 embedded files"), "{poppler}");
+
+    let out = dir.path().join("extracted");
+    std::fs::create_dir(&out).unwrap();
+    let extracted = run("attachments", &json!({"mode": "extract"}), &document, &out).unwrap();
+    for output in &extracted.outputs {
+        assert_eq!(output.path.parent().unwrap(), out, "written inside the step's directory: {output:?}");
+        assert!(!output.filename.contains('/') && !output.filename.contains(".."), "{output:?}");
+    }
+    let invoice = extracted.outputs.iter().find(|o| o.filename == "invoice.xml").unwrap();
+    assert_eq!(std::fs::read_to_string(&invoice.path).unwrap(), "<invoice total=\"12.50\"/>");
+    assert!(extracted.outputs.iter().any(|o| o.filename == "escape.sh"));
+    assert!(!dir.path().join("tmp/escape.sh").exists() && !std::path::Path::new("/tmp/escape.sh").exists());
+
+    let err = run("attachments", &json!({"mode": "extract"}), &[input("pdf-text/lscape.pdf")], &out).unwrap_err();
+    assert_eq!(err.message, "mode: lscape.pdf has no embedded files to extract");
+}
+
+#[test]
 fn inputs_are_checked_by_content_not_name() {
     let dir = tempfile::tempdir().unwrap();
     let photo = Input { path: corpus("images/ocrmypdf_baiona.png"), filename: "holiday.pdf".into() };

@@ -1,6 +1,7 @@
 //! The registry: every tool, in catalogue order, with the functions behind it.
 
 mod attach;
+mod attachments;
 mod booklet;
 mod bookmarks;
 mod compress;
@@ -232,6 +233,7 @@ pub(crate) const ALL: &[Tool] = &[
     bookmarks::TOOL,
     remove_annotations::TOOL,
     attach::TOOL,
+    attachments::TOOL,
     repair::TOOL,
     office_to_pdf::TOOL,
     html_to_pdf::TOOL,
