@@ -25,6 +25,9 @@ use std::path::Path;
 /// Catalog entries about the document as a whole, kept on the imposed one.
 const CARRIED_CATALOG_KEYS: [&[u8]; 4] = [b"Lang", b"ViewerPreferences", b"Metadata", b"PageLayout"];
 
+/// The graphics state highlights are drawn in.
+const MARKER: &str = "Marker";
+
 /// Border width around each placed page, in points.
 const BORDER_WIDTH: f64 = 0.5;
 
@@ -81,18 +84,40 @@ pub struct ImposeReport {
 
 /// A cell on a sheet, in points from its bottom left.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Cell {
-    x: f64,
-    y: f64,
-    width: f64,
-    height: f64,
+pub(crate) struct Cell {
+    pub(crate) x: f64,
+    pub(crate) y: f64,
+    pub(crate) width: f64,
+    pub(crate) height: f64,
 }
 
 /// One output sheet: its size and, per cell, the source page (0-based) drawn there.
-struct Sheet {
-    width: f64,
-    height: f64,
-    slots: Vec<(Cell, Option<usize>)>,
+pub(crate) struct Sheet {
+    pub(crate) width: f64,
+    pub(crate) height: f64,
+    pub(crate) slots: Vec<Slot>,
+}
+
+/// A cell and what is drawn in it.
+pub(crate) struct Slot {
+    pub(crate) cell: Cell,
+    pub(crate) page: Option<usize>,
+    /// Boxes marked over the page, in points from its displayed bottom left.
+    pub(crate) highlights: Vec<Highlight>,
+}
+
+impl Slot {
+    fn new(cell: Cell, page: Option<usize>) -> Self {
+        Self { cell, page, highlights: Vec::new() }
+    }
+}
+
+/// A translucent box drawn over a placed page, as a highlighter would (multiplied, so the text
+/// under it stays readable).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Highlight {
+    pub(crate) rect: [f64; 4],
+    pub(crate) rgb: [f64; 3],
 }
 
 /// `pages_per_sheet` source pages on each sheet, in a grid.
@@ -117,7 +142,7 @@ pub fn n_up(input: &Path, layout: &NUp, out: &Path) -> Result<ImposeReport, Tool
             .map(|pages| Sheet {
                 width,
                 height,
-                slots: cells.iter().enumerate().map(|(i, cell)| (*cell, pages.get(i).copied())).collect(),
+                slots: cells.iter().enumerate().map(|(i, cell)| Slot::new(*cell, pages.get(i).copied())).collect(),
             })
             .collect();
         Ok((sheets, 0))
@@ -218,7 +243,7 @@ pub fn booklet(
                     Binding::Left => (outer_left, outer_right),
                     Binding::Right => (outer_right, outer_left),
                 };
-                sheets.push(Sheet { width, height, slots: vec![(left, on_left), (right, on_right)] });
+                sheets.push(Sheet { width, height, slots: vec![Slot::new(left, on_left), Slot::new(right, on_right)] });
             }
         }
         Ok((sheets, u32::try_from(padded - pages).unwrap_or(0)))
@@ -235,7 +260,7 @@ pub fn scale_pages(input: &Path, size: (f64, f64), out: &Path) -> Result<ImposeR
             .enumerate()
             .map(|(i, frame)| {
                 let (width, height) = if frame.width > frame.height { (long, short) } else { (short, long) };
-                Sheet { width, height, slots: vec![(Cell { x: 0.0, y: 0.0, width, height }, Some(i))] }
+                Sheet { width, height, slots: vec![Slot::new(Cell { x: 0.0, y: 0.0, width, height }, Some(i))] }
             })
             .collect();
         Ok((sheets, 0))
@@ -244,7 +269,7 @@ pub fn scale_pages(input: &Path, size: (f64, f64), out: &Path) -> Result<ImposeR
 
 /// Opens `input`, lays its pages out with `plan` (which gets each page's displayed frame and
 /// returns the sheets and the blank pages it added), and writes the sheets to `out`.
-fn impose(
+pub(crate) fn impose(
     input: &Path,
     out: &Path,
     borders: bool,
@@ -269,7 +294,7 @@ fn impose(
         for sheet in &sheets {
             let mut content = String::new();
             let mut xobjects = Dictionary::new();
-            for (cell, page) in &sheet.slots {
+            for Slot { cell, page, highlights } in &sheet.slots {
                 let Some(index) = *page else { continue };
                 let form = match forms.get(&index) {
                     Some(&form) => form,
@@ -290,10 +315,25 @@ fn impose(
                     let rect = [x, y, w, h].map(number).join(" ");
                     content.push_str(&format!("q {} w 0 G {rect} re S Q\n", number(BORDER_WIDTH)));
                 }
+                for Highlight { rect: [x0, y0, x1, y1], rgb } in highlights {
+                    let rect =
+                        [x + x0 * scale, y + y0 * scale, (x1 - x0) * scale, (y1 - y0) * scale].map(number).join(" ");
+                    let color = rgb.map(number).join(" ");
+                    content.push_str(&format!("q /{MARKER} gs {color} rg {rect} re f Q\n"));
+                }
                 xobjects.set(name, Object::Reference(form));
             }
             let mut resources = Dictionary::new();
             resources.set("XObject", xobjects);
+            if sheet.slots.iter().any(|slot| !slot.highlights.is_empty()) {
+                let mut marker = Dictionary::new();
+                marker.set("Type", Object::Name(b"ExtGState".to_vec()));
+                marker.set("BM", Object::Name(b"Multiply".to_vec()));
+                marker.set("ca", real(0.45));
+                let mut states = Dictionary::new();
+                states.set(MARKER, marker);
+                resources.set("ExtGState", states);
+            }
             let mut stream = Stream::new(Dictionary::new(), content.into_bytes());
             let _ = stream.compress();
             let content_id = doc.add_object(stream);

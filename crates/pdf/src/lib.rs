@@ -56,13 +56,15 @@
 //!   scripts, embedded files, links out and metadata removed; [`annotations`](mod@annotations):
 //!   comments, links or form fields removed; [`outline`](mod@outline): bookmarks read and
 //!   written; [`ink`](mod@ink): blank pages and white margins found on small renderings
-//!   (`remove_blank_pages`, `crop`).
+//!   (`remove_blank_pages`, `crop`); [`compare`](mod@compare): two documents' words diffed,
+//!   the changes reported and drawn side by side.
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
 
 pub mod accessible;
 pub mod annotations;
 pub mod attachments;
+pub mod compare;
 mod copy;
 mod dests;
 pub mod format;

@@ -351,6 +351,24 @@ fn attachments_are_listed_and_extracted_under_safe_names() {
 }
 
 #[test]
+fn compare_answers_with_sheets_and_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [input("pdf-text/lroundrect.pdf"), input("pdf-text/ltnews17.pdf")];
+    let result = run("compare", &json!({}), &inputs, dir.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["lroundrect_vs_ltnews17.pdf", "lroundrect_vs_ltnews17.json"]);
+    assert_valid_pdf(&result.outputs[0], 10);
+    let report = result.report.unwrap();
+    assert_eq!(
+        (report["old_pages"].as_u64(), report["new_pages"].as_u64(), report["identical"].as_bool()),
+        (Some(10), Some(2), Some(false))
+    );
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&result.outputs[1].path).unwrap()).unwrap();
+    assert_eq!(written, report);
+    let err = run("compare", &json!({}), &inputs[..1], dir.path()).unwrap_err();
+    assert!(err.message.contains("at least 2"), "{err}");
+}
+
+#[test]
 fn inputs_are_checked_by_content_not_name() {
     let dir = tempfile::tempdir().unwrap();
     let photo = Input { path: corpus("images/ocrmypdf_baiona.png"), filename: "holiday.pdf".into() };

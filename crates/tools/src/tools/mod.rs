@@ -4,6 +4,7 @@ mod attach;
 mod attachments;
 mod booklet;
 mod bookmarks;
+mod compare;
 mod compress;
 mod convert;
 mod convert_office;
@@ -225,6 +226,7 @@ pub(crate) const ALL: &[Tool] = &[
     protect::TOOL,
     unlock::TOOL,
     form_fields::TOOL,
+    compare::TOOL,
     fill_form::TOOL,
     flatten::TOOL,
     sanitize::TOOL,

@@ -348,6 +348,8 @@ export default {
   'tool.form_fields.summary': 'Die Felder eines ausfüllbaren Formulars sehen: Namen, Arten, aktuelle Werte und Auswahlmöglichkeiten.',
   'tool.fill_form.title': 'Formular ausfüllen',
   'tool.fill_form.summary': 'Die Felder eines Formulars nach Namen ausfüllen und es auf Wunsch reduzieren, sodass es nicht mehr geändert werden kann.',
+  'tool.compare.title': 'Zwei PDFs vergleichen',
+  'tool.compare.summary': 'Sehen, was sich im Text zwischen zwei Fassungen geändert hat, nebeneinander.',
   'tool.attachments.title': 'Eingebettete Dateien',
   'tool.attachments.summary': 'Die in ein PDF eingebetteten Dateien ansehen oder herausholen.',
   'option.extract': 'Herausholen',

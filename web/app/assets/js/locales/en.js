@@ -361,6 +361,8 @@ export default {
   'tool.form_fields.summary': 'See the fields of a fillable form: names, types, current values and choices.',
   'tool.fill_form.title': 'Fill in a form',
   'tool.fill_form.summary': 'Fill a form’s fields by name, and flatten it if you like so it can no longer be changed.',
+  'tool.compare.title': 'Compare two PDFs',
+  'tool.compare.summary': 'See what changed in the text between two versions, side by side.',
   'tool.attachments.title': 'Embedded files',
   'tool.attachments.summary': 'See the files embedded in a PDF, or take them out.',
   'option.extract': 'Extract',

@@ -348,6 +348,8 @@ export default {
   'tool.form_fields.summary': 'Ver los campos de un formulario rellenable: nombres, tipos, valores actuales y opciones.',
   'tool.fill_form.title': 'Rellenar un formulario',
   'tool.fill_form.summary': 'Rellenar los campos de un formulario por su nombre y, si quiere, aplanarlo para que ya no pueda cambiarse.',
+  'tool.compare.title': 'Comparar dos PDF',
+  'tool.compare.summary': 'Ver qué cambió en el texto entre dos versiones, lado a lado.',
   'tool.attachments.title': 'Archivos incrustados',
   'tool.attachments.summary': 'Ver los archivos incrustados en un PDF, o extraerlos.',
   'option.extract': 'Extraer',

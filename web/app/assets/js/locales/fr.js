@@ -348,6 +348,8 @@ export default {
   'tool.form_fields.summary': 'Voir les champs d’un formulaire à remplir : noms, types, valeurs actuelles et choix.',
   'tool.fill_form.title': 'Remplir un formulaire',
   'tool.fill_form.summary': 'Remplir les champs d’un formulaire par leur nom, puis l’aplatir si vous le souhaitez pour qu’il ne puisse plus être modifié.',
+  'tool.compare.title': 'Comparer deux PDF',
+  'tool.compare.summary': 'Voir ce qui a changé dans le texte entre deux versions, côte à côte.',
   'tool.attachments.title': 'Fichiers incorporés',
   'tool.attachments.summary': 'Voir les fichiers incorporés dans un PDF, ou les extraire.',
   'option.extract': 'Extraire',

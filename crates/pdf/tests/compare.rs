@@ -1,0 +1,100 @@
+//! Comparing two versions of a document: the report checked against the edits made, the
+//! sheets with poppler (`pdftotext`, `pdftoppm`) and qpdf.
+
+use lopdf::{Document, Object, Stream, dictionary};
+use scanpro_pdf::compare::{ChangeKind, compare};
+use scanpro_testkit::checkers::{page_count, page_text, qpdf_check_clean, run};
+use std::path::{Path, PathBuf};
+
+/// A PDF of Letter pages, each with its lines in Helvetica.
+fn document(dir: &Path, name: &str, pages: &[&[&str]]) -> PathBuf {
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+    let kids: Vec<Object> = pages
+        .iter()
+        .map(|lines| {
+            let mut content = String::from("BT /F1 14 Tf 72 700 Td 18 TL\n");
+            for line in *lines {
+                content.push_str(&format!("({line}) Tj T*\n"));
+            }
+            content.push_str("ET");
+            let contents = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
+            let page = doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+                "Contents" => contents, "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            });
+            Object::Reference(page)
+        })
+        .collect();
+    let count = i64::try_from(kids.len()).unwrap();
+    doc.objects
+        .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let path = dir.join(name);
+    doc.save(&path).unwrap();
+    path
+}
+
+#[test]
+fn edits_are_reported_with_their_pages_and_marked_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = document(
+        dir.path(),
+        "old.pdf",
+        &[&["The quick brown fox jumps", "over the lazy dog."], &["This page stays the same."]],
+    );
+    let new = document(
+        dir.path(),
+        "new.pdf",
+        &[
+            &["The quick red fox jumps", "over the lazy cat."],
+            &["This page stays the same."],
+            &["An appendix was added."],
+        ],
+    );
+    let out = dir.path().join("changes.pdf");
+    let report = compare(&old, &new, &out).unwrap();
+    assert!(!report.identical);
+    assert_eq!((report.old_pages, report.new_pages), (2, 3));
+    assert_eq!((report.words_deleted, report.words_inserted), (2, 6), "{report:?}");
+    let summary: Vec<(ChangeKind, Option<u32>, Option<u32>, &str, &str)> = report
+        .changes
+        .iter()
+        .map(|c| (c.kind.clone(), c.old_page, c.new_page, c.old_text.as_str(), c.new_text.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (ChangeKind::Replaced, Some(1), Some(1), "brown", "red"),
+            (ChangeKind::Replaced, Some(1), Some(1), "dog.", "cat."),
+            (ChangeKind::Inserted, None, Some(3), "", "An appendix was added."),
+        ]
+    );
+
+    qpdf_check_clean(&out);
+    assert_eq!(page_count(&out), 3, "one sheet per page of the longer document");
+    let sheet = page_text(&out, 1);
+    assert!(sheet.contains("brown") && sheet.contains("red"), "old and new side by side: {sheet}");
+    let rendered = run("pdftoppm", ["-r", "36", "-f", "1", "-l", "1", "-png", out.to_str().unwrap()]);
+    let png = image::load_from_memory(&rendered.stdout).unwrap().into_rgb8();
+    let half = png.width() / 2;
+    let marked = |xs: std::ops::Range<u32>, wanted: fn(&image::Rgb<u8>) -> bool| {
+        xs.flat_map(|x| (0..png.height()).map(move |y| (x, y))).any(|(x, y)| wanted(png.get_pixel(x, y)))
+    };
+    let red = |p: &image::Rgb<u8>| p.0[0] > 200 && p.0[1] < 150 && p.0[2] < 150;
+    let green = |p: &image::Rgb<u8>| p.0[1] > 180 && p.0[0] < 150 && p.0[2] < 150;
+    assert!(marked(0..half, red) && !marked(0..half, green), "deletions in red on the old page");
+    assert!(marked(half..png.width(), green) && !marked(half..png.width(), red), "insertions in green on the new page");
+}
+
+#[test]
+fn a_document_compared_with_itself_has_no_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = scanpro_testkit::corpus::text_pdf("lroundrect.pdf");
+    let out = dir.path().join("same.pdf");
+    let report = compare(&book, &book, &out).unwrap();
+    assert!(report.identical && report.changes.is_empty() && report.words_deleted == 0);
+    assert_eq!(page_count(&out), 10);
+}
