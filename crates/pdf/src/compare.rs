@@ -67,21 +67,21 @@ pub struct CompareReport {
 
 /// Compares `old` with `new`; writes the sheets showing the changes to `out`.
 pub fn compare(old: &Path, new: &Path, out: &Path) -> Result<CompareReport, ToolError> {
-    let (old_pages, old_words) = words(old)?;
-    let (new_pages, new_words) = words(new)?;
+    let TextLayer { pages: old_pages, words: old_words } = words(old)?;
+    let TextLayer { pages: new_pages, words: new_words } = words(new)?;
     let old_texts: Vec<&str> = old_words.iter().map(|w| w.text.as_str()).collect();
     let new_texts: Vec<&str> = new_words.iter().map(|w| w.text.as_str()).collect();
     let ops = capture_diff_slices(Algorithm::Myers, &old_texts, &new_texts);
     let mut report = CompareReport {
-        old_pages: count(old_pages.len()),
-        new_pages: count(new_pages.len()),
+        old_pages: count(old_pages),
+        new_pages: count(new_pages),
         identical: true,
         words_deleted: 0,
         words_inserted: 0,
         changes: Vec::new(),
     };
-    let mut old_marks: Vec<Vec<Highlight>> = vec![Vec::new(); old_pages.len()];
-    let mut new_marks: Vec<Vec<Highlight>> = vec![Vec::new(); new_pages.len()];
+    let mut old_marks: Vec<Vec<Highlight>> = vec![Vec::new(); old_pages];
+    let mut new_marks: Vec<Vec<Highlight>> = vec![Vec::new(); new_pages];
     for op in ops {
         let (deleted, inserted, kind) = match op {
             DiffOp::Equal { .. } => continue,
@@ -165,8 +165,14 @@ fn side_by_side(
     result.map(drop)
 }
 
-/// Each page's displayed size and every word of `pdf`, as pdftotext reads them.
-fn words(pdf: &Path) -> Result<(Vec<(f64, f64)>, Vec<Word>), ToolError> {
+/// A document's words, as pdftotext reads them.
+struct TextLayer {
+    pages: usize,
+    words: Vec<Word>,
+}
+
+/// Every word of `pdf`.
+fn words(pdf: &Path) -> Result<TextLayer, ToolError> {
     crate::open::open(pdf)?;
     let absolute = std::path::absolute(pdf).map_err(|e| ToolError::internal(format!("{}: {e}", pdf.display())))?;
     let output = Subprocess::new("pdftotext")
@@ -191,8 +197,8 @@ fn words(pdf: &Path) -> Result<(Vec<(f64, f64)>, Vec<Word>), ToolError> {
 
 /// Reads pdftotext's `-bbox` XHTML: `<page width=… height=…>` and `<word xMin=… yMin=… xMax=…
 /// yMax=…>text</word>`, boxes measured from the top left.
-fn parse_bbox(xhtml: &str) -> Result<(Vec<(f64, f64)>, Vec<Word>), ToolError> {
-    let mut pages = Vec::new();
+fn parse_bbox(xhtml: &str) -> Result<TextLayer, ToolError> {
+    let mut heights: Vec<f64> = Vec::new();
     let mut words = Vec::new();
     for tag in xhtml.split('<').skip(1) {
         let attribute = |name: &str| -> f64 {
@@ -203,12 +209,12 @@ fn parse_bbox(xhtml: &str) -> Result<(Vec<(f64, f64)>, Vec<Word>), ToolError> {
                 .unwrap_or(0.0)
         };
         if tag.starts_with("page ") {
-            pages.push((attribute("width"), attribute("height")));
+            heights.push(attribute("height"));
         } else if tag.starts_with("word ") {
-            let Some(&(_, height)) = pages.last() else { continue };
+            let Some(&height) = heights.last() else { continue };
             let text = unescape(tag.split_once('>').map_or("", |(_, text)| text));
             let (x0, top, x1, bottom) = (attribute("xMin"), attribute("yMin"), attribute("xMax"), attribute("yMax"));
-            words.push(Word { text, page: pages.len() - 1, rect: [x0, height - bottom, x1, height - top] });
+            words.push(Word { text, page: heights.len() - 1, rect: [x0, height - bottom, x1, height - top] });
             if words.len() > MAX_WORDS {
                 return Err(ToolError::new(
                     ErrorCode::ResourceLimit,
@@ -217,7 +223,7 @@ fn parse_bbox(xhtml: &str) -> Result<(Vec<(f64, f64)>, Vec<Word>), ToolError> {
             }
         }
     }
-    Ok((pages, words))
+    Ok(TextLayer { pages: heights.len(), words })
 }
 
 fn unescape(text: &str) -> String {

@@ -2,7 +2,7 @@
 //! sheets with poppler (`pdftotext`, `pdftoppm`) and qpdf.
 
 use lopdf::{Document, Object, Stream, dictionary};
-use scanpro_pdf::compare::{ChangeKind, compare};
+use scanpro_pdf::compare::{Change, ChangeKind, compare};
 use scanpro_testkit::checkers::{page_count, page_text, qpdf_check_clean, run};
 use std::path::{Path, PathBuf};
 
@@ -59,17 +59,19 @@ fn edits_are_reported_with_their_pages_and_marked_side_by_side() {
     assert!(!report.identical);
     assert_eq!((report.old_pages, report.new_pages), (2, 3));
     assert_eq!((report.words_deleted, report.words_inserted), (2, 6), "{report:?}");
-    let summary: Vec<(ChangeKind, Option<u32>, Option<u32>, &str, &str)> = report
-        .changes
-        .iter()
-        .map(|c| (c.kind.clone(), c.old_page, c.new_page, c.old_text.as_str(), c.new_text.as_str()))
-        .collect();
+    let change = |kind, old_page, new_page, old_text: &str, new_text: &str| Change {
+        kind,
+        old_page,
+        new_page,
+        old_text: old_text.into(),
+        new_text: new_text.into(),
+    };
     assert_eq!(
-        summary,
+        report.changes,
         [
-            (ChangeKind::Replaced, Some(1), Some(1), "brown", "red"),
-            (ChangeKind::Replaced, Some(1), Some(1), "dog.", "cat."),
-            (ChangeKind::Inserted, None, Some(3), "", "An appendix was added."),
+            change(ChangeKind::Replaced, Some(1), Some(1), "brown", "red"),
+            change(ChangeKind::Replaced, Some(1), Some(1), "dog.", "cat."),
+            change(ChangeKind::Inserted, None, Some(3), "", "An appendix was added."),
         ]
     );
 
