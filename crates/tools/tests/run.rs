@@ -108,6 +108,10 @@ fn form_fields_lists_and_fill_form_fills_and_flattens() {
 
     let err = run("fill_form", &json!({"values": {}}), &form, dir.path()).unwrap_err();
     assert_eq!(err.message, "values: give at least one field's value");
+    let flood: serde_json::Map<String, serde_json::Value> =
+        (0..10_001).map(|i| (format!("f{i}"), json!("x"))).collect();
+    let err = run("fill_form", &json!({"values": flood}), &form, dir.path()).unwrap_err();
+    assert_eq!(err.message, "values: at most 10000 fields");
     let err = run("fill_form", &json!({"values": {"name": 42}}), &form, dir.path()).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidParams);
     assert!(err.message.contains("values"), "{err}");
@@ -273,6 +277,11 @@ fn bookmarks_are_listed_and_written_and_split_chapters() {
         ("bookmarks", json!({"mode": "add"}), "bookmarks: give the bookmarks to add"),
         (
             "bookmarks",
+            json!({"mode": "replace", "bookmarks": vec![json!({"title": "x", "page": 1}); 10_001]}),
+            "bookmarks: at most 10000",
+        ),
+        (
+            "bookmarks",
             json!({"bookmarks": [{"title": "x", "page": 1}]}),
             "bookmarks: only used with mode \"replace\" or \"add\"",
         ),
@@ -348,6 +357,34 @@ fn attachments_are_listed_and_extracted_under_safe_names() {
 
     let err = run("attachments", &json!({"mode": "extract"}), &[input("pdf-text/lscape.pdf")], &out).unwrap_err();
     assert_eq!(err.message, "mode: lscape.pdf has no embedded files to extract");
+}
+
+/// An attachment that inflates past the decompression budget (a few hundred kilobytes of
+/// Flate holding 300 MB of zeros) is refused, not unpacked.
+#[test]
+fn an_attachment_bomb_is_refused() {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = Document::load(corpus("pdf-text/lscape.pdf")).unwrap();
+    let mut bomb = Stream::new(dictionary! { "Type" => "EmbeddedFile" }, vec![0u8; 300 * 1024 * 1024]);
+    bomb.compress().unwrap();
+    assert!(bomb.content.len() < 2 * 1024 * 1024);
+    let bomb = doc.add_object(bomb);
+    let spec = doc.add_object(dictionary! { "Type" => "Filespec", "F" => Object::string_literal("zeros.bin"), "EF" => dictionary! { "F" => bomb } });
+    let tree =
+        doc.add_object(dictionary! { "Names" => vec![Object::string_literal("zeros.bin"), Object::Reference(spec)] });
+    doc.catalog_mut().unwrap().set("Names", dictionary! { "EmbeddedFiles" => tree });
+    let path = dir.path().join("bomb.pdf");
+    doc.save(&path).unwrap();
+
+    let listed = run("attachments", &json!({}), &[common::input_at(path.clone())], dir.path()).unwrap();
+    assert_eq!(listed.report.unwrap()["attachments"][0]["name"], "zeros.bin");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let err = run("attachments", &json!({"mode": "extract"}), &[common::input_at(path)], &out).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidPdf, "{err}");
+    assert!(err.message.starts_with("attachment \"zeros.bin\": "), "{err}");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nothing written");
 }
 
 #[test]
