@@ -6,31 +6,16 @@
 
 use crate::impose::{Cell, Highlight, Sheet, Slot, impose};
 use crate::merge::merge;
-use scanpro_core::{ErrorCode, ToolError};
-use scanpro_process::{Limits, Subprocess};
+use crate::text_layer::{TextLayer, Word, words};
+use scanpro_core::ToolError;
 use serde::Serialize;
 use similar::{Algorithm, DiffOp, capture_diff_slices};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-const PDFTOTEXT_TIMEOUT: Duration = Duration::from_secs(300);
-/// pdftotext's address space: room for a long document's words.
-const PDFTOTEXT_MEMORY: u64 = 2 * 1024 * 1024 * 1024;
-/// Words compared at most per document: beyond this the diff's time is not bounded usefully.
-pub const MAX_WORDS: usize = 2_000_000;
 /// Changes listed in the report at most; the counts cover them all.
 const MAX_LISTED_CHANGES: usize = 10_000;
 const RED: [f64; 3] = [1.0, 0.35, 0.35];
 const GREEN: [f64; 3] = [0.35, 0.9, 0.35];
-
-/// A word and where it is: its page (0-based) and box in points from the displayed page's
-/// bottom left.
-#[derive(Debug, Clone, PartialEq)]
-struct Word {
-    text: String,
-    page: usize,
-    rect: [f64; 4],
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -163,69 +148,4 @@ fn side_by_side(
     });
     let _ = std::fs::remove_file(&both);
     result.map(drop)
-}
-
-/// A document's words, as pdftotext reads them.
-struct TextLayer {
-    pages: usize,
-    words: Vec<Word>,
-}
-
-/// Every word of `pdf`.
-fn words(pdf: &Path) -> Result<TextLayer, ToolError> {
-    crate::open::open(pdf)?;
-    let absolute = std::path::absolute(pdf).map_err(|e| ToolError::internal(format!("{}: {e}", pdf.display())))?;
-    let output = Subprocess::new("pdftotext")
-        .args(["-bbox", "-enc", "UTF-8", "-q"])
-        .arg(&absolute)
-        .arg("-")
-        .allow_read(&absolute)
-        .timeout(PDFTOTEXT_TIMEOUT)
-        .limits(Limits {
-            memory_bytes: Some(PDFTOTEXT_MEMORY),
-            cpu_seconds: Some(PDFTOTEXT_TIMEOUT.as_secs()),
-            file_bytes: None,
-        })
-        .run_blocking()
-        .map_err(|e| ToolError::internal(format!("pdftotext: {e}")))?;
-    if !output.status.success() {
-        let why = output.stderr_tail.lines().last().unwrap_or("unreadable").to_owned();
-        return Err(ToolError::new(ErrorCode::InvalidPdf, format!("the PDF's text cannot be read: {why}")));
-    }
-    parse_bbox(&String::from_utf8_lossy(&output.stdout))
-}
-
-/// Reads pdftotext's `-bbox` XHTML: `<page width=… height=…>` and `<word xMin=… yMin=… xMax=…
-/// yMax=…>text</word>`, boxes measured from the top left.
-fn parse_bbox(xhtml: &str) -> Result<TextLayer, ToolError> {
-    let mut heights: Vec<f64> = Vec::new();
-    let mut words = Vec::new();
-    for tag in xhtml.split('<').skip(1) {
-        let attribute = |name: &str| -> f64 {
-            tag.split(&format!("{name}=\""))
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0.0)
-        };
-        if tag.starts_with("page ") {
-            heights.push(attribute("height"));
-        } else if tag.starts_with("word ") {
-            let Some(&height) = heights.last() else { continue };
-            let text = unescape(tag.split_once('>').map_or("", |(_, text)| text));
-            let (x0, top, x1, bottom) = (attribute("xMin"), attribute("yMin"), attribute("xMax"), attribute("yMax"));
-            words.push(Word { text, page: heights.len() - 1, rect: [x0, height - bottom, x1, height - top] });
-            if words.len() > MAX_WORDS {
-                return Err(ToolError::new(
-                    ErrorCode::ResourceLimit,
-                    format!("more than {MAX_WORDS} words to compare"),
-                ));
-            }
-        }
-    }
-    Ok(TextLayer { pages: heights.len(), words })
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
 }

@@ -57,7 +57,8 @@
 //!   comments, links or form fields removed; [`outline`](mod@outline): bookmarks read and
 //!   written; [`ink`](mod@ink): blank pages and white margins found on small renderings
 //!   (`remove_blank_pages`, `crop`); [`compare`](mod@compare): two documents' words diffed,
-//!   the changes reported and drawn side by side.
+//!   the changes reported and drawn side by side; [`redact`](mod@redact): what lies under
+//!   each box removed, by areas or by search, pages rasterised where glyphs cannot be cut.
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
 
@@ -81,6 +82,7 @@ pub mod outline;
 mod output;
 mod page_tree;
 pub mod pages;
+pub mod redact;
 pub mod render;
 pub mod repair;
 mod rewrite;
@@ -92,6 +94,7 @@ pub mod split;
 pub mod stamp;
 pub mod streaming;
 mod streams;
+mod text_layer;
 
 pub use accessible::{PdfUaReport, mark_pdfua};
 pub use images_to_pdf::{ImageInput, ImagePage, images_to_pdf};

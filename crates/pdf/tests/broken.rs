@@ -1,6 +1,6 @@
 //! Every damaged, hostile or locked file in the corpus either works through open, info,
-//! rotate, merge, split, PDF/UA identification, forms, n-up, sanitising, annotation removal and
-//! bookmarks (and every output passes `qpdf --check`) or fails with a typed input
+//! rotate, merge, split, PDF/UA identification, forms, n-up, sanitising, annotation removal,
+//! bookmarks and redaction (and every output passes `qpdf --check`) or fails with a typed input
 //! error: never a panic, never a hang.
 
 use scanpro_core::{ErrorCode, ToolError};
@@ -8,6 +8,7 @@ use scanpro_pdf::annotations::AnnotationKind;
 use scanpro_pdf::forms::{FieldKind, FieldValue};
 use scanpro_pdf::impose::{NUp, Order, Orientation, SheetSize};
 use scanpro_pdf::outline::{Bookmark, Placement};
+use scanpro_pdf::redact::Redaction;
 use scanpro_pdf::sanitize::Sanitize;
 use scanpro_testkit::checkers::qpdf_verdict;
 use scanpro_testkit::corpus::corpus_files;
@@ -68,7 +69,10 @@ fn exercise(input: &Path, out_dir: &Path) -> Result<Result<String, ToolError>, S
         scanpro_pdf::outline::bookmarks(input)?;
         let entry = Bookmark { title: "Start".into(), level: 1, page: Some(1) };
         scanpro_pdf::outline::write_bookmarks(input, &[entry], Placement::Add, &marked)?;
-        outputs.extend([four_up, clean, bare, marked]);
+        let redacted = out_dir.join("redacted.pdf");
+        let area = Redaction { areas: vec![(1, [50.0, 50.0, 200.0, 100.0])], dpi: 72, ..Redaction::default() };
+        scanpro_pdf::redact::redact(input, &area, &redacted)?;
+        outputs.extend([four_up, clean, bare, marked, redacted]);
         Ok((info.pages, outputs))
     };
     match steps() {

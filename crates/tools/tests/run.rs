@@ -405,6 +405,86 @@ fn compare_answers_with_sheets_and_a_report() {
     assert!(err.message.contains("at least 2"), "{err}");
 }
 
+/// A one-page letter in Courier holding personal data, its title repeating the address.
+fn personal_letter(dir: &std::path::Path) -> std::path::PathBuf {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let widths: Vec<Object> = (32..=126).map(|_| Object::Integer(600)).collect();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier", "FirstChar" => 32, "LastChar" => 126, "Widths" => widths,
+    });
+    let lines = [
+        "Dear customer,",
+        "please write to jane.doe@example.org or call +49 30 1234 5678.",
+        "Pay to IBAN DE89 3704 0044 0532 0130 00 by Friday.",
+        "Kind regards",
+    ];
+    let mut content = String::from("BT /F1 12 Tf 72 700 Td 16 TL\n");
+    for line in lines {
+        content.push_str(&format!("({line}) Tj T*\n"));
+    }
+    content.push_str("ET");
+    let contents = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Contents" => contents, "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    let info = doc.add_object(dictionary! { "Title" => Object::string_literal("Letter to jane.doe@example.org"), "Author" => Object::string_literal("Billing") });
+    doc.trailer.set("Root", catalog);
+    doc.trailer.set("Info", info);
+    let path = dir.join("letter.pdf");
+    doc.save(&path).unwrap();
+    path
+}
+
+#[test]
+fn redact_presets_leave_no_trace_in_text_file_or_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let letter = [common::input_at(personal_letter(dir.path()))];
+    let result = run("redact", &json!({"presets": ["email", "phone", "iban"]}), &letter, dir.path()).unwrap();
+    let out = &result.outputs[0].path;
+    assert_valid_pdf(&result.outputs[0], 1);
+    let report = result.report.unwrap();
+    assert!(report["outputs"][0]["matches"].as_u64().unwrap() >= 3, "{report}");
+    assert_eq!(report["outputs"][0]["rasterized"], json!([]), "cut glyph by glyph: {report}");
+    assert_eq!(report["outputs"][0]["metadata_removed"], json!(["Title"]));
+    let text = pdftotext(out);
+    for gone in ["jane.doe", "example.org", "1234", "5678", "DE89", "3704", "0130"] {
+        assert!(!text.contains(gone), "{gone} still read: {text}");
+        assert_eq!(occurrences(out, gone), 0, "{gone} still in the file");
+    }
+    for kept in ["Dear customer", "please write to", "Pay to IBAN", "by Friday", "Kind regards"] {
+        assert!(text.contains(kept), "{kept} lost: {text}");
+    }
+    assert!(
+        scanpro_testkit::checkers::pdfinfo(out, &[]).contains("Author:          Billing"),
+        "unmatched metadata stays"
+    );
+
+    let words = run("redact", &json!({"search": ["KIND regards"], "color": "#ff0000"}), &letter, dir.path()).unwrap();
+    let text = pdftotext(&words.outputs[0].path);
+    assert!(!text.contains("Kind") && !text.contains("regards") && text.contains("Dear customer"), "{text}");
+
+    let letter_path = &letter[0].path;
+    for (params, expected) in [
+        (json!({}), "search: give words, patterns, presets or areas to redact"),
+        (json!({"patterns": ["(unclosed"]}), "patterns: \"(unclosed\": "),
+        (json!({"areas": [{"page": 0, "x": 0, "y": 0, "width": 5, "height": 5}]}), "areas[0]: page from 1"),
+        (json!({"search": ["x"], "color": "black"}), "color: \"black\" is not a #RRGGBB colour"),
+        (json!({"search": ["x"], "dpi": 1200}), "dpi: must be between 72 and 300, got 1200"),
+    ] {
+        let err = run("redact", &params, &[common::input_at(letter_path.clone())], dir.path()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidParams);
+        assert!(err.message.starts_with(expected), "{params}: {}", err.message);
+    }
+}
+
 #[test]
 fn inputs_are_checked_by_content_not_name() {
     let dir = tempfile::tempdir().unwrap();

@@ -35,6 +35,7 @@ mod pdf_to_text;
 mod pdfa;
 mod pdfua;
 mod protect;
+mod redact;
 mod remove_annotations;
 mod remove_blank_pages;
 mod remove_pages;
@@ -230,6 +231,7 @@ pub(crate) const ALL: &[Tool] = &[
     fill_form::TOOL,
     flatten::TOOL,
     sanitize::TOOL,
+    redact::TOOL,
     metadata::TOOL,
     overlay::TOOL,
     bookmarks::TOOL,
