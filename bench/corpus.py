@@ -1,6 +1,6 @@
 """What the benches share: the corpus's `dev` files by category, and page counts by pdfinfo."""
 
-import os, pathlib, subprocess, sys
+import argparse, os, pathlib, subprocess, sys, time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = pathlib.Path(os.environ.get("SCANPRO_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -22,3 +22,24 @@ def pages(pdf):
         if line.startswith("Pages:"):
             return int(line.split()[1])
     return 0
+
+
+def release_bench_args(doc):
+    """`--repeat N` (3) and `--no-build`; builds target/release/scanpro unless told not to."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "scanpro"], cwd=ROOT, check=True)
+    return args
+
+
+def timed(argv, cwd=None):
+    """Seconds `argv` takes, start to finish; exits when it fails (3 is qpdf's success with warnings)."""
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 3):
+        sys.exit(f"{argv[:3]} failed: {proc.stderr.decode()[-2000:]}")
+    return elapsed

@@ -11,8 +11,8 @@ or test ScanPro). Inputs: three `dev` PDFs of the corpus, from 20 to 1321 pages.
 checked: its sheet count by pdfinfo, the text of a source page found on its sheet by pdftotext,
 and qpdf --check. Times are medians of `--repeat` runs, the two tools taking turns.
 """
-import argparse, json, math, os, pathlib, shutil, statistics, subprocess, sys, tempfile, time
-from corpus import CORPUS, ROOT, pages
+import json, math, os, pathlib, shutil, statistics, subprocess, sys, tempfile, time
+from corpus import CORPUS, ROOT, pages, release_bench_args, timed
 
 SCANPRO = ROOT / "target" / "release" / "scanpro"
 DOCUMENTS = ["pdf-text/ghsystem-manual.pdf", "pdf-text/pdfjs_freeculture.pdf", "pdf-text/pgfmanual.pdf"]
@@ -27,13 +27,6 @@ def ensure_pdfjam():
                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
-def timed(argv, cwd):
-    start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 3):
-        sys.exit(f"{argv[:3]} failed: {proc.stderr.decode()[-2000:]}")
-    return elapsed
 
 
 def check(pdf, sheets, needle_page_source, sheet):
@@ -52,12 +45,7 @@ def check(pdf, sheets, needle_page_source, sheet):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-build", action="store_true")
-    args = parser.parse_args()
-    if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "scanpro"], cwd=ROOT, check=True)
+    args = release_bench_args(__doc__)
     ensure_pdfjam()
     work = pathlib.Path(tempfile.mkdtemp(prefix="bench-layout-"))
     rows = []

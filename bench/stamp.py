@@ -8,7 +8,8 @@ numbering included). Anchor: `qpdf --overlay` of a one-page "DRAFT" stamp repeat
 then `qpdf --overlay` of a prepared 500-page PDF of page numbers, page for page. The stamps for
 qpdf are made beforehand with Ghostscript and are not timed: the anchor is given its inputs ready.
 """
-import argparse, json, os, pathlib, statistics, subprocess, sys, tempfile, time
+import json, os, pathlib, statistics, subprocess, sys, tempfile, time
+from corpus import release_bench_args
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = pathlib.Path(os.environ.get("SCANPRO_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -52,12 +53,7 @@ def check(pdf, page, needle):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-build", action="store_true")
-    args = parser.parse_args()
-    if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "scanpro"], cwd=ROOT, check=True)
+    args = release_bench_args(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
         book = work / "book.pdf"

@@ -1,39 +1,14 @@
 //! Comparing two versions of a document: the report checked against the edits made, the
 //! sheets with poppler (`pdftotext`, `pdftoppm`) and qpdf.
 
-use lopdf::{Document, Object, Stream, dictionary};
 use scanpro_pdf::compare::{Change, ChangeKind, compare};
 use scanpro_testkit::checkers::{page_count, page_text, qpdf_check_clean, run};
+use scanpro_testkit::documents::lines_pdf;
 use std::path::{Path, PathBuf};
 
-/// A PDF of Letter pages, each with its lines in Helvetica.
 fn document(dir: &Path, name: &str, pages: &[&[&str]]) -> PathBuf {
-    let mut doc = Document::with_version("1.7");
-    let pages_id = doc.new_object_id();
-    let font = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
-    let kids: Vec<Object> = pages
-        .iter()
-        .map(|lines| {
-            let mut content = String::from("BT /F1 14 Tf 72 700 Td 18 TL\n");
-            for line in *lines {
-                content.push_str(&format!("({line}) Tj T*\n"));
-            }
-            content.push_str("ET");
-            let contents = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
-            let page = doc.add_object(dictionary! {
-                "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-                "Contents" => contents, "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
-            });
-            Object::Reference(page)
-        })
-        .collect();
-    let count = i64::try_from(kids.len()).unwrap();
-    doc.objects
-        .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
     let path = dir.join(name);
-    doc.save(&path).unwrap();
+    lines_pdf(&path, pages, None);
     path
 }
 

@@ -5,6 +5,7 @@
 //! # Modules
 //! - [`corpus`]: the shared document corpus (`SCANPRO_CORPUS`, else `../shared/corpus` beside
 //!   the workspace) and the files in it.
+//! - [`documents`]: small PDFs written for a test, when it needs text it knows by heart.
 //! - [`checkers`]: the independent tools that judge outputs (qpdf, poppler's `pdfinfo`,
 //!   `pdftotext` and `pdftoppm`), never ScanPro's own code.
 //! - `postgres` (feature `postgres`): a fresh PostgreSQL database per test.
@@ -17,6 +18,7 @@
 
 pub mod checkers;
 pub mod corpus;
+pub mod documents;
 pub mod moto;
 pub mod oidc;
 #[cfg(feature = "postgres")]

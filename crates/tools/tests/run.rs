@@ -405,41 +405,16 @@ fn compare_answers_with_sheets_and_a_report() {
     assert!(err.message.contains("at least 2"), "{err}");
 }
 
-/// A one-page letter in Courier holding personal data, its title repeating the address.
+/// A one-page letter holding personal data, its title repeating the address.
 fn personal_letter(dir: &std::path::Path) -> std::path::PathBuf {
-    use lopdf::{Document, Object, Stream, dictionary};
-    let mut doc = Document::with_version("1.7");
-    let pages_id = doc.new_object_id();
-    let widths: Vec<Object> = (32..=126).map(|_| Object::Integer(600)).collect();
-    let font = doc.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier", "FirstChar" => 32, "LastChar" => 126, "Widths" => widths,
-    });
     let lines = [
         "Dear customer,",
         "please write to jane.doe@example.org or call +49 30 1234 5678.",
         "Pay to IBAN DE89 3704 0044 0532 0130 00 by Friday.",
         "Kind regards",
     ];
-    let mut content = String::from("BT /F1 12 Tf 72 700 Td 16 TL\n");
-    for line in lines {
-        content.push_str(&format!("({line}) Tj T*\n"));
-    }
-    content.push_str("ET");
-    let contents = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
-    let page = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-        "Contents" => contents, "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
-    });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    let info = doc.add_object(dictionary! { "Title" => Object::string_literal("Letter to jane.doe@example.org"), "Author" => Object::string_literal("Billing") });
-    doc.trailer.set("Root", catalog);
-    doc.trailer.set("Info", info);
     let path = dir.join("letter.pdf");
-    doc.save(&path).unwrap();
+    scanpro_testkit::documents::lines_pdf(&path, &[&lines], Some("Letter to jane.doe@example.org"));
     path
 }
 
