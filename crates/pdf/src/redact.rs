@@ -158,7 +158,7 @@ pub fn redact(input: &Path, what: &Redaction, out: &Path) -> Result<RedactReport
         // What poppler still reads under a box was not removed: that page becomes an image.
         let left = words(out)?;
         for word in &left.words {
-            if boxes.get(&word.page).is_some_and(|b| b.iter().any(|r| overlaps(r, &word.rect))) {
+            if boxes.get(&word.page).is_some_and(|b| b.iter().any(|r| mostly_under(r, &word.rect))) {
                 to_rasterize.insert(word.page);
             }
         }
@@ -202,6 +202,15 @@ fn join_words(words: &[&crate::text_layer::Word], dehyphenate: bool) -> (String,
         glue = broken;
     }
     (text, spans)
+}
+
+/// Whether a fifth or more of `word` lies under `area`: a word of the next line that only
+/// grazes a box's padding is not text left under it.
+fn mostly_under(area: &[f64; 4], word: &[f64; 4]) -> bool {
+    let width = (area[2].min(word[2]) - area[0].max(word[0])).max(0.0);
+    let height = (area[3].min(word[3]) - area[1].max(word[1])).max(0.0);
+    let size = (word[2] - word[0]).max(0.1) * (word[3] - word[1]).max(0.1);
+    width * height >= 0.2 * size
 }
 
 fn overlaps(a: &[f64; 4], b: &[f64; 4]) -> bool {

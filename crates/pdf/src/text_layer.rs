@@ -32,7 +32,8 @@ pub(crate) fn words(pdf: &Path) -> Result<TextLayer, ToolError> {
     crate::open::open(pdf)?;
     let absolute = std::path::absolute(pdf).map_err(|e| ToolError::internal(format!("{}: {e}", pdf.display())))?;
     let output = Subprocess::new("pdftotext")
-        .args(["-bbox", "-enc", "UTF-8", "-q"])
+        // Boxes measured on the crop box, the page as displayed (poppler's default is the media box).
+        .args(["-bbox", "-cropbox", "-enc", "UTF-8", "-q"])
         .arg(&absolute)
         .arg("-")
         .allow_read(&absolute)
