@@ -346,24 +346,75 @@ fn operand(op: &Operation, i: usize) -> f64 {
     }
 }
 
-/// Takes the page's own text out from under `boxes`; `false` when something under a box
-/// cannot be taken out this way (the page must be rasterised).
+/// Takes the page's text out from under `boxes`, in its content and in the forms it draws;
+/// `false` when something under a box cannot be taken out this way (the page must be
+/// rasterised).
 fn remove_under(doc: &mut Document, page_id: ObjectId, boxes: &[[f64; 4]]) -> Result<bool, ToolError> {
     let page = doc.get_dictionary(page_id).map_err(|_| ToolError::new(ErrorCode::InvalidPdf, "a page is missing"))?;
     let frame = PageFrame::of(doc, page);
     let areas: Vec<[f64; 4]> = boxes.iter().map(|b| to_user(&frame, *b)).collect();
     let resources =
         deref(doc, inherited(doc, page, b"Resources")).and_then(|r| r.as_dict().ok()).cloned().unwrap_or_default();
-    let fonts = deref(doc, resources.get(b"Font").ok()).and_then(|f| f.as_dict().ok()).cloned().unwrap_or_default();
-    let xobjects =
-        deref(doc, resources.get(b"XObject").ok()).and_then(|f| f.as_dict().ok()).cloned().unwrap_or_default();
     let content = doc
         .get_page_content_with_limit(page_id, lopdf::DEFAULT_MAX_DECOMPRESSED_SIZE)
         .map_err(|e| ToolError::new(ErrorCode::InvalidPdf, format!("a page's content cannot be read: {e}")))?;
-    let Ok(content) = Content::decode(&content) else { return Ok(false) };
+    let Some(cut) = cut_text(doc, &content, &resources, IDENTITY, &areas, 0)? else { return Ok(false) };
+    let resources = with_xobjects(doc, resources, &cut.replaced);
+    let mut stream = Stream::new(Dictionary::new(), cut.content);
+    let _ = stream.compress();
+    let content_id = doc.add_object(stream);
+    if let Ok(page) = doc.get_dictionary_mut(page_id) {
+        page.set("Contents", Object::Reference(content_id));
+        page.set("Resources", resources);
+    }
+    Ok(cut.complete)
+}
+
+const IDENTITY: Matrix = Matrix([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+/// Forms inside forms followed at most.
+const MAX_FORM_DEPTH: usize = 8;
+
+/// A content stream with the glyphs under the areas cut out.
+struct Cut {
+    content: Vec<u8>,
+    /// Whether everything under the areas could be cut.
+    complete: bool,
+    /// Forms drawn by the content, rewritten: name → the new form.
+    replaced: Vec<(Vec<u8>, ObjectId)>,
+}
+
+/// `resources` with the named XObjects pointed at their rewritten forms (a copy: resources are
+/// often shared by pages that keep the originals).
+fn with_xobjects(doc: &Document, mut resources: Dictionary, replaced: &[(Vec<u8>, ObjectId)]) -> Dictionary {
+    if !replaced.is_empty() {
+        let mut xobjects =
+            deref(doc, resources.get(b"XObject").ok()).and_then(|x| x.as_dict().ok()).cloned().unwrap_or_default();
+        for (name, id) in replaced {
+            xobjects.set(name.clone(), Object::Reference(*id));
+        }
+        resources.set("XObject", xobjects);
+    }
+    resources
+}
+
+/// Cuts the glyphs under `areas` (user space of the page) out of `content`, drawn with
+/// `resources` under the transformation `start`; `None` when the content does not parse.
+fn cut_text(
+    doc: &mut Document,
+    content: &[u8],
+    resources: &Dictionary,
+    start: Matrix,
+    areas: &[[f64; 4]],
+    depth: usize,
+) -> Result<Option<Cut>, ToolError> {
+    let fonts = deref(doc, resources.get(b"Font").ok()).and_then(|f| f.as_dict().ok()).cloned().unwrap_or_default();
+    let xobjects =
+        deref(doc, resources.get(b"XObject").ok()).and_then(|f| f.as_dict().ok()).cloned().unwrap_or_default();
+    let Ok(content) = Content::decode(content) else { return Ok(None) };
+    let mut replaced = Vec::new();
     let mut widths: HashMap<Vec<u8>, Option<Widths>> = HashMap::new();
     let mut complete = true;
-    let mut ctm = Matrix([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+    let mut ctm = start;
     let mut stack: Vec<(Matrix, TextState)> = Vec::new();
     let mut text = TextState {
         font: Vec::new(),
@@ -374,7 +425,7 @@ fn remove_under(doc: &mut Document, page_id: ObjectId, boxes: &[[f64; 4]]) -> Re
         leading: 0.0,
         rise: 0.0,
     };
-    let identity = Matrix([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+    let identity = IDENTITY;
     let (mut tm, mut tlm) = (identity, identity);
     let mut rewritten: Vec<Operation> = Vec::with_capacity(content.operations.len());
     let hits = |m: Matrix, corners: [f64; 4]| {
@@ -425,52 +476,68 @@ fn remove_under(doc: &mut Document, page_id: ObjectId, boxes: &[[f64; 4]]) -> Re
                 tm = tlm;
             }
             "Do" => {
-                // An image or a form under a box cannot be cut glyph by glyph.
-                let name = op.operands.first().and_then(|o| o.as_name().ok()).unwrap_or_default();
-                if let Some(Object::Stream(xobject)) = deref(doc, xobjects.get(name).ok()) {
-                    let bbox = match xobject.dict.get(b"Subtype").and_then(Object::as_name) {
-                        Ok(b"Form") => {
-                            let b: Vec<f64> = xobject
-                                .dict
-                                .get(b"BBox")
-                                .and_then(Object::as_array)
-                                .map(|a| {
-                                    a.iter()
-                                        .map(|o| match o {
-                                            Object::Integer(n) => *n as f64,
-                                            Object::Real(r) => f64::from(*r),
-                                            _ => 0.0,
-                                        })
-                                        .collect()
-                                })
-                                .unwrap_or_default();
-                            let matrix = xobject
-                                .dict
-                                .get(b"Matrix")
-                                .and_then(Object::as_array)
-                                .ok()
-                                .map(|a| {
-                                    Matrix(std::array::from_fn(|i| match a.get(i) {
-                                        Some(Object::Integer(n)) => *n as f64,
-                                        Some(Object::Real(r)) => f64::from(*r),
-                                        _ => {
-                                            if i == 0 || i == 3 {
-                                                1.0
-                                            } else {
-                                                0.0
-                                            }
-                                        }
-                                    }))
-                                })
-                                .unwrap_or(identity);
-                            (b.len() == 4).then(|| (matrix.then(ctm), [b[0], b[1], b[2], b[3]]))
-                        }
-                        _ => Some((ctm, [0.0, 0.0, 1.0, 1.0])),
-                    };
-                    if bbox.is_none_or(|(m, b)| hits(m, b)) {
+                let name = op.operands.first().and_then(|o| o.as_name().ok()).unwrap_or_default().to_vec();
+                let Some(Object::Stream(xobject)) = deref(doc, xobjects.get(&name).ok()) else {
+                    rewritten.push(op);
+                    continue;
+                };
+                let number = |o: &Object| match o {
+                    Object::Integer(n) => Some(*n as f64),
+                    Object::Real(r) => Some(f64::from(*r)),
+                    _ => None,
+                };
+                if xobject.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
+                    // An image under a box cannot be cut: the page is rasterised.
+                    if hits(ctm, [0.0, 0.0, 1.0, 1.0]) {
                         complete = false;
                     }
+                    rewritten.push(op);
+                    continue;
                 }
+                let bbox: Vec<f64> = xobject
+                    .dict
+                    .get(b"BBox")
+                    .and_then(Object::as_array)
+                    .map(|a| a.iter().filter_map(number).collect())
+                    .unwrap_or_default();
+                let matrix = match xobject.dict.get(b"Matrix").and_then(Object::as_array) {
+                    Ok(m) if m.len() == 6 => Matrix(std::array::from_fn(|i| number(&m[i]).unwrap_or(0.0))),
+                    _ => identity,
+                };
+                let placed = matrix.then(ctm);
+                let under = bbox.len() != 4 || hits(placed, [bbox[0], bbox[1], bbox[2], bbox[3]]);
+                if !under {
+                    rewritten.push(op);
+                    continue;
+                }
+                let data = if xobject.dict.has(b"Filter") {
+                    xobject.decompressed_content_with_limit(lopdf::DEFAULT_MAX_DECOMPRESSED_SIZE).ok()
+                } else {
+                    Some(xobject.content.clone())
+                };
+                let form_resources = deref(doc, xobject.dict.get(b"Resources").ok())
+                    .and_then(|r| r.as_dict().ok())
+                    .cloned()
+                    .unwrap_or_else(|| resources.clone());
+                let mut dict = xobject.dict.clone();
+                let inner = match data {
+                    Some(data) if depth < MAX_FORM_DEPTH => {
+                        cut_text(doc, &data, &form_resources, placed, areas, depth + 1)?
+                    }
+                    _ => None,
+                };
+                let Some(inner) = inner else {
+                    complete = false;
+                    rewritten.push(op);
+                    continue;
+                };
+                complete &= inner.complete;
+                dict.remove(b"Filter");
+                dict.remove(b"DecodeParms");
+                dict.set("Resources", with_xobjects(doc, form_resources, &inner.replaced));
+                let mut form = Stream::new(dict, inner.content);
+                let _ = form.compress();
+                replaced.push((name, doc.add_object(form)));
             }
             "BI" | "ID" | "EI" => complete = false,
             "Tj" | "'" | "\"" | "TJ" => {
@@ -550,13 +617,7 @@ fn remove_under(doc: &mut Document, page_id: ObjectId, boxes: &[[f64; 4]]) -> Re
     let encoded = Content { operations: rewritten }
         .encode()
         .map_err(|e| ToolError::internal(format!("redact: cannot write page content: {e}")))?;
-    let mut stream = Stream::new(Dictionary::new(), encoded);
-    let _ = stream.compress();
-    let content_id = doc.add_object(stream);
-    if let Ok(page) = doc.get_dictionary_mut(page_id) {
-        page.set("Contents", Object::Reference(content_id));
-    }
-    Ok(complete)
+    Ok(Some(Cut { content: encoded, complete, replaced }))
 }
 
 /// Removes the annotations over a box, and those whose text a search matches.

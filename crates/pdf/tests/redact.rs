@@ -197,3 +197,21 @@ fn a_redacted_word_leaves_zero_hits_across_the_corpus() {
     }
     assert!(checked >= 10, "checked {checked} documents");
 }
+
+/// A running footer drawn from a form XObject shared by every page: the form is rewritten
+/// for the redacted page, and the page keeps its text layer.
+#[test]
+fn text_inside_a_form_is_cut_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page9.pdf");
+    let source = text_pdf("pdfjs_freeculture.pdf");
+    run("qpdf", [source.to_str().unwrap(), "--pages", ".", "9", "--", page.to_str().unwrap()]);
+    let out = dir.path().join("out.pdf");
+    let report = redact(&page, &searching(&["free-culture"]), &out).unwrap();
+    assert!(report.matches >= 1, "{report:?}");
+    assert!(report.rasterized.is_empty(), "the footer's form is cut, not rasterised: {report:?}");
+    qpdf_check_clean(&out);
+    let text = pdftotext(&out);
+    assert!(!text.contains("free-culture") && text.split_whitespace().count() > 100, "{text}");
+    assert_eq!(hits_outside_fonts(&out, "free-culture"), 0);
+}
