@@ -4,11 +4,12 @@
 //! boxes; a match redacts the whole words it touches). On each page with boxes:
 //! - the glyphs of the page's text under a box are taken out of their text-showing operators,
 //!   the rest of each line keeping its place (a removed glyph becomes a positioning offset);
+//!   the forms the page draws are cut the same way, each rewritten for this page alone;
 //! - annotations over a box go, and so do those whose text matches a search;
 //! - the boxes are painted in the chosen colour.
 //!
-//! What this cannot take out glyph by glyph sends the page to be rasterised: an image, a form
-//! XObject or an inline image under a box, a font whose codes it cannot measure. After writing,
+//! What this cannot take out glyph by glyph sends the page to be rasterised: an image or an
+//! inline image under a box, a font whose codes it cannot measure. After writing,
 //! poppler reads the text back; a page where any word still touches a box is rasterised too.
 //! Rasterising renders the redacted page and replaces it with that image (boxes painted into
 //! the pixels), so nothing of its text, images or vectors remains; `rasterize` does this to
