@@ -118,7 +118,7 @@ pub fn redact(input: &Path, what: &Redaction, out: &Path) -> Result<RedactReport
         let prepared = prepare(&mut doc)?;
         let page_ids: Vec<ObjectId> = doc.page_iter().collect();
         for &(page, [x, y, w, h]) in &what.areas {
-            let index = (page as usize).saturating_sub(1);
+            let index = (page as usize).wrapping_sub(1);
             let Some(frame) =
                 page_ids.get(index).and_then(|&id| doc.get_dictionary(id).ok()).map(|p| PageFrame::of(&doc, p))
             else {

@@ -104,6 +104,9 @@ fn pages_past_the_end_are_refused() {
     let what = Redaction { areas: vec![(11, [0.0, 0.0, 10.0, 10.0])], dpi: 100, ..Redaction::default() };
     let error = redact(&text_pdf("lroundrect.pdf"), &what, &dir.path().join("x.pdf")).unwrap_err();
     assert_eq!(error.message, "areas: page 11: the document has 10 pages");
+    let what = Redaction { areas: vec![(0, [0.0, 0.0, 10.0, 10.0])], dpi: 100, ..Redaction::default() };
+    let error = redact(&text_pdf("lroundrect.pdf"), &what, &dir.path().join("x.pdf")).unwrap_err();
+    assert_eq!(error.message, "areas: page 0: the document has 10 pages", "pages count from 1");
 }
 
 /// How often `word` (lower case) occurs in the file, read by qpdf with every stream decoded:
