@@ -11,6 +11,7 @@ use crate::rewrite::prepare;
 use crate::save::save_atomic;
 use lopdf::{Dictionary, Object};
 use scanpro_core::ToolError;
+use scanpro_core::pages::PageSelection;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -47,19 +48,19 @@ pub struct RemovedAnnotations {
     pub form_removed: bool,
 }
 
-/// Removes the annotations of `kinds` from `pages` (1-based; every page when empty).
+/// Removes the annotations of `kinds` from the pages `selection` picks.
 pub fn remove_annotations(
     input: &Path,
     kinds: &[AnnotationKind],
-    pages: &[u32],
+    selection: &PageSelection,
     out: &Path,
 ) -> Result<RemovedAnnotations, ToolError> {
     guarded("remove_annotations", || {
         let mut doc = open_unguarded(input)?;
         let prepared = prepare(&mut doc)?;
+        let pages = selection.resolve(prepared.pages).map_err(|e| ToolError::invalid_param("pages", e))?;
         let mut report = RemovedAnnotations { pages: prepared.pages, ..RemovedAnnotations::default() };
-        let page_ids: Vec<_> =
-            doc.get_pages().into_iter().filter(|(n, _)| pages.is_empty() || pages.contains(n)).collect();
+        let page_ids: Vec<_> = doc.get_pages().into_iter().filter(|(n, _)| pages.contains(n)).collect();
         for (_, page_id) in page_ids {
             let annots = doc.get_dictionary(page_id).ok().and_then(|p| deref(&doc, p.get(b"Annots").ok())).cloned();
             let Some(Object::Array(annots)) = annots else { continue };

@@ -24,7 +24,7 @@ use crate::page_tree::inherited;
 use crate::render::{RasterEncoding, RenderOptions, RenderSize, render_pages};
 use crate::rewrite::prepare;
 use crate::save::save_atomic;
-use crate::stamp::geometry::{Matrix, PageFrame, number, real};
+use crate::stamp::geometry::{Matrix, PageFrame, number, number_value, real};
 use crate::text_layer::words;
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
@@ -235,11 +235,6 @@ enum Widths {
 
 impl Widths {
     fn of(doc: &Document, font: &Dictionary) -> Option<Self> {
-        let number = |o: &Object| match o {
-            Object::Integer(n) => Some(*n as f64),
-            Object::Real(r) => Some(f64::from(*r)),
-            _ => None,
-        };
         match font.get(b"Subtype").and_then(Object::as_name).ok()? {
             b"Type0" => {
                 let encoding = font.get(b"Encoding").and_then(Object::as_name).ok()?;
@@ -248,25 +243,25 @@ impl Widths {
                 }
                 let descendants = deref(doc, font.get(b"DescendantFonts").ok())?.as_array().ok()?;
                 let cid_font = deref(doc, descendants.first())?.as_dict().ok()?;
-                let default = deref(doc, cid_font.get(b"DW").ok()).and_then(number).unwrap_or(1000.0);
+                let default = deref(doc, cid_font.get(b"DW").ok()).and_then(number_value).unwrap_or(1000.0);
                 let mut widths = HashMap::new();
                 if let Some(Object::Array(w)) = deref(doc, cid_font.get(b"W").ok()) {
                     let mut i = 0;
                     while i + 1 < w.len() && widths.len() < 1_000_000 {
-                        let first = whole(deref(doc, Some(&w[i])).and_then(number).unwrap_or(0.0));
+                        let first = whole(deref(doc, Some(&w[i])).and_then(number_value).unwrap_or(0.0));
                         match deref(doc, Some(&w[i + 1])) {
                             Some(Object::Array(list)) => {
                                 for (k, width) in list.iter().enumerate() {
                                     widths.insert(
                                         first.saturating_add(u32::try_from(k).unwrap_or(u32::MAX)),
-                                        deref(doc, Some(width)).and_then(number).unwrap_or(default),
+                                        deref(doc, Some(width)).and_then(number_value).unwrap_or(default),
                                     );
                                 }
                                 i += 2;
                             }
                             Some(last) if i + 2 < w.len() => {
-                                let last = whole(number(last).unwrap_or(0.0));
-                                let width = deref(doc, Some(&w[i + 2])).and_then(number).unwrap_or(default);
+                                let last = whole(number_value(last).unwrap_or(0.0));
+                                let width = deref(doc, Some(&w[i + 2])).and_then(number_value).unwrap_or(default);
                                 for cid in first..=last.min(first.saturating_add(65_535)) {
                                     widths.insert(cid, width);
                                 }
@@ -283,14 +278,14 @@ impl Widths {
                 let first = deref(doc, font.get(b"FirstChar").ok()).and_then(|o| o.as_i64().ok()).unwrap_or(0);
                 let widths: Vec<f64> = match deref(doc, font.get(b"Widths").ok()) {
                     Some(Object::Array(w)) => {
-                        w.iter().map(|o| deref(doc, Some(o)).and_then(number).unwrap_or(0.0)).collect()
+                        w.iter().map(|o| deref(doc, Some(o)).and_then(number_value).unwrap_or(0.0)).collect()
                     }
                     // The standard 14 fonts need no widths: an average one places the rest
                     // of the line near enough.
                     _ => Vec::new(),
                 };
                 let descriptor = deref(doc, font.get(b"FontDescriptor").ok()).and_then(|d| d.as_dict().ok());
-                let missing = descriptor.and_then(|d| deref(doc, d.get(b"MissingWidth").ok())).and_then(number);
+                let missing = descriptor.and_then(|d| deref(doc, d.get(b"MissingWidth").ok())).and_then(number_value);
                 Some(Self::Simple {
                     first,
                     missing: missing.unwrap_or(if widths.is_empty() { 556.0 } else { 0.0 }),
@@ -340,11 +335,7 @@ struct TextState {
 }
 
 fn operand(op: &Operation, i: usize) -> f64 {
-    match op.operands.get(i) {
-        Some(Object::Integer(n)) => *n as f64,
-        Some(Object::Real(r)) => f64::from(*r),
-        _ => 0.0,
-    }
+    op.operands.get(i).and_then(number_value).unwrap_or(0.0)
 }
 
 /// Takes the page's text out from under `boxes`, in its content and in the forms it draws;
@@ -482,11 +473,6 @@ fn cut_text(
                     rewritten.push(op);
                     continue;
                 };
-                let number = |o: &Object| match o {
-                    Object::Integer(n) => Some(*n as f64),
-                    Object::Real(r) => Some(f64::from(*r)),
-                    _ => None,
-                };
                 if xobject.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
                     // An image under a box cannot be cut: the page is rasterised.
                     if hits(ctm, [0.0, 0.0, 1.0, 1.0]) {
@@ -499,10 +485,10 @@ fn cut_text(
                     .dict
                     .get(b"BBox")
                     .and_then(Object::as_array)
-                    .map(|a| a.iter().filter_map(number).collect())
+                    .map(|a| a.iter().filter_map(number_value).collect())
                     .unwrap_or_default();
                 let matrix = match xobject.dict.get(b"Matrix").and_then(Object::as_array) {
-                    Ok(m) if m.len() == 6 => Matrix(std::array::from_fn(|i| number(&m[i]).unwrap_or(0.0))),
+                    Ok(m) if m.len() == 6 => Matrix(std::array::from_fn(|i| number_value(&m[i]).unwrap_or(0.0))),
                     _ => identity,
                 };
                 let placed = matrix.then(ctm);
@@ -597,11 +583,7 @@ fn cut_text(
                             }
                         }
                         Object::Integer(_) | Object::Real(_) => {
-                            let n = match item {
-                                Object::Integer(n) => n as f64,
-                                Object::Real(r) => f64::from(r),
-                                _ => 0.0,
-                            };
+                            let n = number_value(&item).unwrap_or(0.0);
                             tm = Matrix::translate(-n / 1000.0 * text.size * text.scale, 0.0).then(tm);
                             out.push(item);
                         }

@@ -3,6 +3,7 @@
 //! bookmarks and redaction (and every output passes `qpdf --check`) or fails with a typed input
 //! error: never a panic, never a hang.
 
+use scanpro_core::pages::PageSelection;
 use scanpro_core::{ErrorCode, ToolError};
 use scanpro_pdf::annotations::AnnotationKind;
 use scanpro_pdf::forms::{FieldKind, FieldValue};
@@ -64,7 +65,7 @@ fn exercise(input: &Path, out_dir: &Path) -> Result<Result<String, ToolError>, S
         scanpro_pdf::sanitize::sanitize(input, everything, &clean)?;
         let bare = out_dir.join("bare.pdf");
         let kinds = [AnnotationKind::Comments, AnnotationKind::Links, AnnotationKind::FormFields];
-        scanpro_pdf::annotations::remove_annotations(input, &kinds, &[], &bare)?;
+        scanpro_pdf::annotations::remove_annotations(input, &kinds, &PageSelection::all(), &bare)?;
         let marked = out_dir.join("bookmarked.pdf");
         scanpro_pdf::outline::bookmarks(input)?;
         let entry = Bookmark { title: "Start".into(), level: 1, page: Some(1) };

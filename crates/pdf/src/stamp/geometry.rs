@@ -55,6 +55,15 @@ impl Matrix {
     }
 }
 
+/// An integer or real object's value.
+pub(crate) fn number_value(object: &Object) -> Option<f64> {
+    match object {
+        Object::Integer(n) => Some(*n as f64),
+        Object::Real(r) => Some(f64::from(*r)),
+        _ => None,
+    }
+}
+
 /// A PDF real number; page coordinates are far inside `f32`'s range and precision.
 #[expect(clippy::cast_possible_truncation, reason = "page coordinates fit f32")]
 pub(crate) fn real(n: f64) -> Object {
@@ -104,14 +113,7 @@ pub(crate) fn visible_box(doc: &Document, page: &Dictionary) -> [f64; 4] {
 
 fn read_box(doc: &Document, page: &Dictionary, key: &[u8]) -> Option<[f64; 4]> {
     let items = deref(doc, inherited(doc, page, key))?.as_array().ok()?;
-    let numbers: Vec<f64> = items
-        .iter()
-        .filter_map(|item| match deref(doc, Some(item))? {
-            Object::Integer(n) => Some(*n as f64),
-            Object::Real(r) => Some(f64::from(*r)),
-            _ => None,
-        })
-        .collect();
+    let numbers: Vec<f64> = items.iter().filter_map(|item| deref(doc, Some(item)).and_then(number_value)).collect();
     let [a, b, c, d] = numbers[..] else { return None };
     let rect = [a.min(c), b.min(d), a.max(c), b.max(d)];
     (rect.iter().all(|n| n.is_finite()) && rect[2] - rect[0] >= 1.0 && rect[3] - rect[1] >= 1.0).then_some(rect)

@@ -55,16 +55,9 @@ impl ToolParams for RemoveAnnotationsParams {}
 
 impl NativeTool for RemoveAnnotationsParams {
     fn run(self, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
-        let selection = self.pages.as_deref().map(|p| page_selection("pages", Some(p))).transpose()?;
+        let selection = page_selection("pages", self.pages.as_deref())?;
         each_input(inputs, out_dir, "_cleaned", |input, out| {
-            let pages = match &selection {
-                None => Vec::new(),
-                Some(selection) => {
-                    let count = scanpro_pdf::info(&input.path)?.pages;
-                    selection.resolve(count).map_err(|e| ToolError::invalid_param("pages", e))?
-                }
-            };
-            scanpro_pdf::annotations::remove_annotations(&input.path, &self.kinds, &pages, out)
+            scanpro_pdf::annotations::remove_annotations(&input.path, &self.kinds, &selection, out)
         })
     }
 }
