@@ -90,6 +90,7 @@ pub mod rotate;
 pub mod sanitize;
 mod save;
 pub mod security;
+pub mod signatures;
 pub mod split;
 pub mod stamp;
 pub mod streaming;

@@ -27,6 +27,13 @@ pub(crate) fn save_atomic(doc: &mut Document, out: &Path) -> Result<(), ToolErro
     persist(temp, out)
 }
 
+/// Writes finished bytes to a temp file beside `out`, then renames it over `out`.
+pub(crate) fn write_bytes_atomic(bytes: &[u8], out: &Path) -> Result<(), ToolError> {
+    let mut temp = temp_beside(out)?;
+    temp.write_all(bytes).map_err(|e| write_error(out, &e))?;
+    persist(temp, out)
+}
+
 /// The writer copies each stream's `/Length` as it finds it, and a damaged file's lengths can be
 /// missing, indirect or wrong: every stream gets the length of the data it holds.
 fn set_stream_lengths(doc: &mut Document) {

@@ -24,6 +24,7 @@ pub mod oidc;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod redis;
+pub mod signing;
 pub mod smtp;
 
 /// A loopback port that was free a moment ago.
