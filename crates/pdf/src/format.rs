@@ -12,11 +12,17 @@ pub const SNIFF_LEN: usize = 8192;
 const PDF_HEADER_WINDOW: usize = 1024;
 
 const PDF_MIME: &str = "application/pdf";
+const PKCS12_MIME: &str = "application/x-pkcs12";
+/// The DER of the `pkcs7-data` OID, which opens every PKCS#12 file's content.
+const PKCS7_DATA_OID: &[u8] = &[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01];
 
 /// The MIME type of a file from its leading bytes; `application/octet-stream` when unknown.
 pub fn content_type(head: &[u8]) -> &'static str {
     if head.starts_with(b"%PDF-") {
         return PDF_MIME;
+    }
+    if is_pkcs12(head) {
+        return PKCS12_MIME;
     }
     match infer::get(head) {
         Some(kind) => kind.mime_type(),
@@ -32,6 +38,14 @@ pub fn is_pdf(head: &[u8]) -> bool {
 
 fn has_pdf_header(head: &[u8]) -> bool {
     head[..head.len().min(PDF_HEADER_WINDOW)].windows(5).any(|w| w == b"%PDF-")
+}
+
+/// A PKCS#12 (`.p12`, `.pfx`) file: a DER `SEQUENCE` holding version 3, then data content.
+fn is_pkcs12(head: &[u8]) -> bool {
+    let start = &head[..head.len().min(32)];
+    start.first() == Some(&0x30)
+        && start.windows(4).take(8).any(|w| w == [0x02, 0x01, 0x03, 0x30])
+        && start.windows(PKCS7_DATA_OID.len()).any(|w| w == PKCS7_DATA_OID)
 }
 
 /// A phrase naming what a non-PDF file is, for error messages: "a PNG image (image/png)".
@@ -56,6 +70,9 @@ pub fn describe(head: &[u8]) -> String {
         let article =
             if name.starts_with(['A', 'E', 'I', 'O', 'F', 'H', 'L', 'M', 'N', 'R', 'S', 'X']) { "an" } else { "a" };
         return format!("{article} {name} {noun} ({})", kind.mime_type());
+    }
+    if is_pkcs12(head) {
+        return "a PKCS#12 certificate file (application/x-pkcs12)".into();
     }
     if looks_like_text(head) {
         return "a plain text file".into();

@@ -91,7 +91,7 @@ fn a_visible_ecdsa_signature_shows_on_its_page() {
     let dir = tempfile::tempdir().unwrap();
     let bob = credentials(&pki().ec_p12);
     let mut request = signing(&bob);
-    request.visible = Some(Visible { page: 2, area: [300.0, 650.0, 250.0, 70.0], text: None, image: None });
+    request.visible = Some(Visible { page: 2, area: Some([300.0, 650.0, 250.0, 70.0]), text: None, image: None });
     let source = text_pdf("ghsystem-manual.pdf");
     let out = signed(&source, dir.path(), "visible.pdf", &request);
     qpdf_check_clean(&out);
@@ -261,10 +261,10 @@ fn bad_certificates_and_documents_are_refused_by_name() {
 
     let alice = credentials(&pki().rsa_p12);
     let mut request = signing(&alice);
-    request.visible = Some(Visible { page: 999, area: [10.0, 10.0, 100.0, 40.0], text: None, image: None });
+    request.visible = Some(Visible { page: 999, area: Some([10.0, 10.0, 100.0, 40.0]), text: None, image: None });
     let error = sign(&text_pdf("hyperref.pdf"), &dir.path().join("x.pdf"), &request).err().unwrap();
     assert!(error.message.contains("page 999"), "{error:?}");
-    request.visible = Some(Visible { page: 1, area: [10.0, 10.0, 5000.0, 40.0], text: None, image: None });
+    request.visible = Some(Visible { page: 1, area: Some([10.0, 10.0, 5000.0, 40.0]), text: None, image: None });
     let error = sign(&text_pdf("hyperref.pdf"), &dir.path().join("x.pdf"), &request).err().unwrap();
     assert_eq!(error.code, ErrorCode::InvalidParams, "{error:?}");
     request.visible = None;

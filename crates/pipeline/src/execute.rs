@@ -95,6 +95,10 @@ impl Pipeline {
                 out_dir,
                 large_input_bytes: Some(self.settings.large_input_bytes),
                 job: Some(job.id.to_string()),
+                signing: match self.settings.signing.for_tool(&spec.tool) {
+                    Some(signing) => Some(signing.resolved().await),
+                    None => None,
+                },
             };
             let (pages_sender, mut pages) = tokio::sync::watch::channel(None::<PageProgress>);
             let progress: ProgressFn = Arc::new(move |done| {

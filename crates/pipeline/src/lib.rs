@@ -77,6 +77,8 @@ pub struct Settings {
     /// of a deployment.
     pub secret_key: SecretKey,
     pub accounts: accounts::AccountSettings,
+    /// The signature tools' time-stamping authority and trust store.
+    pub signing: scanpro_tools::SigningSettings,
 }
 
 impl Default for Settings {
@@ -96,6 +98,7 @@ impl Default for Settings {
             secret_key: SecretKey::random(),
             large_input_bytes: scanpro_pdf::streaming::DEFAULT_LARGE_INPUT_BYTES,
             accounts: accounts::AccountSettings::default(),
+            signing: scanpro_tools::SigningSettings::default(),
         }
     }
 }

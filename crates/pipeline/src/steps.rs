@@ -14,7 +14,7 @@ use scanpro_engine_service::EngineClient;
 use scanpro_process::progress::ProgressFn;
 use scanpro_process::sandbox::{self, Grants};
 use scanpro_process::{Limits, ProcessError, Subprocess};
-use scanpro_tools::{Engine, EngineStatus, Input, LocalEngines, StepResult};
+use scanpro_tools::{Engine, EngineStatus, Input, LocalEngines, SigningSettings, StepResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -61,6 +61,9 @@ pub struct StepRequest {
     /// The job the step belongs to, passed on to engine services for their logs.
     #[serde(default)]
     pub job: Option<String>,
+    /// The signature tools' time-stamping authority and trust store, for their steps only.
+    #[serde(default)]
+    pub signing: Option<SigningSettings>,
 }
 
 /// The child's answer, on stdout.
@@ -75,6 +78,9 @@ impl StepRequest {
         if let Some(bytes) = self.large_input_bytes {
             scanpro_pdf::streaming::set_large_input_bytes(bytes);
         }
+        if let Some(signing) = &self.signing {
+            scanpro_tools::signing::configure(signing.clone());
+        }
         let caught =
             std::panic::catch_unwind(|| scanpro_tools::run(&self.tool, &self.params, &self.inputs, &self.out_dir));
         caught.unwrap_or_else(|_| Err(ToolError::internal(format!("{} failed unexpectedly on this input", self.tool))))
@@ -84,7 +90,13 @@ impl StepRequest {
 impl StepRequest {
     /// What the step may touch: its inputs, and its output directory.
     fn grants(&self) -> Grants {
-        self.inputs.iter().fold(Grants::new().write(&self.out_dir), |grants, input| grants.read(&input.path))
+        let grants =
+            self.inputs.iter().fold(Grants::new().write(&self.out_dir), |grants, input| grants.read(&input.path));
+        // `digital_sign` may reach the configured time-stamping authority, and nothing else.
+        match self.signing.as_ref().and_then(SigningSettings::tsa_port) {
+            Some(port) => grants.tcp_port(port),
+            None => grants,
+        }
     }
 }
 

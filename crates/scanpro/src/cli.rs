@@ -88,13 +88,29 @@ fn run_tool(tool: &str, invocation: Invocation, config_file: Option<&Path>) -> R
     // `convert` runs as the tool its inputs call for, natively or on an engine like that tool.
     let (tool, params) = scanpro_tools::resolve(tool, &Value::Object(invocation.params), &inputs)?;
     let result = match scanpro_tools::engine_of(tool) {
-        None => scanpro_tools::run(tool, &params, &inputs, &out_dir)?,
+        None => {
+            configure_signing(tool, config_file)?;
+            scanpro_tools::run(tool, &params, &inputs, &out_dir)?
+        }
         Some(_) => run_engine_tool(tool, params, &inputs, &out_dir, scratch.path(), config_file)?,
     };
     match (&invocation.output, &result.report) {
         (None, Some(report)) => println!("{}", serde_json::to_string_pretty(report).unwrap_or_default()),
         (None, None) => return Err(ToolError::new(ErrorCode::BadRequest, "give -o OUTPUT")),
         (Some(output), _) => place_outputs(&result.outputs, output)?,
+    }
+    Ok(())
+}
+
+/// The time-stamping authority and trust store of the configuration, for the signature tools.
+fn configure_signing(tool: &str, config_file: Option<&Path>) -> Result<(), ToolError> {
+    if scanpro_tools::SigningSettings::default().for_tool(tool).is_none() {
+        return Ok(());
+    }
+    let setup = |e: anyhow::Error| ToolError::new(ErrorCode::Unavailable, format!("{e:#}"));
+    let config = crate::config::Config::load(config_file, crate::ServerFlags::default()).map_err(setup)?;
+    if let Some(signing) = crate::parts::signing_settings(&config).map_err(setup)?.for_tool(tool) {
+        scanpro_tools::signing::configure(signing);
     }
     Ok(())
 }
@@ -122,6 +138,7 @@ fn run_engine_tool(
             out_dir: out_dir.to_owned(),
             large_input_bytes: None,
             job: None,
+            signing: None,
         };
         let progress: ProgressFn = Arc::new(|done: PageProgress| eprintln!("page {} of {}", done.done, done.total));
         let steps = StepRunner { native: NativeSteps::InProcess, engines: engines.clone() };

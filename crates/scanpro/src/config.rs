@@ -117,6 +117,12 @@ pub struct Config {
     pub max_json_kb: u64,
     /// Allow webhooks to loopback and private addresses (for hooks inside your own network).
     pub webhook_allow_private_hosts: bool,
+    /// An RFC 3161 time-stamping authority: `digital_sign` adds its time stamp to every signature
+    /// (unless a step asks for none). Unset: signatures carry the signer's claimed time only.
+    pub signature_tsa_url: Option<String>,
+    /// Trusted certificates (a PEM file of CA certificates) `verify_signatures` judges signers'
+    /// certificates against. Unset: signatures are checked, but none is reported as trusted.
+    pub signature_trust_store: Option<PathBuf>,
     /// Seals passwords of queued jobs and webhook signing secrets in the database, and keys
     /// request hashes: at least 32 characters, the same on every `api` and `worker` process
     /// (which refuse to start without it). `scanpro serve` without it makes one held only in
@@ -244,6 +250,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             max_json_kb: 256,
             webhook_allow_private_hosts: false,
+            signature_tsa_url: None,
+            signature_trust_store: None,
             secret_key: None,
             office_instances: 0,
             office_start_at_boot: false,

@@ -176,9 +176,30 @@ pub(crate) async fn assemble(
         guest_storage_bytes: config.guest_storage_mb.saturating_mul(1024 * 1024),
         max_outputs_per_job: config.max_outputs_per_job,
         accounts,
+        signing: signing_settings(config)?,
         ..Settings::default()
     };
     Ok(Pipeline::new(meta, blobs, queue, events, steps, settings))
+}
+
+/// The signature tools' settings; the trust store is read (and checked) once, at start.
+pub(crate) fn signing_settings(config: &Config) -> anyhow::Result<scanpro_tools::SigningSettings> {
+    let trust_store_pem = match &config.signature_trust_store {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .with_context(|| format!("reading signature_trust_store {}", path.display()))?;
+            let count = scanpro_tools::signing::count_trusted_certificates(&pem)
+                .map_err(|e| anyhow::anyhow!("signature_trust_store {}: {e}", path.display()))?;
+            anyhow::ensure!(count > 0, "signature_trust_store {} holds no certificate", path.display());
+            Some(pem)
+        }
+        None => None,
+    };
+    if let Some(url) = &config.signature_tsa_url {
+        let parsed = reqwest::Url::parse(url).with_context(|| format!("signature_tsa_url {url}"))?;
+        anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "signature_tsa_url must be http or https: {url}");
+    }
+    Ok(scanpro_tools::SigningSettings { tsa_url: config.signature_tsa_url.clone(), tsa_address: None, trust_store_pem })
 }
 
 pub(crate) async fn sweep_forever(pipeline: Pipeline, every: Duration) {

@@ -37,16 +37,19 @@
 //! - `tools`: the registry and one module per tool, each with its parameters and its `run`;
 //!   `office`, `optimize` and `page_outputs` hold what several tools share; `convert` runs as
 //!   whichever conversion its input and `to` call for.
+//! - [`signing`]: the time-stamping authority and trust store of the signature tools.
 //! - `names`: output file names derived from the user's file names.
 
 pub mod catalogue;
 pub mod engines;
 mod names;
 pub mod params;
+pub mod signing;
 pub mod step;
 mod tools;
 
 pub use catalogue::{InputRule, ToolInfo, catalogue, find};
 pub use engines::{Engine, EngineSettings, EngineStatus, LocalEngines, engine_of, job_engine, run_engine, step_engine};
 pub use params::validate;
+pub use signing::SigningSettings;
 pub use step::{Input, Output, StepResult, detect_content_type, resolve, run};

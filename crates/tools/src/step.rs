@@ -117,6 +117,7 @@ fn format_name(content_type: &str) -> Option<&'static str> {
         "image/png" => Some("png"),
         "image/webp" => Some("webp"),
         "image/tiff" => Some("tiff"),
+        "application/x-pkcs12" => Some("pkcs12"),
         _ => None,
     }
 }

@@ -13,6 +13,9 @@ const PADDING: f64 = 4.0;
 const AVERAGE_ADVANCE: f64 = 0.52;
 const LINE_SPACING: f64 = 1.2;
 const MAX_FONT_SIZE: f64 = 12.0;
+/// The box of a visible signature without an area: width, height and margin from the bottom
+/// right corner, in points.
+const DEFAULT_BOX: (f64, f64, f64) = (220.0, 70.0, 36.0);
 
 /// The empty appearance of an invisible signature.
 pub(crate) fn invisible() -> Stream {
@@ -26,7 +29,13 @@ pub(crate) fn visible(
     visible: &Visible,
     signing: &Signing<'_>,
 ) -> Result<([f64; 4], Stream), ToolError> {
-    let [x, y, width, height] = visible.area;
+    let (default_width, default_height, margin) = DEFAULT_BOX;
+    let [x, y, width, height] = visible.area.unwrap_or([
+        frame.width - default_width - margin,
+        frame.height - default_height - margin,
+        default_width,
+        default_height,
+    ]);
     if !(x >= 0.0 && y >= 0.0 && width >= 20.0 && height >= 10.0)
         || x + width > frame.width + 0.5
         || y + height > frame.height + 0.5

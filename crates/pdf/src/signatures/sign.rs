@@ -38,8 +38,9 @@ pub struct Signing<'a> {
 pub struct Visible {
     /// 1-based.
     pub page: u32,
-    /// `[x, y, width, height]` in points from the displayed page's top left.
-    pub area: [f64; 4],
+    /// `[x, y, width, height]` in points from the displayed page's top left; `None`: 220 × 70
+    /// points at the bottom right, 36 points from the edges.
+    pub area: Option<[f64; 4]>,
     /// Lines of text; `None`: who signed, when, and the reason and location given.
     pub text: Option<Vec<String>>,
     /// An image (PNG or JPEG bytes) shown at the left of the box, or filling it without text.

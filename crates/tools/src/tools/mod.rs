@@ -9,6 +9,7 @@ mod compress;
 mod convert;
 mod convert_office;
 mod crop;
+mod digital_sign;
 mod extract_pages;
 mod fill_form;
 mod flatten;
@@ -50,6 +51,7 @@ mod split;
 mod thumbnails;
 mod unlock;
 mod url_to_pdf;
+mod verify_signatures;
 mod watermark;
 mod web;
 
@@ -232,6 +234,8 @@ pub(crate) const ALL: &[Tool] = &[
     flatten::TOOL,
     sanitize::TOOL,
     redact::TOOL,
+    digital_sign::TOOL,
+    verify_signatures::TOOL,
     metadata::TOOL,
     overlay::TOOL,
     bookmarks::TOOL,
