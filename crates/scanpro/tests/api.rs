@@ -132,6 +132,56 @@ async fn a_form_is_listed_then_filled_through_the_api() {
     assert!(problem["detail"].as_str().unwrap().contains("\"Cooking\" is not one of its options"), "{problem}");
 }
 
+/// The whole path as a client takes it: the certificate and an image uploaded beside the PDF,
+/// the step run in a confined step process that may reach the time-stamping authority's port
+/// only, the password kept out of the job record, and the result checked by pyHanko.
+#[tokio::test]
+async fn a_signature_with_a_time_stamp_is_made_and_checked_through_the_api() {
+    use scanpro_testkit::signing::{P12_PASSWORD, TestPki, pyhanko_validate};
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::create(&dir.path().join("pki"));
+    let tsa = pki.start_tsa();
+    let trust_store = pki.root_pem.to_str().unwrap();
+    let server = Server::start(&[
+        ("SCANPRO_SIGNATURE_TSA_URL", tsa.url.as_str()),
+        ("SCANPRO_SIGNATURE_TRUST_STORE", trust_store),
+    ]);
+    let client = server.client();
+    let document = corpus("pdf-text/lroundrect.pdf");
+    let logo = corpus("images/ocrmypdf_linn.png");
+    let params = json!({"password": P12_PASSWORD, "visible": true, "image": 2, "location": "Lyon"});
+    let response = client.one_shot("digital_sign", &[&document, &pki.rsa_p12, &logo], params).await;
+    assert_eq!(response.status(), 200);
+    let signed = dir.path().join("signed.pdf");
+    std::fs::write(&signed, response.bytes().await.unwrap()).unwrap();
+    assert_eq!(tsa.requests(), 1, "the step process reached the authority");
+    let hanko = pyhanko_validate(&signed, &[&pki.root_pem]);
+    assert_eq!(hanko[0]["valid"], true, "{hanko}");
+    assert_eq!(hanko[0]["trusted"], true, "{hanko}");
+    assert_eq!(hanko[0]["timestamp_valid"], true, "{hanko}");
+
+    let response = client.one_shot("verify_signatures", &[&signed], json!({})).await;
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    let signature = &report["signatures"][0];
+    assert_eq!((signature["trusted"].clone(), signature["intact"].clone()), (json!(true), json!(true)), "{report}");
+    assert_eq!(signature["location"], "Lyon");
+    assert_eq!(signature["timestamp"]["authority"], "ScanPro Test TSA", "{report}");
+
+    // As a job: the password never shows in the job's record.
+    let ids = [client.upload(&document).await["id"].clone(), client.upload(&pki.ec_p12).await["id"].clone()];
+    let body = json!({"inputs": ids, "steps": [{"tool": "digital_sign", "params": {"password": P12_PASSWORD, "timestamp": false}}]});
+    let job: Value = client.create_job(body).await.json().await.unwrap();
+    let done = client.wait_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(!done.to_string().contains(P12_PASSWORD), "{done}");
+    assert_eq!(tsa.requests(), 1, "no time stamp was asked for");
+
+    let response = client.one_shot("digital_sign", &[&document, &pki.rsa_p12], json!({"password": "guess"})).await;
+    let (status, problem) = problem_of(response).await;
+    assert_eq!((status, problem["code"].as_str()), (422, Some("wrong_password")), "{problem}");
+}
+
 #[tokio::test]
 async fn bad_input_gets_typed_errors() {
     let server = Server::start(&[("SCANPRO_MAX_UPLOAD_MB", "1")]);

@@ -86,6 +86,48 @@ fn run_fills_a_form_from_a_json_option() {
 }
 
 /// `scanpro run` with its working directory at `cwd`.
+#[test]
+fn run_signs_and_checks_against_the_configured_trust_store() {
+    use scanpro_testkit::signing::{P12_PASSWORD, TestPki, pdfsig};
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::create(&dir.path().join("pki"));
+    let signed = dir.path().join("signed.pdf");
+    let document = corpus("pdf-text/lscape.pdf");
+    let out = scanpro(&[
+        "run",
+        "digital_sign",
+        "--password",
+        P12_PASSWORD,
+        "--visible",
+        "--reason",
+        "Agreed",
+        s(&document),
+        s(&pki.ec_p12),
+        "-o",
+        s(&signed),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(pdfsig(&signed).contains("Signature is Valid"));
+    let check = |trust_store: Option<&std::path::Path>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_scanpro"));
+        command.args(["run", "verify_signatures", s(&signed)]).env_remove("DATABASE_URL");
+        if let Some(path) = trust_store {
+            command.env("SCANPRO_SIGNATURE_TRUST_STORE", path);
+        }
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let trusted = check(Some(&pki.root_pem));
+    assert_eq!(
+        (trusted["valid"].as_u64(), trusted["signatures"][0]["signer"].as_str()),
+        (Some(1), Some("Bob Example"))
+    );
+    let untrusted = check(None);
+    assert_eq!(untrusted["signatures"][0]["trust"], "no trust store is configured", "{untrusted}");
+    assert_eq!(untrusted["signatures"][0]["intact"], true);
+}
+
 fn scanpro_in(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_scanpro")).args(args).current_dir(cwd).env_remove("DATABASE_URL").output().unwrap()
 }

@@ -514,3 +514,87 @@ fn convert_runs_as_the_tool_its_input_calls_for() {
     assert_eq!(refused.code, ErrorCode::InvalidParams);
     assert!(refused.message.starts_with("dpi:"), "{refused}");
 }
+
+#[test]
+fn digital_sign_takes_the_certificate_among_the_inputs_and_verify_signatures_reads_it_back() {
+    use scanpro_testkit::signing::{P12_PASSWORD, TestPki, pdfsig};
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::create(&dir.path().join("pki"));
+    let document = input("pdf-text/lroundrect.pdf");
+    let certificate = common::input_at(pki.rsa_p12.clone());
+    let logo = input("images/ocrmypdf_linn.png");
+    let inputs = [document.clone(), certificate.clone(), logo];
+    let params = json!({"password": P12_PASSWORD, "visible": true, "page": 2, "image": 2, "reason": "Reviewed"});
+    let result = run("digital_sign", &params, &inputs, dir.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["lroundrect_signed.pdf"]);
+    let signed = &result.outputs[0];
+    assert_valid_pdf(signed, 10);
+    let poppler = pdfsig(&signed.path);
+    assert!(poppler.contains("Signature is Valid") && poppler.contains("Total document signed"), "{poppler}");
+    let report = result.report.unwrap();
+    assert_eq!((report["signer"].as_str(), report["page"].as_u64()), (Some("Alice Example"), Some(2)), "{report}");
+    assert!(scanpro_testkit::checkers::page_text(&signed.path, 2).contains("Reason: Reviewed"));
+
+    scanpro_tools::signing::configure(scanpro_tools::SigningSettings {
+        trust_store_pem: Some(std::fs::read_to_string(&pki.root_pem).unwrap()),
+        ..Default::default()
+    });
+    let checked = run("verify_signatures", &json!({}), &[common::input_at(signed.path.clone())], dir.path()).unwrap();
+    let report = checked.report.unwrap();
+    assert_eq!(report["valid"], 1, "{report}");
+    assert_eq!(report["signatures"][0]["reason"], "Reviewed", "{report}");
+    assert_eq!(report["signatures"][0]["trusted"], true, "{report}");
+
+    let refusals = [
+        (
+            json!({"password": "guess"}),
+            vec![document.clone(), certificate.clone()],
+            ErrorCode::WrongPassword,
+            "password:",
+        ),
+        (
+            json!({"password": P12_PASSWORD}),
+            vec![document.clone(), input("images/ocrmypdf_linn.png")],
+            ErrorCode::InvalidParams,
+            "inputs: add the certificate",
+        ),
+        (
+            json!({"password": P12_PASSWORD, "page": 2}),
+            vec![document.clone(), certificate.clone()],
+            ErrorCode::InvalidParams,
+            "page: applies to a visible signature",
+        ),
+        (
+            json!({"password": P12_PASSWORD, "timestamp": true}),
+            vec![document.clone(), certificate.clone()],
+            ErrorCode::InvalidParams,
+            "timestamp: this server has no time-stamping authority",
+        ),
+        (
+            json!({"password": P12_PASSWORD, "visible": true, "image": 1}),
+            vec![document.clone(), certificate.clone()],
+            ErrorCode::InvalidParams,
+            "image: input 1 is not a PNG or JPEG",
+        ),
+        (
+            json!({"password": P12_PASSWORD, "visible": true, "area": [0, 0, 1e9, 5]}),
+            vec![document.clone(), certificate.clone()],
+            ErrorCode::InvalidParams,
+            "area:",
+        ),
+        (
+            json!({"password": P12_PASSWORD, "field": "a.b"}),
+            vec![document.clone(), certificate.clone()],
+            ErrorCode::InvalidParams,
+            "field:",
+        ),
+    ];
+    for (params, inputs, code, message) in refusals {
+        let err = run("digital_sign", &params, &inputs, dir.path()).unwrap_err();
+        assert_eq!(err.code, code, "{params}: {err}");
+        assert!(err.message.starts_with(message), "{params}: {}", err.message);
+    }
+    let err =
+        run("digital_sign", &json!({"password": P12_PASSWORD}), &[certificate, document], dir.path()).unwrap_err();
+    assert!(err.message.contains("the PDF to sign comes first"), "{err}");
+}
