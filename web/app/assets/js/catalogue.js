@@ -37,6 +37,7 @@ const EXTENSIONS = {
   txt: ['.txt', '.md', '.markdown'],
   html: ['.html', '.htm'],
   markdown: ['.md', '.markdown'],
+  pkcs12: ['.p12', '.pfx'],
 };
 
 /** MIME types the server always recognises, by format name (the rest it tells apart itself). */
@@ -46,6 +47,7 @@ const SNIFFED = {
   'image/png': 'png',
   'image/webp': 'webp',
   'image/tiff': 'tiff',
+  'application/x-pkcs12': 'pkcs12',
 };
 
 let cached = null;
