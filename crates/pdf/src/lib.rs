@@ -83,6 +83,7 @@ mod output;
 mod page_tree;
 pub mod pages;
 pub mod redact;
+pub mod reflow;
 pub mod render;
 pub mod repair;
 mod rewrite;

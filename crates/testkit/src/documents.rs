@@ -41,3 +41,35 @@ pub fn lines_pdf(path: &Path, pages: &[&[&str]], title: Option<&str>) {
     }
     doc.save(path).unwrap();
 }
+
+/// Writes a PDF of Letter pages with text placed exactly: `(page, x, y, size, text)`, `page`
+/// from 0 and `x`, `y` in points from the bottom left, in Helvetica (its widths known to every
+/// reader). Text is ASCII, and `•`.
+pub fn placed_text_pdf(path: &Path, pages: usize, items: &[(usize, f64, f64, f64, &str)]) {
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    });
+    let kids: Vec<Object> = (0..pages)
+        .map(|page| {
+            let mut content = String::new();
+            for (_, x, y, size, text) in items.iter().filter(|item| item.0 == page) {
+                let escaped = text.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)").replace('•', "\\225");
+                content.push_str(&format!("BT /F1 {size} Tf {x} {y} Td ({escaped}) Tj ET\n"));
+            }
+            let contents = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
+            let page = doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+                "Contents" => contents, "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            });
+            Object::Reference(page)
+        })
+        .collect();
+    let count = i64::try_from(kids.len()).unwrap();
+    doc.objects
+        .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    doc.save(path).unwrap();
+}

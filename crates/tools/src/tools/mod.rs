@@ -30,7 +30,9 @@ mod overlay;
 mod page_numbers;
 mod page_outputs;
 mod paper;
+mod pdf_to_html;
 mod pdf_to_image;
+mod pdf_to_markdown;
 mod pdf_to_office;
 mod pdf_to_text;
 mod pdfa;
@@ -257,6 +259,8 @@ pub(crate) const ALL: &[Tool] = &[
     grayscale::TOOL,
     ocr::TOOL,
     pdf_to_text::TOOL,
+    pdf_to_markdown::TOOL,
+    pdf_to_html::TOOL,
 ];
 
 const PDF: &[&str] = &["pdf"];
