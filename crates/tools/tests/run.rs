@@ -598,3 +598,31 @@ fn digital_sign_takes_the_certificate_among_the_inputs_and_verify_signatures_rea
         run("digital_sign", &json!({"password": P12_PASSWORD}), &[certificate, document], dir.path()).unwrap_err();
     assert!(err.message.contains("the PDF to sign comes first"), "{err}");
 }
+
+#[test]
+fn pdf_to_markdown_and_html_answer_the_text_first_then_its_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = [input("pdf-text/pdfjs_images.pdf")];
+    let result = run("pdf_to_markdown", &json!({}), &images, dir.path()).unwrap();
+    assert_eq!(result.outputs[0].filename, "pdfjs_images.md");
+    assert_eq!(result.outputs[0].content_type, "text/markdown; charset=utf-8");
+    assert!(result.outputs.len() > 1, "the images follow");
+    for image in &result.outputs[1..] {
+        assert!(image.content_type.starts_with("image/"), "{}", image.content_type);
+        let markdown = std::fs::read_to_string(&result.outputs[0].path).unwrap();
+        assert!(markdown.contains(&format!("]({})", image.filename)), "{} referenced", image.filename);
+    }
+    let report = result.report.unwrap();
+    assert_eq!(report["images"].as_u64(), Some(u64::try_from(result.outputs.len() - 1).unwrap()), "{report}");
+
+    let out = tempfile::tempdir().unwrap();
+    let result = run("pdf_to_html", &json!({"images": false}), &[input("pdf-text/hyperref.pdf")], out.path()).unwrap();
+    assert_eq!(names(&result.outputs), ["hyperref.html"]);
+    let html = std::fs::read_to_string(&result.outputs[0].path).unwrap();
+    assert!(html.contains("<h2>1 Documentation overview for hyperref</h2>"), "{}", &html[..2000]);
+
+    let err = run("pdf_to_html", &json!({"images": "yes"}), &images, dir.path()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidParams);
+    let err = run("pdf_to_markdown", &json!({}), &[input("images/ocrmypdf_linn.png")], dir.path()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::UnsupportedFormat);
+}
