@@ -291,7 +291,7 @@ fn rows(fragments: &[Fragment], pages: usize) -> Vec<Row> {
 fn drop_running_lines(rows: Vec<Row>, pages: usize) -> Vec<Row> {
     let key = |row: &Row| {
         let text: String = row.text().chars().filter(|c| !c.is_ascii_digit()).collect();
-        (text, (row.top / 3.0).round() as i64)
+        (text, bucket(row.top / 3.0))
     };
     let mut seen: HashMap<(String, i64), usize> = HashMap::new();
     for row in &rows {
@@ -307,12 +307,18 @@ fn drop_running_lines(rows: Vec<Row>, pages: usize) -> Vec<Row> {
         .collect()
 }
 
+/// A measure rounded to a whole number, to group sizes and heights that differ by rounding.
+#[expect(clippy::cast_possible_truncation, reason = "page measures are far inside i64's range")]
+fn bucket(measure: f64) -> i64 {
+    measure.round() as i64
+}
+
 /// The size most characters are set in.
 fn body_size(rows: &[Row]) -> f64 {
     let mut weights: HashMap<i64, usize> = HashMap::new();
     for row in rows {
         for cell in &row.cells {
-            *weights.entry((cell.size * 2.0).round() as i64).or_default() += cell.text.chars().count();
+            *weights.entry(bucket(cell.size * 2.0)).or_default() += cell.text.chars().count();
         }
     }
     weights.into_iter().max_by_key(|(size, weight)| (*weight, -size)).map_or(10.0, |(size, _)| size as f64 / 2.0)
@@ -364,7 +370,7 @@ fn structure(fragments: &[Fragment], pictures: &[Picture], pages: usize) -> Vec<
     let mut heading_sizes: Vec<i64> = rows
         .iter()
         .filter(|row| row.size >= body * HEADING_RATIO && row.text().chars().count() <= MAX_HEADING_CHARS)
-        .map(|row| (row.size * 2.0).round() as i64)
+        .map(|row| bucket(row.size * 2.0))
         .collect();
     heading_sizes.sort_unstable_by(|a, b| b.cmp(a));
     heading_sizes.dedup();
@@ -372,7 +378,7 @@ fn structure(fragments: &[Fragment], pictures: &[Picture], pages: usize) -> Vec<
         if row.size < body * HEADING_RATIO || row.text().chars().count() > MAX_HEADING_CHARS {
             return None;
         }
-        let size = (row.size * 2.0).round() as i64;
+        let size = bucket(row.size * 2.0);
         heading_sizes.iter().position(|s| *s == size).map(|rank| (rank + 1).min(3))
     };
 

@@ -4,6 +4,7 @@
 //! time-stamp token over the signature value as an unsigned attribute when one is asked for.
 
 use super::keys::{Credentials, Hash, PrivateKey};
+use super::sign::TimestampSender;
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
@@ -75,7 +76,7 @@ fn algorithm(oid: ObjectIdentifier, null_parameters: bool) -> AlgorithmIdentifie
 pub(crate) fn sign(
     credentials: &Credentials,
     signed: &SignedAttributes<'_>,
-    timestamp: Option<&dyn Fn(&[u8]) -> Result<Vec<u8>, ToolError>>,
+    timestamp: Option<&TimestampSender<'_>>,
 ) -> Result<Vec<u8>, ToolError> {
     let certificate = credentials.certificate();
     let certificate_der = certificate.to_der().map_err(der_failed)?;
@@ -127,10 +128,7 @@ pub(crate) fn sign(
 
 /// Asks the time-stamping authority (through `send`) for a token over `signature` and returns it
 /// as the `signature-time-stamp` attribute, after checking it answers this request.
-fn timestamp_attribute(
-    signature: &[u8],
-    send: &dyn Fn(&[u8]) -> Result<Vec<u8>, ToolError>,
-) -> Result<Attribute, ToolError> {
+fn timestamp_attribute(signature: &[u8], send: &TimestampSender) -> Result<Attribute, ToolError> {
     let imprint = Hash::Sha256.digest([signature]);
     let nonce: [u8; 8] = rand::random();
     // A positive INTEGER: the high bit clear.

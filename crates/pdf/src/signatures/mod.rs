@@ -15,5 +15,5 @@ pub mod sign;
 pub mod verify;
 
 pub use keys::{Credentials, certificates_from_pem};
-pub use sign::{SignReport, Signing, Visible, sign};
+pub use sign::{SignReport, Signing, TimestampSender, Visible, sign};
 pub use verify::{SignatureReport, TimestampReport, VerifyReport, verify};

@@ -31,8 +31,11 @@ pub struct Signing<'a> {
     /// The claimed signing time (`/M`).
     pub at: DateTime<Utc>,
     /// Sends an RFC 3161 request (DER) to the time-stamping authority and returns its answer.
-    pub timestamp: Option<&'a dyn Fn(&[u8]) -> Result<Vec<u8>, ToolError>>,
+    pub timestamp: Option<&'a TimestampSender<'a>>,
 }
+
+/// Sends an RFC 3161 request (DER) to the time-stamping authority and returns its answer (DER).
+pub type TimestampSender<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, ToolError> + 'a;
 
 /// A visible signature's box and what it shows.
 pub struct Visible {
@@ -155,7 +158,7 @@ fn add_signature_objects(update: &mut IncrementalDocument, signing: &Signing<'_>
     };
     let frame = prev.get_dictionary(page_id).map(|page| PageFrame::of(prev, page)).map_err(invalid_page)?;
 
-    let contents_len = signing.credentials.chain.iter().map(|c| cms::encoded_len(c)).sum::<usize>()
+    let contents_len = signing.credentials.chain.iter().map(cms::encoded_len).sum::<usize>()
         + SIGNATURE_ROOM
         + if signing.timestamp.is_some() { TIMESTAMP_ROOM } else { 0 };
     let mut value = Dictionary::new();

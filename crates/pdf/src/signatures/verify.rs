@@ -218,7 +218,7 @@ fn check(bytes: &[u8], field: &str, value: &Dictionary, trusted: &[Certificate])
         reason: text_entry(value, b"Reason"),
         location: text_entry(value, b"Location"),
         contact: text_entry(value, b"ContactInfo"),
-        signing_time: text_entry(value, b"M").and_then(|m| pdf_date(&m)).map(|t| rfc3339(t)),
+        signing_time: text_entry(value, b"M").and_then(|m| pdf_date(&m)).map(rfc3339),
         ..SignatureReport::default()
     };
     if let Err(problem) = check_signature(bytes, value, trusted, &mut report) {

@@ -10,7 +10,7 @@ use crate::signing::{ask_tsa, settings};
 use crate::step::{Input, StepResult, sniff_format};
 use scanpro_core::ToolError;
 use scanpro_core::params::Validate;
-use scanpro_pdf::signatures::{Credentials, Signing, Visible, sign};
+use scanpro_pdf::signatures::{Credentials, Signing, TimestampSender, Visible, sign};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -167,7 +167,7 @@ impl NativeTool for DigitalSignParams {
             contact: self.contact.clone(),
             visible,
             at: chrono::Utc::now(),
-            timestamp: tsa_url.is_some().then_some(&send as &dyn Fn(&[u8]) -> Result<Vec<u8>, ToolError>),
+            timestamp: tsa_url.is_some().then_some(&send as &TimestampSender<'_>),
         };
         let out = out_dir.join(format!("{}_signed.pdf", safe_stem(&document.filename)));
         let report = sign(&document.path, &out, &signing)?;
