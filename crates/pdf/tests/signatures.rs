@@ -272,6 +272,13 @@ fn bad_certificates_and_documents_are_refused_by_name() {
     let error = sign(&text_pdf("hyperref.pdf"), &dir.path().join("x.pdf"), &request).err().unwrap();
     assert!(error.message.contains("expired"), "{error:?}");
 
+    // A certificate chain that is a cycle is read once round, not followed for ever.
+    let cyclic = credentials(&pki().cyclic_p12());
+    assert_eq!(cyclic.signer_name(), "Cycle A");
+    let out = signed(&text_pdf("hyperref.pdf"), dir.path(), "cycle.pdf", &signing(&cyclic));
+    let report = verify(&out, &trust_store()).unwrap();
+    assert!(report.signatures[0].intact && !report.signatures[0].trusted, "{report:?}");
+
     let plain = verify(&text_pdf("hyperref.pdf"), &trust_store()).unwrap();
     assert!(plain.signatures.is_empty());
     assert!(pdftotext(&text_pdf("hyperref.pdf")).len() > 100);

@@ -162,6 +162,86 @@ impl TestPki {
         }
     }
 
+    /// A hostile PKCS#12 file: its certificate's issuer was issued by that certificate, so the
+    /// chain is a cycle (A ← B ← A).
+    pub fn cyclic_p12(&self) -> PathBuf {
+        let dir = &self.dir;
+        openssl(dir, &["genrsa", "-out", "cycle-a.key", "2048"]);
+        openssl(dir, &["genrsa", "-out", "cycle-b.key", "2048"]);
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                "cycle-b.key",
+                "-subj",
+                "/CN=Cycle B",
+                "-days",
+                "30",
+                "-out",
+                "cycle-b0.pem",
+            ],
+        );
+        openssl(dir, &["req", "-new", "-key", "cycle-a.key", "-subj", "/CN=Cycle A", "-out", "cycle-a.csr"]);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "cycle-a.csr",
+                "-CA",
+                "cycle-b0.pem",
+                "-CAkey",
+                "cycle-b.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-out",
+                "cycle-a.pem",
+            ],
+        );
+        openssl(dir, &["req", "-new", "-key", "cycle-b.key", "-subj", "/CN=Cycle B", "-out", "cycle-b.csr"]);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "cycle-b.csr",
+                "-CA",
+                "cycle-a.pem",
+                "-CAkey",
+                "cycle-a.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-out",
+                "cycle-b.pem",
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "pkcs12",
+                "-export",
+                "-inkey",
+                "cycle-a.key",
+                "-in",
+                "cycle-a.pem",
+                "-certfile",
+                "cycle-b.pem",
+                "-passout",
+                &format!("pass:{P12_PASSWORD}"),
+                "-out",
+                "cycle.p12",
+            ],
+        );
+        dir.join("cycle.p12")
+    }
+
     /// Starts a time-stamping authority on loopback: each POSTed RFC 3161 request is answered by
     /// `openssl ts -reply` with the PKI's TSA certificate.
     pub fn start_tsa(&self) -> Tsa {

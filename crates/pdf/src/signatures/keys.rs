@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
-use p12_keystore::KeyStore;
+use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use scanpro_core::{ErrorCode, ToolError};
 use sha2::Digest;
@@ -97,7 +97,7 @@ impl Credentials {
     /// key, or a key ScanPro cannot sign with (RSA, P-256 and P-384 are supported) is
     /// `invalid_params`.
     pub fn from_pkcs12(bytes: &[u8], password: &str) -> Result<Self, ToolError> {
-        let store = KeyStore::from_pkcs12(bytes, password).map_err(|e| match e {
+        let store = KeyStore::from_pkcs12(bytes, password, Pkcs12ImportPolicy::Strict).map_err(|e| match e {
             p12_keystore::error::Error::MacError(_) => {
                 ToolError::new(ErrorCode::WrongPassword, "password: it does not open the certificate file")
             }
@@ -107,12 +107,12 @@ impl Credentials {
             .private_key_chain()
             .ok_or_else(|| ToolError::invalid_param("certificate", "the PKCS#12 file holds no private key"))?;
         let chain = entry
-            .chain()
+            .certs()
             .iter()
             .map(|certificate| Certificate::from_der(certificate.as_der()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ToolError::invalid_param("certificate", format!("a certificate in it is unreadable ({e})")))?;
-        let key = PrivateKey::from_pkcs8(entry.key())?;
+        let key = PrivateKey::from_pkcs8(entry.key().as_der())?;
         let leaf = chain.first().ok_or_else(|| ToolError::invalid_param("certificate", "it holds no certificate"))?;
         let public = leaf
             .tbs_certificate
