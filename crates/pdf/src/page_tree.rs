@@ -117,6 +117,30 @@ fn standalone_page(doc: &Document, id: ObjectId) -> Dictionary {
     }
 }
 
+/// Whether every reader sees the same pages: each node and page of the tree reached once (no
+/// cycle, nothing listed twice), every kid a page or a node.
+pub(crate) fn is_sound(doc: &Document) -> bool {
+    let mut seen = HashSet::new();
+    let root = doc.catalog().ok().and_then(|c| c.get(b"Pages").ok()).and_then(|p| p.as_reference().ok());
+    let mut stack: Vec<ObjectId> = root.into_iter().collect();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            return false;
+        }
+        let Ok(node) = doc.get_dictionary(id) else { return false };
+        if node.has_type(b"Pages") {
+            let Some(kids) = deref(doc, node.get(b"Kids").ok()).and_then(|k| k.as_array().ok()) else { return false };
+            for kid in kids {
+                let Ok(kid) = kid.as_reference() else { return false };
+                stack.push(kid);
+            }
+        } else if !node.has_type(b"Page") {
+            return false;
+        }
+    }
+    !seen.is_empty()
+}
+
 /// The ids of the `/Pages` nodes reachable from the catalog (each once, cycles cut).
 fn page_tree_nodes(doc: &Document) -> Vec<ObjectId> {
     let mut nodes = Vec::new();

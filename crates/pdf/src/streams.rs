@@ -28,22 +28,38 @@ pub(crate) fn prepare_page_contents(
     doc: &mut Document,
     pages: impl IntoIterator<Item = (u32, ObjectId)>,
 ) -> Result<(), ToolError> {
+    for (id, stream) in reencoded_page_contents(doc, pages)? {
+        doc.objects.insert(id, Object::Stream(stream));
+    }
+    Ok(())
+}
+
+/// [`prepare_page_contents`] without touching `doc`: the re-encoded streams, to be written in
+/// their place (a signature's incremental update writes them as a new revision).
+pub(crate) fn reencoded_page_contents(
+    doc: &Document,
+    pages: impl IntoIterator<Item = (u32, ObjectId)>,
+) -> Result<Vec<(ObjectId, Stream)>, ToolError> {
     let mut checked = HashSet::new();
+    let mut reencoded = Vec::new();
     for (number, page) in pages {
         for stream_id in doc.get_page_contents(page) {
             if !checked.insert(stream_id) {
                 continue;
             }
-            let Some(Object::Stream(stream)) = doc.objects.get_mut(&stream_id) else { continue };
-            let result = if only_filter(stream, b"LZWDecode") {
-                reencode_with_flate(stream)
+            let Some(Object::Stream(stream)) = doc.objects.get(&stream_id) else { continue };
+            if only_filter(stream, b"LZWDecode") {
+                let mut copy = stream.clone();
+                reencode_with_flate(&mut copy).map_err(|error| undecodable(number, stream, error))?;
+                reencoded.push((stream_id, copy));
             } else {
-                stream.decompressed_content_with_limit(DEFAULT_MAX_DECOMPRESSED_SIZE).map(drop)
-            };
-            result.map_err(|error| undecodable(number, stream, error))?;
+                stream
+                    .decompressed_content_with_limit(DEFAULT_MAX_DECOMPRESSED_SIZE)
+                    .map_err(|error| undecodable(number, stream, error))?;
+            }
         }
     }
-    Ok(())
+    Ok(reencoded)
 }
 
 fn only_filter(stream: &Stream, filter: &[u8]) -> bool {

@@ -1,6 +1,7 @@
 //! Every damaged, hostile or locked file in the corpus either works through open, info,
 //! rotate, merge, split, PDF/UA identification, forms, n-up, sanitising, annotation removal,
-//! bookmarks and redaction (and every output passes `qpdf --check`) or fails with a typed input
+//! bookmarks, redaction, signing, signature checks and Markdown (and every output passes
+//! `qpdf --check`) or fails with a typed input
 //! error: never a panic, never a hang.
 
 use scanpro_core::pages::PageSelection;
@@ -10,14 +11,31 @@ use scanpro_pdf::forms::{FieldKind, FieldValue};
 use scanpro_pdf::impose::{NUp, Order, Orientation, SheetSize};
 use scanpro_pdf::outline::{Bookmark, Placement};
 use scanpro_pdf::redact::Redaction;
+use scanpro_pdf::reflow::TextFormat;
 use scanpro_pdf::sanitize::Sanitize;
+use scanpro_pdf::signatures::{Credentials, Signing, Visible};
 use scanpro_testkit::checkers::qpdf_verdict;
 use scanpro_testkit::corpus::corpus_files;
+use scanpro_testkit::signing::{P12_PASSWORD, TestPki};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(60);
+
+/// One signing certificate for the sweep.
+fn credentials() -> &'static Credentials {
+    static CREDENTIALS: OnceLock<(tempfile::TempDir, Credentials)> = OnceLock::new();
+    &CREDENTIALS
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let pki = TestPki::create(dir.path());
+            let bytes = std::fs::read(&pki.rsa_p12).unwrap();
+            (dir, Credentials::from_pkcs12(&bytes, P12_PASSWORD).unwrap())
+        })
+        .1
+}
 
 /// What one file did: a summary, the typed error that stopped it, or (outer `Err`) a broken
 /// output.
@@ -74,6 +92,22 @@ fn exercise(input: &Path, out_dir: &Path) -> Result<Result<String, ToolError>, S
         let area = Redaction { areas: vec![(1, [50.0, 50.0, 200.0, 100.0])], dpi: 72, ..Redaction::default() };
         scanpro_pdf::redact::redact(input, &area, &redacted)?;
         outputs.extend([four_up, clean, bare, marked, redacted]);
+        // Signatures are checked, the text is read back as Markdown, and a signature is appended.
+        scanpro_pdf::signatures::verify(input, &[])?;
+        scanpro_pdf::reflow::reflow(input, out_dir, "reflowed", TextFormat::Markdown, true)?;
+        let signed = out_dir.join("signed.pdf");
+        let signing = Signing {
+            credentials: credentials(),
+            field: None,
+            reason: None,
+            location: None,
+            contact: None,
+            visible: Some(Visible { page: 1, area: None, text: None, image: None }),
+            at: chrono::Utc::now(),
+            timestamp: None,
+        };
+        scanpro_pdf::signatures::sign(input, &signed, &signing)?;
+        outputs.push(signed);
         Ok((info.pages, outputs))
     };
     match steps() {

@@ -29,13 +29,7 @@ pub(crate) fn visible(
     visible: &Visible,
     signing: &Signing<'_>,
 ) -> Result<([f64; 4], Stream), ToolError> {
-    let (default_width, default_height, margin) = DEFAULT_BOX;
-    let [x, y, width, height] = visible.area.unwrap_or([
-        frame.width - default_width - margin,
-        frame.height - default_height - margin,
-        default_width,
-        default_height,
-    ]);
+    let [x, y, width, height] = visible.area.unwrap_or_else(|| default_box(frame));
     if !(x >= 0.0 && y >= 0.0 && width >= 20.0 && height >= 10.0)
         || x + width > frame.width + 0.5
         || y + height > frame.height + 0.5
@@ -113,6 +107,15 @@ pub(crate) fn visible(
     let mut stream = form(width, height, Some([a, b, c, d, 0.0, 0.0]), resources, content.into_bytes());
     let _ = stream.compress();
     Ok((rect, stream))
+}
+
+/// The default box, at the bottom right; on a small page, shrunk to fit with half the margin
+/// left on each side.
+fn default_box(frame: &PageFrame) -> [f64; 4] {
+    let (width, height, margin) = DEFAULT_BOX;
+    let (width, height) = (width.min(frame.width * 0.8), height.min(frame.height * 0.5));
+    let margin = margin.min((frame.width - width) / 2.0).min((frame.height - height) / 2.0);
+    [frame.width - width - margin, frame.height - height - margin, width, height]
 }
 
 fn default_lines(signing: &Signing<'_>) -> Vec<String> {

@@ -10,8 +10,10 @@ use super::cms::{self, SignedAttributes};
 use super::keys::Credentials;
 use crate::guard::guarded;
 use crate::open::open_unguarded;
+use crate::page_tree::is_sound;
 use crate::save::write_bytes_atomic;
 use crate::stamp::geometry::{PageFrame, real};
+use crate::streams::reencoded_page_contents;
 use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, IncrementalDocument, Object, ObjectId, Stream, StringFormat};
 use scanpro_core::{ErrorCode, ToolError};
@@ -90,8 +92,21 @@ fn sign_unguarded(input: &Path, out: &Path, signing: &Signing<'_>) -> Result<Sig
             "the PDF's cross-reference table is damaged, so a signature cannot be appended to it; repair it first",
         ));
     }
+    if !is_sound(&doc) {
+        return Err(ToolError::new(
+            ErrorCode::InvalidPdf,
+            "the PDF's page tree is damaged (a page or node is listed twice, or a kid is missing), so readers \
+             disagree on its pages; repair it first",
+        ));
+    }
+    // What the signature covers must read the same everywhere: damaged LZW content is written
+    // again in the new revision, other content that does not decode is refused.
+    let reencoded = reencoded_page_contents(&doc, doc.get_pages())?;
     let bytes = std::fs::read(input).map_err(|e| ToolError::internal(format!("cannot read the PDF: {e}")))?;
     let mut update = IncrementalDocument::create_from(bytes, doc);
+    for (id, stream) in reencoded {
+        update.new_document.set_object(id, Object::Stream(stream));
+    }
     let placed = add_signature_objects(&mut update, signing)?;
 
     let mut written = Vec::new();
