@@ -59,6 +59,10 @@
 //!   (`remove_blank_pages`, `crop`); [`compare`](mod@compare): two documents' words diffed,
 //!   the changes reported and drawn side by side; [`redact`](mod@redact): what lies under
 //!   each box removed, by areas or by search, pages rasterised where glyphs cannot be cut.
+//! - [`signatures`](mod@signatures): PAdES signing from a PKCS#12 file as an incremental update
+//!   (the signed bytes kept as they were), and each signature's integrity, coverage, time and
+//!   trust checked; [`reflow`](mod@reflow): the text read back as Markdown or HTML, its
+//!   structure found from poppler's layout.
 //! - [`streaming`](mod@streaming): the qpdf path that merge, split and rotate take for inputs
 //!   above `large_input_mb`.
 
