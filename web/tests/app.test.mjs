@@ -330,6 +330,28 @@ describe('tools', () => {
     });
   });
 
+  test('sign a PDF with a certificate file, and the signature holds', async () => {
+    toolNamed('digital_sign');
+    const key = join(scratch, 'signer.key');
+    const certificate = join(scratch, 'signer.pem');
+    const p12 = join(scratch, 'signer.p12');
+    run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', certificate, '-days', '30', '-subj', '/CN=Web Signer']);
+    run('openssl', ['pkcs12', '-export', '-inkey', key, '-in', certificate, '-passout', 'pass:web secret', '-out', p12]);
+    await withPage(async (page) => {
+      await open(page, '/tool/digital_sign');
+      await uploadFiles(page, [corpus(TWO_PAGES), p12]);
+      await waitForFiles(page, 2);
+      await page.fill('#opt-password', 'web secret');
+      await page.fill('#opt-reason', 'Approved in the browser');
+      await page.click('#start');
+      await waitForResult(page, 120_000);
+      const signed = await download(page, '#job a.download', 'signed.pdf');
+      const report = run('pdfsig', [signed]);
+      assert.match(report, /Signature is Valid/);
+      assert.match(report, /Web Signer/);
+    });
+  });
+
   test('split into single pages: every page, and all of them in one zip', async () => {
     await withPage(async (page) => {
       await open(page, '/tool/split');

@@ -31,6 +31,39 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// `openssl` with the words of `command` (split at spaces) and then `subject`, the one argument
+/// that holds spaces.
+fn openssl_with_subject(dir: &Path, command: &str, subject: &str) {
+    let mut args: Vec<&str> = command.split(' ').collect();
+    args.extend(["-subj", subject]);
+    openssl(dir, &args);
+}
+
+/// `name.key` (RSA 2048) and the self-signed `name.pem`.
+fn self_signed(dir: &Path, name: &str, subject: &str, extra: &str) {
+    openssl(dir, &["genrsa", "-out", &format!("{name}.key"), "2048"]);
+    let command = format!("req -x509 -new -key {name}.key -days 3650 -sha256 -out {name}.pem{extra}");
+    openssl_with_subject(dir, &command, subject);
+}
+
+/// `name.pem` for the existing key `key`, issued by the certificate `ca` (with `ca.key`).
+fn issue(dir: &Path, name: &str, key: &str, subject: &str, ca: &str, extensions: &str) {
+    openssl_with_subject(dir, &format!("req -new -key {key}.key -out {name}.csr"), subject);
+    let sign = format!(
+        "x509 -req -in {name}.csr -CA {ca}.pem -CAkey {ca}.key -CAcreateserial -days 730 -sha256 -out {name}.pem{extensions}"
+    );
+    openssl(dir, &sign.split(' ').collect::<Vec<_>>());
+}
+
+/// `out` holding `name.key` and `name.pem` (and `more` certificates), under [`P12_PASSWORD`].
+fn export(dir: &Path, name: &str, out: &str, more: &str) {
+    let command = format!("pkcs12 -export -inkey {name}.key -in {name}.pem -out {out}{more}");
+    let mut args: Vec<&str> = command.split(' ').collect();
+    let password = format!("pass:{P12_PASSWORD}");
+    args.extend(["-passout", &password]);
+    openssl(dir, &args);
+}
+
 const CA_EXTENSIONS: &str = "[ca]\nbasicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n\
 subjectKeyIdentifier=hash\n[signer]\nbasicConstraints=CA:false\nkeyUsage=critical,digitalSignature,nonRepudiation\n\
 subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n[tsa]\nbasicConstraints=CA:false\n\
@@ -41,115 +74,19 @@ impl TestPki {
     pub fn create(dir: &Path) -> Self {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(dir.join("ext.cnf"), CA_EXTENSIONS).unwrap();
-        openssl(dir, &["genrsa", "-out", "root.key", "2048"]);
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-new",
-                "-key",
-                "root.key",
-                "-subj",
-                "/CN=ScanPro Test Root/O=ScanPro Tests",
-                "-days",
-                "3650",
-                "-sha256",
-                "-extensions",
-                "ca",
-                "-config",
-                "ext.cnf",
-                "-out",
-                "root.pem",
-            ],
-        );
-        let issue = |name: &str, subject: &str, key_args: &[&str], extensions: &str| {
-            let key = format!("{name}.key");
-            let mut generate = vec!["genpkey", "-out", key.as_str()];
-            generate.extend_from_slice(key_args);
-            openssl(dir, &generate);
-            openssl(dir, &["req", "-new", "-key", &key, "-subj", subject, "-out", &format!("{name}.csr")]);
-            openssl(
-                dir,
-                &[
-                    "x509",
-                    "-req",
-                    "-in",
-                    &format!("{name}.csr"),
-                    "-CA",
-                    "root.pem",
-                    "-CAkey",
-                    "root.key",
-                    "-CAcreateserial",
-                    "-days",
-                    "730",
-                    "-sha256",
-                    "-extfile",
-                    "ext.cnf",
-                    "-extensions",
-                    extensions,
-                    "-out",
-                    &format!("{name}.pem"),
-                ],
-            );
-        };
-        issue(
-            "alice",
-            "/CN=Alice Example/O=Example GmbH/C=DE",
-            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-            "signer",
-        );
-        issue(
-            "bob",
-            "/CN=Bob Example/O=Example SARL/C=FR",
-            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-            "signer",
-        );
-        issue("tsa", "/CN=ScanPro Test TSA", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], "tsa");
-        let pass = format!("pass:{P12_PASSWORD}");
-        let export = |name: &str, out: &str, extra: &[&str]| {
-            let (key, cert) = (format!("{name}.key"), format!("{name}.pem"));
-            let mut args =
-                vec!["pkcs12", "-export", "-inkey", key.as_str(), "-in", cert.as_str(), "-certfile", "root.pem"];
-            args.extend_from_slice(&["-passout", pass.as_str(), "-out", out]);
-            args.extend_from_slice(extra);
-            openssl(dir, &args);
-        };
-        export("alice", "alice.p12", &[]);
-        export("alice", "alice-legacy.p12", &["-legacy"]);
-        export("bob", "bob.p12", &[]);
-        openssl(dir, &["genrsa", "-out", "mallory.key", "2048"]);
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-new",
-                "-key",
-                "mallory.key",
-                "-subj",
-                "/CN=Mallory",
-                "-days",
-                "365",
-                "-out",
-                "mallory.pem",
-            ],
-        );
-        openssl(
-            dir,
-            &[
-                "pkcs12",
-                "-export",
-                "-inkey",
-                "mallory.key",
-                "-in",
-                "mallory.pem",
-                "-passout",
-                &pass,
-                "-out",
-                "mallory.p12",
-            ],
-        );
+        self_signed(dir, "root", "/CN=ScanPro Test Root/O=ScanPro Tests", " -extensions ca -config ext.cnf");
+        let signer = " -extfile ext.cnf -extensions signer";
+        openssl(dir, &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "alice.key"]);
+        issue(dir, "alice", "alice", "/CN=Alice Example/O=Example GmbH/C=DE", "root", signer);
+        openssl(dir, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "bob.key"]);
+        issue(dir, "bob", "bob", "/CN=Bob Example/O=Example SARL/C=FR", "root", signer);
+        openssl(dir, &["genrsa", "-out", "tsa.key", "2048"]);
+        issue(dir, "tsa", "tsa", "/CN=ScanPro Test TSA", "root", " -extfile ext.cnf -extensions tsa");
+        export(dir, "alice", "alice.p12", " -certfile root.pem");
+        export(dir, "alice", "alice-legacy.p12", " -certfile root.pem -legacy");
+        export(dir, "bob", "bob.p12", " -certfile root.pem");
+        self_signed(dir, "mallory", "/CN=Mallory", "");
+        export(dir, "mallory", "mallory.p12", "");
         Self {
             dir: dir.to_owned(),
             root_pem: dir.join("root.pem"),
@@ -166,79 +103,13 @@ impl TestPki {
     /// chain is a cycle (A ← B ← A).
     pub fn cyclic_p12(&self) -> PathBuf {
         let dir = &self.dir;
+        self_signed(dir, "cycle-b0", "/CN=Cycle B", "");
         openssl(dir, &["genrsa", "-out", "cycle-a.key", "2048"]);
-        openssl(dir, &["genrsa", "-out", "cycle-b.key", "2048"]);
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-new",
-                "-key",
-                "cycle-b.key",
-                "-subj",
-                "/CN=Cycle B",
-                "-days",
-                "30",
-                "-out",
-                "cycle-b0.pem",
-            ],
-        );
-        openssl(dir, &["req", "-new", "-key", "cycle-a.key", "-subj", "/CN=Cycle A", "-out", "cycle-a.csr"]);
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "cycle-a.csr",
-                "-CA",
-                "cycle-b0.pem",
-                "-CAkey",
-                "cycle-b.key",
-                "-CAcreateserial",
-                "-days",
-                "30",
-                "-out",
-                "cycle-a.pem",
-            ],
-        );
-        openssl(dir, &["req", "-new", "-key", "cycle-b.key", "-subj", "/CN=Cycle B", "-out", "cycle-b.csr"]);
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "cycle-b.csr",
-                "-CA",
-                "cycle-a.pem",
-                "-CAkey",
-                "cycle-a.key",
-                "-CAcreateserial",
-                "-days",
-                "30",
-                "-out",
-                "cycle-b.pem",
-            ],
-        );
-        openssl(
-            dir,
-            &[
-                "pkcs12",
-                "-export",
-                "-inkey",
-                "cycle-a.key",
-                "-in",
-                "cycle-a.pem",
-                "-certfile",
-                "cycle-b.pem",
-                "-passout",
-                &format!("pass:{P12_PASSWORD}"),
-                "-out",
-                "cycle.p12",
-            ],
-        );
+        issue(dir, "cycle-a", "cycle-a", "/CN=Cycle A", "cycle-b0", "");
+        // B again, with B's key, now issued by A.
+        std::fs::copy(dir.join("cycle-b0.key"), dir.join("cycle-b.key")).unwrap();
+        issue(dir, "cycle-b", "cycle-b", "/CN=Cycle B", "cycle-a", "");
+        export(dir, "cycle-a", "cycle.p12", " -certfile cycle-b.pem");
         dir.join("cycle.p12")
     }
 
