@@ -137,6 +137,8 @@ fn a_second_signature_keeps_the_first_valid() {
     let [older, newer] = &report.signatures[..] else { panic!("{report:?}") };
     assert_eq!((older.field.as_str(), newer.field.as_str()), ("Signature1", "Signature2"));
     assert!(older.intact && older.modified_after_signing && older.later_signatures == 1, "{older:?}");
+    assert_eq!(older.changes_after_signing, "signed", "only a later signature came after it");
+    assert_eq!(report.valid, 2);
     assert!(newer.intact && newer.covers_whole_document, "{newer:?}");
 }
 
@@ -220,7 +222,7 @@ fn a_time_stamp_from_the_authority_is_embedded_and_checked() {
     assert_eq!(hanko[0]["timestamp_valid"], true, "{hanko}");
     let report = verify(&out, &trust_store()).unwrap();
     let timestamp = report.signatures[0].timestamp.as_ref().expect("a time stamp");
-    assert!(timestamp.intact, "{timestamp:?}");
+    assert!(timestamp.intact && timestamp.trusted, "{timestamp:?}");
     assert_eq!(timestamp.authority.as_deref(), Some("ScanPro Test TSA"));
 }
 
@@ -282,4 +284,53 @@ fn bad_certificates_and_documents_are_refused_by_name() {
     let plain = verify(&text_pdf("hyperref.pdf"), &trust_store()).unwrap();
     assert!(plain.signatures.is_empty());
     assert!(pdftotext(&text_pdf("hyperref.pdf")).len() > 100);
+}
+
+#[test]
+fn a_certificate_issued_by_one_that_is_not_a_ca_is_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let rogue = credentials(&pki().rogue_p12());
+    assert_eq!(rogue.signer_name(), "Chief Executive");
+    let out = signed(&text_pdf("ghsystem-manual.pdf"), dir.path(), "rogue.pdf", &signing(&rogue));
+    let report = verify(&out, &trust_store()).unwrap();
+    let signature = &report.signatures[0];
+    assert!(signature.intact && !signature.trusted, "{signature:?}");
+    assert_eq!(report.valid, 0);
+    let hanko = pyhanko_validate(&out, &[&pki().root_pem]);
+    assert_eq!(hanko[0]["trusted"], false, "pyHanko agrees: {hanko}");
+}
+
+#[test]
+fn fields_sharing_one_signature_count_it_once() {
+    use lopdf::{IncrementalDocument, Object, dictionary};
+    let dir = tempfile::tempdir().unwrap();
+    let alice = credentials(&pki().rsa_p12);
+    let out = signed(&text_pdf("ghsystem-manual.pdf"), dir.path(), "signed.pdf", &signing(&alice));
+    let bytes = std::fs::read(&out).unwrap();
+    let report = verify(&out, &trust_store()).unwrap();
+    assert_eq!(report.valid, 1);
+
+    // A later revision adds 50 fields whose value is that same signature.
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    let form_id = doc.catalog().unwrap().get(b"AcroForm").unwrap().as_reference().unwrap();
+    let fields = doc.get_dictionary(form_id).unwrap().get(b"Fields").unwrap().as_array().unwrap().clone();
+    let first = doc.get_dictionary(fields[0].as_reference().unwrap()).unwrap();
+    let value = first.get(b"V").unwrap().clone();
+    let mut update = IncrementalDocument::create_from(bytes, doc);
+    update.opt_clone_object_to_new_document(form_id).unwrap();
+    let mut all = fields.clone();
+    for n in 0..50 {
+        let copy =
+            dictionary! { "FT" => "Sig", "T" => Object::string_literal(format!("copy{n}")), "V" => value.clone() };
+        all.push(Object::Reference(update.new_document.add_object(copy)));
+    }
+    update.new_document.get_dictionary_mut(form_id).unwrap().set("Fields", all);
+    let copied = dir.path().join("copied.pdf");
+    let mut written = Vec::new();
+    update.save_to(&mut written).unwrap();
+    std::fs::write(&copied, written).unwrap();
+    let report = verify(&copied, &trust_store()).unwrap();
+    assert_eq!(report.signatures.len(), 1, "{report:?}");
+    assert_eq!(report.signatures[0].changes_after_signing, "unsigned");
+    assert_eq!(report.valid, 0, "changes no signature covers: not valid");
 }

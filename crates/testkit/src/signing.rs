@@ -113,6 +113,21 @@ impl TestPki {
         dir.join("cycle.p12")
     }
 
+    /// A certificate "Chief Executive" issued with Alice's key, though Alice's certificate is not
+    /// a CA: a chain no verifier may accept.
+    pub fn rogue_p12(&self) -> PathBuf {
+        let dir = &self.dir;
+        openssl(dir, &["genrsa", "-out", "rogue.key", "2048"]);
+        issue(dir, "rogue", "rogue", "/CN=Chief Executive", "alice", " -extfile ext.cnf -extensions signer");
+        let chain = [
+            std::fs::read_to_string(dir.join("alice.pem")).unwrap(),
+            std::fs::read_to_string(dir.join("root.pem")).unwrap(),
+        ];
+        std::fs::write(dir.join("rogue-chain.pem"), chain.concat()).unwrap();
+        export(dir, "rogue", "rogue.p12", " -certfile rogue-chain.pem");
+        dir.join("rogue.p12")
+    }
+
     /// Starts a time-stamping authority on loopback: each POSTed RFC 3161 request is answered by
     /// `openssl ts -reply` with the PKI's TSA certificate.
     pub fn start_tsa(&self) -> Tsa {

@@ -25,15 +25,18 @@ pub(crate) const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap
 pub(crate) const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 pub(crate) const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 pub(crate) const SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
-const SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+pub(crate) const SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 pub(crate) const TIMESTAMP_TOKEN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 pub(crate) const ID_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 
-/// `ESSCertIDv2` (RFC 5035) with the default hash, SHA-256.
+/// `ESSCertIDv2` (RFC 5035); the hash is SHA-256 when none is named.
 #[derive(Sequence)]
 struct EssCertIdV2 {
+    #[asn1(optional = "true")]
+    hash_algorithm: Option<AlgorithmIdentifierOwned>,
     cert_hash: OctetString,
-    issuer_serial: IssuerSerial,
+    #[asn1(optional = "true")]
+    issuer_serial: Option<IssuerSerial>,
 }
 
 #[derive(Sequence)]
@@ -42,9 +45,22 @@ struct IssuerSerial {
     serial_number: SerialNumber,
 }
 
+/// The `signing-certificate-v2` attribute: binds the signature to the signer's certificate.
 #[derive(Sequence)]
-struct SigningCertificateV2 {
+pub(crate) struct SigningCertificateV2 {
     certs: Vec<EssCertIdV2>,
+    #[asn1(optional = "true")]
+    policies: Option<Any>,
+}
+
+impl SigningCertificateV2 {
+    /// Whether its first entry (the signer's, RFC 5035) is `certificate`'s hash.
+    pub(crate) fn names(&self, certificate: &Certificate) -> bool {
+        let Some(first) = self.certs.first() else { return false };
+        let hash = first.hash_algorithm.as_ref().map_or(Some(Hash::Sha256), |a| Hash::of_oid(&a.oid));
+        let Ok(der) = certificate.to_der() else { return false };
+        hash.is_some_and(|hash| hash.digest([der.as_slice()]) == first.cert_hash.as_bytes())
+    }
 }
 
 /// What the signature covers: the digest of the document's signed bytes.
@@ -82,12 +98,14 @@ pub(crate) fn sign(
     let certificate_der = certificate.to_der().map_err(der_failed)?;
     let essential = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
+            hash_algorithm: None,
             cert_hash: OctetString::new(Hash::Sha256.digest([certificate_der.as_slice()])).map_err(der_failed)?,
-            issuer_serial: IssuerSerial {
+            issuer_serial: Some(IssuerSerial {
                 issuer: vec![GeneralName::DirectoryName(certificate.tbs_certificate.issuer.clone())],
                 serial_number: certificate.tbs_certificate.serial_number.clone(),
-            },
+            }),
         }],
+        policies: None,
     };
     let attributes = SetOfVec::try_from(vec![
         attribute(CONTENT_TYPE, ID_DATA)?,
@@ -153,9 +171,7 @@ fn timestamp_attribute(signature: &[u8], send: &TimestampSender) -> Result<Attri
     }
     let token = response.time_stamp_token.ok_or_else(|| refused("granted no token".into()))?;
     let info = tst_info(&token).map_err(|e| refused(format!("sent a token that is unreadable ({e})")))?;
-    if info.message_imprint.hashed_message.as_bytes() != imprint.as_slice()
-        || info.nonce.as_ref().is_some_and(|n| *n != nonce)
-    {
+    if info.message_imprint.hashed_message.as_bytes() != imprint.as_slice() || info.nonce.as_ref() != Some(&nonce) {
         return Err(refused("answered another request".into()));
     }
     attribute(TIMESTAMP_TOKEN, token)

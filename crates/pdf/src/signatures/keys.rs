@@ -263,9 +263,29 @@ pub(crate) fn verifies(
     }
 }
 
-/// Whether `issuer`'s key signed `certificate`.
+/// Whether `algorithm` is a signature made over SHA-1, which collisions can forge.
+pub(crate) fn is_sha1(algorithm: &ObjectIdentifier) -> bool {
+    *algorithm == SHA1_WITH_RSA || *algorithm == ECDSA_SHA1
+}
+
+/// Whether `certificate` may issue others: a CA by its basic constraints, and allowed to sign
+/// certificates by its key usage when it has one. A version 1 certificate (no extensions at
+/// all, as some old roots are) counts as a CA.
+pub(crate) fn may_issue(certificate: &Certificate) -> bool {
+    use der::oid::AssociatedOid;
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+    let Some(extensions) = certificate.tbs_certificate.extensions.as_deref() else { return true };
+    let find = |oid: ObjectIdentifier| extensions.iter().find(|e| e.extn_id == oid).map(|e| e.extn_value.as_bytes());
+    let is_ca = find(BasicConstraints::OID).and_then(|v| BasicConstraints::from_der(v).ok()).is_some_and(|b| b.ca);
+    let signs_certificates = find(KeyUsage::OID).is_none_or(|v| KeyUsage::from_der(v).is_ok_and(|k| k.key_cert_sign()));
+    is_ca && signs_certificates
+}
+
+/// Whether `issuer`'s key signed `certificate` (not over SHA-1).
 pub(crate) fn issued_by(certificate: &Certificate, issuer: &Certificate) -> bool {
-    if certificate.tbs_certificate.issuer != issuer.tbs_certificate.subject {
+    if certificate.tbs_certificate.issuer != issuer.tbs_certificate.subject
+        || is_sha1(&certificate.signature_algorithm.oid)
+    {
         return false;
     }
     let Ok(tbs) = certificate.tbs_certificate.to_der() else { return false };

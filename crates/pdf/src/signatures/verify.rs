@@ -3,8 +3,10 @@
 //! (bytes appended beyond its byte range), its time (claimed, and a time-stamp token's), and
 //! whether its certificate chains to a certificate of the trust store.
 
-use super::cms::{MESSAGE_DIGEST, SIGNING_TIME, TIMESTAMP_TOKEN, tst_info};
-use super::keys::{Hash, common_name, issued_by, utc, validity, verifies};
+use super::cms::{
+    MESSAGE_DIGEST, SIGNING_CERTIFICATE_V2, SIGNING_TIME, SigningCertificateV2, TIMESTAMP_TOKEN, tst_info,
+};
+use super::keys::{Hash, common_name, is_sha1, issued_by, may_issue, utc, validity, verifies};
 use crate::guard::guarded;
 use crate::open::open_unguarded;
 use chrono::{DateTime, Utc};
@@ -13,6 +15,7 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use der::asn1::{GeneralizedTime, OctetString, UtcTime};
 use der::{Decode, Encode, SliceReader};
+use lopdf::xref::XrefEntry;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use scanpro_core::{ErrorCode, ToolError};
 use serde::Serialize;
@@ -22,6 +25,8 @@ use x509_cert::Certificate;
 
 /// Deepest field tree and longest certificate chain followed.
 const MAX_DEPTH: usize = 16;
+/// Most signatures one document may ask to check.
+pub const MAX_SIGNATURES: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
@@ -55,6 +60,9 @@ pub struct SignatureReport {
     pub covers_whole_document: bool,
     /// Revisions were appended after this signature (later signatures count too).
     pub modified_after_signing: bool,
+    /// What came after it: `none`, `signed` (only revisions that later signatures cover) or
+    /// `unsigned` (changes no signature covers).
+    pub changes_after_signing: String,
     /// Signatures made after this one.
     pub later_signatures: usize,
     /// The signer's certificate was valid at the signing time (the time stamp's when there is
@@ -76,6 +84,8 @@ pub struct TimestampReport {
     pub authority: Option<String>,
     /// The token is over this signature and its own signature verifies.
     pub intact: bool,
+    /// The authority's certificate chains to the trust store: only then is its time used.
+    pub trusted: bool,
 }
 
 /// Checks every signature of `input` against the trust store `trusted`.
@@ -90,17 +100,46 @@ pub fn verify(input: &Path, trusted: &[Certificate]) -> Result<VerifyReport, Too
         }
         let bytes = std::fs::read(input).map_err(|e| ToolError::internal(format!("cannot read the PDF: {e}")))?;
         let fields = signature_fields(&doc);
-        let ends: Vec<usize> = fields.iter().filter_map(|(_, value)| byte_range(value).map(|r| r[2] + r[3])).collect();
+        if fields.len() > MAX_SIGNATURES {
+            return Err(ToolError::new(
+                ErrorCode::ResourceLimit,
+                format!("the PDF has {} signatures; at most {MAX_SIGNATURES} are checked", fields.len()),
+            ));
+        }
+        let end_of = |field: &SignatureField| value_of(&doc, field).and_then(byte_range).map_or(0, |r| r[2] + r[3]);
+        let ends: Vec<usize> = fields.iter().map(end_of).collect();
+        let newest_covers_file = ends
+            .iter()
+            .max()
+            .is_some_and(|&end| end <= bytes.len() && bytes[end..].iter().all(u8::is_ascii_whitespace));
         let signatures: Vec<SignatureReport> = fields
             .iter()
-            .map(|(name, value)| {
-                let mut report = check(&bytes, name, value, trusted);
-                let end = byte_range(value).map_or(0, |r| r[2] + r[3]);
+            .map(|field| {
+                let mut report = match value_of(&doc, field) {
+                    Some(value) => check(&doc, &bytes, field, value, trusted),
+                    None => SignatureReport { field: field.name.clone(), ..SignatureReport::default() },
+                };
+                let end = end_of(field);
                 report.later_signatures = ends.iter().filter(|&&other| other > end).count();
+                report.changes_after_signing = match (report.covers_whole_document, report.later_signatures) {
+                    (true, _) => "none",
+                    (false, later) if later > 0 && newest_covers_file => "signed",
+                    _ => "unsigned",
+                }
+                .into();
                 report
             })
             .collect();
-        let valid = signatures.iter().filter(|s| s.intact && s.certificate_valid && s.trusted).count();
+        let valid = signatures
+            .iter()
+            .filter(|s| {
+                s.intact
+                    && s.certificate_valid
+                    && s.trusted
+                    && s.problems.is_empty()
+                    && s.changes_after_signing != "unsigned"
+            })
+            .count();
         Ok(VerifyReport { signatures, valid, trust_store: !trusted.is_empty() })
     })
 }
@@ -119,18 +158,46 @@ pub(crate) fn signature_count(doc: &Document) -> usize {
     signature_fields(doc).len()
 }
 
-/// Signed signature fields: full name and signature dictionary.
-fn signature_fields(doc: &Document) -> Vec<(String, Dictionary)> {
+/// A signature field: its full name and where its signature dictionary is.
+struct SignatureField {
+    name: String,
+    value: SignatureValue,
+}
+
+enum SignatureValue {
+    Object(ObjectId),
+    Direct(Dictionary),
+}
+
+fn value_of<'a>(doc: &'a Document, field: &'a SignatureField) -> Option<&'a Dictionary> {
+    match &field.value {
+        SignatureValue::Object(id) => doc.get_dictionary(*id).ok(),
+        SignatureValue::Direct(value) => Some(value),
+    }
+}
+
+/// Signed signature fields, each signature once (fields sharing one value are one signature).
+fn signature_fields(doc: &Document) -> Vec<SignatureField> {
     let mut found = Vec::new();
+    let mut seen = BTreeSet::new();
     walk_fields(doc, |name, field| {
         let is_signature = field.get(b"FT").and_then(Object::as_name).is_ok_and(|ft| ft == b"Sig");
-        let value = field.get(b"V").ok().and_then(|v| resolve(doc, v)).and_then(|v| v.as_dict().ok());
-        if let (true, Some(value)) = (is_signature, value) {
-            found.push((name.to_owned(), value.clone()));
+        let value = match field.get(b"V") {
+            Ok(Object::Reference(id)) if doc.get_dictionary(*id).is_ok() => {
+                if !seen.insert(*id) {
+                    return;
+                }
+                SignatureValue::Object(*id)
+            }
+            Ok(Object::Dictionary(value)) => SignatureValue::Direct(value.clone()),
+            _ => return,
+        };
+        if is_signature {
+            found.push(SignatureField { name: name.to_owned(), value });
         }
     });
     // Oldest first: by where their signed bytes end.
-    found.sort_by_key(|(_, value)| byte_range(value).map_or(0, |r| r[2] + r[3]));
+    found.sort_by_key(|field| value_of(doc, field).and_then(byte_range).map_or(0, |r| r[2] + r[3]));
     found
 }
 
@@ -211,9 +278,15 @@ fn text_entry(value: &Dictionary, key: &[u8]) -> Option<String> {
     value.get(key).and_then(Object::as_str).ok().map(decode_text).filter(|s| !s.is_empty())
 }
 
-fn check(bytes: &[u8], field: &str, value: &Dictionary, trusted: &[Certificate]) -> SignatureReport {
+fn check(
+    doc: &Document,
+    bytes: &[u8],
+    field: &SignatureField,
+    value: &Dictionary,
+    trusted: &[Certificate],
+) -> SignatureReport {
     let mut report = SignatureReport {
-        field: field.to_owned(),
+        field: field.name.clone(),
         sub_filter: value.get(b"SubFilter").and_then(Object::as_name).ok().map(|n| String::from_utf8_lossy(n).into()),
         reason: text_entry(value, b"Reason"),
         location: text_entry(value, b"Location"),
@@ -221,7 +294,15 @@ fn check(bytes: &[u8], field: &str, value: &Dictionary, trusted: &[Certificate])
         signing_time: text_entry(value, b"M").and_then(|m| pdf_date(&m)).map(rfc3339),
         ..SignatureReport::default()
     };
-    if let Err(problem) = check_signature(bytes, value, trusted, &mut report) {
+    let offset = match field.value {
+        SignatureValue::Object(id) => match doc.reference_table.get(id.0) {
+            Some(XrefEntry::Normal { offset, .. }) => Some(usize::try_from(*offset).unwrap_or(usize::MAX)),
+            _ => None,
+        },
+        SignatureValue::Direct(_) => None,
+    };
+    if let Err(problem) = check_signature(bytes, value, offset, trusted, &mut report) {
+        report.intact = false;
         report.problems.push(problem);
     }
     if report.trust.is_empty() {
@@ -230,34 +311,47 @@ fn check(bytes: &[u8], field: &str, value: &Dictionary, trusted: &[Certificate])
     report
 }
 
+/// The bytes of a hex string's digits (whitespace between them allowed; an odd last digit
+/// taken as followed by 0, as readers do), or `None` when anything else is there.
+fn hex_digits(text: &[u8]) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text
+        .iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .map(|&b| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok()))
+        .collect::<Option<_>>()?;
+    Some(digits.chunks(2).map(|pair| pair[0] << 4 | pair.get(1).copied().unwrap_or(0)).collect())
+}
+
 fn check_signature(
     bytes: &[u8],
     value: &Dictionary,
+    offset: Option<usize>,
     trusted: &[Certificate],
     report: &mut SignatureReport,
 ) -> Result<(), String> {
     let [start, first_len, second, second_len] = byte_range(value).ok_or("its /ByteRange is not four offsets")?;
     let end = second.checked_add(second_len).filter(|&end| end <= bytes.len());
     let (Some(end), 0) = (end, start) else { return Err("its /ByteRange lies outside the file".into()) };
-    if first_len >= second || bytes.get(first_len) != Some(&b'<') || bytes.get(second - 1) != Some(&b'>') {
+    if first_len + 2 > second || bytes.get(first_len) != Some(&b'<') || bytes.get(second - 1) != Some(&b'>') {
         return Err("its /ByteRange does not leave out exactly the signature value".into());
+    }
+    let contents = value.get(b"Contents").and_then(Object::as_str).map_err(|_| "it has no /Contents")?;
+    // What is left out must be this signature's own value and nothing else, and the dictionary
+    // holding it must begin inside the signed bytes: otherwise unsigned content could be slipped
+    // into the gap (signature wrapping).
+    if hex_digits(&bytes[first_len + 1..second - 1]).as_deref() != Some(contents) {
+        return Err("the bytes its /ByteRange leaves out are not its signature value".into());
+    }
+    if offset.is_some_and(|offset| offset >= first_len) {
+        return Err("its signature dictionary lies outside the bytes it signs".into());
     }
     report.covers_whole_document = bytes[end..].iter().all(u8::is_ascii_whitespace);
     report.modified_after_signing = !report.covers_whole_document;
-    let contents = value.get(b"Contents").and_then(Object::as_str).map_err(|_| "it has no /Contents")?;
     let mut reader = SliceReader::new(contents).map_err(|e| e.to_string())?;
     let info = ContentInfo::decode(&mut reader).map_err(|e| format!("its CMS signature is unreadable ({e})"))?;
     let signed: SignedData = info.content.decode_as().map_err(|e| format!("its CMS signature is unreadable ({e})"))?;
     let signer = signed.signer_infos.0.iter().next().ok_or("its CMS signature has no signer")?;
-    let certificates: Vec<Certificate> = signed
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|choice| match choice {
-            CertificateChoices::Certificate(certificate) => Some(certificate.clone()),
-            CertificateChoices::Other(_) => None,
-        })
-        .collect();
+    let certificates = certificates_of(&signed);
     let certificate =
         signer_certificate(signer, &certificates).ok_or("the signer's certificate is not in the signature")?;
     report.signer = Some(common_name(certificate));
@@ -287,6 +381,13 @@ fn check_signature(
             if digest.as_bytes() != content_digest.as_slice() {
                 return Err("the document was changed after it was signed (its digest differs)".into());
             }
+            if let Some(essential) = attribute_value::<SigningCertificateV2>(attributes, &SIGNING_CERTIFICATE_V2)
+                && !essential.names(certificate)
+            {
+                return Err(
+                    "its signing-certificate attribute names another certificate than the one it carries".into()
+                );
+            }
             if let Some(time) = signing_time(attributes) {
                 report.signing_time = Some(rfc3339(time));
             }
@@ -300,30 +401,47 @@ fn check_signature(
         return Err("its signature does not verify with the certificate's key".into());
     }
     report.intact = true;
+    if hash == Hash::Sha1 || is_sha1(&signer.signature_algorithm.oid) {
+        report.problems.push("it is made with SHA-1, which no longer protects against forgery".into());
+    }
 
     report.timestamp = signer.unsigned_attrs.as_ref().and_then(|attributes| {
         let token = attribute_value::<ContentInfo>(attributes, &TIMESTAMP_TOKEN)?;
-        Some(timestamp(&token, signature))
+        Some(timestamp(&token, signature, trusted))
     });
+    // Only a time the trust store vouches for stands in for now: the signer's own clock (`/M`)
+    // could say anything.
     let at = report
         .timestamp
         .as_ref()
-        .map(|t| t.time.clone())
-        .or_else(|| report.signing_time.clone())
-        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .filter(|t| t.intact && t.trusted)
+        .and_then(|t| DateTime::parse_from_rfc3339(&t.time).ok())
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
     let (not_before, not_after) = validity(certificate);
     report.certificate_valid = (not_before..=not_after).contains(&at);
     if !report.certificate_valid {
         report.problems.push(format!(
-            "the certificate was not valid at the signing time {} (valid from {} to {})",
+            "the certificate is not valid at {} (valid from {} to {})",
             rfc3339(at),
             rfc3339(not_before),
             rfc3339(not_after)
         ));
     }
-    (report.trusted, report.trust) = chain(certificate, &certificates, trusted);
+    (report.trusted, report.trust) = chain(certificate, &certificates, trusted, at);
     Ok(())
+}
+
+/// The certificates a CMS `SignedData` carries.
+fn certificates_of(signed: &SignedData) -> Vec<Certificate> {
+    signed
+        .certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            CertificateChoices::Certificate(certificate) => Some(certificate.clone()),
+            CertificateChoices::Other(_) => None,
+        })
+        .collect()
 }
 
 /// The certificate `signer` names, among `certificates`.
@@ -359,32 +477,26 @@ fn signing_time(attributes: &x509_cert::attr::Attributes) -> Option<DateTime<Utc
     Some(utc(time))
 }
 
-/// What a time-stamp token says, and whether it holds: it is over `signature` and its own
-/// signature verifies.
-fn timestamp(token: &ContentInfo, signature: &[u8]) -> TimestampReport {
-    let Ok(info) = tst_info(token) else {
-        return TimestampReport { time: String::new(), authority: None, intact: false };
-    };
+/// What a time-stamp token says, and whether it holds: it is over `signature`, its own
+/// signature verifies, and the authority chains to the trust store.
+fn timestamp(token: &ContentInfo, signature: &[u8], trusted: &[Certificate]) -> TimestampReport {
+    let unreadable = TimestampReport { time: String::new(), authority: None, intact: false, trusted: false };
+    let Ok(info) = tst_info(token) else { return unreadable };
     let time = rfc3339(utc(info.gen_time.to_system_time()));
     let imprint_matches = Hash::of_oid(&info.message_imprint.hash_algorithm.oid)
         .is_some_and(|hash| hash.digest([signature]) == info.message_imprint.hashed_message.as_bytes());
-    let (authority, token_verifies) = token_signature(token).unwrap_or((None, false));
-    TimestampReport { time, authority, intact: imprint_matches && token_verifies }
+    let Some((authority, verifies, trusted)) = token_signature(token, trusted) else {
+        return TimestampReport { time, ..unreadable };
+    };
+    TimestampReport { time, authority: Some(authority), intact: imprint_matches && verifies, trusted }
 }
 
-/// The authority's name and whether the token's own CMS signature verifies.
-fn token_signature(token: &ContentInfo) -> Option<(Option<String>, bool)> {
+/// The authority's name, whether the token's own CMS signature verifies, and whether the
+/// authority's certificate chains to the trust store (at the token's time).
+fn token_signature(token: &ContentInfo, trusted: &[Certificate]) -> Option<(String, bool, bool)> {
     let signed: SignedData = token.content.decode_as().ok()?;
     let signer = signed.signer_infos.0.iter().next()?;
-    let certificates: Vec<Certificate> = signed
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|choice| match choice {
-            CertificateChoices::Certificate(c) => Some(c.clone()),
-            CertificateChoices::Other(_) => None,
-        })
-        .collect();
+    let certificates = certificates_of(&signed);
     let certificate = signer_certificate(signer, &certificates)?;
     let hash = Hash::of_oid(&signer.digest_alg.oid)?;
     let content: OctetString = signed.encap_content_info.econtent.as_ref()?.decode_as().ok()?;
@@ -395,29 +507,49 @@ fn token_signature(token: &ContentInfo) -> Option<(Option<String>, bool)> {
     let verified = digest.as_bytes() == hash.digest([content.as_bytes()])
         && verifies(key, &signer.signature_algorithm.oid, Some(hash), &message, signer.signature.as_bytes())
             .unwrap_or(false);
-    Some((Some(common_name(certificate)), verified))
+    let at = tst_info(token).map_or_else(|_| Utc::now(), |info| utc(info.gen_time.to_system_time()));
+    let (not_before, not_after) = validity(certificate);
+    let chained = (not_before..=not_after).contains(&at) && chain(certificate, &certificates, trusted, at).0;
+    Some((common_name(certificate), verified, chained))
 }
 
-/// Whether `certificate` chains, through `pool`, to a certificate of `trusted`, and why.
-fn chain(certificate: &Certificate, pool: &[Certificate], trusted: &[Certificate]) -> (bool, String) {
+/// Whether `certificate` chains, through `pool`, to a certificate of `trusted`, and why. Every
+/// certificate that issues another must be a CA (basic constraints, and key usage when given)
+/// valid at `at`, and no link may be signed with SHA-1.
+fn chain(
+    certificate: &Certificate,
+    pool: &[Certificate],
+    trusted: &[Certificate],
+    at: DateTime<Utc>,
+) -> (bool, String) {
     if trusted.is_empty() {
         return (false, "no trust store is configured".into());
     }
+    let valid_at = |c: &Certificate| {
+        let (not_before, not_after) = validity(c);
+        (not_before..=not_after).contains(&at)
+    };
     let mut current = certificate;
     for _ in 0..MAX_DEPTH {
         if trusted.iter().any(|anchor| anchor == current) {
             return (true, format!("{} is in the trust store", common_name(current)));
         }
-        if let Some(anchor) = trusted.iter().find(|anchor| issued_by(current, anchor)) {
+        if let Some(anchor) = trusted.iter().find(|anchor| may_issue(anchor) && issued_by(current, anchor)) {
             return (true, format!("issued under {}, which is in the trust store", common_name(anchor)));
         }
-        match pool.iter().find(|next| *next != current && issued_by(current, next)) {
-            Some(next) => current = next,
+        match pool.iter().find(|next| *next != current && may_issue(next) && issued_by(current, next)) {
+            Some(next) if valid_at(next) => current = next,
+            Some(next) => {
+                return (
+                    false,
+                    format!("the issuing certificate {} is not valid at {}", common_name(next), rfc3339(at)),
+                );
+            }
             None => break,
         }
     }
     let issuer = current.tbs_certificate.issuer.to_string();
-    (false, format!("the chain ends at {issuer}, which is not in the trust store"))
+    (false, format!("the chain ends at {issuer}, which is not in the trust store (or is not a CA)"))
 }
 
 /// `D:YYYYMMDDHHmmSS+HH'mm'` (every part after the year optional).
