@@ -270,9 +270,8 @@ fn rows(fragments: &[Fragment], pages: usize) -> Vec<Row> {
             {
                 row.bottom = row.bottom.max(fragment.top + fragment.height);
                 row.size = row.size.max(fragment.size);
+                row.left = row.left.min(fragment.left);
                 row.cells.push(fragment.clone());
-                row.cells.sort_by(|a, b| a.left.partial_cmp(&b.left).unwrap_or(std::cmp::Ordering::Equal));
-                row.left = row.cells[0].left;
             }
             _ => rows.push(Row {
                 page: fragment.page,
@@ -283,6 +282,9 @@ fn rows(fragments: &[Fragment], pages: usize) -> Vec<Row> {
                 cells: vec![fragment.clone()],
             }),
         }
+    }
+    for row in &mut rows {
+        row.cells.sort_by(|a, b| a.left.partial_cmp(&b.left).unwrap_or(std::cmp::Ordering::Equal));
     }
     drop_running_lines(rows, pages)
 }
@@ -395,7 +397,8 @@ fn structure(fragments: &[Fragment], pictures: &[Picture], pages: usize) -> Vec<
         }
         let gap = previous.filter(|p| p.page == row.page).map_or(f64::INFINITY, |p| row.top - p.bottom);
         let close = gap <= row.size.max(body) * 0.9;
-        if let Some(end) = table_at(&rows, index).filter(|_| level(row).is_none()) {
+        let heading = level(row);
+        if let Some(end) = heading.is_none().then(|| table_at(&rows, index)).flatten() {
             let table = rows[index..end].iter().map(|r| r.cells.iter().map(|c| c.text.clone()).collect()).collect();
             blocks.push(Block::Table(table));
             previous = Some(&rows[end - 1]);
@@ -403,7 +406,7 @@ fn structure(fragments: &[Fragment], pictures: &[Picture], pages: usize) -> Vec<
             continue;
         }
         let text = row.text();
-        if let Some(level) = level(row) {
+        if let Some(level) = heading {
             match blocks.last_mut() {
                 Some(Block::Heading(last, heading)) if *last == level && close => {
                     heading.push(' ');
@@ -468,9 +471,14 @@ fn markdown_escape(text: &str) -> String {
         }
         out.push(c);
     }
-    // A line opening like a heading, a list or a quote would be read as one.
-    if out.starts_with(['#', '+', '-', '=']) || list_marker(&out).is_some_and(|(ordered, _)| ordered) {
+    // A line opening like a heading, a bullet or a numbered item would be read as one: the mark
+    // is escaped (`\#`, `1\.`), as CommonMark allows for punctuation only.
+    if out.starts_with(['#', '+', '-', '=']) {
         out.insert(0, '\\');
+    }
+    let digits = out.chars().take_while(char::is_ascii_digit).count();
+    if (1..=9).contains(&digits) && out[digits..].starts_with(['.', ')']) {
+        out.insert(digits, '\\');
     }
     out
 }

@@ -170,3 +170,28 @@ fn a_real_manual_keeps_its_section_headings() {
         assert!(headings.contains(&section), "{section} among {headings:?}");
     }
 }
+
+#[test]
+fn numbered_headings_stay_headings_and_keep_their_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("numbered.pdf");
+    placed_text_pdf(
+        &source,
+        1,
+        &[
+            (0, 72.0, 720.0, 18.0, "2. Method"),
+            (0, 72.0, 690.0, 11.0, "1234. was a year, not an item."),
+            (0, 72.0, 670.0, 11.0, "# not a heading, and a *star* with [brackets]"),
+        ],
+    );
+    let done = reflow(&source, dir.path(), "numbered", TextFormat::Markdown, false).unwrap();
+    let markdown = std::fs::read_to_string(&done.text).unwrap();
+    let read = read_markdown(&markdown);
+    assert_eq!(read.headings, [(1, "2. Method".to_owned())], "{markdown}");
+    assert_eq!(read.ordered_lists, 0, "{markdown}");
+    assert_eq!(
+        read.paragraphs,
+        ["1234. was a year, not an item.", "# not a heading, and a *star* with [brackets]"],
+        "{markdown}"
+    );
+}

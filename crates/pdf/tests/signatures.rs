@@ -243,6 +243,22 @@ fn signatures_made_by_pyhanko_are_verified() {
     assert!(status.success());
     let report = verify(&out, &trust_store()).unwrap();
     let signature = &report.signatures[0];
+    // A document certified with no changes allowed is not signed again.
+    let certified = dir.path().join("certified.pdf");
+    let certify = script.replace(
+        "PdfSignatureMetadata(field_name='Approval', reason='Checked')",
+        "PdfSignatureMetadata(field_name='Approval', certify=True, \
+         docmdp_permissions=__import__('pyhanko.sign.fields', fromlist=['MDPPerm']).MDPPerm.NO_CHANGES)",
+    );
+    let status = std::process::Command::new(pyhanko_python())
+        .args(["-c", &certify])
+        .args([&pki().rsa_key_pem, &pki().rsa_cert_pem, &text_pdf("hyperref.pdf"), &certified])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let alice = credentials(&pki().rsa_p12);
+    let refused = sign(&certified, &dir.path().join("again.pdf"), &signing(&alice)).err().unwrap();
+    assert_eq!(refused.code, ErrorCode::Conflict, "{refused:?}");
     assert_eq!(signature.field, "Approval");
     assert_eq!(signature.reason.as_deref(), Some("Checked"));
     assert!(signature.intact && signature.trusted && signature.covers_whole_document, "{signature:?}");

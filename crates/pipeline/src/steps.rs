@@ -92,7 +92,9 @@ impl StepRequest {
     fn grants(&self) -> Grants {
         let grants =
             self.inputs.iter().fold(Grants::new().write(&self.out_dir), |grants, input| grants.read(&input.path));
-        // `digital_sign` may reach the configured time-stamping authority, and nothing else.
+        // `digital_sign` may connect to the time-stamping authority's port. Landlock rules are by
+        // port, not host: the step could reach that port elsewhere too, so the grant exists only
+        // when an authority is configured, and only for that tool.
         match self.signing.as_ref().and_then(SigningSettings::tsa_port) {
             Some(port) => grants.tcp_port(port),
             None => grants,

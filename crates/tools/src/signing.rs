@@ -92,11 +92,15 @@ pub(crate) fn ask_tsa(url: &str, address: Option<SocketAddr>, request: &[u8]) ->
     if !response.status().is_success() {
         return Err(unavailable(format!("at {url} answered {}", response.status())));
     }
-    let body = response.bytes().map_err(|e| unavailable(format!("answer was cut off ({e})")))?;
+    // Read no further than the largest answer: a larger one is refused, not held.
+    let mut body = Vec::new();
+    let limit = u64::try_from(MAX_TSA_ANSWER + 1).unwrap_or(u64::MAX);
+    std::io::Read::read_to_end(&mut std::io::Read::take(response, limit), &mut body)
+        .map_err(|e| unavailable(format!("answer was cut off ({e})")))?;
     if body.len() > MAX_TSA_ANSWER {
         return Err(unavailable(format!("sent an answer larger than {} KB", MAX_TSA_ANSWER / 1024)));
     }
-    Ok(body.to_vec())
+    Ok(body)
 }
 
 /// How many certificates a trust store's PEM text holds, or why it cannot be read.

@@ -524,7 +524,8 @@ fn digital_sign_takes_the_certificate_among_the_inputs_and_verify_signatures_rea
     let certificate = common::input_at(pki.rsa_p12.clone());
     let logo = input("images/ocrmypdf_linn.png");
     let inputs = [document.clone(), certificate.clone(), logo];
-    let params = json!({"password": P12_PASSWORD, "visible": true, "page": 2, "image": 2, "reason": "Reviewed"});
+    // The one image among the inputs is the one shown.
+    let params = json!({"password": P12_PASSWORD, "visible": true, "page": 2, "reason": "Reviewed"});
     let result = run("digital_sign", &params, &inputs, dir.path()).unwrap();
     assert_eq!(names(&result.outputs), ["lroundrect_signed.pdf"]);
     let signed = &result.outputs[0];
@@ -587,6 +588,12 @@ fn digital_sign_takes_the_certificate_among_the_inputs_and_verify_signatures_rea
             vec![document.clone(), certificate.clone()],
             ErrorCode::InvalidParams,
             "field:",
+        ),
+        (
+            json!({"password": P12_PASSWORD}),
+            vec![document.clone(), certificate.clone(), input("images/ocrmypdf_linn.png")],
+            ErrorCode::InvalidParams,
+            "visible: an image input is shown only in a visible signature",
         ),
     ];
     for (params, inputs, code, message) in refusals {

@@ -86,6 +86,13 @@ fn sign_unguarded(input: &Path, out: &Path, signing: &Signing<'_>) -> Result<Sig
             "the PDF is encrypted; remove its protection (unlock) before signing it",
         ));
     }
+    if certified_without_changes(&doc) {
+        return Err(ToolError::new(
+            ErrorCode::Conflict,
+            "the PDF is certified with no changes allowed (DocMDP level 1): another signature would break its \
+             certification",
+        ));
+    }
     if doc.xref_start == 0 {
         return Err(ToolError::new(
             ErrorCode::InvalidPdf,
@@ -136,6 +143,27 @@ fn sign_unguarded(input: &Path, out: &Path, signing: &Signing<'_>) -> Result<Sig
         timestamped: signing.timestamp.is_some(),
         page: signing.visible.as_ref().map(|v| v.page),
         earlier_signatures: placed.earlier_signatures,
+    })
+}
+
+/// Whether a certification signature (`/Perms /DocMDP`) allows no change at all (`/P 1`).
+fn certified_without_changes(doc: &lopdf::Document) -> bool {
+    let deref = |object: &Object| match object {
+        Object::Reference(id) => doc.get_object(*id).ok().cloned(),
+        other => Some(other.clone()),
+    };
+    let Some(signature) = doc
+        .catalog()
+        .ok()
+        .and_then(|root| root.get(b"Perms").ok().and_then(deref))
+        .and_then(|perms| perms.as_dict().ok().and_then(|p| p.get(b"DocMDP").ok().and_then(deref)))
+    else {
+        return false;
+    };
+    let references = signature.as_dict().ok().and_then(|s| s.get(b"Reference").ok().and_then(deref));
+    references.and_then(|r| r.as_array().ok().cloned()).unwrap_or_default().iter().filter_map(deref).any(|reference| {
+        let params = reference.as_dict().ok().and_then(|r| r.get(b"TransformParams").ok().and_then(deref));
+        params.and_then(|p| p.as_dict().ok().and_then(|p| p.get(b"P").ok().and_then(|p| p.as_i64().ok()))) == Some(1)
     })
 }
 

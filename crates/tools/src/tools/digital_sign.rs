@@ -128,7 +128,24 @@ impl NativeTool for DigitalSignParams {
             .find(|input| sniff_format(&input.path).is_ok_and(|f| f == Some("pkcs12")))
             .ok_or_else(|| ToolError::invalid_param("inputs", "add the certificate: a PKCS#12 (.p12 or .pfx) file"))?;
         let credentials = Credentials::from_pkcs12(&read_input(certificate)?, &self.password)?;
-        let image = match self.image {
+        // An image among the inputs is shown in a visible signature: the one `image` names, else
+        // the only one there is.
+        let images: Vec<usize> = (1..inputs.len()).filter(|&i| is_image(&inputs[i]).unwrap_or(false)).collect();
+        let chosen = match (self.image, images.as_slice()) {
+            (Some(index), _) => Some(index),
+            (None, [only]) if self.visible => Some(*only),
+            (None, []) => None,
+            (None, _) if !self.visible => {
+                return Err(ToolError::invalid_param("visible", "an image input is shown only in a visible signature"));
+            }
+            (None, _) => {
+                return Err(ToolError::invalid_param(
+                    "image",
+                    "several images were given: name the one to show by its index",
+                ));
+            }
+        };
+        let image = match chosen {
             Some(index) => {
                 let input = inputs.get(index).ok_or_else(|| {
                     ToolError::invalid_param("image", format!("there is no input {index} (inputs are numbered from 0)"))
