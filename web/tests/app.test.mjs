@@ -151,11 +151,32 @@ describe('home page', () => {
       const visible = await page.locator('li.tool-card:visible').evaluateAll((cards) => cards.map((c) => c.dataset.tool));
       assert.ok(visible.includes('protect') && visible.includes('unlock'), `visible: ${visible}`);
       assert.ok(!visible.includes('merge'), `merge should be filtered out: ${visible}`);
+      // Everyday words find tools, by the start of a word: "lock" is Protect, not Rotate's
+      // "clockwise".
+      for (const [query, expected, absent] of [['join', 'merge', 'split'], ['shrink', 'compress', 'merge'], ['lock', 'protect', 'rotate'], ['jpg', 'pdf_to_image', 'merge']]) {
+        await page.fill('#tool-search', query);
+        const found = await page.locator('li.tool-card:visible').evaluateAll((cards) => cards.map((c) => c.dataset.tool));
+        assert.ok(found.includes(expected) && !found.includes(absent), `${query}: ${found}`);
+      }
       await page.fill('#tool-search', 'zzzz-no-such-tool');
       assert.match(await page.locator('#search-count').innerText(), /No tool matches/);
       await page.fill('#tool-search', '');
 
       await clickThrough(page, page.locator('li.tool-card[data-tool="merge"] a'), '**/tool/merge');
+      // Arriving at a tool, focus is on the file picker.
+      assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('file-input')), true);
+    });
+    await withPage(async (page) => {
+      await open(page, '/');
+      assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1', 'focus starts at the title');
+      // Enter opens the only match, in the page's language too.
+      await page.fill('#tool-search', 'shrink');
+      await Promise.all([page.waitForURL('**/tool/compress'), page.press('#tool-search', 'Enter')]);
+      await page.evaluate(() => localStorage.setItem('scanpro.language', 'de'));
+      await open(page, '/');
+      await page.fill('#tool-search', 'verkleinern');
+      const found = await page.locator('li.tool-card:visible').evaluateAll((cards) => cards.map((c) => c.dataset.tool));
+      assert.deepEqual(found, ['compress'], 'German everyday words find tools too');
     });
   });
 
@@ -326,6 +347,12 @@ describe('tools', () => {
       await alert.waitFor({ timeout: 60_000 });
       assert.equal(await alert.getAttribute('data-code'), 'wrong_password');
       assert.match(await alert.innerText(), /The password is wrong\./);
+      // The field is where to type it again: focused, its text selected.
+      const selected = await page.evaluate(() => {
+        const field = document.activeElement;
+        return field?.id === 'opt-password' && field.selectionStart === 0 && field.selectionEnd === field.value.length;
+      });
+      assert.equal(selected, true, 'the password field is focused with its text selected');
       assert.doesNotMatch(await alert.innerText(), /panick|stack|backtrace|at .*\.rs:\d+/i);
     });
   });

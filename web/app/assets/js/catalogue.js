@@ -3,7 +3,7 @@
 // formats as picker filters, and the visual page organiser listed beside the page tools.
 
 import { api } from './api.js';
-import { has, t } from './i18n.js';
+import { english, has, t } from './i18n.js';
 
 /** Section order on the home page; groups the app does not know come after, in API order. */
 const SECTIONS = ['convert_to_pdf', 'convert_from_pdf', 'optimize', 'organize', 'edit', 'security', 'ocr', 'convert', 'info'];
@@ -100,6 +100,13 @@ export function toolTitle(tool) {
 
 export function toolSummary(tool) {
   return has(`tool.${tool.name}.summary`) ? t(`tool.${tool.name}.summary`) : tool.summary || '';
+}
+
+/** Everyday words people search a tool by ("join" for merge, "shrink" for compress), in the
+ * page's language and in English. */
+export function toolKeywords(tool) {
+  const key = `tool.${tool.name}.keywords`;
+  return has(key) ? `${t(key)} ${english(key)}` : '';
 }
 
 /** `false` with the server's reason when the tool cannot run here now. */

@@ -2,7 +2,7 @@
 // language and in English), the unavailable ones marked with the server's reason, and this
 // browser's recent jobs.
 
-import { availability, organiserEntry, sectionTitle, sections, toolHref, toolSummary, toolTitle } from './catalogue.js';
+import { availability, organiserEntry, sectionTitle, sections, toolHref, toolKeywords, toolSummary, toolTitle } from './catalogue.js';
 import { h, replaceChildren } from './dom.js';
 import { t, tn } from './i18n.js';
 import { RecentJobs } from './recent.js';
@@ -28,6 +28,8 @@ export class HomePage {
 
   async load() {
     this.render();
+    // Arriving, a screen reader starts at the page's title.
+    this.main.querySelector('h1')?.focus();
     await this.recent.load();
   }
 
@@ -42,6 +44,12 @@ export class HomePage {
       oninput: (event) => {
         this.query = event.target.value;
         this.filter();
+      },
+      // Enter opens the tool when the search leaves exactly one.
+      onkeydown: (event) => {
+        if (event.key !== 'Enter') return;
+        const shown = [...this.sectionsElement.querySelectorAll('.tool-card:not([hidden]) a.tool-link')];
+        if (shown.length === 1) window.location.assign(shown[0].getAttribute('href'));
       },
     });
     this.sectionsElement = h(
@@ -58,7 +66,7 @@ export class HomePage {
     );
     this.count = h('p', { id: 'search-count', class: 'muted small', 'aria-live': 'polite' });
     replaceChildren(this.main,
-      h('div', { class: 'hero' }, h('h1', {}, t('home.title')), h('p', { class: 'lead' }, t('home.lead'))),
+      h('div', { class: 'hero' }, h('h1', { tabindex: '-1' }, t('home.title')), h('p', { class: 'lead' }, t('home.lead'))),
       h('div', { class: 'search' }, h('label', { for: 'tool-search' }, t('home.search')), search, this.count),
       this.recent.element,
       this.sectionsElement,
@@ -71,7 +79,9 @@ export class HomePage {
     const title = tool.href ? tool.title : toolTitle(tool);
     const summary = tool.href ? tool.summary : toolSummary(tool);
     const { available, reason } = availability(tool);
-    const words = [title, summary, tool.name, tool.title, tool.summary].join(' ').toLowerCase();
+    const words = [title, summary, tool.name.replaceAll('_', ' '), tool.title, tool.summary, tool.href ? '' : toolKeywords(tool)]
+      .join(' ')
+      .toLowerCase();
     return h(
       'li',
       { class: `tool-card${available ? '' : ' unavailable'}`, dataset: { tool: tool.name, words } },
@@ -81,14 +91,16 @@ export class HomePage {
     );
   }
 
-  /** Hides the cards (and emptied sections) that do not match every word of the query. */
+  /** Hides the cards (and emptied sections) where some word of the query begins no word of the
+   * card ("lock" finds Protect by its keywords, not Rotate by "clockwise"). */
   filter() {
     const words = this.query.toLowerCase().split(/\s+/).filter(Boolean);
+    const starts = (card, word) => card.dataset.words.split(/[^\p{L}\p{N}]+/u).some((cardWord) => cardWord.startsWith(word));
     let shown = 0;
     for (const section of this.sectionsElement.querySelectorAll('.tool-section')) {
       let inSection = 0;
       for (const card of section.querySelectorAll('.tool-card')) {
-        const match = words.every((word) => card.dataset.words.includes(word));
+        const match = words.every((word) => starts(card, word));
         card.hidden = !match;
         if (match) inSection += 1;
       }

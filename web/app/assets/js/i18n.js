@@ -51,6 +51,11 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
+/** The English text for `key` (searches match English words in every language). */
+export function english(key) {
+  return en[key] ?? '';
+}
+
 /** Plural-aware text: `key.one` / `key.other` chosen by the language's plural rules. */
 export function tn(key, count, params = {}) {
   const form = new Intl.PluralRules(current).select(count);

@@ -65,7 +65,6 @@ export class JobPanel {
       return;
     }
     if (wasTerminal) return;
-    this.onEnd?.(job);
     if (job.status === 'succeeded') {
       rememberFiles(job.outputs || []);
       this.loadPreview();
@@ -73,6 +72,8 @@ export class JobPanel {
     this.render();
     this.element.querySelector('h2')?.focus();
     announce(t(`job.${job.status}`));
+    // Last, so the page may move focus where the person can act (a wrong password's field).
+    this.onEnd?.(job);
   }
 
   render() {

@@ -41,6 +41,8 @@ export class ToolPage {
     this.render();
     if (jobId) await this.resume(jobId);
     else if (fileIds.length) await this.addExisting(fileIds);
+    // Arriving at a tool, the first thing to do is to choose files.
+    else this.main.querySelector('.drop-zone input.file-input')?.focus();
   }
 
   async addExisting(ids) {
@@ -151,7 +153,15 @@ export class ToolPage {
       showSizes: sectionOf(this.tool) === 'optimize',
       onRetry: () => this.submit(),
       onStartOver: () => window.location.assign(toolHref(this.tool)),
-      onEnd: () => this.refreshStart(),
+      onEnd: (job) => {
+        this.refreshStart();
+        // A wrong password is typed again where it was typed: the field, its text selected.
+        const password = this.main.querySelector('#opt-password');
+        if (job.error?.code === 'wrong_password' && password) {
+          password.focus();
+          password.select();
+        }
+      },
     });
     this.main.append(this.panel.element);
     this.panel.start();
