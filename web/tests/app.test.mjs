@@ -321,11 +321,20 @@ describe('tools', () => {
       await page.locator('.drop-zone').dispatchEvent('drop', { dataTransfer: dropped });
       await waitForFiles(page, 1);
       const row = page.locator('li.file-row');
-      assert.match(await row.innerText(), /notes\.pdf is not a file this tool takes\. It takes: PDF\./);
+      assert.match(await row.innerText(), /notes\.pdf is text, not a PDF file\./);
       await page.click('#start');
       assert.match(await page.locator('#form-problem').innerText(), /Remove the files that cannot be used/);
       assert.equal(await page.locator('#job').count(), 0, 'no job starts with an unusable file');
       for (const violation of await seriousViolations(page)) assert.fail(violation);
+      // An empty file is told as such; one click removes every unusable file.
+      const empty = join(scratch, 'empty.pdf');
+      writeFileSync(empty, '');
+      await uploadFiles(page, [empty]);
+      await waitForFiles(page, 2);
+      assert.match(await page.locator('li.file-row').nth(1).innerText(), /empty\.pdf is empty/);
+      await page.click('#remove-unusable');
+      assert.equal(await page.locator('li.file-row').count(), 0);
+      assert.equal(await page.locator('#remove-unusable').count(), 0);
     });
 
     // A protected PDF opened with the wrong password: the API's `wrong_password`, in words.

@@ -132,7 +132,11 @@ export class FileList {
     );
     const hint = this.multiple && this.entries.length > 1 ? h('p', { class: 'muted small' }, t('files.dragHint')) : null;
     const message = this.message ? h('p', { class: 'field-error', role: 'alert' }, this.message) : null;
-    replaceChildren(this.element, zone, message || '', hint || '', list);
+    const unusable = this.entries.filter((e) => e.status === 'rejected' || e.status === 'failed').length;
+    const clear = unusable
+      ? h('button', { type: 'button', class: 'button secondary', id: 'remove-unusable', onclick: () => this.removeUnusable() }, tn('files.removeUnusable', unusable))
+      : null;
+    replaceChildren(this.element, zone, message || '', hint || '', list, clear || '');
   }
 
   renderRow(entry, index) {
@@ -270,6 +274,8 @@ export class FileList {
         entry.objectUrl = URL.createObjectURL(file);
         entry.thumbUrl = entry.objectUrl;
       }
+      // Read now, to say "this is text" of a file the server cannot place.
+      entry.looksText = file.slice(0, 1024).arrayBuffer().then(looksLikeText, () => false);
       this.entries.push(entry);
       if (file.size > maxUploadBytes()) {
         // Refused here rather than after sending it all: the server would refuse it anyway.
@@ -290,9 +296,10 @@ export class FileList {
       this.updateProgress(entry);
     });
     entry.upload.promise.then(
-      (view) => {
+      async (view) => {
         entry.upload = null;
         rememberFiles([view]);
+        entry.looksText = await entry.looksText;
         this.accept(entry, view);
       },
       (error) => {
@@ -335,9 +342,9 @@ export class FileList {
       return;
     }
     Object.assign(entry, { id: view.id, size: view.size, contentType: view.content_type, expiresAt: view.expires_at });
-    if (certainlyUnaccepted(view.content_type, this.formats)) {
+    if (view.size === 0 || certainlyUnaccepted(view.content_type, this.formats)) {
       entry.status = 'rejected';
-      entry.error = t('files.wrongType', { name: entry.name, formats: formatList(this.formats) });
+      entry.error = this.whyUnaccepted(entry.name, view);
     } else if (view.content_type === 'application/pdf') {
       entry.status = 'describing';
       inTurn(() => this.describe(entry));
@@ -345,6 +352,32 @@ export class FileList {
       entry.status = 'ready';
     }
     if (redraw) this.update(entry);
+  }
+
+  /** Why a file cannot be used, as specifically as its type tells: empty, text, or another kind. */
+  whyUnaccepted(name, view) {
+    const formats = formatList(this.formats);
+    if (view.size === 0) return t('files.empty', { name });
+    if (view.content_type?.startsWith('text/') || this.entries.find((e) => e.name === name)?.looksText === true) {
+      return t('files.isText', { name, formats });
+    }
+    return t('files.wrongType', { name, formats });
+  }
+
+  /** Removes every file that cannot be used, at once. */
+  removeUnusable() {
+    const unusable = this.entries.filter((e) => e.status === 'rejected' || e.status === 'failed');
+    for (const entry of unusable) {
+      entry.upload?.abort();
+      if (entry.origin === 'upload' && entry.id) api.deleteFile(entry.id).catch(() => {});
+      if (entry.objectUrl) URL.revokeObjectURL(entry.objectUrl);
+    }
+    this.entries = this.entries.filter((e) => !unusable.includes(e));
+    this.message = '';
+    this.render();
+    this.element.querySelector('input.file-input')?.focus();
+    announce(tn('files.removedUnusable', unusable.length));
+    this.onChange();
   }
 
   /** Page count and first-page thumbnail, from the server's `info` and `thumbnails` tools. */
@@ -375,7 +408,15 @@ export class FileList {
     if (error.code === 'encrypted_input' || error.code === 'wrong_password') entry.encrypted = true;
     else if (error.code === 'unsupported_format') {
       entry.status = 'rejected';
-      entry.error = t('files.wrongType', { name: entry.name, formats: formatList(this.formats) });
+      entry.error = this.whyUnaccepted(entry.name, { size: entry.size, content_type: entry.contentType });
     } else entry.warning = describeError(error).message;
   }
+}
+
+/** Whether the first bytes of a file read as text: no control characters but tabs and line
+ * ends, and not a PDF's header. */
+function looksLikeText(buffer) {
+  const bytes = new Uint8Array(buffer);
+  if (!bytes.length || String.fromCharCode(...bytes.slice(0, 5)) === '%PDF-') return false;
+  return bytes.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127));
 }
