@@ -1,6 +1,6 @@
 """What the benches share: the corpus's `dev` files by category, and page counts by pdfinfo."""
 
-import argparse, os, pathlib, subprocess, sys, time
+import argparse, json, os, pathlib, statistics, subprocess, sys, time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = pathlib.Path(os.environ.get("SCANPRO_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -43,3 +43,20 @@ def timed(argv, cwd=None):
     if proc.returncode not in (0, 3):
         sys.exit(f"{argv[:3]} failed: {proc.stderr.decode()[-2000:]}")
     return elapsed
+
+
+def medians_taking_turns(commands, repeat, cwd=None):
+    """The median seconds of each named command (`{"scanpro": argv, "qpdf": argv}`), run `repeat`
+    times, the commands taking turns so that a busy moment of the machine hits them alike."""
+    times = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, argv in commands.items():
+            times[name].append(timed(argv, cwd))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def write_rows(name, rows):
+    """Writes a benchmark's rows to bench/out/NAME.json."""
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(rows, indent=2))

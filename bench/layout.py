@@ -11,8 +11,8 @@ or test ScanPro). Inputs: three `dev` PDFs of the corpus, from 20 to 1321 pages.
 checked: its sheet count by pdfinfo, the text of a source page found on its sheet by pdftotext,
 and qpdf --check. Times are medians of `--repeat` runs, the two tools taking turns.
 """
-import json, math, os, pathlib, shutil, statistics, subprocess, sys, tempfile, time
-from corpus import CORPUS, ROOT, pages, release_bench_args, timed
+import math, os, pathlib, shutil, subprocess, sys, tempfile
+from corpus import CORPUS, ROOT, medians_taking_turns, pages, release_bench_args, write_rows
 
 SCANPRO = ROOT / "target" / "release" / "scanpro"
 DOCUMENTS = ["pdf-text/ghsystem-manual.pdf", "pdf-text/pdfjs_freeculture.pdf", "pdf-text/pgfmanual.pdf"]
@@ -65,21 +65,16 @@ def main():
             ),
         }
         for job, (ours, theirs, sheets, page) in jobs.items():
-            times = {"scanpro": [], "pdfjam": []}
-            for _ in range(args.repeat):
-                for name, argv in (("scanpro", ours), ("pdfjam", theirs)):
-                    times[name].append(timed(argv, work))
+            medians = medians_taking_turns({"scanpro": ours, "pdfjam": theirs}, args.repeat, work)
             check(work / "scanpro.pdf", sheets, (source, page), 1)
             check(work / "pdfjam.pdf", sheets, (source, page), 1)
-            ours_s, theirs_s = statistics.median(times["scanpro"]), statistics.median(times["pdfjam"])
+            ours_s, theirs_s = medians["scanpro"], medians["pdfjam"]
             row = {"document": source.name, "pages": count, "job": job, "scanpro_s": round(ours_s, 3),
                    "pdfjam_s": round(theirs_s, 3), "ratio": round(theirs_s / ours_s, 1)}
             rows.append(row)
             print(f"{source.name:<32} {count:>5} p  {job:<8} scanpro {ours_s:7.3f} s  pdfjam {theirs_s:7.3f} s  "
                   f"{row['ratio']:>6.1f}×", flush=True)
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "layout.json").write_text(json.dumps(rows, indent=2))
+    write_rows("layout", rows)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ when missing. Inputs: three `dev` PDFs of the corpus, from 20 to 352 pages. Each
 checked: pdftotext reads the word zero times, and the page count is kept. Times are medians of
 `--repeat` runs, the two tools taking turns.
 """
-import json, pathlib, statistics, subprocess, sys, tempfile, time
-from corpus import CORPUS, ROOT, pages, release_bench_args, timed
+import pathlib, subprocess, sys, tempfile
+from corpus import CORPUS, ROOT, medians_taking_turns, pages, release_bench_args, write_rows
 
 SCANPRO = ROOT / "target" / "release" / "scanpro"
 VENV = pathlib.Path.home() / ".cache" / "scanpro" / "bench-pymupdf"
@@ -60,21 +60,16 @@ def main():
         count = pages(source)
         ours = [str(SCANPRO), "run", "redact", "--search", word, str(source), "-o", str(work / "scanpro.pdf")]
         theirs = [interpreter, str(script), str(source), word, str(work / "pymupdf.pdf")]
-        times = {"scanpro": [], "pymupdf": []}
-        for _ in range(args.repeat):
-            for name, argv in (("scanpro", ours), ("pymupdf", theirs)):
-                times[name].append(timed(argv))
+        medians = medians_taking_turns({"scanpro": ours, "pymupdf": theirs}, args.repeat)
         check(work / "scanpro.pdf", word, count)
         check(work / "pymupdf.pdf", word, count)
-        ours_s, theirs_s = statistics.median(times["scanpro"]), statistics.median(times["pymupdf"])
+        ours_s, theirs_s = medians["scanpro"], medians["pymupdf"]
         row = {"document": source.name, "pages": count, "word": word, "scanpro_s": round(ours_s, 3),
                "pymupdf_s": round(theirs_s, 3), "ratio": round(theirs_s / ours_s, 2)}
         rows.append(row)
         print(f"{source.name:<36} {count:>4} p  {word!r:<12} scanpro {ours_s:7.3f} s  pymupdf {theirs_s:7.3f} s  "
               f"{row['ratio']:>5.2f}×", flush=True)
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "redact.json").write_text(json.dumps(rows, indent=2))
+    write_rows("redact", rows)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ the two tools taking turns. A third figure leaves Python's start-up out: pyHanko
 the same file `--repeat` times in one warm process (its `sign_pdf` call alone), against ScanPro's
 whole command, process start included.
 """
-import json, pathlib, statistics, subprocess, sys, tempfile
-from corpus import CORPUS, ROOT, pages, release_bench_args, timed
+import pathlib, subprocess, sys, tempfile
+from corpus import CORPUS, ROOT, medians_taking_turns, pages, release_bench_args, write_rows
 
 SCANPRO = ROOT / "target" / "release" / "scanpro"
 VENV = pathlib.Path.home() / ".cache" / "scanpro" / "bench-pyhanko"
@@ -85,15 +85,12 @@ def main():
         ours = [str(SCANPRO), "run", "digital_sign", "--password", PASSWORD, str(source), str(p12), "-o", str(ours_out)]
         theirs = [cli, "sign", "addsig", "--field", "Signature1", "pkcs12", "--passfile", str(work / "password.txt"),
                   str(source), str(theirs_out), str(p12)]
-        times = {"scanpro": [], "pyhanko": []}
-        for _ in range(args.repeat):
-            for name, argv in (("scanpro", ours), ("pyhanko", theirs)):
-                times[name].append(timed(argv))
+        medians = medians_taking_turns({"scanpro": ours, "pyhanko": theirs}, args.repeat)
         check(ours_out)
         check(theirs_out)
         warm_s = warm_pyhanko(source, p12, work / "pyhanko-warm.pdf", args.repeat)
         check(work / "pyhanko-warm.pdf")
-        ours_s, theirs_s = statistics.median(times["scanpro"]), statistics.median(times["pyhanko"])
+        ours_s, theirs_s = medians["scanpro"], medians["pyhanko"]
         row = {"document": source.name, "pages": pages(source), "bytes": source.stat().st_size,
                "scanpro_s": round(ours_s, 3), "pyhanko_s": round(theirs_s, 3), "ratio": round(theirs_s / ours_s, 2),
                "pyhanko_library_s": round(warm_s, 3), "library_ratio": round(warm_s / ours_s, 2)}
@@ -101,9 +98,7 @@ def main():
         print(f"{source.name:<28} {row['pages']:>4} p {row['bytes'] / 1e6:6.1f} MB  scanpro {ours_s:6.3f} s  "
               f"pyhanko {theirs_s:6.3f} s  {row['ratio']:>5.2f}×  pyhanko library {warm_s:6.3f} s  "
               f"{row['library_ratio']:>5.2f}×", flush=True)
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sign.json").write_text(json.dumps(rows, indent=2))
+    write_rows("sign", rows)
 
 
 if __name__ == "__main__":
