@@ -234,3 +234,38 @@ pub(crate) fn init_logging(config: &Config) {
         builder.init();
     }
 }
+
+#[cfg(test)]
+mod signing_tests {
+    use super::*;
+
+    #[test]
+    fn signature_settings_are_checked_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = |url: Option<&str>, store: Option<std::path::PathBuf>| Config {
+            signature_tsa_url: url.map(str::to_owned),
+            signature_trust_store: store,
+            ..Config::default()
+        };
+        assert!(signing_settings(&config(Some("ftp://tsa.example/"), None)).is_err(), "only http and https");
+        assert!(signing_settings(&config(Some("not a url"), None)).is_err());
+        let missing = signing_settings(&config(None, Some(dir.path().join("absent.pem")))).unwrap_err();
+        assert!(format!("{missing:#}").contains("absent.pem"), "{missing:#}");
+        let not_pem = dir.path().join("store.pem");
+        std::fs::write(&not_pem, "no certificates here").unwrap();
+        let unreadable = signing_settings(&config(None, Some(not_pem))).unwrap_err();
+        assert!(format!("{unreadable:#}").contains("holds no certificate"), "{unreadable:#}");
+        let empty_file = dir.path().join("empty.pem");
+        std::fs::write(&empty_file, "").unwrap();
+        let empty = signing_settings(&config(None, Some(empty_file))).unwrap_err();
+        assert!(format!("{empty:#}").contains("empty.pem holds no certificate"), "{empty:#}");
+        let broken = dir.path().join("broken.pem");
+        std::fs::write(&broken, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+        let broken = signing_settings(&config(None, Some(broken))).unwrap_err();
+        assert!(format!("{broken:#}").contains("certificate 1"), "{broken:#}");
+        let fine = signing_settings(&config(Some("http://127.0.0.1:3180/tsa"), None)).unwrap();
+        assert_eq!(fine.tsa_url.as_deref(), Some("http://127.0.0.1:3180/tsa"));
+        assert!(fine.for_tool("verify_signatures").unwrap().tsa_url.is_none(), "each tool gets what it needs only");
+        assert!(fine.for_tool("merge").is_none());
+    }
+}

@@ -601,6 +601,25 @@ fn digital_sign_takes_the_certificate_among_the_inputs_and_verify_signatures_rea
         assert_eq!(err.code, code, "{params}: {err}");
         assert!(err.message.starts_with(message), "{params}: {}", err.message);
     }
+    // An image too large to decode safely is refused before it is decoded: 20 000 × 20 000 pixels
+    // (a few kilobytes of PNG, 1.6 GB once decoded).
+    let huge = dir.path().join("huge.png");
+    let mut encoded = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new(&mut encoded);
+    image::ImageEncoder::write_image(encoder, &[255u8; 20_000], 20_000, 1, image::ExtendedColorType::L8).unwrap();
+    // The header's height is raised after encoding (its checksum with it): the decoder is never
+    // reached.
+    encoded[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+    let checksum = crc32(&encoded[12..29]);
+    encoded[29..33].copy_from_slice(&checksum.to_be_bytes());
+    std::fs::write(&huge, &encoded).unwrap();
+    let params = json!({"password": P12_PASSWORD, "visible": true});
+    let err =
+        run("digital_sign", &params, &[document.clone(), certificate.clone(), common::input_at(huge)], dir.path())
+            .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidParams, "{err}");
+    assert!(err.message.starts_with("image: 20000 × 20000 pixels is larger than"), "{}", err.message);
+
     let err =
         run("digital_sign", &json!({"password": P12_PASSWORD}), &[certificate, document], dir.path()).unwrap_err();
     assert!(err.message.contains("the PDF to sign comes first"), "{err}");
@@ -632,4 +651,16 @@ fn pdf_to_markdown_and_html_answer_the_text_first_then_its_images() {
     assert_eq!(err.code, ErrorCode::InvalidParams);
     let err = run("pdf_to_markdown", &json!({}), &[input("images/ocrmypdf_linn.png")], dir.path()).unwrap_err();
     assert_eq!(err.code, ErrorCode::UnsupportedFormat);
+}
+
+/// CRC-32 (ISO-HDLC), as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
 }

@@ -331,7 +331,24 @@ pub(crate) fn utc(time: std::time::SystemTime) -> DateTime<Utc> {
     DateTime::<Utc>::from(time)
 }
 
-/// Certificates from PEM text (`-----BEGIN CERTIFICATE-----` blocks); other blocks are skipped.
+/// Certificates from PEM text (`-----BEGIN CERTIFICATE-----` blocks); text between the blocks
+/// (other blocks, comments) is skipped. Each block is read on its own: x509-cert's chain reader
+/// overflows on text without one.
 pub fn certificates_from_pem(text: &str) -> Result<Vec<Certificate>, String> {
-    Certificate::load_pem_chain(text.as_bytes()).map_err(|e| format!("not a PEM certificate list ({e})"))
+    use der::DecodePem;
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut certificates = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let Some(length) = rest[start..].find(END) else {
+            return Err(format!("not a PEM certificate list (certificate {} is not closed)", certificates.len() + 1));
+        };
+        let block = &rest[start..start + length + END.len()];
+        let certificate = Certificate::from_pem(block)
+            .map_err(|e| format!("not a PEM certificate list (certificate {}: {e})", certificates.len() + 1))?;
+        certificates.push(certificate);
+        rest = &rest[start + length + END.len()..];
+    }
+    Ok(certificates)
 }
