@@ -178,6 +178,11 @@ describe('home page', () => {
       const found = await page.locator('li.tool-card:visible').evaluateAll((cards) => cards.map((c) => c.dataset.tool));
       assert.deepEqual(found, ['compress'], 'German everyday words find tools too');
     });
+    await withPage(async (page) => {
+      // A checkbox shows the default the server applies: bookmarks are exported unless unticked.
+      await open(page, '/tool/office_to_pdf');
+      assert.equal(await page.locator('#opt-export_bookmarks').isChecked(), true);
+    });
   });
 
   test('screenshots at phone and desktop widths, light and dark', async () => {

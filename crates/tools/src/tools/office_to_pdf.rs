@@ -35,6 +35,8 @@ pub struct OfficeToPdfParams {
     pub pdfa: Option<PdfaLevel>,
     /// Headings (text documents) or slide titles (presentations) become PDF bookmarks. Default on.
     #[serde(default)]
+    // The schema says so too, so forms show the box ticked.
+    #[schemars(extend("default" = true))]
     pub export_bookmarks: Option<bool>,
     /// Comments in the document become PDF comments.
     #[serde(default)]
