@@ -288,6 +288,8 @@ describe('tools', () => {
       page.on('request', (request) => {
         if (request.method() === 'POST' && request.url().endsWith('/api/v1/files')) uploads.push(request.url());
       });
+      const offered = await page.locator('#next-tool option').allTextContents();
+      assert.ok(!offered.includes('Merge PDFs'), `the tool that made the result is not offered again: ${offered}`);
       await page.selectOption('#next-tool', { label: 'Rotate pages' });
       await clickThrough(page, page.locator('#continue'), (url) => url.pathname === '/tool/rotate');
       await waitForFiles(page, 1);
@@ -390,6 +392,17 @@ describe('tools', () => {
       const report = run('pdfsig', [signed]);
       assert.match(report, /Signature is Valid/);
       assert.match(report, /Web Signer/);
+
+      // Deleting asks first: declined, nothing happens; accepted, the page says the files are gone.
+      page.once('dialog', (dialog) => dialog.dismiss());
+      await page.click('#delete-result');
+      assert.equal(await page.locator('#delete-result').count(), 1, 'declined: the files stay');
+      page.once('dialog', (dialog) => {
+        assert.match(dialog.message(), /cannot be undone/);
+        dialog.accept();
+      });
+      await page.click('#delete-result');
+      await page.waitForFunction(() => document.querySelector('#job')?.textContent.includes('deleted from the server'));
     });
   });
 

@@ -214,7 +214,9 @@ export class JobPanel {
   }
 
   continueView(outputs) {
-    const candidates = toolsTaking(this.catalogue, outputs.map((file) => file.content_type));
+    // The tools the result can go on to, not the ones that just made it.
+    const ran = new Set((this.job.steps || []).map((step) => step.tool));
+    const candidates = toolsTaking(this.catalogue, outputs.map((file) => file.content_type)).filter((tool) => !ran.has(tool.name));
     const organiser = organiserEntry(this.catalogue);
     if (organiser && organiser.available && outputs.length === 1 && outputs[0].content_type === 'application/pdf') candidates.push(organiser);
     if (!candidates.length) return null;
@@ -278,6 +280,8 @@ export class JobPanel {
   }
 
   async deleteFiles() {
+    // Deleting cannot be undone: asked first.
+    if (!window.confirm(t('result.confirmDelete'))) return;
     const ids = [...(this.job.inputs || []), ...(this.job.outputs || []).map((file) => file.id)];
     await Promise.allSettled(ids.map((id) => api.deleteFile(id)));
     forgetFiles(ids);

@@ -136,6 +136,7 @@ export default {
   'result.continueHint': 'Das Ergebnis geht direkt in das nächste Werkzeug, ohne erneutes Hochladen.',
   'result.nextTool': 'Nächstes Werkzeug',
   'result.deleted': 'Die Dateien wurden vom Server gelöscht.',
+  'result.confirmDelete': "Diese Dateien jetzt vom Server löschen? Das lässt sich nicht rückgängig machen.",
   'result.expires': 'Verfügbar bis {time}.',
 
   'recent.title': 'Ihre letzten Aufträge',

@@ -137,6 +137,7 @@ export default {
   'result.continueHint': 'The result goes straight into the next tool, without uploading it again.',
   'result.nextTool': 'Next tool',
   'result.deleted': 'The files were deleted from the server.',
+  'result.confirmDelete': "Delete these files from the server now? This cannot be undone.",
   'result.expires': 'Available until {time}.',
 
   'recent.title': 'Your recent jobs',

@@ -136,6 +136,7 @@ export default {
   'result.continueHint': 'El resultado pasa directamente a la siguiente herramienta, sin volver a subirlo.',
   'result.nextTool': 'Siguiente herramienta',
   'result.deleted': 'Los archivos se han borrado del servidor.',
+  'result.confirmDelete': "¿Borrar ahora estos archivos del servidor? No se puede deshacer.",
   'result.expires': 'Disponible hasta el {time}.',
 
   'recent.title': 'Tus trabajos recientes',

@@ -136,6 +136,7 @@ export default {
   'result.continueHint': 'Le résultat passe directement dans l’outil suivant, sans nouvel envoi.',
   'result.nextTool': 'Outil suivant',
   'result.deleted': 'Les fichiers ont été supprimés du serveur.',
+  'result.confirmDelete': "Supprimer ces fichiers du serveur maintenant ? C’est définitif.",
   'result.expires': 'Disponible jusqu’au {time}.',
 
   'recent.title': 'Vos travaux récents',
