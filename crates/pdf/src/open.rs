@@ -40,6 +40,18 @@ pub(crate) fn open_unguarded(path: &Path) -> Result<Document, ToolError> {
 
 pub(crate) fn open_as(path: &Path, password: Option<&str>) -> Result<Document, ToolError> {
     let bytes = std::fs::read(path).map_err(|e| read_error(path, e))?;
+    load(bytes, password).map(|(doc, _)| doc)
+}
+
+/// [`open_unguarded`] that hands the file's bytes back too, for work on the file as it is (a
+/// signature appended to it, or checked against it) without reading it twice.
+pub(crate) fn open_with_bytes(path: &Path) -> Result<(Document, Vec<u8>), ToolError> {
+    let bytes = std::fs::read(path).map_err(|e| read_error(path, e))?;
+    load(bytes, None)
+}
+
+/// Parses and classifies `bytes`; they come back once parsed, for the caller that needs them.
+fn load(bytes: Vec<u8>, password: Option<&str>) -> Result<(Document, Vec<u8>), ToolError> {
     let head = &bytes[..bytes.len().min(format::SNIFF_LEN)];
     if !format::is_pdf(head) {
         let what = format::describe(head);
@@ -49,7 +61,6 @@ pub(crate) fn open_as(path: &Path, password: Option<&str>) -> Result<Document, T
     let options = LoadOptions { password: password.map(str::to_owned), ..LoadOptions::default() };
     let mut doc =
         Document::load_mem_with_options(&bytes, options).map_err(|e| classify_load_error(e, password.is_some()))?;
-    drop(bytes);
     if doc.is_encrypted() {
         return Err(ToolError::new(ErrorCode::EncryptedInput, NEEDS_PASSWORD));
     }
@@ -60,7 +71,7 @@ pub(crate) fn open_as(path: &Path, password: Option<&str>) -> Result<Document, T
     if doc.page_iter().next().is_none() {
         return Err(ToolError::new(ErrorCode::InvalidPdf, "the PDF has no pages (or its page tree is unreadable)"));
     }
-    Ok(doc)
+    Ok((doc, bytes))
 }
 
 /// Whether `error` is [`open`]'s answer to an input that needs a password to open.

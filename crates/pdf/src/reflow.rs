@@ -12,16 +12,13 @@
 //! - Running heads and feet (a line repeated at the same height on at least half the pages) and
 //!   bare page numbers are left out.
 
+use crate::text_layer::{poppler_reader, unescape};
 use scanpro_core::{ErrorCode, ToolError};
-use scanpro_process::{Limits, Subprocess};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-const PDFTOHTML_TIMEOUT: Duration = Duration::from_secs(300);
-const PDFTOHTML_MEMORY: u64 = 2 * 1024 * 1024 * 1024;
 /// Images kept at most, and the smallest side (points) an image needs to be kept.
 pub const MAX_IMAGES: usize = 500;
 const MIN_IMAGE_SIDE: f64 = 16.0;
@@ -140,16 +137,11 @@ pub fn reflow(
 fn measure(input: &Path, work: &Path, with_images: bool) -> Result<(usize, Vec<Fragment>, Vec<Picture>), ToolError> {
     let absolute = std::path::absolute(input).map_err(|e| ToolError::internal(format!("{}: {e}", input.display())))?;
     let base = work.join("doc");
-    let mut command = Subprocess::new("pdftohtml").args(["-xml", "-zoom", "1", "-q", "-nodrm", "-fmt", "png"]);
+    let mut command = poppler_reader("pdftohtml").args(["-xml", "-zoom", "1", "-q", "-nodrm", "-fmt", "png"]);
     if !with_images {
         command = command.arg("-i");
     }
-    command = command.arg(&absolute).arg(&base).allow_read(&absolute).allow_write(work).timeout(PDFTOHTML_TIMEOUT);
-    command = command.limits(Limits {
-        memory_bytes: Some(PDFTOHTML_MEMORY),
-        cpu_seconds: Some(PDFTOHTML_TIMEOUT.as_secs()),
-        file_bytes: None,
-    });
+    command = command.arg(&absolute).arg(&base).allow_read(&absolute).allow_write(work);
     let output = command.run_blocking().map_err(|e| ToolError::internal(format!("pdftohtml: {e}")))?;
     let xml = std::fs::read_to_string(base.with_extension("xml")).ok().filter(|_| output.status.success());
     let Some(xml) = xml else {
@@ -227,15 +219,6 @@ fn strip_tags(text: &str) -> String {
         }
     }
     out
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&#34;", "\"")
-        .replace("&amp;", "&")
 }
 
 /// A row: the fragments of one page sharing a baseline, left to right.

@@ -6,9 +6,20 @@ use scanpro_process::{Limits, Subprocess};
 use std::path::Path;
 use std::time::Duration;
 
-const PDFTOTEXT_TIMEOUT: Duration = Duration::from_secs(300);
-/// pdftotext's address space: room for a long document's words.
-const PDFTOTEXT_MEMORY: u64 = 2 * 1024 * 1024 * 1024;
+const POPPLER_READER_TIMEOUT: Duration = Duration::from_secs(300);
+/// A poppler reader's address space: room for a long document's words.
+const POPPLER_READER_MEMORY: u64 = 2 * 1024 * 1024 * 1024;
+
+/// What a poppler text reader (pdftotext, pdftohtml) may take of a whole document: time, and an
+/// address space with room for a long document's words.
+pub(crate) fn poppler_reader(program: &str) -> Subprocess {
+    Subprocess::new(program).timeout(POPPLER_READER_TIMEOUT).limits(Limits {
+        memory_bytes: Some(POPPLER_READER_MEMORY),
+        cpu_seconds: Some(POPPLER_READER_TIMEOUT.as_secs()),
+        file_bytes: None,
+    })
+}
+
 /// Words read at most per document.
 pub const MAX_WORDS: usize = 2_000_000;
 
@@ -31,18 +42,12 @@ pub(crate) struct TextLayer {
 pub(crate) fn words(pdf: &Path) -> Result<TextLayer, ToolError> {
     crate::open::open(pdf)?;
     let absolute = std::path::absolute(pdf).map_err(|e| ToolError::internal(format!("{}: {e}", pdf.display())))?;
-    let output = Subprocess::new("pdftotext")
+    let output = poppler_reader("pdftotext")
         // Boxes measured on the crop box, the page as displayed (poppler's default is the media box).
         .args(["-bbox", "-cropbox", "-enc", "UTF-8", "-q"])
         .arg(&absolute)
         .arg("-")
         .allow_read(&absolute)
-        .timeout(PDFTOTEXT_TIMEOUT)
-        .limits(Limits {
-            memory_bytes: Some(PDFTOTEXT_MEMORY),
-            cpu_seconds: Some(PDFTOTEXT_TIMEOUT.as_secs()),
-            file_bytes: None,
-        })
         .run_blocking()
         .map_err(|e| ToolError::internal(format!("pdftotext: {e}")))?;
     if !output.status.success() {
@@ -83,6 +88,12 @@ fn parse_bbox(xhtml: &str) -> Result<TextLayer, ToolError> {
     Ok(TextLayer { pages: heights.len(), words })
 }
 
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+/// Poppler's XML escapes undone (pdftotext's `-bbox` and pdftohtml's `-xml` output).
+pub(crate) fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }

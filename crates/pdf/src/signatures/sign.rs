@@ -9,13 +9,13 @@
 use super::cms::{self, SignedAttributes};
 use super::keys::Credentials;
 use crate::guard::guarded;
-use crate::open::open_unguarded;
+use crate::open::open_with_bytes;
 use crate::page_tree::is_sound;
 use crate::save::write_bytes_atomic;
 use crate::stamp::geometry::{PageFrame, real};
 use crate::streams::reencoded_page_contents;
 use chrono::{DateTime, Utc};
-use lopdf::{Dictionary, IncrementalDocument, Object, ObjectId, Stream, StringFormat};
+use lopdf::{Dictionary, IncrementalDocument, Object, ObjectId, Stream, StringFormat, text_string};
 use scanpro_core::{ErrorCode, ToolError};
 use serde::Serialize;
 use std::path::Path;
@@ -79,7 +79,7 @@ pub fn sign(input: &Path, out: &Path, signing: &Signing<'_>) -> Result<SignRepor
 
 fn sign_unguarded(input: &Path, out: &Path, signing: &Signing<'_>) -> Result<SignReport, ToolError> {
     signing.credentials.check_valid_at(signing.at)?;
-    let doc = open_unguarded(input)?;
+    let (doc, bytes) = open_with_bytes(input)?;
     if doc.was_encrypted() {
         return Err(ToolError::new(
             ErrorCode::EncryptedInput,
@@ -109,7 +109,6 @@ fn sign_unguarded(input: &Path, out: &Path, signing: &Signing<'_>) -> Result<Sig
     // What the signature covers must read the same everywhere: damaged LZW content is written
     // again in the new revision, other content that does not decode is refused.
     let reencoded = reencoded_page_contents(&doc, doc.get_pages())?;
-    let bytes = std::fs::read(input).map_err(|e| ToolError::internal(format!("cannot read the PDF: {e}")))?;
     let mut update = IncrementalDocument::create_from(bytes, doc);
     for (id, stream) in reencoded {
         update.new_document.set_object(id, Object::Stream(stream));
@@ -125,7 +124,7 @@ fn sign_unguarded(input: &Path, out: &Path, signing: &Signing<'_>) -> Result<Sig
     let digest = hash.digest([&written[..contents.start], &written[contents.end..]]);
     let attributes = SignedAttributes { digest: &digest, hash };
     let signature = cms::sign(signing.credentials, &attributes, signing.timestamp)?;
-    let hex = hex_upper(&signature);
+    let hex = hex::encode_upper(&signature);
     let room = contents.end - contents.start - 2;
     if hex.len() > room {
         return Err(ToolError::internal(format!(
@@ -213,13 +212,13 @@ fn add_signature_objects(update: &mut IncrementalDocument, signing: &Signing<'_>
         Object::Array(std::iter::once(0).chain(BYTE_RANGE_PLACEHOLDER).map(Object::Integer).collect()),
     );
     value.set("Contents", Object::String(vec![0; contents_len], StringFormat::Hexadecimal));
-    value.set("M", text(&pdf_date(signing.at)));
-    value.set("Name", text(&signing.credentials.signer_name()));
+    value.set("M", text_string(&pdf_date(signing.at)));
+    value.set("Name", text_string(&signing.credentials.signer_name()));
     for (key, entry) in
         [("Reason", &signing.reason), ("Location", &signing.location), ("ContactInfo", &signing.contact)]
     {
         if let Some(entry) = entry {
-            value.set(key, text(entry));
+            value.set(key, text_string(entry));
         }
     }
     let new = &mut update.new_document;
@@ -237,7 +236,7 @@ fn add_signature_objects(update: &mut IncrementalDocument, signing: &Signing<'_>
     widget.set("Type", Object::Name(b"Annot".to_vec()));
     widget.set("Subtype", Object::Name(b"Widget".to_vec()));
     widget.set("FT", Object::Name(b"Sig".to_vec()));
-    widget.set("T", text(&field));
+    widget.set("T", text_string(&field));
     widget.set("V", Object::Reference(value_id));
     // Print, and locked so viewers do not let the box be moved.
     widget.set("F", Object::Integer(132));
@@ -325,20 +324,6 @@ fn patch_byte_range(
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|window| window == needle)
-}
-
-fn hex_upper(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
-}
-
-/// A text string: PDFDocEncoding where the text is ASCII, else UTF-16BE with its mark.
-pub(crate) fn text(value: &str) -> Object {
-    if value.is_ascii() {
-        return Object::String(value.as_bytes().to_vec(), StringFormat::Literal);
-    }
-    let mut bytes = vec![0xFE, 0xFF];
-    bytes.extend(value.encode_utf16().flat_map(u16::to_be_bytes));
-    Object::String(bytes, StringFormat::Literal)
 }
 
 /// `D:20261207153000+00'00'`.

@@ -8,7 +8,8 @@ use super::cms::{
 };
 use super::keys::{Hash, common_name, is_sha1, issued_by, may_issue, utc, validity, verifies};
 use crate::guard::guarded;
-use crate::open::open_unguarded;
+use crate::info::decode_text;
+use crate::open::open_with_bytes;
 use chrono::{DateTime, Utc};
 use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
@@ -91,14 +92,13 @@ pub struct TimestampReport {
 /// Checks every signature of `input` against the trust store `trusted`.
 pub fn verify(input: &Path, trusted: &[Certificate]) -> Result<VerifyReport, ToolError> {
     guarded("verify_signatures", || {
-        let doc = open_unguarded(input)?;
+        let (doc, bytes) = open_with_bytes(input)?;
         if doc.was_encrypted() {
             return Err(ToolError::new(
                 ErrorCode::EncryptedInput,
                 "the PDF is encrypted; the signatures of encrypted PDFs are not checked",
             ));
         }
-        let bytes = std::fs::read(input).map_err(|e| ToolError::internal(format!("cannot read the PDF: {e}")))?;
         let fields = signature_fields(&doc);
         if fields.len() > MAX_SIGNATURES {
             return Err(ToolError::new(
@@ -225,7 +225,8 @@ fn walk_fields(doc: &Document, mut visit: impl FnMut(&str, &Dictionary)) {
             continue;
         }
         let Ok(field) = doc.get_dictionary(id) else { continue };
-        let partial = field.get(b"T").and_then(Object::as_str).map(decode_text).ok();
+        // Named as `form_fields` names them.
+        let partial = field.get(b"T").ok().and_then(decode_text);
         let name = match (parent.is_empty(), partial) {
             (_, None) => parent.clone(),
             (true, Some(partial)) => partial,
@@ -255,17 +256,6 @@ fn walk_fields(doc: &Document, mut visit: impl FnMut(&str, &Dictionary)) {
     }
 }
 
-/// A PDF text string: UTF-16BE with its mark, else PDFDocEncoding (read as Latin-1).
-pub(crate) fn decode_text(bytes: &[u8]) -> String {
-    match bytes.strip_prefix(&[0xFE, 0xFF]) {
-        Some(utf16) => {
-            let units: Vec<u16> = utf16.chunks_exact(2).map(|pair| u16::from_be_bytes([pair[0], pair[1]])).collect();
-            String::from_utf16_lossy(&units)
-        }
-        None => bytes.iter().map(|&b| char::from(b)).collect(),
-    }
-}
-
 /// `/ByteRange` as four offsets, when it is four non-negative integers.
 fn byte_range(value: &Dictionary) -> Option<[usize; 4]> {
     let items = value.get(b"ByteRange").and_then(Object::as_array).ok()?;
@@ -275,7 +265,7 @@ fn byte_range(value: &Dictionary) -> Option<[usize; 4]> {
 }
 
 fn text_entry(value: &Dictionary, key: &[u8]) -> Option<String> {
-    value.get(key).and_then(Object::as_str).ok().map(decode_text).filter(|s| !s.is_empty())
+    value.get(key).ok().and_then(decode_text)
 }
 
 fn check(
@@ -357,7 +347,7 @@ fn check_signature(
     report.signer = Some(common_name(certificate));
     report.subject = Some(certificate.tbs_certificate.subject.to_string());
     report.issuer = Some(certificate.tbs_certificate.issuer.to_string());
-    report.serial = Some(hex(certificate.tbs_certificate.serial_number.as_bytes()));
+    report.serial = Some(hex::encode_upper(certificate.tbs_certificate.serial_number.as_bytes()));
     let hash = Hash::of_oid(&signer.digest_alg.oid).ok_or("its digest algorithm is not supported")?;
     report.digest_algorithm = Some(hash.name().into());
 
@@ -576,8 +566,4 @@ fn pdf_date(text: &str) -> Option<DateTime<Utc>> {
 
 fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
