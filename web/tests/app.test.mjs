@@ -700,6 +700,10 @@ describe('tools that need external engines', () => {
       await open(page, '/tool/ocr');
       await uploadFiles(page, [corpus(SCANNED)]);
       await waitForFiles(page, 1);
+      // German as well as English, and straightened pages.
+      await page.check('#opt-languages-deu');
+      await page.check('#opt-languages-eng');
+      await page.check('#opt-deskew');
       await page.click('#start');
       await page.waitForSelector('#job .job-status');
       await page.waitForFunction(() => /\?job=/.test(window.location.search));
@@ -708,6 +712,11 @@ describe('tools that need external engines', () => {
       await page.reload();
       await page.waitForSelector('body[data-ready="true"]');
       assert.equal(page.url(), jobUrl);
+      // The form shows what the job runs with, not the defaults.
+      await page.waitForSelector('li.file-row');
+      assert.equal(await page.locator('#opt-languages-deu').isChecked(), true);
+      assert.equal(await page.locator('#opt-languages-eng').isChecked(), true);
+      assert.equal(await page.locator('#opt-deskew').isChecked(), true);
       const resumed = await page.waitForSelector('#job .job-status, #job .result', { timeout: 30_000 });
       const seen = await resumed.innerText();
       assert.ok(seen.length > 0, 'the job panel shows its state after the reload');
@@ -908,5 +917,275 @@ describe('accounts', () => {
     });
     const refused = await fetch(`${server.base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'bob@example.com', password: PASSWORD }) });
     assert.equal((await refused.json()).code, 'account_disabled');
+  });
+});
+
+describe('the app speaks to people', () => {
+  /** Texts of the options panel a person reads: labels, help, choices and hints. */
+  const optionTexts = (page) =>
+    page.evaluate(() => {
+      for (const details of document.querySelectorAll('details.more-options')) details.open = true;
+      const panel = document.querySelector('.options');
+      if (!panel) return [];
+      return [...panel.querySelectorAll('label, legend, .help, option, .hint, .position-chosen, summary, output')]
+        .filter((node) => !node.closest('[hidden]'))
+        .map((node) => node.textContent.trim())
+        .filter(Boolean);
+    });
+
+  for (const code of ['de', 'fr']) {
+    test(`${code}: every tool's options and errors are in ${code}, in plain words`, async () => {
+      const { default: english } = await import('../app/assets/js/locales/en.js');
+      const { default: local } = await import(`../app/assets/js/locales/${code}.js`);
+      // English texts that this language words differently: none may show.
+      const untranslated = new Set(Object.entries(english).filter(([key, text]) => local[key] !== text && text.length > 3).map(([, text]) => text));
+      await withPage(async (page) => {
+        await page.evaluate((language) => localStorage.setItem('scanpro.language', language), code);
+        const problems = [];
+        for (const tool of tools) {
+          await open(page, `/tool/${tool.name}`);
+          for (const text of await optionTexts(page)) {
+            // API words: parameter names, code spans, JSON, "Default false".
+            if (untranslated.has(text) || /\b[a-z]+_[a-z_]+\b|`|\[".*"\]|\bDefault\b|\b(true|false)\b/.test(text)) problems.push(`${tool.name}: “${text}”`);
+          }
+          for (const english of ['Default', 'More options', 'required']) {
+            if ((await optionTexts(page)).some((text) => text === english)) problems.push(`${tool.name}: “${english}”`);
+          }
+        }
+        assert.deepEqual(problems, [], `English or API words in the ${code} forms`);
+
+        // An error in words of the page's language: a wrong password.
+        const protectedPdf = await protectedCopy('right-one');
+        await open(page, '/tool/unlock');
+        await uploadFiles(page, [protectedPdf]);
+        await waitForFiles(page, 1);
+        // Sizes in the language's units (Ko in French).
+        assert.match(await page.locator('li.file-row').innerText(), code === 'fr' ? /\d+(,\d)? Ko/ : /\d+(,\d)? KB/);
+        await page.fill('#opt-password', 'wrong-one');
+        await page.click('#start');
+        const alert = page.locator('#job [role="alert"]');
+        await alert.waitFor({ timeout: 60_000 });
+        const said = await alert.innerText();
+        assert.equal(said.trim().split('\n')[0], local['error.wrong_password']);
+        assert.doesNotMatch(said, /password|steps\[|does not|\(unlock\)/i, `English in the ${code} error: ${said}`);
+      });
+    });
+  }
+
+  /** A copy of a corpus PDF that opens with `password`. */
+  async function protectedCopy(password) {
+    const path = join(scratch, `protected-${password}.pdf`);
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(corpus(TWO_PAGES))]), 'protected.pdf');
+    form.append('params', JSON.stringify({ user_password: password }));
+    const response = await fetch(`${server.base}/api/v1/tools/protect`, { method: 'POST', body: form });
+    assert.equal(response.status, 200, await response.clone().text());
+    writeFileSync(path, Buffer.from(await response.arrayBuffer()));
+    return path;
+  }
+
+  test('Protect asks for one password, typed twice; the rest waits under More options', async () => {
+    await withPage(async (page) => {
+      await open(page, '/tool/protect');
+      await uploadFiles(page, [corpus(TWO_PAGES)]);
+      await waitForFiles(page, 1);
+      assert.match(await page.locator('label[for="opt-user_password"]').innerText(), /Password to open \(required\)/);
+      assert.equal(await page.locator('details.more-options #opt-owner_password').count(), 1, 'the owner password is under More options');
+      assert.equal(await page.locator('details.more-options [data-path="permissions"]').count(), 1, 'permissions are under More options');
+      assert.equal(await page.locator('details.more-options').evaluate((details) => details.open), false);
+      // Nothing typed, then two different passwords: told beside the field, nothing runs.
+      await page.click('#start');
+      assert.match(await page.locator('#opt-user_password-error').innerText(), /Please fill in this field/);
+      await page.fill('#opt-user_password', 'open-sesame');
+      await page.fill('#opt-user_password-again', 'open-sesam');
+      await page.click('#start');
+      assert.match(await page.locator('#opt-user_password-error').innerText(), /The two passwords are not the same/);
+      assert.equal(await page.locator('#job').count(), 0);
+      await page.fill('#opt-user_password-again', 'open-sesame');
+      await page.click('#start');
+      await waitForResult(page);
+      const locked = await download(page, '#job a.download', 'locked.pdf');
+      assert.throws(() => run('qpdf', ['--check', locked]), 'the result needs its password');
+      run('qpdf', ['--password=open-sesame', '--check', locked]);
+      assert.match(run('qpdf', ['--password=open-sesame', '--show-encryption', locked]), /AESv3|R = 6/);
+      // After the result the form folds away, and comes back on request.
+      assert.equal(await page.locator('form.tool-form').isVisible(), false);
+      await page.click('#change-options');
+      assert.equal(await page.locator('form.tool-form').isVisible(), true);
+    });
+  });
+
+  test('a server refusal names the option, never the step', async () => {
+    await withPage(async (page) => {
+      await open(page, '/tool/protect');
+      await uploadFiles(page, [corpus(TWO_PAGES)]);
+      await waitForFiles(page, 1);
+      // 128 bytes: longer than AES-256 passwords may be, which only the server checks.
+      const long = 'x'.repeat(128);
+      await page.fill('#opt-user_password', long);
+      await page.fill('#opt-user_password-again', long);
+      await page.click('#start');
+      const alert = page.locator('#submit-error');
+      await alert.waitFor();
+      const said = await alert.innerText();
+      assert.doesNotMatch(said, /steps\[|\(protect\)/, said);
+      assert.match(await page.locator('#opt-user_password-error').innerText(), /longer than 127 bytes/);
+    });
+  });
+
+  test('compress offers one target-size control', async () => {
+    await withPage(async (page) => {
+      await open(page, '/tool/compress');
+      assert.equal(await page.locator('[data-path="target_size"]').count(), 0);
+      assert.equal(await page.locator('[data-path="target_size_mb"]').count(), 1);
+    });
+  });
+
+  test('watermark, page numbers and signature placement are previewed on the first page', async () => {
+    const markBox = (page) => page.locator('.live-preview .preview-mark').first().boundingBox();
+    await withPage(async (page) => {
+      await open(page, '/tool/watermark');
+      await uploadFiles(page, [corpus(THREE_PAGES)]);
+      await waitForFiles(page, 1);
+      await page.locator('.live-preview:not([hidden]) .preview-mark').first().waitFor();
+      await page.fill('#opt-text', 'DRAFT');
+      assert.equal(await page.locator('.live-preview .preview-mark').first().innerText(), 'DRAFT');
+      const stage = await page.locator('.live-preview .preview-stage').boundingBox();
+      const centred = await markBox(page);
+      await page.locator('label[for="opt-position-top_left"]').click();
+      // The grid says in words where the mark goes.
+      assert.equal(await page.locator('.position-chosen').innerText(), 'Top left');
+      const topLeft = await markBox(page);
+      assert.ok(topLeft.x < centred.x && topLeft.y < centred.y, `the preview did not move: ${JSON.stringify({ centred, topLeft })}`);
+      assert.ok(topLeft.x - stage.x < stage.width / 4 && topLeft.y - stage.y < stage.height / 4, 'the mark is at the top left of the page');
+      await page.locator('label[for="opt-position-bottom_right"]').click();
+      const bottomRight = await markBox(page);
+      assert.ok(bottomRight.x > centred.x && bottomRight.y > centred.y, 'the mark moved to the bottom right');
+      await page.fill('#opt-font_size', '96');
+      assert.ok((await markBox(page)).height > bottomRight.height * 1.5, 'a larger text size shows larger');
+      await screenshot(page, 'preview-watermark-desktop');
+    });
+    await withPage(async (page) => {
+      await open(page, '/tool/page_numbers');
+      await uploadFiles(page, [corpus(THREE_PAGES)]);
+      await waitForFiles(page, 1);
+      const mark = page.locator('.live-preview .preview-mark').first();
+      await mark.waitFor();
+      assert.equal(await mark.innerText(), '1');
+      await page.selectOption('#opt-format', 'roman_upper');
+      await page.fill('#opt-template', '{n} / {total}');
+      assert.equal(await mark.innerText(), 'I / III');
+      const before = await mark.boundingBox();
+      await page.locator('label[for="opt-position-top_right"]').click();
+      const after = await mark.boundingBox();
+      assert.ok(after.y < before.y && after.x > before.x, 'the number moved to the top right');
+    });
+    toolNamed('digital_sign');
+    await withPage(async (page) => {
+      await open(page, '/tool/digital_sign');
+      await uploadFiles(page, [corpus(THREE_PAGES)]);
+      await waitForFiles(page, 1);
+      await page.waitForSelector('.live-preview:not([hidden])');
+      assert.equal(await page.locator('.live-preview .preview-mark').count(), 0, 'an invisible signature draws nothing');
+      await page.check('#opt-visible');
+      const box = await page.locator('.live-preview .preview-mark').boundingBox();
+      const stage = await page.locator('.live-preview .preview-stage').boundingBox();
+      assert.ok(box.x > stage.x + stage.width / 2 && box.y > stage.y + stage.height / 2, 'the signature box is at the bottom right by default');
+    });
+  });
+
+  test('a finger drags files and pages into a new order; targets are large enough to touch', async () => {
+    const touch = { viewport: PHONE, hasTouch: true, isMobile: true };
+    /** A finger pressed on `from`, moved in steps onto `to`, lifted; `during` runs before lifting. */
+    async function fingerDrag(page, from, to, during = async () => {}) {
+      const cdp = await page.context().newCDPSession(page);
+      const start = await from.boundingBox();
+      const end = await to.boundingBox();
+      const point = (box) => ({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
+      const [a, b] = [point(start), point(end)];
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [a] });
+      for (let step = 1; step <= 8; step += 1) {
+        const at = { x: a.x + ((b.x - a.x) * step) / 8, y: a.y + ((b.y - a.y) * step) / 8 };
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [at] });
+      }
+      await during();
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    }
+    await withPage(async (page) => {
+      await open(page, '/tool/merge');
+      // Nothing can be dropped on a phone: the page does not say to.
+      assert.equal(await page.locator('.drop-title').isVisible(), false);
+      await uploadFiles(page, [corpus(TWO_PAGES), corpus(THREE_PAGES)]);
+      await waitForFiles(page, 2);
+      const rows = page.locator('li.file-row');
+      await fingerDrag(page, rows.nth(1).locator('.drag-handle'), rows.nth(0), async () => {
+        assert.equal(await rows.nth(0).evaluate((row) => row.classList.contains('drop-before')), true, 'a line shows where the file will land');
+      });
+      assert.deepEqual(await fileNames(page), ['lscape.pdf', 'ltnews17.pdf']);
+      // Every control a finger uses is at least 44 px high (and icon buttons as wide).
+      const small = await page.evaluate(() =>
+        [...document.querySelectorAll('button, input:not(.visually-hidden), select, .drag-handle, label.button')]
+          .filter((node) => node.offsetParent !== null && !node.closest('.check, .chip'))
+          .map((node) => [node, node.getBoundingClientRect()])
+          .filter(([node, box]) => box.height < 44 || (node.classList.contains('icon-button') && box.width < 44))
+          .map(([node, box]) => `${node.tagName.toLowerCase()}#${node.id}.${node.className} ${Math.round(box.width)}×${Math.round(box.height)}`),
+      );
+      assert.deepEqual(small, [], 'touch targets under 44 px');
+    }, touch);
+    await withPage(async (page) => {
+      await open(page, '/organise');
+      await uploadFiles(page, [corpus(FIVE_PAGES)]);
+      await page.waitForFunction(() => document.querySelectorAll('li.page-card img').length === 5, null, { timeout: 60_000 });
+      const cards = page.locator('li.page-card');
+      await cards.nth(3).scrollIntoViewIfNeeded();
+      await fingerDrag(page, cards.nth(3).locator('.drag-handle'), cards.nth(2));
+      assert.deepEqual(await cards.evaluateAll((items) => items.map((item) => Number(item.dataset.page))), [1, 2, 4, 3, 5]);
+      // Apply stays in reach at the bottom of the screen while the pages scroll.
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const bar = await page.locator('.organise-bar').boundingBox();
+      assert.ok(bar && bar.y + bar.height <= PHONE.height + 1, `the Apply bar is off screen: ${JSON.stringify(bar)}`);
+      await page.click('#apply-organise');
+      await waitForResult(page);
+      const names = await page.locator('#job .result-files .file-name').allTextContents();
+      assert.deepEqual(names, ['pdfjs_file_pdfjs_test_extract.pdf'], 'the result is named after the file, one suffix');
+    }, touch);
+  });
+
+  test('the home page shows an icon on every tool, as a compact grid on a phone', async () => {
+    await withPage(async (page) => {
+      await open(page, '/');
+      const cards = await page.locator('li.tool-card').count();
+      assert.equal(await page.locator('li.tool-card svg.tool-icon').count(), cards);
+      await page.setViewportSize(PHONE);
+      await open(page, '/');
+      const perRow = await page.evaluate(() => {
+        const tops = [...document.querySelectorAll('.tool-section:first-of-type li.tool-card')].map((card) => card.getBoundingClientRect().top);
+        return tops.filter((top) => top === tops[0]).length;
+      });
+      assert.ok(perRow >= 3, `a phone shows ${perRow} tools per row`);
+    });
+  });
+
+  test('screenshots of the home page and three tools, phone and desktop, English and German', async () => {
+    await withPage(async (page) => {
+      for (const language of ['en', 'de']) {
+        await page.evaluate((code) => localStorage.setItem('scanpro.language', code), language);
+        for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+          await page.setViewportSize(viewport);
+          await open(page, '/');
+          await screenshot(page, `people-home-${language}-${label}`);
+          for (const tool of ['watermark', 'protect', 'compress']) {
+            await open(page, `/tool/${tool}`);
+            if (tool === 'watermark') {
+              await uploadFiles(page, [corpus(THREE_PAGES)]);
+              await waitForFiles(page, 1);
+              await page.fill('#opt-text', language === 'de' ? 'ENTWURF' : 'DRAFT');
+              await page.locator('.live-preview:not([hidden])').waitFor();
+            }
+            await screenshot(page, `people-${tool}-${language}-${label}`);
+          }
+        }
+      }
+    });
   });
 });

@@ -87,6 +87,9 @@ pub struct StepView {
     pub tool: String,
     /// `pending`, `running`, `succeeded`, `failed` or `skipped`.
     pub status: String,
+    /// The parameters as asked, secret ones (passwords) shown as `***`.
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub report: Option<serde_json::Value>,
@@ -154,8 +157,10 @@ impl JobView {
             steps: job
                 .steps
                 .iter()
-                .map(|s| StepView {
+                .zip(&job.spec.steps)
+                .map(|(s, spec)| StepView {
                     tool: s.tool.clone(),
+                    params: spec.params.clone(),
                     status: serde_json::to_value(s.status)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_owned))

@@ -88,6 +88,7 @@ impl Pipeline {
             self.report_progress(job, worker, steps, progress).await;
             let out_dir = work.join(format!("step-{index}"));
             tokio::fs::create_dir_all(&out_dir).await.map_err(internal)?;
+            let input_names: Vec<String> = files.iter().map(|file| file.filename.clone()).collect();
             let request = StepRequest {
                 tool: spec.tool.clone(),
                 params: spec.params.clone(),
@@ -131,7 +132,7 @@ impl Pipeline {
             }
             steps[index].status = StepStatus::Succeeded;
             steps[index].report = result.report;
-            files = result.outputs.iter().cloned().map(Input::from).collect();
+            files = next_inputs(&input_names, &result.outputs);
             outputs = result.outputs;
         }
         Ok(outputs)
@@ -397,4 +398,54 @@ pub(crate) async fn remove_work_dir(path: PathBuf) -> std::io::Result<()> {
     })
     .await
     .map_err(std::io::Error::other)?
+}
+
+/// The next step's inputs. A step that made one output per input passes each input's name on
+/// with the output's extension, so a chain's suffixes do not pile up: `scan.pdf` through OCR and
+/// compression comes out as `scan_compressed.pdf`, not `scan_ocr_compressed.pdf`.
+fn next_inputs(input_names: &[String], outputs: &[Output]) -> Vec<Input> {
+    let keeps_names = input_names.len() == outputs.len();
+    let renamed = |input_name: &str, output: &Output| {
+        let stem = Path::new(input_name).file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        match Path::new(&output.filename).extension() {
+            Some(extension) => format!("{stem}.{}", extension.to_string_lossy()),
+            None => stem,
+        }
+    };
+    outputs
+        .iter()
+        .enumerate()
+        .map(|(index, output)| {
+            let mut next = Input::from(output.clone());
+            if keeps_names {
+                next.filename = renamed(&input_names[index], output);
+            }
+            next
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(filename: &str) -> Output {
+        Output {
+            path: PathBuf::from("/out").join(filename),
+            filename: filename.into(),
+            content_type: "application/pdf".into(),
+        }
+    }
+
+    #[test]
+    fn chained_steps_keep_the_input_names() {
+        let next = next_inputs(&["scan.pdf".into()], &[output("scan_ocr.pdf")]);
+        assert_eq!(next[0].filename, "scan.pdf");
+        assert_eq!(next[0].path, PathBuf::from("/out/scan_ocr.pdf"));
+        let converted = next_inputs(&["report.docx".into()], &[output("report.pdf")]);
+        assert_eq!(converted[0].filename, "report.pdf");
+        // A split's parts keep their own names.
+        let parts = next_inputs(&["book.pdf".into()], &[output("book_1-2.pdf"), output("book_3-4.pdf")]);
+        assert_eq!(parts.iter().map(|p| p.filename.as_str()).collect::<Vec<_>>(), ["book_1-2.pdf", "book_3-4.pdf"]);
+    }
 }

@@ -42,6 +42,13 @@ async fn passwords_never_rest_readable_and_the_request_hash_resists_guesses() {
     assert!(!first.to_string().contains(USER_PASSWORD), "the API shows no password: {first}");
     let protected_job = client.wait_job(first["id"].as_str().unwrap()).await;
     assert_eq!(protected_job["status"], "succeeded", "{protected_job}");
+    // The job shows the settings it ran with (a page resumed after a reload fills its form from
+    // them), the passwords masked.
+    assert_eq!(
+        protected_job["steps"][0]["params"],
+        json!({"user_password": "***", "owner_password": "***", "permissions": {"print": false}}),
+        "{protected_job}"
+    );
 
     // The same key and body replay the job; another password under the same key is a conflict.
     let replay = client

@@ -417,14 +417,11 @@ fn encryption(form: &Form, fields: &mut Fields, required: bool) -> Option<Value>
         }
         return None;
     }
-    // A user password alone: with restrictions the owner's is one nobody knows (so they hold),
-    // without them it is the same.
-    let owner = match (owner.is_empty(), permissions.is_empty()) {
-        (false, _) => owner,
-        (true, true) => user.clone(),
-        (true, false) => uuid::Uuid::new_v4().simple().to_string(),
-    };
-    let mut params = json!({"user_password": user, "owner_password": owner});
+    // Without an owner password the tool picks one that keeps the restrictions.
+    let mut params = json!({"user_password": user});
+    if !owner.is_empty() {
+        params["owner_password"] = json!(owner);
+    }
     if !permissions.is_empty() {
         params["permissions"] = Value::Object(permissions);
     }

@@ -5,7 +5,7 @@ use super::{About, NativeTool, PDF, Tool, ToolParams};
 use crate::catalogue::InputRule;
 use crate::params::parse;
 use crate::step::{Input, StepResult};
-use scanpro_core::params::Validate;
+use scanpro_core::params::{Validate, advanced};
 use scanpro_core::{ErrorCode, ToolError};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -34,8 +34,11 @@ pub struct ProtectParams {
     /// permissions still apply.
     #[serde(default)]
     pub user_password: String,
-    /// Password that lifts every restriction (required, not empty). With restricted
-    /// permissions it must differ from `user_password`.
+    /// Password that lifts every restriction. With restricted permissions it must differ from
+    /// `user_password`. Absent: with restrictions, one nobody knows (so they hold for everyone);
+    /// without them, the user password.
+    #[serde(default)]
+    #[schemars(transform = advanced)]
     pub owner_password: String,
     /// What someone holding only the user password may do: an object such as
     /// `{"print": true, "copy": false}` (absent keys are allowed), or the allowed actions as a
@@ -44,6 +47,7 @@ pub struct ProtectParams {
     /// (readers also let whoever may annotate fill forms), `fill_forms`. Absent: everything is
     /// allowed.
     #[serde(default)]
+    #[schemars(transform = advanced)]
     pub permissions: Option<PermissionsParam>,
 }
 
@@ -161,8 +165,8 @@ impl Validate for ProtectParams {
         if let Some(PermissionsParam::Listed(text)) = &self.permissions {
             parse_listed(text).map_err(|why| ToolError::invalid_param("permissions", why))?;
         }
-        if self.owner_password.is_empty() {
-            return Err(ToolError::invalid_param("owner_password", "must not be empty"));
+        if self.owner_password.is_empty() && self.user_password.is_empty() {
+            return Err(ToolError::invalid_param("user_password", "give a user_password, an owner_password or both"));
         }
         check_length("owner_password", &self.owner_password)?;
         check_length("user_password", &self.user_password)?;
@@ -181,6 +185,20 @@ impl Validate for ProtectParams {
             ));
         }
         Ok(())
+    }
+}
+
+impl ProtectParams {
+    /// The owner password to encrypt with: the one given, else one nobody knows when readers are
+    /// restricted (so the restrictions hold), else the user password.
+    fn owner_password_or_default(&self) -> String {
+        if !self.owner_password.is_empty() {
+            self.owner_password.clone()
+        } else if self.allowed() != Allowed::ALL {
+            uuid::Uuid::new_v4().simple().to_string()
+        } else {
+            self.user_password.clone()
+        }
     }
 }
 
@@ -250,8 +268,9 @@ impl NativeTool for ProtectParams {
     fn run(self, inputs: &[Input], out_dir: &Path) -> Result<StepResult, ToolError> {
         let params = self;
         let permissions = pdf_permissions(params.allowed());
+        let owner_password = params.owner_password_or_default();
         each_input(inputs, out_dir, "_protected", |input, out| {
-            scanpro_pdf::protect(&input.path, &params.user_password, &params.owner_password, permissions, out)
+            scanpro_pdf::protect(&input.path, &params.user_password, &owner_password, permissions, out)
         })
     }
 }
@@ -321,9 +340,13 @@ mod tests {
 
     #[test]
     fn passwords_are_checked() {
-        let err = protect(json!({"owner_password": "", "user_password": "u"})).unwrap_err();
-        assert_eq!(err, "owner_password: must not be empty");
-        assert!(protect(json!({"user_password": "u"})).unwrap_err().contains("missing field `owner_password`"));
+        let err = protect(json!({"owner_password": "", "user_password": ""})).unwrap_err();
+        assert_eq!(err, "user_password: give a user_password, an owner_password or both");
+        let only_user = protect(json!({"user_password": "u"})).unwrap();
+        assert_eq!(only_user.owner_password_or_default(), "u");
+        let restricted = protect(json!({"user_password": "u", "permissions": ["print"]})).unwrap();
+        let unknown = restricted.owner_password_or_default();
+        assert!(unknown.len() == 32 && unknown != "u", "{unknown}");
         let err =
             protect(json!({"owner_password": "same", "user_password": "same", "permissions": ["print"]})).unwrap_err();
         assert!(err.starts_with("owner_password: must differ"), "{err}");

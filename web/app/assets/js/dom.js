@@ -1,8 +1,11 @@
 // Small DOM helpers: an element builder, and formatting shared by the views.
 
+import { t } from './i18n.js';
+
 /**
  * Builds an element: h('button', {type: 'button', onclick: fn, class: 'x'}, 'text', child).
- * Attributes starting with `on` become listeners; `false`/`null` attributes are left out;
+ * Attributes starting with `on` become listeners; `style` is an object of CSS properties;
+ * `false`/`null` attributes are left out;
  * children may be strings, nodes, arrays or null.
  */
 export function h(tag, attrs = {}, ...children) {
@@ -13,6 +16,9 @@ export function h(tag, attrs = {}, ...children) {
       element.addEventListener(name.slice(2), value);
     } else if (name === 'dataset') {
       Object.assign(element.dataset, value);
+    } else if (name === 'style') {
+      // Through the CSSOM: the content security policy refuses style attributes.
+      for (const [property, setting] of Object.entries(value)) element.style.setProperty(property, String(setting));
     } else if (name === 'value' || name === 'checked' || name === 'selected') {
       element[name] = value;
     } else {
@@ -37,20 +43,10 @@ export function replaceChildren(element, ...children) {
   append(element, children);
 }
 
-/** Text with `code` spans written as inline code, as in the API's descriptions. */
-export function richText(text) {
-  // Doc comments arrive hard-wrapped: single line breaks are just spaces.
-  return String(text)
-    .replace(/([^\n])\n(?!\n)/g, '$1 ')
-    .split(/(`[^`]*`)/)
-    .filter(Boolean)
-    .map((part) => (part.startsWith('`') && part.endsWith('`') ? h('code', {}, part.slice(1, -1)) : part));
-}
-
-/** 1536 → "1.5 KB" in the page's language; 1 MB is 1024 × 1024 bytes, as the server counts. */
+/** 1536 → "1.5 KB" ("1,5 Ko" in French); 1 MB is 1024 × 1024 bytes, as the server counts. */
 export function formatBytes(bytes, locale) {
   if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return '';
-  const units = ['B', 'KB', 'MB', 'GB'];
+  const units = ['B', 'KB', 'MB', 'GB'].map((unit) => t(`unit.${unit}`));
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {

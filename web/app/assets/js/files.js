@@ -6,6 +6,7 @@
 import { api, runJob, uploadFile } from './api.js';
 import { acceptAttribute, certainlyUnaccepted, formatList } from './catalogue.js';
 import { announce, formatBytes, h, moveItem, replaceChildren } from './dom.js';
+import { sortable } from './reorder.js';
 import { describeError } from './errors.js';
 import { language, t, tn } from './i18n.js';
 import { rememberFiles } from './store.js';
@@ -46,7 +47,6 @@ export class FileList {
     this.onChange = onChange;
     this.entries = [];
     this.message = '';
-    this.dragKey = null;
     this.element = h('div', { class: 'files' });
     this.render();
   }
@@ -85,6 +85,16 @@ export class FileList {
     return this.entries.length === 1 ? this.entries[0].pages ?? null : null;
   }
 
+  /** The first page of the first PDF as previews draw it: its thumbnail, its size in points as
+   * shown (turned pages swap width and height) and the page count; null until known. */
+  firstPage() {
+    const entry = this.entries.find((e) => e.thumbUrl && e.firstPage);
+    if (!entry) return null;
+    const { width, height, rotation } = entry.firstPage;
+    const turned = rotation === 90 || rotation === 270;
+    return { url: entry.thumbUrl, width: turned ? height : width, height: turned ? width : height, count: entry.pages };
+  }
+
   totalSize() {
     return this.entries.reduce((sum, e) => sum + (e.size || 0), 0);
   }
@@ -120,7 +130,7 @@ export class FileList {
         },
       },
       h('p', { class: 'drop-title' }, this.multiple ? t('files.drop') : t('files.dropOne')),
-      h('p', { class: 'muted' }, t('files.or')),
+      h('p', { class: 'muted drop-or' }, t('files.or')),
       input,
       h('label', { for: inputId, class: 'button primary' }, this.multiple ? t('files.choose') : t('files.chooseOne')),
       h('p', { class: 'muted small' }, t('files.accepts', { formats: formatList(this.formats) })),
@@ -130,6 +140,7 @@ export class FileList {
       { class: 'file-list', 'aria-label': t('files.list') },
       this.entries.map((entry, index) => this.renderRow(entry, index)),
     );
+    sortable(list, { selector: '.file-row', handle: '.drag-handle', onMove: (from, to) => this.move(from, to) });
     const hint = this.multiple && this.entries.length > 1 ? h('p', { class: 'muted small' }, t('files.dragHint')) : null;
     const message = this.message ? h('p', { class: 'field-error', role: 'alert' }, this.message) : null;
     const unusable = this.entries.filter((e) => e.status === 'rejected' || e.status === 'failed').length;
@@ -168,33 +179,9 @@ export class FileList {
       'li',
       {
         class: `file-row status-${entry.status}`,
-        dataset: { key: entry.key },
-        draggable: canMove ? 'true' : false,
-        ondragstart: (event) => {
-          this.dragKey = entry.key;
-          event.dataTransfer.effectAllowed = 'move';
-          event.dataTransfer.setData('text/plain', entry.key);
-          row.classList.add('drag-source');
-        },
-        ondragend: () => {
-          this.dragKey = null;
-          row.classList.remove('drag-source');
-        },
-        ondragover: (event) => {
-          if (!this.dragKey) return;
-          event.preventDefault();
-          event.dataTransfer.dropEffect = 'move';
-        },
-        ondrop: (event) => {
-          if (!this.dragKey) return;
-          event.preventDefault();
-          const from = this.entries.findIndex((e) => e.key === this.dragKey);
-          const to = this.entries.findIndex((e) => e.key === entry.key);
-          this.dragKey = null;
-          if (from >= 0 && to >= 0 && from !== to) this.move(from, to);
-        },
+        dataset: { key: entry.key, sortable: String(canMove) },
       },
-      canMove ? h('span', { class: 'drag-handle', 'aria-hidden': 'true' }, '⋮⋮') : null,
+      canMove ? h('span', { class: 'drag-handle', 'aria-hidden': 'true' }, '⠿') : null,
       thumb,
       h('div', { class: 'file-main' }, h('p', { class: 'file-name' }, name), h('p', { class: 'muted small' }, facts.join(' · ')), notes, status),
       h(
@@ -388,6 +375,7 @@ export class FileList {
       if (job?.status === 'succeeded') {
         const report = job.steps?.[0]?.report || {};
         entry.pages = report.pages;
+        entry.firstPage = report.page_sizes?.[0] || null;
         entry.encrypted = Boolean(report.encrypted);
       } else if (job?.error) {
         this.noteProblem(entry, job.error);

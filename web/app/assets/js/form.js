@@ -4,14 +4,14 @@
 // repeatable groups for arrays of objects.
 //
 // Only options the user touched are sent: an untouched option takes the server's default, which
-// the form shows as the initial value or as a placeholder. Options documented as "for `mode = x`"
+// the form shows as the initial value or as a placeholder. Labels and help come from the page's
+// language (`param.*`, `help.*`, `option.*`, `optionHelp.*`): the schema's descriptions are API
+// documentation and stay in the API docs. Options documented as "for `mode = x`"
 // or "(`jpg` only)" show only while that choice is made, so nothing shown silently does nothing.
 
-import { h, replaceChildren, richText } from './dom.js';
+import { h, replaceChildren } from './dom.js';
 import { has, language, t } from './i18n.js';
 
-/** Forms with at most this many options show them all. */
-const FOLD_ABOVE = 4;
 const COLOR = /^#[0-9a-f]{6}$/i;
 
 /** The schema with `$ref`s followed; the referring schema's own keys win. */
@@ -31,11 +31,11 @@ function choicesOf(schema) {
   if (Array.isArray(schema.oneOf) && schema.oneOf.length && schema.oneOf.every((v) => 'const' in v || Array.isArray(v.enum))) {
     return schema.oneOf.flatMap((v) =>
       'const' in v
-        ? [{ value: v.const, help: v.description || '', title: v.title || '' }]
-        : v.enum.filter((value) => value !== null).map((value) => ({ value, help: '', title: '' })),
+        ? [{ value: v.const, title: v.title || '' }]
+        : v.enum.filter((value) => value !== null).map((value) => ({ value, title: '' })),
     );
   }
-  if (Array.isArray(schema.enum)) return schema.enum.filter((v) => v !== null).map((value) => ({ value, help: '', title: '' }));
+  if (Array.isArray(schema.enum)) return schema.enum.filter((v) => v !== null).map((value) => ({ value, title: '' }));
   return null;
 }
 
@@ -125,7 +125,7 @@ function refine(field) {
   if (field.kind === 'number' && field.min === 0 && field.max === 1) return { ...field, kind: 'range' };
   // Rotations are quarter turns: three choices say it better than a number box.
   if (field.kind === 'number' && field.name === 'angle' && /90, 180 or 270/.test(field.description)) {
-    return { ...field, kind: 'select', numeric: true, choices: [90, 180, 270].map((value) => ({ value, help: '' })) };
+    return { ...field, kind: 'select', numeric: true, choices: [90, 180, 270].map((value) => ({ value, title: '' })) };
   }
   return field;
 }
@@ -137,18 +137,40 @@ function shownDefault(field) {
   return match ? match[1] : '';
 }
 
+/** A default as this language writes it: numbers with its decimal mark, choices by their label. */
+function localDefault(field, tool) {
+  const value = shownDefault(field);
+  if (value === '' || field.kind === 'text' || field.kind === 'textarea') return value;
+  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value).toLocaleString(language());
+  return field.choices ? choiceLabel(value, field, tool) : value;
+}
+
+/** Plain help for an option in the page's language: the tool's own wording, else the common one. */
+function helpText(name, tool) {
+  if (has(`help.${tool}.${name}`)) return t(`help.${tool}.${name}`);
+  return has(`help.${name}`) ? t(`help.${name}`) : '';
+}
+
+/** What one choice does, when it needs saying. */
+function choiceHelp(value, field, tool) {
+  for (const key of [`optionHelp.${tool}.${field.name}.${value}`, `optionHelp.${field.name}.${value}`]) {
+    if (has(key)) return t(key);
+  }
+  return '';
+}
+
 function humanize(name) {
   const words = String(name).replace(/_/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** A tool may word an option its own way (`param.split.mode`); else the common label. */
-function fieldLabel(name, tool = '') {
+export function fieldLabel(name, tool = '') {
   if (tool && has(`param.${tool}.${name}`)) return t(`param.${tool}.${name}`);
   return has(`param.${name}`) ? t(`param.${name}`) : humanize(name);
 }
 
-function choiceLabel(value, field = null) {
+function choiceLabel(value, field = null, tool = '') {
   // OCR languages are ISO 639-2 codes (`deu`): named in the page's language.
   if (field && /^languages?$/.test(field.name) && typeof Intl.DisplayNames === 'function') {
     try {
@@ -158,6 +180,7 @@ function choiceLabel(value, field = null) {
       /* not a language code: fall through */
     }
   }
+  if (field && tool && has(`option.${tool}.${field.name}.${value}`)) return t(`option.${tool}.${field.name}.${value}`);
   if (has(`position.${value}`)) return t(`position.${value}`);
   if (has(`option.${value}`)) return t(`option.${value}`);
   const choice = field?.choices?.find((c) => String(c.value) === String(value));
@@ -181,6 +204,12 @@ function conditionOf(field, siblings) {
   return null;
 }
 
+/** A job's error detail without the step it came from (`steps[0] (protect): `): the page shows
+ * one tool. */
+export function withoutStep(detail) {
+  return String(detail || '').replace(/^steps\[\d+\] \(\w+\):\s*/, '');
+}
+
 /** One tool's options: `element` to show, `validate()` to read them as parameters. */
 export class OptionsForm {
   /**
@@ -188,13 +217,19 @@ export class OptionsForm {
    * @param options.values touched values to start from (kept across re-renders)
    * @param options.pageCount () => the page count of the single input, when known
    * @param options.hidden names of parameters the page sets itself
+   * @param options.required names of parameters the page asks for although the API needs none
+   * @param options.onChange called after any option changes
    */
-  constructor(tool, { values = {}, pageCount = () => null, hidden = [] } = {}) {
+  constructor(tool, { values = {}, pageCount = () => null, hidden = [], required = [], onChange = () => {} } = {}) {
     this.tool = tool;
+    this.onChange = onChange;
     this.values = values;
     this.pageCount = pageCount;
     const schema = tool.params_schema || {};
-    this.fields = objectFields(schema, schema).filter((field) => !hidden.includes(field.name));
+    this.fields = objectFields(schema, schema)
+      .filter((field) => !hidden.includes(field.name))
+      .map((field) => (required.includes(field.name) ? { ...field, required: true, advanced: false } : field))
+      .sort((a, b) => Number(b.required) - Number(a.required));
     this.errors = new Map();
     this.element = this.render();
   }
@@ -224,7 +259,8 @@ export class OptionsForm {
         row.dataset.whenField = [...path, condition.field].join('.');
         row.dataset.whenValue = condition.value;
       }
-      const tucked = field.advanced && !field.required && fields.length > FOLD_ABOVE;
+      // Options most people leave alone wait under "More options", unless nothing else is shown.
+      const tucked = field.advanced && !field.required && fields.some((other) => !other.advanced);
       (tucked ? advanced : main).push(row);
     }
     if (advanced.length) {
@@ -237,17 +273,19 @@ export class OptionsForm {
     const id = `opt-${path.join('-')}`;
     const helpId = `${id}-help`;
     const errorId = `${id}-error`;
-    const describedBy = [field.description ? helpId : null, errorId].filter(Boolean).join(' ');
+    const helpWords = helpText(field.name, this.tool.name);
+    const describedBy = [helpWords ? helpId : null, errorId].filter(Boolean).join(' ');
     const current = values[field.name];
     const setValue = (value) => {
       if (value === undefined) delete values[field.name];
       else values[field.name] = value;
       this.clearError(path);
       this.refreshConditions();
+      this.onChange();
     };
     const label = fieldLabel(field.name, this.tool.name);
     const requiredMark = field.required ? h('span', { class: 'required' }, ` (${t('options.required')})`) : null;
-    const help = field.description ? h('p', { class: 'help', id: helpId }, richText(field.description)) : null;
+    const help = helpWords ? h('p', { class: 'help', id: helpId }, helpWords) : null;
     const error = h('p', { class: 'field-error', id: errorId, hidden: true });
     const wrap = (control, { asFieldset = false } = {}) =>
       asFieldset
@@ -255,6 +293,7 @@ export class OptionsForm {
         : h('div', { class: 'field', dataset: { path: path.join('.') } }, h('label', { for: id }, label, requiredMark), control, help, error);
     const common = { id, name: id, 'aria-describedby': describedBy };
     const placeholderDefault = shownDefault(field);
+    const defaultWords = localDefault(field, this.tool.name);
 
     switch (field.kind) {
       case 'checkbox': {
@@ -268,18 +307,18 @@ export class OptionsForm {
         const selected = values[field.name] ?? field.default ?? '';
         const options = [];
         if (field.nullable && (field.default === null || field.default === undefined)) {
-          const shown = placeholderDefault ? ` (${choiceLabel(placeholderDefault, field)})` : '';
+          const shown = defaultWords ? ` (${defaultWords})` : '';
           options.push(h('option', { value: '' }, t('options.default') + shown));
         }
         for (const choice of field.choices) {
-          options.push(h('option', { value: String(choice.value), selected: String(choice.value) === String(selected) }, choiceLabel(choice.value, field)));
+          options.push(h('option', { value: String(choice.value), selected: String(choice.value) === String(selected) }, choiceLabel(choice.value, field, this.tool.name)));
         }
-        // What the chosen option does, in the server's words, under the list.
-        const choiceHelp = h('p', { class: 'help choice-help' });
+        // What the chosen option does, under the list.
+        const chosenHelp = h('p', { class: 'help choice-help' });
         const describeChoice = (value) => {
-          const help = field.choices.find((c) => String(c.value) === String(value))?.help || '';
-          replaceChildren(choiceHelp, richText(help));
-          choiceHelp.hidden = !help;
+          const words = value === '' ? '' : choiceHelp(value, field, this.tool.name);
+          chosenHelp.textContent = words;
+          chosenHelp.hidden = !words;
         };
         describeChoice(selected);
         const select = h('select', {
@@ -289,10 +328,12 @@ export class OptionsForm {
             setValue(e.target.value === '' ? undefined : field.numeric ? Number(e.target.value) : e.target.value);
           },
         }, options);
-        return wrap(h('div', { class: 'select' }, select, choiceHelp));
+        return wrap(h('div', { class: 'select' }, select, chosenHelp));
       }
       case 'position': {
         const selected = current ?? field.default ?? placeholderDefault;
+        // The chosen place in words beside the grid: the dots alone do not say it.
+        const chosen = h('p', { class: 'position-chosen', 'aria-hidden': 'true' }, selected ? choiceLabel(selected) : '');
         const grid = h(
           'div',
           { class: 'position-grid', role: 'radiogroup', 'aria-label': label },
@@ -301,13 +342,13 @@ export class OptionsForm {
             return h(
               'label',
               { class: 'position-cell', for: radioId, title: choiceLabel(position) },
-              h('input', { type: 'radio', id: radioId, name: id, value: position, checked: position === selected, onchange: () => setValue(position) }),
+              h('input', { type: 'radio', id: radioId, name: id, value: position, checked: position === selected, onchange: () => { chosen.textContent = choiceLabel(position); setValue(position); } }),
               h('span', { class: 'visually-hidden' }, choiceLabel(position)),
               h('span', { class: 'position-dot', 'aria-hidden': 'true' }),
             );
           }),
         );
-        return wrap(grid, { asFieldset: true });
+        return wrap(h('div', { class: 'position' }, grid, chosen), { asFieldset: true });
       }
       case 'checkboxes': {
         const initial = current ?? (Array.isArray(field.default) ? field.default : field.name === 'permissions' ? field.choices.map((c) => c.value) : []);
@@ -332,7 +373,7 @@ export class OptionsForm {
                   setValue([...set]);
                 },
               }),
-              h('label', { for: boxId }, choiceLabel(choice.value, field)),
+              h('label', { for: boxId }, choiceLabel(choice.value, field, this.tool.name)),
             );
           }),
         );
@@ -342,7 +383,9 @@ export class OptionsForm {
       case 'range': {
         const value = current ?? (field.default ?? '');
         if (field.kind === 'range') {
-          const output = h('output', { for: id, class: 'range-value' }, String(value === '' ? placeholderDefault : value));
+          // Shares from 0 to 1 read as percentages: 0.5 → "50 %" in French.
+          const percent = (share) => Number(share).toLocaleString(language(), { style: 'percent' });
+          const output = h('output', { for: id, class: 'range-value' }, percent(value === '' ? placeholderDefault || field.max : value));
           const input = h('input', {
             ...common,
             type: 'range',
@@ -351,7 +394,7 @@ export class OptionsForm {
             step: 0.05,
             value: String(value === '' ? placeholderDefault || field.max : value),
             oninput: (e) => {
-              output.textContent = e.target.value;
+              output.textContent = percent(e.target.value);
               setValue(Number(e.target.value));
             },
           });
@@ -365,7 +408,7 @@ export class OptionsForm {
           max: field.max,
           step: field.integer ? 1 : 'any',
           value: value === null ? '' : String(value),
-          placeholder: placeholderDefault ? t('options.defaultValue', { value: placeholderDefault }) : '',
+          placeholder: defaultWords ? t('options.defaultValue', { value: defaultWords }) : '',
           required: field.required,
           oninput: (e) => setValue(e.target.value === '' ? undefined : e.target.value),
         });
@@ -377,10 +420,16 @@ export class OptionsForm {
         return wrap(input);
       }
       case 'password': {
-        const input = h('input', { ...common, type: 'password', autocomplete: 'off', value: current ?? '', required: field.required, oninput: (e) => setValue(e.target.value === '' && !field.required ? undefined : e.target.value) });
+        // `password` opens a document; `user_password`, `owner_password` set new ones, typed twice.
+        const isNew = field.name !== 'password';
+        const input = h('input', { ...common, type: 'password', autocomplete: isNew ? 'new-password' : 'off', value: current ?? '', required: field.required, oninput: (e) => setValue(e.target.value === '' && !field.required ? undefined : e.target.value) });
+        const againId = `${id}-again`;
+        const again = isNew
+          ? h('input', { id: againId, class: 'password-again', type: 'password', autocomplete: 'new-password', value: current ?? '', 'aria-describedby': errorId, oninput: () => this.clearError(path) })
+          : null;
         const toggleId = `${id}-show`;
-        const toggle = h('span', { class: 'check inline' }, h('input', { type: 'checkbox', id: toggleId, onchange: (e) => { input.type = e.target.checked ? 'text' : 'password'; } }), h('label', { for: toggleId }, t('options.showPassword')));
-        return wrap(h('div', { class: 'password' }, input, toggle));
+        const toggle = h('span', { class: 'check inline' }, h('input', { type: 'checkbox', id: toggleId, onchange: (e) => { for (const box of [input, again]) if (box) box.type = e.target.checked ? 'text' : 'password'; } }), h('label', { for: toggleId }, t('options.showPassword')));
+        return wrap(h('div', { class: 'password' }, input, again ? h('label', { for: againId, class: 'again-label' }, t('options.passwordAgain')) : null, again, toggle));
       }
       case 'pages':
         return this.renderPages(field, path, values, { id, common, wrap, setValue, label });
@@ -403,7 +452,7 @@ export class OptionsForm {
         const attrs = {
           ...common,
           value: Array.isArray(value) ? value.join(', ') : String(value),
-          placeholder: placeholderDefault ? t('options.defaultValue', { value: placeholderDefault }) : '',
+          placeholder: defaultWords ? t('options.defaultValue', { value: defaultWords }) : '',
           required: field.required,
           oninput: (e) => setValue(e.target.value === '' && !field.required ? undefined : e.target.value),
         };
@@ -481,11 +530,11 @@ export class OptionsForm {
             h('legend', {}, t('options.item', { n: index + 1 })),
             this.renderFields(field.item, [...path, index], item, true),
             items.length > (field.required ? 1 : 0)
-              ? h('button', { type: 'button', class: 'button small secondary', onclick: () => { items.splice(index, 1); draw(); this.refreshConditions(); } }, t('options.removeItem', { n: index + 1 }))
+              ? h('button', { type: 'button', class: 'button small secondary', onclick: () => { items.splice(index, 1); draw(); this.refreshConditions(); this.onChange(); } }, t('options.removeItem', { n: index + 1 }))
               : null,
           ),
         ),
-        h('button', { type: 'button', class: 'button small secondary', onclick: () => { items.push({}); draw(); this.refreshConditions(); } }, t('options.addItem')),
+        h('button', { type: 'button', class: 'button small secondary', onclick: () => { items.push({}); draw(); this.refreshConditions(); this.onChange(); } }, t('options.addItem')),
       );
     };
     draw();
@@ -555,6 +604,11 @@ export class OptionsForm {
       }
       if (raw === undefined || raw === '') {
         if (field.required && (field.default === null || field.default === undefined)) problems.push({ path: fieldPath, message: t('validation.required') });
+        continue;
+      }
+      const again = row?.querySelector('.password-again');
+      if (again && again.value !== raw) {
+        problems.push({ path: fieldPath, message: t('validation.passwordsDiffer') });
         continue;
       }
       const { value, problem } = this.convert(field, raw);
@@ -634,12 +688,13 @@ export class OptionsForm {
     for (const control of row.querySelectorAll('[aria-invalid]')) control.removeAttribute('aria-invalid');
   }
 
-  /** Attaches a server `invalid_params` message ("field: problem") to its option, if shown. */
+  /** Attaches a server `invalid_params` message ("field: problem") to its option, if shown: in
+   * the server's words in English, else as "not accepted" in the page's language. */
   showServerError(detail) {
-    const match = /^([\w.[\]]+):\s*(.+)$/s.exec(detail || '');
+    const match = /^([\w.[\]]+):\s*(.+)$/s.exec(withoutStep(detail));
     if (!match) return false;
     const path = match[1].replace(/\[(\d+)\]/g, '.$1');
-    return this.showError(path, match[2]);
+    return this.showError(path, language() === 'en' ? match[2] : t('validation.notAccepted'));
   }
 }
 

@@ -4,6 +4,7 @@
 
 import { availability, organiserEntry, sectionTitle, sections, toolHref, toolKeywords, toolSummary, toolTitle } from './catalogue.js';
 import { h, replaceChildren } from './dom.js';
+import { toolIcon } from './icons.js';
 import { t, tn } from './i18n.js';
 import { RecentJobs } from './recent.js';
 
@@ -85,6 +86,7 @@ export class HomePage {
     return h(
       'li',
       { class: `tool-card${available ? '' : ' unavailable'}`, dataset: { tool: tool.name, words } },
+      toolIcon(tool.name),
       h('a', { href: toolHref(tool), class: 'tool-link' }, h('span', { class: 'tool-title' }, title)),
       h('p', { class: 'tool-summary' }, summary),
       available ? null : h('p', { class: 'badge badge-unavailable', title: reason }, t('home.unavailable'), reason ? h('span', { class: 'visually-hidden' }, `: ${reason}`) : null),

@@ -12,6 +12,8 @@ import { language, t } from './i18n.js';
 import { forgetFiles, rememberFiles, updateJob } from './store.js';
 
 const PREVIEW_WIDTH = 240;
+/** A result this many times its input's size is worth a word, and an offer to compress it. */
+const LARGER_WORTH_SAYING = 1.5;
 const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp']);
 
 export class JobPanel {
@@ -195,6 +197,7 @@ export class JobPanel {
         ),
       );
     }
+    body.push(this.compressOffer(outputs, before, after));
     const expires = outputs[0]?.expires_at;
     if (expires) body.push(h('p', { class: 'muted small' }, t('result.expires', { time: new Date(expires).toLocaleString(locale) })));
     const preview = this.previewUrl
@@ -211,6 +214,24 @@ export class JobPanel {
       ),
     );
     return views;
+  }
+
+  /** A result much larger than its input (an OCR'd or straightened scan) says so, and offers to
+   * compress it. */
+  compressOffer(outputs, before, after) {
+    const compress = this.catalogue.find((tool) => tool.name === 'compress');
+    const ran = (this.job.steps || []).map((step) => step.tool);
+    const allPdf = outputs.every((file) => file.content_type === 'application/pdf');
+    if (!compress || !availability(compress).available || ran.includes('compress') || !allPdf) return null;
+    if (!(before > 0 && after > before * LARGER_WORTH_SAYING && after - before > 100 * 1024)) return null;
+    const locale = language();
+    const ids = outputs.map((file) => file.id).join(',');
+    return h(
+      'div',
+      { class: 'alert alert-info', id: 'compress-offer' },
+      h('p', {}, t('result.muchLarger', { before: formatBytes(before, locale), after: formatBytes(after, locale), times: (after / before).toLocaleString(locale, { maximumFractionDigits: 1 }) })),
+      h('a', { class: 'button secondary', href: `${toolHref(compress)}?files=${encodeURIComponent(ids)}` }, t('result.compressIt')),
+    );
   }
 
   continueView(outputs) {
@@ -246,7 +267,7 @@ export class JobPanel {
     const error = job.status === 'cancelled' ? { code: 'cancelled', message: '' } : job.error || { code: 'unknown', message: '' };
     return [
       h('h2', { id: 'job-heading', tabindex: '-1' }, t(`job.${job.status}`)),
-      errorBox({ code: error.code, detail: error.message }, { onRetry: this.onRetry }),
+      errorBox({ code: error.code, detail: error.message }, { onRetry: this.onRetry, tool: job.steps?.[0]?.tool }),
       h('div', { class: 'actions' }, this.startOverButton()),
     ];
   }

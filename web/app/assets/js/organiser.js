@@ -6,6 +6,7 @@
 import { api, runJob } from './api.js';
 import { ORGANISER, organiserEntry } from './catalogue.js';
 import { announce, h, moveItem, randomKey, replaceChildren } from './dom.js';
+import { sortable } from './reorder.js';
 import { errorBox } from './errors.js';
 import { FileList } from './files.js';
 import { t } from './i18n.js';
@@ -36,7 +37,8 @@ export class OrganiserPage {
     this.loading = false;
     this.error = null;
     this.panel = null;
-    this.dragIndex = null;
+    // Thumbnail width in rem, from the zoom slider.
+    this.zoom = 11;
   }
 
   async load() {
@@ -127,16 +129,20 @@ export class OrganiserPage {
     }
     const kept = this.pages.filter((page) => !page.deleted).length;
     this.applyButton = h('button', { type: 'button', class: 'button primary large', id: 'apply-organise', disabled: kept === 0, onclick: () => this.apply() }, t('organiser.apply'));
+    const grid = h('ol', { class: 'page-grid', style: { '--page-width': `${this.zoom}rem` } }, this.pages.map((page, index) => this.renderPage(page, index)));
+    sortable(grid, { selector: '.page-card', handle: '.drag-handle', onMove: (from, to) => this.move(from, to) });
     replaceChildren(this.grid,
       h(
         'section',
         { class: 'panel', 'aria-labelledby': 'pages-heading' },
         h('h2', { id: 'pages-heading' }, t('organiser.grid')),
         h('p', { class: 'muted small' }, t('organiser.hint')),
-        h('ol', { class: 'page-grid' }, this.pages.map((page, index) => this.renderPage(page, index))),
+        h('div', { class: 'zoom' }, h('label', { for: 'page-zoom' }, t('organiser.zoom')), h('input', { type: 'range', id: 'page-zoom', min: 8, max: 20, step: 2, value: this.zoom, oninput: (e) => { this.zoom = Number(e.target.value); grid.style.setProperty('--page-width', `${this.zoom}rem`); } })),
+        grid,
+        // Apply and Undo stay in reach however far down the pages go.
         h(
           'div',
-          { class: 'actions' },
+          { class: 'actions organise-bar' },
           this.applyButton,
           h('button', { type: 'button', class: 'button secondary', id: 'reset-organise', onclick: () => this.reset() }, t('organiser.reset')),
           h('p', { class: `form-problem${kept ? ' neutral' : ''}`, 'aria-live': 'polite', id: 'organise-summary' }, kept === 0 ? t('organiser.keepOne') : t('organiser.kept', { kept, total: this.pages.length })),
@@ -153,27 +159,9 @@ export class OrganiserPage {
       'li',
       {
         class: `page-card${page.deleted ? ' deleted' : ''}`,
-        draggable: 'true',
         dataset: { page: n },
-        ondragstart: (event) => {
-          this.dragIndex = index;
-          event.dataTransfer.effectAllowed = 'move';
-          event.dataTransfer.setData('text/plain', String(n));
-          item.classList.add('drag-source');
-        },
-        ondragend: () => item.classList.remove('drag-source'),
-        ondragover: (event) => {
-          if (this.dragIndex === null) return;
-          event.preventDefault();
-          event.dataTransfer.dropEffect = 'move';
-        },
-        ondrop: (event) => {
-          event.preventDefault();
-          const from = this.dragIndex;
-          this.dragIndex = null;
-          if (from !== null && from !== index) this.move(from, index);
-        },
       },
+      h('span', { class: 'drag-handle', 'aria-hidden': 'true' }, '⠿'),
       h(
         'div',
         { class: 'page-thumb' },

@@ -10,6 +10,7 @@ import { FileList } from './files.js';
 import { OptionsForm } from './form.js';
 import { t } from './i18n.js';
 import { JobPanel } from './job.js';
+import { hasPreview, PlacementPreview } from './preview.js';
 import { rememberStartedJob } from './store.js';
 
 /** Parameters the page sets itself rather than asking for. */
@@ -18,7 +19,22 @@ function hiddenParams(tool) {
   const order = tool.params_schema?.properties?.order;
   // Merge's input order comes from the file list, which the user reorders by dragging.
   if (order && /input/i.test(order.description || '') && (tool.inputs?.max ?? 2) !== 1) hidden.push('order');
+  // A size given two ways (`target_size` as text, `target_size_mb` as a number): one control.
+  const names = Object.keys(tool.params_schema?.properties || {});
+  hidden.push(...names.filter((name) => names.includes(`${name}_mb`)));
   return hidden;
+}
+
+/** Parameters the page asks for although the API can do without: Protect is built around the
+ * password to open (the API also takes an owner password alone, for restrictions only). */
+function requiredParams(tool) {
+  return tool.name === 'protect' ? ['user_password'] : [];
+}
+
+/** A job's settings as the form holds them: secrets are masked (`***`) and typed again. */
+function settingsOf(job) {
+  const params = job.steps?.[0]?.params || {};
+  return Object.fromEntries(Object.entries(params).filter(([, value]) => value !== '***'));
 }
 
 export class ToolPage {
@@ -27,10 +43,15 @@ export class ToolPage {
     this.catalogue = catalogue;
     this.main = main;
     this.values = {};
-    this.files = new FileList(tool, () => this.refreshStart());
+    this.files = new FileList(tool, () => {
+      this.refreshStart();
+      this.preview?.update();
+    });
     this.panel = null;
     this.submitError = null;
     this.submitting = false;
+    // After a result the form folds away, until asked for again.
+    this.collapsed = false;
   }
 
   /** Loads the files or job named in the URL. */
@@ -64,14 +85,18 @@ export class ToolPage {
       this.render();
       return;
     }
+    // The form shows what the job runs with, not the defaults.
+    Object.assign(this.values, settingsOf(job));
     await this.addExisting(job.inputs || []);
+    this.render();
     this.showJob(job.id);
   }
 
   render() {
     const tool = this.tool;
     const { available, reason } = availability(tool);
-    this.form = new OptionsForm(tool, { values: this.values, pageCount: () => this.files.pageCount(), hidden: hiddenParams(tool) });
+    this.form = new OptionsForm(tool, { values: this.values, pageCount: () => this.files.pageCount(), hidden: hiddenParams(tool), required: requiredParams(tool), onChange: () => this.preview?.update() });
+    this.preview = hasPreview(tool) ? new PlacementPreview(tool, { valueAt: (name) => this.form.valueAt([name]), page: () => this.files.firstPage() }) : null;
     this.files.render();
     const organiserLink = ['reorder', 'remove_pages', 'rotate', 'extract_pages'].includes(tool.name) && this.catalogue.some((entry) => entry.name === 'extract_pages')
       ? h('p', { class: 'small' }, h('a', { href: '/organise' }, t('tool.organiseLink')))
@@ -80,11 +105,11 @@ export class ToolPage {
     this.problem = h('p', { class: 'form-problem', id: 'form-problem', 'aria-live': 'polite' });
     const form = h(
       'form',
-      { class: 'tool-form', novalidate: true, onsubmit: (event) => { event.preventDefault(); this.submit(); } },
+      { class: 'tool-form', novalidate: true, hidden: this.collapsed, onsubmit: (event) => { event.preventDefault(); this.submit(); } },
       h('section', { class: `panel${this.form.isEmpty ? ' wide' : ''}`, 'aria-labelledby': 'files-heading' }, h('h2', { id: 'files-heading' }, t('files.title')), this.files.element),
-      this.form.isEmpty ? null : h('section', { class: 'panel', 'aria-labelledby': 'options-heading' }, h('h2', { id: 'options-heading' }, t('options.title')), this.form.element),
+      this.form.isEmpty ? null : h('section', { class: 'panel', 'aria-labelledby': 'options-heading' }, h('h2', { id: 'options-heading' }, t('options.title')), this.preview?.element, this.form.element),
       h('div', { class: 'actions start-actions' }, this.startButton, this.problem),
-      this.submitError ? errorBox(this.submitError, { onRetry: () => this.submit(), id: 'submit-error' }) : null,
+      this.submitError ? errorBox(this.submitError, { onRetry: () => this.submit(), id: 'submit-error', tool: this.tool.name }) : null,
     );
     replaceChildren(this.main,
       h('nav', { class: 'breadcrumb', 'aria-label': t('nav.home') }, h('a', { href: '/' }, t('nav.home'))),
@@ -93,11 +118,23 @@ export class ToolPage {
       organiserLink,
       available ? null : h('div', { class: 'alert alert-warning', role: 'alert' }, h('p', {}, t('tool.unavailable')), reason ? h('p', { class: 'small' }, t('tool.unavailableReason', { reason })) : null),
       available && tool.limited_reason ? h('div', { class: 'alert alert-warning', role: 'status' }, h('p', {}, t('tool.limited')), h('p', { class: 'small' }, t('tool.unavailableReason', { reason: tool.limited_reason }))) : null,
+      this.collapsed ? this.collapsedView() : null,
       form,
       this.panel ? this.panel.element : null,
     );
     if (this.panel) this.panel.render();
     this.refreshStart();
+  }
+
+  /** The folded form: what went in, and a way back to the options. */
+  collapsedView() {
+    const names = this.files.entries.map((entry) => entry.name).join(', ');
+    return h(
+      'div',
+      { class: 'collapsed-form panel' },
+      h('p', {}, names),
+      h('button', { type: 'button', class: 'button secondary', id: 'change-options', onclick: () => { this.collapsed = false; this.render(); this.main.querySelector('.tool-form input, .tool-form select')?.focus(); } }, t('options.change')),
+    );
   }
 
   refreshStart() {
@@ -135,7 +172,7 @@ export class ToolPage {
     } catch (error) {
       this.submitError = error;
       if (error.code === 'invalid_params') this.form.showServerError(error.detail);
-      const box = errorBox(error, { onRetry: () => this.submit(), id: 'submit-error' });
+      const box = errorBox(error, { onRetry: () => this.submit(), id: 'submit-error', tool: this.tool.name });
       this.main.querySelector('.start-actions').after(box);
     } finally {
       this.submitting = false;
@@ -154,6 +191,11 @@ export class ToolPage {
       onRetry: () => this.submit(),
       onStartOver: () => window.location.assign(toolHref(this.tool)),
       onEnd: (job) => {
+        if (job.status === 'succeeded' && !this.collapsed) {
+          this.collapsed = true;
+          this.render();
+          this.panel.element.querySelector('h2')?.focus();
+        }
         this.refreshStart();
         // A wrong password is typed again where it was typed: the field, its text selected.
         const password = this.main.querySelector('#opt-password');
