@@ -3,7 +3,7 @@
 // option it names, by its label in their language.
 
 import { h } from './dom.js';
-import { fieldLabel, withoutStep } from './form.js';
+import { fieldLabel, namingOptions, withoutStep } from './form.js';
 import { has, language, t } from './i18n.js';
 
 /** Codes worth a "try again" button: the same request may well work a moment later. */
@@ -13,7 +13,7 @@ const RETRYABLE = new Set(['network', 'busy', 'unavailable', 'rate_limited', 'li
  * the detail names (`angle: must be 90, 180 or 270`), else nothing beyond the code's message. */
 function readableDetail(detail, tool) {
   const plain = withoutStep(detail);
-  if (language() === 'en') return plain;
+  if (language() === 'en') return namingOptions(plain, tool);
   const option = /^([a-z][a-z0-9_]*)(?:\[\d+\])?[.:[]/.exec(plain);
   return option ? t('error.option', { option: fieldLabel(option[1], tool) }) : '';
 }

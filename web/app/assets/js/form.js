@@ -210,6 +210,12 @@ export function withoutStep(detail) {
   return String(detail || '').replace(/^steps\[\d+\] \(\w+\):\s*/, '');
 }
 
+/** The API's English words with the options it names (`user_password`) called by their labels
+ * (“Password to open”). */
+export function namingOptions(text, tool = '') {
+  return String(text).replace(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g, (name) => (has(`param.${tool}.${name}`) || has(`param.${name}`) ? `“${fieldLabel(name, tool)}”` : name));
+}
+
 /** One tool's options: `element` to show, `validate()` to read them as parameters. */
 export class OptionsForm {
   /**
@@ -603,7 +609,7 @@ export class OptionsForm {
         continue;
       }
       if (raw === undefined || raw === '') {
-        if (field.required && (field.default === null || field.default === undefined)) problems.push({ path: fieldPath, message: t('validation.required') });
+        if (field.required && (field.default ?? '') === '') problems.push({ path: fieldPath, message: t('validation.required') });
         continue;
       }
       const again = row?.querySelector('.password-again');
@@ -694,7 +700,7 @@ export class OptionsForm {
     const match = /^([\w.[\]]+):\s*(.+)$/s.exec(withoutStep(detail));
     if (!match) return false;
     const path = match[1].replace(/\[(\d+)\]/g, '.$1');
-    return this.showError(path, language() === 'en' ? match[2] : t('validation.notAccepted'));
+    return this.showError(path, language() === 'en' ? namingOptions(match[2], this.tool.name) : t('validation.notAccepted'));
   }
 }
 
