@@ -527,8 +527,15 @@ describe('tools', () => {
       const cards = page.locator('li.page-card');
       await page.waitForFunction(() => document.querySelectorAll('li.page-card img').length === 5, null, { timeout: 60_000 });
       await page.waitForFunction(() => [...document.querySelectorAll('li.page-card img')].every((img) => img.complete && img.naturalWidth > 0));
-      // Page 3 dragged to the front: 3, 1, 2, 4, 5.
-      await cards.nth(2).dragTo(cards.nth(0));
+      // Page 3 dragged to the front with the mouse, a line showing where it lands: 3, 1, 2, 4, 5.
+      await cards.nth(0).evaluate((card) => card.scrollIntoView({ block: 'center' }));
+      const [from, to] = [await cards.nth(2).boundingBox(), await cards.nth(0).boundingBox()];
+      await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 8 });
+      assert.equal(await cards.nth(0).evaluate((card) => card.classList.contains('drop-before')), true, 'the drop line shows');
+      await page.mouse.up();
+      assert.equal(await page.locator('.drop-before, .drop-after').count(), 0);
       assert.deepEqual(await cards.evaluateAll((items) => items.map((item) => Number(item.dataset.page))), [3, 1, 2, 4, 5]);
       // Page 1 (now second) turned right; page 4 deleted, with the keyboard.
       await page.locator('li.page-card[data-page="1"] [data-action="rotate-right"]').click();
