@@ -50,7 +50,7 @@ fn page_tools_are_listed_with_their_parameters() {
     }
     assert!(find("repair").is_some());
     assert_eq!(find("reorder").unwrap().params_schema["required"], json!(["order"]));
-    assert_eq!(find("protect").unwrap().params_schema["required"], json!(["owner_password"]));
+    assert_eq!(find("protect").unwrap().params_schema.get("required"), None, "protect needs one password, either");
 }
 
 #[test]
@@ -168,9 +168,31 @@ fn protect_then_unlock() {
 }
 
 #[test]
+fn protect_with_only_a_password_to_open_keeps_its_restrictions() {
+    // Restricted: the owner password is one nobody knows, so the password to open lifts nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let params = json!({"user_password": "reader-only", "permissions": ["print"]});
+    let result = run("protect", &params, &[input("pdf-text/ltnews17.pdf")], dir.path()).unwrap();
+    let shown = qpdf_show_encryption(&one(&result).path, Some("reader-only"));
+    for line in ["Supplied password is user password", "extract for any purpose: not allowed"] {
+        assert!(shown.lines().any(|l| l == line), "no \"{line}\" in:\n{shown}");
+    }
+    // Unrestricted: the password to open is the owner's too.
+    let dir = tempfile::tempdir().unwrap();
+    let result =
+        run("protect", &json!({"user_password": "reader-only"}), &[input("pdf-text/ltnews17.pdf")], dir.path())
+            .unwrap();
+    let shown = qpdf_show_encryption(&one(&result).path, Some("reader-only"));
+    assert!(shown.lines().any(|l| l == "Supplied password is owner password"), "{shown}");
+}
+
+#[test]
 fn protect_parameters_are_checked_without_echoing_passwords() {
     let m = |params: Value| validate("protect", &params, Some(1)).unwrap_err().message;
-    assert_eq!(m(json!({"owner_password": "", "user_password": "x"})), "owner_password: must not be empty");
+    assert_eq!(
+        m(json!({"owner_password": "", "user_password": ""})),
+        "user_password: give a user_password, an owner_password or both"
+    );
     assert_eq!(m(json!({"owner_password": 98765, "user_password": "x"})), "owner_password: must be a string");
     assert_eq!(m(json!({"owner_password": "o", "user_password": ["s3cret"]})), "user_password: must be a string");
     assert!(m(json!({"owner_password": "o", "permissions": ["print", "scan"]})).starts_with("permissions"));
