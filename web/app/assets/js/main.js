@@ -36,6 +36,13 @@ function storedTheme() {
   }
 }
 
+/** Marks a device whose only pointer is a finger: nothing can be dropped on its pages. Set once,
+ * at start, so the page does not change under a screenshot or a rotation. */
+function markTouchOnly() {
+  const touchOnly = window.matchMedia('(pointer: coarse)').matches && !window.matchMedia('(any-pointer: fine)').matches;
+  document.documentElement.classList.toggle('touch-only', touchOnly);
+}
+
 function applyTheme(theme) {
   if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
   else delete document.documentElement.dataset.theme;
@@ -179,6 +186,7 @@ async function route(main) {
 async function start() {
   setLanguage(detectLanguage());
   applyTheme(storedTheme());
+  markTouchOnly();
   user = await currentUser();
   renderHeader();
   const flash = sessionStorage.getItem('scanpro.flash') || '';
