@@ -943,6 +943,20 @@ describe('the app speaks to people', () => {
         .filter(Boolean);
     });
 
+  /** Options labelled with their API name made readable ("Target size mb"): no label was written
+   * for them. */
+  const unlabelled = (page) =>
+    page.evaluate(() =>
+      [...document.querySelectorAll('.options .field[data-path]')]
+        .map((field) => {
+          const name = field.dataset.path.split('.').pop();
+          const label = field.querySelector(':scope > label, :scope > legend, :scope > .check > label')?.firstChild?.textContent?.trim() || '';
+          const made = name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+          return name.includes('_') && label === made ? `${field.dataset.path} (“${label}”)` : null;
+        })
+        .filter(Boolean),
+    );
+
   /** Options drawn without a help line under them. */
   const withoutHelp = (page) =>
     page.evaluate(() =>
@@ -969,6 +983,7 @@ describe('the app speaks to people', () => {
         for (const tool of tools) {
           await open(page, `/tool/${tool.name}`);
           for (const path of await withoutHelp(page)) problems.push(`${tool.name}: the option ${path} has no help`);
+          for (const path of await unlabelled(page)) problems.push(`${tool.name}: the option ${path} has no label of its own`);
           for (const text of await optionTexts(page)) {
             // API words: parameter names, code spans, JSON, "Default false".
             if (untranslated.has(text) || /\b[a-z]+_[a-z_]+\b|`|\[".*"\]|\bDefault:? *(true|false|\[|-?\d)|\b(true|false)\b/.test(text)) problems.push(`${tool.name}: “${text}”`);

@@ -87,7 +87,8 @@ pub struct StepView {
     pub tool: String,
     /// `pending`, `running`, `succeeded`, `failed` or `skipped`.
     pub status: String,
-    /// The parameters as asked, secret ones (passwords) shown as `***`.
+    /// The parameters as asked, credentials (passwords, request headers, cookie values, a URL's
+    /// user and password) shown as `***` or left out.
     #[schema(value_type = Object)]
     pub params: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,7 +161,7 @@ impl JobView {
                 .zip(&job.spec.steps)
                 .map(|(s, spec)| StepView {
                     tool: s.tool.clone(),
-                    params: spec.params.clone(),
+                    params: scanpro_pipeline::secrets::shown_params(&spec.params),
                     status: serde_json::to_value(s.status)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_owned))

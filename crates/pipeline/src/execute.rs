@@ -400,25 +400,30 @@ pub(crate) async fn remove_work_dir(path: PathBuf) -> std::io::Result<()> {
     .map_err(std::io::Error::other)?
 }
 
-/// The next step's inputs. A step that made one output per input passes each input's name on
-/// with the output's extension, so a chain's suffixes do not pile up: `scan.pdf` through OCR and
-/// compression comes out as `scan_compressed.pdf`, not `scan_ocr_compressed.pdf`.
+/// The next step's inputs. A step that made each output from one input, named after it
+/// (`scan_ocr.pdf` from `scan.pdf`), passes the input's name on with the output's extension, so
+/// a chain's suffixes do not pile up: `scan.pdf` through OCR and compression comes out as
+/// `scan_compressed.pdf`, not `scan_ocr_compressed.pdf`. Other outputs (a comparison of two
+/// files, extracted attachments, parts of a split) keep their own names.
 fn next_inputs(input_names: &[String], outputs: &[Output]) -> Vec<Input> {
-    let keeps_names = input_names.len() == outputs.len();
-    let renamed = |input_name: &str, output: &Output| {
-        let stem = Path::new(input_name).file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        match Path::new(&output.filename).extension() {
-            Some(extension) => format!("{stem}.{}", extension.to_string_lossy()),
-            None => stem,
-        }
+    let stem = |name: &str| Path::new(name).file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let named_after = |input: &String, output: &Output| {
+        let (input, output) = (stem(input), stem(&output.filename));
+        output == input || output.starts_with(&format!("{input}_"))
     };
+    let keeps_names = input_names.len() == outputs.len()
+        && input_names.iter().zip(outputs).all(|(input, output)| named_after(input, output));
     outputs
         .iter()
         .enumerate()
         .map(|(index, output)| {
             let mut next = Input::from(output.clone());
             if keeps_names {
-                next.filename = renamed(&input_names[index], output);
+                let input = stem(&input_names[index]);
+                next.filename = match Path::new(&output.filename).extension() {
+                    Some(extension) => format!("{input}.{}", extension.to_string_lossy()),
+                    None => input,
+                };
             }
             next
         })
@@ -444,6 +449,11 @@ mod tests {
         assert_eq!(next[0].path, PathBuf::from("/out/scan_ocr.pdf"));
         let converted = next_inputs(&["report.docx".into()], &[output("report.pdf")]);
         assert_eq!(converted[0].filename, "report.pdf");
+        // A comparison of two files, and extracted attachments, are not named after one input.
+        let compared = next_inputs(&["old.pdf".into(), "new.pdf".into()], &[output("old_vs_new.pdf"), output("old_vs_new.json")]);
+        assert_eq!(compared[0].filename, "old_vs_new.pdf");
+        let extracted = next_inputs(&["report.pdf".into()], &[output("invoice.xml")]);
+        assert_eq!(extracted[0].filename, "invoice.xml");
         // A split's parts keep their own names.
         let parts = next_inputs(&["book.pdf".into()], &[output("book_1-2.pdf"), output("book_3-4.pdf")]);
         assert_eq!(parts.iter().map(|p| p.filename.as_str()).collect::<Vec<_>>(), ["book_1-2.pdf", "book_3-4.pdf"]);

@@ -132,6 +132,44 @@ pub fn had_secrets(spec: &JobSpec) -> bool {
         .any(|step| SECRET_PARAMS.iter().any(|key| step.params.get(*key).and_then(|v| v.as_str()) == Some(REDACTED)))
 }
 
+/// A step's parameters as job views show them: passwords, request headers and cookie values as
+/// [`REDACTED`], and no user name or password in a URL. Whoever may read the job (its owner, an
+/// administrator, an event stream) sees what was asked, never a credential.
+pub fn shown_params(params: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let Value::Object(params) = params else { return params.clone() };
+    let mask = |value: &mut Value| *value = Value::String(REDACTED.to_owned());
+    let mut shown = params.clone();
+    for (key, value) in &mut shown {
+        match (key.as_str(), value) {
+            (key, value) if SECRET_PARAMS.contains(&key) => {
+                if value.as_str().is_none_or(|text| !text.is_empty()) {
+                    mask(value);
+                }
+            }
+            ("extra_headers", Value::Object(headers)) => headers.values_mut().for_each(mask),
+            ("cookies", Value::Array(cookies)) => {
+                for cookie in cookies.iter_mut().filter_map(Value::as_object_mut) {
+                    if let Some(value) = cookie.get_mut("value") {
+                        mask(value);
+                    }
+                }
+            }
+            ("url", Value::String(text)) => {
+                if let Ok(mut url) = reqwest::Url::parse(text)
+                    && (!url.username().is_empty() || url.password().is_some())
+                {
+                    let _ = url.set_username("");
+                    let _ = url.set_password(None);
+                    *text = url.to_string();
+                }
+            }
+            _ => {}
+        }
+    }
+    Value::Object(shown)
+}
+
 fn job_context(owner: &str) -> String {
     format!("job-secrets:{owner}")
 }
@@ -216,5 +254,29 @@ mod tests {
         let mut other_password = spec();
         other_password.steps[1].params["user_password"] = json!("guess");
         assert_ne!(key.request_hash(&spec()), key.request_hash(&other_password));
+    }
+
+    #[test]
+    fn shown_params_hide_every_credential() {
+        let asked = json!({
+            "url": "https://user:secret@example.com/page?q=1",
+            "password": "open-me",
+            "extra_headers": {"Authorization": "Bearer token-1"},
+            "cookies": [{"name": "session", "value": "cookie-1", "domain": "example.com"}],
+            "angle": 90
+        });
+        let shown = super::shown_params(&asked);
+        assert_eq!(
+            shown,
+            json!({
+                "url": "https://example.com/page?q=1",
+                "password": "***",
+                "extra_headers": {"Authorization": "***"},
+                "cookies": [{"name": "session", "value": "***", "domain": "example.com"}],
+                "angle": 90
+            })
+        );
+        // An empty password is shown as given: there is nothing to hide.
+        assert_eq!(super::shown_params(&json!({"user_password": ""})), json!({"user_password": ""}));
     }
 }

@@ -3,7 +3,7 @@
 // option it names, by its label in their language.
 
 import { h } from './dom.js';
-import { fieldLabel, namingOptions, withoutStep } from './form.js';
+import { fieldLabel, isOption, namingOptions, withoutStep } from './form.js';
 import { has, language, t } from './i18n.js';
 
 /** Codes worth a "try again" button: the same request may well work a moment later. */
@@ -11,11 +11,12 @@ const RETRYABLE = new Set(['network', 'busy', 'unavailable', 'rate_limited', 'li
 
 /** The detail as this page's reader can read it: the API's words in English, else the option
  * the detail names (`angle: must be 90, 180 or 270`), else nothing beyond the code's message. */
-function readableDetail(detail, tool) {
+function readableDetail(code, detail, tool) {
   const plain = withoutStep(detail);
   if (language() === 'en') return namingOptions(plain, tool);
-  const option = /^([a-z][a-z0-9_]*)(?:\[\d+\])?[.:[]/.exec(plain);
-  return option ? t('error.option', { option: fieldLabel(option[1], tool) }) : '';
+  // Only an option refused names itself first (`angle: …`); other details start with a file.
+  const option = code === 'invalid_params' ? /^([a-z][a-z0-9_]*)(?:\[\d+\])?[.:[]/.exec(plain) : null;
+  return option && isOption(option[1], tool) ? t('error.option', { option: fieldLabel(option[1], tool) }) : '';
 }
 
 /** `{code, message, detail, retryable}` for an ApiError or a job's `{code, message}` error. */
@@ -23,7 +24,7 @@ export function describeError(error, tool = '') {
   const code = error?.code || 'unknown';
   const raw = error?.detail ?? error?.message ?? '';
   const message = has(`error.${code}`) ? t(`error.${code}`) : t('error.unknown');
-  const detail = raw && raw !== code ? readableDetail(raw, tool) : '';
+  const detail = raw && raw !== code ? readableDetail(code, raw, tool) : '';
   return { code, message, detail, retryable: RETRYABLE.has(code) };
 }
 

@@ -155,7 +155,7 @@ export class FileList {
     const facts = [formatBytes(entry.size, language())];
     if (entry.pages) facts.push(tn('files.pages', entry.pages));
     const thumb = entry.thumbUrl
-      ? h('img', { class: 'thumb', src: entry.thumbUrl, alt: t('files.preview', { name }), loading: 'lazy' })
+      ? h('img', { class: 'thumb', src: entry.thumbUrl, alt: t('files.preview', { name }), loading: 'lazy', draggable: 'false' })
       : h('span', { class: 'thumb thumb-empty', 'aria-hidden': 'true' }, (name.split('.').pop() || '').slice(0, 4).toUpperCase());
     let status = null;
     if (entry.status === 'uploading') {

@@ -213,7 +213,12 @@ export function withoutStep(detail) {
 /** The API's English words with the options it names (`user_password`) called by their labels
  * (“Password to open”). */
 export function namingOptions(text, tool = '') {
-  return String(text).replace(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g, (name) => (has(`param.${tool}.${name}`) || has(`param.${name}`) ? `“${fieldLabel(name, tool)}”` : name));
+  return String(text).replace(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g, (name) => (isOption(name, tool) ? `“${fieldLabel(name, tool)}”` : name));
+}
+
+/** Whether `name` is an option the page has a label for. */
+export function isOption(name, tool = '') {
+  return has(`param.${tool}.${name}`) || has(`param.${name}`);
 }
 
 /** One tool's options: `element` to show, `validate()` to read them as parameters. */
@@ -357,7 +362,10 @@ export class OptionsForm {
         return wrap(h('div', { class: 'position' }, grid, chosen), { asFieldset: true });
       }
       case 'checkboxes': {
-        const initial = current ?? (Array.isArray(field.default) ? field.default : field.name === 'permissions' ? field.choices.map((c) => c.value) : []);
+        // One flag per choice (`{"print": false}`, absent ones allowed) reads as the allowed ones.
+        const flags = current && !Array.isArray(current) && typeof current === 'object' ? field.choices.map((c) => c.value).filter((value) => current[value] !== false) : null;
+        if (flags) values[field.name] = flags;
+        const initial = flags ?? (Array.isArray(current) ? current : null) ?? (Array.isArray(field.default) ? field.default : field.name === 'permissions' ? field.choices.map((c) => c.value) : []);
         const box = h(
           'div',
           { class: 'checkbox-set' },
@@ -431,7 +439,7 @@ export class OptionsForm {
         const input = h('input', { ...common, type: 'password', autocomplete: isNew ? 'new-password' : 'off', value: current ?? '', required: field.required, oninput: (e) => setValue(e.target.value === '' && !field.required ? undefined : e.target.value) });
         const againId = `${id}-again`;
         const again = isNew
-          ? h('input', { id: againId, class: 'password-again', type: 'password', autocomplete: 'new-password', value: current ?? '', 'aria-describedby': errorId, oninput: () => this.clearError(path) })
+          ? h('input', { id: againId, class: 'password-again', type: 'password', autocomplete: 'new-password', value: '', 'aria-describedby': errorId, oninput: () => this.clearError(path) })
           : null;
         const toggleId = `${id}-show`;
         const toggle = h('span', { class: 'check inline' }, h('input', { type: 'checkbox', id: toggleId, onchange: (e) => { for (const box of [input, again]) if (box) box.type = e.target.checked ? 'text' : 'password'; } }), h('label', { for: toggleId }, t('options.showPassword')));
@@ -446,7 +454,7 @@ export class OptionsForm {
         return wrap(h('div', { class: 'group' }, this.renderFields(field.fields, path, values[field.name], true)), { asFieldset: true });
       }
       case 'json': {
-        const text = current === undefined ? '' : JSON.stringify(current);
+        const text = current === undefined ? '' : current?.json ?? JSON.stringify(current);
         const input = h('textarea', { ...common, rows: 3, spellcheck: 'false', oninput: (e) => setValue(e.target.value.trim() === '' ? undefined : { json: e.target.value }) }, text);
         return wrap(input);
       }
@@ -608,11 +616,15 @@ export class OptionsForm {
         if (Object.keys(inner).length) params[field.name] = inner;
         continue;
       }
+      const again = row?.querySelector('.password-again');
+      if ((raw === undefined || raw === '') && again?.value) {
+        problems.push({ path: fieldPath, message: t('validation.passwordsDiffer') });
+        continue;
+      }
       if (raw === undefined || raw === '') {
         if (field.required && (field.default ?? '') === '') problems.push({ path: fieldPath, message: t('validation.required') });
         continue;
       }
-      const again = row?.querySelector('.password-again');
       if (again && again.value !== raw) {
         problems.push({ path: fieldPath, message: t('validation.passwordsDiffer') });
         continue;
@@ -658,7 +670,8 @@ export class OptionsForm {
       }
       case 'json':
         try {
-          return { value: JSON.parse(raw.json ?? raw) };
+          // Typed text, or a job's own value restored after a reload.
+          return { value: typeof raw === 'string' || 'json' in raw ? JSON.parse(raw.json ?? raw) : raw };
         } catch {
           return { problem: t('validation.required') };
         }
@@ -700,7 +713,13 @@ export class OptionsForm {
     const match = /^([\w.[\]]+):\s*(.+)$/s.exec(withoutStep(detail));
     if (!match) return false;
     const path = match[1].replace(/\[(\d+)\]/g, '.$1');
-    return this.showError(path, language() === 'en' ? namingOptions(match[2], this.tool.name) : t('validation.notAccepted'));
+    const shown = this.showError(path, language() === 'en' ? namingOptions(match[2], this.tool.name) : t('validation.notAccepted'));
+    // An option under "More options" is opened to, so the message is seen where it applies.
+    const control = this.element.querySelector(`[data-path="${CSS.escape(path)}"] :is(input, select, textarea)`);
+    const details = control?.closest('details');
+    if (details) details.open = true;
+    control?.focus();
+    return shown;
   }
 }
 

@@ -48,6 +48,7 @@ export class PlacementPreview {
     );
     replaceChildren(this.element, stage, h('figcaption', { class: 'muted small' }, t('preview.caption')));
     this.element.hidden = false;
+    for (const element of stage.querySelectorAll('.preview-mark[data-turned]')) keepTurnedMarkInside(element);
   }
 }
 
@@ -85,7 +86,22 @@ function markElement(mark, page) {
   // PDF rotations run counterclockwise; CSS ones clockwise.
   if (mark.rotation) shift.push(`rotate(${-mark.rotation}deg)`);
   if (shift.length) style.transform = shift.join(' ');
-  return h('div', { class: `preview-mark${mark.box ? ' boxed' : ''}`, dataset: { mark: mark.kind }, style }, mark.text ?? '');
+  // A turned mark at an edge keeps its turned outline `margin` from the edge, as the server
+  // places it: measured once drawn (see keepTurnedMarkInside).
+  const turned = mark.rotation && !mark.at ? { turned: String(mark.rotation), anchor: anchorOf(mark.position).join(' ') } : {};
+  return h('div', { class: `preview-mark${mark.box ? ' boxed' : ''}`, dataset: { mark: mark.kind, ...turned }, style }, mark.text ?? '');
+}
+
+/** Moves a turned mark so its turned outline, not its upright box, sits at the margin. */
+function keepTurnedMarkInside(element) {
+  const [vertical, horizontal] = element.dataset.anchor.split(' ');
+  const radians = (Number(element.dataset.turned) * Math.PI) / 180;
+  const [width, height] = [element.offsetWidth, element.offsetHeight];
+  const outerWidth = Math.abs(width * Math.cos(radians)) + Math.abs(height * Math.sin(radians));
+  const outerHeight = Math.abs(width * Math.sin(radians)) + Math.abs(height * Math.cos(radians));
+  const dx = horizontal === 'left' ? (outerWidth - width) / 2 : horizontal === 'right' ? -(outerWidth - width) / 2 : 0;
+  const dy = vertical === 'top' ? (outerHeight - height) / 2 : vertical === 'bottom' ? -(outerHeight - height) / 2 : 0;
+  element.style.setProperty('transform', `translate(${dx}px, ${dy}px) ${element.style.getPropertyValue('transform')}`);
 }
 
 /** `bottom_center` → ['bottom', 'center']; `center` → ['middle', 'center']. */
@@ -101,13 +117,17 @@ const number = (value, fallback) => {
   return value === '' || value === undefined || value === null || Number.isNaN(parsed) ? fallback : parsed;
 };
 
-function watermarkMarks(value) {
+function watermarkMarks(value, page) {
   const text = String(value('text') || '');
   const position = value('position') || 'center';
+  // An image watermark is `scale` of the page's width wide; its height follows the image.
+  const imageWidth = text ? undefined : number(value('scale'), 0.5) * page.width;
   const mark = {
     kind: 'watermark',
     text: text || t('preview.image'),
     box: !text,
+    width: imageWidth,
+    height: imageWidth ? imageWidth / 2 : undefined,
     fontSize: number(value('font_size'), 48),
     color: value('color') || '#808080',
     opacity: number(value('opacity'), 0.5),
@@ -168,7 +188,8 @@ function signMarks(value, page) {
   const elements = value('elements');
   const list = Array.isArray(elements) && elements.length ? elements : [{}];
   return list.slice(0, 10).map((element) => {
-    const kind = element.kind || (element.image !== undefined ? 'image' : element.date_format ? 'date' : 'text');
+    // The API calls an element's kind `type`.
+    const kind = element.type || (element.image !== undefined && element.image !== '' ? 'image' : element.date_format ? 'date' : 'text');
     const text = kind === 'text' ? element.text || t('preview.signature') : kind === 'date' ? new Date().toLocaleDateString() : t('preview.image');
     const width = number(element.width, kind === 'image' ? 150 : undefined);
     const height = number(element.height, undefined);
@@ -194,10 +215,9 @@ function signMarks(value, page) {
 function digitalSignMarks(value, page) {
   const visible = value('visible');
   if (visible !== true && visible !== 'true') return [];
-  const area = value('area');
-  const [x, y, width, height] = Array.isArray(area) && area.length === 4
-    ? area.map(Number)
-    : defaultSignatureBox(page);
+  // Typed as "x, y, width, height" in points from the top left.
+  const area = String(value('area') ?? '').split(',').map((part) => Number(part.trim()));
+  const [x, y, width, height] = area.length === 4 && area.every((n) => Number.isFinite(n) && n >= 0) ? area : defaultSignatureBox(page);
   return [{ kind: 'digital-signature', text: value('text') || t('preview.digitalSignature'), box: true, at: { x, y }, width, height, fontSize: 9 }];
 }
 

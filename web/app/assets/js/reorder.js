@@ -37,6 +37,11 @@ export function sortable(list, { selector, handle, onMove }) {
 
   list.addEventListener('pointermove', (event) => {
     if (!drag || event.pointerId !== drag.pointerId) return;
+    // Released somewhere the list did not hear it: no drag is left behind.
+    if (event.buttons === 0) {
+      finish(event, false);
+      return;
+    }
     if (!drag.moving) {
       if (Math.hypot(event.clientX - drag.x, event.clientY - drag.y) < DRAG_THRESHOLD) return;
       drag.moving = true;
@@ -68,6 +73,7 @@ export function sortable(list, { selector, handle, onMove }) {
   };
   list.addEventListener('pointerup', (event) => finish(event, true));
   list.addEventListener('pointercancel', (event) => finish(event, false));
+  list.addEventListener('lostpointercapture', (event) => finish(event, false));
   // A drag that moved is not also a click on the item.
   list.addEventListener('click', (event) => {
     if (justDragged) event.stopPropagation();

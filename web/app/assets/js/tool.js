@@ -31,10 +31,14 @@ function requiredParams(tool) {
   return tool.name === 'protect' ? ['user_password'] : [];
 }
 
-/** A job's settings as the form holds them: secrets are masked (`***`) and typed again. */
-function settingsOf(job) {
-  const params = job.steps?.[0]?.params || {};
-  return Object.fromEntries(Object.entries(params).filter(([, value]) => value !== '***'));
+/** Options a job shows masked (`***`): they are typed again, never put back. */
+const MASKED = new Set(['password', 'user_password', 'owner_password', 'extra_headers', 'cookies']);
+
+/** A job's settings as this tool's form holds them. */
+function settingsOf(job, tool) {
+  const step = job.steps?.[0];
+  if (step?.tool !== tool.name) return {};
+  return Object.fromEntries(Object.entries(step.params || {}).filter(([name]) => !MASKED.has(name)));
 }
 
 export class ToolPage {
@@ -86,7 +90,7 @@ export class ToolPage {
       return;
     }
     // The form shows what the job runs with, not the defaults.
-    Object.assign(this.values, settingsOf(job));
+    Object.assign(this.values, settingsOf(job, this.tool));
     await this.addExisting(job.inputs || []);
     this.render();
     this.showJob(job.id);
@@ -133,7 +137,7 @@ export class ToolPage {
       'div',
       { class: 'collapsed-form panel' },
       h('p', {}, names),
-      h('button', { type: 'button', class: 'button secondary', id: 'change-options', onclick: () => { this.collapsed = false; this.render(); this.main.querySelector('.tool-form input, .tool-form select')?.focus(); } }, t('options.change')),
+      h('button', { type: 'button', class: 'button secondary', id: 'change-options', onclick: () => { this.collapsed = false; this.render(); this.main.querySelector('.options :is(input, select, textarea), .tool-form input.file-input')?.focus(); } }, t('options.change')),
     );
   }
 

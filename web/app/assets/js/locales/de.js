@@ -583,7 +583,7 @@ export default {
   'error.option': 'Prüfen Sie die Option „{option}“',
   'result.muchLarger': 'Das Ergebnis ({after}) ist {times}-mal so groß wie das Original ({before}).',
   'result.compressIt': 'Ergebnis komprimieren',
-  'preview.caption': 'Vorschau auf der ersten Seite',
+  'preview.caption': 'Wo es auf einer Seite steht',
   'preview.image': 'Bild',
   'preview.signature': 'Unterschrift',
   'preview.digitalSignature': 'Digital signiert von …',

@@ -598,7 +598,7 @@ export default {
   'error.option': 'check the option “{option}”',
   'result.muchLarger': 'The result ({after}) is {times} times the size of the original ({before}).',
   'result.compressIt': 'Compress the result',
-  'preview.caption': 'Preview on the first page',
+  'preview.caption': 'Where it goes on a page',
   'preview.image': 'Image',
   'preview.signature': 'Signature',
   'preview.digitalSignature': 'Digitally signed by …',

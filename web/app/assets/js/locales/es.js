@@ -583,7 +583,7 @@ export default {
   'error.option': 'revise la opción «{option}»',
   'result.muchLarger': 'El resultado ({after}) ocupa {times} veces el original ({before}).',
   'result.compressIt': 'Comprimir el resultado',
-  'preview.caption': 'Vista previa en la primera página',
+  'preview.caption': 'Posición en una página',
   'preview.image': 'Imagen',
   'preview.signature': 'Firma',
   'preview.digitalSignature': 'Firmado digitalmente por …',

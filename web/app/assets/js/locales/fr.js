@@ -583,7 +583,7 @@ export default {
   'error.option': 'vérifiez l’option « {option} »',
   'result.muchLarger': 'Le résultat ({after}) fait {times} fois la taille de l’original ({before}).',
   'result.compressIt': 'Compresser le résultat',
-  'preview.caption': 'Aperçu sur la première page',
+  'preview.caption': 'Emplacement sur une page',
   'preview.image': 'Image',
   'preview.signature': 'Signature',
   'preview.digitalSignature': 'Signé numériquement par …',
