@@ -189,3 +189,30 @@ fn sqlite(db: &Path, query: &str) -> String {
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A job's view shows its settings (a reloaded page fills its form from them), never a
+/// credential: request headers, cookie values and a URL's user and password are masked or cut.
+#[tokio::test]
+async fn job_views_show_settings_but_no_credentials() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let page = client.upload(&corpus("html/pagedjs-page-size.html")).await;
+    let job = json!({"inputs": [page["id"]], "steps": [{"tool": "html_to_pdf", "params": {
+        "extra_headers": {"Authorization": "Bearer header-token-1"},
+        "cookies": [{"name": "session", "value": "cookie-token-2", "domain": "example.com"}],
+        "landscape": true}}]});
+    let response = client.http.post(client.url("/api/v1/jobs")).json(&job).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let read: Value = client.http.get(client.url(&format!("/api/v1/jobs/{id}"))).send().await.unwrap().json().await.unwrap();
+    for view in [&created, &read] {
+        let shown = view.to_string();
+        assert!(!shown.contains("header-token-1") && !shown.contains("cookie-token-2"), "{shown}");
+        let params = &view["steps"][0]["params"];
+        assert_eq!(params["landscape"], true, "{view}");
+        assert_eq!(params["extra_headers"]["Authorization"], "***", "{view}");
+        assert_eq!(params["cookies"][0]["value"], "***", "{view}");
+        assert_eq!(params["cookies"][0]["name"], "session", "{view}");
+    }
+}
