@@ -122,7 +122,8 @@ async fn a_service_that_is_gone_makes_the_step_unavailable() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_upload_over_the_services_limit_is_refused_by_name() {
-    // A document a little over the limit: the refusal comes before the rest of it is read.
+    // A document a little over the limit: refused by name, the rest of it read and dropped so the
+    // client, still sending, hears the refusal.
     let service = serve_with_limit(None, 1024).await;
     let client = EngineClient::new(&service.base, None).unwrap();
     let out = tempfile::tempdir().unwrap();

@@ -450,7 +450,8 @@ mod tests {
         let converted = next_inputs(&["report.docx".into()], &[output("report.pdf")]);
         assert_eq!(converted[0].filename, "report.pdf");
         // A comparison of two files, and extracted attachments, are not named after one input.
-        let compared = next_inputs(&["old.pdf".into(), "new.pdf".into()], &[output("old_vs_new.pdf"), output("old_vs_new.json")]);
+        let compared =
+            next_inputs(&["old.pdf".into(), "new.pdf".into()], &[output("old_vs_new.pdf"), output("old_vs_new.json")]);
         assert_eq!(compared[0].filename, "old_vs_new.pdf");
         let extracted = next_inputs(&["report.pdf".into()], &[output("invoice.xml")]);
         assert_eq!(extracted[0].filename, "invoice.xml");

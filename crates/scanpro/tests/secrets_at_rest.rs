@@ -205,7 +205,8 @@ async fn job_views_show_settings_but_no_credentials() {
     assert_eq!(response.status(), 202);
     let created: Value = response.json().await.unwrap();
     let id = created["id"].as_str().unwrap();
-    let read: Value = client.http.get(client.url(&format!("/api/v1/jobs/{id}"))).send().await.unwrap().json().await.unwrap();
+    let read: Value =
+        client.http.get(client.url(&format!("/api/v1/jobs/{id}"))).send().await.unwrap().json().await.unwrap();
     for view in [&created, &read] {
         let shown = view.to_string();
         assert!(!shown.contains("header-token-1") && !shown.contains("cookie-token-2"), "{shown}");
