@@ -142,10 +142,8 @@ pub fn shown_params(params: &serde_json::Value) -> serde_json::Value {
     let mut shown = params.clone();
     for (key, value) in &mut shown {
         match (key.as_str(), value) {
-            (key, value) if SECRET_PARAMS.contains(&key) => {
-                if value.as_str().is_none_or(|text| !text.is_empty()) {
-                    mask(value);
-                }
+            (key, value) if SECRET_PARAMS.contains(&key) && value.as_str().is_none_or(|text| !text.is_empty()) => {
+                mask(value);
             }
             ("extra_headers", Value::Object(headers)) => headers.values_mut().for_each(mask),
             ("cookies", Value::Array(cookies)) => {
