@@ -37,8 +37,8 @@ export function sortable(list, { selector, handle, onMove }) {
 
   list.addEventListener('pointermove', (event) => {
     if (!drag || event.pointerId !== drag.pointerId) return;
-    // Released somewhere the list did not hear it: no drag is left behind.
-    if (event.buttons === 0) {
+    // A mouse released somewhere the list did not hear it: no drag is left behind.
+    if (event.pointerType === 'mouse' && event.buttons === 0) {
       finish(event, false);
       return;
     }
@@ -73,7 +73,10 @@ export function sortable(list, { selector, handle, onMove }) {
   };
   list.addEventListener('pointerup', (event) => finish(event, true));
   list.addEventListener('pointercancel', (event) => finish(event, false));
-  list.addEventListener('lostpointercapture', (event) => finish(event, false));
+  // The list's own capture lost (not a finger's implicit capture passing from the handle to it).
+  list.addEventListener('lostpointercapture', (event) => {
+    if (event.target === list) finish(event, false);
+  });
   // A drag that moved is not also a click on the item.
   list.addEventListener('click', (event) => {
     if (justDragged) event.stopPropagation();
