@@ -270,6 +270,11 @@ describe('tools', () => {
       await page.keyboard.press('Enter');
       assert.deepEqual(await fileNames(page), ['lscape.pdf', 'ltnews17.pdf']);
       assert.equal(await focusedFile(), 'lscape.pdf');
+      // Grabbed by its thumbnail too (an image the browser would otherwise drag away), and back.
+      for (const expected of [['ltnews17.pdf', 'lscape.pdf'], ['lscape.pdf', 'ltnews17.pdf']]) {
+        await rows.nth(1).locator('img.thumb').dragTo(rows.nth(0));
+        assert.deepEqual(await fileNames(page), expected);
+      }
       await screenshot(page, 'tool-merge-desktop');
 
       await page.click('#start');
@@ -1122,6 +1127,14 @@ describe('the app speaks to people', () => {
       assert.ok(bottomRight.x > centred.x && bottomRight.y > centred.y, 'the mark moved to the bottom right');
       await page.fill('#opt-font_size', '96');
       assert.ok((await markBox(page)).height > bottomRight.height * 1.5, 'a larger text size shows larger');
+      // Turned 45° at the top left, the turned outline keeps the margin (36 pt of a 595 pt wide
+      // page), as the server places it.
+      await page.fill('#opt-font_size', '48');
+      await page.fill('#opt-rotation', '45');
+      await page.locator('label[for="opt-position-top_left"]').click();
+      const turned = await markBox(page);
+      const margin = (36 / 595.276) * turned.stageWidth;
+      assert.ok(Math.abs(turned.x - margin) < 2 && Math.abs(turned.y - (36 / 841.89) * turned.stageHeight) < 2, `the turned mark is not at the margin: ${JSON.stringify({ turned, margin })}`);
       await screenshot(page, 'preview-watermark-desktop');
     });
     await withPage(async (page) => {
@@ -1149,6 +1162,14 @@ describe('the app speaks to people', () => {
       await page.check('#opt-visible');
       const box = await markBox(page);
       assert.ok(box.x > box.stageWidth / 2 && box.y > box.stageHeight / 2, 'the signature box is at the bottom right by default');
+      // A box typed in points from the top left: there it is drawn, at its size.
+      await page.evaluate(() => {
+        for (const details of document.querySelectorAll('details.more-options')) details.open = true;
+      });
+      await page.fill('#opt-area', '60, 80, 200, 60');
+      const typed = await markBox(page);
+      const scale = typed.stageWidth / 595.276;
+      assert.ok(Math.abs(typed.x - 60 * scale) < 2 && Math.abs(typed.y - 80 * scale) < 2 && Math.abs(typed.width - 200 * scale) < 2, `the typed box is not drawn: ${JSON.stringify(typed)}`);
     });
   });
 
