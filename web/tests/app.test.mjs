@@ -547,6 +547,14 @@ describe('tools', () => {
       await page.locator('li.page-card[data-page="4"] [data-action="delete"]').focus();
       await page.keyboard.press('Enter');
       assert.match(await page.locator('#organise-summary').innerText(), /4 of 5 pages kept/);
+      // The zoom makes the pages bigger to look at.
+      const narrow = (await cards.nth(0).locator('img').boundingBox()).width;
+      await page.locator('#page-zoom').evaluate((slider) => {
+        slider.value = slider.max;
+        slider.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+      const wide = (await cards.nth(0).locator('img').boundingBox()).width;
+      assert.ok(wide > narrow * 1.4, `zooming in did not enlarge the pages: ${narrow} → ${wide}`);
       for (const violation of await seriousViolations(page)) assert.fail(violation);
       await screenshot(page, 'organise-desktop');
 
