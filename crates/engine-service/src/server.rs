@@ -301,14 +301,9 @@ async fn receive(
                             ErrorCode::FileTooLarge,
                             format!("{filename} is larger than the engine's upload limit"),
                         );
-                        // The rest is read and dropped, up to as much again as the limit, so a
-                        // client still sending sees this refusal rather than a reset connection.
-                        let mut budget = service.settings.max_upload_bytes.max(1024 * 1024);
-                        while let Ok(Some(chunk)) = field.chunk().await {
-                            let Some(left) = budget.checked_sub(chunk.len() as u64) else { return Err(refusal) };
-                            budget = left;
-                        }
-                        drain(multipart, budget).await;
+                        // The rest is read and dropped (within bounds), so a client still sending
+                        // sees this refusal rather than a reset connection.
+                        discard(multipart).await;
                         return Err(refusal);
                     }
                     file.write_all(&chunk).await.map_err(io)?;
@@ -320,17 +315,6 @@ async fn receive(
         }
     }
     Ok((params, inputs))
-}
-
-/// Reads and drops the fields left in a refused upload, `budget` bytes at most; beyond that the
-/// connection is closed unread.
-async fn drain(mut multipart: Multipart, mut budget: u64) {
-    while let Ok(Some(mut field)) = multipart.next_field().await {
-        while let Ok(Some(chunk)) = field.chunk().await {
-            let Some(left) = budget.checked_sub(chunk.len() as u64) else { return };
-            budget = left;
-        }
-    }
 }
 
 /// Sends the `done` line and the outputs' bytes, or the `failed` line.
