@@ -1082,6 +1082,19 @@ describe('the app speaks to people', () => {
       assert.doesNotMatch(said, /steps\[|\(protect\)|user_password/, said);
       assert.match(await page.locator('#opt-user_password-error').innerText(), /longer than 127 bytes/);
     });
+    // In German the option is named by its German label, and nothing English shows.
+    await withPage(async (page) => {
+      await open(page, '/tool/protect');
+      await uploadFiles(page, [corpus(TWO_PAGES)]);
+      await waitForFiles(page, 1);
+      const long = 'x'.repeat(128);
+      await page.fill('#opt-user_password', long);
+      await page.fill('#opt-user_password-again', long);
+      await page.click('#start');
+      await page.locator('#submit-error').waitFor();
+      assert.match(await page.locator('#submit-error').innerText(), /Prüfen Sie die Option „Passwort zum Öffnen“/);
+      assert.equal(await page.locator('#opt-user_password-error').innerText(), 'Dieser Wert ist hier nicht zulässig.');
+    }, { locale: 'de-DE' });
   });
 
   test('a result much larger than its input says so, and offers to compress it', async () => {

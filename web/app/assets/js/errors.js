@@ -3,7 +3,7 @@
 // option it names, by its label in their language.
 
 import { h } from './dom.js';
-import { fieldLabel, isOption, namingOptions, withoutStep } from './form.js';
+import { fieldLabel, isOption, namingOptions, refusedOption, withoutStep } from './form.js';
 import { has, language, t } from './i18n.js';
 
 /** Codes worth a "try again" button: the same request may well work a moment later. */
@@ -15,8 +15,8 @@ function readableDetail(code, detail, tool) {
   const plain = withoutStep(detail);
   if (language() === 'en') return namingOptions(plain, tool);
   // Only an option refused names itself first (`angle: …`); other details start with a file.
-  const option = code === 'invalid_params' ? /^([a-z][a-z0-9_]*)(?:\[\d+\])?[.:[]/.exec(plain) : null;
-  return option && isOption(option[1], tool) ? t('error.option', { option: fieldLabel(option[1], tool) }) : '';
+  const refused = code === 'invalid_params' ? refusedOption(plain) : null;
+  return refused && isOption(refused.name, tool) ? t('error.option', { option: fieldLabel(refused.name, tool) }) : '';
 }
 
 /** `{code, message, detail, retryable}` for an ApiError or a job's `{code, message}` error. */

@@ -210,6 +210,15 @@ export function withoutStep(detail) {
   return String(detail || '').replace(/^steps\[\d+\] \(\w+\):\s*/, '');
 }
 
+/** The option an `invalid_params` detail names first (`elements[0].page: …`): its path as the
+ * form writes it (`elements.0.page`), its top-level name, and the problem in the API's words. */
+export function refusedOption(detail) {
+  const match = /^([\w.[\]]+):\s*(.+)$/s.exec(withoutStep(detail));
+  if (!match) return null;
+  const path = match[1].replace(/\[(\d+)\]/g, '.$1');
+  return { path, name: path.split('.')[0], problem: match[2] };
+}
+
 /** The API's English words with the options it names (`user_password`) called by their labels
  * (“Password to open”). */
 export function namingOptions(text, tool = '') {
@@ -710,10 +719,10 @@ export class OptionsForm {
   /** Attaches a server `invalid_params` message ("field: problem") to its option, if shown: in
    * the server's words in English, else as "not accepted" in the page's language. */
   showServerError(detail) {
-    const match = /^([\w.[\]]+):\s*(.+)$/s.exec(withoutStep(detail));
-    if (!match) return false;
-    const path = match[1].replace(/\[(\d+)\]/g, '.$1');
-    const shown = this.showError(path, language() === 'en' ? namingOptions(match[2], this.tool.name) : t('validation.notAccepted'));
+    const refused = refusedOption(detail);
+    if (!refused) return false;
+    const { path, problem } = refused;
+    const shown = this.showError(path, language() === 'en' ? namingOptions(problem, this.tool.name) : t('validation.notAccepted'));
     // An option under "More options" is opened to, so the message is seen where it applies.
     const control = this.element.querySelector(`[data-path="${CSS.escape(path)}"] :is(input, select, textarea)`);
     const details = control?.closest('details');
